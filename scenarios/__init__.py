@@ -1,0 +1,1 @@
+"""Scenario files and sample customer definitions shipped with simlab (data only)."""

@@ -1,0 +1,112 @@
+"""The `simlab` command."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from simlab import __version__
+from simlab.resources import bundled, resolve
+from simulator.errors import SimulatorError, SpecError
+from simulator.platform.onboarding import load_customer
+from simulator.platform.platform import OnboardingSummary, Platform
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="simlab",
+    help="SIM lifecycle simulator and device diagnostics for cellular IoT operations teams.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+EXIT_BAD_INPUT = 2
+
+
+@app.callback()
+def _root() -> None:
+    """SIM lifecycle simulator and device diagnostics for cellular IoT operations teams."""
+
+
+@app.command()
+def version() -> None:
+    """Print simlab's version."""
+    out.print(__version__)
+
+
+@app.command()
+def onboard(
+    file: Annotated[
+        str, typer.Argument(help="Customer definition YAML, or the name of a bundled one.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Validate a customer definition as a whole, then onboard it in bulk and summarise."""
+    path = resolve(file, folder="customers")
+    began = time.perf_counter()
+    try:
+        spec = load_customer(path)
+        platform = Platform()
+        summary = platform.onboard(spec)
+    except SpecError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except SimulatorError as exc:
+        err.print(f"{path}: {exc}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    elapsed = time.perf_counter() - began
+    if as_json:
+        payload = {
+            **asdict(summary),
+            "by_state": platform.summary_by_state(),
+            "seconds": round(elapsed, 3),
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    _print_summary(summary, platform, elapsed)
+
+
+def _print_summary(summary: OnboardingSummary, platform: Platform, elapsed: float) -> None:
+    out.print(f"[bold]Onboarded {summary.customer}[/bold] in {elapsed:.2f} s")
+    counts = Table(show_header=False, box=None, padding=(0, 2))
+    for label, value in (
+        ("accounts", summary.accounts),
+        ("communication plans", summary.communication_plans),
+        ("rate plans", summary.rate_plans),
+        ("IPsec tunnels", summary.tunnels),
+        ("automation rules", summary.automation_rules),
+        ("SIMs", f"{summary.sims:,}"),
+        ("audit entries", summary.audit_entries),
+    ):
+        counts.add_row(label, str(value))
+    out.print(counts)
+    ranges = Table(title="SIM ranges", title_justify="left")
+    for column in ("first ICCID", "last ICCID", "SIMs", "account", "state"):
+        ranges.add_column(column, justify="right" if column == "SIMs" else "left", no_wrap=True)
+    for r in summary.ranges:
+        ranges.add_row(r.first, r.last, f"{r.count:,}", r.account, r.state)
+    out.print(ranges)
+    states = ", ".join(f"{name} {n:,}" for name, n in platform.summary_by_state().items())
+    out.print(f"SIMs by state: {states}")
+
+
+@app.command("files")
+def files() -> None:
+    """List the bundled scenario and customer files."""
+    root = bundled()
+    for path in sorted(root.rglob("*.yaml")):
+        out.print(str(path.relative_to(root)))
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

@@ -1,0 +1,1 @@
+"""The connectivity platform's side of the world: accounts, plans, SIMs, lifecycle, audit."""

@@ -1,0 +1,565 @@
+"""The connectivity platform: it holds customers' SIMs and decides what each may do.
+
+Every change to a SIM goes through this class, is checked against the
+lifecycle table, and leaves exactly one audit entry (a bulk operation leaves
+one entry for its whole range). Times are simulated seconds since `start`;
+billing cycles begin at 00:00 UTC on the first of each month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+
+from protocol.identifiers import Iccid, Imei, iccid_range_last
+from protocol.sim_state import SimState
+from simulator.errors import OnboardingConflictError, SimulatorError, TransitionRefusedError
+from simulator.platform.audit import NONE, AuditField, AuditLog
+from simulator.platform.automation import CYCLE_TRIGGERS, LATCHING, CompiledRule, RuleBook
+from simulator.platform.customer import (
+    Account,
+    AccountSettings,
+    ChangeRatePlan,
+    ChangeState,
+    CommunicationPlan,
+    CustomerFile,
+    RatePlan,
+    Trigger,
+    Tunnel,
+)
+from simulator.platform.lifecycle import Actor, refusal
+from simulator.platform.sims import NO_IMEI, SimTable
+from simulator.platform.units import format_bytes
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+__all__ = ["DEFAULT_START", "Notification", "OnboardingSummary", "Platform"]
+
+DEFAULT_START: Final = datetime(2026, 1, 1, tzinfo=UTC)
+DAY: Final = 86_400.0
+_SERVICE_STATES: Final = frozenset(
+    {SimState.TEST_READY, SimState.TRIAL, SimState.ACTIVATION_READY, SimState.ACTIVATED},
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A message an automation rule sent to the account."""
+
+    time: float
+    rule: str
+    iccid: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSummary:
+    """One onboarded range."""
+
+    first: str
+    last: str
+    count: int
+    account: str
+    state: str
+
+
+@dataclass(slots=True)
+class OnboardingSummary:
+    """What one onboarding created."""
+
+    customer: str
+    accounts: int
+    communication_plans: int
+    rate_plans: int
+    tunnels: int
+    automation_rules: int
+    sims: int
+    ranges: list[RangeSummary] = field(default_factory=list)
+    audit_entries: int = 0
+
+
+class Platform:
+    """A connectivity platform holding any number of customers."""
+
+    def __init__(self, *, start: datetime = DEFAULT_START, sweep_interval: float = 60.0) -> None:
+        self.start = start
+        self.sweep_interval = sweep_interval
+        """Time-driven rules (trial end, no connection) are checked this often, in sim seconds."""
+        self.accounts: list[Account] = []
+        self.settings: list[AccountSettings] = []
+        self.comm_plans: list[CommunicationPlan] = []
+        self.rate_plans: list[RatePlan] = []
+        self.tunnels: dict[str, Tunnel] = {}
+        self.rules = RuleBook()
+        self.sims = SimTable()
+        self.audit = AuditLog()
+        self.notifications: list[Notification] = []
+        self._account_row: dict[str, int] = {}
+        self._comm_row: dict[str, int] = {}
+        self._rate_row: dict[str, int] = {}
+        self._pool_usage: dict[tuple[int, int], int] = {}
+        self._pool_sizes: dict[tuple[int, int], int] = {}
+        self._in_trial: set[int] = set()
+        self._next_sweep = 0.0
+        self._overrides: set[int] = set()
+        self._cycle = 0
+        self._cycle_end = self._cycle_start_time(1)
+
+    # ---- onboarding -------------------------------------------------------------------------
+
+    def onboard(
+        self, spec: CustomerFile, *, now: float = 0.0, actor: Actor = Actor.OPERATOR
+    ) -> OnboardingSummary:
+        """Create everything `spec` defines, or nothing if any of it clashes with what is here.
+
+        Raises:
+            OnboardingConflictError: a name or an ICCID is already on the platform.
+        """
+        self._check_conflicts(spec)
+        for account in spec.accounts:
+            self._add_account(account)
+        for plan in spec.communication_plans:
+            self._comm_row[plan.name] = len(self.comm_plans)
+            self.comm_plans.append(plan)
+        for rate in spec.rate_plans:
+            self._rate_row[rate.name] = len(self.rate_plans)
+            self.rate_plans.append(rate)
+        self.tunnels.update((t.name, t) for t in spec.tunnels)
+        for rule in spec.automation_rules:
+            self.rules.add(rule, None if rule.accounts is None else self._subtree(rule.accounts))
+        summary = OnboardingSummary(
+            customer=spec.customer,
+            accounts=len(spec.accounts),
+            communication_plans=len(spec.communication_plans),
+            rate_plans=len(spec.rate_plans),
+            tunnels=len(spec.tunnels),
+            automation_rules=len(spec.automation_rules),
+            sims=0,
+        )
+        self.sims.columns.reserve(len(self.sims) + sum(r.count for r in spec.sim_ranges))
+        for sims in spec.sim_ranges:
+            rows = self.sims.add_range(
+                sims.first_iccid,
+                sims.count,
+                {
+                    "imsi": np.arange(
+                        int(str(sims.first_imsi)),
+                        int(str(sims.first_imsi)) + sims.count,
+                        dtype=np.uint64,
+                    ),
+                    "msisdn": 0
+                    if sims.first_msisdn is None
+                    else np.arange(
+                        int(sims.first_msisdn.digits),
+                        int(sims.first_msisdn.digits) + sims.count,
+                        dtype=np.uint64,
+                    ),
+                    "state": int(sims.state),
+                    "account": self._account_row[sims.account],
+                    "comm_plan": self._comm_row[sims.communication_plan],
+                    "rate_plan": self._rate_row[sims.rate_plan],
+                    "imei_lock": sims.imei_lock,
+                    "state_since": now,
+                },
+            )
+            last = iccid_range_last(sims.first_iccid, sims.count)
+            self.audit.record(
+                time=now,
+                actor=actor,
+                field=AuditField.STATE,
+                rows=rows,
+                old=NONE,
+                new=int(sims.state),
+                reason=f"onboarded for {spec.customer}: ICCIDs {sims.first_iccid} to {last}",
+            )
+            key = (self._account_row[sims.account], self._rate_row[sims.rate_plan])
+            self._pool_sizes[key] = self._pool_sizes.get(key, 0) + sims.count
+            summary.sims += sims.count
+            summary.audit_entries += 1
+            summary.ranges.append(
+                RangeSummary(
+                    str(sims.first_iccid), str(last), sims.count, sims.account, sims.state.name
+                ),
+            )
+        return summary
+
+    def _check_conflicts(self, spec: CustomerFile) -> None:
+        for kind, names, known in (
+            ("account", [a.id for a in spec.accounts], self._account_row),
+            ("communication plan", [p.name for p in spec.communication_plans], self._comm_row),
+            ("rate plan", [p.name for p in spec.rate_plans], self._rate_row),
+            ("tunnel", [t.name for t in spec.tunnels], self.tunnels),
+        ):
+            taken = [n for n in names if n in known]
+            if taken:
+                raise OnboardingConflictError(f"{kind} {taken[0]!r} is already on this platform")
+        for sims in spec.sim_ranges:
+            held = self.sims.clash(sims.first_iccid, sims.count)
+            if held is not None:
+                raise OnboardingConflictError(f"ICCID {held} is already on this platform")
+        if len(self.rules.rules) + len(spec.automation_rules) > 64:
+            raise OnboardingConflictError("a platform holds at most 64 automation rules")
+
+    def _add_account(self, account: Account) -> None:
+        parent = None if account.parent is None else self._account_row[account.parent]
+        inherited = AccountSettings() if parent is None else self.settings[parent]
+        self._account_row[account.id] = len(self.accounts)
+        self.accounts.append(account)
+        self.settings.append(account.settings or inherited)
+
+    def _subtree(self, ids: list[str]) -> set[int]:
+        rows = {self._account_row[i] for i in ids}
+        grew = True
+        while grew:
+            children = {
+                row
+                for row, a in enumerate(self.accounts)
+                if a.parent is not None and self._account_row[a.parent] in rows
+            }
+            grew = not children <= rows
+            rows |= children
+        return rows
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    def row(self, iccid: Iccid | str) -> int:
+        """The SIM's row; raises UnknownSimError for an ICCID not held."""
+        return self.sims.row(iccid)
+
+    def state(self, iccid: Iccid | str) -> SimState:
+        """The SIM's lifecycle state."""
+        return self.sims.state(self.row(iccid))
+
+    def data_blocked(self, iccid: Iccid | str) -> bool:
+        """Whether the SIM's data is blocked by its rate plan's limit."""
+        return bool(self.sims["data_blocked"][self.row(iccid)])
+
+    def rate_plan(self, iccid: Iccid | str) -> RatePlan:
+        """The SIM's rate plan."""
+        return self.rate_plans[int(self.sims["rate_plan"][self.row(iccid)])]
+
+    def usage(self, iccid: Iccid | str) -> int:
+        """Bytes counted against the rate plan this cycle."""
+        return int(self.sims["usage"][self.row(iccid)])
+
+    def datetime_at(self, now: float) -> datetime:
+        """The calendar time of simulated second `now`."""
+        return datetime.fromtimestamp(self.start.timestamp() + now, tz=UTC)
+
+    def summary_by_state(self) -> dict[str, int]:
+        """Number of SIMs per lifecycle state (states with none left out)."""
+        counts = np.bincount(self.sims["state"], minlength=len(SimState))
+        return {s.name: int(counts[s]) for s in SimState if counts[s]}
+
+    # ---- changes ----------------------------------------------------------------------------
+
+    def change_state(
+        self,
+        iccid: Iccid | str,
+        target: SimState,
+        *,
+        actor: Actor,
+        reason: str,
+        now: float,
+    ) -> None:
+        """Move one SIM to `target`; a refused move raises TransitionRefusedError."""
+        self._move(self.row(iccid), target, actor=actor, reason=reason, now=now)
+
+    def change_rate_plan(
+        self, iccid: Iccid | str, plan: str, *, actor: Actor, reason: str, now: float
+    ) -> None:
+        """Put one SIM on another rate plan."""
+        self._set_rate_plan(self.row(iccid), plan, actor=actor, reason=reason, now=now)
+
+    def override_data_limit(
+        self, iccid: Iccid | str, *, actor: Actor, reason: str, now: float
+    ) -> None:
+        """Lift a SIM's data block for the rest of the billing cycle."""
+        self.advance(now)
+        row = self.row(iccid)
+        self._overrides.add(row)
+        if self.sims["data_blocked"][row]:
+            self._set_blocked(row, blocked=False, actor=actor, reason=reason, now=now)
+
+    def open_session(self, iccid: Iccid | str, *, now: float) -> str | None:
+        """The platform's answer to a data session request: None when allowed, else why not.
+
+        A first session moves an ACTIVATION_READY SIM to ACTIVATED.
+        """
+        self.advance(now)
+        row = self.row(iccid)
+        state = self.sims.state(row)
+        if state not in _SERVICE_STATES:
+            return f"the SIM is {state.name}"
+        if self.sims["data_blocked"][row]:
+            return "data is blocked: the rate plan's limit for this cycle is reached"
+        if state is SimState.ACTIVATION_READY:
+            self._move(
+                row, SimState.ACTIVATED, actor=Actor.SYSTEM, reason="first data session", now=now
+            )
+        self._connected(row, now)
+        self._count_session(row, now)
+        return None
+
+    def attach(self, iccid: Iccid | str, imei: Imei, *, now: float) -> str | None:
+        """Answer an attach from a device with `imei`: None if allowed, else why not."""
+        self.advance(now)
+        row = self.row(iccid)
+        state = self.sims.state(row)
+        if state not in _SERVICE_STATES:
+            return f"the SIM is {state.name}"
+        imei_value = int(imei.value)
+        if self.sims["imei_lock"][row]:
+            locked = int(self.sims["locked_imei"][row])
+            if locked == NO_IMEI:
+                self.sims["locked_imei"][row] = imei_value
+            elif locked != imei_value:
+                return f"the SIM is locked to IMEI {locked:015d}"
+        previous = int(self.sims["imei"][row])
+        self.sims["imei"][row] = imei_value
+        if previous not in (NO_IMEI, imei_value):
+            self.audit.record(
+                time=now,
+                actor=Actor.SYSTEM,
+                field=AuditField.IMEI,
+                rows=row,
+                old=previous,
+                new=imei_value,
+                reason="the SIM attached from another device",
+            )
+            self._fire(
+                Trigger.IMEI_CHANGED, row, now, f"IMEI changed from {previous:015d} to {imei.value}"
+            )
+        self._connected(row, now)
+        return None
+
+    def record_usage(self, iccid: Iccid | str, nbytes: int, *, now: float) -> None:
+        """Count `nbytes` of data the SIM used; this drives test quota, trial, limits and rules."""
+        if nbytes < 0:
+            raise ValueError(f"usage must be a byte count ≥ 0, got {nbytes}")
+        self.advance(now)
+        row = self.row(iccid)
+        state = self.sims.state(row)
+        if state not in _SERVICE_STATES or self.sims["data_blocked"][row]:
+            raise SimulatorError(
+                f"SIM {self.sims.iccid(row)} has no data service, so it cannot use data"
+            )
+        if state is SimState.TEST_READY:
+            self._use_test_quota(row, nbytes, now)
+            return
+        self._use_allowance(row, nbytes, now)
+        if state is SimState.TRIAL:
+            quota = self.settings[int(self.sims["account"][row])].trial_quota
+            if quota is not None and int(self.sims["usage"][row]) >= quota:
+                self._end_trial(row, now, f"trial quota of {format_bytes(quota)} used")
+
+    def advance(self, now: float) -> None:
+        """Let time pass to `now`: billing cycles roll over, trials end, silence rules fire."""
+        while now >= self._cycle_end:
+            self._new_cycle(self._cycle_end)
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.sweep_interval
+            self._end_trials(now)
+            self._check_silence(now)
+
+    # ---- internals --------------------------------------------------------------------------
+
+    def _move(self, row: int, target: SimState, *, actor: Actor, reason: str, now: float) -> None:
+        source = self.sims.state(row)
+        why = refusal(source, target, actor)
+        if why is not None:
+            raise TransitionRefusedError(str(self.sims.iccid(row)), source, target, why)
+        self.sims["state"][row] = int(target)
+        if target is SimState.TRIAL:
+            self._in_trial.add(row)
+        else:
+            self._in_trial.discard(row)
+        self.sims["state_since"][row] = now
+        self.audit.record(
+            time=now,
+            actor=actor,
+            field=AuditField.STATE,
+            rows=row,
+            old=int(source),
+            new=int(target),
+            reason=reason,
+        )
+
+    def _set_rate_plan(self, row: int, plan: str, *, actor: Actor, reason: str, now: float) -> None:
+        new = self._rate_row.get(plan)
+        if new is None:
+            raise SimulatorError(f"unknown rate plan {plan!r}")
+        old = int(self.sims["rate_plan"][row])
+        if old == new:
+            return
+        self.sims["rate_plan"][row] = new
+        account = int(self.sims["account"][row])
+        self._pool_sizes[(account, old)] -= 1
+        self._pool_sizes[(account, new)] = self._pool_sizes.get((account, new), 0) + 1
+        self.audit.record(
+            time=now,
+            actor=actor,
+            field=AuditField.RATE_PLAN,
+            rows=row,
+            old=old,
+            new=new,
+            reason=reason,
+        )
+
+    def _set_blocked(
+        self, row: int, *, blocked: bool, actor: Actor, reason: str, now: float
+    ) -> None:
+        self.sims["data_blocked"][row] = blocked
+        self.audit.record(
+            time=now,
+            actor=actor,
+            field=AuditField.DATA_BLOCKED,
+            rows=row,
+            old=int(not blocked),
+            new=int(blocked),
+            reason=reason,
+        )
+
+    def _use_test_quota(self, row: int, nbytes: int, now: float) -> None:
+        settings = self.settings[int(self.sims["account"][row])]
+        used = min(int(self.sims["test_usage"][row]) + nbytes, settings.test_quota)
+        self.sims["test_usage"][row] = used
+        if used >= settings.test_quota:
+            reason = f"test quota of {format_bytes(settings.test_quota)} used"
+            self._move(row, settings.after_test, actor=Actor.SYSTEM, reason=reason, now=now)
+
+    def _use_allowance(self, row: int, nbytes: int, now: float) -> None:
+        plan_row = int(self.sims["rate_plan"][row])
+        plan = self.rate_plans[plan_row]
+        before = int(self.sims["usage"][row])
+        self.sims["usage"][row] = before + nbytes
+        if plan.pooled:
+            key = (int(self.sims["account"][row]), plan_row)
+            before = self._pool_usage.get(key, 0)
+            self._pool_usage[key] = before + nbytes
+            allowance = plan.allowance * self._pool_size(key)
+        else:
+            key = (-1, plan_row)
+            allowance = plan.allowance
+        after = before + nbytes
+        for rule in self.rules.on(Trigger.USAGE_THRESHOLD):
+            level = (rule.rule.percent or 0.0) / 100 * allowance
+            if before < level <= after:
+                self._fire_rule(
+                    rule, row, now, f"usage reached {rule.rule.percent:g}% of the allowance"
+                )
+        if plan.overage_limit is not None:
+            limit = (plan.allowance + plan.overage_limit) * (
+                self._pool_size(key) if plan.pooled else 1
+            )
+            if after >= limit:
+                self._limit_reached(row, plan, now)
+
+    def _pool_size(self, key: tuple[int, int]) -> int:
+        return self._pool_sizes.get(key, 0)
+
+    def _limit_reached(self, row: int, plan: RatePlan, now: float) -> None:
+        if plan.pooled:
+            mask = (self.sims["account"] == self.sims["account"][row]) & (
+                self.sims["rate_plan"] == self.sims["rate_plan"][row]
+            )
+            rows = [int(r) for r in np.flatnonzero(mask)]
+        else:
+            rows = [row]
+        reason = f"data limit of rate plan {plan.name} reached"
+        for r in rows:
+            if not self.sims["data_blocked"][r] and r not in self._overrides:
+                self._set_blocked(r, blocked=True, actor=Actor.SYSTEM, reason=reason, now=now)
+                self._fire(Trigger.DATA_LIMIT_REACHED, r, now, reason)
+
+    def _end_trial(self, row: int, now: float, reason: str) -> None:
+        target = self.settings[int(self.sims["account"][row])].after_trial
+        self._move(row, target, actor=Actor.SYSTEM, reason=reason, now=now)
+
+    def _end_trials(self, now: float) -> None:
+        for row in sorted(self._in_trial):
+            days = self.settings[int(self.sims["account"][row])].trial_days
+            if days is not None and now - float(self.sims["state_since"][row]) >= days * DAY:
+                self._end_trial(int(row), now, f"trial of {days:g} days ended")
+
+    def _connected(self, row: int, now: float) -> None:
+        self.sims["last_connection"][row] = now
+        self.sims["latched"][row] &= np.uint64(
+            ~self.rules.mask([Trigger.NO_CONNECTION]) & (2**64 - 1)
+        )
+
+    def _count_session(self, row: int, now: float) -> None:
+        window = float(self.sims["session_window"][row])
+        if np.isnan(window) or now - window >= DAY:
+            self.sims["session_window"][row] = now
+            self.sims["sessions"][row] = 0
+            self.sims["latched"][row] &= np.uint64(
+                ~self.rules.mask([Trigger.TOO_MANY_SESSIONS]) & (2**64 - 1)
+            )
+        count = int(self.sims["sessions"][row]) + 1
+        self.sims["sessions"][row] = min(count, np.iinfo(np.uint16).max)
+        for rule in self.rules.on(Trigger.TOO_MANY_SESSIONS):
+            if count > (rule.rule.sessions or 0):
+                self._fire_rule(rule, row, now, f"{count} data sessions within 24 hours")
+
+    def _check_silence(self, now: float) -> None:
+        for rule in self.rules.on(Trigger.NO_CONNECTION):
+            silent_for = now - self.sims["last_connection"]
+            latched = (self.sims["latched"] & np.uint64(rule.mask)) != 0
+            due: NDArray[np.bool_] = (silent_for >= (rule.rule.hours or 0) * 3600) & ~latched
+            for row in np.flatnonzero(due):
+                self._fire_rule(rule, int(row), now, f"no connection for {rule.rule.hours:g} hours")
+
+    def _new_cycle(self, at: float) -> None:
+        self._cycle += 1
+        self._cycle_end = self._cycle_start_time(self._cycle + 1)
+        self.sims["usage"][:] = 0
+        self._pool_usage.clear()
+        self._overrides.clear()
+        keep = np.uint64(~self.rules.mask(CYCLE_TRIGGERS) & (2**64 - 1))
+        self.sims["latched"] &= keep
+        for row in np.flatnonzero(self.sims["data_blocked"]):
+            self._set_blocked(
+                int(row), blocked=False, actor=Actor.SYSTEM, reason="new billing cycle", now=at
+            )
+
+    def _cycle_start_time(self, cycle: int) -> float:
+        """Simulated second at which billing cycle `cycle` (0 = the one holding `start`) begins."""
+        months = self.start.year * 12 + self.start.month - 1 + cycle
+        begin = datetime(months // 12, months % 12 + 1, 1, tzinfo=UTC)
+        return begin.timestamp() - self.start.timestamp()
+
+    def _fire(self, trigger: Trigger, row: int, now: float, detail: str) -> None:
+        for rule in self.rules.on(trigger):
+            self._fire_rule(rule, row, now, detail)
+
+    def _fire_rule(self, rule: CompiledRule, row: int, now: float, detail: str) -> None:
+        state, account = int(self.sims["state"][row]), int(self.sims["account"][row])
+        if not rule.applies(state, account):
+            return
+        if rule.rule.trigger in LATCHING:
+            if int(self.sims["latched"][row]) & rule.mask:
+                return
+            self.sims["latched"][row] |= np.uint64(rule.mask)
+        reason = f"rule {rule.rule.name}: {detail}"
+        action = rule.rule.action
+        iccid = str(self.sims.iccid(row))
+        if isinstance(action, ChangeState):
+            try:
+                self._move(row, action.change_state, actor=Actor.SYSTEM, reason=reason, now=now)
+            except TransitionRefusedError as exc:
+                self.notifications.append(
+                    Notification(now, rule.rule.name, iccid, f"not applied: {exc}")
+                )
+        elif isinstance(action, ChangeRatePlan):
+            self._set_rate_plan(
+                row, action.change_rate_plan, actor=Actor.SYSTEM, reason=reason, now=now
+            )
+        else:
+            self.notifications.append(
+                Notification(now, rule.rule.name, iccid, f"{action.notify} ({detail})")
+            )

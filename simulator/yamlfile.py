@@ -1,0 +1,129 @@
+"""Load a YAML definition file into a pydantic model, naming file, line and field on every error.
+
+Users write customer and scenario files by hand; when one is wrong they need
+all its problems at once, each pointing at the line to fix. The YAML node tree
+keeps line numbers, pydantic keeps field paths; this module joins the two.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from simulator.errors import Problem, SpecError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from pydantic_core import ErrorDetails
+
+__all__ = ["format_loc", "load_model", "parse_model"]
+
+M = TypeVar("M", bound=BaseModel)
+Loc = tuple[str | int, ...]
+
+
+def load_model(
+    path: str | Path,
+    model: type[M],
+    *,
+    checks: Callable[[M], Sequence[tuple[Loc, str]]] | None = None,
+) -> M:
+    """Read `path` and validate it as `model`, then run `checks` on the result.
+
+    Raises:
+        SpecError: listing every problem found, each with file, line and field.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(
+            [Problem(str(path), None, "", f"cannot read the file: {exc.strerror}")]
+        ) from exc
+    return parse_model(text, model, filename=str(path), checks=checks)
+
+
+def parse_model(
+    text: str,
+    model: type[M],
+    *,
+    filename: str = "<string>",
+    checks: Callable[[M], Sequence[tuple[Loc, str]]] | None = None,
+) -> M:
+    """Validate YAML `text` as `model`; see `load_model`."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise SpecError([Problem(filename, line, "", f"not valid YAML: {reason}")]) from exc
+    if not isinstance(data, dict):
+        raise SpecError([Problem(filename, 1, "", "expected a mapping of fields at the top level")])
+    try:
+        result = model.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError([_problem(filename, root, err) for err in exc.errors()]) from exc
+    if checks is not None:
+        found = [_locate(filename, root, loc, message) for loc, message in checks(result)]
+        if found:
+            raise SpecError(found)
+    return result
+
+
+def format_loc(loc: Sequence[str | int]) -> str:
+    """('sim_ranges', 3, 'count') → 'sim_ranges[3].count'."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _problem(filename: str, root: yaml.Node | None, err: ErrorDetails) -> Problem:
+    message = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        message = "unknown field"
+    elif kind == "missing":
+        message = "required field is missing"
+    elif kind not in {"value_error", "assertion_error"} and not isinstance(
+        err.get("input"), dict | list
+    ):
+        message = f"{message} (got {err.get('input')!r})"
+    return _locate(filename, root, tuple(err["loc"]), message)
+
+
+def _locate(filename: str, root: yaml.Node | None, loc: Loc, message: str) -> Problem:
+    """Follow `loc` down the YAML node tree; skip parts that are not in the data (union tags)."""
+    node = root
+    line = root.start_mark.line + 1 if root is not None else None
+    path: list[str | int] = []
+    for i, part in enumerate(loc):
+        child = _child(node, part)
+        if child is None:
+            if i == len(loc) - 1:
+                path.append(part)
+            continue
+        key_node, node = child
+        line = (key_node or node).start_mark.line + 1
+        path.append(part)
+    return Problem(filename, line, format_loc(path), message)
+
+
+def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                return key, value
+    elif (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(part, int)
+        and 0 <= part < len(node.value)
+    ):
+        return None, node.value[part]
+    return None

@@ -521,7 +521,8 @@ class Platform:
         self._pool_usage.clear()
         self._overrides.clear()
         keep = np.uint64(~self.rules.mask(CYCLE_TRIGGERS) & (2**64 - 1))
-        self.sims["latched"] &= keep
+        latched = self.sims["latched"]
+        latched &= keep
         for row in np.flatnonzero(self.sims["data_blocked"]):
             self._set_blocked(
                 int(row), blocked=False, actor=Actor.SYSTEM, reason="new billing cycle", now=at

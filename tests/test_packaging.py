@@ -1,0 +1,92 @@
+"""simlab installs as one distribution: its public names, its wheel, its static checks."""
+
+import importlib
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = [
+    "protocol.identifiers",
+    "protocol.sim_state",
+    "simulator.errors",
+    "simulator.yamlfile",
+    "simulator.platform.audit",
+    "simulator.platform.automation",
+    "simulator.platform.columns",
+    "simulator.platform.customer",
+    "simulator.platform.lifecycle",
+    "simulator.platform.onboarding",
+    "simulator.platform.platform",
+    "simulator.platform.sims",
+    "simulator.platform.units",
+    "simlab.cli",
+    "simlab.resources",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_public_names_exist_and_are_documented(name):
+    module = importlib.import_module(name)
+    assert module.__doc__, f"{name} has no docstring"
+    exported = module.__all__
+    assert len(set(exported)) == len(exported), f"{name}.__all__ repeats a name"
+    for public in exported:
+        assert hasattr(module, public), f"{name}.__all__ names {public}, which does not exist"
+
+
+def test_wheel_ships_the_packages_and_scenario_files(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = tmp_path.glob("simlab-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for package in ("protocol", "simulator", "simulator/platform", "diagnostics", "simlab"):
+        assert f"{package}/__init__.py" in names
+    assert "simlab/scenarios/customers/savanna-trackers.yaml" in names
+    assert not any(n.startswith("tests/") for n in names)
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "simlab = simlab.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    # The installed wheel finds its bundled customer file from anywhere.
+    unpacked = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(unpacked)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from simlab.cli import main; main()",
+            "onboard",
+            "savanna-trackers",
+            "--json",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(unpacked), "PATH": "/usr/bin:/bin"},
+    )
+    assert '"sims": 50200' in run.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
+        ["mypy"],
+    ],
+    ids=["ruff", "ruff-format", "mypy"],
+)
+def test_static_checks_are_clean(command):
+    tool = shutil.which(command[0], path=str(Path(sys.executable).parent))
+    assert tool, f"{command[0]} is not installed next to {sys.executable}; install simlab[dev]"
+    result = subprocess.run(
+        [tool, *command[1:]], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

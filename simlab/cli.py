@@ -26,7 +26,6 @@ app = typer.Typer(
     add_completion=False,
 )
 out = Console()
-err = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
 
@@ -58,10 +57,10 @@ def onboard(
         summary = platform.onboard(spec)
     except SpecError as exc:
         for problem in exc.problems:
-            err.print(str(problem), markup=False, highlight=False)
+            typer.echo(str(problem), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except SimulatorError as exc:
-        err.print(f"{path}: {exc}", markup=False, highlight=False)
+        typer.echo(f"{path}: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     elapsed = time.perf_counter() - began
     if as_json:
@@ -89,9 +88,12 @@ def _print_summary(summary: OnboardingSummary, platform: Platform, elapsed: floa
     ):
         counts.add_row(label, str(value))
     out.print(counts)
-    ranges = Table(title="SIM ranges", title_justify="left")
-    for column in ("first ICCID", "last ICCID", "SIMs", "account", "state"):
-        ranges.add_column(column, justify="right" if column == "SIMs" else "left", no_wrap=True)
+    ranges = Table(title="SIM ranges", title_justify="left", box=None)
+    ranges.add_column("first ICCID", no_wrap=True, min_width=19)
+    ranges.add_column("last ICCID", no_wrap=True, min_width=19)
+    ranges.add_column("SIMs", justify="right")
+    ranges.add_column("account", overflow="fold")
+    ranges.add_column("state", overflow="fold")
     for r in summary.ranges:
         ranges.add_row(r.first, r.last, f"{r.count:,}", r.account, r.state)
     out.print(ranges)

@@ -59,10 +59,10 @@ def parse_model(
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise SpecError([Problem(filename, line, "", f"not valid YAML: {reason}")]) from exc
+        raise SpecError([_yaml_problem(filename, exc)]) from exc
+    repeated = _repeated_keys(filename, root, ())
+    if repeated:
+        raise SpecError(repeated)
     if not isinstance(data, dict):
         raise SpecError([Problem(filename, 1, "", "expected a mapping of fields at the top level")])
     try:
@@ -82,6 +82,39 @@ def format_loc(loc: Sequence[str | int]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def _yaml_problem(filename: str, exc: yaml.YAMLError) -> Problem:
+    """Where the YAML parser gave up; an unclosed bracket is reported where it was opened."""
+    problem = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    reason = getattr(exc, "problem", None) or str(exc)
+    if context is not None and problem is not None and context.line != problem.line:
+        reason = f"{getattr(exc, 'context', '')}, {reason} on line {problem.line + 1}"
+    mark = context or problem
+    return Problem(
+        filename, None if mark is None else mark.line + 1, "", f"not valid YAML: {reason}"
+    )
+
+
+def _repeated_keys(filename: str, node: yaml.Node | None, path: Loc) -> list[Problem]:
+    """A key given twice in one mapping: YAML keeps the last silently, so say so."""
+    problems: list[Problem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            name = str(key.value)
+            line = key.start_mark.line + 1
+            if name in seen:
+                where = format_loc((*path, name))
+                message = f"given twice (lines {seen[name]} and {line}); keep one"
+                problems.append(Problem(filename, line, where, message))
+            seen[name] = line
+            problems += _repeated_keys(filename, value, (*path, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            problems += _repeated_keys(filename, item, (*path, i))
+    return problems
 
 
 def _problem(filename: str, root: yaml.Node | None, err: ErrorDetails) -> Problem:
@@ -117,7 +150,7 @@ def _locate(filename: str, root: yaml.Node | None, loc: Loc, message: str) -> Pr
 
 def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
     if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
+        for key, value in reversed(node.value):  # the last of repeated keys is the one used
             if isinstance(key, yaml.ScalarNode) and key.value == str(part):
                 return key, value
     elif (

@@ -6,7 +6,7 @@ import pytest
 
 from protocol.identifiers import Imei, iccid_range
 from protocol.sim_state import SimState
-from simulator.errors import SimulatorError
+from simulator.errors import OnboardingConflictError, SimulatorError
 from simulator.platform.audit import AuditField
 from simulator.platform.lifecycle import Actor
 from simulator.platform.platform import Platform
@@ -246,3 +246,27 @@ def test_rule_changing_rate_plan_is_audited():
         Actor.SYSTEM,
         "rule upgrade: usage reached 100% of the allowance",
     )
+
+
+def test_a_second_customer_cannot_reuse_imsis():
+    platform = Platform()
+    platform.onboard(customer(sims=10))
+    other = customer(sims=10).model_copy(deep=True)
+    data = other.model_dump(mode="json")
+    data["customer"] = "Other AB"
+    data["accounts"][0]["id"] = "other"
+    data["communication_plans"][0]["name"] = "other-meters"
+    data["rate_plans"] = [{**p, "name": f"other-{p['name']}"} for p in data["rate_plans"]]
+    data["sim_ranges"][0].update(
+        first_iccid="8946200090000001003",
+        account="other",
+        communication_plan="other-meters",
+        rate_plan="other-small",
+        first_imsi="244910000000005",
+    )
+    spec = type(other).model_validate(data)
+    with pytest.raises(
+        OnboardingConflictError, match="IMSI 244910000000005 is already on this platform"
+    ):
+        platform.onboard(spec)
+    assert len(platform.sims) == 10

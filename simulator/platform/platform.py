@@ -104,6 +104,7 @@ class Platform:
         self._pool_usage: dict[tuple[int, int], int] = {}
         self._pool_sizes: dict[tuple[int, int], int] = {}
         self._in_trial: set[int] = set()
+        self._imsi_spans: list[tuple[int, int]] = []
         self._next_sweep = 0.0
         self._overrides: set[int] = set()
         self._cycle = 0
@@ -176,6 +177,8 @@ class Platform:
                 new=int(sims.state),
                 reason=f"onboarded for {spec.customer}: ICCIDs {sims.first_iccid} to {last}",
             )
+            first_imsi = int(str(sims.first_imsi))
+            self._imsi_spans.append((first_imsi, first_imsi + sims.count - 1))
             key = (self._account_row[sims.account], self._rate_row[sims.rate_plan])
             self._pool_sizes[key] = self._pool_sizes.get(key, 0) + sims.count
             summary.sims += sims.count
@@ -201,6 +204,11 @@ class Platform:
             held = self.sims.clash(sims.first_iccid, sims.count)
             if held is not None:
                 raise OnboardingConflictError(f"ICCID {held} is already on this platform")
+            first = int(str(sims.first_imsi))
+            for start, end in self._imsi_spans:
+                if first <= end and start <= first + sims.count - 1:
+                    shared = max(first, start)
+                    raise OnboardingConflictError(f"IMSI {shared:015d} is already on this platform")
         if len(self.rules.rules) + len(spec.automation_rules) > 64:
             raise OnboardingConflictError("a platform holds at most 64 automation rules")
 

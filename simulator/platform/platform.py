@@ -204,6 +204,7 @@ class Platform:
             held = self.sims.clash(sims.first_iccid, sims.count)
             if held is not None:
                 raise OnboardingConflictError(f"ICCID {held} is already on this platform")
+        for sims in spec.sim_ranges:
             first = int(str(sims.first_imsi))
             for start, end in self._imsi_spans:
                 if first <= end and start <= first + sims.count - 1:

@@ -1,0 +1,264 @@
+"""Payload models, version 1: what devices and the connectivity platform report.
+
+Two sources of evidence, as in the real world. Devices publish telemetry
+(after LwM2M objects 3 and 4) and a status that doubles as their Last Will.
+The platform publishes network events keyed by the SIM (attach, reject with
+the EMM cause, sessions, reject with the ESM cause, state changes, usage,
+limits, IMEI changes, audit entries) and each SIM's inventory record. Every
+message carries the simulated time it happened (`t`, Unix seconds) and the
+identifiers its sender knows. No message names a fault.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AttachAccepted",
+    "AttachRejected",
+    "AuditRecorded",
+    "Clock",
+    "DataBlocked",
+    "Detached",
+    "DeviceStatus",
+    "ImeiChanged",
+    "Message",
+    "NetworkEvent",
+    "SessionClosed",
+    "SessionOpened",
+    "SessionRejected",
+    "SimRecord",
+    "StateChanged",
+    "Telemetry",
+    "UsageReported",
+]
+
+SCHEMA_VERSION: Final = 1
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    v: Literal[1] = 1
+    """Schema version of the payload (SCHEMA_VERSION)."""
+    t: float
+    """Simulated (or real) time the thing happened, Unix seconds."""
+
+
+class Telemetry(_Payload):
+    """A device's periodic report: LwM2M Device (3) and Connectivity Monitoring (4) fields."""
+
+    kind: Literal["telemetry"] = "telemetry"
+    device_id: str
+    iccid: str
+    imei: str
+    seq: int
+    firmware: str
+    battery: float | None
+    """Battery level in %; None on mains power."""
+    supply_mv: int | None
+    bearer: str
+    """Radio access technology in use, e.g. LTE-M, NB-IoT."""
+    mcc_mnc: str
+    cell_id: int
+    rsrp: float
+    """Reference signal received power, dBm."""
+    rsrq: float
+    snr: float
+    apn: str
+    ip: str
+    errors: list[int] = Field(default_factory=list)
+    """LwM2M error codes: 1 low battery, 2 external power off, 4 low signal, 7 no IP."""
+    uptime_s: int
+
+
+class DeviceStatus(_Payload):
+    """A device's retained status; the `offline` one with `will=True` is its MQTT Last Will."""
+
+    kind: Literal["status"] = "status"
+    device_id: str
+    iccid: str | None
+    status: Literal["online", "asleep", "offline"]
+    will: bool = False
+    """True when the broker published this as the device's Last Will (connection lost)."""
+    next_report: float | None = None
+    """When an asleep (PSM/eDRX) device plans to report again, Unix seconds."""
+    keepalive_s: int | None = None
+
+
+class _SimEvent(_Payload):
+    iccid: str
+    imei: str | None = None
+    """The device identity the network saw with this SIM, when it saw one."""
+
+
+class AttachAccepted(_SimEvent):
+    """The SIM registered on a network."""
+
+    kind: Literal["attach"] = "attach"
+    mcc_mnc: str
+    cell_id: int
+    rat: str
+
+
+class AttachRejected(_SimEvent):
+    """A registration was refused with an EMM cause (TS 24.301)."""
+
+    kind: Literal["attach_reject"] = "attach_reject"
+    mcc_mnc: str
+    cell_id: int
+    rat: str
+    emm_cause: int
+    backoff_s: float | None = None
+    """T3346 sent with the reject (congestion), seconds."""
+
+
+class Detached(_SimEvent):
+    """The SIM left the network: by the device, by the network, or implicitly after silence."""
+
+    kind: Literal["detach"] = "detach"
+    reason: Literal["device", "network", "implicit"]
+
+
+class SessionOpened(_SimEvent):
+    """A data session (PDN connection) opened."""
+
+    kind: Literal["session_open"] = "session_open"
+    session_id: int
+    apn: str
+    ip: str
+
+
+class SessionClosed(_SimEvent):
+    """A data session closed, with the bytes it carried."""
+
+    kind: Literal["session_close"] = "session_close"
+    session_id: int
+    apn: str
+    bytes: int
+    reason: Literal["device", "network", "detach", "limit"]
+
+
+class SessionRejected(_SimEvent):
+    """A data session was refused with an ESM cause (TS 24.301)."""
+
+    kind: Literal["session_reject"] = "session_reject"
+    apn: str
+    esm_cause: int
+    backoff_s: float | None = None
+    """T3396 sent with the reject, seconds."""
+
+
+class StateChanged(_SimEvent):
+    """The SIM's lifecycle state changed (an audit-trail entry)."""
+
+    kind: Literal["state_change"] = "state_change"
+    old: str
+    new: str
+    actor: str
+    reason: str
+
+
+class UsageReported(_SimEvent):
+    """Data counted against the rate plan."""
+
+    kind: Literal["usage"] = "usage"
+    bytes: int
+    cycle_bytes: int
+    allowance: int
+
+
+class DataBlocked(_SimEvent):
+    """Data was blocked (limit reached) or unblocked (new cycle, override)."""
+
+    kind: Literal["data_blocked"] = "data_blocked"
+    blocked: bool
+    reason: str
+
+
+class ImeiChanged(_SimEvent):
+    """The SIM appeared in another device."""
+
+    kind: Literal["imei_change"] = "imei_change"
+    old_imei: str
+
+
+class AuditRecorded(_SimEvent):
+    """Any other audit-trail entry (plan changes and the like)."""
+
+    kind: Literal["audit"] = "audit"
+    field: str
+    old: str
+    new: str
+    actor: str
+    reason: str
+
+
+NetworkEvent = Annotated[
+    AttachAccepted
+    | AttachRejected
+    | Detached
+    | SessionOpened
+    | SessionClosed
+    | SessionRejected
+    | StateChanged
+    | UsageReported
+    | DataBlocked
+    | ImeiChanged
+    | AuditRecorded,
+    Field(discriminator="kind"),
+]
+
+
+class SimRecord(_Payload):
+    """A SIM's inventory record as the platform's device-details page shows it (retained)."""
+
+    kind: Literal["record"] = "record"
+    iccid: str
+    imsi: str
+    msisdn: str | None
+    state: str
+    account: str
+    account_name: str
+    communication_plan: str
+    rate_plan: str
+    apns: list[str]
+    networks: list[str]
+    """Allowed networks: MCC-MNC codes and ISO country codes."""
+    radio_types: list[str]
+    imei_lock: bool
+    locked_imei: str | None
+    data_blocked: bool
+    device_name: str | None
+    site: str | None
+    time_zone: str | None
+
+
+class Clock(_Payload):
+    """A watermark: every message stamped before `t` has been sent; `final` ends the run."""
+
+    kind: Literal["clock"] = "clock"
+    final: bool = False
+
+
+Message = Annotated[
+    Telemetry
+    | DeviceStatus
+    | AttachAccepted
+    | AttachRejected
+    | Detached
+    | SessionOpened
+    | SessionClosed
+    | SessionRejected
+    | StateChanged
+    | UsageReported
+    | DataBlocked
+    | ImeiChanged
+    | AuditRecorded
+    | SimRecord
+    | Clock,
+    Field(discriminator="kind"),
+]

@@ -33,6 +33,7 @@ class AuditField(enum.IntEnum):
     COMMUNICATION_PLAN = 2
     DATA_BLOCKED = 3
     IMEI = 4
+    IMEI_LOCK = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ class AuditLog:
         """Bytes reserved by the entry columns."""
         return self._cols.nbytes
 
-    def record(  # noqa: PLR0913 - an audit entry has this many parts
+    def record(
         self,
         *,
         time: float,

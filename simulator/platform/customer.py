@@ -84,7 +84,10 @@ class AccountSettings(_Model):
 
     test_quota: ByteCount = 30_000
     """Free data a TEST_READY SIM may use before it moves on."""
-    after_test: Literal[SimState.ACTIVATION_READY, SimState.ACTIVATED] = SimState.ACTIVATED
+    after_test: Literal[SimState.INVENTORY, SimState.ACTIVATION_READY, SimState.ACTIVATED] = (
+        SimState.ACTIVATED
+    )
+    """Where a SIM goes when its test quota is used; INVENTORY stops service until activated."""
     trial_days: float | None = Field(default=None, gt=0)
     trial_quota: ByteCount | None = None
     after_trial: Literal[SimState.ACTIVATED, SimState.DEACTIVATED] = SimState.ACTIVATED

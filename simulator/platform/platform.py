@@ -294,6 +294,44 @@ class Platform:
         if self.sims["data_blocked"][row]:
             self._set_blocked(row, blocked=False, actor=actor, reason=reason, now=now)
 
+    def bytes_to_limit(self, iccid: Iccid | str) -> int | None:
+        """Data the SIM (or its pool) may still use before it is blocked; None = never blocked."""
+        row = self.row(iccid)
+        plan_row = int(self.sims["rate_plan"][row])
+        plan = self.rate_plans[plan_row]
+        if plan.overage_limit is None:
+            return None
+        if not plan.pooled:
+            return max(0, plan.allowance + plan.overage_limit - int(self.sims["usage"][row]))
+        key = (int(self.sims["account"][row]), plan_row)
+        limit = (plan.allowance + plan.overage_limit) * self._pool_size(key)
+        return max(0, limit - self._pool_usage.get(key, 0))
+
+    def test_quota_left(self, iccid: Iccid | str) -> int:
+        """Bytes of free test data a TEST_READY SIM has left."""
+        row = self.row(iccid)
+        quota = self.settings[int(self.sims["account"][row])].test_quota
+        return max(0, quota - int(self.sims["test_usage"][row]))
+
+    def after_test(self, iccid: Iccid | str) -> SimState:
+        """Where the SIM goes when its test quota is used (its account's setting)."""
+        return self.settings[int(self.sims["account"][self.row(iccid)])].after_test
+
+    def relock_imei(self, iccid: Iccid | str, *, actor: Actor, reason: str, now: float) -> None:
+        """Release an IMEI lock's device so the lock takes the next device the SIM attaches from."""
+        row = self.row(iccid)
+        old = int(self.sims["locked_imei"][row])
+        self.sims["locked_imei"][row] = NO_IMEI
+        self.audit.record(
+            time=now,
+            actor=actor,
+            field=AuditField.IMEI_LOCK,
+            rows=row,
+            old=old,
+            new=NO_IMEI,
+            reason=reason,
+        )
+
     def open_session(self, iccid: Iccid | str, *, now: float) -> str | None:
         """The platform's answer to a data session request: None when allowed, else why not.
 

@@ -1,0 +1,1 @@
+"""The simulated world: networks, devices, faults and SIM swaps, run by SimPy."""

@@ -1,0 +1,211 @@
+"""The networks a device roams on, and their answers to attach and data session requests.
+
+The rules are the real ones, checked in the order a core network applies
+them, each refusal carrying the 3GPP cause a real network would send. The
+subscription side (state, limits, IMEI lock) is asked of the platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+from protocol.nas import EmmCause, EsmCause
+from protocol.sim_state import SimState
+from simulator.world.radio import COVERAGE_FLOOR_DBM, distance_km, rsrp_at
+
+if TYPE_CHECKING:
+    import random
+
+    from protocol.identifiers import Imei
+    from simulator.platform.customer import CommunicationPlan, RadioType
+    from simulator.platform.platform import Platform
+    from simulator.world.spec import CellSpec, OperatorSpec
+
+__all__ = ["Cell", "Network", "Operator", "Refusal"]
+
+_NO_SERVICE: Final = frozenset({SimState.INVENTORY, SimState.DEACTIVATED, SimState.RETIRED})
+
+
+@dataclass(slots=True)
+class Operator:
+    """A network operator and its live condition."""
+
+    spec: OperatorSpec
+    up: bool = True
+    congested: bool = False
+
+
+@dataclass(slots=True)
+class Cell:
+    """A cell and its live condition."""
+
+    spec: CellSpec
+    operator: Operator
+    up: bool = True
+    congested: bool = False
+
+    @property
+    def id(self) -> int:
+        """The cell id."""
+        return self.spec.id
+
+    @property
+    def mcc_mnc(self) -> str:
+        """The operator's MCC-MNC."""
+        return self.spec.operator
+
+    def serving(self) -> bool:
+        """Whether the cell is on air."""
+        return self.up and self.operator.up
+
+    def signal(self, lat: float, lon: float) -> float:
+        """RSRP in dBm at a position, before device-side losses."""
+        d = distance_km(self.spec.lat, self.spec.lon, lat, lon)
+        return rsrp_at(self.spec.rsrp_dbm, self.spec.radius_km, d)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A reject: the 3GPP cause and the back-off timer sent with it (seconds), if any."""
+
+    cause: int
+    backoff: float | None = None
+
+
+@dataclass(slots=True)
+class Network:
+    """All operators and cells, the core's condition, and the platform behind them."""
+
+    platform: Platform
+    operators: dict[str, Operator]
+    cells: list[Cell]
+    unprovisioned: set[str] = field(default_factory=set)
+    """ICCIDs the home HSS does not know."""
+    blacklisted: set[str] = field(default_factory=set)
+    """IMEIs on the equipment identity register's black list."""
+    gateways_down: set[str] = field(default_factory=set)
+    """APNs (lower case) whose gateway is out."""
+    tunnels_down: set[str] = field(default_factory=set)
+    core_congested: bool = False
+    apns: frozenset[str] = frozenset()
+    """Every APN some communication plan on the platform offers (lower case)."""
+
+    @classmethod
+    def build(
+        cls, platform: Platform, operators: list[OperatorSpec], cells: list[CellSpec]
+    ) -> Network:
+        """Live networks from their specs."""
+        ops = {o.mcc_mnc: Operator(o) for o in operators}
+        apns = frozenset(a.name.lower() for plan in platform.comm_plans for a in plan.apns)
+        return cls(platform, ops, [Cell(c, ops[c.operator]) for c in cells], apns=apns)
+
+    def cell(self, cell_id: int) -> Cell:
+        """A cell by id."""
+        return next(c for c in self.cells if c.id == cell_id)
+
+    def audible(
+        self,
+        lat: float,
+        lon: float,
+        radio: RadioType,
+        loss_db: float,
+        forbidden: set[str],
+    ) -> list[tuple[Cell, float]]:
+        """Cells a device can register on, strongest first, with their signal."""
+        floor = COVERAGE_FLOOR_DBM[radio]
+        heard = []
+        for cell in self.cells:
+            if (
+                not cell.serving()
+                or radio not in cell.spec.radio_types
+                or cell.mcc_mnc in forbidden
+            ):
+                continue
+            rsrp = cell.signal(lat, lon) - loss_db
+            if rsrp >= floor:
+                heard.append((cell, rsrp))
+        heard.sort(key=lambda pair: (-pair[1], pair[0].id))
+        return heard
+
+    def plan_of(self, iccid: str) -> CommunicationPlan:
+        """The SIM's communication plan."""
+        row = self.platform.row(iccid)
+        return self.platform.comm_plans[int(self.platform.sims["comm_plan"][row])]
+
+    def attach(  # noqa: PLR0911 - one return per rule, in the network's order
+        self,
+        *,
+        iccid: str,
+        imsi_plmn: str,
+        imei: Imei,
+        cell: Cell,
+        radio: RadioType,
+        now: float,
+        rng: random.Random,
+    ) -> Refusal | None:
+        """The network's answer to an attach; None = accepted."""
+        if cell.congested or cell.operator.congested:
+            return Refusal(EmmCause.CONGESTION, backoff=rng.uniform(900, 1800))
+        state = self.platform.state(iccid)
+        if iccid in self.unprovisioned or state is SimState.PURGED:
+            return Refusal(EmmCause.IMSI_UNKNOWN_IN_HSS)
+        if imei.value in self.blacklisted:
+            return Refusal(EmmCause.ILLEGAL_ME)
+        partners = cell.operator.spec.roaming_partners
+        visiting = cell.mcc_mnc != imsi_plmn
+        if visiting and partners is not None and imsi_plmn not in partners:
+            return Refusal(EmmCause.PLMN_NOT_ALLOWED)
+        plan = self.plan_of(iccid)
+        if not _network_allowed(plan, cell):
+            return Refusal(EmmCause.PLMN_NOT_ALLOWED)
+        if radio not in plan.radio_types:
+            return Refusal(EmmCause.NO_SUITABLE_CELLS_IN_TRACKING_AREA)
+        if state in _NO_SERVICE:
+            return Refusal(EmmCause.EPS_AND_NON_EPS_SERVICES_NOT_ALLOWED)
+        refused = self.platform.attach(iccid, imei, now=now)
+        if refused is not None:  # the IMEI lock
+            return Refusal(EmmCause.ILLEGAL_ME)
+        return None
+
+    def open_session(  # noqa: PLR0911 - one return per rule, in the network's order
+        self,
+        *,
+        iccid: str,
+        apn: str,
+        credentials_ok: bool,
+        now: float,
+        rng: random.Random,
+    ) -> Refusal | None:
+        """The network's answer to a data session request; None = accepted."""
+        wanted = apn.lower()
+        if wanted in self.gateways_down:
+            return Refusal(EsmCause.NETWORK_FAILURE)
+        if self.core_congested:
+            return Refusal(EsmCause.INSUFFICIENT_RESOURCES, backoff=rng.uniform(600, 1200))
+        if wanted not in self.apns:
+            return Refusal(EsmCause.MISSING_OR_UNKNOWN_APN, backoff=rng.uniform(600, 1200))
+        plan = self.plan_of(iccid)
+        entry = next((a for a in plan.apns if a.name.lower() == wanted), None)
+        if entry is None:
+            return Refusal(EsmCause.SERVICE_OPTION_NOT_SUBSCRIBED)
+        if self.platform.state(iccid) in _NO_SERVICE or self.platform.data_blocked(iccid):
+            return Refusal(EsmCause.OPERATOR_DETERMINED_BARRING)
+        if entry.private and not credentials_ok:
+            return Refusal(EsmCause.USER_AUTHENTICATION_FAILED)
+        if entry.tunnel is not None and entry.tunnel in self.tunnels_down:
+            return Refusal(EsmCause.REQUEST_REJECTED_BY_GATEWAY)
+        refused = self.platform.open_session(iccid, now=now)
+        if refused is not None:
+            return Refusal(EsmCause.OPERATOR_DETERMINED_BARRING)
+        return None
+
+    def apn_tunnel(self, iccid: str, apn: str) -> str | None:
+        """The tunnel behind `apn` in the SIM's plan, if it is private."""
+        entry = next((a for a in self.plan_of(iccid).apns if a.name.lower() == apn.lower()), None)
+        return None if entry is None else entry.tunnel
+
+
+def _network_allowed(plan: CommunicationPlan, cell: Cell) -> bool:
+    country = cell.operator.spec.country
+    return any(rule.mcc_mnc == cell.mcc_mnc or rule.country == country for rule in plan.networks)

@@ -1,0 +1,225 @@
+"""What a world is made of, as data: the schema scenario files are written in.
+
+Times are offsets from the world's start, written as seconds or with a unit
+("90s", "15m", "36h", "2d"). Positions are latitude/longitude in degrees.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from protocol.causes import Cause
+from protocol.identifiers import Iccid, Imei
+from simulator.platform.customer import CustomerFile, RadioType
+
+__all__ = [
+    "CellSpec",
+    "DeviceGroupSpec",
+    "Duration",
+    "FaultId",
+    "FaultSpec",
+    "MobilitySpec",
+    "OperatorSpec",
+    "RetryBehaviour",
+    "SwapSpec",
+    "Waypoint",
+    "WorldSpec",
+    "parse_duration",
+]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_UNIT = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86_400.0, None: 1.0}
+
+
+def parse_duration(value: object) -> object:
+    """Read a duration such as 90s, 15m, 36h or 2d as seconds; numbers are seconds already."""
+    if not isinstance(value, str):
+        return value
+    match = _DURATION.match(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not a duration; write e.g. 90s, 15m, 36h or 2d")
+    number, unit = match.groups()
+    return float(number) * _UNIT[unit]
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+MccMnc = Annotated[str, Field(pattern=r"^\d{5,6}$")]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OperatorSpec(_Model):
+    """A mobile network operator."""
+
+    mcc_mnc: MccMnc
+    name: str
+    country: Country
+    roaming_partners: list[MccMnc] | None = None
+    """Home networks whose SIMs may roam here; None = every network (a hub agreement)."""
+
+
+class CellSpec(_Model):
+    """A cell: where it is, how strong it is at its centre, what radios it offers."""
+
+    id: int = Field(ge=1)
+    operator: MccMnc
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    radius_km: float = Field(default=5.0, gt=0)
+    """Distance at which the signal has fallen by 35 dB from the centre."""
+    rsrp_dbm: float = Field(default=-75.0, le=-30, ge=-140)
+    radio_types: list[RadioType] = Field(min_length=1)
+
+
+class Waypoint(_Model):
+    """Where a moving device is at a time; it moves in a straight line between waypoints."""
+
+    at: Duration
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class MobilitySpec(_Model):
+    """How a device moves: along waypoints, or a seeded random walk around its home."""
+
+    waypoints: list[Waypoint] = Field(default_factory=list)
+    walk_km_per_day: float = Field(default=0.0, ge=0)
+    walk_radius_km: float = Field(default=10.0, gt=0)
+
+
+class RetryBehaviour(enum.StrEnum):
+    """How a device's firmware retries after a failure."""
+
+    TS34 = "ts34"
+    """GSMA TS.34: randomised exponential back-off, network timers obeyed, ≤ 1 reset an hour."""
+    TIGHT_LOOP = "tight_loop"
+    """Retries every few seconds, resetting the modem to get past forbidden networks."""
+    REBOOT_ON_FAILURE = "reboot_on_failure"
+    """Reboots the device after every failure."""
+
+
+class DeviceGroupSpec(_Model):
+    """A batch of identical devices, each with one SIM of a consecutive range."""
+
+    name: str = Field(min_length=1)
+    count: int = Field(ge=1, le=10_000_000)
+    id_format: str = "{group}-{n:04d}"
+    """Device id; `{group}` and `{n}` (1-based) are filled in."""
+    name_format: str = "{group} {n}"
+    """The customer's name for the device, as shown on the platform."""
+    first_iccid: Iccid
+    first_imei: Imei
+    model: str = "generic-lte-m"
+    firmware: str = "1.0.0"
+    radio: RadioType = RadioType.LTE_M
+    apn: str
+    apn_credentials_ok: bool = True
+    site: str | None = None
+    time_zone: str = "UTC"
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    spread_km: float = Field(default=0.0, ge=0)
+    """Devices are placed at random within this distance of (lat, lon)."""
+    mobility: MobilitySpec | None = None
+    battery_mah: float | None = Field(default=None, gt=0)
+    """None: mains powered."""
+    report_interval: Duration = 900.0
+    report_jitter: Duration = 60.0
+    report_bytes: int = Field(default=400, ge=1)
+    psm: bool = False
+    """Sleep (PSM/eDRX) between reports instead of staying connected."""
+    keepalive: Duration = 1200.0
+    retry: RetryBehaviour = RetryBehaviour.TS34
+
+
+class FaultId(enum.StrEnum):
+    """The simulator's fault catalogue; each declares the cause it should be diagnosed as."""
+
+    BATTERY_DEPLETED = "battery_depleted"
+    POWER_LOSS = "power_loss"
+    COVERAGE_LOSS = "coverage_loss"
+    CELL_OUTAGE = "cell_outage"
+    OPERATOR_OUTAGE = "operator_outage"
+    APN_GATEWAY_OUTAGE = "apn_gateway_outage"
+    CONGESTION = "congestion"
+    SIM_DEACTIVATED = "sim_deactivated"
+    SIM_NOT_PROVISIONED = "sim_not_provisioned"
+    TEST_QUOTA_USED = "test_quota_used"
+    DATA_LIMIT_REACHED = "data_limit_reached"
+    ROAMING_NOT_ALLOWED = "roaming_not_allowed"
+    RADIO_TYPE_NOT_ALLOWED = "radio_type_not_allowed"
+    WRONG_APN = "wrong_apn"
+    PRIVATE_APN_CREDENTIALS = "private_apn_credentials"
+    IPSEC_TUNNEL_DOWN = "ipsec_tunnel_down"
+    IMEI_LOCK_MISMATCH = "imei_lock_mismatch"
+    IMEI_BLACKLISTED = "imei_blacklisted"
+    DAMAGED_SIM = "damaged_sim"
+    FIRMWARE_HANG = "firmware_hang"
+    RECONNECT_STORM = "reconnect_storm"
+    BROKER_UNREACHABLE = "broker_unreachable"
+
+    @property
+    def cause(self) -> Cause:
+        """The cause a diagnosis should name for this fault (the ids coincide by design)."""
+        return Cause(self.value)
+
+
+class FaultSpec(_Model):
+    """One fault on the timeline: what, when, for how long, and where."""
+
+    fault: FaultId
+    at: Duration
+    duration: Duration | None = None
+    """None: lasts until the end of the run (or until something the timeline does fixes it)."""
+    devices: list[str] | None = None
+    """Device ids, for faults of a device or its SIM."""
+    cell: int | None = None
+    operator: MccMnc | None = None
+    apn: str | None = None
+    tunnel: str | None = None
+    value: str | None = None
+    """Fault-specific: the wrong APN, the unallowed radio type, the country moved to."""
+
+
+class SwapSpec(_Model):
+    """A SIM swap: the SIMs of two devices are exchanged (a cross-swap test), or one SIM moves."""
+
+    at: Duration
+    device: str
+    """The device whose SIM is taken out."""
+    into: str
+    """The device it goes into; that device's SIM (if any) goes the other way."""
+    back_at: Duration | None = None
+    """When the SIMs are put back, if they are."""
+
+
+class WorldSpec(_Model):
+    """A whole world: the customer, the networks, the devices and the timeline."""
+
+    start: datetime
+    seed: int = 1
+    customer: CustomerFile
+    operators: list[OperatorSpec] = Field(min_length=1)
+    cells: list[CellSpec] = Field(min_length=1)
+    devices: list[DeviceGroupSpec] = Field(min_length=1)
+    faults: list[FaultSpec] = Field(default_factory=list)
+    swaps: list[SwapSpec] = Field(default_factory=list)
+    message_loss: float = Field(default=0.0, ge=0, lt=1)
+    """Share of device messages lost on the way (radio, broker), drawn per message."""
+
+    @model_validator(mode="after")
+    def _start_is_aware(self) -> WorldSpec:
+        if self.start.tzinfo is None:
+            raise ValueError("start needs a time zone, e.g. 2026-03-01T00:00:00Z")
+        return self
+
+
+Kind = Literal["device", "cell", "operator", "apn", "tunnel"]

@@ -1,0 +1,47 @@
+"""SIM swaps: a SIM taken out of one device and put into another, with real consequences.
+
+Both devices are powered off for the swap and on again: each detaches, its
+forbidden-network list and back-off timers are cleared, and the network sees
+each SIM come back with another IMEI (an IMEI lock refuses it).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from simulator.errors import SimulatorError
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    import simpy
+
+    from simulator.world.spec import SwapSpec
+    from simulator.world.world import World
+
+__all__ = ["swap", "swap_process"]
+
+
+def swap(world: World, device_id: str, into_id: str) -> None:
+    """Exchange the SIMs of two devices now (a device without a SIM gives none back)."""
+    for name in (device_id, into_id):
+        if name not in world.by_id:
+            raise SimulatorError(f"swap: no device {name!r} in this world")
+    a, b = world.by_id[device_id], world.by_id[into_id]
+    now = world.env.now
+    for device in (a, b):
+        device.reboot(now)
+    a.sim, b.sim = b.sim, a.sim
+    for device in (a, b):
+        if device.sim is not None:
+            world.by_sim[device.sim] = device
+        device.poke()
+
+
+def swap_process(world: World, spec: SwapSpec) -> Generator[simpy.Event, object, None]:
+    """A SimPy process that performs a swap at its time, and the swap back if asked."""
+    yield world.env.timeout(spec.at)
+    swap(world, spec.device, spec.into)
+    if spec.back_at is not None:
+        yield world.env.timeout(max(0.0, spec.back_at - spec.at))
+        swap(world, spec.device, spec.into)

@@ -1,0 +1,67 @@
+"""Ground truth: what really happened to each device. The diagnostics service never sees it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from protocol.causes import Cause
+    from simulator.world.spec import FaultId
+
+__all__ = ["TruthLog", "TruthRecord"]
+
+
+@dataclass(slots=True)
+class TruthRecord:
+    """A fault on a device: when it began and ended, and the cause a diagnosis should name."""
+
+    device_id: str
+    iccid: str | None
+    fault: FaultId
+    cause: Cause
+    start: float
+    end: float | None = None
+    injected: bool = True
+    """False when the fault arose by itself (a battery ran out, a collar walked out of coverage)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, for JSON."""
+        data = asdict(self)
+        data["fault"] = self.fault.value
+        data["cause"] = self.cause.value
+        return data
+
+
+class TruthLog:
+    """Every fault record of a run, in the order they began."""
+
+    def __init__(self) -> None:
+        self.records: list[TruthRecord] = []
+        self._open: dict[str, dict[FaultId, TruthRecord]] = {}
+
+    def open(self, record: TruthRecord) -> None:
+        """Start a record unless the same fault is already open on the device."""
+        faults = self._open.setdefault(record.device_id, {})
+        if record.fault not in faults:
+            faults[record.fault] = record
+            self.records.append(record)
+
+    def close(self, device_id: str, fault: FaultId, end: float) -> None:
+        """End the open record of `fault` on the device, if any."""
+        record = self._open.get(device_id, {}).pop(fault, None)
+        if record is not None:
+            record.end = end
+
+    def active(self, device_id: str, fault: FaultId | None = None) -> bool:
+        """Whether the device has an open record (of `fault`, or of any fault)."""
+        faults = self._open.get(device_id, {})
+        return bool(faults) if fault is None else fault in faults
+
+    def open_faults(self, device_id: str) -> list[FaultId]:
+        """The faults open on a device now."""
+        return list(self._open.get(device_id, {}))
+
+    def for_device(self, device_id: str) -> list[TruthRecord]:
+        """The device's records, oldest first."""
+        return [r for r in self.records if r.device_id == device_id]

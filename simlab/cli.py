@@ -16,6 +16,7 @@ from simlab.resources import bundled, resolve
 from simulator.errors import SimulatorError, SpecError
 from simulator.platform.onboarding import load_customer
 from simulator.platform.platform import OnboardingSummary, Platform
+from simulator.world.faults import CATALOGUE
 
 __all__ = ["app", "main"]
 
@@ -99,6 +100,15 @@ def _print_summary(summary: OnboardingSummary, platform: Platform, elapsed: floa
     out.print(ranges)
     states = ", ".join(f"{name} {n:,}" for name, n in platform.summary_by_state().items())
     out.print(f"SIMs by state: {states}")
+
+
+@app.command()
+def faults() -> None:
+    """List the fault catalogue: id, where it strikes, the cause to diagnose, what happens."""
+    for kind in CATALOGUE.values():
+        typer.echo(
+            f"{kind.id.value:<24} {kind.scope:<8} cause={kind.id.cause.value:<24} {kind.summary}"
+        )
 
 
 @app.command("files")

@@ -48,6 +48,10 @@ SCHEMA: Final = {
 }
 
 
+ROW_CACHE: Final = 200_000
+"""At most this many ICCID texts keep their row at hand (about 20 MB)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SimBlock:
     """Consecutive rows holding consecutive ICCIDs."""
@@ -64,6 +68,8 @@ class SimTable:
         self.columns = Columns(SCHEMA)
         self._blocks: list[SimBlock] = []
         self._starts: list[int] = []
+        self._rows: dict[str, int] = {}
+        """Rows of ICCIDs looked up as text (the simulated fleet), so each is validated once."""
 
     def __len__(self) -> int:
         return len(self.columns)
@@ -108,7 +114,14 @@ class SimTable:
 
     def row(self, iccid: Iccid | str) -> int:
         """The row of a SIM; raises UnknownSimError when the platform does not hold it."""
-        iccid = iccid if isinstance(iccid, Iccid) else Iccid(iccid)
+        if isinstance(iccid, str):
+            cached = self._rows.get(iccid)
+            if cached is not None:
+                return cached
+            row = self.row(Iccid(iccid))
+            if len(self._rows) < ROW_CACHE:
+                self._rows[iccid] = row
+            return row
         body = iccid.body_int
         i = bisect.bisect_right(self._starts, body) - 1
         if i >= 0:

@@ -10,6 +10,7 @@ reaches.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -18,7 +19,7 @@ from protocol.sim_state import SimState
 from simulator.errors import SimulatorError
 from simulator.platform.customer import RadioType
 from simulator.platform.lifecycle import Actor
-from simulator.world.spec import FaultId
+from simulator.world.spec import FaultId, FaultSpec
 from simulator.world.truth import TruthRecord
 
 if TYPE_CHECKING:
@@ -27,10 +28,10 @@ if TYPE_CHECKING:
     import simpy
 
     from simulator.world.device import Device
-    from simulator.world.spec import FaultSpec
+    from simulator.world.spec import FaultRateSpec
     from simulator.world.world import World
 
-__all__ = ["CATALOGUE", "FaultKind", "schedule"]
+__all__ = ["CATALOGUE", "FaultKind", "affected", "draw", "schedule"]
 
 Scope = Literal["device", "sim", "cell", "operator", "apn", "tunnel"]
 Action = "Callable[[World, FaultSpec, list[Device]], None]"
@@ -596,6 +597,33 @@ def _on(device: Device, spec: FaultSpec) -> bool:
 def schedule(world: World, spec: FaultSpec) -> Generator[simpy.Event, object, None]:
     """A SimPy process that injects `spec` at its time and reverts it after its duration."""
     yield world.env.timeout(spec.at)
+    yield from _inject(world, spec)
+
+
+def draw(world: World, rate: FaultRateSpec) -> Generator[simpy.Event, object, None]:
+    """A SimPy process injecting `rate.fault` at random times on random devices (a Poisson process)."""
+    kind = CATALOGUE[rate.fault]
+    if kind.scope not in {"device", "sim"}:
+        raise SimulatorError(
+            f"fault_rates: {rate.fault.value} strikes a {kind.scope}, not a device"
+        )
+    pool = [d for d in world.devices if rate.group is None or d.spec.name == rate.group]
+    if not pool:
+        raise SimulatorError(f"fault_rates: no devices in group {rate.group!r}")
+    rng = random.Random(f"{world.seed}/rate/{rate.fault.value}/{rate.group}")
+    per_second = rate.per_device_day * len(pool) / 86_400
+    while True:
+        yield world.env.timeout(rng.expovariate(per_second))
+        device = rng.choice(pool)
+        if world.truth.active(device.id):
+            continue  # one fault at a time per device keeps the truth unambiguous
+        spec = FaultSpec(
+            fault=rate.fault, at=world.env.now, duration=rate.duration, devices=[device.id]
+        )
+        world.env.process(_inject(world, spec))
+
+
+def _inject(world: World, spec: FaultSpec) -> Generator[simpy.Event, object, None]:
     kind = CATALOGUE[spec.fault]
     devices = affected(world, spec)
     for d in devices:

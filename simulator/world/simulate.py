@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from protocol.messages import Clock
-from simulator.world.faults import schedule
+from simulator.world.faults import draw, schedule
 from simulator.world.swaps import swap_process
 from simulator.world.world import World
 
@@ -49,6 +49,8 @@ def simulate(spec: WorldSpec, sink: Sink, *, until: float, clock_every: float = 
         world.publish_records()
         for fault in spec.faults:
             env.process(schedule(world, fault))
+        for rate in spec.fault_rates:
+            env.process(draw(world, rate))
         for swap in spec.swaps:
             env.process(swap_process(world, swap))
         env.process(world.clock(clock_every))

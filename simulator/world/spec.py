@@ -22,6 +22,7 @@ __all__ = [
     "DeviceGroupSpec",
     "Duration",
     "FaultId",
+    "FaultRateSpec",
     "FaultSpec",
     "MobilitySpec",
     "OperatorSpec",
@@ -189,6 +190,16 @@ class FaultSpec(_Model):
     """Fault-specific: the wrong APN, the unallowed radio type, the country moved to."""
 
 
+class FaultRateSpec(_Model):
+    """Faults drawn at random: `per_device_day` a device and day on average, each `duration` long."""
+
+    fault: FaultId
+    per_device_day: float = Field(gt=0, le=100)
+    duration: Duration | None = None
+    group: str | None = None
+    """Only devices of this group (None: every device)."""
+
+
 class SwapSpec(_Model):
     """A SIM swap: the SIMs of two devices are exchanged (a cross-swap test), or one SIM moves."""
 
@@ -212,6 +223,7 @@ class WorldSpec(_Model):
     devices: list[DeviceGroupSpec] = Field(min_length=1)
     faults: list[FaultSpec] = Field(default_factory=list)
     swaps: list[SwapSpec] = Field(default_factory=list)
+    fault_rates: list[FaultRateSpec] = Field(default_factory=list)
     message_loss: float = Field(default=0.0, ge=0, lt=1)
     """Share of device messages lost on the way (radio, broker), drawn per message."""
 

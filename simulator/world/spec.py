@@ -191,7 +191,7 @@ class FaultSpec(_Model):
 
 
 class FaultRateSpec(_Model):
-    """Faults drawn at random: `per_device_day` a device and day on average, each `duration` long."""
+    """Faults drawn at random, `per_device_day` a device and day on average, `duration` long."""
 
     fault: FaultId
     per_device_day: float = Field(gt=0, le=100)

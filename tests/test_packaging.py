@@ -11,8 +11,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = [
+    "protocol.causes",
     "protocol.identifiers",
+    "protocol.messages",
+    "protocol.nas",
     "protocol.sim_state",
+    "simulator.world.device",
+    "simulator.world.faults",
+    "simulator.world.network",
+    "simulator.world.radio",
+    "simulator.world.simulate",
+    "simulator.world.sinks",
+    "simulator.world.spec",
+    "simulator.world.swaps",
+    "simulator.world.truth",
+    "simulator.world.world",
     "simulator.errors",
     "simulator.yamlfile",
     "simulator.platform.audit",
@@ -47,7 +60,14 @@ def test_wheel_ships_the_packages_and_scenario_files(tmp_path):
     )
     [wheel] = tmp_path.glob("simlab-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for package in ("protocol", "simulator", "simulator/platform", "diagnostics", "simlab"):
+    for package in (
+        "protocol",
+        "simulator",
+        "simulator/platform",
+        "simulator/world",
+        "diagnostics",
+        "simlab",
+    ):
         assert f"{package}/__init__.py" in names
     assert "simlab/scenarios/customers/savanna-trackers.yaml" in names
     assert not any(n.startswith("tests/") for n in names)

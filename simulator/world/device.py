@@ -86,6 +86,8 @@ class Device:
         self.rng = random.Random(f"{world.seed}/{self.id}")
         self.imei = imei
         self.sim: str | None = iccid
+        self.account = ""
+        """The customer's account the device belongs to (that of the SIM it was delivered with)."""
         self.radio: RadioType = spec.radio
         self.apn = spec.apn
         self.firmware = spec.firmware

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+from protocol.messages import Clock
+from protocol.wire import Topics, encode
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-__all__ = ["MemorySink", "Sink"]
+__all__ = ["JsonlSink", "MemorySink", "Sink", "relative_topic"]
+
+_RELATIVE = Topics("_")
 
 
 class Sink(Protocol):
-    """Receives every message the world emits, in order."""
+    """Receives every message the world emits, in order, with the account it belongs to."""
 
-    def write(self, message: BaseModel) -> None:
-        """Take one message."""
+    def write(self, message: BaseModel, account: str | None) -> None:
+        """Take one message (account is None only for clock messages)."""
+
+
+def relative_topic(message: BaseModel, account: str | None) -> str:
+    """The message's topic below the root, e.g. `acme/device/d1/telemetry` or `clock`."""
+    if isinstance(message, Clock):
+        return "clock"
+    return _RELATIVE.for_message(message, account or "")[2:]
 
 
 class MemorySink:
@@ -22,11 +34,37 @@ class MemorySink:
 
     def __init__(self) -> None:
         self.messages: list[BaseModel] = []
+        self.accounts: list[str | None] = []
 
-    def write(self, message: BaseModel) -> None:
+    def write(self, message: BaseModel, account: str | None) -> None:
         """Keep the message."""
         self.messages.append(message)
+        self.accounts.append(account)
 
     def jsonl(self) -> bytes:
-        """The stream as JSON lines, as it would be recorded."""
-        return b"".join(m.model_dump_json().encode() + b"\n" for m in self.messages)
+        """The stream as a recording would hold it (see JsonlSink)."""
+        return b"".join(
+            _line(message, account)
+            for message, account in zip(self.messages, self.accounts, strict=True)
+        )
+
+
+def _line(message: BaseModel, account: str | None) -> bytes:
+    topic = relative_topic(message, account)
+    return b'{"topic":"' + topic.encode() + b'","payload":' + encode(message) + b"}\n"
+
+
+class JsonlSink:
+    """Records a run as JSON lines: `{"topic": <below the root>, "payload": {...}}` each.
+
+    A recording can be replayed to any broker under any root (`simlab replay`).
+    """
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.count = 0
+
+    def write(self, message: BaseModel, account: str | None) -> None:
+        """Append one line."""
+        self.out.write(_line(message, account))
+        self.count += 1

@@ -81,6 +81,7 @@ class World:
         self._audit_seen = len(self.platform.audit)
         self._session_ids = 0
         self._customer_fields: dict[str, tuple[str, str | None, str]] = {}
+        self._sim_accounts: dict[str, str] = {}
         self._build_devices()
 
     # ---- building -----------------------------------------------------------------------------
@@ -91,6 +92,7 @@ class World:
             iccids = iccid_range(group.first_iccid, group.count)
             for n, (imei, iccid) in enumerate(zip(imeis, iccids, strict=True), start=1):
                 device = Device(self, group, n, imei, str(iccid))
+                device.account = self.sim_account(str(iccid))
                 self.devices.append(device)
                 self.by_id[device.id] = device
                 self.by_sim[str(iccid)] = device
@@ -111,17 +113,28 @@ class World:
         """Simulated seconds → Unix seconds on the message, to the millisecond."""
         return round(self.start_ts + now, 3)
 
-    def emit(self, message: BaseModel) -> None:
-        """Send a message that always arrives (the platform's own)."""
+    def emit(self, message: BaseModel, account: str | None = None) -> None:
+        """Send a message that always arrives (the platform's own), under its account."""
+        if account is None and not isinstance(message, Clock):
+            account = self.sim_account(message.iccid)  # type: ignore[attr-defined]
         self.messages += 1
-        self.sink.write(message)
+        self.sink.write(message, account)
 
     def emit_device(self, device: Device, message: BaseModel) -> None:
         """Send a device's message, which the radio or the broker may lose."""
         if self.spec.message_loss and device.rng.random() < self.spec.message_loss:
             self.lost += 1
             return
-        self.emit(message)
+        self.emit(message, device.account)
+
+    def sim_account(self, iccid: str) -> str:
+        """The id of the account a SIM belongs to (topics are grouped by account)."""
+        account = self._sim_accounts.get(iccid)
+        if account is None:
+            row = self.platform.row(iccid)
+            account = self.platform.accounts[int(self.platform.sims["account"][row])].id
+            self._sim_accounts[iccid] = account
+        return account
 
     def publish_records(self) -> None:
         """Every simulated SIM's inventory record, as the platform publishes them at start."""

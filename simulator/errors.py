@@ -1,5 +1,8 @@
 """Errors raised by the simulated world.
 
+Each keeps its constructor's arguments in `args`, so it can be rebuilt as
+`type(e)(*e.args)` (SimPy does this when a process fails) or pickled.
+
 Hierarchy::
 
     SimulatorError
@@ -52,7 +55,10 @@ class SpecError(SimulatorError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__(problems)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
 
 
 class UnknownSimError(SimulatorError, KeyError):
@@ -60,10 +66,10 @@ class UnknownSimError(SimulatorError, KeyError):
 
     def __init__(self, iccid: str) -> None:
         self.iccid = iccid
-        super().__init__(f"no SIM with ICCID {iccid} on this platform")
+        super().__init__(iccid)
 
     def __str__(self) -> str:
-        return str(self.args[0])
+        return f"no SIM with ICCID {self.iccid} on this platform"
 
 
 class OnboardingConflictError(SimulatorError):
@@ -78,6 +84,7 @@ class TransitionRefusedError(SimulatorError):
         self.source = source
         self.target = target
         self.reason = reason
-        super().__init__(
-            f"SIM {iccid}: {source.name} → {target.name} refused: {reason}",
-        )
+        super().__init__(iccid, source, target, reason)
+
+    def __str__(self) -> str:
+        return f"SIM {self.iccid}: {self.source.name} → {self.target.name} refused: {self.reason}"

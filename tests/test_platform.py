@@ -1,12 +1,20 @@
 """The platform's automatic behaviour: quotas, limits, cycles, IMEI lock and automation rules."""
 
+import pickle
 from datetime import UTC, datetime
 
 import pytest
 
 from protocol.identifiers import Imei, iccid_range
 from protocol.sim_state import SimState
-from simulator.errors import OnboardingConflictError, SimulatorError
+from simulator.errors import (
+    OnboardingConflictError,
+    Problem,
+    SimulatorError,
+    SpecError,
+    TransitionRefusedError,
+    UnknownSimError,
+)
 from simulator.platform.audit import AuditField
 from simulator.platform.lifecycle import Actor
 from simulator.platform.platform import Platform
@@ -270,3 +278,16 @@ def test_a_second_customer_cannot_reuse_imsis():
     ):
         platform.onboard(spec)
     assert len(platform.sims) == 10
+
+
+def test_errors_survive_being_rebuilt_from_their_args():
+    already = "the SIM is already DEACTIVATED"
+    errors = [
+        TransitionRefusedError(SIM, SimState.DEACTIVATED, SimState.DEACTIVATED, already),
+        UnknownSimError(SIM),
+        SpecError([Problem("c.yaml", 3, "count", "must be at least 1")]),
+    ]
+    for error in errors:
+        for rebuilt in (type(error)(*error.args), pickle.loads(pickle.dumps(error))):  # noqa: S301
+            assert str(rebuilt) == str(error)
+    assert str(errors[0]) == f"SIM {SIM}: DEACTIVATED → DEACTIVATED refused: {already}"

@@ -113,6 +113,9 @@ class Device:
         self.mqtt = False
         self.mqtt_epoch = 0
         self.will_due: float | None = None
+        self.will_sim: str | None = None
+        """The SIM named in the Last Will registered with the current broker connection."""
+        self._poked = False
         self.seq = 0
         self.boot = 0.0
         self.crash_at = math.inf
@@ -129,12 +132,14 @@ class Device:
         while True:
             with contextlib.suppress(simpy.Interrupt):
                 yield self.env.timeout(delay) if delay is not None else self.env.event()
+            self._poked = False
             delay = self.step()
 
     def poke(self) -> None:
-        """Make the device look at its world again now."""
-        if self.env.active_process is self.process or not self.process.is_alive:
+        """Make the device look at its world again now (once, however many things changed)."""
+        if self._poked or self.env.active_process is self.process or not self.process.is_alive:
             return
+        self._poked = True
         self.process.interrupt()
 
     def step(self) -> float | None:
@@ -205,6 +210,7 @@ class Device:
                     backoff_s=refusal.backoff,
                 ),
             )
+            self.world.refused(self, emm=refusal.cause)
             return self._after_attach_reject(now, cell, refusal)
         self.world.attached(self, cell)
         self.cell = cell
@@ -242,6 +248,9 @@ class Device:
             self.forbidden.add(cell.mcc_mnc)
             return self.rng.uniform(5, 15)
         if refusal.backoff is not None:
+            if self.spec.retry is not RetryBehaviour.TS34:
+                self.reboot(now)  # misbehaving firmware resets the modem, which forgets T3346
+                return self._retry_delay(now)
             self.t3346 = now + refusal.backoff
         if cause in PERMANENT_CAUSES:
             return self._after_permanent_reject(now)
@@ -258,7 +267,7 @@ class Device:
     def _reset_later(self, delay: float) -> Generator[simpy.Event, object, None]:
         boot = self.boot
         yield self.env.timeout(delay)
-        if self.boot == boot and self.powered and not self.hung:
+        if self.boot == boot and self.powered and not self.hung and self.cell is None:
             self.reboot(self.env.now)
             self.poke()
 
@@ -269,8 +278,9 @@ class Device:
             self.failures += 1
             wait = min(60.0 * 2.0 ** (self.failures - 1), HOUR) * self.rng.uniform(0.5, 1.5)
             return max(wait, floor)
-        if behaviour is RetryBehaviour.REBOOT_ON_FAILURE and self.cell is not None:
-            self.reboot(now)
+        if behaviour is RetryBehaviour.REBOOT_ON_FAILURE:
+            if self.cell is not None:
+                self.reboot(now)
             return self.rng.uniform(30, 90)
         return self.rng.uniform(5, 15)
 
@@ -299,9 +309,11 @@ class Device:
                     backoff_s=refusal.backoff,
                 ),
             )
-            if refusal.backoff is not None:
+            self.world.refused(self, esm=refusal.cause)
+            if refusal.backoff is not None and self.spec.retry is RetryBehaviour.TS34:
                 self.t3396 = now + refusal.backoff
-            return self._retry_delay(now, floor=refusal.backoff or 0.0)
+                return self._retry_delay(now, floor=refusal.backoff)
+            return self._retry_delay(now)
         session = self.world.open_session(self.sim, self.apn)
         self.session = session
         self.failures = 0
@@ -327,6 +339,7 @@ class Device:
             self.world.publish_will(self)
         self.mqtt = True
         self.mqtt_epoch += 1
+        self.will_sim = self.sim
         self.failures = 0
         if self.reboot_loop:
             self.crash_at = now + self.rng.uniform(60, 180)

@@ -208,8 +208,10 @@ def _imei_lock_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
         if not world.platform.sims["imei_lock"][world.platform.row(_sim(d))]:
             raise SimulatorError(f"imei_lock_mismatch: device {d.id}'s SIM has no IMEI lock")
         serial = (int(d.imei.serial) + 500_000) % 1_000_000
-        d.imei = Imei.from_body(f"{d.imei.tac}{serial:06d}")  # the customer replaced the hardware
-        d.reboot(world.env.now)
+        d.reboot(world.env.now)  # the old hardware powers off ...
+        d.imei = Imei.from_body(
+            f"{d.imei.tac}{serial:06d}"
+        )  # ... and the SIM goes into new hardware
         d.poke()
 
 
@@ -626,12 +628,15 @@ def draw(world: World, rate: FaultRateSpec) -> Generator[simpy.Event, object, No
 def _inject(world: World, spec: FaultSpec) -> Generator[simpy.Event, object, None]:
     kind = CATALOGUE[spec.fault]
     devices = affected(world, spec)
+    sims = [d.sim for d in devices]
     for d in devices:
         world.truth.open(TruthRecord(d.id, d.sim, spec.fault, spec.fault.cause, world.env.now))
     kind.apply(world, spec, devices)
     if spec.duration is None:
         return
     yield world.env.timeout(spec.duration)
+    if kind.scope == "sim":  # the fault went wherever the SIM went
+        devices = [world.by_sim[i] for i in sims if i is not None]
     kind.revert(world, spec, devices)
     for d in devices:
         world.truth.close(d.id, spec.fault, world.env.now)

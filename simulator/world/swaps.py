@@ -10,6 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from simulator.errors import SimulatorError
+from simulator.world.faults import CATALOGUE
+
+SIM_FAULTS = [kind.id for kind in CATALOGUE.values() if kind.scope == "sim"]
+"""Faults of the SIM or its subscription: they follow the SIM into another device."""
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -19,7 +23,7 @@ if TYPE_CHECKING:
     from simulator.world.spec import SwapSpec
     from simulator.world.world import World
 
-__all__ = ["swap", "swap_process"]
+__all__ = ["SIM_FAULTS", "swap", "swap_process"]
 
 
 def swap(world: World, device_id: str, into_id: str) -> None:
@@ -31,6 +35,12 @@ def swap(world: World, device_id: str, into_id: str) -> None:
     now = world.env.now
     for device in (a, b):
         device.reboot(now)
+    for fault in SIM_FAULTS:  # what is wrong with a SIM goes where the SIM goes
+        on_a, on_b = world.truth.active(a.id, fault), world.truth.active(b.id, fault)
+        if on_a and not on_b:
+            world.truth.move(fault, a.id, b.id, now, a.sim)
+        elif on_b and not on_a:
+            world.truth.move(fault, b.id, a.id, now, b.sim)
     a.sim, b.sim = b.sim, a.sim
     for device in (a, b):
         if device.sim is not None:

@@ -58,6 +58,18 @@ class TruthLog:
         faults = self._open.get(device_id, {})
         return bool(faults) if fault is None else fault in faults
 
+    def record_of(self, device_id: str, fault: FaultId) -> TruthRecord:
+        """The open record of `fault` on the device (KeyError when there is none)."""
+        return self._open[device_id][fault]
+
+    def move(self, fault: FaultId, source: str, target: str, at: float, iccid: str | None) -> None:
+        """A fault that follows the SIM moves with it: closed on `source`, opened on `target`."""
+        record = self._open.get(source, {}).get(fault)
+        if record is None:
+            return
+        self.close(source, fault, at)
+        self.open(TruthRecord(target, iccid, fault, record.cause, at, injected=record.injected))
+
     def open_faults(self, device_id: str) -> list[FaultId]:
         """The faults open on a device now."""
         return list(self._open.get(device_id, {}))

@@ -25,6 +25,7 @@ from protocol.messages import (
     StateChanged,
     UsageReported,
 )
+from protocol.nas import EmmCause, EsmCause
 from protocol.sim_state import SimState
 from simulator.platform.audit import NONE, AuditEntry, AuditField
 from simulator.platform.platform import Platform
@@ -48,6 +49,16 @@ IMPLICIT_DETACH_S: Final = 3600.0
 """The network detaches a silent device implicitly after its mobile reachable timer (~1 h)."""
 USAGE_INTERVAL_S: Final = 3600.0
 """Interim usage records for long sessions, as a charging system writes them."""
+EMM_FAULTS: Final[dict[int, FaultId]] = {
+    EmmCause.IMSI_UNKNOWN_IN_HSS: FaultId.SIM_NOT_PROVISIONED,
+    EmmCause.NO_SUITABLE_CELLS_IN_TRACKING_AREA: FaultId.RADIO_TYPE_NOT_ALLOWED,
+}
+"""Attach rejects that name their fault whatever caused them (a device set up wrong, say)."""
+ESM_FAULTS: Final[dict[int, FaultId]] = {
+    EsmCause.MISSING_OR_UNKNOWN_APN: FaultId.WRONG_APN,
+    EsmCause.USER_AUTHENTICATION_FAILED: FaultId.PRIVATE_APN_CREDENTIALS,
+}
+"""Session rejects that name their fault whatever caused them."""
 NO_SERVICE: Final = frozenset(
     {SimState.INVENTORY, SimState.DEACTIVATED, SimState.RETIRED, SimState.PURGED}
 )
@@ -355,8 +366,8 @@ class World:
             device.poke()
 
     def device_detaches(self, device: Device) -> None:
-        """The device detaches cleanly (power off, reset, SIM taken out)."""
-        if device.sim is not None and device.sim in self.attached_at:
+        """The device detaches cleanly (power off, reset, SIM out), if it has a cell to tell."""
+        if device.cell is not None and device.sim is not None and device.sim in self.attached_at:
             iccid = device.sim
             self._close_net_session(iccid, "detach")
             del self.attached_at[iccid]
@@ -406,7 +417,7 @@ class World:
             DeviceStatus(
                 t=self.ts(self.env.now),
                 device_id=device.id,
-                iccid=device.sim,
+                iccid=device.will_sim,
                 status="offline",
                 will=True,
             ),
@@ -444,20 +455,26 @@ class World:
     def reported(self, device: Device) -> None:
         """The device reported: faults that arose by themselves are over."""
         for fault in self.truth.open_faults(device.id):
-            record = next(
-                r
-                for r in reversed(self.truth.records)
-                if r.device_id == device.id and r.fault is fault
-            )
-            if not record.injected:
+            if not self.truth.record_of(device.id, fault).injected:
                 self.truth.close(device.id, fault, self.env.now)
 
     def _emergent(self, device: Device, fault: FaultId) -> None:
-        if self.truth.active(device.id):
-            return  # an injected fault explains it
+        """A fault that arose by itself, unless an injected one explains what the device meets."""
+        open_now = [self.truth.record_of(device.id, f) for f in self.truth.open_faults(device.id)]
+        if any(r.injected for r in open_now):
+            return
+        for record in open_now:
+            if record.fault is not fault:
+                self.truth.close(device.id, record.fault, self.env.now)  # the cause has changed
         self.truth.open(
             TruthRecord(device.id, device.sim, fault, fault.cause, self.env.now, injected=False),
         )
+
+    def refused(self, device: Device, *, emm: int | None = None, esm: int | None = None) -> None:
+        """The network refused the device; a cause that points at one fault is ground truth."""
+        fault = EMM_FAULTS.get(emm) if emm is not None else ESM_FAULTS.get(esm or 0)
+        if fault is not None:
+            self._emergent(device, fault)
 
     # ---- time ---------------------------------------------------------------------------------
 

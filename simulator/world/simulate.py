@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 
 from protocol.messages import Clock
 from simulator.world.faults import draw, schedule
+from simulator.world.spec import world_problems
 from simulator.world.swaps import swap_process
 from simulator.world.world import World
+from simulator.yamlfile import format_loc
 
 if TYPE_CHECKING:
     from simulator.world.sinks import Sink
@@ -38,13 +40,19 @@ class RunResult:
 def simulate(spec: WorldSpec, sink: Sink, *, until: float, clock_every: float = 60.0) -> RunResult:
     """Build the world of `spec`, run it `until` simulated seconds, writing its output to `sink`.
 
-    The same spec and seed give the same messages in the same order, byte for byte.
+    The same spec and seed give the same messages in the same order, byte for byte. A spec
+    whose parts do not fit together (an unknown device in the timeline, SIMs not onboarded)
+    runs nothing; `RunResult.error` lists its problems, one line each.
     """
     began = time.perf_counter()
+    problems = world_problems(spec)
+    if problems:
+        listed = "\n".join(f"{format_loc(loc)}: {message}" for loc, message in problems)
+        return RunResult(until=until, messages=0, lost=0, events=0, wall_s=0.0, error=listed)
     world = World(spec, sink)
     env = world.env
     events = 0
-    error = None
+    error: str | None = None
     try:
         world.publish_records()
         for fault in spec.faults:

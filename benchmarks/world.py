@@ -40,8 +40,9 @@ class CountingSink:
         self.bytes = 0
         self.encode = encode
 
-    def write(self, message: BaseModel) -> None:
+    def write(self, message: BaseModel, account: str | None) -> None:
         """Count (and maybe encode) one message."""
+        del account
         self.count += 1
         if self.encode:
             self.bytes += len(message.model_dump_json())

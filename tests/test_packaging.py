@@ -110,3 +110,17 @@ def test_static_checks_are_clean(command):
         [tool, *command[1:]], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("script", ["onboarding.py", "world.py"])
+def test_benchmarks_run_as_a_quick_smoke(script):
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), "--quick"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    figures = dict(line.split("=", 1) for line in run.stdout.splitlines())
+    assert float(figures["wall_s"]) > 0

@@ -40,7 +40,7 @@ SCHEMA_VERSION: Final = 1
 
 
 class _Payload(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     v: Literal[1] = 1
     """Schema version of the payload (SCHEMA_VERSION)."""

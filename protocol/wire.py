@@ -47,6 +47,7 @@ __all__ = [
     "decode",
     "decode_any",
     "delivery",
+    "delivery_for",
     "encode",
 ]
 
@@ -97,7 +98,7 @@ class Topics:
     root: str = DEFAULT_ROOT
 
     def __post_init__(self) -> None:
-        if not _ROOT.match(self.root):
+        if not _ROOT.fullmatch(self.root):
             raise ValueError(
                 f"topic root {self.root!r} must be levels of letters, digits, '_', '.', '-' "
                 "joined by '/', without wildcards or empty levels",
@@ -147,7 +148,11 @@ class Topics:
         rest = topic[len(prefix) :].split("/")
         if rest == ["clock"]:
             return Route("clock")
-        if len(rest) == 4 and rest[1] in {"device", "sim"} and all(_LEVEL.match(p) for p in rest):
+        if (
+            len(rest) == 4
+            and rest[1] in {"device", "sim"}
+            and all(_LEVEL.fullmatch(p) for p in rest)
+        ):
             account, scope, key, leaf = rest
             allowed = {"device": ("telemetry", "status"), "sim": ("events", "record")}[scope]
             if leaf in allowed:
@@ -170,6 +175,15 @@ def delivery(message: BaseModel, *, telemetry_qos: int = 0) -> Delivery:
     if isinstance(message, Telemetry):
         return Delivery(telemetry_qos, retain=False)
     if isinstance(message, DeviceStatus | SimRecord):
+        return _RETAINED
+    return _QOS1
+
+
+def delivery_for(route: Route, *, telemetry_qos: int = 0) -> Delivery:
+    """QoS and retain flag by topic, for payloads carried without their model (replays)."""
+    if route.kind == "telemetry":
+        return Delivery(telemetry_qos, retain=False)
+    if route.kind in {"status", "record"}:
         return _RETAINED
     return _QOS1
 
@@ -197,7 +211,7 @@ def decode(topic: str, payload: bytes, topics: Topics) -> tuple[Route, BaseModel
             topic, "payload", f"{len(payload)} bytes, more than {MAX_PAYLOAD}", "too_large"
         )
     try:
-        data = from_json(payload)
+        data = from_json(payload, allow_inf_nan=False)
     except ValueError as exc:
         raise WireError(topic, "payload", f"not JSON: {exc}", "not_json") from None
     if not isinstance(data, dict):
@@ -205,7 +219,7 @@ def decode(topic: str, payload: bytes, topics: Topics) -> tuple[Route, BaseModel
             topic, "payload", f"expected a JSON object, got {type(data).__name__}", "invalid"
         )
     version = data.get("v")
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:
         raise WireError(
             topic,
             "v",
@@ -215,14 +229,22 @@ def decode(topic: str, payload: bytes, topics: Topics) -> tuple[Route, BaseModel
     try:
         message = _BY_TOPIC[route.kind].validate_python(data)
     except ValidationError as exc:
-        raise WireError(topic, *_first_error(exc.errors()), "invalid") from None
+        raise WireError(
+            topic, *_first_error(exc.errors(), union=route.kind == "events"), "invalid"
+        ) from None
     _check_ids(topic, route, message)
     return route, message
 
 
-def _first_error(errors: list[ErrorDetails]) -> tuple[str, str]:
+def _first_error(errors: list[ErrorDetails], *, union: bool) -> tuple[str, str]:
+    """The first problem's field path and reason (a union's kind level left out of the path)."""
     err = errors[0]
-    loc = [str(p) for p in err["loc"] if not (isinstance(p, str) and p in _TAGS)]
+    parts = list(err["loc"])
+    if err["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+        parts = ["kind"]
+    elif union and parts:
+        parts = parts[1:]  # the first level names the event kind being validated
+    loc = [str(p) for p in parts]
     reason = err["msg"]
     if err["type"] not in {"missing", "union_tag_invalid"} and "input" in err:
         reason = f"{reason} (got {err['input']!r:.80})"
@@ -230,30 +252,12 @@ def _first_error(errors: list[ErrorDetails]) -> tuple[str, str]:
     return ".".join(loc) or "payload", reason + more
 
 
-_TAGS: Final = frozenset(
-    {
-        "telemetry",
-        "status",
-        "attach",
-        "attach_reject",
-        "detach",
-        "session_open",
-        "session_close",
-        "session_reject",
-        "state_change",
-        "usage",
-        "data_blocked",
-        "imei_change",
-        "audit",
-        "record",
-        "clock",
-    },
-)
-
-
 def _check_ids(topic: str, route: Route, message: BaseModel) -> None:
     if route.key is None:
         return
+    if isinstance(message, SimRecord) and message.account != route.account:
+        reason = f"{message.account!r} does not match the topic's {route.account!r}"
+        raise WireError(topic, "account", reason, "mismatch")
     field = "device_id" if route.kind in {"telemetry", "status"} else "iccid"
     value = getattr(message, field)
     if value != route.key:

@@ -1,0 +1,338 @@
+"""The MQTT sink: a paced publisher between the model and a broker.
+
+The model calls `write` from its own thread; messages go through a bounded
+queue to a publisher thread that releases each at wall time = sim time /
+speed (or as fast as the broker takes them with `speed=None`). QoS 1 messages
+are never dropped: when the queue is full the model waits (backpressure).
+QoS 0 messages are dropped then instead, and counted. A clock message is a
+watermark: it is published only after every QoS 1 message before it has been
+acknowledged. paho-mqtt does the protocol; it resends unacknowledged QoS 1
+messages after a reconnect. At most `max_inflight` QoS 1 messages are
+unacknowledged at once (paho loses messages when more than 65,535 are
+queued, so the bound is the application's).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import ssl
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Self
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from pydantic_core import from_json
+
+from protocol.messages import Clock
+from protocol.wire import Topics, delivery, delivery_for, encode
+from simulator.transport.url import BrokerUrl
+
+if TYPE_CHECKING:
+    from paho.mqtt.reasoncodes import ReasonCode
+    from pydantic import BaseModel
+
+__all__ = ["MqttSink", "PublishStats", "connect_client"]
+
+log = logging.getLogger("simlab.publisher")
+_CLOSE: Final = object()
+LAG_WARNING_S: Final = 1.0
+
+
+@dataclass(slots=True)
+class PublishStats:
+    """What the publisher did."""
+
+    queued: int = 0
+    published: int = 0
+    acked: int = 0
+    dropped_qos0: int = 0
+    """QoS 0 messages dropped: the queue was full, or the broker was unreachable."""
+    max_lag_s: float = 0.0
+    """How far behind sim time / speed the publisher fell at worst, in wall seconds."""
+    late: int = 0
+    """Messages released more than a second after their due wall time."""
+    connects: int = 0
+    disconnects: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    t: float
+    clock: bool
+
+
+def connect_client(
+    url: BrokerUrl,
+    *,
+    client_id: str,
+    protocol: int = 5,
+    ca_file: str | None = None,
+    clean: bool = True,
+    will: tuple[str, bytes, int, bool] | None = None,
+) -> mqtt.Client:
+    """A paho client configured for `url` (credentials, TLS, protocol), not yet connected."""
+    version = mqtt.MQTTv5 if protocol == 5 else mqtt.MQTTv311
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=version,
+        clean_session=None if version == mqtt.MQTTv5 else clean,
+    )
+    if url.username is not None:
+        client.username_pw_set(url.username, url.password)
+    if url.tls:
+        context = ssl.create_default_context(cafile=ca_file)
+        client.tls_set_context(context)
+    if will is not None:
+        topic, payload, qos, retain = will
+        client.will_set(topic, payload, qos=qos, retain=retain)
+    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    client.on_socket_open = _no_delay
+    return client
+
+
+def _no_delay(_client: mqtt.Client, _userdata: object, sock: object) -> None:
+    """Small packets go out at once: Nagle's algorithm stalls a publish/acknowledge ping-pong."""
+    raw = getattr(sock, "setsockopt", None)
+    if raw is not None:
+        raw(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class MqttSink:
+    """Publishes the world's messages to a broker, paced, with backpressure and watermarks.
+
+    Args:
+        url: the broker.
+        topics: the run's topic namespace.
+        speed: sim seconds per wall second (1, 60, ...); None publishes as fast as possible.
+        telemetry_qos: QoS of telemetry (0 by default; events, records and clocks are QoS 1).
+        queue_size: messages held between model and publisher before the model waits.
+        max_inflight: unacknowledged QoS 1 messages at once.
+    """
+
+    def __init__(  # noqa: PLR0913 - each is a setting a user may change
+        self,
+        url: str | BrokerUrl,
+        *,
+        topics: Topics,
+        speed: float | None = None,
+        telemetry_qos: int = 0,
+        queue_size: int = 20_000,
+        max_inflight: int = 1000,
+        client_id: str | None = None,
+        protocol: int = 5,
+        ca_file: str | None = None,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self.url = url if isinstance(url, BrokerUrl) else BrokerUrl.parse(url)
+        self.topics = topics
+        self.speed = speed
+        self.telemetry_qos = telemetry_qos
+        self.stats = PublishStats()
+        self._queue: queue.Queue[_Item | object] = queue.Queue(maxsize=queue_size)
+        self._max_inflight = max_inflight
+        self._unacked = 0
+        self._pending: set[int] = set()
+        self._early: set[int] = set()
+        self._sent0: set[int] = set()
+        self._acks = threading.Condition()
+        self._connected = threading.Event()
+        self._origin: tuple[float, float] | None = None
+        self._last_warning = 0.0
+        self._error: BaseException | None = None
+        self._client = connect_client(
+            self.url,
+            client_id=client_id or f"simlab-pub-{uuid.uuid4().hex[:10]}",
+            protocol=protocol,
+            ca_file=ca_file,
+        )
+        self._client.max_inflight_messages_set(max_inflight)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_publish = self._on_publish
+        self._connect_timeout = connect_timeout
+        self._thread = threading.Thread(target=self._run, name="simlab-publisher", daemon=True)
+
+    # ---- life -----------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Connect and start the publisher thread."""
+        self._client.connect_async(self.url.host, self.url.port, keepalive=60)
+        self._client.loop_start()
+        if not self._connected.wait(self._connect_timeout):
+            self._client.loop_stop()
+            raise ConnectionError(
+                f"no MQTT broker answered at {self.url} within {self._connect_timeout:g} s"
+            )
+        self._thread.start()
+        return self
+
+    def close(self, timeout: float = 60.0) -> PublishStats:
+        """Publish what is queued, wait for every QoS 1 acknowledgement, disconnect."""
+        if self._thread.is_alive():
+            self._queue.put(_CLOSE)
+            self._thread.join(timeout)
+        self._wait_acked(timeout)
+        self._client.disconnect()
+        self._client.loop_stop()
+        if self._error is not None:
+            raise RuntimeError(f"the publisher failed: {self._error}") from self._error
+        return self.stats
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- the model's side -----------------------------------------------------------------
+
+    def write(self, message: BaseModel, account: str | None) -> None:
+        """Queue one message of the world (blocks while the queue is full, unless QoS 0)."""
+        how = delivery(message, telemetry_qos=self.telemetry_qos)
+        topic = self.topics.for_message(message, account or "")
+        clock = isinstance(message, Clock)
+        self._put(_Item(topic, encode(message), how.qos, how.retain, message.t, clock))  # type: ignore[attr-defined]
+
+    def write_raw(self, topic_below_root: str, payload: bytes) -> None:
+        """Queue one recorded message (a replay): topic below the root, payload as recorded."""
+        topic = f"{self.topics.root}/{topic_below_root}"
+        route = self.topics.route(topic)
+        how = delivery_for(route, telemetry_qos=self.telemetry_qos)
+        t = float(from_json(payload)["t"])
+        self._put(_Item(topic, payload, how.qos, how.retain, t, route.kind == "clock"))
+
+    def _put(self, item: _Item) -> None:
+        if self._error is not None:
+            raise RuntimeError(f"the publisher failed: {self._error}") from self._error
+        self.stats.queued += 1
+        if item.qos == 0:
+            try:
+                self._queue.put_nowait(item)
+            except queue.Full:
+                self.stats.dropped_qos0 += 1
+            return
+        self._queue.put(item)  # backpressure: the model waits for the broker
+
+    # ---- the publisher thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while True:
+                item = self._queue.get()
+                if item is _CLOSE:
+                    return
+                assert isinstance(item, _Item)
+                self._pace(item.t)
+                if item.clock:
+                    self._wait_acked(None)  # a watermark follows everything before it
+                self._publish(item)
+        except BaseException as exc:
+            self._error = exc
+            log.exception("publisher stopped")
+
+    def _pace(self, t: float) -> None:
+        if self.speed is None:
+            return
+        now = time.monotonic()
+        if self._origin is None:
+            self._origin = (now, t)
+        wall0, t0 = self._origin
+        due = wall0 + (t - t0) / self.speed
+        if due > now:
+            time.sleep(due - now)
+            return
+        lag = now - due
+        self.stats.max_lag_s = max(self.stats.max_lag_s, lag)
+        if lag > LAG_WARNING_S:
+            self.stats.late += 1
+            if now - self._last_warning > 10:
+                self._last_warning = now
+                log.warning("publisher is %.1f s behind sim time / speed %g", lag, self.speed)
+
+    def _publish(self, item: _Item) -> None:
+        if item.qos:
+            with self._acks:
+                while self._unacked >= self._max_inflight:
+                    self._acks.wait()
+                self._unacked += 1
+        # Never call paho holding our lock: paho calls on_publish holding its own.
+        info = self._client.publish(item.topic, item.payload, qos=item.qos, retain=item.retain)
+        with self._acks:
+            early = info.mid in self._early  # paho reported it before publish() returned
+            self._early.discard(info.mid)
+            if item.qos == 0:
+                if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                    self.stats.dropped_qos0 += 1  # not connected: paho does not keep QoS 0
+                    return
+                if not early:
+                    self._sent0.add(info.mid)
+            elif early:
+                self._acked_locked()
+            else:
+                self._pending.add(info.mid)
+        self.stats.published += 1
+
+    def _wait_acked(self, timeout: float | None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._acks:
+            while self._unacked > 0:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError(f"{self._unacked} QoS 1 messages still unacknowledged")
+                self._acks.wait(left if left is not None else 1.0)
+
+    # ---- paho callbacks (network thread) --------------------------------------------------
+
+    def _on_connect(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _flags: object,
+        reason: ReasonCode,
+        _props: object,
+    ) -> None:
+        if not reason.is_failure:
+            self.stats.connects += 1
+            self._connected.set()
+
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _flags: object,
+        _reason: object,
+        _props: object,
+    ) -> None:
+        self.stats.disconnects += 1
+
+    def _on_publish(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        mid: int,
+        _reason: object,
+        _props: object,
+    ) -> None:
+        with self._acks:
+            if mid in self._pending:
+                self._pending.discard(mid)
+                self._acked_locked()
+            elif mid in self._sent0:
+                self._sent0.discard(mid)
+            else:
+                self._early.add(mid)
+
+    def _acked_locked(self) -> None:
+        self._unacked -= 1
+        self.stats.acked += 1
+        self._acks.notify_all()

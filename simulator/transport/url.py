@@ -1,0 +1,52 @@
+"""Broker addresses as users write them: mqtt://[user:password@]host[:port], mqtts:// for TLS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+__all__ = ["BrokerUrl"]
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerUrl:
+    """Where a broker listens and how to log in."""
+
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerUrl:
+        """Read a broker URL; a bad one raises ValueError saying what is wrong with it."""
+        parts = urlsplit(url)
+        if parts.scheme not in {"mqtt", "mqtts"}:
+            raise ValueError(
+                f"broker URL {url!r}: scheme must be mqtt:// or mqtts://, not {parts.scheme!r}"
+            )
+        if not parts.hostname:
+            raise ValueError(f"broker URL {url!r}: no host")
+        if parts.path not in {"", "/"} or parts.query or parts.fragment:
+            raise ValueError(
+                f"broker URL {url!r}: only scheme, credentials, host and port are allowed"
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(
+                f"broker URL {url!r}: the port must be a number from 1 to 65535"
+            ) from None
+        tls = parts.scheme == "mqtts"
+        return cls(
+            host=parts.hostname,
+            port=port or (8883 if tls else 1883),
+            tls=tls,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
+
+    def __str__(self) -> str:
+        who = f"{self.username}@" if self.username else ""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{who}{self.host}:{self.port}"

@@ -28,7 +28,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from pydantic_core import from_json
 
-from protocol.messages import Clock
+from protocol.messages import Clock, DeviceStatus
 from protocol.wire import Topics, delivery, delivery_for, encode
 from simulator.transport.url import BrokerUrl
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from paho.mqtt.reasoncodes import ReasonCode
     from pydantic import BaseModel
 
-__all__ = ["MqttSink", "PublishStats", "connect_client"]
+__all__ = ["Item", "MqttSink", "PublishStats", "connect_client"]
 
 log = logging.getLogger("simlab.publisher")
 _CLOSE: Final = object()
@@ -61,13 +61,19 @@ class PublishStats:
 
 
 @dataclass(frozen=True, slots=True)
-class _Item:
+class Item:
+    """One message on its way: where it goes, how, and when it happened (sim time, Unix s)."""
+
     topic: str
     payload: bytes
     qos: int
     retain: bool
     t: float
-    clock: bool
+    clock: bool = False
+    device: str | None = None
+    """The device whose own message this is (telemetry, status), else None."""
+    will: bool = False
+    """A Last Will the world emitted: the broker, not the sink, should publish it."""
 
 
 def connect_client(
@@ -138,12 +144,12 @@ class MqttSink:
         self.speed = speed
         self.telemetry_qos = telemetry_qos
         self.stats = PublishStats()
-        self._queue: queue.Queue[_Item | object] = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[Item | object] = queue.Queue(maxsize=queue_size)
         self._max_inflight = max_inflight
         self._unacked = 0
-        self._pending: set[int] = set()
-        self._early: set[int] = set()
-        self._sent0: set[int] = set()
+        self._pending: set[tuple[int, int]] = set()
+        self._early: set[tuple[int, int]] = set()
+        self._sent0: set[tuple[int, int]] = set()
         self._acks = threading.Condition()
         self._connected = threading.Event()
         self._origin: tuple[float, float] | None = None
@@ -201,17 +207,33 @@ class MqttSink:
         how = delivery(message, telemetry_qos=self.telemetry_qos)
         topic = self.topics.for_message(message, account or "")
         clock = isinstance(message, Clock)
-        self._put(_Item(topic, encode(message), how.qos, how.retain, message.t, clock))  # type: ignore[attr-defined]
+        device = getattr(message, "device_id", None)
+        will = isinstance(message, DeviceStatus) and message.will
+        t: float = message.t  # type: ignore[attr-defined]
+        self._put(Item(topic, encode(message), how.qos, how.retain, t, clock, device, will))
 
     def write_raw(self, topic_below_root: str, payload: bytes) -> None:
         """Queue one recorded message (a replay): topic below the root, payload as recorded."""
         topic = f"{self.topics.root}/{topic_below_root}"
         route = self.topics.route(topic)
         how = delivery_for(route, telemetry_qos=self.telemetry_qos)
-        t = float(from_json(payload)["t"])
-        self._put(_Item(topic, payload, how.qos, how.retain, t, route.kind == "clock"))
+        data = from_json(payload)
+        device = route.key if route.kind in {"telemetry", "status"} else None
+        will = route.kind == "status" and bool(data.get("will"))
+        self._put(
+            Item(
+                topic,
+                payload,
+                how.qos,
+                how.retain,
+                float(data["t"]),
+                route.kind == "clock",
+                device,
+                will,
+            )
+        )
 
-    def _put(self, item: _Item) -> None:
+    def _put(self, item: Item) -> None:
         if self._error is not None:
             raise RuntimeError(f"the publisher failed: {self._error}") from self._error
         self.stats.queued += 1
@@ -231,7 +253,7 @@ class MqttSink:
                 item = self._queue.get()
                 if item is _CLOSE:
                     return
-                assert isinstance(item, _Item)
+                assert isinstance(item, Item)
                 self._pace(item.t)
                 if item.clock:
                     self._wait_acked(None)  # a watermark follows everything before it
@@ -259,28 +281,37 @@ class MqttSink:
                 self._last_warning = now
                 log.warning("publisher is %.1f s behind sim time / speed %g", lag, self.speed)
 
-    def _publish(self, item: _Item) -> None:
+    def _publish(self, item: Item) -> None:
         if item.qos:
             with self._acks:
                 while self._unacked >= self._max_inflight:
                     self._acks.wait()
                 self._unacked += 1
         # Never call paho holding our lock: paho calls on_publish holding its own.
-        info = self._client.publish(item.topic, item.payload, qos=item.qos, retain=item.retain)
+        client, info = self._send(item)
+        key = (id(client), info.mid)  # message ids count per connection
         with self._acks:
-            early = info.mid in self._early  # paho reported it before publish() returned
-            self._early.discard(info.mid)
+            early = key in self._early  # paho reported it before publish() returned
+            self._early.discard(key)
             if item.qos == 0:
                 if info.rc != mqtt.MQTT_ERR_SUCCESS:
                     self.stats.dropped_qos0 += 1  # not connected: paho does not keep QoS 0
                     return
                 if not early:
-                    self._sent0.add(info.mid)
+                    self._sent0.add(key)
             elif early:
                 self._acked_locked()
             else:
-                self._pending.add(info.mid)
+                self._pending.add(key)
         self.stats.published += 1
+
+    def _send(self, item: Item) -> tuple[mqtt.Client, mqtt.MQTTMessageInfo]:
+        """Hand one message to paho; a subclass may pick another connection for it.
+
+        A connection used here must have `on_publish = self._on_publish`.
+        """
+        info = self._client.publish(item.topic, item.payload, qos=item.qos, retain=item.retain)
+        return self._client, info
 
     def _wait_acked(self, timeout: float | None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -317,20 +348,21 @@ class MqttSink:
 
     def _on_publish(
         self,
-        _client: mqtt.Client,
+        client: mqtt.Client,
         _userdata: object,
         mid: int,
         _reason: object,
         _props: object,
     ) -> None:
+        key = (id(client), mid)
         with self._acks:
-            if mid in self._pending:
-                self._pending.discard(mid)
+            if key in self._pending:
+                self._pending.discard(key)
                 self._acked_locked()
-            elif mid in self._sent0:
-                self._sent0.discard(mid)
+            elif key in self._sent0:
+                self._sent0.discard(key)
             else:
-                self._early.add(mid)
+                self._early.add(key)
 
     def _acked_locked(self) -> None:
         self._unacked -= 1

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import ExitStack
 from dataclasses import asdict
-from typing import Annotated
+from pathlib import Path  # noqa: TC003 - typer reads the annotations at run time
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from protocol.wire import DEFAULT_ROOT
 from simlab import __version__
+from simlab.broker import embedded_broker
+from simlab.publishing import parse_speed, run_world, schemas
+from simlab.publishing import replay as replay_recording
 from simlab.resources import bundled, resolve
 from simulator.errors import SimulatorError, SpecError
 from simulator.platform.onboarding import load_customer
 from simulator.platform.platform import OnboardingSummary, Platform
 from simulator.world.faults import CATALOGUE
+from simulator.world.loading import load_world
 
 __all__ = ["app", "main"]
 
@@ -27,6 +34,7 @@ app = typer.Typer(
     add_completion=False,
 )
 out = Console()
+err_console = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
 
@@ -109,6 +117,131 @@ def faults() -> None:
         typer.echo(
             f"{kind.id.value:<24} {kind.scope:<8} cause={kind.id.cause.value:<24} {kind.summary}"
         )
+
+
+protocol_app = typer.Typer(help="The wire contract: topics and payloads.", no_args_is_help=True)
+app.add_typer(protocol_app, name="protocol")
+
+
+@protocol_app.command("schema")
+def protocol_schema() -> None:
+    """Print the JSON Schema of every payload (version 1), as one JSON document."""
+    typer.echo(json.dumps(schemas(), indent=2))
+
+
+Speed = Annotated[
+    str, typer.Option("--speed", help="Sim seconds per wall second (1, 60, ...) or max.")
+]
+Broker = Annotated[
+    str | None,
+    typer.Option("--broker", help="mqtt://host:port or mqtts://; none: the embedded broker."),
+]
+Root = Annotated[str, typer.Option("--root", help="Topic root of this run.")]
+CaFile = Annotated[str | None, typer.Option("--ca", help="CA certificate for mqtts://.")]
+
+
+@app.command()
+def simulate(  # noqa: PLR0913, PLR0917 - the command's options
+    world: Annotated[str, typer.Argument(help="World YAML file, or the name of a bundled one.")],
+    hours: Annotated[float, typer.Option("--hours", min=0.01, help="Simulated hours.")] = 24.0,
+    broker: Broker = None,
+    speed: Speed = "max",
+    root: Root = DEFAULT_ROOT,
+    record: Annotated[
+        Path | None, typer.Option("--record", help="Also record to this JSONL file.")
+    ] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="No broker at all: only --record.")
+    ] = False,
+    telemetry_qos: Annotated[int, typer.Option("--telemetry-qos", min=0, max=1)] = 0,
+    ca: CaFile = None,
+) -> None:
+    """Run a world and publish what devices and the platform report to an MQTT broker."""
+    path = resolve(world, folder="worlds")
+    try:
+        spec = load_world(path)
+        pace = parse_speed(speed)
+    except SpecError as exc:
+        _problems(exc)
+    except ValueError as exc:
+        _bad(str(exc))
+    with ExitStack() as stack:
+        if broker is None and not offline:
+            embedded = stack.enter_context(embedded_broker())
+            broker = embedded.url
+            err_console.print(f"embedded broker: {embedded.name} at {embedded.url}")
+        outcome = run_world(
+            spec,
+            until=hours * 3600,
+            broker=broker,
+            root=root,
+            speed=pace,
+            record=record,
+            telemetry_qos=telemetry_qos,
+            ca_file=ca,
+        )
+    result = outcome.result
+    if result.error:
+        _bad(result.error)
+    devices = sum(group.count for group in spec.devices)
+    lost = (
+        f", {result.lost:,} device messages lost as the world's message_loss says"
+        if result.lost
+        else ""
+    )
+    out.print(
+        f"{result.messages:,} messages from {devices:,} devices over {hours:g} h in {result.wall_s:.1f} s{lost}"
+    )
+    if outcome.stats is not None:
+        s = outcome.stats
+        out.print(
+            f"published {s.published:,} to {broker} under {root}/#: "
+            f"{s.acked:,} QoS 1 acknowledged, {s.dropped_qos0:,} QoS 0 dropped, "
+            f"worst lag {s.max_lag_s:.2f} s"
+        )
+    if record is not None:
+        out.print(f"recorded {outcome.recorded:,} messages to {record}")
+
+
+@app.command()
+def replay(
+    recording: Annotated[
+        Path, typer.Argument(help="A JSONL recording (simlab simulate --record).")
+    ],
+    broker: Annotated[str, typer.Option("--broker", help="mqtt://host:port or mqtts://...")],
+    speed: Speed = "max",
+    root: Root = DEFAULT_ROOT,
+    telemetry_qos: Annotated[int, typer.Option("--telemetry-qos", min=0, max=1)] = 0,
+    ca: CaFile = None,
+) -> None:
+    """Publish a recorded run to a broker, paced by its timestamps."""
+    try:
+        stats = replay_recording(
+            recording,
+            broker=broker,
+            root=root,
+            speed=parse_speed(speed),
+            telemetry_qos=telemetry_qos,
+            ca_file=ca,
+        )
+    except (ValueError, OSError, ConnectionError) as exc:
+        _bad(str(exc))
+    out.print(
+        f"replayed {stats.published:,} messages to {broker} under {root}/#: "
+        f"{stats.acked:,} QoS 1 acknowledged, {stats.dropped_qos0:,} QoS 0 dropped, "
+        f"worst lag {stats.max_lag_s:.2f} s"
+    )
+
+
+def _problems(exc: SpecError) -> NoReturn:
+    for problem in exc.problems:
+        typer.echo(str(problem), err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _bad(message: str) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 @app.command("files")

@@ -31,6 +31,7 @@ def load_model(
     model: type[M],
     *,
     checks: Callable[[M], Sequence[tuple[Loc, str]]] | None = None,
+    prepare: Callable[[dict[str, object]], dict[str, object]] | None = None,
 ) -> M:
     """Read `path` and validate it as `model`, then run `checks` on the result.
 
@@ -44,7 +45,7 @@ def load_model(
         raise SpecError(
             [Problem(str(path), None, "", f"cannot read the file: {exc.strerror}")]
         ) from exc
-    return parse_model(text, model, filename=str(path), checks=checks)
+    return parse_model(text, model, filename=str(path), checks=checks, prepare=prepare)
 
 
 def parse_model(
@@ -53,8 +54,12 @@ def parse_model(
     *,
     filename: str = "<string>",
     checks: Callable[[M], Sequence[tuple[Loc, str]]] | None = None,
+    prepare: Callable[[dict[str, object]], dict[str, object]] | None = None,
 ) -> M:
-    """Validate YAML `text` as `model`; see `load_model`."""
+    """Validate YAML `text` as `model`; see `load_model`.
+
+    `prepare` may replace parts of the data before validation (a file named by another).
+    """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -65,6 +70,8 @@ def parse_model(
         raise SpecError(repeated)
     if not isinstance(data, dict):
         raise SpecError([Problem(filename, 1, "", "expected a mapping of fields at the top level")])
+    if prepare is not None:
+        data = prepare(data)
     try:
         result = model.model_validate(data)
     except ValidationError as exc:

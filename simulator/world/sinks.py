@@ -10,7 +10,7 @@ from protocol.wire import Topics, encode
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-__all__ = ["JsonlSink", "MemorySink", "Sink", "relative_topic"]
+__all__ = ["JsonlSink", "MemorySink", "Sink", "TeeSink", "relative_topic"]
 
 _RELATIVE = Topics("_")
 
@@ -68,3 +68,15 @@ class JsonlSink:
         """Append one line."""
         self.out.write(_line(message, account))
         self.count += 1
+
+
+class TeeSink:
+    """Hands every message to several sinks, in order (e.g. a broker and a recording)."""
+
+    def __init__(self, *sinks: Sink) -> None:
+        self.sinks = sinks
+
+    def write(self, message: BaseModel, account: str | None) -> None:
+        """Pass the message on to each sink."""
+        for sink in self.sinks:
+            sink.write(message, account)

@@ -190,7 +190,8 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
         else ""
     )
     out.print(
-        f"{result.messages:,} messages from {devices:,} devices over {hours:g} h in {result.wall_s:.1f} s{lost}"
+        f"{result.messages:,} messages from {devices:,} devices over {hours:g} h "
+        f"in {result.wall_s:.1f} s{lost}"
     )
     if outcome.stats is not None:
         s = outcome.stats

@@ -49,6 +49,7 @@ __all__ = [
     "delivery",
     "delivery_for",
     "encode",
+    "matches",
 ]
 
 DEFAULT_ROOT: Final = "simlab/v1"
@@ -177,6 +178,21 @@ def delivery(message: BaseModel, *, telemetry_qos: int = 0) -> Delivery:
     if isinstance(message, DeviceStatus | SimRecord):
         return _RETAINED
     return _QOS1
+
+
+def matches(subscription: str, topic: str) -> bool:
+    """Whether `topic` falls under the MQTT `subscription` filter (with + and # wildcards).
+
+    Consumers check what they receive: a broker that pushes other clients' retained
+    messages (amqtt does) must not slip foreign data in.
+    """
+    want, have = subscription.split("/"), topic.split("/")
+    for i, level in enumerate(want):
+        if level == "#":
+            return True
+        if i >= len(have) or (level not in {"+", have[i]}):
+            return False
+    return len(want) == len(have)
 
 
 def delivery_for(route: Route, *, telemetry_qos: int = 0) -> Delivery:

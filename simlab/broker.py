@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import shutil
 import socket
 import subprocess
 import tempfile
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -36,6 +38,8 @@ class Broker(Protocol):
     """A broker simlab started; `url` is where clients connect."""
 
     name: str
+    protocol: int
+    """The newest MQTT version it speaks: 5, or 4 for 3.1.1."""
 
     @property
     def url(self) -> str:
@@ -87,6 +91,7 @@ class MosquittoBroker:
     persistence: bool = False
     tls: TlsFiles | None = None
     name: str = "mosquitto"
+    protocol: int = 5
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="simlab-mosquitto-")))
     process: subprocess.Popen[bytes] | None = None
 
@@ -139,7 +144,7 @@ class MosquittoBroker:
         self.process = subprocess.Popen(  # noqa: S603 - our own config, a fixed program
             [executable, "-c", str(conf)],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
         try:
             wait_for_port(self.port)
@@ -183,6 +188,7 @@ class AmqttBroker:
 
     port: int = 0
     name: str = "amqtt"
+    protocol: int = 4  # amqtt refuses MQTT 5 connections
     _loop: asyncio.AbstractEventLoop | None = None
     _broker: Any = None
     _thread: threading.Thread | None = None
@@ -228,8 +234,7 @@ class AmqttBroker:
         started.wait(15)
         if failure:
             raise RuntimeError(f"amqtt did not start: {failure[0]}") from failure[0]
-        wait_for_port(self.port)
-        return self
+        return self  # its start() returned once the listener was up
 
     def stop(self) -> None:
         """Shut the broker down and end its thread."""
@@ -242,6 +247,10 @@ class AmqttBroker:
         if self._thread is not None:
             self._thread.join(10)
         self._loop = None
+        self._broker = None
+        with warnings.catch_warnings():  # amqtt leaves client transports for the collector
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from rich.table import Table
 from protocol.wire import DEFAULT_ROOT
 from simlab import __version__
 from simlab.broker import embedded_broker
-from simlab.publishing import parse_speed, run_world, schemas
+from simlab.publishing import PublishOptions, parse_speed, run_world, schemas
 from simlab.publishing import replay as replay_recording
 from simlab.resources import bundled, resolve
 from simulator.errors import SimulatorError, SpecError
@@ -138,6 +138,10 @@ Broker = Annotated[
 ]
 Root = Annotated[str, typer.Option("--root", help="Topic root of this run.")]
 CaFile = Annotated[str | None, typer.Option("--ca", help="CA certificate for mqtts://.")]
+MqttVersion = Annotated[
+    int,
+    typer.Option("--mqtt-version", min=4, max=5, help="5 for MQTT 5, 4 for MQTT 3.1.1."),
+]
 
 
 @app.command()
@@ -155,6 +159,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
     ] = False,
     telemetry_qos: Annotated[int, typer.Option("--telemetry-qos", min=0, max=1)] = 0,
     ca: CaFile = None,
+    mqtt_version: MqttVersion = 5,
 ) -> None:
     """Run a world and publish what devices and the platform report to an MQTT broker."""
     path = resolve(world, folder="worlds")
@@ -168,18 +173,12 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
     with ExitStack() as stack:
         if broker is None and not offline:
             embedded = stack.enter_context(embedded_broker())
-            broker = embedded.url
+            broker, mqtt_version = embedded.url, embedded.protocol
             err_console.print(f"embedded broker: {embedded.name} at {embedded.url}")
-        outcome = run_world(
-            spec,
-            until=hours * 3600,
-            broker=broker,
-            root=root,
-            speed=pace,
-            record=record,
-            telemetry_qos=telemetry_qos,
-            ca_file=ca,
-        )
+        publish = None
+        if broker is not None:
+            publish = PublishOptions(broker, root, pace, telemetry_qos, ca, mqtt_version)
+        outcome = run_world(spec, until=hours * 3600, publish=publish, record=record)
     result = outcome.result
     if result.error:
         _bad(result.error)
@@ -214,17 +213,12 @@ def replay(
     root: Root = DEFAULT_ROOT,
     telemetry_qos: Annotated[int, typer.Option("--telemetry-qos", min=0, max=1)] = 0,
     ca: CaFile = None,
+    mqtt_version: MqttVersion = 5,
 ) -> None:
     """Publish a recorded run to a broker, paced by its timestamps."""
     try:
-        stats = replay_recording(
-            recording,
-            broker=broker,
-            root=root,
-            speed=parse_speed(speed),
-            telemetry_qos=telemetry_qos,
-            ca_file=ca,
-        )
+        options = PublishOptions(broker, root, parse_speed(speed), telemetry_qos, ca, mqtt_version)
+        stats = replay_recording(recording, options)
     except (ValueError, OSError, ConnectionError) as exc:
         _bad(str(exc))
     out.print(

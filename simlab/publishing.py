@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from protocol.messages import Message
-from protocol.wire import Topics
+from protocol.wire import DEFAULT_ROOT, Topics
 from simulator.transport.publisher import MqttSink, PublishStats
 from simulator.world.simulate import RunResult, simulate
 from simulator.world.sinks import JsonlSink, MemorySink, Sink, TeeSink
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from simulator.world.spec import WorldSpec
 
-__all__ = ["Outcome", "parse_speed", "recorded", "replay", "run_world", "schemas"]
+__all__ = ["Outcome", "PublishOptions", "parse_speed", "recorded", "replay", "run_world", "schemas"]
 
 
 @dataclass(slots=True)
@@ -43,18 +43,37 @@ def parse_speed(text: str) -> float | None:
     return speed
 
 
+@dataclass(frozen=True, slots=True)
+class PublishOptions:
+    """Where and how a run or a replay is published."""
+
+    broker: str
+    root: str = DEFAULT_ROOT
+    speed: float | None = None
+    telemetry_qos: int = 0
+    ca_file: str | None = None
+    protocol: int = 5
+
+    def sink(self) -> MqttSink:
+        """A publisher with these options, not yet started."""
+        return MqttSink(
+            self.broker,
+            topics=Topics(self.root),
+            speed=self.speed,
+            telemetry_qos=self.telemetry_qos,
+            ca_file=self.ca_file,
+            protocol=self.protocol,
+        )
+
+
 def run_world(
     spec: WorldSpec,
     *,
     until: float,
-    broker: str | None,
-    root: str,
-    speed: float | None,
+    publish: PublishOptions | None,
     record: Path | None,
-    telemetry_qos: int = 0,
-    ca_file: str | None = None,
 ) -> Outcome:
-    """Simulate `spec` for `until` seconds, publishing to `broker` and/or recording to `record`."""
+    """Simulate `spec` for `until` seconds, publishing and/or recording what it reports."""
     with ExitStack() as stack:
         sinks: list[Sink] = []
         recording = None
@@ -62,14 +81,8 @@ def run_world(
             recording = JsonlSink(stack.enter_context(record.open("wb")))
             sinks.append(recording)
         publisher = None
-        if broker is not None:
-            publisher = MqttSink(
-                broker,
-                topics=Topics(root),
-                speed=speed,
-                telemetry_qos=telemetry_qos,
-                ca_file=ca_file,
-            ).start()
+        if publish is not None:
+            publisher = publish.sink().start()
             sinks.append(publisher)
         if not sinks:
             sinks.append(MemorySink())
@@ -78,20 +91,9 @@ def run_world(
         return Outcome(result, stats, recording.count if recording else 0)
 
 
-def replay(
-    recording: Path,
-    *,
-    broker: str,
-    root: str,
-    speed: float | None,
-    telemetry_qos: int = 0,
-    ca_file: str | None = None,
-) -> PublishStats:
-    """Publish a JSONL recording to `broker` under `root`, paced by its timestamps."""
-    sink = MqttSink(
-        broker, topics=Topics(root), speed=speed, telemetry_qos=telemetry_qos, ca_file=ca_file
-    )
-    sink.start()
+def replay(recording: Path, publish: PublishOptions) -> PublishStats:
+    """Publish a JSONL recording, paced by its timestamps."""
+    sink = publish.sink().start()
     try:
         with recording.open("rb") as lines:
             for number, line in enumerate(lines, start=1):

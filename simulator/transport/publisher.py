@@ -6,8 +6,11 @@ speed (or as fast as the broker takes them with `speed=None`). QoS 1 messages
 are never dropped: when the queue is full the model waits (backpressure).
 QoS 0 messages are dropped then instead, and counted. A clock message is a
 watermark: it is published only after every QoS 1 message before it has been
-acknowledged. paho-mqtt does the protocol; it resends unacknowledged QoS 1
-messages after a reconnect. At most `max_inflight` QoS 1 messages are
+acknowledged. paho-mqtt does the protocol, driven by the publisher thread
+alone (no network thread: publishing and reading acknowledgements in one
+thread avoids a wake-up per message); after a lost connection the thread
+reconnects with back-off, holding messages back meanwhile, and paho resends
+the unacknowledged QoS 1 ones. At most `max_inflight` QoS 1 messages are
 unacknowledged at once (paho loses messages when more than 65,535 are
 queued, so the bound is the application's).
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import select
 import socket
 import ssl
 import threading
@@ -41,6 +45,8 @@ __all__ = ["Item", "MqttSink", "PublishStats", "connect_client"]
 log = logging.getLogger("simlab.publisher")
 _CLOSE: Final = object()
 LAG_WARNING_S: Final = 1.0
+SERVICE_EVERY: Final = 64
+"""Read acknowledgements after this many publishes."""
 
 
 @dataclass(slots=True)
@@ -138,6 +144,7 @@ class MqttSink:
         protocol: int = 5,
         ca_file: str | None = None,
         connect_timeout: float = 10.0,
+        reconnect_timeout: float = 120.0,
     ) -> None:
         self.url = url if isinstance(url, BrokerUrl) else BrokerUrl.parse(url)
         self.topics = topics
@@ -151,7 +158,15 @@ class MqttSink:
         self._early: set[tuple[int, int]] = set()
         self._sent0: set[tuple[int, int]] = set()
         self._acks = threading.Condition()
-        self._connected = threading.Event()
+        self._online = False
+        self._refused: str | None = None
+        self._offline_since: float | None = None
+        self._next_reconnect = 0.0
+        self._reconnect_wait = 0.5
+        self._since_service = 0
+        self._close_timeout = 60.0
+        self.reconnect_timeout = reconnect_timeout
+        """Give up (and fail the run) after the broker has been gone this long, in seconds."""
         self._origin: tuple[float, float] | None = None
         self._last_warning = 0.0
         self._error: BaseException | None = None
@@ -171,25 +186,29 @@ class MqttSink:
     # ---- life -----------------------------------------------------------------------------
 
     def start(self) -> Self:
-        """Connect and start the publisher thread."""
-        self._client.connect_async(self.url.host, self.url.port, keepalive=60)
-        self._client.loop_start()
-        if not self._connected.wait(self._connect_timeout):
-            self._client.loop_stop()
+        """Connect (raising ConnectionError with the broker's reason) and start publishing."""
+        try:
+            self._client.connect(self.url.host, self.url.port, keepalive=60)
+        except (OSError, ssl.SSLError) as exc:
             raise ConnectionError(
-                f"no MQTT broker answered at {self.url} within {self._connect_timeout:g} s"
-            )
+                f"cannot connect to the MQTT broker at {self.url}: {exc}"
+            ) from exc
+        deadline = time.monotonic() + self._connect_timeout
+        while not self._online and self._refused is None and time.monotonic() < deadline:
+            self._network(0.05)
+        if not self._online:
+            self._client.disconnect()
+            reason = self._refused or f"no answer within {self._connect_timeout:g} s"
+            raise ConnectionError(f"the MQTT broker at {self.url} refused the connection: {reason}")
         self._thread.start()
         return self
 
     def close(self, timeout: float = 60.0) -> PublishStats:
         """Publish what is queued, wait for every QoS 1 acknowledgement, disconnect."""
+        self._close_timeout = timeout
         if self._thread.is_alive():
             self._queue.put(_CLOSE)
-            self._thread.join(timeout)
-        self._wait_acked(timeout)
-        self._client.disconnect()
-        self._client.loop_stop()
+            self._thread.join(timeout + 5)
         if self._error is not None:
             raise RuntimeError(f"the publisher failed: {self._error}") from self._error
         return self.stats
@@ -248,19 +267,84 @@ class MqttSink:
     # ---- the publisher thread -------------------------------------------------------------
 
     def _run(self) -> None:
+        """The publisher thread: it alone drives the MQTT connection (no cross-thread wakeups)."""
         try:
             while True:
-                item = self._queue.get()
+                try:
+                    item = self._queue.get(timeout=0.05)
+                except queue.Empty:
+                    self._service(0)
+                    continue
                 if item is _CLOSE:
+                    self._finish()
                     return
                 assert isinstance(item, Item)
                 self._pace(item.t)
                 if item.clock:
                     self._wait_acked(None)  # a watermark follows everything before it
                 self._publish(item)
+                self._since_service += 1
+                if self._since_service >= SERVICE_EVERY:
+                    self._service(0)
         except BaseException as exc:
             self._error = exc
             log.exception("publisher stopped")
+            self._client.disconnect()
+
+    def _finish(self) -> None:
+        self._wait_acked(self._close_timeout)
+        self._client.disconnect()
+        self._network(0.05)
+
+    def _network(self, timeout: float) -> int:
+        """One turn of paho's external-loop API: read, write, keep alive.
+
+        paho's own loop() would add a wake-up socket pair and a second send per publish.
+        """
+        client = self._client
+        sock = client.socket()
+        if sock is None:
+            return int(mqtt.MQTT_ERR_NO_CONN)
+        pending = getattr(sock, "pending", None)  # TLS may hold decrypted bytes already
+        ready = pending is not None and pending() > 0
+        readable, writable, _ = select.select(
+            [] if ready else [sock],
+            [sock] if client.want_write() else [],
+            [],
+            0 if ready else timeout,
+        )
+        rc = mqtt.MQTT_ERR_SUCCESS
+        if ready or readable:
+            rc = client.loop_read()
+        if rc == mqtt.MQTT_ERR_SUCCESS and writable:
+            rc = client.loop_write()
+        if rc == mqtt.MQTT_ERR_SUCCESS:
+            rc = client.loop_misc()
+        return int(rc)
+
+    def _service(self, timeout: float) -> None:
+        """Read acknowledgements, send pings; after a lost connection, reconnect with back-off."""
+        self._since_service = 0
+        rc = self._network(timeout)
+        if rc == mqtt.MQTT_ERR_SUCCESS and self._online:
+            return
+        self._online = False
+        now = time.monotonic()
+        if self._offline_since is None:
+            self._offline_since = now
+        if now - self._offline_since > self.reconnect_timeout:
+            raise ConnectionError(
+                f"lost the MQTT broker at {self.url} for {self.reconnect_timeout:g} s"
+            )
+        if now >= self._next_reconnect:
+            self._reconnect_wait = min(self._reconnect_wait * 2, 10.0)
+            self._next_reconnect = now + self._reconnect_wait
+            try:
+                self._client.reconnect()  # paho resends unacknowledged QoS 1 messages
+            except (OSError, ssl.SSLError):
+                time.sleep(min(0.05, max(timeout, 0.01)))
+        else:
+            time.sleep(min(0.05, self._next_reconnect - now))
 
     def _pace(self, t: float) -> None:
         if self.speed is None:
@@ -270,8 +354,10 @@ class MqttSink:
             self._origin = (now, t)
         wall0, t0 = self._origin
         due = wall0 + (t - t0) / self.speed
-        if due > now:
-            time.sleep(due - now)
+        while due > now:
+            self._service(min(due - now, 0.05))
+            now = time.monotonic()
+        if due > now - 0.001:
             return
         lag = now - due
         self.stats.max_lag_s = max(self.stats.max_lag_s, lag)
@@ -282,10 +368,12 @@ class MqttSink:
                 log.warning("publisher is %.1f s behind sim time / speed %g", lag, self.speed)
 
     def _publish(self, item: Item) -> None:
+        while not self._online:  # held back until the broker is back (backpressure)
+            self._service(0.05)
         if item.qos:
+            while self._unacked >= self._max_inflight:
+                self._service(0.01)
             with self._acks:
-                while self._unacked >= self._max_inflight:
-                    self._acks.wait()
                 self._unacked += 1
         # Never call paho holding our lock: paho calls on_publish holding its own.
         client, info = self._send(item)
@@ -314,13 +402,12 @@ class MqttSink:
         return self._client, info
 
     def _wait_acked(self, timeout: float | None) -> None:
+        """Drive the connection until every QoS 1 message is acknowledged."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        with self._acks:
-            while self._unacked > 0:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    raise TimeoutError(f"{self._unacked} QoS 1 messages still unacknowledged")
-                self._acks.wait(left if left is not None else 1.0)
+        while self._unacked > 0:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"{self._unacked} QoS 1 messages still unacknowledged")
+            self._service(0.01)
 
     # ---- paho callbacks (network thread) --------------------------------------------------
 
@@ -332,9 +419,13 @@ class MqttSink:
         reason: ReasonCode,
         _props: object,
     ) -> None:
-        if not reason.is_failure:
-            self.stats.connects += 1
-            self._connected.set()
+        if reason.is_failure:
+            self._refused = str(reason)
+            return
+        self.stats.connects += 1
+        self._online = True
+        self._offline_since = None
+        self._reconnect_wait = 0.5
 
     def _on_disconnect(
         self,
@@ -345,6 +436,7 @@ class MqttSink:
         _props: object,
     ) -> None:
         self.stats.disconnects += 1
+        self._online = False
 
     def _on_publish(
         self,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import shutil
 import socket
 import subprocess
@@ -56,10 +57,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    """Block until something accepts connections on loopback `port`."""
+def wait_for_port(
+    port: int, timeout: float = 10.0, alive: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Block until something accepts connections on loopback `port` (or `alive` exits)."""
     deadline = time.monotonic() + timeout
     while True:
+        if alive is not None and alive.poll() is not None:
+            raise RuntimeError(f"the process exited with code {alive.returncode}")
         with socket.socket() as s:
             s.settimeout(0.2)
             if s.connect_ex((LOOPBACK, port)) == 0:
@@ -114,6 +119,9 @@ class MosquittoBroker:
             "max_inflight_messages 0",
             "persistent_client_expiration 1h",
             f"log_dest file {self.folder / 'mosquitto.log'}",
+            *(
+                ["user root"] if os.geteuid() == 0 else []
+            ),  # else it drops to `mosquitto`: no access
             "log_type error",
             "log_type warning",
             "log_type notice",
@@ -147,10 +155,12 @@ class MosquittoBroker:
             stderr=subprocess.DEVNULL,
         )
         try:
-            wait_for_port(self.port)
-        except TimeoutError:
+            wait_for_port(self.port, alive=self.process)
+        except (TimeoutError, RuntimeError) as exc:
             self.stop()
-            raise
+            raise RuntimeError(
+                f"mosquitto did not start: {exc}; its log: {self.log()[-500:]}"
+            ) from exc
         return self
 
     def stop(self) -> None:
@@ -170,6 +180,11 @@ class MosquittoBroker:
             self.process.kill()
             self.process.wait()
         self.process = None
+
+    def remove(self) -> None:
+        """Stop, and delete the broker's folder (config, log, persistence)."""
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def restart(self) -> None:
         """Stop and start again on the same port and with the same persistence folder."""
@@ -265,4 +280,7 @@ def embedded_broker(*, prefer: str = "auto") -> Iterator[Broker]:
     try:
         yield broker
     finally:
-        broker.stop()
+        if isinstance(broker, MosquittoBroker):
+            broker.remove()
+        else:
+            broker.stop()

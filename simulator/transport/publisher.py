@@ -198,17 +198,27 @@ class MqttSink:
             self._network(0.05)
         if not self._online:
             self._client.disconnect()
-            reason = self._refused or f"no answer within {self._connect_timeout:g} s"
-            raise ConnectionError(f"the MQTT broker at {self.url} refused the connection: {reason}")
+            if self._refused is not None:
+                raise ConnectionError(
+                    f"the MQTT broker at {self.url} refused the connection: {self._refused}"
+                )
+            raise ConnectionError(
+                f"the MQTT broker at {self.url} did not answer within {self._connect_timeout:g} s"
+            )
         self._thread.start()
         return self
 
     def close(self, timeout: float = 60.0) -> PublishStats:
         """Publish what is queued, wait for every QoS 1 acknowledgement, disconnect."""
         self._close_timeout = timeout
-        if self._thread.is_alive():
-            self._queue.put(_CLOSE)
-            self._thread.join(timeout + 5)
+        deadline = time.monotonic() + timeout
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            try:
+                self._queue.put(_CLOSE, timeout=0.5)
+                break
+            except queue.Full:
+                continue
+        self._thread.join(max(0.0, deadline - time.monotonic()) + 5)
         if self._error is not None:
             raise RuntimeError(f"the publisher failed: {self._error}") from self._error
         return self.stats
@@ -262,7 +272,14 @@ class MqttSink:
             except queue.Full:
                 self.stats.dropped_qos0 += 1
             return
-        self._queue.put(item)  # backpressure: the model waits for the broker
+        while True:  # backpressure: the model waits for the broker, unless the publisher died
+            try:
+                self._queue.put(item, timeout=0.5)
+            except queue.Full:
+                if self._error is not None or not self._thread.is_alive():
+                    raise RuntimeError(f"the publisher failed: {self._error}") from self._error
+            else:
+                return
 
     # ---- the publisher thread -------------------------------------------------------------
 

@@ -26,7 +26,7 @@ def mosquitto():
         pytest.fail("mosquitto is not installed; .ci/run installs it (apt-get install mosquitto)")
     broker = MosquittoBroker().start()
     yield broker
-    broker.stop()
+    broker.remove()
 
 
 @pytest.fixture

@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from simulator.world.spec import WorldSpec
 
 H = 3600.0
-AS_ROOT = os.geteuid() == 0
 
 
 # ---- worlds and what they write ---------------------------------------------------------------

@@ -324,12 +324,13 @@ class MqttSink:
             return int(mqtt.MQTT_ERR_NO_CONN)
         pending = getattr(sock, "pending", None)  # TLS may hold decrypted bytes already
         ready = pending is not None and pending() > 0
-        readable, writable, _ = select.select(
-            [] if ready else [sock],
-            [sock] if client.want_write() else [],
-            [],
-            0 if ready else timeout,
+        poller = select.poll()  # not select(): it fails for descriptors past 1023
+        poller.register(
+            sock.fileno(), select.POLLIN | (select.POLLOUT if client.want_write() else 0)
         )
+        events = poller.poll(0 if ready else timeout * 1000)
+        readable = any(e & (select.POLLIN | select.POLLHUP | select.POLLERR) for _, e in events)
+        writable = any(e & select.POLLOUT for _, e in events)
         rc = mqtt.MQTT_ERR_SUCCESS
         if ready or readable:
             rc = client.loop_read()

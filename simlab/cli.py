@@ -160,6 +160,14 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
     telemetry_qos: Annotated[int, typer.Option("--telemetry-qos", min=0, max=1)] = 0,
     ca: CaFile = None,
     mqtt_version: MqttVersion = 5,
+    per_device: Annotated[
+        bool,
+        typer.Option("--per-device", help="Each device its own MQTT client with a Last Will."),
+    ] = False,
+    connect_rate: Annotated[
+        float,
+        typer.Option("--connect-rate", min=1, help="Per-device mode: connects per second."),
+    ] = 500.0,
 ) -> None:
     """Run a world and publish what devices and the platform report to an MQTT broker."""
     path = resolve(world, folder="worlds")
@@ -177,7 +185,18 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
             err_console.print(f"embedded broker: {embedded.name} at {embedded.url}")
         publish = None
         if broker is not None:
-            publish = PublishOptions(broker, root, pace, telemetry_qos, ca, mqtt_version)
+            keepalive = min((group.keepalive for group in spec.devices), default=1200.0)
+            publish = PublishOptions(
+                broker,
+                root,
+                pace,
+                telemetry_qos,
+                ca,
+                mqtt_version,
+                per_device,
+                connect_rate,
+                keepalive,
+            )
         outcome = run_world(spec, until=hours * 3600, publish=publish, record=record)
     result = outcome.result
     if result.error:

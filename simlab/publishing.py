@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from protocol.messages import Message
 from protocol.wire import DEFAULT_ROOT, Topics
+from simulator.transport.per_device import PerDeviceSink, wall_keepalive
 from simulator.transport.publisher import MqttSink, PublishStats
 from simulator.world.simulate import RunResult, simulate
 from simulator.world.sinks import JsonlSink, MemorySink, Sink, TeeSink
@@ -53,9 +54,25 @@ class PublishOptions:
     telemetry_qos: int = 0
     ca_file: str | None = None
     protocol: int = 5
+    per_device: bool = False
+    """Each device its own MQTT client (with a Last Will) instead of one gateway connection."""
+    connect_rate: float = 500.0
+    keepalive: float = 1200.0
+    """The devices' simulated keepalive, seconds (per-device mode)."""
 
     def sink(self) -> MqttSink:
         """A publisher with these options, not yet started."""
+        if self.per_device:
+            return PerDeviceSink(
+                self.broker,
+                topics=Topics(self.root),
+                speed=self.speed,
+                keepalive_s=wall_keepalive(self.keepalive, self.speed),
+                connect_rate=self.connect_rate,
+                telemetry_qos=self.telemetry_qos,
+                ca_file=self.ca_file,
+                protocol=self.protocol,
+            )
         return MqttSink(
             self.broker,
             topics=Topics(self.root),

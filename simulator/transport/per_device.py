@@ -31,6 +31,7 @@ messages after it, as a real one would.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import enum
 import os
@@ -472,7 +473,6 @@ class PerDeviceSink(MqttSink):
             will=(self.topics.status(route.account or "", item.device), encode(will), 1, True),
         )
         client.max_inflight_messages_set(self._max_inflight)
-        client.on_publish = self._on_publish
         client.on_connect = self._on_device_connect
         client.on_socket_close = self._on_device_socket_close
         return client
@@ -498,19 +498,20 @@ class PerDeviceSink(MqttSink):
         """The world lost the device's connection: let the broker publish the Will it holds."""
         conn = self._live.get(device)
         if conn is not None:
-            self._settle(conn)
+            self._settle_connection(conn)
         if conn is None or conn.state is not _State.OPEN:  # none, or killed meanwhile
             self.device_stats.wills_without_connection += 1
             return
         self._drop(conn)
         self.device_stats.wills_triggered += 1
 
-    def _settle(self, conn: _Conn) -> None:
+    def _settle_connection(self, conn: _Conn) -> None:
         """Serve the sockets until the connection's QoS 1 messages are acknowledged and written."""
         deadline = time.monotonic() + self.settle_timeout
         key = id(conn.client)
         while conn.state is _State.OPEN and time.monotonic() < deadline:
-            if not conn.client.want_write() and all(k[0] != key for k in self._pending):
+            outstanding = any(k == key and not info.is_published() for k, info in self._inflight)
+            if not conn.client.want_write() and not outstanding:
                 return
             self._pass(POLL_S)
 
@@ -565,19 +566,15 @@ class PerDeviceSink(MqttSink):
         followed them); otherwise they are lost with the connection.
         """
         key = id(conn.client)
-        with self._acks:
-            mine = [k for k in self._pending if k[0] == key]
-            for k in mine:
-                self._pending.discard(k)
-                if delivered:
-                    self._acked_locked()
-                else:
-                    self._unacked -= 1
-            self._sent0.difference_update([k for k in self._sent0 if k[0] == key])
-            self._early.difference_update([k for k in self._early if k[0] == key])
-            if mine and not delivered:
-                self.device_stats.abandoned += len(mine)
-                self._acks.notify_all()
+        mine = [entry for entry in self._inflight if entry[0] == key]
+        if not mine:
+            return
+        self._inflight = collections.deque(entry for entry in self._inflight if entry[0] != key)
+        if delivered:
+            self.stats.acked += len(mine)
+        else:
+            self.device_stats.abandoned += sum(not info.is_published() for _, info in mine)
+            self.stats.acked += sum(info.is_published() for _, info in mine)
 
     def _start_drain(self, conn: _Conn, sock: SocketLike) -> None:
         """Keep the connection open past paho's close until the broker closes it (EOF)."""

@@ -17,6 +17,7 @@ queued, so the bound is the application's).
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
 import select
@@ -33,20 +34,25 @@ from paho.mqtt.enums import CallbackAPIVersion
 from pydantic_core import from_json
 
 from protocol.messages import Clock, DeviceStatus
-from protocol.wire import Topics, delivery, delivery_for, encode
+from protocol.wire import Delivery, Topics, delivery, delivery_for, encode
 from simulator.transport.url import BrokerUrl
 
 if TYPE_CHECKING:
     from paho.mqtt.reasoncodes import ReasonCode
     from pydantic import BaseModel
 
-__all__ = ["Item", "MqttSink", "PublishStats", "connect_client"]
+__all__ = ["Item", "MqttSink", "PublishStats", "connect_client", "qos0_packet"]
 
 log = logging.getLogger("simlab.publisher")
 _CLOSE: Final = object()
 LAG_WARNING_S: Final = 1.0
-SERVICE_EVERY: Final = 64
+SERVICE_EVERY: Final = 256
 """Read acknowledgements after this many publishes."""
+BATCH: Final = 256
+ROUTE_CACHE: Final = 100_000
+RAW_FLUSH_BYTES: Final = 64 * 1024
+WRITE_PATIENCE_S: Final = 10.0
+"""Messages taken from the queue at once and written together."""
 
 
 @dataclass(slots=True)
@@ -153,11 +159,15 @@ class MqttSink:
         self.stats = PublishStats()
         self._queue: queue.Queue[Item | object] = queue.Queue(maxsize=queue_size)
         self._max_inflight = max_inflight
-        self._unacked = 0
-        self._pending: set[tuple[int, int]] = set()
-        self._early: set[tuple[int, int]] = set()
-        self._sent0: set[tuple[int, int]] = set()
-        self._acks = threading.Condition()
+        self._inflight: collections.deque[tuple[int, mqtt.MQTTMessageInfo]] = collections.deque()
+        """QoS 1 messages not yet known acknowledged, in publish order: (connection key, info)."""
+        self._routes: dict[str, tuple[str, str, Delivery, str | None]] = {}
+        self._raw = bytearray()
+        self._raw_count = 0
+        self._v5 = protocol == 5
+        # QoS 0 packets are built here and written in batches when every message goes over
+        # this one connection (a subclass that picks connections uses paho for all).
+        self._raw_qos0 = type(self)._send is MqttSink._send  # noqa: SLF001 - our own class
         self._online = False
         self._refused: str | None = None
         self._offline_since: float | None = None
@@ -179,7 +189,9 @@ class MqttSink:
         self._client.max_inflight_messages_set(max_inflight)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
-        self._client.on_publish = self._on_publish
+        self._client.on_socket_register_write = (
+            _write_later  # publish() queues; a batch writes once
+        )
         self._connect_timeout = connect_timeout
         self._thread = threading.Thread(target=self._run, name="simlab-publisher", daemon=True)
 
@@ -243,24 +255,21 @@ class MqttSink:
 
     def write_raw(self, topic_below_root: str, payload: bytes) -> None:
         """Queue one recorded message (a replay): topic below the root, payload as recorded."""
-        topic = f"{self.topics.root}/{topic_below_root}"
-        route = self.topics.route(topic)
-        how = delivery_for(route, telemetry_qos=self.telemetry_qos)
-        data = from_json(payload)
-        device = route.key if route.kind in {"telemetry", "status"} else None
-        will = route.kind == "status" and bool(data.get("will"))
-        self._put(
-            Item(
-                topic,
-                payload,
-                how.qos,
-                how.retain,
-                float(data["t"]),
-                route.kind == "clock",
-                device,
-                will,
-            )
-        )
+        known = self._routes.get(topic_below_root)
+        if known is None:
+            topic = f"{self.topics.root}/{topic_below_root}"
+            route = self.topics.route(topic)
+            how = delivery_for(route, telemetry_qos=self.telemetry_qos)
+            device = route.key if route.kind in {"telemetry", "status"} else None
+            known = (topic, route.kind, how, device)
+            if len(self._routes) < ROUTE_CACHE:
+                self._routes[topic_below_root] = known
+        topic, kind, how, device = known
+        # The payload is read only for what pacing and Wills need.
+        data = from_json(payload) if self.speed is not None or kind == "status" else None
+        t = float(data["t"]) if data is not None else 0.0
+        will = kind == "status" and data is not None and bool(data.get("will"))
+        self._put(Item(topic, payload, how.qos, how.retain, t, kind == "clock", device, will))
 
     def _put(self, item: Item) -> None:
         if self._error is not None:
@@ -288,25 +297,44 @@ class MqttSink:
         try:
             while True:
                 try:
-                    item = self._queue.get(timeout=0.05)
+                    first = self._queue.get(timeout=0.05)
                 except queue.Empty:
                     self._service(0)
                     continue
-                if item is _CLOSE:
-                    self._finish()
+                if not self._publish_batch(self._drain(first)):
                     return
-                assert isinstance(item, Item)
-                self._pace(item.t)
-                if item.clock:
-                    self._wait_acked(None)  # a watermark follows everything before it
-                self._publish(item)
-                self._since_service += 1
-                if self._since_service >= SERVICE_EVERY:
-                    self._service(0)
         except BaseException as exc:
             self._error = exc
             log.exception("publisher stopped")
             self._client.disconnect()
+
+    def _drain(self, first: Item | object) -> list[Item | object]:
+        """The item just taken and whatever else is waiting, up to BATCH."""
+        batch = [first]
+        for _ in range(BATCH - 1):
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _publish_batch(self, batch: list[Item | object]) -> bool:
+        """Publish a batch, writing once at its end; False when the end marker came."""
+        for item in batch:
+            if not isinstance(item, Item):
+                self._flush()
+                self._finish()
+                return False
+            self._pace(item.t)
+            if item.clock:
+                self._flush()
+                self._wait_acked(None)  # a watermark follows everything before it
+            self._publish(item)
+        self._flush()
+        self._since_service += len(batch)
+        if self._since_service >= SERVICE_EVERY:
+            self._service(0)
+        return True
 
     def _finish(self) -> None:
         self._wait_acked(self._close_timeout)
@@ -372,6 +400,8 @@ class MqttSink:
             self._origin = (now, t)
         wall0, t0 = self._origin
         due = wall0 + (t - t0) / self.speed
+        if due > now:
+            self._flush()  # what is due now goes out before the wait
         while due > now:
             self._service(min(due - now, 0.05))
             now = time.monotonic()
@@ -388,43 +418,91 @@ class MqttSink:
     def _publish(self, item: Item) -> None:
         while not self._online:  # held back until the broker is back (backpressure)
             self._service(0.05)
+        if item.qos == 0 and self._raw_qos0:
+            self._raw += qos0_packet(item.topic, item.payload, retain=item.retain, v5=self._v5)
+            self._raw_count += 1
+            self.stats.published += 1
+            if len(self._raw) >= RAW_FLUSH_BYTES:
+                self._flush_raw()
+            return
+        self._flush_raw()  # what is buffered goes first: order is kept
         if item.qos:
-            while self._unacked >= self._max_inflight:
+            while self._settle() >= self._max_inflight:
                 self._service(0.01)
-            with self._acks:
-                self._unacked += 1
-        # Never call paho holding our lock: paho calls on_publish holding its own.
         client, info = self._send(item)
-        key = (id(client), info.mid)  # message ids count per connection
-        with self._acks:
-            early = key in self._early  # paho reported it before publish() returned
-            self._early.discard(key)
-            if item.qos == 0:
-                if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                    self.stats.dropped_qos0 += 1  # not connected: paho does not keep QoS 0
-                    return
-                if not early:
-                    self._sent0.add(key)
-            elif early:
-                self._acked_locked()
-            else:
-                self._pending.add(key)
+        if item.qos == 0:
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                self.stats.dropped_qos0 += 1  # not connected: paho does not keep QoS 0
+                return
+        else:
+            self._inflight.append((id(client), info))
         self.stats.published += 1
 
-    def _send(self, item: Item) -> tuple[mqtt.Client, mqtt.MQTTMessageInfo]:
-        """Hand one message to paho; a subclass may pick another connection for it.
+    def _settle(self) -> int:
+        """Count acknowledgements that arrived; returns how many QoS 1 messages are still out."""
+        inflight = self._inflight
+        while inflight and inflight[0][1].is_published():
+            inflight.popleft()
+            self.stats.acked += 1
+        return len(inflight)
 
-        A connection used here must have `on_publish = self._on_publish`.
-        """
+    def _flush(self) -> None:
+        """Write everything queued: buffered QoS 0 packets, then what paho holds."""
+        self._flush_raw()
+        self._flush_paho(wait=False)
+
+    def _flush_paho(self, *, wait: bool) -> None:
+        """Let paho write its queue; with `wait`, until no packet is left half written."""
+        client = self._client
+        deadline = time.monotonic() + WRITE_PATIENCE_S
+        while client.want_write() and client.socket() is not None:
+            client.loop_write()
+            if not wait or not client.want_write():
+                return
+            if time.monotonic() > deadline:
+                raise ConnectionError(f"the MQTT broker at {self.url} stopped reading")
+            self._wait_writable(client.socket())
+
+    def _flush_raw(self) -> None:
+        """Send the buffered QoS 0 packets in as few writes as the socket allows."""
+        if not self._raw:
+            return
+        data, count = memoryview(bytes(self._raw)), self._raw_count
+        self._raw.clear()
+        self._raw_count = 0
+        self._flush_paho(wait=True)  # never write into the middle of one of paho's packets
+        sock = self._client.socket()
+        deadline = time.monotonic() + WRITE_PATIENCE_S
+        try:
+            while data:
+                if sock is None or time.monotonic() > deadline:
+                    raise OSError("no connection to write to")  # noqa: TRY301 - one path for all losses
+                try:
+                    data = data[sock.send(data) :]  # type: ignore[arg-type]  # sockets take views
+                except (BlockingIOError, ssl.SSLWantWriteError):
+                    self._wait_writable(sock)
+        except OSError:
+            self.stats.dropped_qos0 += count  # QoS 0 is not resent: counted as dropped
+            self.stats.published -= count
+            self._online = False
+
+    @staticmethod
+    def _wait_writable(sock: object) -> None:
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLOUT)  # type: ignore[attr-defined]
+        poller.poll(50)
+
+    def _send(self, item: Item) -> tuple[mqtt.Client, mqtt.MQTTMessageInfo]:
+        """Hand one message to paho; a subclass may pick another connection for it."""
         info = self._client.publish(item.topic, item.payload, qos=item.qos, retain=item.retain)
         return self._client, info
 
     def _wait_acked(self, timeout: float | None) -> None:
         """Drive the connection until every QoS 1 message is acknowledged."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self._unacked > 0:
+        while self._settle() > 0:
             if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"{self._unacked} QoS 1 messages still unacknowledged")
+                raise TimeoutError(f"{len(self._inflight)} QoS 1 messages still unacknowledged")
             self._service(0.01)
 
     # ---- paho callbacks (network thread) --------------------------------------------------
@@ -456,25 +534,25 @@ class MqttSink:
         self.stats.disconnects += 1
         self._online = False
 
-    def _on_publish(
-        self,
-        client: mqtt.Client,
-        _userdata: object,
-        mid: int,
-        _reason: object,
-        _props: object,
-    ) -> None:
-        key = (id(client), mid)
-        with self._acks:
-            if key in self._pending:
-                self._pending.discard(key)
-                self._acked_locked()
-            elif key in self._sent0:
-                self._sent0.discard(key)
-            else:
-                self._early.add(key)
 
-    def _acked_locked(self) -> None:
-        self._unacked -= 1
-        self.stats.acked += 1
-        self._acks.notify_all()
+def qos0_packet(topic: str, payload: bytes, *, retain: bool, v5: bool) -> bytes:
+    """An MQTT PUBLISH packet at QoS 0 (no packet id; MQTT 5 adds an empty property list).
+
+    Built here because paho spends more time per QoS 0 message than the whole budget of
+    the publisher (a message-info object with locks, a callback, one send each); the
+    packet itself is four fields (MQTT 3.1.1 § 3.3, MQTT 5 § 3.3).
+    """
+    name = topic.encode()
+    props = b"\x00" if v5 else b""
+    length = 2 + len(name) + len(props) + len(payload)
+    header = bytearray([0x31 if retain else 0x30])
+    while True:
+        byte, length = length & 0x7F, length >> 7
+        header.append(byte | 0x80 if length else byte)
+        if not length:
+            break
+    return bytes(header) + len(name).to_bytes(2, "big") + name + props + payload
+
+
+def _write_later(_client: mqtt.Client, _userdata: object, _sock: object) -> None:
+    """Paho asks to write: the publisher thread writes once per batch instead (see _flush)."""

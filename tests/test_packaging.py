@@ -43,6 +43,12 @@ MODULES = [
     "simulator.platform.units",
     "simlab.cli",
     "simlab.resources",
+    "diagnostics.service",
+    "diagnostics.main",
+    "diagnostics.api",
+    "diagnostics.api.deps",
+    "diagnostics.api.models",
+    "diagnostics.api.routes",
 ]
 
 

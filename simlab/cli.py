@@ -6,7 +6,7 @@ import json
 import time
 from contextlib import ExitStack
 from dataclasses import asdict
-from pathlib import Path  # noqa: TC003 - typer reads the annotations at run time
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -22,6 +22,7 @@ from simlab.resources import bundled, resolve
 from simulator.errors import SimulatorError, SpecError
 from simulator.platform.onboarding import load_customer
 from simulator.platform.platform import OnboardingSummary, Platform
+from simulator.transport.url import BrokerUrl
 from simulator.world.faults import CATALOGUE
 from simulator.world.loading import load_world
 
@@ -245,6 +246,40 @@ def replay(
         f"{stats.acked:,} QoS 1 acknowledged, {stats.dropped_qos0:,} QoS 0 dropped, "
         f"worst lag {stats.max_lag_s:.2f} s"
     )
+
+
+@app.command()
+def serve(
+    broker: Annotated[str, typer.Option("--broker", help="mqtt://host:port of the stream.")] = (
+        "mqtt://127.0.0.1:1883"
+    ),
+    root: Root = DEFAULT_ROOT,
+    database: Annotated[Path, typer.Option("--db", help="SQLite file of the service.")] = Path(
+        "diagnostics.sqlite",
+    ),
+    host: Annotated[str, typer.Option("--host", help="Where the API listens.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    client_id: Annotated[str, typer.Option("--client-id", help="MQTT session to resume.")] = (
+        "simlab-diagnostics"
+    ),
+) -> None:
+    """Run the diagnostics service: ingest the stream under ROOT and serve the API."""
+    import uvicorn  # noqa: PLC0415 - only this command needs the server
+
+    from diagnostics.main import Settings, create_app  # noqa: PLC0415 - likewise
+
+    try:
+        url = BrokerUrl.parse(broker)
+    except ValueError as exc:
+        _bad(str(exc))
+    settings = Settings(
+        broker_host=url.host,
+        broker_port=url.port,
+        root=root,
+        database=database,
+        client_id=client_id,
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 def _problems(exc: SpecError) -> NoReturn:

@@ -84,6 +84,15 @@ class DetectorSettings:
 
 
 _UNSEEN: Final = np.nan
+_OFFLINE: Final = int(Verdict.OFFLINE)
+_OUTAGE: Final = frozenset({int(Verdict.OFFLINE), int(Verdict.SUSPECT)})
+
+
+def _median(values: list[float]) -> float:
+    """Median of a short list (sorted() beats numpy at 16 values by an order of magnitude)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 class Detector:
@@ -110,6 +119,7 @@ class Detector:
             "verdict": np.zeros(capacity, np.uint8),
             "reason": np.zeros(capacity, np.uint8),
             "recovering": np.zeros(capacity, np.bool_),
+            "announced": np.zeros(capacity, np.bool_),
             "sleep_until": np.full(capacity, np.nan, np.float64),
             "will_at": np.full(capacity, np.nan, np.float64),
             "net_alive_at": np.full(capacity, np.nan, np.float64),
@@ -152,6 +162,7 @@ class Detector:
     def announce(self, row: int, interval: float) -> None:
         """The device says how often it reports (its configured period)."""
         if interval > 0:
+            self._cols["announced"][row] = True
             self._cols["nominal"][row] = interval
             if self._cols["gap_count"][row] < self.settings.min_gaps:
                 self._cols["interval"][row] = interval
@@ -164,13 +175,17 @@ class Detector:
             return  # a duplicate or out-of-order report tells nothing new
         gap = t - last if last == last else None  # noqa: PLR0124
         interval = float(c["interval"][row])
-        outage = c["verdict"][row] in (Verdict.OFFLINE, Verdict.SUSPECT) or (
-            gap is not None and gap > self.settings.offline_after * interval
+        verdict = int(c["verdict"][row])  # plain ints: comparing numpy scalars to enums is slow
+        # While the interval is still being learned, silence against a guessed interval is
+        # not an outage: an hourly meter judged by the 15-minute default must still learn.
+        learning = int(c["gap_count"][row]) < self.settings.min_gaps
+        outage = not learning and (
+            verdict in _OUTAGE or (gap is not None and gap > self.settings.offline_after * interval)
         )
         if gap is not None and not outage:
             self._learn(row, gap)
         on_time = gap is not None and gap <= self._late_limit(interval)
-        if c["verdict"][row] == Verdict.OFFLINE or (c["recovering"][row] and not on_time):
+        if verdict == _OFFLINE or (c["recovering"][row] and not on_time):
             c["recovering"][row] = True
         elif c["recovering"][row] and on_time:
             c["recovering"][row] = False
@@ -219,10 +234,9 @@ class Detector:
         c["gap_pos"][row] = (pos + 1) % k
         count = min(int(c["gap_count"][row]) + 1, k)
         c["gap_count"][row] = count
-        if count >= self.settings.min_gaps:
-            c["interval"][row] = float(
-                np.median(c["gaps"][row, :count] if count < k else c["gaps"][row])
-            )
+        if count >= self.settings.min_gaps or not c["announced"][row]:
+            # Unannounced devices use whatever gaps they have from the first one on.
+            c["interval"][row] = _median(c["gaps"][row, :count].tolist())
 
     def _late_limit(self, interval: float) -> float:
         return self.settings.late_after * interval + max(self.settings.tolerance, 0.1 * interval)

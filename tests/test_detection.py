@@ -149,3 +149,25 @@ def test_thresholds_are_settings():
     for k in range(4):
         d.report(row, T0 + k * 100)
     assert judge(d, row, T0 + 300 + 3.2 * 100)[0] is Verdict.OFFLINE
+
+
+def test_an_unannounced_hourly_meter_learns_its_interval_while_judged_by_the_default():
+    d = Detector()
+    row = d.row("hourly")
+    for i in range(8):
+        d.report(row, T0 + i * 3600)
+        d.sweep(
+            T0 + i * 3600 + 3590
+        )  # swept between reports: SUSPECT against the 15-minute default
+    assert d.column("interval")[row] == pytest.approx(3600)
+    last = T0 + 7 * 3600
+    assert judge(d, row, last + 1.2 * 3600)[0] is Verdict.ONLINE
+    assert judge(d, row, last + 5 * 3600)[0] is Verdict.OFFLINE
+
+
+def test_a_two_hourly_meter_learns_from_its_first_gap():
+    d = Detector()
+    row = d.row("two-hourly")
+    d.report(row, T0)
+    d.report(row, T0 + 7200)
+    assert d.column("interval")[row] == pytest.approx(7200)

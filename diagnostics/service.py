@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
@@ -29,6 +30,7 @@ from pydantic import ValidationError
 
 from diagnostics.detection import Detector, Reason, Verdict
 from diagnostics.evidence import Fleet
+from diagnostics.incidents import DIMENSIONS, Grouper, Incident, Silence
 from diagnostics.store import VerdictChange, accepted, dead_letter
 from protocol.messages import Clock, DeviceStatus, SimRecord, Telemetry
 from protocol.wire import Topics, WireError, decode, decode_any, matches
@@ -56,9 +58,17 @@ __all__ = [
     "DeviceRow",
     "FleetSummary",
     "Health",
+    "IncidentView",
     "Metric",
     "Service",
 ]
+
+GROUP_EVERY_S: Final = 900.0
+"""Incidents are re-examined at a sweep that changed a verdict, else this often (service clock).
+
+The grouper's baseline is time-weighted, so skipping quiet sweeps changes nothing it learns.
+"""
+_QUIET: Final = (int(Verdict.SUSPECT), int(Verdict.OFFLINE))
 
 REPLAY_SWEEP_S: Final = 60.0
 """While replaying, the detector is swept every this many seconds of message time.
@@ -82,6 +92,8 @@ class DeviceFacts:
     operator: str | None = None
     """MCC-MNC of its newest telemetry."""
     cell: int | None = None
+    apn: str | None = None
+    """APN of its newest telemetry (a private APN is also its tunnel)."""
     last_report: float | None = None
     """Time of its newest telemetry."""
     battery: float | None = None
@@ -130,6 +142,10 @@ class DeviceDetail:
     timeline: list[StoredMessage]
     record: dict[str, Any] | None
     """Its SIM's newest inventory record, as published."""
+    incident_id: str | None = None
+    """The open incident it is quiet in: its alarm is the incident's."""
+    alarm: bool = False
+    """OFFLINE and in no open incident: it raises its own alarm."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +156,56 @@ class FleetSummary:
     devices: int
     verdicts: dict[str, int]
     stored: Summary
+    alarms: int = 0
+    """OFFLINE devices in no open incident: individual alarms."""
+    incidents_open: int = 0
+    incidents_alerting: int = 0
+    """Open incidents no maintenance silence mutes."""
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentView:
+    """An incident as the API shows it (a copy: the committer thread updates the original)."""
+
+    id: str
+    dimension: str
+    value: str
+    open: bool
+    opened_at: float
+    started_at: float
+    closed_at: float | None
+    members: int
+    quiet: int
+    muted: bool
+    silence_id: str | None
+    evidence: dict[str, float]
+    member_ids: list[str]
+
+    @classmethod
+    def of(cls, incident: Incident) -> IncidentView:
+        """A snapshot of `incident`."""
+        e = incident.evidence
+        return cls(
+            id=incident.id,
+            dimension=incident.dimension,
+            value=incident.value,
+            open=incident.open,
+            opened_at=incident.opened_at,
+            started_at=incident.started_at,
+            closed_at=incident.closed_at,
+            members=len(incident.members),
+            quiet=len(incident.quiet),
+            muted=incident.muted,
+            silence_id=incident.silence_id,
+            evidence={
+                "quiet": e.quiet,
+                "devices": e.devices,
+                "share": e.share,
+                "normal_rate": e.normal_rate,
+                "p_value": e.p_value,
+            },
+            member_ids=sorted(incident.members),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +258,7 @@ class Service:
         topics: Topics,
         subscription: str | None = None,
         detector: Detector | None = None,
+        grouper: Grouper | None = None,
         sweep_every: float = 0.0,
     ) -> None:
         self.store = store
@@ -199,6 +266,10 @@ class Service:
         self.subscription = subscription or topics.everything()
         self.detector = detector or Detector()
         self.fleet = Fleet(self.detector)
+        self.grouper = grouper or Grouper()
+        self.incident_of: dict[str, str] = {}
+        """Quiet device -> the open incident it points to."""
+        self._grouped_at = -np.inf
         self.sweep_every = sweep_every
         """Seconds of service clock between sweeps inside a batch (0: at every watermark)."""
         self.clock: float | None = None
@@ -278,14 +349,14 @@ class Service:
                         continue
                     if row.t >= swept + REPLAY_SWEEP_S:
                         swept = row.t if self.clock is None else min(row.t, self.clock)
-                        self.detector.sweep(swept)
+                        self._group(swept, changed=self.detector.sweep(swept).size > 0)
                     self._apply(message, row.account)
                     self.counters.replayed += 1
             current = self.store.current_verdicts()
             self.since = {c.device_id: c.since for c in current}
             self.counters.dead = Counter(self.store.dead_letter_counts())
             if self.clock is not None:
-                self.detector.sweep(self.clock)
+                self._group(self.clock, changed=self.detector.sweep(self.clock).size > 0)
                 stored = {c.device_id: (c.verdict, c.reason) for c in current}
                 changes = [
                     VerdictChange(device_id, self.clock, verdict.name, reason.name)
@@ -305,6 +376,7 @@ class Service:
                 facts.account = account or facts.account
                 facts.iccid, facts.imei = message.iccid, message.imei
                 facts.operator, facts.cell = message.mcc_mnc, message.cell_id
+                facts.apn = message.apn
                 facts.last_report = message.t
                 facts.battery, facts.rsrp = message.battery, message.rsrp
                 facts.firmware = message.firmware
@@ -327,12 +399,34 @@ class Service:
 
     def _sweep(self, clock: float) -> list[VerdictChange]:
         changes = []
-        for row in self.detector.sweep(clock):
+        changed = self.detector.sweep(clock)
+        for row in changed:
             verdict, reason = self.detector.verdict(int(row))
             device_id = self.detector.ids[int(row)]
             changes.append(VerdictChange(device_id, clock, verdict.name, reason.name))
             self.since[device_id] = clock
+        self._group(clock, changed=changed.size > 0)
         return changes
+
+    def _group(self, clock: float, *, changed: bool) -> None:
+        """Let the grouper see the fleet after a sweep (see GROUP_EVERY_S)."""
+        if not changed and clock < self._grouped_at + GROUP_EVERY_S:
+            return
+        self._grouped_at = clock
+        ids = self.detector.ids
+        if not ids:
+            return
+        facts = [self.devices.get(device_id) for device_id in ids]
+        attributes: dict[str, list[str | None]] = {d: [] for d in DIMENSIONS}
+        for f in facts:
+            attributes["cell"].append(None if f is None or f.cell is None else str(f.cell))
+            attributes["operator"].append(f.operator if f else None)
+            attributes["apn"].append(f.apn if f else None)
+            attributes["account"].append(f.account if f else None)
+            attributes["firmware"].append(f.firmware if f else None)
+        quiet = np.isin(self.detector.column("verdict"), _QUIET)
+        self.grouper.update(clock, ids, attributes, quiet, self.since)
+        self.incident_of = self.grouper.incident_of()
 
     def _verdicts(self) -> list[tuple[str, Verdict, Reason]]:
         return [
@@ -343,11 +437,66 @@ class Service:
     # ---- the API's questions ------------------------------------------------------------------
 
     def summary(self) -> FleetSummary:
-        """Devices per verdict, messages per kind, dead letters per code."""
+        """Devices per verdict, messages per kind, dead letters per code, alarms and incidents."""
         with self._lock:
             verdicts = self.detector.counts()
             devices, clock = len(self.detector), self.clock
-        return FleetSummary(clock, devices, verdicts, self.store.summary())
+            alarms = self._alarms()
+            incidents = self.grouper.open_incidents()
+            alerting = sum(not i.muted for i in incidents)
+        return FleetSummary(
+            clock,
+            devices,
+            verdicts,
+            self.store.summary(),
+            alarms=alarms,
+            incidents_open=len(incidents),
+            incidents_alerting=alerting,
+        )
+
+    def _alarms(self) -> int:
+        offline = np.flatnonzero(self.detector.column("verdict") == int(Verdict.OFFLINE))
+        ids = self.detector.ids
+        return sum(ids[int(row)] not in self.incident_of for row in offline)
+
+    def incidents(self, *, open_only: bool = False) -> list[IncidentView]:
+        """Open incidents, then recently closed ones (newest first within each)."""
+        with self._lock:
+            found = [IncidentView.of(i) for i in reversed(self.grouper.incidents.values())]
+        return [i for i in found if i.open] + (
+            [] if open_only else [i for i in found if not i.open]
+        )
+
+    def incident(self, incident_id: str) -> IncidentView | None:
+        """One incident with its members; None if unknown (or long closed)."""
+        with self._lock:
+            found = self.grouper.incidents.get(incident_id)
+            return IncidentView.of(found) if found else None
+
+    def silence(
+        self,
+        dimension: str,
+        value: str,
+        *,
+        until: float | None = None,
+        seconds: float | None = None,
+        reason: str = "",
+    ) -> Silence:
+        """Mute incidents in a scope until `until` or for `seconds` of service clock.
+
+        ValueError with the reason for a bad scope or expiry.
+        """
+        with self._lock:
+            now = self.clock if self.clock is not None else time.time()
+            if (until is None) == (seconds is None):
+                raise ValueError("give exactly one of until and seconds")
+            expiry = now + seconds if seconds is not None else float(until or 0.0)
+            return self.grouper.silence(dimension, value, now=now, until=expiry, reason=reason)
+
+    def silences(self) -> tuple[float | None, list[Silence]]:
+        """The service clock and every silence (active ones have `until` after it)."""
+        with self._lock:
+            return self.clock, list(self.grouper.silences.values())
 
     def device_rows(
         self,
@@ -384,6 +533,8 @@ class Service:
             sleep = float(self.detector.column("sleep_until")[row])
             facts = self.devices.get(device_id, DeviceFacts(device_id))
             facts = replace(facts)  # a copy: the committer thread updates the original
+            incident_id = self.incident_of.get(device_id)
+            alarm = incident_id is None and summary.verdict == Verdict.OFFLINE.name
         record = self.store.record(facts.iccid) if facts.iccid else None
         return DeviceDetail(
             device=summary,
@@ -394,6 +545,8 @@ class Service:
             history=self.store.verdict_history(device_id),
             timeline=self.store.device_timeline(device_id, limit=timeline),
             record=json.loads(record.payload) if record else None,
+            incident_id=incident_id,
+            alarm=alarm,
         )
 
     def known(self, device_id: str) -> bool:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "DeadLetterOut",
@@ -14,6 +15,11 @@ __all__ = [
     "DevicePageOut",
     "FleetOut",
     "HealthOut",
+    "IncidentDetailOut",
+    "IncidentOut",
+    "IncidentPage",
+    "SilenceIn",
+    "SilenceOut",
     "TimelineEntryOut",
     "TimelinePage",
     "VerdictOut",
@@ -88,6 +94,10 @@ class DeviceDetailOut(DeviceOut):
     history: list[VerdictOut] = Field(description="Verdict changes, oldest first")
     timeline: list[TimelineEntryOut] = Field(description="Its newest messages, oldest first")
     record: dict[str, Any] | None = Field(description="Its SIM's inventory record")
+    incident_id: str | None = Field(
+        description="The open incident it is quiet in: its alarm is the incident's"
+    )
+    alarm: bool = Field(description="OFFLINE and in no open incident: an alarm of its own")
 
 
 class FleetOut(_Out):
@@ -100,6 +110,9 @@ class FleetOut(_Out):
     messages_total: int
     sims: int
     dead_letters: dict[str, int] = Field(description="Messages refused, ever, per code")
+    alarms: int = Field(description="OFFLINE devices in no open incident: individual alarms")
+    incidents_open: int
+    incidents_alerting: int = Field(description="Open incidents no silence mutes")
 
 
 class DeadLetterOut(_Out):
@@ -130,3 +143,70 @@ class HealthOut(_Out):
     queue_depth: int
     clock: float | None
     devices: int
+
+
+Dimension = Literal["cell", "apn", "firmware", "account", "operator"]
+
+
+class IncidentOut(_Out):
+    """Devices quiet together in one scope."""
+
+    id: str
+    dimension: str = Field(description="cell, apn, firmware, account or operator")
+    value: str
+    open: bool
+    opened_at: float = Field(description="Service clock when it was detected")
+    started_at: float = Field(description="When its earliest member went quiet")
+    closed_at: float | None
+    members: int = Field(description="Devices it has held")
+    quiet: int = Field(description="Members quiet now (they point to it instead of alarming)")
+    muted: bool = Field(description="A maintenance silence mutes its alerts")
+    silence_id: str | None
+    evidence: dict[str, float] = Field(
+        description="quiet of devices in the scope, share, normal_rate p0, binomial p_value"
+    )
+
+
+class IncidentPage(_Out):
+    """Open incidents, then recently closed ones."""
+
+    open: int
+    items: list[IncidentOut]
+
+
+class IncidentDetailOut(IncidentOut):
+    """An incident with its members."""
+
+    member_ids: list[str]
+
+
+class SilenceIn(BaseModel):
+    """Maintenance: mute incidents in a scope until an expiry (exactly one of seconds, until)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dimension: Dimension
+    value: str = Field(min_length=1, description="e.g. a cell id, an MCC-MNC, an APN")
+    seconds: float | None = Field(None, gt=0, description="Expires this long after now")
+    until: datetime | None = Field(None, description="Expires at this ISO time (with zone)")
+    reason: str = Field("", max_length=500)
+
+    @model_validator(mode="after")
+    def _one_expiry(self) -> Self:
+        if (self.seconds is None) == (self.until is None):
+            raise ValueError("give exactly one of seconds and until")
+        if self.until is not None and self.until.tzinfo is None:
+            raise ValueError("until needs a time zone, e.g. 2026-03-02T12:00:00Z")
+        return self
+
+
+class SilenceOut(_Out):
+    """A maintenance silence."""
+
+    id: str
+    dimension: str
+    value: str
+    created_at: float
+    until: float
+    reason: str
+    active: bool = Field(description="Not yet expired at the service clock")

@@ -22,12 +22,18 @@ from diagnostics.api.models import (
     DevicePageOut,
     FleetOut,
     HealthOut,
+    IncidentDetailOut,
+    IncidentOut,
+    IncidentPage,
+    SilenceIn,
+    SilenceOut,
     TimelineEntryOut,
     TimelinePage,
     VerdictOut,
 )
 
 if TYPE_CHECKING:
+    from diagnostics.incidents import Silence
     from diagnostics.service import Metric
     from diagnostics.store import StoredMessage
 
@@ -36,8 +42,10 @@ __all__ = [
     "dead_letters_router",
     "devices_router",
     "fleet_router",
+    "incidents_router",
     "ops_router",
     "prometheus_text",
+    "silences_router",
 ]
 
 VerdictName = Literal["UNKNOWN", "ONLINE", "LATE", "SUSPECT", "OFFLINE", "ASLEEP"]
@@ -48,6 +56,8 @@ fleet_router = APIRouter(prefix="/api/fleet", tags=["fleet"])
 devices_router = APIRouter(prefix="/api/devices", tags=["devices"])
 dead_letters_router = APIRouter(prefix="/api/dead-letters", tags=["dead letters"])
 ops_router = APIRouter(tags=["operations"])
+incidents_router = APIRouter(prefix="/api/incidents", tags=["incidents"])
+silences_router = APIRouter(prefix="/api/silences", tags=["incidents"])
 
 _UNKNOWN: dict[int | str, dict[str, Any]] = {
     404: {"description": "No device of this id has been seen"}
@@ -67,6 +77,9 @@ def fleet(service: ServiceDep) -> FleetOut:
         messages_total=stored.messages,
         sims=stored.sims,
         dead_letters=dict(stored.dead_letters),
+        alarms=summary.alarms,
+        incidents_open=summary.incidents_open,
+        incidents_alerting=summary.incidents_alerting,
     )
 
 
@@ -107,6 +120,8 @@ def device(service: ServiceDep, device_id: str) -> DeviceDetailOut:
         history=[VerdictOut.model_validate(v) for v in found.history],
         timeline=[_entry(m) for m in found.timeline],
         record=found.record,
+        incident_id=found.incident_id,
+        alarm=found.alarm,
     )
 
 
@@ -153,6 +168,67 @@ def dead_letters(
     ]
     more = items[-1].id if len(items) == limit else None
     return DeadLetterPage(items=items, next_before_id=more)
+
+
+@incidents_router.get("")
+def incidents(service: ServiceDep, state: Literal["open", "all"] = "all") -> IncidentPage:
+    """Open incidents, newest first, then recently closed ones: scope, members, evidence, muted."""
+    found = service.incidents(open_only=state == "open")
+    return IncidentPage(
+        open=sum(i.open for i in found),
+        items=[IncidentOut.model_validate(i) for i in found],
+    )
+
+
+@incidents_router.get(
+    "/{incident_id}", responses={404: {"description": "No such incident (or long closed)"}}
+)
+def incident(service: ServiceDep, incident_id: str) -> IncidentDetailOut:
+    """One incident with its member devices."""
+    found = service.incident(incident_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incident {incident_id!r}")
+    return IncidentDetailOut.model_validate(found)
+
+
+@silences_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={422: {"description": "A bad scope or expiry, with the reason"}},
+)
+def add_silence(service: ServiceDep, body: SilenceIn) -> SilenceOut:
+    """Mute incidents in a scope until an expiry; they are still detected."""
+    try:
+        found = service.silence(
+            body.dimension,
+            body.value,
+            seconds=body.seconds,
+            until=body.until.timestamp() if body.until is not None else None,
+            reason=body.reason,
+        )
+    except ValueError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
+    return SilenceOut(**_silence_fields(found), active=True)
+
+
+@silences_router.get("")
+def silences(service: ServiceDep) -> list[SilenceOut]:
+    """Every maintenance silence, active or expired."""
+    clock, found = service.silences()
+    return [
+        SilenceOut(**_silence_fields(s), active=clock is None or clock < s.until) for s in found
+    ]
+
+
+def _silence_fields(found: Silence) -> dict[str, Any]:
+    return {
+        "id": found.id,
+        "dimension": found.dimension,
+        "value": found.value,
+        "created_at": found.created_at,
+        "until": found.until,
+        "reason": found.reason,
+    }
 
 
 @ops_router.get("/health", responses={503: {"model": HealthOut, "description": "Not ingesting"}})
@@ -212,5 +288,12 @@ def _unknown(device_id: str) -> HTTPException:
 
 
 api_router = APIRouter()
-for _router in (fleet_router, devices_router, dead_letters_router, ops_router):
+for _router in (
+    fleet_router,
+    devices_router,
+    dead_letters_router,
+    incidents_router,
+    silences_router,
+    ops_router,
+):
     api_router.include_router(_router)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,8 +47,19 @@ class Settings(BaseModel):
     """The MQTT client id: the persistent session that keeps unacknowledged messages."""
     batch_max: int = Field(500, ge=1)
     batch_wait: float = Field(0.05, gt=0)
+    clock: Literal["stream", "wall"] = "stream"
+    """stream: "now" is the stream's watermark (simulated runs, replays); wall: real fleets."""
+    tick: float = Field(10.0, gt=0)
+    """Wall-clock mode: seconds between sweeps."""
     synchronous: bool = False
     """Sync the WAL on every commit (survives power loss, not only a process crash)."""
+
+
+async def _tick(service: Service, every: float) -> None:
+    """Wall-clock mode: judge the fleet every `every` seconds."""
+    while True:
+        await asyncio.to_thread(service.tick, time.time())
+        await asyncio.sleep(every)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,7 +72,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database, synchronous="FULL" if settings.synchronous else "NORMAL"
         )
         try:
-            service = Service(store=store, topics=Topics(settings.root))
+            service = Service(
+                store=store,
+                topics=Topics(settings.root),
+                wall_clock=settings.clock == "wall",
+            )
             replayed = await asyncio.to_thread(service.rebuild)
             log.info("rebuilt %d devices from %d stored messages", len(service.detector), replayed)
             ingest = Ingest(
@@ -77,9 +93,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.service = service
             app.state.ingest = ingest
             ingest.start()
+            ticking = (
+                asyncio.create_task(_tick(service, settings.tick)) if service.wall_clock else None
+            )
             try:
                 yield
             finally:
+                if ticking is not None:
+                    ticking.cancel()
                 await asyncio.to_thread(ingest.stop)
         finally:
             store.close()

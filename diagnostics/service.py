@@ -260,8 +260,11 @@ class Service:
         detector: Detector | None = None,
         grouper: Grouper | None = None,
         sweep_every: float = 0.0,
+        wall_clock: bool = False,
     ) -> None:
         self.store = store
+        self.wall_clock = wall_clock
+        """Judge by the wall clock (`tick`), as for a real fleet, not by the stream's watermarks."""
         self.topics = topics
         self.subscription = subscription or topics.everything()
         self.detector = detector or Detector()
@@ -315,7 +318,7 @@ class Service:
                 )
                 if not isinstance(message, Clock):
                     self._apply(message, route.account)
-                elif clock is None or message.t > clock:
+                elif not self.wall_clock and (clock is None or message.t > clock):
                     clock = message.t
                     if clock >= swept + self.sweep_every:
                         verdicts += self._sweep(clock)
@@ -329,6 +332,17 @@ class Service:
             self.counters.dead.update(d.code for d in dead)
             self.counters.batches += 1
             self.counters.verdict_changes += len(verdicts)
+
+    def tick(self, now: float) -> int:
+        """Judge the fleet at wall time `now` (wall-clock mode); returns the verdicts changed."""
+        with self._lock:
+            if self.clock is not None and now <= self.clock:
+                return 0
+            verdicts = self._sweep(now)
+            self.store.write_batch(messages=[], dead=[], verdicts=verdicts, clock=now)
+            self.clock = now
+            self.counters.verdict_changes += len(verdicts)
+            return len(verdicts)
 
     def rebuild(self) -> int:
         """Replay the store into the detector and take up its clock; returns messages replayed.

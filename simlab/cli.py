@@ -262,6 +262,12 @@ def serve(
     client_id: Annotated[str, typer.Option("--client-id", help="MQTT session to resume.")] = (
         "simlab-diagnostics"
     ),
+    clock: Annotated[
+        str,
+        typer.Option(
+            "--clock", help="stream: the watermarks of a simulated run; wall: a real fleet."
+        ),
+    ] = "stream",
 ) -> None:
     """Run the diagnostics service: ingest the stream under ROOT and serve the API."""
     import uvicorn  # noqa: PLC0415 - only this command needs the server
@@ -272,12 +278,15 @@ def serve(
         url = BrokerUrl.parse(broker)
     except ValueError as exc:
         _bad(str(exc))
+    if clock not in {"stream", "wall"}:
+        _bad(f"--clock {clock!r}: give stream or wall")
     settings = Settings(
         broker_host=url.host,
         broker_port=url.port,
         root=root,
         database=database,
         client_id=client_id,
+        clock=clock,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 

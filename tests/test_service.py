@@ -13,8 +13,12 @@ import pytest
 import uvicorn
 from paho.mqtt.enums import CallbackAPIVersion
 
+from diagnostics.ingest import Received
 from diagnostics.main import Settings, create_app
-from protocol.messages import Clock
+from diagnostics.service import Service
+from diagnostics.store import SQLiteStore
+from protocol.messages import Clock, Telemetry
+from protocol.wire import Topics, encode
 from simulator.transport.publisher import MqttSink
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
@@ -238,3 +242,43 @@ def test_bad_query_parameters_are_refused(mosquitto, topics, tmp_path, path):
         refused = client.get(path)
         assert refused.status_code == 422
         assert refused.json()["detail"][0]["type"]
+
+
+def test_wall_clock_mode_judges_by_the_wall_not_the_stream(tmp_path):
+    topics = Topics("wall/simlab")
+    store = SQLiteStore(tmp_path / "wall.sqlite")
+    service = Service(store=store, topics=topics, wall_clock=True)
+    now = time.time()
+    reports = [
+        Telemetry(
+            t=now - 3 * 3600 + k * 900,
+            device_id="m-1",
+            iccid="8946200050000000009",
+            imei="356938030000005",
+            seq=k,
+            firmware="1",
+            battery=None,
+            supply_mv=None,
+            bearer="LTE-M",
+            mcc_mnc="63902",
+            cell_id=101,
+            rsrp=-80.0,
+            rsrq=-6.0,
+            snr=10.0,
+            apn="iot",
+            ip="10.0.0.1",
+            uptime_s=k,
+        )
+        for k in range(6)
+    ]
+    far_future = Clock(t=now + 10 * 86400)  # a stream clock is ignored in wall-clock mode
+    batch = [
+        Received(topics.for_message(m, "acme"), encode(m), 1, i, now)
+        for i, m in enumerate([*reports, far_future])
+    ]
+    service.handle(batch)
+    assert service.clock is None
+    assert service.tick(now) == 1
+    assert service.device("m-1").device.verdict == "OFFLINE"
+    assert service.tick(now - 10) == 0, "the wall clock does not run backwards"
+    store.close()

@@ -104,6 +104,7 @@ class Ingest:
         if username is not None:
             self._client.username_pw_set(username, password)
         self._client.on_connect = self._on_connect
+        self._client.on_subscribe = self._on_subscribe
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
@@ -149,6 +150,9 @@ class Ingest:
             return
         self.stats.connects += 1
         client.subscribe(self.subscription, qos=1)
+
+    def _on_subscribe(self, *_args: object) -> None:
+        """Ready only once the broker has the subscription: nothing published after is missed."""
         self.connected.set()
 
     def _on_disconnect(self, *_args: object) -> None:

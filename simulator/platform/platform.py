@@ -297,15 +297,11 @@ class Platform:
     def bytes_to_limit(self, iccid: Iccid | str) -> int | None:
         """Data the SIM (or its pool) may still use before it is blocked; None = never blocked."""
         row = self.row(iccid)
-        plan_row = int(self.sims["rate_plan"][row])
-        plan = self.rate_plans[plan_row]
+        plan = self.rate_plans[int(self.sims["rate_plan"][row])]
         if plan.overage_limit is None:
             return None
-        if not plan.pooled:
-            return max(0, plan.allowance + plan.overage_limit - int(self.sims["usage"][row]))
-        key = (int(self.sims["account"][row]), plan_row)
-        limit = (plan.allowance + plan.overage_limit) * self._pool_size(key)
-        return max(0, limit - self._pool_usage.get(key, 0))
+        used, shares = self._counted(row)
+        return max(0, (plan.allowance + plan.overage_limit) * shares - used)
 
     def test_quota_left(self, iccid: Iccid | str) -> int:
         """Bytes of free test data a TEST_READY SIM has left."""
@@ -480,34 +476,38 @@ class Platform:
             self._move(row, settings.after_test, actor=Actor.SYSTEM, reason=reason, now=now)
 
     def _use_allowance(self, row: int, nbytes: int, now: float) -> None:
-        plan_row = int(self.sims["rate_plan"][row])
-        plan = self.rate_plans[plan_row]
-        before = int(self.sims["usage"][row])
-        self.sims["usage"][row] = before + nbytes
+        plan = self.rate_plans[int(self.sims["rate_plan"][row])]
+        self.sims["usage"][row] += nbytes
         if plan.pooled:
-            key = (int(self.sims["account"][row]), plan_row)
-            before = self._pool_usage.get(key, 0)
-            self._pool_usage[key] = before + nbytes
-            allowance = plan.allowance * self._pool_size(key)
-        else:
-            key = (-1, plan_row)
-            allowance = plan.allowance
-        after = before + nbytes
+            key = self._pool_key(row)
+            self._pool_usage[key] = self._pool_usage.get(key, 0) + nbytes
+        after, shares = self._counted(row)
+        before = after - nbytes
+        allowance = plan.allowance * shares
         for rule in self.rules.on(Trigger.USAGE_THRESHOLD):
             level = (rule.rule.percent or 0.0) / 100 * allowance
             if before < level <= after:
                 self._fire_rule(
                     rule, row, now, f"usage reached {rule.rule.percent:g}% of the allowance"
                 )
-        if plan.overage_limit is not None:
-            limit = (plan.allowance + plan.overage_limit) * (
-                self._pool_size(key) if plan.pooled else 1
-            )
-            if after >= limit:
-                self._limit_reached(row, plan, now)
+        if (
+            plan.overage_limit is not None
+            and after >= (plan.allowance + plan.overage_limit) * shares
+        ):
+            self._limit_reached(row, plan, now)
 
-    def _pool_size(self, key: tuple[int, int]) -> int:
-        return self._pool_sizes.get(key, 0)
+    def _pool_key(self, row: int) -> tuple[int, int]:
+        return int(self.sims["account"][row]), int(self.sims["rate_plan"][row])
+
+    def _counted(self, row: int) -> tuple[int, int]:
+        """Bytes counted against the SIM's limit this cycle, and how many allowances they share.
+
+        A pooled plan counts the pool's usage against one allowance per SIM in the pool.
+        """
+        if not self.rate_plans[int(self.sims["rate_plan"][row])].pooled:
+            return int(self.sims["usage"][row]), 1
+        key = self._pool_key(row)
+        return self._pool_usage.get(key, 0), self._pool_sizes.get(key, 0)
 
     def _limit_reached(self, row: int, plan: RatePlan, now: float) -> None:
         if plan.pooled:

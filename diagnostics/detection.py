@@ -265,7 +265,7 @@ class Detector:
         verdict[offline] = Verdict.OFFLINE
         reason[late] = Reason.SILENT
         with np.errstate(invalid="ignore"):
-            self._weigh_evidence(c, now, last, verdict, reason)
+            self._weigh_evidence(c, last, verdict, reason)
         asleep = planned & (now <= sleeping_until + slack)
         verdict[asleep] = Verdict.ASLEEP
         reason[asleep] = Reason.SLEEPING
@@ -283,7 +283,6 @@ class Detector:
     @staticmethod
     def _weigh_evidence(
         c: dict[str, NDArray[Any]],
-        now: float,
         last: NDArray[np.float64],
         verdict: NDArray[np.uint8],
         reason: NDArray[np.uint8],
@@ -306,7 +305,6 @@ class Detector:
         )
         verdict[alive & (verdict == Verdict.OFFLINE)] = Verdict.SUSPECT
         reason[alive] = Reason.NETWORK_ONLY
-        del now
 
     def verdict(self, row: int) -> tuple[Verdict, Reason]:
         """The device's verdict and reason as of the last sweep."""

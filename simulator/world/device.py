@@ -185,7 +185,7 @@ class Device:
         if not heard:
             self.world.no_network(self)
             return self._scan_delay(now)
-        cell, rsrp = heard[0]
+        cell = heard[0][0]  # the strongest
         plmn = self.world.imsi_plmn(self.sim)
         refusal = self.world.network.attach(
             iccid=self.sim,
@@ -225,7 +225,6 @@ class Device:
                 rat=self.radio.value,
             ),
         )
-        del rsrp
         return 0
 
     def _scan_delay(self, now: float) -> float:
@@ -423,7 +422,7 @@ class Device:
         if self.session is None or self.sim is None:
             return
         self.session.bytes += nbytes
-        self.world.count_usage(self, self.sim, nbytes, now)
+        self.world.count_usage(self.sim, nbytes, now)
 
     # ---- body ---------------------------------------------------------------------------------
 

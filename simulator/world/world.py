@@ -27,6 +27,7 @@ from protocol.messages import (
 )
 from protocol.nas import EmmCause, EsmCause
 from protocol.sim_state import SimState
+from simulator.errors import SimulatorError
 from simulator.platform.audit import NONE, AuditEntry, AuditField
 from simulator.platform.platform import Platform
 from simulator.world.device import Device, Session
@@ -283,18 +284,17 @@ class World:
         self._touch(iccid)
         return session
 
-    def count_usage(self, device: Device, iccid: str, nbytes: int, now: float) -> None:
+    def count_usage(self, iccid: str, nbytes: int, now: float) -> None:
         """Data a device sent: counted on the platform, with an interim usage record each hour."""
         self._touch(iccid)
         try:
             self.platform.record_usage(iccid, nbytes, now=now)
-        except Exception:  # noqa: BLE001 - no data service: the network drops it uncounted
+        except SimulatorError:  # no data service: the network drops it uncounted
             return
         session = self.sessions.get(iccid)
         if session is not None and now - session.reported_at >= USAGE_INTERVAL_S:
             self._report_usage(iccid, session, now)
         self.flush_platform()
-        del device
 
     def _report_usage(self, iccid: str, session: Session, now: float) -> None:
         delta = session.bytes - session.reported_bytes

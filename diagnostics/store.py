@@ -305,8 +305,27 @@ class Store(Protocol):
         """The device's messages and its SIMs' network events, a page in (t, id) order."""
         ...
 
+    def sim_events(
+        self,
+        iccid: str,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 500,
+    ) -> list[StoredMessage]:
+        """The SIM's newest `limit` network events (records left out), in (t, id) order."""
+        ...
+
     def record(self, iccid: str) -> StoredRecord | None:
         """The SIM's newest inventory record."""
+        ...
+
+    def put_action(self, kind: str, action_id: str, t: float, body: str) -> None:
+        """Keep (or replace) a support action: a swap test, a silence; `body` is its JSON."""
+        ...
+
+    def actions(self, kind: str) -> list[tuple[str, float, str]]:
+        """Every kept action of `kind` as (id, t, body), oldest first."""
         ...
 
     def latest_status(self, device_id: str) -> StoredStatus | None:
@@ -419,6 +438,10 @@ _SCHEMA: Final = (
     "CREATE INDEX IF NOT EXISTS dead_letters_code ON dead_letters (code, id)",
     """CREATE TABLE IF NOT EXISTS dead_letter_counts (
         code TEXT PRIMARY KEY, count INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS actions (
+        kind TEXT NOT NULL, id TEXT NOT NULL, t REAL NOT NULL, body TEXT NOT NULL,
+        PRIMARY KEY (kind, id)
     ) STRICT, WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS clock (
         id INTEGER PRIMARY KEY CHECK (id = 1), t REAL NOT NULL
@@ -719,6 +742,36 @@ class SQLiteStore:
         page = [StoredMessage(*row) for row in itertools.islice(newest, limit)]
         page.reverse()
         return page
+
+    def sim_events(
+        self,
+        iccid: str,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 500,
+    ) -> list[StoredMessage]:
+        """The SIM's newest `limit` network events with `since` <= t <= `until`, oldest first."""
+        window = (-_INF if since is None else since, _INF if until is None else until)
+        rows = self._rows(_SIM_PAGE, (iccid, *window, _INF, _LAST_ID, limit))
+        return [StoredMessage(*row) for row in reversed(rows)]
+
+    def put_action(self, kind: str, action_id: str, t: float, body: str) -> None:
+        """Keep (or replace) a support action in its own transaction."""
+        with self._write_lock:
+            if self._closed:
+                raise RuntimeError(f"{self.path}: the store is closed")
+            with _transaction(self._writer):
+                self._writer.execute(
+                    "INSERT INTO actions (kind, id, t, body) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (kind, id) DO UPDATE SET t = excluded.t, body = excluded.body",
+                    (kind, action_id, t, body),
+                )
+
+    def actions(self, kind: str) -> list[tuple[str, float, str]]:
+        """Every kept action of `kind` as (id, t, body), oldest first."""
+        rows = self._rows("SELECT id, t, body FROM actions WHERE kind = ? ORDER BY t, id", (kind,))
+        return [(str(i), float(t), str(b)) for i, t, b in rows]
 
     def record(self, iccid: str) -> StoredRecord | None:
         """The SIM's newest inventory record, or None."""

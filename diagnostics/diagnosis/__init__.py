@@ -1,0 +1,30 @@
+"""Diagnosis: ordered checks with evidence, SIM swap comparison and customer messages.
+
+Pure code: plain data in (`Case`, `SwapTest`), plain data out (`Diagnosis`,
+`SwapVerdict`). The service builds the cases from its store; the API shows the results.
+"""
+
+from diagnostics.diagnosis.checks import CHECKS, diagnose
+from diagnostics.diagnosis.model import (
+    Candidate,
+    Case,
+    CheckResult,
+    Diagnosis,
+    Evidence,
+    IncidentRef,
+    Seen,
+    Status,
+)
+
+__all__ = [
+    "CHECKS",
+    "Candidate",
+    "Case",
+    "CheckResult",
+    "Diagnosis",
+    "Evidence",
+    "IncidentRef",
+    "Seen",
+    "Status",
+    "diagnose",
+]

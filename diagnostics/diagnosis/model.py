@@ -1,0 +1,218 @@
+"""The diagnosis's plain data: a case in (what the service saw), a diagnosis out.
+
+Nothing here knows FastAPI, SQLite or MQTT: the service builds a `Case` from its
+store and hot state, `diagnose` turns it into a `Diagnosis`, and the API and the
+customer messages read that. Times are Unix seconds on the service clock.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+from pydantic import BaseModel
+
+from protocol.messages import (
+    AttachAccepted,
+    AttachRejected,
+    DataBlocked,
+    Detached,
+    DeviceStatus,
+    ImeiChanged,
+    SessionClosed,
+    SessionOpened,
+    SessionRejected,
+    SimRecord,
+    StateChanged,
+    Telemetry,
+    UsageReported,
+)
+
+if TYPE_CHECKING:
+    from protocol.causes import Cause
+
+M = TypeVar("M", bound=BaseModel)
+
+__all__ = [
+    "Candidate",
+    "Case",
+    "CheckResult",
+    "Diagnosis",
+    "Evidence",
+    "IncidentRef",
+    "Seen",
+    "Status",
+]
+
+
+class Status(enum.StrEnum):
+    """A check's colour, as a platform's diagnostics page shows it."""
+
+    OK = "ok"
+    """Green: normal."""
+    BROKE = "worked_before"
+    """Yellow: worked before, not now."""
+    NEVER = "never_worked"
+    """Red: never worked."""
+    UNKNOWN = "not_enough_data"
+    """Grey: not enough data to say."""
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """One stored message: its id (the evidence reference) and what it said."""
+
+    id: int
+    message: BaseModel
+
+    @property
+    def t(self) -> float:
+        """When it happened."""
+        t: float = self.message.t  # type: ignore[attr-defined]
+        return t
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRef:
+    """The open incident a device is quiet in."""
+
+    id: str
+    dimension: str
+    value: str
+    started_at: float
+    quiet: int
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """Everything the service knows about one device (or SIM) at `now`, oldest first."""
+
+    now: float
+    device_id: str | None
+    iccid: str | None
+    verdict: str = "UNKNOWN"
+    """The detector's verdict at `now` (ONLINE, LATE, SUSPECT, OFFLINE, ASLEEP, UNKNOWN)."""
+    verdict_since: float | None = None
+    interval_s: float | None = None
+    """The reporting interval the detector judges the device by."""
+    record: SimRecord | None = None
+    device: tuple[Seen, ...] = ()
+    """The device's own messages: telemetry and status."""
+    network: tuple[Seen, ...] = ()
+    """The platform's events about the SIM (records left out)."""
+    incident: IncidentRef | None = None
+
+    # ---- views the checks share ---------------------------------------------------------
+
+    def telemetry(self) -> list[tuple[Seen, Telemetry]]:
+        """The device's reports, oldest first."""
+        return [(s, s.message) for s in self.device if isinstance(s.message, Telemetry)]
+
+    def statuses(self) -> list[tuple[Seen, DeviceStatus]]:
+        """The device's status messages (and Wills), oldest first."""
+        return [(s, s.message) for s in self.device if isinstance(s.message, DeviceStatus)]
+
+    def events(self, kind: type[M], since: float = -math.inf) -> list[tuple[Seen, M]]:
+        """The SIM's events of one kind at or after `since`, oldest first."""
+        return [
+            (s, s.message) for s in self.network if isinstance(s.message, kind) and s.t >= since
+        ]
+
+    @property
+    def last_report(self) -> tuple[Seen, Telemetry] | None:
+        """The newest telemetry."""
+        reports = self.telemetry()
+        return reports[-1] if reports else None
+
+    @property
+    def silent(self) -> bool:
+        """Whether the detector has the device down (SUSPECT or OFFLINE)."""
+        return self.verdict in {"SUSPECT", "OFFLINE"}
+
+
+# the message kinds a case may hold, for whoever builds one
+CASE_KINDS = (
+    Telemetry,
+    DeviceStatus,
+    AttachAccepted,
+    AttachRejected,
+    Detached,
+    SessionOpened,
+    SessionClosed,
+    SessionRejected,
+    StateChanged,
+    UsageReported,
+    DataBlocked,
+    ImeiChanged,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One piece of evidence a check used: the message (when there is one) and what it shows."""
+
+    t: float
+    text: str
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A cause the evidence allows, with how likely the rules hold it."""
+
+    cause: Cause
+    likelihood: float
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One check of the ordered list: its colour, what it found, and the evidence."""
+
+    name: str
+    title: str
+    status: Status
+    summary: str
+    evidence: tuple[Evidence, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+    """Causes this check points to, most likely first (empty when it found nothing wrong)."""
+    decisive: bool = False
+    """The network or platform said so outright (a reject cause, a state): later checks wait."""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """The probable cause with its evidence, the fix, and what to do when evidence is missing."""
+
+    device_id: str | None
+    iccid: str | None
+    at: float
+    verdict: str
+    cause: Cause | None
+    """The most likely cause; None when nothing is wrong or nothing can be said yet."""
+    confidence: float
+    candidates: tuple[Candidate, ...]
+    """Every cause the evidence allows, most likely first (the first is `cause`)."""
+    decided_by: str | None
+    """The check that found it."""
+    summary: str
+    """One line for support staff."""
+    fix: str | None
+    next_step: str | None
+    separating_test: str | None
+    """When the candidates cannot be told apart from the evidence: the test that would."""
+    checks: tuple[CheckResult, ...]
+    started: float | None = None
+    """When the trouble began, by the evidence."""
+    resumes: float | None = None
+    """When service comes back by itself (a back-off ends), when known."""
+    facts: dict[str, str | float] = field(default_factory=dict)
+    """Values the messages to the customer name (APNs, network, battery, state ...)."""
+    record: SimRecord | None = None
+
+    @property
+    def healthy(self) -> bool:
+        """Nothing wrong found and the device is not down."""
+        return self.cause is None and self.verdict not in {"SUSPECT", "OFFLINE"}

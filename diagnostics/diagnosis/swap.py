@@ -1,0 +1,266 @@
+"""SIM swap tests: does the fault follow the SIM or stay with the device?
+
+A cross-swap puts the suspect SIM into a device that works and that device's
+SIM into the suspect device. Afterwards each pairing either reports (telemetry
+from the device carrying that SIM's ICCID) or does not. `compare` reads both
+pairings after the swap and gives the verdict of diagnosis.md with its evidence:
+
+- fault follows the SIM: the suspect SIM fails in the good device, the good SIM works
+  in the suspect device;
+- fault stays with the device: the other way round;
+- both work now: something transient was cleared by the swap (a forbidden-network
+  list, a back-off timer): re-test the original pairing;
+- inconclusive: an IMEI lock refuses a SIM in the other device, both pairings fail,
+  or not enough time has passed;
+- impossible: the SIM is out of reach; the verdict says what the network's evidence
+  about the SIM can still tell, and how to learn more without the swap.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+from diagnostics.diagnosis.causes import CAUSES, Lives
+from diagnostics.diagnosis.model import Evidence
+from protocol.messages import AttachRejected, Telemetry
+from protocol.nas import EmmCause
+
+if TYPE_CHECKING:
+    from diagnostics.diagnosis.model import Diagnosis, Seen
+
+__all__ = ["MIN_WAIT_S", "Pairing", "SwapOutcome", "SwapTest", "SwapVerdict", "compare"]
+
+MIN_WAIT_S: Final = 1800.0
+"""At least this long after the swap before a silent pairing counts as failing."""
+WAIT_INTERVALS: Final = 3.0
+"""...and at least this many of the device's reporting intervals."""
+
+
+class SwapOutcome(enum.StrEnum):
+    """The verdict of a swap test."""
+
+    FOLLOWS_SIM = "follows_sim"
+    STAYS_WITH_DEVICE = "stays_with_device"
+    BOTH_WORK = "both_work"
+    INCONCLUSIVE = "inconclusive"
+    IMPOSSIBLE = "impossible"
+    PENDING = "pending"
+    """Not enough time yet: look again at `check_after`."""
+
+
+@dataclass(frozen=True, slots=True)
+class SwapTest:
+    """A swap test as support registered it."""
+
+    id: str
+    created: float
+    at: float
+    """When the SIMs were swapped."""
+    suspect_device: str
+    suspect_iccid: str | None
+    good_device: str | None = None
+    good_iccid: str | None = None
+    impossible: str | None = None
+    """Why the swap cannot be done (the SIM is out of reach), when it cannot."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pairing:
+    """What one device did with one SIM after the swap."""
+
+    device_id: str
+    iccid: str | None
+    reports: tuple[Seen, ...] = ()
+    """The device's telemetry carrying that SIM, after the swap."""
+    rejects: tuple[Seen, ...] = ()
+    """The SIM's attach rejects after the swap."""
+    interval_s: float | None = None
+    locked_imei: str | None = None
+    """The IMEI the SIM is locked to, when it is locked."""
+
+    @property
+    def works(self) -> bool:
+        """The device reported with this SIM."""
+        return bool(self.reports)
+
+    def lock_refused(self) -> Seen | None:
+        """An IMEI-lock refusal of the SIM in this device, if any."""
+        if self.locked_imei is None:
+            return None
+        for seen in self.rejects:
+            message = seen.message
+            if (
+                isinstance(message, AttachRejected)
+                and message.emm_cause in {EmmCause.ILLEGAL_ME, EmmCause.IMEI_NOT_ACCEPTED}
+                and message.imei != self.locked_imei
+            ):
+                return seen
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SwapVerdict:
+    """The answer of a swap test, with its evidence and what to do next."""
+
+    test: SwapTest
+    outcome: SwapOutcome
+    summary: str
+    next_step: str | None
+    evidence: tuple[Evidence, ...] = ()
+    check_after: float | None = None
+    """PENDING: when the test can be judged."""
+    conclusions: tuple[str, ...] = field(default_factory=tuple)
+    """IMPOSSIBLE: what can be concluded without the swap."""
+
+
+def _wait(pairing: Pairing) -> float:
+    return max(MIN_WAIT_S, WAIT_INTERVALS * (pairing.interval_s or 0.0))
+
+
+def _shown(pairing: Pairing, role: str) -> list[Evidence]:
+    if pairing.reports:
+        seen = pairing.reports[0]
+        return [Evidence(seen.t, f"{role}: {pairing.device_id} reported with this SIM", seen.id)]
+    return [
+        Evidence(s.t, f"{role}: attach rejected ({_reject_text(s)})", s.id)
+        for s in pairing.rejects[:1]
+    ]
+
+
+def _reject_text(seen: Seen) -> str:
+    message = seen.message
+    return f"EMM #{message.emm_cause}" if isinstance(message, AttachRejected) else "rejected"
+
+
+def compare(  # noqa: PLR0911 - one return per verdict
+    test: SwapTest,
+    now: float,
+    *,
+    suspect_sim_in_good: Pairing | None,
+    good_sim_in_suspect: Pairing | None,
+    sim_diagnosis: Diagnosis | None = None,
+) -> SwapVerdict:
+    """The verdict at `now` from the two pairings after the swap."""
+    if test.impossible is not None or suspect_sim_in_good is None or good_sim_in_suspect is None:
+        return _impossible(test, sim_diagnosis)
+    a, b = suspect_sim_in_good, good_sim_in_suspect
+    evidence = (*_shown(a, "suspect SIM in good device"), *_shown(b, "good SIM in suspect device"))
+    for pairing in (a, b):
+        refused = pairing.lock_refused()
+        if refused is not None:
+            return SwapVerdict(
+                test,
+                SwapOutcome.INCONCLUSIVE,
+                f"The IMEI lock refuses SIM {pairing.iccid} in {pairing.device_id}: "
+                "the test shows nothing about the fault",
+                "Lift the IMEI lock for the test (or lock it to both devices), then swap again",
+                (Evidence(refused.t, "refused by the IMEI lock", refused.id), *evidence),
+            )
+    waited = {p.device_id: now - test.at >= _wait(p) for p in (a, b)}
+    failed_a = not a.works and waited[a.device_id]
+    failed_b = not b.works and waited[b.device_id]
+    if a.works and b.works:
+        return SwapVerdict(
+            test,
+            SwapOutcome.BOTH_WORK,
+            "Both pairings work now: the swap cleared something transient "
+            "(a forbidden-network list or a back-off timer)",
+            "Put the SIMs back as they were and watch the original pairing again before concluding",
+            evidence,
+        )
+    if failed_a and b.works:
+        return SwapVerdict(
+            test,
+            SwapOutcome.FOLLOWS_SIM,
+            f"The fault follows the SIM: SIM {a.iccid} fails in {a.device_id}, which works "
+            "with another SIM",
+            "Replace the SIM or fix its subscription (state, provisioning, plan, IMEI lock)",
+            evidence,
+        )
+    if a.works and failed_b:
+        return SwapVerdict(
+            test,
+            SwapOutcome.STAYS_WITH_DEVICE,
+            f"The fault stays with the device: {b.device_id} fails with a working SIM, and its "
+            f"SIM works elsewhere",
+            "Look at the device: power, antenna, firmware, its APN settings",
+            evidence,
+        )
+    if failed_a and failed_b:
+        return SwapVerdict(
+            test,
+            SwapOutcome.INCONCLUSIVE,
+            "Neither pairing works: faults on both sides, or the swap was not done as planned",
+            "Confirm with the customer which SIM is in which device, then test again",
+            evidence,
+        )
+    after = test.at + max(_wait(a), _wait(b))
+    return SwapVerdict(
+        test,
+        SwapOutcome.PENDING,
+        "Not enough time since the swap to call a silent pairing failed",
+        "Look again after the time given",
+        evidence,
+        check_after=after,
+    )
+
+
+def _impossible(test: SwapTest, diagnosis: Diagnosis | None) -> SwapVerdict:
+    reason = test.impossible or "the other device or SIM is not known"
+    conclusions: list[str] = []
+    evidence: tuple[Evidence, ...] = ()
+    if diagnosis is not None and diagnosis.cause is not None:
+        info = CAUSES[diagnosis.cause]
+        decided = next((c for c in diagnosis.checks if c.name == diagnosis.decided_by), None)
+        evidence = decided.evidence if decided is not None else ()
+        conclusions.append(f"The evidence points to: {info.title} ({diagnosis.summary})")
+        if info.lives in {Lives.SIM, Lives.NETWORK}:
+            conclusions.append(
+                "That is settled on our side (plan, state or network): a swap would not change "
+                "the answer"
+            )
+        elif info.lives is Lives.DEVICE and len(diagnosis.candidates) == 1:
+            conclusions.append("The network's own answer names the device's side, without a swap")
+        else:
+            conclusions.append(
+                "Device and SIM cannot be told apart without the swap: ask whether another "
+                "SIM can go into this device instead, or wait until the device can be reached"
+            )
+    else:
+        conclusions.append("No fault found in the SIM's network record")
+    conclusions.append(
+        "Without the swap: watch the SIM's network events (an attach attempt shows the device "
+        "and SIM alive), and ask the customer when the device can be reached"
+    )
+    return SwapVerdict(
+        test,
+        SwapOutcome.IMPOSSIBLE,
+        f"No swap test possible: {reason}",
+        diagnosis.fix if diagnosis is not None else None,
+        evidence,
+        conclusions=tuple(conclusions),
+    )
+
+
+def pairing(
+    device_id: str,
+    iccid: str | None,
+    device_messages: list[Seen],
+    sim_messages: list[Seen],
+    *,
+    since: float,
+    interval_s: float | None = None,
+    locked_imei: str | None = None,
+) -> Pairing:
+    """One pairing from the device's messages and its new SIM's events after `since`."""
+    reports = tuple(
+        s
+        for s in device_messages
+        if isinstance(s.message, Telemetry) and s.message.iccid == iccid and s.t >= since
+    )
+    rejects = tuple(
+        s for s in sim_messages if isinstance(s.message, AttachRejected) and s.t >= since
+    )
+    return Pairing(device_id, iccid, reports, rejects, interval_s, locked_imei)

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from diagnostics.diagnosis import Case, Diagnosis, IncidentRef, Seen, diagnose
 from diagnostics.diagnosis.swap import Pairing, SwapTest, SwapVerdict, compare, pairing
-from protocol.messages import SimRecord, Telemetry
+from protocol.messages import DataBlocked, SimRecord, StateChanged, Telemetry
 from protocol.wire import decode_any
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class Support:
             verdict=verdict,
             verdict_since=since,
             interval_s=interval,
-            record=self._record(iccid),
+            record=self._record(iccid, at=now),
             device=tuple(seen for _, seen in device),
             network=tuple(seen for _, seen in network),
             incident=incident,
@@ -101,7 +101,7 @@ class Support:
                 return case
         now = self._now(at)
         stored = self.service.store.sim_events(iccid, since=now - HISTORY_S, until=now)
-        record = self._record(iccid)
+        record = self._record(iccid, at=now)
         if not stored and record is None:
             raise UnknownError(f"no SIM {iccid!r} has been seen")
         return Case(
@@ -129,16 +129,31 @@ class Support:
             ]
         return max(found)[1] if found else None
 
-    def _record(self, iccid: str | None) -> SimRecord | None:
+    def _record(self, iccid: str | None, *, at: float | None = None) -> SimRecord | None:
+        """The SIM's inventory record as it stood at `at` (default: the newest)."""
         if iccid is None:
             return None
         stored = self.service.store.record(iccid)
         if stored is None:
             return None
         try:
-            return SimRecord.model_validate_json(stored.payload)
+            record = SimRecord.model_validate_json(stored.payload)
         except ValidationError:
             return None
+        if at is None or record.t <= at:
+            return record
+        # the newest record is younger than the moment asked about: undo what changed since
+        later = [
+            seen.message for _, seen in _decoded(self.service.store.sim_events(iccid, since=at))
+        ]
+        update: dict[str, object] = {"t": at}
+        changes = [m for m in later if isinstance(m, StateChanged) and m.t > at]
+        if changes:
+            update["state"] = changes[0].old
+        blocks = [m for m in later if isinstance(m, DataBlocked) and m.t > at]
+        if blocks:
+            update["data_blocked"] = not blocks[0].blocked
+        return record.model_copy(update=update)
 
     def _incident(self, device_id: str, now: float, *, current: bool) -> IncidentRef | None:
         grouper = self.service.grouper

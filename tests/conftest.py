@@ -33,3 +33,20 @@ def mosquitto():
 def topics():
     """A topic root of this test's own, so retained messages never leak between tests."""
     return Topics(f"test-{uuid.uuid4().hex[:12]}/simlab")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The diagnosis table: every cause of the catalogue, first / candidate / wrong."""
+    from tests.diagnosis_worlds import RESULTS  # noqa: PLC0415
+
+    if not RESULTS:
+        return
+    terminalreporter.section("diagnosis of every cause (1% message loss)")
+    terminalreporter.write_line(f"{'cause':26} {'graded':10} victims")
+    for cause in sorted(RESULTS):
+        grade, victims, _ = RESULTS[cause]
+        terminalreporter.write_line(f"{cause:26} {grade:10} {victims}")
+    counts = {g: sum(r[0] == g for r in RESULTS.values()) for g in ("first", "candidate", "wrong")}
+    terminalreporter.write_line(
+        f"first={counts['first']} candidate={counts['candidate']} wrong={counts['wrong']}"
+    )

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from simulator.world.spec import WorldSpec
     from simulator.world.truth import TruthRecord
 
+RESULTS: dict[str, tuple[str, int, list[str]]] = {}
+"""Cause -> (worst grade, victims, grades seen): the table the test run prints at its end."""
 H = 3600.0
 T0 = START.timestamp()
 LOSS = 0.01

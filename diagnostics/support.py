@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from diagnostics.diagnosis import Case, Diagnosis, IncidentRef, Seen, diagnose
 from diagnostics.diagnosis.swap import Pairing, SwapTest, SwapVerdict, compare, pairing
-from protocol.messages import DataBlocked, SimRecord, StateChanged, Telemetry
+from protocol.messages import AttachAccepted, DataBlocked, SimRecord, StateChanged, Telemetry
 from protocol.wire import decode_any
 
 if TYPE_CHECKING:
@@ -259,7 +259,15 @@ class Support:
             else []
         )
         record = self._record(iccid)
-        locked = record.locked_imei if record is not None and record.imei_lock else None
+        locked = None
+        if record is not None and record.imei_lock:
+            before = _decoded(store.sim_events(iccid, until=since)) if iccid is not None else []
+            worked = [
+                seen.message.imei
+                for _, seen in before
+                if isinstance(seen.message, AttachAccepted) and seen.message.imei is not None
+            ]
+            locked = record.locked_imei or (worked[-1] if worked else None)
         with self.service._lock:  # noqa: SLF001
             row = self.service.detector.index.get(device_id)
             interval = (
@@ -272,11 +280,13 @@ class Support:
     def _sim_before(self, device_id: str, at: float) -> str | None:
         if not self.service.known(device_id):
             raise UnknownError(f"no device {device_id!r} has reported")
-        stored = self.service.store.device_timeline(device_id, until=at, limit=200)
+        stored = self.service.store.device_timeline(
+            device_id, since=at - HISTORY_S, until=at, limit=_CASE_LIMIT
+        )
         reports = [
             seen.message
             for row, seen in _decoded(stored)
-            if row.device_id is not None and isinstance(seen.message, Telemetry)
+            if row.device_id is not None and isinstance(seen.message, Telemetry) and seen.t < at
         ]
         return reports[-1].iccid if reports else None
 

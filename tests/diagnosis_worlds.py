@@ -192,18 +192,24 @@ def feed(
         service.handle(items[start : start + batch])
 
 
-def look(cause_world: CauseWorld, path: Path, *, loss: float = LOSS) -> Looked:
-    """Simulate the world past support's look, feed the service up to it."""
+def serve(spec: WorldSpec, look_at: float, path: Path) -> tuple[Support, list[TruthRecord], list]:
+    """Simulate `spec` past `look_at` (seconds from its start) and feed a service up to it."""
     sink = MemorySink()
-    result = simulate(cause_world.spec(loss), sink, until=cause_world.look + 600)
+    result = simulate(spec, sink, until=look_at + 600)
     assert result.error is None, result.error
     topics = Topics("diag/simlab")
     service = Service(store=SQLiteStore(path / "diagnosis.sqlite"), topics=topics)
-    now = T0 + cause_world.look
+    now = T0 + look_at
     feed(service, topics, sink, now)
+    assert math.isclose(service.clock or 0.0, now)
     truth = [
         replace(r, start=T0 + r.start, end=None if r.end is None else T0 + r.end)
         for r in result.truth
     ]
-    assert math.isclose(service.clock or 0.0, now)
-    return Looked(cause_world, Support(service), truth, now, list(sink.messages))
+    return Support(service), truth, list(sink.messages)
+
+
+def look(cause_world: CauseWorld, path: Path, *, loss: float = LOSS) -> Looked:
+    """Simulate the world past support's look, feed the service up to it."""
+    support, truth, messages = serve(cause_world.spec(loss), cause_world.look, path)
+    return Looked(cause_world, support, truth, T0 + cause_world.look, messages)

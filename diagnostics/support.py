@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Final
 from pydantic import ValidationError
 
 from diagnostics.diagnosis import Case, Diagnosis, IncidentRef, Seen, diagnose
-from diagnostics.diagnosis.swap import Pairing, SwapTest, SwapVerdict, compare, pairing
+from diagnostics.diagnosis.swap import (
+    Pairing,
+    SwapTest,
+    SwapVerdict,
+    compare,
+    pairing,
+    weigh_swap,
+)
 from protocol.messages import AttachAccepted, DataBlocked, SimRecord, StateChanged, Telemetry
 from protocol.wire import decode_any
 
@@ -79,6 +86,9 @@ class Support:
         iccid = reports[-1].message.iccid if reports else None  # type: ignore[attr-defined]
         if iccid is not None:
             network = [(m, s) for m, s in network if m.iccid == iccid]
+        own = {seen.message.imei for seen in reports}  # type: ignore[attr-defined]
+        elsewhere = self._imeis_elsewhere(device_id, {_imei(s) for _, s in network} - own - {None})
+        network = [(m, s) for m, s in network if _imei(s) not in elsewhere]
         return Case(
             now=now,
             device_id=device_id,
@@ -91,6 +101,21 @@ class Support:
             network=tuple(seen for _, seen in network),
             incident=incident,
         )
+
+    def _imeis_elsewhere(self, device_id: str, imeis: set[str | None]) -> set[str | None]:
+        """Of `imeis`, those another device reports with: its SIM's events are not this device's.
+
+        After a swap the device's old SIM works on in the other device; its events carry
+        that device's IMEI. An IMEI no device reports with stays (new hardware, a lock refusal).
+        """
+        if not imeis:
+            return set()
+        with self.service._lock:  # noqa: SLF001
+            return {
+                f.imei
+                for f in self.service.devices.values()
+                if f.imei in imeis and f.device_id != device_id
+            }
 
     def sim_case(self, iccid: str, *, at: float | None = None) -> Case:
         """The SIM's case: through the device that last reported with it, else the SIM alone."""
@@ -113,8 +138,13 @@ class Support:
         )
 
     def diagnose_device(self, device_id: str, *, at: float | None = None) -> Diagnosis:
-        """The device's diagnosis at `at` (default: now)."""
-        return diagnose(self.device_case(device_id, at=at))
+        """The device's diagnosis at `at` (default: now), with its swap tests weighed in."""
+        diagnosis = diagnose(self.device_case(device_id, at=at))
+        for test in self.swap_tests():
+            if test.at > diagnosis.at or device_id not in {test.suspect_device, test.good_device}:
+                continue
+            diagnosis = weigh_swap(diagnosis, self.swap_verdict(test.id, at=diagnosis.at))
+        return diagnosis
 
     def diagnose_sim(self, iccid: str, *, at: float | None = None) -> Diagnosis:
         """The SIM's diagnosis at `at` (default: now)."""
@@ -289,6 +319,11 @@ class Support:
             if row.device_id is not None and isinstance(seen.message, Telemetry) and seen.t < at
         ]
         return reports[-1].iccid if reports else None
+
+
+def _imei(seen: Seen) -> str | None:
+    imei: str | None = getattr(seen.message, "imei", None)
+    return imei
 
 
 def _decoded(rows: list[StoredMessage]) -> list[tuple[StoredMessage, Seen]]:

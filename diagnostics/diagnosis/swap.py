@@ -18,6 +18,7 @@ pairings after the swap and gives the verdict of diagnosis.md with its evidence:
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
@@ -30,7 +31,15 @@ from protocol.nas import EmmCause
 if TYPE_CHECKING:
     from diagnostics.diagnosis.model import Diagnosis, Seen
 
-__all__ = ["MIN_WAIT_S", "Pairing", "SwapOutcome", "SwapTest", "SwapVerdict", "compare"]
+__all__ = [
+    "MIN_WAIT_S",
+    "Pairing",
+    "SwapOutcome",
+    "SwapTest",
+    "SwapVerdict",
+    "compare",
+    "weigh_swap",
+]
 
 MIN_WAIT_S: Final = 1800.0
 """At least this long after the swap before a silent pairing counts as failing."""
@@ -264,3 +273,35 @@ def pairing(
         s for s in sim_messages if isinstance(s.message, AttachRejected) and s.t >= since
     )
     return Pairing(device_id, iccid, reports, rejects, interval_s, locked_imei)
+
+
+def weigh_swap(diagnosis: Diagnosis, verdict: SwapVerdict) -> Diagnosis:
+    """The diagnosis with a swap test's verdict weighed in: candidates where the fault lives first.
+
+    A fault that follows the SIM is a SIM or subscription cause; one that stays with the
+    device is the device's. Candidates that do not fit keep their order behind those that do;
+    a diagnosis without candidates, or a verdict that says neither, is returned as it was.
+    """
+    lives = {
+        SwapOutcome.FOLLOWS_SIM: Lives.SIM,
+        SwapOutcome.STAYS_WITH_DEVICE: Lives.DEVICE,
+    }.get(verdict.outcome)
+    if lives is None or len(diagnosis.candidates) < 2:
+        return diagnosis
+    fitting = [c for c in diagnosis.candidates if CAUSES[c.cause].lives is lives]
+    if not fitting or fitting[0] == diagnosis.candidates[0]:
+        return diagnosis
+    rest = [c for c in diagnosis.candidates if c not in fitting]
+    candidates = tuple(fitting + rest)
+    cause = candidates[0].cause
+    return dataclasses.replace(
+        diagnosis,
+        cause=cause,
+        candidates=candidates,
+        confidence=round(max(diagnosis.confidence, 0.85), 3),
+        decided_by="swap_test",
+        summary=f"{CAUSES[cause].title}: {verdict.summary}",
+        fix=CAUSES[cause].fix,
+        next_step=None,
+        separating_test=None,
+    )

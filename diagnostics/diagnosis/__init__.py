@@ -5,6 +5,7 @@ Pure code: plain data in (`Case`, `SwapTest`), plain data out (`Diagnosis`,
 """
 
 from diagnostics.diagnosis.checks import CHECKS, diagnose
+from diagnostics.diagnosis.messages import LANGUAGES, CustomerMessage, customer_message
 from diagnostics.diagnosis.model import (
     Candidate,
     Case,
@@ -18,13 +19,16 @@ from diagnostics.diagnosis.model import (
 
 __all__ = [
     "CHECKS",
+    "LANGUAGES",
     "Candidate",
     "Case",
     "CheckResult",
+    "CustomerMessage",
     "Diagnosis",
     "Evidence",
     "IncidentRef",
     "Seen",
     "Status",
+    "customer_message",
     "diagnose",
 ]

@@ -1,0 +1,414 @@
+"""Customer messages: a diagnosis told to the customer, in English or Swedish, ready to send.
+
+The rules are the Operations team's own ("Writing to the customer"): say what
+we saw in the customer's terms (the device's name, the SIM card by its last
+digits, the site, times in the customer's time zone), what we did or will do
+and when we will be back, what the customer should do (numbered steps when
+there are several), and when service resumes. Short sentences, one word for one
+thing ("SIM card", never "subscription"), no network jargon, no blame, no guess.
+
+Which message a diagnosis gets:
+
+* a cause, one candidate and confidence of at least `CONFIDENT`: that cause's
+  template;
+* several candidates or less confidence: the unsure message. It names the most
+  likely cause and the others, says what we will check for each and by when we
+  will write again, and explains the separating test when it is one a customer
+  can run (a SIM swap, a recharge, a restart: recognised by its words, see
+  `_TESTS_BY_WORD`) and not said to be impossible;
+* no cause: the healthy message (ONLINE, LATE, ASLEEP), "we are looking into
+  it" (SUSPECT, OFFLINE), or "not enough reports yet" (UNKNOWN).
+
+The wording itself is data, one module per language (`wording_en`,
+`wording_sv`, shaped by `wording`); this module turns the diagnosis's facts into
+the customer's terms and puts the sentences together.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import string
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from diagnostics.diagnosis import wording_en, wording_sv
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from diagnostics.diagnosis.model import Diagnosis
+    from diagnostics.diagnosis.wording import Template, Text, Words
+    from protocol.causes import Cause
+
+__all__ = [
+    "CONFIDENT",
+    "FOLLOW_UP_S",
+    "LANGUAGES",
+    "MAX_OTHERS",
+    "TEMPLATES",
+    "CustomerMessage",
+    "customer_message",
+]
+
+LANGUAGES: Final = ("en", "sv")
+"""The languages messages are written in."""
+
+CONFIDENT: Final = 0.7
+"""Below this confidence (or with several candidates) the message says what we will check."""
+
+FOLLOW_UP_S: Final = 4 * 3600.0
+"""How long after the diagnosis we promise to write again."""
+
+MAX_OTHERS: Final = 2
+"""How many candidates besides the most likely one an unsure message names."""
+
+_QUARTER_HOUR: Final = 900.0
+_DOWN_VERDICTS: Final = frozenset({"SUSPECT", "OFFLINE"})
+_HEALTHY_VERDICTS: Final = frozenset({"ONLINE", "LATE", "ASLEEP"})
+
+_WORDS: Final[Mapping[str, Words]] = {"en": wording_en.WORDS, "sv": wording_sv.WORDS}
+
+TEMPLATES: Final[Mapping[str, Mapping[Cause, Template]]] = {
+    language: words.templates for language, words in _WORDS.items()
+}
+"""Per language, every cause's template."""
+
+_MCC_COUNTRY: Final = {
+    "208": "FR",
+    "234": "GB",
+    "238": "DK",
+    "240": "SE",
+    "242": "NO",
+    "244": "FI",
+    "262": "DE",
+    "310": "US",
+    "311": "US",
+    "639": "KE",
+    "640": "TZ",
+    "641": "UG",
+}
+"""Mobile country codes of the networks simlab uses → ISO country code."""
+
+_TESTS_BY_WORD: Final = (
+    ("swap", "swap"),
+    ("battery", "recharge"),
+    ("power-cycle", "restart"),
+    ("power cycle", "restart"),
+    ("restart", "restart"),
+    ("reboot", "restart"),
+)
+"""Words in a diagnosis's `separating_test` → the test explained to the customer."""
+_NOT_POSSIBLE: Final = ("impossible", "not possible", "cannot", "out of reach")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerMessage:
+    """An e-mail to the customer about one diagnosis."""
+
+    language: str
+    subject: str
+    body: str
+    """The whole text, ready to send as is: greeting, paragraphs, numbered steps, closing."""
+    steps: tuple[str, ...]
+    """What the customer should do, in order (also in `body`)."""
+
+
+# ---- building a message -------------------------------------------------------------------------
+
+
+def customer_message(
+    diagnosis: Diagnosis, language: str = "en", *, signature: str = "Operations team"
+) -> CustomerMessage:
+    """Write the e-mail to the customer about `diagnosis`, in `language`.
+
+    Raises:
+        ValueError: If `language` is not one of `LANGUAGES`.
+    """
+    words = _WORDS.get(language)
+    if words is None:
+        raise ValueError(
+            f"no customer messages in language {language!r}; supported: {', '.join(LANGUAGES)}"
+        )
+    values = _values(diagnosis, words)
+    draft = _draft(diagnosis, words, values)
+    return CustomerMessage(
+        language=language,
+        subject=draft.subject,
+        body=_body(draft, words, signature),
+        steps=draft.steps,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """A message's sentences, piece by piece, before the frame is put round them."""
+
+    subject: str
+    saw: tuple[str, ...]
+    did: tuple[str, ...]
+    steps: tuple[str, ...]
+    resumes: tuple[str, ...]
+    idle: str
+    """What to say when there are no steps."""
+    test: str = ""
+    """The test the steps are, when they are one."""
+
+
+def _draft(diagnosis: Diagnosis, words: Words, values: Mapping[str, str]) -> _Draft:
+    cause = diagnosis.cause
+    if cause is None:
+        if diagnosis.verdict in _DOWN_VERDICTS:
+            return _from_template(words.down_unknown, words, values, words.nothing_yet)
+        if diagnosis.verdict in _HEALTHY_VERDICTS:
+            return _from_template(words.healthy, words, values, words.nothing_to_do)
+        return _from_template(words.no_data, words, values, words.nothing_yet)
+    if len(diagnosis.candidates) > 1 or diagnosis.confidence < CONFIDENT:
+        return _unsure(diagnosis, cause, words, values)
+    return _from_template(words.templates[cause], words, values, words.nothing_to_do)
+
+
+def _from_template(
+    template: Template, words: Words, values: Mapping[str, str], idle: str
+) -> _Draft:
+    opening = words.down if template.opening is None else template.opening
+    return _Draft(
+        subject=_say(template.subject, values),
+        saw=_sentences((words.about, opening, *template.saw), values),
+        did=_sentences(template.did, values),
+        steps=_sentences(template.steps, values),
+        resumes=_sentences(template.resumes, values),
+        idle=idle,
+    )
+
+
+def _unsure(diagnosis: Diagnosis, cause: Cause, words: Words, values: Mapping[str, str]) -> _Draft:
+    """The candidates, what we will check for each and when we will be back, and the test."""
+    causes = [c.cause for c in diagnosis.candidates if c.cause is not cause][:MAX_OTHERS]
+    top = words.templates[cause]
+    others = [words.templates[c] for c in causes]
+    down = diagnosis.verdict in _DOWN_VERDICTS
+    likely = words.likely.format(what=_say(top.what, values))
+    saw = [_say(words.about, values), _say(words.down if down else words.unwell, values), likely]
+    saw += _sentences(top.saw, values)
+    if others:
+        what = _either([_say(t.what, values) for t in others], words)
+        saw.append(words.also.format(what=what))
+    did = [words.check_first.format(check=_say(top.check, values))]
+    did += [words.check_more.format(check=_say(t.check, values)) for t in others]
+    did.append(_say(words.write_back, values))
+    steps: tuple[str, ...] = ()
+    intro = ""
+    test = words.tests.get(_test_kind(diagnosis.separating_test) or "")
+    if test is not None:
+        intro = _say(test.intro, values)
+        locked = diagnosis.record is not None and diagnosis.record.imei_lock
+        first = (test.if_locked,) if locked else ()
+        steps = _sentences((*first, *test.steps), values)
+    subject = words.unsure_subject_down if down else words.unsure_subject_unwell
+    return _Draft(
+        subject=_say(subject, values),
+        saw=tuple(saw),
+        did=tuple(did),
+        steps=steps,
+        resumes=(),
+        idle=words.nothing_yet,
+        test=intro,
+    )
+
+
+def _test_kind(separating_test: str | None) -> str | None:
+    """The customer test a diagnosis's separating test names, if it is one we can explain."""
+    if separating_test is None:
+        return None
+    text = separating_test.lower()
+    if any(word in text for word in _NOT_POSSIBLE):
+        return None
+    return next((kind for word, kind in _TESTS_BY_WORD if word in text), None)
+
+
+def _body(draft: _Draft, words: Words, signature: str) -> str:
+    blocks = [words.greeting, " ".join(draft.saw), " ".join(draft.did), draft.test]
+    if len(draft.steps) > 1:
+        numbered = (f"{n}. {step}" for n, step in enumerate(draft.steps, start=1))
+        blocks.append("\n".join((words.steps_heading, *numbered)))
+    else:
+        blocks.append(draft.steps[0] if draft.steps else draft.idle)
+    blocks += [" ".join(draft.resumes), f"{words.closing}\n{signature}"]
+    return "\n\n".join(block for block in blocks if block)
+
+
+# ---- wording ------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _fields(text: str) -> frozenset[str]:
+    """The placeholders a sentence uses."""
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name)
+
+
+def _say(text: Text, values: Mapping[str, str]) -> str:
+    """The first alternative whose placeholders are all known, filled in ("" leaves it out)."""
+    alternatives = (text,) if isinstance(text, str) else text
+    for alternative in alternatives:
+        if _fields(alternative) <= values.keys():
+            return alternative.format_map(values)
+    raise LookupError(f"no wording fits the known facts {sorted(values)}: {alternatives!r}")
+
+
+def _sentences(texts: tuple[Text, ...], values: Mapping[str, str]) -> tuple[str, ...]:
+    said = (_say(text, values) for text in texts)
+    return tuple(sentence for sentence in said if sentence)
+
+
+# ---- the facts, in the customer's terms ---------------------------------------------------------
+
+
+def _values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
+    """Every placeholder the facts allow, worded for the customer."""
+    record = diagnosis.record
+    facts = diagnosis.facts
+    zone, zone_name = _zone(record.time_zone if record else None, words)
+
+    def when(t: float) -> str:
+        return _moment(t, zone, zone_name, words)
+
+    values: dict[str, str] = {
+        "checked": when(diagnosis.at),
+        "back_by": when(math.ceil((diagnosis.at + FOLLOW_UP_S) / _QUARTER_HOUR) * _QUARTER_HOUR),
+    }
+    resumes = diagnosis.resumes
+    if resumes is None:
+        resumes = _number(facts, "backoff_until")
+    times = {
+        "started": diagnosis.started,
+        "resumes": resumes,
+        "last_report": _number(facts, "last_report"),
+        "cycle_end": _number(facts, "cycle_end"),
+    }
+    values.update({key: when(t) for key, t in times.items() if t is not None})
+    values.update(_device_values(diagnosis, words))
+    values.update(_fact_values(diagnosis, words))
+    note = words.verdict_notes.get(diagnosis.verdict)
+    if note:
+        values["verdict_note"] = note
+    return values
+
+
+def _device_values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
+    """The device by name, and its first mention with its SIM card and site."""
+    record = diagnosis.record
+    name = record.device_name if record else None
+    ids = {"id": diagnosis.device_id} if diagnosis.device_id else {}
+    device = name or _say(words.your_device, ids)
+    capital = name or device[:1].upper() + device[1:]
+    values = {"device": device, "Device": capital}
+    details = []
+    iccid = record.iccid if record else diagnosis.iccid
+    if iccid:
+        values["last4"] = _last4(iccid)
+        details.append(words.sim.format(last4=values["last4"]))
+    if record and record.site:
+        values["site"] = record.site
+        details.append(words.site.format(site=record.site))
+    suffix = f" ({', '.join(details)})" if details else ""
+    values["who"] = device + suffix
+    return values
+
+
+def _fact_values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
+    """Battery, limit, APN, radio, country and device identities, as the templates name them."""
+    facts = diagnosis.facts
+    record = diagnosis.record
+    values: dict[str, str] = {}
+    battery = _number(facts, "battery")
+    if battery is not None:
+        values["battery"] = words.percent.format(n=round(battery))
+    limit = _number(facts, "limit_mb")
+    if limit is not None:
+        values["limit"] = f"{limit:g}".replace(".", words.decimal) + " MB"
+    apn = _text(facts, "apn_expected")
+    if apn is None and record is not None and len(record.apns) == 1:
+        apn = record.apns[0]
+    if apn:
+        values["apn"] = apn
+    radio = _text(facts, "radio")
+    if radio:
+        values["radio"] = radio
+    allowed = _text(facts, "radio_allowed")
+    radios = (
+        [r.strip() for r in allowed.split(",")]
+        if allowed
+        else list(record.radio_types if record else ())
+    )
+    radios = [r for r in radios if r and r != radio]
+    if radios:
+        values["radios"] = _either(radios, words)
+    country = _country(facts, words)
+    if country:
+        values["country"] = country
+    for key in ("imei_new", "imei_locked"):
+        imei = _text(facts, key)
+        if imei:
+            values[key] = words.imei.format(last4=_last4(imei))
+    return values
+
+
+def _either(items: list[str], words: Words) -> str:
+    """The items as a choice: "A", "A or B", "A, B or C"."""
+    if len(items) == 1:
+        return items[0]
+    return f"{', '.join(items[:-1])} {words.or_} {items[-1]}"
+
+
+def _country(facts: Mapping[str, str | float], words: Words) -> str | None:
+    """The name of the country whose network the device tried, when we know it."""
+    iso = _text(facts, "country")
+    network = _text(facts, "network")
+    if iso is None and network is not None:
+        iso = _MCC_COUNTRY.get(network[:3])
+    return words.countries.get(iso.upper()) if iso else None
+
+
+def _zone(name: str | None, words: Words) -> tuple[tzinfo, str]:
+    """The customer's time zone and how a time names it; UTC when unknown."""
+    if name and name not in {"UTC", "Etc/UTC"}:
+        try:
+            return ZoneInfo(name), words.zone.format(zone=name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return UTC, words.utc
+
+
+def _moment(t: float, zone: tzinfo, zone_name: str, words: Words) -> str:
+    """A time as "2 March 2026 at 06:15 (Africa/Nairobi time)"."""
+    local = datetime.fromtimestamp(t, zone)
+    return words.time.format(
+        day=local.day,
+        month=words.months[local.month - 1],
+        year=local.year,
+        hm=f"{local:%H:%M}",
+        zone=zone_name,
+    )
+
+
+def _last4(number: str) -> str:
+    digits = "".join(ch for ch in number if ch.isdigit())
+    return digits[-4:]
+
+
+def _number(facts: Mapping[str, str | float], key: str) -> float | None:
+    value = facts.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _text(facts: Mapping[str, str | float], key: str) -> str | None:
+    value = facts.get(key)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None

@@ -31,6 +31,7 @@ from diagnostics.api.models import (
     TimelinePage,
     VerdictOut,
 )
+from diagnostics.api.support_routes import support_router
 
 if TYPE_CHECKING:
     from diagnostics.incidents import Silence
@@ -138,9 +139,7 @@ def timeline(
     try:
         page = service.timeline(device_id, limit=limit, before_id=before_id)
     except KeyError:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, f"no timeline entry {before_id}"
-        ) from None
+        raise HTTPException(422, f"no timeline entry {before_id}") from None
     more = page[0].id if len(page) == limit else None
     return TimelinePage(device_id=device_id, items=[_entry(m) for m in page], next_before_id=more)
 
@@ -297,3 +296,4 @@ for _router in (
     ops_router,
 ):
     api_router.include_router(_router)
+api_router.include_router(support_router)

@@ -10,52 +10,28 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = [
-    "protocol.causes",
-    "protocol.identifiers",
-    "protocol.messages",
-    "protocol.nas",
-    "protocol.sim_state",
-    "protocol.wire",
-    "simulator.transport.publisher",
-    "simulator.transport.url",
-    "simlab.broker",
-    "simulator.world.device",
-    "simulator.world.faults",
-    "simulator.world.network",
-    "simulator.world.radio",
-    "simulator.world.simulate",
-    "simulator.world.sinks",
-    "simulator.world.spec",
-    "simulator.world.swaps",
-    "simulator.world.truth",
-    "simulator.world.world",
-    "simulator.errors",
-    "simulator.yamlfile",
-    "simulator.platform.audit",
-    "simulator.platform.automation",
-    "simulator.platform.columns",
-    "simulator.platform.customer",
-    "simulator.platform.lifecycle",
-    "simulator.platform.onboarding",
-    "simulator.platform.platform",
-    "simulator.platform.sims",
-    "simulator.platform.units",
-    "simlab.cli",
-    "simlab.resources",
-    "diagnostics.service",
-    "diagnostics.main",
-    "diagnostics.api",
-    "diagnostics.api.deps",
-    "diagnostics.api.models",
-    "diagnostics.api.routes",
-]
+PACKAGES = ("protocol", "simulator", "diagnostics", "simlab")
+
+
+def _modules() -> list[str]:
+    """Every module of the distribution's packages, found on disk (a new one cannot be missed)."""
+    found = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            found.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return found
+
+
+MODULES = _modules()
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_public_names_exist_and_are_documented(name):
     module = importlib.import_module(name)
     assert module.__doc__, f"{name} has no docstring"
+    if not hasattr(module, "__all__") and hasattr(module, "__path__"):
+        return  # a package that re-exports nothing
     exported = module.__all__
     assert len(set(exported)) == len(exported), f"{name}.__all__ repeats a name"
     for public in exported:
@@ -70,15 +46,18 @@ def test_wheel_ships_the_packages_and_scenario_files(tmp_path):
     )
     [wheel] = tmp_path.glob("simlab-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for package in (
-        "protocol",
-        "simulator",
-        "simulator/platform",
-        "simulator/world",
-        "diagnostics",
-        "simlab",
-    ):
-        assert f"{package}/__init__.py" in names
+    packages = {
+        str(p.parent.relative_to(ROOT))
+        for package in PACKAGES
+        for p in (ROOT / package).rglob("__init__.py")
+    }
+    for package in packages:
+        assert f"{package}/__init__.py" in names, f"{package} is not in pyproject's packages"
+    bundled = {
+        f"simlab/scenarios/{p.relative_to(ROOT / 'scenarios')}"
+        for p in (ROOT / "scenarios").rglob("*.yaml")
+    }
+    assert bundled <= names, f"scenario files missing from the wheel: {bundled - names}"
     assert "simlab/scenarios/customers/savanna-trackers.yaml" in names
     assert not any(n.startswith("tests/") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

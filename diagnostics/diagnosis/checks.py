@@ -63,6 +63,8 @@ after it, a device that is still registered is alive on the radio side.
 STORM_ATTACHES_PER_HOUR: Final = 4
 """More attaches than this in the last hour is a reconnect loop (a healthy device: one a day)."""
 LOW_BATTERY_PCT: Final = 10.0
+FLAT_BATTERY_PCT: Final = 5.0
+"""A last report at or below this, then silence: the battery, all but certainly."""
 WEAK_SIGNAL_DBM: Final = -115.0
 LWM2M_LOW_BATTERY: Final = 1
 LWM2M_LOW_SIGNAL: Final = 4
@@ -349,7 +351,8 @@ def _silence_candidates(case: Case) -> list[tuple[Cause, float]]:
     if battery and signal:
         return [(Cause.BATTERY_DEPLETED, 0.5), (Cause.COVERAGE_LOSS, 0.5)]
     if battery:
-        return [(Cause.BATTERY_DEPLETED, 0.85), (Cause.COVERAGE_LOSS, 0.15)]
+        flat = _last_battery(case) <= FLAT_BATTERY_PCT
+        return [(Cause.BATTERY_DEPLETED, 0.95 if flat else 0.85), (Cause.COVERAGE_LOSS, 0.05)]
     if signal:
         return [(Cause.COVERAGE_LOSS, 0.85), (Cause.BATTERY_DEPLETED, 0.15)]
     return [(Cause.POWER_LOSS, 0.55), (Cause.DAMAGED_SIM, 0.45)]
@@ -357,6 +360,11 @@ def _silence_candidates(case: Case) -> list[tuple[Cause, float]]:
 
 def _recent_reports(case: Case, n: int = 4) -> list[Telemetry]:
     return [m for _, m in case.telemetry()[-n:]]
+
+
+def _last_battery(case: Case) -> float:
+    levels = [m.battery for m in _recent_reports(case) if m.battery is not None]
+    return levels[-1] if levels else math.inf
 
 
 def _battery_running_down(case: Case) -> bool:

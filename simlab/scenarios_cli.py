@@ -1,0 +1,254 @@
+"""`simlab scenarios`: list, show, validate and describe the scenario bank.
+
+`show` prints what a trainee may read (the story, the fleet, support's
+actions); the answer key, the trainers' tags and the world's timeline of
+faults and swaps, which would give the story away, only with `--answers`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from simlab.resources import resolve
+from simlab.scenario import (
+    ScenarioSpec,
+    SilenceAction,
+    load_scenario,
+    scenario_files,
+    scenario_schema,
+)
+from simlab.scenario_checks import format_span
+from simulator.errors import SpecError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["scenarios_app"]
+
+EXIT_BAD_INPUT = 2
+
+scenarios_app = typer.Typer(
+    help="The scenario bank: stories, worlds and answer keys.", no_args_is_help=True
+)
+out = Console()
+
+Size = Annotated[
+    int | None,
+    typer.Option("--size", min=1, help="Scale the device group the scenario's run.size names."),
+]
+
+
+@scenarios_app.command("list")
+def list_scenarios() -> None:
+    """List the bundled scenarios: name, title, who they are for, devices, duration."""
+    table = Table(title="Scenarios", title_justify="left")
+    table.add_column("name", no_wrap=True)
+    table.add_column("title", overflow="fold")
+    table.add_column("for", overflow="fold")
+    table.add_column("devices", justify="right")
+    table.add_column("duration", justify="right")
+    for path in scenario_files():
+        try:
+            spec = load_scenario(path)
+        except SpecError as exc:
+            table.add_row(path.stem, f"[red]invalid: {exc.problems[0]}[/red]", "", "", "")
+            continue
+        table.add_row(
+            path.stem,
+            spec.title,
+            ", ".join(user.value for user in spec.users),
+            f"{_devices(spec):,}",
+            format_span(spec.run.duration),
+        )
+    out.print(table)
+
+
+@scenarios_app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(help="A bundled scenario's name, or a scenario file.")],
+    answers: Annotated[
+        bool, typer.Option("--answers", help="Also print the answer key and the timeline.")
+    ] = False,
+    size: Size = None,
+) -> None:
+    """Print a scenario's story and its world; --answers adds what really happens."""
+    path = resolve(name, folder="")
+    spec = _load_or_exit(path, size)
+    out.print(f"[bold]{spec.title}[/bold]  ({path.stem})")
+    out.print(spec.summary)
+    out.print(f"For {', '.join(u.value for u in spec.users)}")
+    out.print(Panel(spec.story.rstrip(), title="Story", title_align="left"))
+    _print_world(spec)
+    if spec.actions:
+        _print_actions(spec)
+    if answers:
+        _print_answers(spec)
+        _print_timeline(spec)
+
+
+@scenarios_app.command("validate")
+def validate(
+    files: Annotated[list[str], typer.Argument(help="Scenario files, or bundled names.")],
+    size: Size = None,
+) -> None:
+    """Check scenario files as a whole: ok, or one line per problem (file:line: field: message)."""
+    bad = False
+    for name in files:
+        path = resolve(name, folder="")
+        try:
+            load_scenario(path, size=size)
+        except SpecError as exc:
+            bad = True
+            for problem in exc.problems:
+                typer.echo(str(problem), err=True)
+        else:
+            typer.echo(f"{path}: ok")
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@scenarios_app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of scenario files, for editors."""
+    typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
+
+
+# ---- rendering --------------------------------------------------------------------------------
+
+
+def _load_or_exit(path: Path, size: int | None) -> ScenarioSpec:
+    try:
+        return load_scenario(path, size=size)
+    except SpecError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _devices(spec: ScenarioSpec) -> int:
+    return sum(group.count for group in spec.world.devices)
+
+
+def _calendar(spec: ScenarioSpec, seconds: float) -> str:
+    """The moment `seconds` after the world's start: `2026-03-02 06:00 UTC`."""
+    moment = spec.world.start + timedelta(seconds=seconds)
+    return f"{moment:%Y-%m-%d %H:%M} {moment.tzname() or ''}".rstrip()
+
+
+def _when(spec: ScenarioSpec, seconds: float) -> str:
+    """`6h (2026-03-02 06:00 UTC)`: from the world's start, and on the calendar."""
+    return f"{format_span(seconds)} ({_calendar(spec, seconds)})"
+
+
+def _print_world(spec: ScenarioSpec) -> None:
+    world, run = spec.world, spec.run
+    speed = run.speed if run.speed == "max" else f"{run.speed:g}x"
+    out.print(
+        f"[bold]World[/bold]: starts {_calendar(spec, 0)}, seed "
+        f"{world.seed}; runs {format_span(run.duration)} at speed {speed}"
+    )
+    customer = world.customer
+    sims = sum(r.count for r in customer.sim_ranges)
+    plans = ", ".join(p.name for p in customer.communication_plans)
+    out.print(f"Customer: {customer.customer}, {sims:,} SIMs; communication plans: {plans}")
+    for operator in world.operators:
+        cells = [str(c.id) for c in world.cells if c.operator == operator.mcc_mnc]
+        where = f"cells {', '.join(cells)}" if cells else "no cells"
+        out.print(f"Network: {operator.name} ({operator.mcc_mnc}, {operator.country}), {where}")
+    if run.size is not None:
+        out.print(f"--size scales group {run.size.group} (default {run.size.default:,})")
+    if world.message_loss:
+        out.print(f"Message loss: {world.message_loss:.1%} of device messages")
+    table = Table(title="Devices", title_justify="left")
+    for column in ("group", "devices", "names", "model", "site", "time zone", "reports", "power"):
+        table.add_column(column, overflow="fold")
+    for group in world.devices:
+        first = group.name_format.format(group=group.name, n=1)
+        power = "mains" if group.battery_mah is None else f"battery {group.battery_mah:g} mAh"
+        sleeps = ", PSM" if group.psm else ""
+        table.add_row(
+            group.name,
+            f"{group.count:,}",
+            first if group.count == 1 else f"{first}, …",
+            f"{group.model} {group.firmware}",
+            group.site or "",
+            group.time_zone,
+            f"every {format_span(group.report_interval)}{sleeps}",
+            power,
+        )
+    out.print(table)
+
+
+def _print_actions(spec: ScenarioSpec) -> None:
+    table = Table(title="Support actions", title_justify="left")
+    for column in ("at", "action", "note"):
+        table.add_column(column, overflow="fold")
+    for action in spec.actions:
+        if isinstance(action, SilenceAction):
+            s = action.silence
+            what = f"silence {s.dimension.value} {s.value} for {format_span(s.duration)}"
+        else:
+            what = f"swap test: the SIM of {action.swap_test.sim_of} into {action.swap_test.into}"
+        table.add_row(_when(spec, action.at), what, action.note or "")
+    out.print(table)
+
+
+def _print_answers(spec: ScenarioSpec) -> None:
+    key = spec.answer_key
+    if spec.tags:  # trainers' keywords often name the cause, so they wait for the answers
+        out.print(f"Tags: {', '.join(spec.tags)}")
+    table = Table(title="Answer key", title_justify="left")
+    for column in ("device", "cause", "start", "note"):
+        table.add_column(column, overflow="fold")
+    for answer in key.devices:
+        table.add_row(
+            answer.device,
+            answer.cause.value,
+            _when(spec, answer.start),
+            (answer.note or "").strip(),
+        )
+    if key.devices:
+        out.print(table)
+    else:
+        out.print("[bold]Answer key[/bold]: no device is affected; every device is healthy.")
+    for incident in key.incidents:
+        note = f": {incident.note.strip()}" if incident.note else ""
+        out.print(
+            f"Incident: {incident.dimension.value} {incident.value} from "
+            f"{_when(spec, incident.start)}{note}"
+        )
+    if key.swap_verdict is not None:
+        out.print(f"Swap verdict: {key.swap_verdict.value}")
+
+
+def _print_timeline(spec: ScenarioSpec) -> None:
+    world = spec.world
+    lines = []
+    for fault in world.faults:
+        target = ", ".join(fault.devices or []) or next(
+            (f"{k} {v}" for k in ("cell", "operator", "apn", "tunnel") if (v := getattr(fault, k))),
+            "",
+        )
+        until = f" for {format_span(fault.duration)}" if fault.duration is not None else ""
+        value = f" ({fault.value})" if fault.value else ""
+        lines.append((fault.at, f"fault {fault.fault.value}{value} on {target}{until}"))
+    for swap in world.swaps:
+        back = f", back at {format_span(swap.back_at)}" if swap.back_at is not None else ""
+        lines.append((swap.at, f"SIM swap: {swap.device} ↔ {swap.into}{back}"))
+    for rate in world.fault_rates:
+        group = f" in group {rate.group}" if rate.group else ""
+        lines.append(
+            (0.0, f"faults {rate.fault.value} drawn at {rate.per_device_day:g}/device-day{group}")
+        )
+    if not lines:
+        return
+    out.print("[bold]Timeline[/bold]")
+    for at, line in sorted(lines, key=lambda item: item[0]):
+        out.print(f"  {_when(spec, at)}: {line}")

@@ -285,11 +285,10 @@ def _actions(
     for action in spec.actions:
         at = t0 + action.at
         if isinstance(action, SwapTestAction):
-            body = {
-                "suspect_device": action.swap_test.sim_of,
-                "good_device": action.swap_test.into,
-                "at": at,
-            }
+            test = action.swap_test
+            body = {"suspect_device": test.sim_of, "good_device": test.into, "at": at}
+            if test.impossible is not None:
+                body["impossible"] = test.impossible
             out.append((at, _post(client, "/api/swap-tests", body, swap_ids)))
         elif isinstance(action, SilenceAction):
             body = {
@@ -342,20 +341,32 @@ def _collect(  # noqa: PLR0913 - what the scorer needs, gathered in one place
     if len(devices) <= DIAGNOSE_ALL_UP_TO:
         wanted |= set(devices)
     looks = {t.device_id: _look(t, end) for t in truth}
+    world = result.world
+    sims = {d.id: d.sim for d in world.devices if d.sim is not None} if world is not None else {}
     views: dict[str, DeviceView] = {}
     diagnoses: list[dict[str, Any]] = []
     for device_id in sorted(wanted):
         at = looks.get(device_id, end)
-        answer = client.get(f"/api/devices/{device_id}/diagnosis", params={"at": at})
-        if answer.status_code == 404:
+        path = f"/api/devices/{device_id}"
+        answer = client.get(f"{path}/diagnosis", params={"at": at})
+        if answer.status_code == 404 and device_id in sims:
+            # the device never reported: support looks the SIM up instead
+            path = f"/api/sims/{sims[device_id]}"
+            answer = client.get(f"{path}/diagnosis", params={"at": at})
+        if answer.status_code == 404:  # never seen at all: nothing to diagnose
             views[device_id] = DeviceView(device_id, 0.0, tuple(history.get(device_id, ())), None)
             continue
         answer.raise_for_status()
         body = answer.json()
-        detail = client.get(f"/api/devices/{device_id}").json()
+        detail = client.get(f"/api/devices/{device_id}")
+        interval = (
+            float(detail.json()["announced_interval_s"] or detail.json()["interval_s"])
+            if detail.status_code == 200
+            else 0.0
+        )
         views[device_id] = DeviceView(
             device_id,
-            float(detail["announced_interval_s"] or detail["interval_s"]),
+            interval,
             tuple(history.get(device_id, ())),
             body["cause"],
             tuple(c["cause"] for c in body["candidates"]),
@@ -366,9 +377,7 @@ def _collect(  # noqa: PLR0913 - what the scorer needs, gathered in one place
         )
         if body["cause"] is not None or device_id in looks or device_id in ever_quiet:
             messages = {
-                lang: client.get(
-                    f"/api/devices/{device_id}/message", params={"at": at, "lang": lang}
-                ).json()
+                lang: client.get(f"{path}/message", params={"at": at, "lang": lang}).json()
                 for lang in languages
             }
             diagnoses.append({"device_id": device_id, "diagnosis": body, "messages": messages})

@@ -133,8 +133,9 @@ _ROWS: Final = (
         "Network not in the plan",
         L.SIM,
         "The device is on a network its communication plan does not allow. Add that network "
-        "(if the rate plan covers it), then have the device power-cycled to clear its "
-        "forbidden-network list.",
+        "if the rate plan covers it. The device clears its forbidden-network list at its next "
+        "modem reset (about hourly) or power cycle; ask for a power cycle only if someone can "
+        "reach it.",
     ),
     CauseInfo(
         C.RADIO_TYPE_NOT_ALLOWED,

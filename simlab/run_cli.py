@@ -1,0 +1,212 @@
+"""`simlab run`: a scenario end to end, then its diagnoses, customer messages and scorecard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from simlab.publishing import parse_speed
+from simlab.resources import resolve
+from simlab.run import RunError, RunOptions, RunReport, run_scenario
+from simlab.scenario import load_scenario, until_of, world_of
+from simulator.errors import SpecError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["render", "run"]
+
+MESSAGES_SHOWN = 3
+"""Customer messages printed in full; the rest are in the run directory."""
+
+
+def _default_out(name: str) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    return Path("simlab-runs") / f"{name}-{stamp}"
+
+
+def _hours(seconds: float) -> str:
+    return f"{int(seconds // 3600):d}:{int(seconds % 3600 // 60):02d}"
+
+
+def run(
+    scenario: Annotated[str, typer.Argument(help="A bundled scenario's name or a YAML file.")],
+    speed: Annotated[
+        str, typer.Option("--speed", help="Simulated seconds per wall second, or max.")
+    ] = "max",
+    broker: Annotated[
+        str | None,
+        typer.Option("--broker", help="mqtt://host:port; default: an embedded broker."),
+    ] = None,
+    record: Annotated[
+        Path | None, typer.Option("--record", help="Write the recording here too.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Run directory (default: simlab-runs/NAME-TIME)."),
+    ] = None,
+    size: Annotated[
+        int | None, typer.Option("--size", min=1, help="Fleet size, for scenarios that scale.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the scorecard and verdicts as JSON.")
+    ] = False,
+) -> None:
+    """Run a scenario end to end: world, MQTT, diagnostics service, diagnoses and scorecard.
+
+    Exit code 0 when the run meets its answer key, 1 when it does not, 2 on bad input.
+    """
+    err = Console(stderr=True)
+    path = resolve(scenario)
+    name = path.stem
+    try:
+        spec = load_scenario(path, size=size)
+    except SpecError as exc:
+        for line in str(exc).splitlines():
+            typer.echo(line, err=True)
+        raise typer.Exit(2) from None
+    except FileNotFoundError:
+        typer.echo(f"{scenario}: no such scenario or file (see `simlab scenarios list`)", err=True)
+        raise typer.Exit(2) from None
+    try:
+        pace = parse_speed(speed)
+    except ValueError as exc:
+        typer.echo(f"--speed: {exc}", err=True)
+        raise typer.Exit(2) from None
+    options = RunOptions(out=out or _default_out(name), speed=pace, broker=broker, record=record)
+    world = world_of(spec, size)
+    devices = sum(group.count for group in world.devices)
+    if not as_json:
+        err.print(Panel(spec.story.strip(), title=spec.title, subtitle=name, expand=False))
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[sim]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=as_json,
+    ) as progress:
+        task = progress.add_task(f"{devices} devices", total=until_of(spec), sim=_hours(0))
+
+        def step(done: float, total: float) -> None:
+            progress.update(task, completed=done, sim=f"{_hours(done)} / {_hours(total)}")
+
+        try:
+            report = run_scenario(spec, name, options, size=size, progress=step)
+        except RunError as exc:
+            err.print(f"run failed: {exc}")
+            raise typer.Exit(1) from None
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+    else:
+        render(report, Console(), devices=devices)
+    raise typer.Exit(0 if report.scorecard.passed else 1)
+
+
+def render(report: RunReport, console: Console, *, devices: int) -> None:
+    """The diagnoses, the first customer messages and the scorecard, for people."""
+    console.print(
+        f"[bold]{report.title}[/]: {devices} devices, {report.result.messages:,} messages, "
+        f"{report.wall_s:.1f} s on {report.broker}"
+    )
+    expected = {d.device_id: d for d in report.scorecard.devices}
+    table = Table(title="Devices diagnosed")
+    for column in ("device", "verdict", "cause", "confidence", "found by", "answer key"):
+        table.add_column(column)
+    for entry in report.diagnoses:
+        d = entry["diagnosis"]
+        grade = expected[entry["device_id"]].grade if entry["device_id"] in expected else ""
+        table.add_row(
+            entry["device_id"],
+            d["verdict"],
+            d["cause"] or "-",
+            f"{d['confidence']:.2f}" if d["cause"] else "",
+            d["decided_by"] or "",
+            {"first": "[green]right[/]", "candidate": "[yellow]among candidates[/]"}.get(
+                grade, "[red]wrong[/]" if grade else ""
+            ),
+        )
+    console.print(table)
+    shown = [e for e in report.diagnoses if e["diagnosis"]["cause"] is not None]
+    for entry in shown[:MESSAGES_SHOWN]:
+        d = entry["diagnosis"]
+        lines = [f"[bold]{d['summary']}[/]", f"Fix: {d['fix']}"]
+        if d["next_step"]:
+            lines.append(f"Next step: {d['next_step']}")
+        if d["candidates"][1:]:
+            others = ", ".join(f"{c['cause']} ({c['likelihood']:.2f})" for c in d["candidates"][1:])
+            lines.append(f"Also possible: {others}")
+        console.print(Panel("\n".join(lines), title=f"{entry['device_id']}: {d['cause']}"))
+        message = entry["messages"].get("en") or next(iter(entry["messages"].values()), None)
+        if message:
+            console.print(
+                Panel(
+                    message["body"],
+                    title=f"To the customer: {message['subject']}",
+                    subtitle=entry["device_id"],
+                    expand=False,
+                ),
+                markup=False,
+            )
+    if len(shown) > MESSAGES_SHOWN:
+        console.print(
+            f"{len(shown) - MESSAGES_SHOWN} more messages (English and Swedish) in "
+            f"{report.out / 'diagnoses.json'}"
+        )
+    _scorecard(report, console)
+
+
+def _fmt(value: float | None, unit: str = "", scale: float = 1.0) -> str:
+    return "-" if value is None else f"{value / scale:.1f}{unit}"
+
+
+def _scorecard(report: RunReport, console: Console) -> None:
+    card = report.scorecard
+    table = Table(title="Scorecard", show_header=False)
+    table.add_column("figure")
+    table.add_column("value")
+    rows: list[tuple[str, str]] = [
+        (
+            "detection p50 / p99",
+            (
+                f"{_fmt(card.detect_p50_s, ' min', 60)} / {_fmt(card.detect_p99_s, ' min', 60)} "
+                f"({_fmt(card.detect_p50_intervals)} / {_fmt(card.detect_p99_intervals)} "
+                "intervals)"
+            ),
+        ),
+        ("false alarms", f"{len(card.false_alarms)} of {card.healthy_devices} healthy devices"),
+        (
+            "incidents",
+            f"{sum(i.found for i in card.incidents)} of {len(card.incidents)} found"
+            + (f", {len(card.spurious_incidents)} other" if card.spurious_incidents else ""),
+        ),
+        (
+            "diagnosis",
+            (
+                f"{sum(d.grade == 'first' for d in card.devices)} first, "
+                f"{sum(d.grade == 'candidate' for d in card.devices)} candidate, "
+                f"{sum(d.grade == 'wrong' for d in card.devices)} wrong of {len(card.devices)}"
+            ),
+        ),
+    ]
+    if card.swap_expected is not None:
+        rows.append(("swap test", f"{card.swap_outcome} (expected {card.swap_expected})"))
+    for figure, value in rows:
+        table.add_row(figure, value)
+    console.print(table)
+    verdict = "[bold green]PASSED[/]" if card.passed else "[bold red]NOT MET[/]"
+    console.print(f"Answer key: {verdict}. Run directory: {report.out}")
+
+
+def register(app: typer.Typer, command: Callable[..., Any] = run) -> None:
+    """Add `run` to the `simlab` command."""
+    app.command("run")(command)

@@ -19,6 +19,7 @@ import pytest
 from simlab.resources import bundled
 from simlab.run import RunOptions, run_scenario
 from simlab.scenario import load_scenario
+from tests.test_customer_messages import jargon, long_sentences
 
 CLI = [sys.executable, "-c", "from simlab.cli import main; main()"]
 SCENARIOS = sorted(p.stem for p in bundled().glob("*.yaml"))
@@ -50,6 +51,12 @@ def test_every_scenario_meets_its_answer_key(name, mosquitto, tmp_path):
     for path in ("scorecard.json", "diagnoses.json", "run.json", "recording.jsonl"):
         assert (tmp_path / name / path).stat().st_size > 0
     assert (tmp_path / name / "diagnostics.sqlite").exists()
+    # the messages of real runs keep the writing rules the golden messages keep
+    for entry in report.diagnoses:
+        for message in entry["messages"].values():
+            text = f"{message['subject']}\n{message['body']}"
+            assert jargon(text) == [], (entry["device_id"], jargon(text))
+            assert long_sentences(text) == [], (entry["device_id"], long_sentences(text))
 
 
 def test_the_main_command_runs_the_lost_giraffe_and_prints_json(tmp_path):

@@ -18,7 +18,13 @@ from simlab import __version__
 from simlab.broker import embedded_broker
 from simlab.publishing import PublishOptions, parse_speed, run_world, schemas
 from simlab.publishing import replay as replay_recording
+from simlab.report import ReportError, write_report
 from simlab.resources import bundled, resolve
+from simlab.run_cli import register as register_run
+from simlab.scenarios_cli import scenarios_app
+from simlab.train_cli import TrainOptions, ask_prompt
+from simlab.train_cli import train as train_session
+from simlab.training import AnswerError
 from simulator.errors import SimulatorError, SpecError
 from simulator.platform.onboarding import load_customer
 from simulator.platform.platform import OnboardingSummary, Platform
@@ -122,6 +128,7 @@ def faults() -> None:
 
 protocol_app = typer.Typer(help="The wire contract: topics and payloads.", no_args_is_help=True)
 app.add_typer(protocol_app, name="protocol")
+app.add_typer(scenarios_app, name="scenarios")
 
 
 @protocol_app.command("schema")
@@ -308,6 +315,59 @@ def files() -> None:
     root = bundled()
     for path in sorted(root.rglob("*.yaml")):
         out.print(str(path.relative_to(root)))
+
+
+@app.command()
+def train(
+    scenario: Annotated[str, typer.Argument(help="A bundled scenario's name, or a scenario file.")],
+    size: Annotated[
+        int | None, typer.Option("--size", min=1, help="Fleet size, for scenarios that scale.")
+    ] = None,
+    run_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Run directory (default: simlab-runs/NAME-train-TIME)."),
+    ] = None,
+    decoys: Annotated[
+        int, typer.Option("--seed-decoys", min=0, help="Healthy devices mixed into the list.")
+    ] = 3,
+    answers: Annotated[
+        Path | None,
+        typer.Option("--answers", help="YAML or JSON mapping device to cause, for no prompts."),
+    ] = None,
+) -> None:
+    """Training: read the story and the service's views, name each device's cause, get a score."""
+    from simlab.run import RunError  # noqa: PLC0415 - only this command runs a scenario here
+
+    options = TrainOptions(size=size, out=run_dir, decoys=decoys, answers=answers)
+    try:
+        train_session(scenario, options, console=out, err=err_console, ask=ask_prompt)
+    except SpecError as exc:
+        _problems(exc)
+    except FileNotFoundError:
+        _bad(f"{scenario}: no such scenario or file (see `simlab scenarios list`)")
+    except AnswerError as exc:
+        _bad(str(exc))
+    except RunError as exc:
+        typer.echo(f"the run failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def report(
+    directory: Annotated[Path, typer.Argument(help="A run directory (simlab run or train --out).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", help="The HTML file (default: DIR/report.html).")
+    ] = None,
+) -> None:
+    """Write a run directory's report: one HTML page of plots and tables that opens offline."""
+    try:
+        path = write_report(directory, output)
+    except ReportError as exc:
+        _bad(str(exc))
+    out.print(f"wrote {path}", highlight=False)
+
+
+register_run(app)
 
 
 def main() -> None:

@@ -1,0 +1,216 @@
+"""`simlab train`: a training session at the terminal.
+
+The trainee reads the customer's story, watches the scenario run (a progress
+bar on stderr), reads the service's views of the devices to look at
+(`simlab.training` decides which and what to show), names a cause for each
+device, and gets the score with an explanation per device. Answers come from
+prompts, re-asked until they name a cause or healthy, or from a file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.markup import escape
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from diagnostics.diagnosis.causes import CAUSES
+from simlab.run import RunOptions, RunReport, run_scenario
+from simlab.scenario import load_scenario
+from simlab.timeline import clock
+from simlab.training import (
+    CHOICES,
+    AnswerError,
+    Briefing,
+    Marks,
+    briefing,
+    cause_title,
+    explain,
+    load_answers,
+    mark,
+    parse_answer,
+    prompt_text,
+    run_devices,
+    share,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from rich.console import Console
+
+    from protocol.causes import Cause
+    from simlab.scenario import ScenarioSpec
+
+__all__ = ["TrainOptions", "ask_prompt", "show_briefing", "show_causes", "show_marks", "train"]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainOptions:
+    """How a training session runs."""
+
+    size: int | None = None
+    out: Path | None = None
+    """The run directory; None: simlab-runs/NAME-train-TIME, as `simlab run` names its own."""
+    decoys: int = 3
+    """Healthy devices mixed into the list to look at."""
+    answers: Path | None = None
+    """Answers from this file instead of prompts."""
+
+
+def train(
+    scenario: str,
+    options: TrainOptions,
+    *,
+    console: Console,
+    err: Console,
+    ask: Callable[[str], Cause | None],
+) -> Marks:
+    """One session: story, run, the service's views, answers, score.
+
+    Raises:
+        SpecError: the scenario file is not valid.
+        FileNotFoundError: there is no such scenario.
+        AnswerError: the answers file cannot be used, or names a device the run never had.
+        RunError: the run failed.
+    """
+    spec = load_scenario(scenario, options.size)
+    name = Path(scenario).stem
+    given = load_answers(options.answers) if options.answers is not None else None
+    console.print(Panel(Text(spec.story.strip()), title=Text(spec.title), title_align="left"))
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    out = options.out or Path("simlab-runs") / f"{name}-train-{stamp}"
+    report = _run(spec, name, out, err)
+    world = report.result.world
+    sims = {d.id: d.sim for d in world.devices if d.sim} if world is not None else {}
+    seen = briefing(spec=spec, scenario=name, out=out, decoys=options.decoys, sims=sims)
+    show_briefing(console, seen)
+    listed = [look.device_id for look in seen.devices]
+    if given is None:
+        show_causes(console)
+        answers = {look.device_id: ask(prompt_text(look)) for look in seen.devices}
+    else:
+        unknown = sorted(set(given) - set(sims) - set(listed) - run_devices(out))
+        if unknown:
+            raise AnswerError(f"{options.answers}: no device {', '.join(unknown)} in this run")
+        answers = {d: given.get(d) for d in listed} | given
+    diagnoses = json.loads((out / "diagnoses.json").read_text())
+    scorecard = json.loads((out / "scorecard.json").read_text())
+    marks = mark(answers=answers, spec=spec, diagnoses=diagnoses, scorecard=scorecard)
+    show_marks(console, marks)
+    console.print(Text(f"\nRun directory: {out} (simlab report {out} draws it)"))
+    return marks
+
+
+def _run(spec: ScenarioSpec, name: str, out: Path, err: Console) -> RunReport:
+    with Progress(
+        TextColumn("running {task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.1f} of {task.total:.1f} simulated h"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(name, total=spec.run.duration / 3600)
+
+        def advance(done: float, until: float) -> None:
+            progress.update(task, completed=done / 3600, total=until / 3600)
+
+        return run_scenario(spec, name, RunOptions(out=out), progress=advance)
+
+
+def ask_prompt(question: str) -> Cause | None:
+    """Ask on the terminal until the answer names a cause or healthy, saying what was wrong."""
+    answer: Cause | None = typer.prompt(
+        question, default="", show_default=False, value_proc=_checked
+    )
+    return answer
+
+
+def _checked(text: str) -> Cause | None:
+    try:
+        return parse_answer(text)
+    except AnswerError as exc:
+        raise typer.BadParameter(str(exc)) from None  # the prompt shows it and asks again
+
+
+def show_briefing(console: Console, seen: Briefing) -> None:
+    """The fleet at a glance, the devices to look at and the incidents (times in UTC)."""
+    fleet = ", ".join(f"{n:,} {verdict}" for verdict, n in seen.fleet.items())
+    devices = sum(seen.fleet.values())
+    console.print(
+        f"\n[bold]Fleet at {clock(seen.end)} UTC[/bold]: {devices:,} devices ({fleet}); "
+        f"{seen.messages:,} messages stored"
+    )
+    table = Table(title="Devices to look at (times in UTC)", title_justify="left", show_lines=True)
+    table.add_column("device", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("last seen", no_wrap=True)
+    table.add_column("timeline lately", overflow="fold", min_width=24)
+    for look in seen.devices:
+        device = look.device_id + (f"\n{look.name}" if look.name else "")
+        verdict = look.verdict + (f"\n{clock(look.since)}" if look.since else "")
+        lines = "\n".join(f"{clock(e.t)} {e.text}" for e in look.lately) or "nothing"
+        table.add_row(Text(device), verdict, clock(look.last_seen), Text(lines))
+    console.print(table)
+    if not seen.incidents:
+        console.print("Incidents: none opened.")
+        return
+    incidents = Table(title="Incidents", title_justify="left")
+    for column in ("scope", "state", "opened", "closed", "devices", "quiet"):
+        incidents.add_column(column)
+    for i in seen.incidents:
+        incidents.add_row(
+            Text(i.scope),
+            "open" if i.open else "closed",
+            clock(i.opened_at),
+            clock(i.closed_at) if i.closed_at else "",
+            str(i.members),
+            str(i.quiet),
+        )
+    console.print(incidents)
+
+
+def show_causes(console: Console) -> None:
+    """The numbered list of causes a trainee chooses from."""
+    table = Table(title="Causes (answer with a number or an id; ok if healthy)", box=None)
+    half = (len(CHOICES) + 1) // 2
+    for _ in range(2):
+        table.add_column(justify="right", style="bold")
+        table.add_column()
+    for row in range(half):
+        cells: list[str] = []
+        for n in (row, row + half):
+            if n < len(CHOICES):
+                cells += [str(n + 1), f"{CHOICES[n].value}: {CAUSES[CHOICES[n]].title}"]
+            else:
+                cells += ["", ""]
+        table.add_row(*cells)
+    console.print(table)
+
+
+def show_marks(console: Console, marks: Marks) -> None:
+    """The score: per device answer, right answer, right or wrong, and the explanation."""
+    console.print("\n[bold]Your score[/bold]")
+    for m in marks.marks:
+        verdict = "[green]right[/green]" if m.right else "[red]wrong[/red]"
+        console.print(
+            f"\n{verdict}  [bold]{escape(m.device_id)}[/bold]: you said {cause_title(m.answer)}; "
+            f"the answer is {cause_title(m.truth)}"
+        )
+        for line in explain(m):
+            console.print(Padding(Text(line), (0, 0, 0, 3)))
+    console.print(f"\n[bold]Total: {marks.total()}[/bold]")
+    console.print(
+        f"The service on the same devices: {share(marks.service_right, len(marks.marks))}"
+    )
+    console.print(Text(f"The service's scorecard: {marks.service}"))

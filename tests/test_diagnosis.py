@@ -308,7 +308,7 @@ def test_a_battery_running_down_before_the_silence_points_at_the_battery():
     attach = AttachAccepted(
         t=T, iccid=ICCID, imei="356938030000005", mcc_mnc="63902", cell_id=101, rat="LTE-M"
     )
-    levels = [40.0, 25.0, 12.0, 4.0]
+    levels = [40.0, 25.0, 12.0, 8.0]
     reports = [
         _report(T + (k + 1) * 900, battery=b, errors=[1] if b < 10 else [])
         for k, b in enumerate(levels)
@@ -322,4 +322,9 @@ def test_a_battery_running_down_before_the_silence_points_at_the_battery():
         Cause.COVERAGE_LOSS,
     ]
     assert diagnosis.separating_test is not None
-    assert diagnosis.facts["battery"] == 4.0
+    assert diagnosis.facts["battery"] == 8.0
+    # flat (5% or less) before the silence: the battery alone
+    flat = [*reports[:-1], _report(T + 4 * 900, battery=3.0, errors=[1])]
+    assert [c.cause for c in diagnose(_case(attach, *flat, gone)).candidates] == [
+        Cause.BATTERY_DEPLETED
+    ]

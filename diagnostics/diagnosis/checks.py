@@ -62,6 +62,8 @@ after it, a device that is still registered is alive on the radio side.
 """
 STORM_ATTACHES_PER_HOUR: Final = 4
 """More attaches than this in the last hour is a reconnect loop (a healthy device: one a day)."""
+UNLIKELY: Final = 0.1
+"""Candidates less likely than this (after the first) are left out of a diagnosis."""
 LOW_BATTERY_PCT: Final = 10.0
 FLAT_BATTERY_PCT: Final = 5.0
 """A last report at or below this, then silence: the battery, all but certainly."""
@@ -180,7 +182,9 @@ def _ranked(weights: Iterable[tuple[Cause, float]]) -> tuple[Candidate, ...]:
         merged[cause] = merged.get(cause, 0.0) + weight
     total = sum(merged.values()) or 1.0
     ordered = sorted(merged.items(), key=lambda kv: -kv[1])
-    return tuple(Candidate(cause, round(weight / total, 3)) for cause, weight in ordered)
+    kept = [(c, w / total) for i, (c, w) in enumerate(ordered) if i == 0 or w / total >= UNLIKELY]
+    total = sum(w for _, w in kept)
+    return tuple(Candidate(cause, round(weight / total, 3)) for cause, weight in kept)
 
 
 def _ok(name: str, title: str, summary: str, evidence: Iterable[Evidence] = ()) -> CheckResult:
@@ -352,7 +356,9 @@ def _silence_candidates(case: Case) -> list[tuple[Cause, float]]:
         return [(Cause.BATTERY_DEPLETED, 0.5), (Cause.COVERAGE_LOSS, 0.5)]
     if battery:
         flat = _last_battery(case) <= FLAT_BATTERY_PCT
-        return [(Cause.BATTERY_DEPLETED, 0.95 if flat else 0.85), (Cause.COVERAGE_LOSS, 0.05)]
+        if flat:
+            return [(Cause.BATTERY_DEPLETED, 0.95), (Cause.COVERAGE_LOSS, 0.05)]
+        return [(Cause.BATTERY_DEPLETED, 0.85), (Cause.COVERAGE_LOSS, 0.15)]
     if signal:
         return [(Cause.COVERAGE_LOSS, 0.85), (Cause.BATTERY_DEPLETED, 0.15)]
     return [(Cause.POWER_LOSS, 0.55), (Cause.DAMAGED_SIM, 0.45)]

@@ -328,3 +328,34 @@ def test_a_battery_running_down_before_the_silence_points_at_the_battery():
     assert [c.cause for c in diagnose(_case(attach, *flat, gone)).candidates] == [
         Cause.BATTERY_DEPLETED
     ]
+
+
+def test_the_apn_to_set_is_the_one_the_device_last_worked_with():
+    from protocol.messages import SessionOpened, SessionRejected  # noqa: PLC0415
+
+    attach = AttachAccepted(
+        t=T, iccid=ICCID, imei="356938030000005", mcc_mnc="63902", cell_id=101, rat="LTE-M"
+    )
+    opened = SessionOpened(
+        t=T + 1, iccid=ICCID, session_id=1, apn="reefer.frostline", ip="10.0.0.9"
+    )
+    report = _report(T + 900, apn="reefer.frostline")
+    refused = [
+        SessionRejected(t=T + 3600 + k * 900, iccid=ICCID, apn="internet", esm_cause=27)
+        for k in range(3)
+    ]
+    case = _case(attach, opened, report, *refused)
+    plan = _record(apns=["reefer.frostline", "internet.m2m"])
+    diagnosis = diagnose(_with(case, plan))
+    assert diagnosis.cause is Cause.WRONG_APN
+    assert diagnosis.facts["apn_used"] == "internet"
+    assert diagnosis.facts["apn_expected"] == "reefer.frostline", "not the closest spelling"
+    # with nothing to go by among two APNs, the message is not told an APN to type
+    unknown = _with(_case(attach, *refused), plan)
+    assert "apn_expected" not in diagnose(unknown).facts
+
+
+def _with(case: Case, record: SimRecord) -> Case:
+    from dataclasses import replace  # noqa: PLC0415
+
+    return replace(case, record=record)

@@ -732,6 +732,25 @@ def _facts(case: Case) -> dict[str, str | float]:
     return facts
 
 
+def _apn_expected(case: Case, used: str) -> str | None:
+    """The APN the device should use, when the evidence says which; None when it does not.
+
+    The APN it last worked with (a session opened, a report sent) if the plan has it; else
+    the plan's only APN; else one of the plan's APNs that is all but the same word (a typo).
+    A customer types what we send, so a guess is left out.
+    """
+    record = case.record
+    apns = record.apns if record is not None else []
+    worked = [m.apn for _, m in case.events(SessionOpened)] + [m.apn for _, m in case.telemetry()]
+    worked = [a for a in worked if a != used and (not apns or a in apns)]
+    if worked:
+        return worked[-1]
+    if len(apns) == 1:
+        return apns[0]
+    close = difflib.get_close_matches(used, apns, n=1, cutoff=0.9)
+    return close[0] if close else None
+
+
 def _platform_facts(case: Case) -> dict[str, str | float]:
     """What the platform and the network said, for the customer message."""
     facts: dict[str, str | float] = {}
@@ -753,10 +772,9 @@ def _platform_facts(case: Case) -> dict[str, str | float]:
     if sessions:
         facts["apn_used"] = sessions[-1][1].apn
     if record is not None:
-        if record.apns:
-            used = str(facts.get("apn_used", ""))
-            close = difflib.get_close_matches(used, record.apns, n=1, cutoff=0.0)
-            facts["apn_expected"] = close[0] if close else record.apns[0]
+        expected = _apn_expected(case, str(facts.get("apn_used", "")))
+        if expected is not None:
+            facts["apn_expected"] = expected
         facts["radio_allowed"] = ", ".join(record.radio_types)
         locked = _locked_imei(case)
         if locked is not None:

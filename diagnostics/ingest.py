@@ -1,59 +1,96 @@
 """MQTT ingest: a persistent QoS 1 subscription whose messages are acknowledged only once stored.
 
-Why paho-mqtt and not aiomqtt: aiomqtt 2.5 acknowledges a QoS 1 message as
-soon as it arrives, so a crash between arrival and commit loses it; paho-mqtt
-2.x lets the application send the PUBACK itself (`manual_ack=True`). Here the
-network thread only queues what arrives; a committer thread takes batches
-(up to `batch_max` messages or `batch_wait` seconds), hands each to
-`on_batch` (which decodes, stores and commits), and only then acknowledges
-every QoS 1 message of the batch. If the service dies before that, the
-broker still holds the unacknowledged messages for the persistent session and
-delivers them again after the restart: at least once, nothing lost.
+One thread owns the connection and does everything in turn: it reads the
+socket in large chunks, parses every PUBLISH of a chunk in one tight loop
+(`diagnostics.mqtt5`), gathers a batch (up to `batch_max` messages, or what
+came within `batch_wait` of its first), hands it to `on_batch` (which
+decodes, stores and commits) and only then sends the PUBACKs of its QoS 1
+messages, in one write. If the service dies before that, the broker still
+holds the unacknowledged messages for the persistent session (MQTT 5,
+`clean_start=False`, session expiry of a day) and sends them again after the
+restart: at least once, nothing lost; the store keeps each message once.
+Receive Maximum 65,535 lets the broker have that many unacknowledged messages
+out to us, so batches are not cut short; PINGREQ keeps the connection alive
+when the stream is quiet; a lost connection is tried again with back-off
+(1 s doubling to 30 s), after committing what had arrived.
 
-The broker must let enough unacknowledged messages through to each client
-(Mosquitto: `max_inflight_messages`, 20 by default; MQTT 5: the client's
-Receive Maximum, which this client sets to 65,535), or batches stay small.
+Why not paho-mqtt (or aiomqtt): both spend tens of microseconds of Python on
+every message, on a core the service needs for decoding and storing. Measured
+with `benchmarks/ingest.py` on this 2-core machine: a bare paho-mqtt 2.2
+subscriber that only `json.loads` each payload took 9,900-13,000 msg/s, and
+the service on paho (its network thread queueing to a committer thread)
+ingested 5,000-7,900 msg/s; paho's thread cost more than decoding and storing
+together: one `select` and four `recv` calls per packet, and a `Properties`
+object built for every PUBLISH. aiomqtt sits on paho, and acknowledges QoS 1
+on arrival, before the message is stored. With this reader (256 KiB per
+`recv`, packets sliced out in one loop: a few percent of the thread's time in
+the benchmark's profile) and larger batches, the service took 18,000-23,000
+msg/s under a publisher offering 29,000-36,000, and, paced at 20,000-24,000
+(`--rate`), kept its lag flat when nothing else ran on its core. No TLS:
+neither had the paho-based ingest (an `ssl.SSLContext.wrap_socket` around the
+socket is where it would go).
+
+Lag: every `probe_every` seconds the ingest publishes a probe (QoS 1, its own
+wall time) to a topic of its own that it also subscribes to. The broker
+queues the probe behind everything already waiting for this session, so the
+time from publishing it to committing the batch it arrives in is the
+broker-to-commit lag, backlog included (`IngestStats.lags`). The time from
+reading each batch's oldest message off the socket to its commit is kept
+apart (`IngestStats.read_lags`): the service's own share. The probe topic,
+`simlab-probe/{client id}`, lies outside the stream's root; a broker whose
+ACL refuses it leaves the lag summary empty, and nothing else changes.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
+import socket
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
+from diagnostics import mqtt5
+from diagnostics.mqtt5 import CONNACK, DISCONNECT, PINGRESP, PUBACK, SUBACK, MqttError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from paho.mqtt.reasoncodes import ReasonCode
-
 __all__ = ["Ingest", "IngestStats", "Received"]
 
 log = logging.getLogger("simlab.ingest")
-_STOP: Final = object()
 SESSION_EXPIRY_S: Final = 24 * 3600
+RECEIVE_MAXIMUM: Final = 65_535
+CHUNK: Final = 256 * 1024
+"""Bytes asked of the socket at a time (about 700 messages of a few hundred bytes)."""
+POLL_S: Final = 0.2
+"""Longest wait for the socket, so a stop is noticed."""
+CONNECT_TIMEOUT_S: Final = 10.0
+SEND_TIMEOUT_S: Final = 30.0
+PROBE_PREFIX: Final = "simlab-probe"
+LAGS_KEPT: Final = 1000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Received:
-    """One message as it came off the wire."""
+    """One message as it came off the wire.
+
+    Not frozen: a frozen dataclass costs about a microsecond more to build, on every message.
+    """
 
     topic: str
     payload: bytes
     qos: int
     mid: int
+    """The broker's packet id (0 at QoS 0): what the PUBACK names."""
     received: float
-    """Wall-clock time of arrival (Unix seconds)."""
+    """Wall-clock time the chunk holding it was read off the socket (Unix seconds)."""
     retain: bool = False
     """Sent from the broker's store (on subscribing), not as it happened."""
+    dup: bool = False
+    """Sent again by the broker (unacknowledged before a reconnect): maybe stored already."""
 
 
 @dataclass(slots=True)
@@ -65,9 +102,34 @@ class IngestStats:
     batches: int = 0
     connects: int = 0
     disconnects: int = 0
-    last_lag_s: float = 0.0
-    """Arrival to commit, for the last batch's oldest message."""
-    lags: list[float] = field(default_factory=list)
+    probes: int = 0
+    lags: deque[float] = field(default_factory=lambda: deque(maxlen=LAGS_KEPT))
+    """Broker to commit, seconds, of the latest probes (see the module)."""
+    read_lags: deque[float] = field(default_factory=lambda: deque(maxlen=LAGS_KEPT))
+    """Socket read to commit, seconds, of each recent batch's oldest message."""
+
+
+@dataclass(slots=True)
+class _Link:
+    """The state of one connection."""
+
+    sock: socket.socket
+    started: float
+    keepalive: float
+    """Seconds; the broker may set it in its CONNACK (0: no keepalive)."""
+    connack: bool = False
+    buf: bytes = b""
+    """The start of a packet the last chunk cut off."""
+    last_sent: float = 0.0
+    ping_at: float | None = None
+    """When the unanswered PINGREQ went out."""
+    probe_at: float = 0.0
+    first_at: float = 0.0
+    """When the pending batch's first message was read (monotonic)."""
+
+
+class _Stopped(Exception):  # noqa: N818 - a signal inside the thread, not an error
+    """`on_batch` failed: the ingest stops, its messages stay unacknowledged."""
 
 
 class Ingest:
@@ -81,135 +143,265 @@ class Ingest:
         subscription: str,
         on_batch: Callable[[list[Received]], None],
         client_id: str | None = None,
-        batch_max: int = 500,
-        batch_wait: float = 0.05,
+        batch_max: int = 10_000,
+        batch_wait: float = 0.2,
         username: str | None = None,
         password: str | None = None,
+        keepalive: int = 30,
+        probe_every: float = 1.0,
+        reconnect: tuple[float, float] = (1.0, 30.0),
     ) -> None:
         self.host = host
         self.port = port
         self.subscription = subscription
         self.on_batch = on_batch
+        self.client_id = client_id or f"simlab-diagnostics-{uuid.uuid4().hex[:8]}"
         self.batch_max = batch_max
         self.batch_wait = batch_wait
+        self.username, self.password = username, password
+        self.keepalive = keepalive
+        self.probe_every = probe_every
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.client_id)
+        self.probe_topic = f"{PROBE_PREFIX}/{safe}" if probe_every > 0 else None
+        self.reconnect = reconnect
         self.stats = IngestStats()
         self.connected = threading.Event()
-        self._queue: queue.Queue[Received | object] = queue.Queue()
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id or f"simlab-diagnostics-{uuid.uuid4().hex[:8]}",
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
-        if username is not None:
-            self._client.username_pw_set(username, password)
-        self._client.on_connect = self._on_connect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_message = self._on_message
-        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
-        self._committer = threading.Thread(
-            target=self._commit_loop, name="simlab-ingest", daemon=True
-        )
         self.error: BaseException | None = None
+        self._stopping = threading.Event()
+        self._pending: list[Received] = []
+        self._committing = 0
+        self._probe_granted = False
+        self._probe_id = 1
+        self._thread = threading.Thread(target=self._run, name="simlab-ingest", daemon=True)
 
     def start(self) -> None:
         """Connect with a persistent session and start consuming."""
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
-        props.ReceiveMaximum = 65_535
-        self._client.connect_async(
-            self.host, self.port, keepalive=30, clean_start=False, properties=props
-        )
-        self._client.loop_start()
-        self._committer.start()
+        self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Commit what has arrived, acknowledge it, disconnect (the session stays on the broker)."""
-        self._queue.put(_STOP)
-        self._committer.join(timeout)
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
     def queue_depth(self) -> int:
         """Messages received but not yet committed."""
-        return self._queue.qsize()
+        return len(self._pending) + self._committing
 
-    # ---- network thread -----------------------------------------------------------------------
+    # ---- the connection thread ------------------------------------------------------------------
 
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        _userdata: object,
-        _flags: object,
-        reason: ReasonCode,
-        _props: object,
-    ) -> None:
-        if reason.is_failure:
-            log.error("the broker refused the connection: %s", reason)
-            return
+    def _run(self) -> None:
+        try:
+            self._connect_again_and_again()
+        except BaseException as exc:  # a bug here must show in /health, not end silently
+            self.error = exc
+            log.exception("ingest stopped")
+        finally:
+            self.connected.clear()
+
+    def _connect_again_and_again(self) -> None:
+        """Sessions one after the other, with back-off between, until stopped or failed."""
+        delay = self.reconnect[0]
+        while not self._stopping.is_set():
+            try:
+                with socket.create_connection((self.host, self.port), CONNECT_TIMEOUT_S) as sock:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    self._session(sock)
+            except _Stopped:
+                return
+            except (OSError, MqttError) as exc:
+                if self._stopping.is_set():
+                    return
+                what = "lost" if self.connected.is_set() else "failed"
+                if self.connected.is_set():
+                    self.stats.disconnects += 1
+                    delay = self.reconnect[0]
+                self.connected.clear()
+                log.warning(
+                    "MQTT connection to %s:%d %s (%s); trying again in %g s",
+                    *(self.host, self.port, what, exc, delay),
+                )
+                try:
+                    self._commit(None)  # keep what arrived; QoS 1 comes again, stored once
+                except _Stopped:
+                    return
+                self._stopping.wait(delay)
+                delay = min(2 * delay, self.reconnect[1])
+
+    def _session(self, sock: socket.socket) -> None:
+        """One connection: CONNECT, SUBSCRIBE, then read, commit and acknowledge until stopped."""
+        connect = mqtt5.connect(
+            self.client_id,
+            keepalive=self.keepalive,
+            clean_start=False,
+            session_expiry=SESSION_EXPIRY_S,
+            receive_maximum=RECEIVE_MAXIMUM,
+            username=self.username,
+            password=self.password,
+        )
+        _send(sock, connect)
+        link = _Link(sock, started=time.monotonic(), keepalive=self.keepalive)
+        link.last_sent = link.started
+        while True:
+            now = time.monotonic()
+            if self._stopping.is_set():
+                self._commit(sock)
+                _send(sock, mqtt5.disconnect())
+                return
+            pending = self._pending
+            if pending and (
+                len(pending) >= self.batch_max or now >= link.first_at + self.batch_wait
+            ):
+                if self._commit(sock):
+                    link.last_sent = now
+                continue
+            self._keep_alive(link, now)
+            wait = link.first_at + self.batch_wait - now if pending else POLL_S
+            sock.settimeout(min(max(wait, 0.001), POLL_S))
+            try:
+                data = sock.recv(CHUNK)
+            except TimeoutError:
+                # Only a quiet socket can be late with the PINGRESP: after a long commit
+                # it may be waiting, unread, behind the messages.
+                if link.ping_at is not None and now - link.ping_at > link.keepalive:
+                    raise mqtt5.ProtocolError(f"no PINGRESP within {link.keepalive:g} s") from None
+                continue
+            if not data:
+                raise ConnectionError("the broker closed the connection")
+            self._read(link, data, now)
+
+    def _keep_alive(self, link: _Link, now: float) -> None:
+        """CONNACK in time, a PINGREQ when nothing was sent for half the keepalive, probes."""
+        if not link.connack and now - link.started > CONNECT_TIMEOUT_S:
+            raise mqtt5.ProtocolError("no CONNACK in time")
+        if link.keepalive and link.ping_at is None and now - link.last_sent >= link.keepalive / 2:
+            _send(link.sock, mqtt5.pingreq())
+            link.ping_at = link.last_sent = now
+        if self._probing() and now >= link.probe_at:
+            self._send_probe(link.sock)
+            link.probe_at, link.last_sent = now + self.probe_every, now
+
+    def _read(self, link: _Link, data: bytes, now: float) -> None:
+        """Parse a chunk: PUBLISH packets join the batch, the others are answered."""
+        buf = link.buf + data if link.buf else data
+        pending = self._pending
+        before = len(pending)
+        control: list[mqtt5.Control] = []
+        used = mqtt5.parse(buf, Received, time.time(), pending, control)
+        link.buf = buf[used:] if used < len(buf) else b""
+        if len(pending) > before:  # (a resumed session's messages may share CONNACK's chunk)
+            self.stats.received += len(pending) - before
+            if not before:
+                link.first_at = now
+        for packet in control:
+            if packet.kind == CONNACK:
+                link.keepalive = self._connack(link.sock, packet)
+                link.connack = True
+            elif packet.kind == SUBACK:
+                self._suback(packet)
+            elif packet.kind == PINGRESP:
+                link.ping_at = None
+            elif packet.kind == PUBACK:
+                self._puback(packet)
+            elif packet.kind == DISCONNECT:
+                code, reason = mqtt5.reason_of(packet)
+                raise mqtt5.RefusedError("the broker disconnected", code, reason)
+            else:
+                raise mqtt5.ProtocolError(f"unexpected packet type {packet.kind}")
+
+    def _connack(self, sock: socket.socket, packet: mqtt5.Control) -> float:
+        """Check the CONNACK, subscribe; returns the keepalive to keep (the broker may set it)."""
+        ack = mqtt5.parse_connack(packet)
+        if ack.code >= 0x80:
+            raise mqtt5.RefusedError("the broker refused the connection", ack.code)
         self.stats.connects += 1
-        client.subscribe(self.subscription, qos=1)
+        log.info(
+            "connected to %s:%d as %s (session %s)",
+            self.host,
+            self.port,
+            self.client_id,
+            "resumed" if ack.session_present else "new",
+        )
+        filters = [(self.subscription, 1)]
+        if self.probe_topic is not None:
+            filters.append((self.probe_topic, 1))
+        _send(sock, mqtt5.subscribe(1, filters))
+        keepalive = ack.props.get(mqtt5.SERVER_KEEP_ALIVE, self.keepalive)
+        return float(keepalive) if isinstance(keepalive, int) else float(self.keepalive)
 
-    def _on_subscribe(self, *_args: object) -> None:
-        """Ready only once the broker has the subscription: nothing published after is missed."""
+    def _suback(self, packet: mqtt5.Control) -> None:
+        _packet_id, codes = mqtt5.parse_suback(packet)
+        if not codes or codes[0] >= 0x80:
+            raise mqtt5.RefusedError(
+                f"the subscription {self.subscription}", codes[0] if codes else 0
+            )
+        if codes[0] == 0:
+            log.warning("the broker granted QoS 0 only: messages may be lost in a crash")
+        self._probe_granted = len(codes) > 1 and codes[1] < 0x80
+        if self.probe_topic is not None and not self._probe_granted:
+            log.warning("the lag probe topic %s was refused: no lag figures", self.probe_topic)
         self.connected.set()
 
-    def _on_disconnect(self, *_args: object) -> None:
-        self.stats.disconnects += 1
-        self.connected.clear()
+    def _probing(self) -> bool:
+        return self.connected.is_set() and self.probe_topic is not None and self._probe_granted
 
-    def _on_message(
-        self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
-    ) -> None:
-        self.stats.received += 1
-        payload = bytes(message.payload)
-        self._queue.put(
-            Received(
-                message.topic, payload, message.qos, message.mid, time.time(), bool(message.retain)
-            ),
-        )
+    def _send_probe(self, sock: socket.socket) -> None:
+        """Publish a probe stamped with the wall time (packet ids 2-65535 in turn)."""
+        assert self.probe_topic is not None
+        self._probe_id = self._probe_id % 65_534 + 2
+        payload = f"{time.time():.6f}".encode()
+        _send(sock, mqtt5.publish(self.probe_topic, payload, qos=1, packet_id=self._probe_id))
 
-    # ---- committer thread ---------------------------------------------------------------------
+    def _puback(self, packet: mqtt5.Control) -> None:
+        """The broker took a probe, or refused it: then no more probes on this connection."""
+        code, reason = mqtt5.reason_of(packet)
+        if code >= 0x80 and self._probe_granted:
+            self._probe_granted = False
+            log.warning("the lag probe was refused (0x%02x %s): no lag figures", code, reason)
 
-    def _commit_loop(self) -> None:
+    def _commit(self, sock: socket.socket | None) -> bool:
+        """Hand the pending batch to `on_batch`, then acknowledge it on `sock`.
+
+        Returns whether PUBACKs went out (what keeps the connection alive).
+        """
+        batch, self._pending = self._pending, []
+        if not batch:
+            return False
+        self._committing = len(batch)
+        probes = []
+        if self.probe_topic is not None:
+            probe = self.probe_topic
+            probes = [m for m in batch if m.topic == probe]
+        data = [m for m in batch if m.topic != probe] if probes else batch
         try:
-            while True:
-                batch, stopping = self._take()
-                if batch:
-                    self._commit(batch)
-                if stopping:
-                    return
+            if data:
+                self.on_batch(data)  # stored and committed when this returns
         except BaseException as exc:
             self.error = exc
             log.exception("ingest stopped: messages since the last commit stay unacknowledged")
-
-    def _take(self) -> tuple[list[Received], bool]:
-        first = self._queue.get()
-        if not isinstance(first, Received):
-            return [], True
-        batch = [first]
-        deadline = time.monotonic() + self.batch_wait
-        while len(batch) < self.batch_max:
-            left = deadline - time.monotonic()
+            raise _Stopped from exc
+        finally:
+            self._committing = 0
+        committed = time.time()
+        acks = [m.mid for m in batch if m.qos]
+        if sock is not None and acks:
+            _send(sock, mqtt5.pubacks(acks))
+        stats = self.stats
+        for found in probes:
             try:
-                item = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if not isinstance(item, Received):
-                return batch, True
-            batch.append(item)
-        return batch, False
+                stats.lags.append(max(0.0, committed - float(found.payload)))
+            except ValueError:
+                continue
+        stats.probes += len(probes)
+        stats.received -= len(probes)
+        if data:
+            stats.read_lags.append(committed - data[0].received)
+            stats.committed += len(data)
+            stats.batches += 1
+        return sock is not None and bool(acks)
 
-    def _commit(self, batch: list[Received]) -> None:
-        self.on_batch(batch)  # stored and committed when this returns
-        for item in batch:
-            if item.qos > 0:
-                self._client.ack(item.mid, item.qos)
-        lag = time.time() - batch[0].received
-        self.stats.last_lag_s = lag
-        self.stats.lags.append(lag)
-        if len(self.stats.lags) > 10_000:
-            del self.stats.lags[:5_000]
-        self.stats.committed += len(batch)
-        self.stats.batches += 1
+
+def _send(sock: socket.socket, data: bytes) -> None:
+    """Write all of `data`; the socket's short read timeout must not cut a packet in two."""
+    sock.settimeout(SEND_TIMEOUT_S)
+    sock.sendall(data)

@@ -45,8 +45,13 @@ class Settings(BaseModel):
     database: Path = Path("diagnostics.sqlite")
     client_id: str = "simlab-diagnostics"
     """The MQTT client id: the persistent session that keeps unacknowledged messages."""
-    batch_max: int = Field(500, ge=1)
-    batch_wait: float = Field(0.05, gt=0)
+    batch_max: int = Field(10_000, ge=1)
+    """Messages committed in one transaction at most: a commit rewrites each device's index
+    page once, however many of its messages it holds, so larger batches cost less each."""
+    batch_wait: float = Field(0.2, gt=0)
+    """Seconds a batch waits for more messages after its first (what it adds to the lag)."""
+    lag_probe_every: float = Field(1.0, ge=0)
+    """Seconds between the probes that measure broker-to-commit lag (0: no probes)."""
     clock: Literal["stream", "wall"] = "stream"
     """stream: "now" is the stream's watermark (simulated runs, replays); wall: real fleets."""
     tick: float = Field(10.0, gt=0)
@@ -87,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 client_id=settings.client_id,
                 batch_max=settings.batch_max,
                 batch_wait=settings.batch_wait,
+                probe_every=settings.lag_probe_every,
             )
             service.ingest = ingest
             app.state.settings = settings

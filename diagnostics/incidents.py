@@ -227,6 +227,13 @@ class Grouper:
             self._mute(incident, now)
         return found
 
+    def restore(self, silence: Silence) -> None:
+        """Take back a silence kept from before a restart (its id is not handed out again)."""
+        self.silences[silence.id] = silence
+        serial = silence.id.removeprefix("sil-")
+        if serial.isdigit():
+            self._silence_serial = max(self._silence_serial, int(serial))
+
     # ---- each sweep ---------------------------------------------------------------------------
 
     def update(

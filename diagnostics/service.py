@@ -2,15 +2,17 @@
 
 `Service.handle` is the ingest's callback. It reads a batch (messages outside
 the subscription are ignored, undecodable ones become dead letters counted per
-code), feeds the good ones to the detector through `Fleet`, sweeps the
+code, one the broker sent again after a crash (DUP) and that is stored already
+is skipped), feeds the good ones to the detector through `Fleet`, sweeps the
 detector at each watermark it meets (`Clock` messages are the service's
 "now"; a batch of a fast replay spans many of them, and each verdict change
 is recorded at the watermark that showed it) and writes the batch's messages,
 dead letters, verdict changes and clock in ONE `write_batch`; the ingest
 acknowledges the batch only after that returns. `rebuild` replays the store
-into a fresh detector on start, so a restart keeps its verdicts.
+into a fresh detector on start, so a restart keeps its verdicts; maintenance
+silences are kept in the store as actions and taken back first.
 
-Threads: `handle` runs in the ingest's committer thread, the API's readers in
+Threads: `handle` runs in the ingest's thread, the API's readers in
 a thread pool; the in-memory state (detector, device facts, counters) is
 guarded by one lock, the store serves every thread on its own connection. No
 FastAPI here: the API layer turns these answers into responses.
@@ -22,7 +24,8 @@ import json
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -36,7 +39,7 @@ from protocol.messages import Clock, DeviceStatus, SimRecord, Telemetry
 from protocol.wire import Topics, WireError, decode, decode_any, matches
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from pydantic import BaseModel
 
@@ -69,6 +72,9 @@ GROUP_EVERY_S: Final = 900.0
 The grouper's baseline is time-weighted, so skipping quiet sweeps changes nothing it learns.
 """
 _QUIET: Final = (int(Verdict.SUSPECT), int(Verdict.OFFLINE))
+
+SILENCE_ACTION: Final = "silence"
+"""The store's action kind that keeps maintenance silences across restarts."""
 
 REPLAY_SWEEP_S: Final = 60.0
 """While replaying, the detector is swept every this many seconds of message time.
@@ -237,6 +243,8 @@ class _Counters:
     """Outside the subscription (a broker pushing foreign retained messages)."""
     duplicates: int = 0
     """Retained messages sent again on subscribing, identical to what is stored."""
+    redelivered: int = 0
+    """Messages stored already (sent again after a crash, or published twice): skipped."""
     batches: int = 0
     verdict_changes: int = 0
     replayed: int = 0
@@ -267,6 +275,7 @@ class Service:
         """Judge by the wall clock (`tick`), as for a real fleet, not by the stream's watermarks."""
         self.topics = topics
         self.subscription = subscription or topics.everything()
+        self._inside = _subscription_test(self.subscription)
         self.detector = detector or Detector()
         self.fleet = Fleet(self.detector)
         self.grouper = grouper or Grouper()
@@ -290,15 +299,16 @@ class Service:
         messages: list[Accepted] = []
         dead: list[DeadLetter] = []
         verdicts: list[VerdictChange] = []
+        inside, topics = self._inside, self.topics
         with self._lock:
             clock = self.clock
             swept = -np.inf if clock is None else clock
             for item in batch:
-                if not matches(self.subscription, item.topic):
+                if not inside(item.topic):
                     self.counters.ignored += 1
                     continue
                 try:
-                    route, message = decode(item.topic, item.payload, self.topics)
+                    route, message = decode(item.topic, item.payload, topics)
                 except WireError as error:
                     dead.append(
                         dead_letter(error=error, payload=item.payload, received=item.received)
@@ -307,15 +317,17 @@ class Service:
                 if item.retain and self._stored_already(message, item.payload):
                     self.counters.duplicates += 1
                     continue
-                messages.append(
-                    accepted(
-                        route=route,
-                        message=message,
-                        topic=item.topic,
-                        payload=item.payload,
-                        received=item.received,
-                    ),
+                row = accepted(
+                    route=route,
+                    message=message,
+                    topic=item.topic,
+                    payload=item.payload,
+                    received=item.received,
                 )
+                if item.dup and self.store.contains(row):
+                    self.counters.redelivered += 1  # committed before a crash, not acknowledged
+                    continue
+                messages.append(row)
                 if not isinstance(message, Clock):
                     self._apply(message, route.account)
                 elif not self.wall_clock and (clock is None or message.t > clock):
@@ -326,9 +338,12 @@ class Service:
             if clock is not None and clock != swept:
                 verdicts += self._sweep(clock)
             advanced = clock if clock != self.clock else None
-            self.store.write_batch(messages=messages, dead=dead, verdicts=verdicts, clock=advanced)
+            stored = self.store.write_batch(
+                messages=messages, dead=dead, verdicts=verdicts, clock=advanced
+            )
             self.clock = clock
-            self.counters.accepted += len(messages)
+            self.counters.accepted += stored
+            self.counters.redelivered += len(messages) - stored
             self.counters.dead.update(d.code for d in dead)
             self.counters.batches += 1
             self.counters.verdict_changes += len(verdicts)
@@ -353,6 +368,8 @@ class Service:
         """
         with self._lock:
             self.clock = self.store.last_clock()
+            for _id, _t, body in self.store.actions(SILENCE_ACTION):
+                self.grouper.restore(Silence(**json.loads(body)))
             swept = -np.inf
             for chunk in self.store.replay():
                 for row in chunk:
@@ -505,7 +522,9 @@ class Service:
             if (until is None) == (seconds is None):
                 raise ValueError("give exactly one of until and seconds")
             expiry = now + seconds if seconds is not None else float(until or 0.0)
-            return self.grouper.silence(dimension, value, now=now, until=expiry, reason=reason)
+            found = self.grouper.silence(dimension, value, now=now, until=expiry, reason=reason)
+            self.store.put_action(SILENCE_ACTION, found.id, found.created_at, _json(found))
+            return found
 
     def silences(self) -> tuple[float | None, list[Silence]]:
         """The service clock and every silence (active ones have `until` after it)."""
@@ -614,6 +633,11 @@ class Service:
                     counters.duplicates,
                 ),
                 _counter(
+                    "simlab_redelivered_total",
+                    "Messages already stored (sent again after a crash, or twice), skipped.",
+                    counters.redelivered,
+                ),
+                _counter(
                     "simlab_verdict_changes_total",
                     "Verdict changes recorded.",
                     counters.verdict_changes,
@@ -643,12 +667,6 @@ class Service:
         if ingest is None:
             return []
         stats = ingest.stats
-        lags = np.array(list(stats.lags), dtype=np.float64)
-        quantiles = (
-            [({"quantile": q}, float(np.quantile(lags, float(q)))) for q in ("0.5", "0.99")]
-            if lags.size
-            else []
-        )
         return [
             _counter(
                 "simlab_ingest_received_total", "Messages received from the broker.", stats.received
@@ -671,8 +689,17 @@ class Service:
             Metric(
                 "simlab_ingest_lag_seconds",
                 "summary",
-                "Arrival to commit of each batch's oldest message (recent batches).",
-                quantiles,
+                "Broker to commit: from publishing a probe to the broker (QoS 1, queued behind "
+                "everything waiting for this session) to committing the batch it arrived in; "
+                "recent probes, one a second.",
+                _quantiles(stats.lags),
+            ),
+            Metric(
+                "simlab_ingest_read_to_commit_seconds",
+                "summary",
+                "Socket read to commit of each recent batch's oldest message: the service's "
+                "own share of the lag, without the broker's queue.",
+                _quantiles(stats.read_lags),
             ),
         ]
 
@@ -692,6 +719,26 @@ class Service:
             cell=facts.cell if facts else None,
             last_seen=None if np.isnan(last) else last,
         )
+
+
+def _subscription_test(subscription: str) -> Callable[[str], bool]:
+    """Whether a topic falls under `subscription`: a prefix test for the usual `root/#`."""
+    base = subscription.removesuffix("/#")
+    if base != subscription and "+" not in base and "#" not in base:
+        prefix = base + "/"
+        return lambda topic: topic.startswith(prefix) or topic == base
+    return partial(matches, subscription)
+
+
+def _quantiles(values: Iterable[float]) -> list[tuple[dict[str, str], float]]:
+    found = np.array(list(values), dtype=np.float64)  # a copy first: the ingest appends
+    if not found.size:
+        return []
+    return [({"quantile": q}, float(np.quantile(found, float(q)))) for q in ("0.5", "0.99")]
+
+
+def _json(silence: Silence) -> str:
+    return json.dumps(asdict(silence), sort_keys=True)
 
 
 def _counter(name: str, text: str, value: float) -> Metric:

@@ -75,18 +75,27 @@ def test_a_cell_outage_of_200_devices_is_one_incident_not_200_alarms(mosquitto, 
             False,
         )
 
-        check_silences(client, incident["id"], fleet["clock"])
+        silences = check_silences(client, incident["id"], fleet["clock"])
 
     with running(settings) as client:
-        # a restart rebuilds the incident from the stored stream (silences live in memory)
+        # a restart rebuilds the incident from the stored stream, and the silences from
+        # the store: they are still listed, and still mute it
         fleet = client.get("/api/fleet").json()
         assert (fleet["alarms"], fleet["incidents_open"]) == (0, 1)
+        assert fleet["incidents_alerting"] == 0, "the silence still mutes the incident"
         (rebuilt,) = client.get("/api/incidents").json()["items"]
         assert (rebuilt["dimension"], rebuilt["value"], rebuilt["quiet"]) == ("cell", "101", ON_101)
+        assert rebuilt["muted"] is True
+        assert rebuilt["silence_id"] == silences[0]["id"]
+        assert client.get("/api/silences").json() == silences
+        another = client.post(
+            "/api/silences", json={"dimension": "apn", "value": "iot.savanna", "seconds": 60}
+        ).json()
+        assert another["id"] not in {s["id"] for s in silences}, "ids are not handed out again"
 
 
 def check_silences(client, incident_id, clock):
-    """Maintenance mutes the alert; the incident is still there."""
+    """Maintenance mutes the alert; the incident is still there. Returns the silences listed."""
     made = client.post(
         "/api/silences",
         json={"dimension": "cell", "value": "101", "seconds": 86400, "reason": "tower"},
@@ -117,3 +126,6 @@ def check_silences(client, incident_id, clock):
         refused = client.post("/api/silences", json=bad)
         assert refused.status_code == 422, (bad, refused.text)
         assert refused.json()["detail"], bad
+    listed = client.get("/api/silences").json()
+    assert [s["id"] for s in listed] == [silence["id"], until.json()["id"]]
+    return listed

@@ -163,6 +163,9 @@ def test_a_dead_device_is_offline_within_five_intervals_and_the_rest_online(
         assert metrics.headers["content-type"].startswith("text/plain")
         assert 'simlab_devices{verdict="OFFLINE"} 1' in metrics.text
         assert 'simlab_ingest_lag_seconds{quantile="0.99"}' in metrics.text
+        assert "# HELP simlab_ingest_lag_seconds Broker to commit" in metrics.text
+        assert 'simlab_ingest_read_to_commit_seconds{quantile="0.99"}' in metrics.text
+        assert "\nsimlab_redelivered_total 0.0\n" in metrics.text
         schema = client.get("/openapi.json").json()
         assert "/api/devices/{device_id}/timeline" in schema["paths"]
 

@@ -186,7 +186,7 @@ def test_the_schema_is_created_with_its_version_indexes_and_wal(path):
         "device_sims",
         "messages_device",
         "messages_sim",
-        "messages_kind",
+        "messages_other",
         "messages_t",
         "verdicts_device",
     } <= names
@@ -271,6 +271,36 @@ def test_an_empty_batch_writes_nothing(store):
     store.write_batch(messages=(), dead=())
     assert store.summary().messages == 0
     assert store.last_clock() is None
+
+
+def test_a_message_stored_already_is_skipped_and_counted_once(store):
+    first = [
+        telemetry("meter-1", SIM_A, 0),
+        status("meter-1", SIM_A, 0),
+        attach(SIM_A, 0),
+        record(SIM_A, 0),
+        clock(0),
+    ]
+    assert store.write_batch(messages=first, dead=()) == 5
+    before = store.summary()
+    # redelivered after a crash: the same topic and payload (received later) comes again
+    again = [dataclasses.replace(m, received=m.received + 99) for m in first]
+    assert store.write_batch(messages=[*again, telemetry("meter-1", SIM_A, 60)], dead=()) == 1
+    assert store.messages_count() == 6
+    assert store.summary().kinds == {**before.kinds, "telemetry": 2}
+    assert (store.summary().devices, store.summary().sims) == (before.devices, before.sims)
+    twice = telemetry("meter-2", SIM_B, 0)
+    assert store.write_batch(messages=[twice, twice, attach(SIM_B, 0)], dead=()) == 2
+    # the same device and time with another payload is another message
+    other = telemetry("meter-1", SIM_A, 0, seq=2)
+    assert store.write_batch(messages=[other], dead=()) == 1
+    assert store.messages_count() == 9
+    stored = store._reader().execute("SELECT kind, COUNT(*) FROM messages GROUP BY kind")
+    assert dict(stored) == dict(store.summary().kinds), "the counters follow the rows"
+    assert all(store.contains(m) for m in [*again, twice, other])
+    assert not store.contains(telemetry("meter-1", SIM_A, 120))
+    assert not store.contains(clock(1))
+    assert not store.contains(attach(SIM_C, 0))
 
 
 def test_records_and_statuses_keep_the_newest_by_t(store):

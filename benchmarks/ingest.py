@@ -18,14 +18,16 @@ publisher is a separate process: the recording in a loop through
 `MqttSink(speed=None, telemetry_qos=0).write_raw`, so
 telemetry goes at QoS 0 and events, clocks, statuses and records at QoS 1, as fast
 as the sink takes them (QoS 0 messages the sink cannot take are dropped by it and
-not counted as published).
+not counted as published). Each pass moves every `t` on by the recording's span, so
+every message is new to the service (none is a duplicate it would skip) and its
+clock runs forward as in a longer run.
 
 Lag, broker to commit: every `--probe-every` s the benchmark publishes one probe
 (a telemetry message of a device of its own, QoS 1, from its own paho client) into
 the same broker and polls the service's SQLite file until the probe is stored; the
 lag is that time. It includes the wait behind everything queued in the broker and
-the service, which an arrival-to-commit figure (the service's own /metrics summary,
-printed as service_lag_*) does not.
+the service. The service's own /metrics summary (printed as service_lag_*) measures
+the same way from inside: a probe it publishes to itself through the broker.
 
 Figures (one `name=value` per line):
   recorded_msgs              messages in one pass of the recording
@@ -36,22 +38,39 @@ Figures (one `name=value` per line):
   backlog_at_end             received - committed when publishing stopped
   lag_p50_ms, lag_p99_ms     probe lags, whole run
   lag_p99_first_10s_ms, lag_p99_last_10s_ms   probes sent in the first / last 10 s
+  lag_growth_ms_per_s        least-squares slope of probe lag over send time: about 0
+                             while the service keeps up
   lag_probes, lag_probes_lost
-  service_lag_p50_ms, service_lag_p99_ms      /metrics: arrival to commit (recent batches)
+  service_lag_p50_ms, service_lag_p99_ms      /metrics: its own probes, broker to commit
+  service_read_to_commit_p99_ms               /metrics: socket read to commit (recent batches)
+  service_cpu_us_per_msg     (b) CPU time of the service process per message committed,
+                             over the publishing window (steadier than the rate when
+                             other work shares the machine)
+  service_cpu_share          (b) CPU seconds the service used per second of the window
   baseline_paho_subscriber_msgs_per_s         (a) messages decoded per second
   baseline_published_msgs_per_s               (a) messages the publisher sent per second
   service_pinned             the CPU list the service ran on, or "no"
-  lag_flat                   lag_p99_last_10s_ms <= 2 * max(lag_p99_first_10s_ms, 100)
-                             and no probe lost (not stored within the drain timeout)
+  lag_flat                   lag_p99_last_10s_ms <= 2 * max(lag_p99_first_10s_ms, 100),
+                             lag_growth_ms_per_s <= 50 (behind by less than 5% of the
+                             time passed: this also holds a 10 s run, whose first and last
+                             10 s are the same) and no probe lost (not stored within the
+                             drain timeout)
   drained_s_after_publishing how long the service took to commit the rest, or "timeout"
+  unstored_at_end            messages published but not yet stored when publishing stopped
+  drain_msgs_per_s           unstored_at_end / drained_s_after_publishing: the service's
+                             pace on a backlog once the publisher no longer shares the
+                             broker's CPU ("n/a" for a drain under 3 s)
   target_met                 ingest_msgs_per_s >= 20,000 and lag_flat
 
-`--profile FILE` runs the service with cProfile in its committer thread (around
-`Service.handle`: decode, detect, store; written to FILE.committer) and in paho's
-network thread (from its first message on; FILE.network); the profile costs
-throughput, so the figures of a profiled run are not the benchmark's.
+`--profile FILE` runs the service with cProfile in its ingest thread (reading and
+parsing MQTT, `Service.handle`: decode, detect, store; written to FILE every 50
+batches); the profile costs throughput, so the figures of a profiled run are not the
+benchmark's.
 
-Usage: python benchmarks/ingest.py [--seconds S] [--quick] [--profile FILE]
+`--rate R` paces the publisher at R messages a second (the default, 0, publishes as
+fast as the sink takes them): lag_flat then tells whether the service sustains R.
+
+Usage: python benchmarks/ingest.py [--seconds S] [--quick] [--rate R] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -90,9 +109,12 @@ if TYPE_CHECKING:
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 TARGET_MSGS_PER_S = 20_000
+MAX_GROWTH_MS_PER_S = 50.0
 PROBE_DEVICE = "bench-probe"
 PROBE_TIMEOUT_S = 30.0
 DRAIN_TIMEOUT_S = 120.0
+DRAIN_MIN_S = 3.0
+"""A drain shorter than this gives no rate (too little backlog to tell)."""
 
 PUBLISHER = r"""
 import json, sys, time
@@ -100,21 +122,33 @@ from protocol.wire import Topics
 from simulator.transport.publisher import MqttSink
 
 url, root, recording, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+rate = float(sys.argv[5])  # messages per second offered; 0: as fast as the sink takes them
 prefix = len(b'{"topic":"')
 lines = []
 with open(recording, "rb") as f:
     for line in f:
         end = line.index(b'"', prefix)
-        lines.append((line[prefix:end].decode(), line[end + len(b'","payload":'):-2]))
+        payload = line[end + len(b'","payload":'):-2]
+        head, _, rest = payload.partition(b'"t":')  # every payload opens {"v":1,"t":...,
+        t, comma, tail = rest.partition(b",")
+        lines.append((line[prefix:end].decode(), head + b'"t":', float(t), comma + tail))
+first, last = min(t for _, _, t, _ in lines), max(t for _, _, t, _ in lines)
+span = last - first + 60.0  # each pass is the next stretch of time: every message is new
 sink = MqttSink(url, topics=Topics(root), speed=None, telemetry_qos=0).start()
 began = time.monotonic()
 deadline = began + seconds
-passes = 0
+passes = written = 0
 while time.monotonic() < deadline and passes < 100_000:
-    for i, (topic, payload) in enumerate(lines):
-        sink.write_raw(topic, payload)
-        if i % 1000 == 0 and time.monotonic() >= deadline:
-            break
+    shift = passes * span
+    for i, (topic, head, t, tail) in enumerate(lines):
+        sink.write_raw(topic, head + repr(t + shift).encode() + tail)
+        written += 1
+        if i % 200 == 0:
+            now = time.monotonic()
+            if now >= deadline:
+                break
+            if rate and written / rate > now - began:
+                time.sleep(written / rate - (now - began))
     passes += 1
 written = time.monotonic() - began
 stats = sink.close(timeout=60)
@@ -159,35 +193,29 @@ print(json.dumps({"count": count, "seconds": span}), flush=True)
 PROFILED_SERVICE = r"""
 import cProfile, sys
 import diagnostics.ingest as ingest
-import diagnostics.service as service
 
 out = sys.argv.pop(1)
-committer, network = cProfile.Profile(), cProfile.Profile()
-handle, on_message = service.Service.handle, ingest.Ingest._on_message
-calls = {"handle": 0, "message": 0}
+profile = cProfile.Profile()
+session, commit = ingest.Ingest._session, ingest.Ingest._commit
+commits = [0]
 
-def profiled_handle(self, batch):
-    committer.enable()
+def profiled_session(self, sock):
+    profile.enable()  # in the ingest thread: reading, parsing, decoding, storing
     try:
-        handle(self, batch)
+        session(self, sock)
     finally:
-        committer.disable()
-        calls["handle"] += 1
-        if calls["handle"] % 50 == 0:
-            committer.dump_stats(out + ".committer")
+        profile.disable()
+        profile.dump_stats(out)
 
-def profiled_message(self, client, userdata, message):
-    # runs in paho's network thread: profile that thread from its first message on
-    if calls["message"] == 0:
-        network.enable()
-    on_message(self, client, userdata, message)
-    calls["message"] += 1
-    if calls["message"] % 20000 == 0:
-        network.dump_stats(out + ".network")  # stops the profiler: start it again
-        network.enable()
+def profiled_commit(self, sock):
+    commit(self, sock)
+    commits[0] += 1
+    if commits[0] % 50 == 0:
+        profile.dump_stats(out)  # stops the profiler: start it again
+        profile.enable()
 
-service.Service.handle = profiled_handle
-ingest.Ingest._on_message = profiled_message
+ingest.Ingest._session = profiled_session
+ingest.Ingest._commit = profiled_commit
 from simlab.cli import main
 main()
 """
@@ -248,6 +276,12 @@ def keep_off_cpu0() -> set[int]:
 def python(code: str, *args: str, cpus: str | None = None) -> list[str]:
     """A command that runs `code` with this Python (pinned to `cpus` when possible)."""
     return [*(pinned(cpus) if cpus else []), sys.executable, "-c", code, *args]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def metrics(client: httpx.Client) -> dict[str, float]:
@@ -347,7 +381,7 @@ class Prober:
 
 
 def baseline(
-    broker: MosquittoBroker, recording: Path, seconds: float, cpus: str
+    broker: MosquittoBroker, recording: Path, seconds: float, cpus: str, rate: float
 ) -> dict[str, float]:
     """(a): the bare subscriber's rate on the same stream."""
     topics = Topics(f"bench-base-{uuid.uuid4().hex[:8]}/simlab")
@@ -359,7 +393,7 @@ def baseline(
     try:
         assert subscriber.stdout is not None
         subscriber.stdout.readline()  # ready
-        publisher = publish(broker, topics, recording, seconds)
+        publisher = publish(broker, topics, recording, seconds, rate=rate)
         out, _ = subscriber.communicate(timeout=seconds + 60)
     finally:
         stop(subscriber)
@@ -377,12 +411,15 @@ def publish(
     recording: Path,
     seconds: float,
     *,
+    rate: float = 0.0,
     during: Any = None,  # noqa: ANN401 - a callable, called while publishing
 ) -> dict[str, Any]:
-    """Run the publisher process for `seconds`, calling `during()` until it ends."""
+    """Run the publisher for `seconds` (at `rate` msg/s, 0: at most), calling `during()`."""
     cpus = None
     process = subprocess.Popen(  # noqa: S603 - this Python and our own script
-        python(PUBLISHER, broker.url, topics.root, str(recording), str(seconds), cpus=cpus),
+        python(
+            PUBLISHER, broker.url, topics.root, str(recording), str(seconds), str(rate), cpus=cpus
+        ),
         stdout=subprocess.PIPE,
         cwd=ROOT,
     )
@@ -409,6 +446,7 @@ def service_run(  # noqa: PLR0915 - one measurement from start to drain, in the 
     folder: Path,
     *,
     seconds: float,
+    rate: float,
     probe_every: float,
     profile: Path | None,
 ) -> dict[str, Any]:
@@ -439,6 +477,7 @@ def service_run(  # noqa: PLR0915 - one measurement from start to drain, in the 
         if not wait(prober.done, PROBE_TIMEOUT_S):
             raise RuntimeError("the first probe was not stored")
         before = metrics(http)
+        cpu_before = cpu_seconds(service.pid)
         began = time.monotonic()
         next_probe = [began]
 
@@ -451,15 +490,19 @@ def service_run(  # noqa: PLR0915 - one measurement from start to drain, in the 
             prober.poll()
             time.sleep(0.02)
 
-        published = publish(broker, topics, recording, seconds, during=during)
+        published = publish(broker, topics, recording, seconds, rate=rate, during=during)
         after = metrics(http)
+        cpu = cpu_seconds(service.pid) - cpu_before
         window = published["seconds"]
         total = published["sent"] + len(prober.sent)
-        drained = wait(
+        ended = time.monotonic()
+        unstored = total - after["simlab_ingest_committed_total"]
+        drained = wait(  # not too often: every /metrics costs the service CPU
             lambda: metrics(http)["simlab_ingest_committed_total"] >= total and prober.done(),
             DRAIN_TIMEOUT_S,
-            0.02,
+            0.2,
         )
+        drain_s = time.monotonic() - ended
         committed = after["simlab_ingest_committed_total"] - before["simlab_ingest_committed_total"]
         received = after["simlab_ingest_received_total"] - before["simlab_ingest_received_total"]
         figures |= {
@@ -471,10 +514,16 @@ def service_run(  # noqa: PLR0915 - one measurement from start to drain, in the 
             - after["simlab_ingest_committed_total"],
             "service_lag_p50_ms": 1000 * after.get('simlab_ingest_lag_seconds{quantile="0.5"}', 0),
             "service_lag_p99_ms": 1000 * after.get('simlab_ingest_lag_seconds{quantile="0.99"}', 0),
+            "service_read_to_commit_p99_ms": 1000
+            * after.get('simlab_ingest_read_to_commit_seconds{quantile="0.99"}', 0),
+            "service_cpu_us_per_msg": 1e6 * cpu / max(committed, 1),
+            "service_cpu_share": cpu / window,
         }
         figures |= lag_figures(prober.probes(began), window)
-        figures["drained_s_after_publishing"] = (
-            round(time.monotonic() - began - window, 1) if drained else "timeout"
+        figures["drained_s_after_publishing"] = round(drain_s, 1) if drained else "timeout"
+        figures["unstored_at_end"] = unstored
+        figures["drain_msgs_per_s"] = (
+            unstored / drain_s if drained and drain_s >= DRAIN_MIN_S else "n/a"
         )
         figures["committed_total"] = metrics(http)["simlab_ingest_committed_total"]
         figures["published_total"] = total
@@ -503,9 +552,21 @@ def lag_figures(probes: Probes, window: float) -> dict[str, Any]:
         "lag_p99_first_10s_ms": p99(first),
         "lag_p99_last_10s_ms": p99(last),
         "lag_max_ms": round(1000 * max(every), 1) if every else "n/a",
+        "lag_growth_ms_per_s": round(1000 * _slope(probes.lags), 1)
+        if len(probes.lags) >= 2
+        else "n/a",
         "lag_probes": len(every),
         "lag_probes_lost": probes.lost,
     }
+
+
+def _slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of lag over send time (s of lag gained per s of run)."""
+    at = np.array([p[0] for p in points])
+    lag = np.array([p[1] for p in points])
+    if np.ptp(at) == 0:
+        return 0.0
+    return float(np.polyfit(at, lag, 1)[0])
 
 
 def main() -> None:
@@ -519,7 +580,10 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=6.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--probe-every", type=float, default=0.25)
-    parser.add_argument("--profile", type=Path, default=None, help="cProfile Service.handle")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="Messages per second offered (0: at most)"
+    )
+    parser.add_argument("--profile", type=Path, default=None, help="cProfile the ingest thread")
     parser.add_argument("--skip-baseline", action="store_true")
     options = parser.parse_args()
     if options.quick:
@@ -545,21 +609,27 @@ def main() -> None:
         figures: dict[str, Any] = {"recorded_msgs": lines}
         assert isinstance(decode_any(encode(model)), Telemetry)
         if not options.skip_baseline:
-            figures |= baseline(broker, recording, options.baseline_seconds, cpus="0")
+            figures |= baseline(
+                broker, recording, options.baseline_seconds, cpus="0", rate=options.rate
+            )
         figures |= service_run(
             broker,
             recording,
             model,
             folder,
             seconds=options.seconds,
+            rate=options.rate,
             probe_every=options.probe_every,
             profile=options.profile,
         )
         first, last = figures["lag_p99_first_10s_ms"], figures["lag_p99_last_10s_ms"]
+        growth = figures["lag_growth_ms_per_s"]
         flat = (
             isinstance(first, float)
             and isinstance(last, float)
             and last <= 2 * max(first, 100.0)
+            and isinstance(growth, float)
+            and growth <= MAX_GROWTH_MS_PER_S
             and figures["lag_probes_lost"] == 0
         )
         figures["lag_flat"] = flat

@@ -150,7 +150,12 @@ class Ingest:
         keepalive: int = 30,
         probe_every: float = 1.0,
         reconnect: tuple[float, float] = (1.0, 30.0),
+        protocol: int = 5,
     ) -> None:
+        if protocol not in {mqtt5.V5, mqtt5.V311}:
+            raise ValueError(f"MQTT protocol level {protocol}: give 5 or 4 (3.1.1)")
+        self.protocol = protocol
+        """5, or 4 for a broker that speaks only 3.1.1 (its persistent session, no expiry)."""
         self.host = host
         self.port = port
         self.subscription = subscription
@@ -238,6 +243,7 @@ class Ingest:
             receive_maximum=RECEIVE_MAXIMUM,
             username=self.username,
             password=self.password,
+            version=self.protocol,
         )
         _send(sock, connect)
         link = _Link(sock, started=time.monotonic(), keepalive=self.keepalive)
@@ -246,7 +252,7 @@ class Ingest:
             now = time.monotonic()
             if self._stopping.is_set():
                 self._commit(sock)
-                _send(sock, mqtt5.disconnect())
+                _send(sock, mqtt5.disconnect(version=self.protocol))
                 return
             pending = self._pending
             if pending and (
@@ -287,7 +293,7 @@ class Ingest:
         pending = self._pending
         before = len(pending)
         control: list[mqtt5.Control] = []
-        used = mqtt5.parse(buf, Received, time.time(), pending, control)
+        used = mqtt5.parse(buf, Received, time.time(), pending, control, self.protocol)
         link.buf = buf[used:] if used < len(buf) else b""
         if len(pending) > before:  # (a resumed session's messages may share CONNACK's chunk)
             self.stats.received += len(pending) - before
@@ -311,7 +317,7 @@ class Ingest:
 
     def _connack(self, sock: socket.socket, packet: mqtt5.Control) -> float:
         """Check the CONNACK, subscribe; returns the keepalive to keep (the broker may set it)."""
-        ack = mqtt5.parse_connack(packet)
+        ack = mqtt5.parse_connack(packet, self.protocol)
         if ack.code >= 0x80:
             raise mqtt5.RefusedError("the broker refused the connection", ack.code)
         self.stats.connects += 1
@@ -325,12 +331,12 @@ class Ingest:
         filters = [(self.subscription, 1)]
         if self.probe_topic is not None:
             filters.append((self.probe_topic, 1))
-        _send(sock, mqtt5.subscribe(1, filters))
+        _send(sock, mqtt5.subscribe(1, filters, self.protocol))
         keepalive = ack.props.get(mqtt5.SERVER_KEEP_ALIVE, self.keepalive)
         return float(keepalive) if isinstance(keepalive, int) else float(self.keepalive)
 
     def _suback(self, packet: mqtt5.Control) -> None:
-        _packet_id, codes = mqtt5.parse_suback(packet)
+        _packet_id, codes = mqtt5.parse_suback(packet, self.protocol)
         if not codes or codes[0] >= 0x80:
             raise mqtt5.RefusedError(
                 f"the subscription {self.subscription}", codes[0] if codes else 0
@@ -350,7 +356,10 @@ class Ingest:
         assert self.probe_topic is not None
         self._probe_id = self._probe_id % 65_534 + 2
         payload = f"{time.time():.6f}".encode()
-        _send(sock, mqtt5.publish(self.probe_topic, payload, qos=1, packet_id=self._probe_id))
+        probe = mqtt5.publish(
+            self.probe_topic, payload, qos=1, packet_id=self._probe_id, version=self.protocol
+        )
+        _send(sock, probe)
 
     def _puback(self, packet: mqtt5.Control) -> None:
         """The broker took a probe, or refused it: then no more probes on this connection."""

@@ -40,6 +40,8 @@ class Settings(BaseModel):
 
     broker_host: str = "127.0.0.1"
     broker_port: int = Field(1883, ge=1, le=65535)
+    mqtt_version: Literal[4, 5] = 5
+    """5, or 4 (3.1.1) for a broker without MQTT 5 (the embedded amqtt)."""
     root: str = DEFAULT_ROOT
     """Topic root of the run; the service subscribes to everything under it."""
     database: Path = Path("diagnostics.sqlite")
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 batch_max=settings.batch_max,
                 batch_wait=settings.batch_wait,
                 probe_every=settings.lag_probe_every,
+                protocol=settings.mqtt_version,
             )
             service.ingest = ingest
             app.state.settings = settings

@@ -50,6 +50,9 @@ __all__ = [
     "subscribe",
 ]
 
+V5: Final = 5
+V311: Final = 4
+"""Protocol levels: MQTT 5, and 3.1.1 (for brokers without MQTT 5, such as amqtt)."""
 CONNECT: Final = 1
 CONNACK: Final = 2
 PUBLISH: Final = 3
@@ -163,8 +166,13 @@ def connect(
     receive_maximum: int,
     username: str | None = None,
     password: str | None = None,
+    version: int = 5,
 ) -> bytes:
-    """CONNECT, MQTT 5, with session expiry and Receive Maximum."""
+    """CONNECT, MQTT 5 with session expiry and Receive Maximum (or 3.1.1: `version=4`).
+
+    In 3.1.1 a session without a clean start lasts as long as the broker keeps it; it has
+    no properties, so `session_expiry` and `receive_maximum` are the broker's to set.
+    """
     flags = (0x02 if clean_start else 0) | (0x80 if username is not None else 0)
     flags |= 0x40 if password is not None else 0
     props = (
@@ -173,7 +181,9 @@ def connect(
         + bytes((RECEIVE_MAXIMUM,))
         + _U16.pack(receive_maximum)
     )
-    body = _utf8("MQTT") + bytes((5, flags)) + _U16.pack(keepalive) + _varint(len(props)) + props
+    body = _utf8("MQTT") + bytes((version, flags)) + _U16.pack(keepalive)
+    if version == V5:
+        body += _varint(len(props)) + props
     body += _utf8(client_id)
     if username is not None:
         body += _utf8(username)
@@ -183,17 +193,20 @@ def connect(
     return _packet(CONNECT << 4, body)
 
 
-def subscribe(packet_id: int, filters: Sequence[tuple[str, int]]) -> bytes:
+def subscribe(packet_id: int, filters: Sequence[tuple[str, int]], version: int = 5) -> bytes:
     """SUBSCRIBE to each (filter, QoS); retained messages are sent, the retain flag kept as is."""
-    body = _U16.pack(packet_id) + b"\x00"
+    body = _U16.pack(packet_id) + (b"\x00" if version == V5 else b"")
     for topic_filter, qos in filters:
         body += _utf8(topic_filter) + bytes((qos,))
     return _packet((SUBSCRIBE << 4) | 0x02, body)
 
 
-def publish(topic: str, payload: bytes, *, qos: int = 0, packet_id: int = 0) -> bytes:
+def publish(
+    topic: str, payload: bytes, *, qos: int = 0, packet_id: int = 0, version: int = 5
+) -> bytes:
     """PUBLISH at QoS 0 or 1, no properties."""
-    body = _utf8(topic) + (_U16.pack(packet_id) if qos else b"") + b"\x00" + payload
+    props = b"\x00" if version == V5 else b""
+    body = _utf8(topic) + (_U16.pack(packet_id) if qos else b"") + props + payload
     return _packet((PUBLISH << 4) | (qos << 1), body)
 
 
@@ -208,8 +221,10 @@ def pingreq() -> bytes:
     return _PINGREQ
 
 
-def disconnect(code: int = 0) -> bytes:
+def disconnect(code: int = 0, version: int = 5) -> bytes:
     """DISCONNECT with a reason code (0: normal; the session stays for its expiry)."""
+    if version != V5:
+        return bytes((DISCONNECT << 4, 0))
     return bytes((DISCONNECT << 4, 1, code))
 
 
@@ -224,6 +239,7 @@ def parse(  # noqa: C901, PLR0912, PLR0915 - the hot loop: a call per message wo
     received: float,
     publishes: list[T],
     control: list[Control],
+    version: int = 5,
 ) -> int:
     """Read every complete packet of `buf`; returns how many bytes that was.
 
@@ -235,6 +251,7 @@ def parse(  # noqa: C901, PLR0912, PLR0915 - the hot loop: a call per message wo
     n = len(buf)
     i = 0
     append = publishes.append
+    v5 = version == V5
     while n - i >= 2:
         first = buf[i]
         size = buf[i + 1]
@@ -273,11 +290,12 @@ def parse(  # noqa: C901, PLR0912, PLR0915 - the hot loop: a call per message wo
                     raise ProtocolError(f"a PUBLISH at QoS {qos}; QoS 1 was subscribed")
                 packet_id = (buf[k] << 8) | buf[k + 1]
                 k += 2
-            props = buf[k]
-            k += 1
-            if props & 0x80:
-                k, props = _read_varint(buf, k - 1)
-            k += props
+            if v5:
+                props = buf[k]
+                k += 1
+                if props & 0x80:
+                    k, props = _read_varint(buf, k - 1)
+                k += props
             if not topic or k > end:
                 raise ProtocolError("a PUBLISH without a topic (no alias was allowed) or too short")
             append(
@@ -355,19 +373,26 @@ def _string(body: bytes, i: int) -> tuple[int, str]:
     return i + 2 + size, body[i + 2 : i + 2 + size].decode(errors="replace")
 
 
-def parse_connack(packet: Control) -> ConnAck:
-    """CONNACK's session-present flag, reason code and properties."""
+def parse_connack(packet: Control, version: int = 5) -> ConnAck:
+    """CONNACK's session-present flag, reason code and properties.
+
+    A 3.1.1 refusal (return codes 1-5) comes back as 0x80 + its code, so `code >= 0x80`
+    means refused in both versions.
+    """
     if packet.kind != CONNACK or len(packet.body) < 2:
         raise ProtocolError(f"expected CONNACK, got packet type {packet.kind}")
+    if version != V5:
+        code = packet.body[1]
+        return ConnAck(bool(packet.body[0] & 1), 0x80 + code if code else 0)
     props = properties(packet.body, 2)[1] if len(packet.body) > 2 else {}
     return ConnAck(bool(packet.body[0] & 1), packet.body[1], props)
 
 
-def parse_suback(packet: Control) -> tuple[int, list[int]]:
+def parse_suback(packet: Control, version: int = 5) -> tuple[int, list[int]]:
     """SUBACK's packet id and one reason code per filter (0-2: the QoS granted)."""
     if len(packet.body) < 3:
         raise ProtocolError("a SUBACK too short")
-    end, _props = properties(packet.body, 2)
+    end = properties(packet.body, 2)[0] if version == V5 else 2
     return _U16.unpack_from(packet.body, 0)[0], list(packet.body[end:])
 
 

@@ -87,6 +87,8 @@ class RunOptions:
     record: Path | None = None
     """Where the recording goes (default: the run directory)."""
     languages: tuple[str, ...] = ("en", "sv")
+    embedded: str = "auto"
+    """Without `broker`: auto (Mosquitto when installed, else amqtt), mosquitto or amqtt."""
 
 
 @dataclass(slots=True)
@@ -232,14 +234,16 @@ def run_scenario(
     root = f"simlab/run-{uuid.uuid4().hex[:8]}"
     topics = Topics(root)
     with ExitStack() as stack:
+        protocol = 5
         if options.broker is None:
-            broker = stack.enter_context(embedded_broker())
-            url = BrokerUrl.parse(broker.url)
+            broker = stack.enter_context(embedded_broker(prefer=options.embedded))
+            url, protocol = BrokerUrl.parse(broker.url), broker.protocol
         else:
             url = BrokerUrl.parse(options.broker)
         settings = Settings(
             broker_host=url.host,
             broker_port=url.port,
+            mqtt_version=5 if protocol == 5 else 4,
             root=root,
             database=database,
             client_id=f"simlab-run-{uuid.uuid4().hex[:8]}",
@@ -247,7 +251,9 @@ def run_scenario(
         client = stack.enter_context(ServiceThread(settings).running())
         recording = options.record or out / "recording.jsonl"
         recorder = JsonlSink(stack.enter_context(recording.open("wb")))
-        publisher = MqttSink(url, topics=topics, speed=options.speed, telemetry_qos=1).start()
+        publisher = MqttSink(
+            url, topics=topics, speed=options.speed, telemetry_qos=1, protocol=protocol
+        ).start()
         swap_ids: list[str] = []
         actions = _actions(spec, t0, client, swap_ids)
         timeline = _Timeline(

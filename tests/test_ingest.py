@@ -279,3 +279,45 @@ def test_lag_counts_the_wait_in_the_broker_and_read_to_commit_does_not(mosquitto
     assert stats.probes >= 3
     assert max(stats.read_lags) < 1.0, "read to commit: about one slow batch"
     assert max(stats.lags) > 2.0, "a probe waited behind the backlog in the broker"
+
+
+# ---- MQTT 3.1.1, for brokers without MQTT 5 ----------------------------------------------------
+
+
+def test_mqtt_3_1_1_keeps_the_session_and_acknowledges_only_what_was_stored(mosquitto, topics):
+    client_id = f"diag311-{uuid.uuid4().hex[:8]}"
+    failing = Collector(fail=True)
+    first = Ingest(
+        host="127.0.0.1",
+        port=mosquitto.port,
+        subscription=topics.everything(),
+        on_batch=failing,
+        client_id=client_id,
+        protocol=4,
+    )
+    first.start()
+    assert first.connected.wait(10)
+    time.sleep(0.2)
+    sent = run_world(mosquitto, topics, hours=1)
+    assert wait(lambda: first.error is not None)
+    first.stop()
+    collector = Collector()
+    second = Ingest(
+        host="127.0.0.1",
+        port=mosquitto.port,
+        subscription=topics.everything(),
+        on_batch=collector,
+        client_id=client_id,
+        protocol=4,
+    )
+    second.start()
+    assert wait(lambda: len({m.payload for m in collector.messages()}) >= len(sent))
+    second.stop()
+    assert {m.payload for m in collector.messages()} >= {m.model_dump_json().encode() for m in sent}
+
+
+def test_an_unknown_protocol_level_is_refused():
+    import pytest  # noqa: PLC0415
+
+    with pytest.raises(ValueError, match="give 5 or 4"):
+        Ingest(host="127.0.0.1", port=1, subscription="#", on_batch=print, protocol=3)

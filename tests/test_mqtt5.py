@@ -257,3 +257,29 @@ def test_mosquitto_speaks_with_the_encoders_and_the_parser_reads_what_paho_publi
         read_until(sock, lambda _c: publishes, publishes)
         assert [(m.payload, m.retain) for m in publishes] == [(b"kept", True)]
         sock.sendall(mqtt5.disconnect())
+
+
+def test_mqtt_3_1_1_packets_have_no_properties():
+    # PUBLISH QoS 1: topic "a/b", packet id 7, then the payload at once (no property length)
+    packet = bytes((0x32, 2 + 3 + 2 + 2)) + b"\x00\x03a/b" + b"\x00\x07" + b"hi"
+    publishes, control = [], []
+    assert mqtt5.parse(packet, Received, 1.0, publishes, control, 4) == len(packet)
+    [message] = publishes
+    assert (message.topic, message.payload, message.qos, message.mid) == ("a/b", b"hi", 1, 7)
+    # read as MQTT 5, the first payload byte would be taken for a property length
+    assert (
+        mqtt5.connect(
+            "c", keepalive=30, clean_start=False, session_expiry=60, receive_maximum=10, version=4
+        )
+        == bytes((0x10, 13)) + b"\x00\x04MQTT" + bytes((4, 0)) + b"\x00\x1e" + b"\x00\x01c"
+    )
+    assert mqtt5.subscribe(1, [("x/#", 1)], 4) == bytes((0x82, 8)) + b"\x00\x01\x00\x03x/#\x01"
+    assert mqtt5.disconnect(version=4) == b"\xe0\x00"
+    refused = mqtt5.parse_connack(mqtt5.Control(mqtt5.CONNACK, 0, b"\x00\x05"), 4)
+    assert refused.code == 0x85, "3.1.1 refusal 5 (not authorised) reads as >= 0x80"
+    ok = mqtt5.parse_connack(mqtt5.Control(mqtt5.CONNACK, 0, b"\x01\x00"), 4)
+    assert (ok.session_present, ok.code) == (True, 0)
+    assert mqtt5.parse_suback(mqtt5.Control(mqtt5.SUBACK, 0, b"\x00\x01\x01\x80"), 4) == (
+        1,
+        [1, 0x80],
+    )

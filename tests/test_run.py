@@ -59,6 +59,15 @@ def test_every_scenario_meets_its_answer_key(name, mosquitto, tmp_path):
             assert long_sentences(text) == [], (entry["device_id"], long_sentences(text))
 
 
+def test_without_mosquitto_the_run_uses_amqtt_over_mqtt_3_1_1(tmp_path):
+    spec = load_scenario(bundled() / "lost-giraffe.yaml")
+    report = run_scenario(
+        spec, "lost-giraffe", RunOptions(out=tmp_path / "amqtt", embedded="amqtt", languages=())
+    )
+    assert report.scorecard.passed
+    assert [d.grade for d in report.scorecard.devices] == ["first"]
+
+
 def test_the_main_command_runs_the_lost_giraffe_and_prints_json(tmp_path):
     out = tmp_path / "giraffe"
     done = subprocess.run(

@@ -275,6 +275,9 @@ def serve(
             "--clock", help="stream: the watermarks of a simulated run; wall: a real fleet."
         ),
     ] = "stream",
+    mqtt_version: Annotated[
+        int, typer.Option("--mqtt-version", help="5, or 4 for an MQTT 3.1.1 broker (amqtt).")
+    ] = 5,
 ) -> None:
     """Run the diagnostics service: ingest the stream under ROOT and serve the API."""
     import uvicorn  # noqa: PLC0415 - only this command needs the server
@@ -287,6 +290,8 @@ def serve(
         _bad(str(exc))
     if clock not in {"stream", "wall"}:
         _bad(f"--clock {clock!r}: give stream or wall")
+    if mqtt_version not in {4, 5}:
+        _bad(f"--mqtt-version {mqtt_version}: give 5, or 4 for MQTT 3.1.1")
     settings = Settings(
         broker_host=url.host,
         broker_port=url.port,
@@ -294,6 +299,7 @@ def serve(
         database=database,
         client_id=client_id,
         clock=clock,
+        mqtt_version=4 if mqtt_version == 4 else 5,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 

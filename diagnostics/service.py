@@ -286,6 +286,10 @@ class Service:
         """Seconds of service clock between sweeps inside a batch (0: at every watermark)."""
         self.clock: float | None = None
         self.devices: dict[str, DeviceFacts] = {}
+        self.device_of_sim: dict[str, str] = {}
+        """ICCID -> the device whose newest report carried it."""
+        self.device_of_imei: dict[str, str] = {}
+        """IMEI -> the device whose newest report carried it."""
         self.since: dict[str, float] = {}
         self.counters = _Counters()
         self.ingest: Ingest | None = None
@@ -406,6 +410,8 @@ class Service:
             if facts.last_report is None or message.t >= facts.last_report:
                 facts.account = account or facts.account
                 facts.iccid, facts.imei = message.iccid, message.imei
+                self.device_of_sim[message.iccid] = message.device_id
+                self.device_of_imei[message.imei] = message.device_id
                 facts.operator, facts.cell = message.mcc_mnc, message.cell_id
                 facts.apn = message.apn
                 facts.last_report = message.t

@@ -108,14 +108,9 @@ class Support:
         After a swap the device's old SIM works on in the other device; its events carry
         that device's IMEI. An IMEI no device reports with stays (new hardware, a lock refusal).
         """
-        if not imeis:
-            return set()
         with self.service._lock:  # noqa: SLF001
-            return {
-                f.imei
-                for f in self.service.devices.values()
-                if f.imei in imeis and f.device_id != device_id
-            }
+            found = self.service.device_of_imei
+            return {i for i in imeis if i is not None and found.get(i, device_id) != device_id}
 
     def sim_case(self, iccid: str, *, at: float | None = None) -> Case:
         """The SIM's case: through the device that last reported with it, else the SIM alone."""
@@ -152,12 +147,7 @@ class Support:
 
     def _device_of(self, iccid: str) -> str | None:
         with self.service._lock:  # noqa: SLF001
-            found = [
-                (f.last_report or 0.0, f.device_id)
-                for f in self.service.devices.values()
-                if f.iccid == iccid
-            ]
-        return max(found)[1] if found else None
+            return self.service.device_of_sim.get(iccid)
 
     def _record(self, iccid: str | None, *, at: float | None = None) -> SimRecord | None:
         """The SIM's inventory record as it stood at `at` (default: the newest)."""

@@ -359,3 +359,23 @@ def _with(case: Case, record: SimRecord) -> Case:
     from dataclasses import replace  # noqa: PLC0415
 
     return replace(case, record=record)
+
+
+@pytest.mark.parametrize(
+    ("causes", "kind"),
+    [
+        ((Cause.POWER_LOSS, Cause.DAMAGED_SIM), "swap"),
+        ((Cause.FIRMWARE_HANG, Cause.BROKER_UNREACHABLE), "restart"),
+        ((Cause.BATTERY_DEPLETED, Cause.COVERAGE_LOSS), "recharge"),
+        ((Cause.CELL_OUTAGE, Cause.OPERATOR_OUTAGE), None),
+    ],
+)
+def test_each_separating_test_is_one_the_customer_message_can_explain(causes, kind):
+    """The messages read the separating test by its words: a rewording must not lose it."""
+    from diagnostics.diagnosis.checks import _separating_test  # noqa: PLC0415
+    from diagnostics.diagnosis.messages import _test_kind  # noqa: PLC0415
+    from diagnostics.diagnosis.model import Candidate  # noqa: PLC0415
+
+    text = _separating_test(tuple(Candidate(c, 0.5) for c in causes))
+    assert text is not None
+    assert _test_kind(text) == kind

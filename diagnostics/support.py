@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Final
 from pydantic import ValidationError
 
 from diagnostics.diagnosis import Case, Diagnosis, IncidentRef, Seen, diagnose
+from diagnostics.diagnosis.checks import locked_imei
 from diagnostics.diagnosis.swap import (
     Pairing,
     SwapTest,
@@ -26,7 +27,7 @@ from diagnostics.diagnosis.swap import (
     pairing,
     weigh_swap,
 )
-from protocol.messages import AttachAccepted, DataBlocked, SimRecord, StateChanged, Telemetry
+from protocol.messages import DataBlocked, SimRecord, StateChanged, Telemetry
 from protocol.wire import decode_any
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ class Support:
         for test in self.swap_tests():
             if test.at > diagnosis.at or device_id not in {test.suspect_device, test.good_device}:
                 continue
-            diagnosis = weigh_swap(diagnosis, self.swap_verdict(test.id, at=diagnosis.at))
+            diagnosis = weigh_swap(diagnosis, self._verdict(test, diagnosis.at))
         return diagnosis
 
     def diagnose_sim(self, iccid: str, *, at: float | None = None) -> Diagnosis:
@@ -242,15 +243,17 @@ class Support:
 
     def swap_verdict(self, test_id: str, *, at: float | None = None) -> SwapVerdict:
         """The test's verdict at `at` (default: now)."""
-        test = self.swap_test(test_id)
-        now = self._now(at)
-        sim_diagnosis = None
-        if test.suspect_iccid is not None:
-            try:
-                sim_diagnosis = self.diagnose_sim(test.suspect_iccid, at=now)
-            except UnknownError:
-                sim_diagnosis = None
+        return self._verdict(self.swap_test(test_id), self._now(at))
+
+    def _verdict(self, test: SwapTest, now: float) -> SwapVerdict:
         if test.impossible is not None or test.good_device is None:
+            # without the swap, what the SIM's own record shows is the answer
+            sim_diagnosis = None
+            if test.suspect_iccid is not None:
+                try:
+                    sim_diagnosis = self.diagnose_sim(test.suspect_iccid, at=now)
+                except UnknownError:
+                    sim_diagnosis = None
             return compare(
                 test,
                 now,
@@ -263,7 +266,6 @@ class Support:
             now,
             suspect_sim_in_good=self._pairing(test.good_device, test.suspect_iccid, test.at, now),
             good_sim_in_suspect=self._pairing(test.suspect_device, test.good_iccid, test.at, now),
-            sim_diagnosis=sim_diagnosis,
         )
 
     def _pairing(self, device_id: str, iccid: str | None, since: float, now: float) -> Pairing:
@@ -280,14 +282,9 @@ class Support:
         )
         record = self._record(iccid)
         locked = None
-        if record is not None and record.imei_lock:
-            before = _decoded(store.sim_events(iccid, until=since)) if iccid is not None else []
-            worked = [
-                seen.message.imei
-                for _, seen in before
-                if isinstance(seen.message, AttachAccepted) and seen.message.imei is not None
-            ]
-            locked = record.locked_imei or (worked[-1] if worked else None)
+        if record is not None and record.imei_lock and iccid is not None:
+            before = _decoded(store.sim_events(iccid, until=since))
+            locked = locked_imei(record, [seen for _, seen in before])
         with self.service._lock:  # noqa: SLF001
             row = self.service.detector.index.get(device_id)
             interval = (

@@ -50,9 +50,20 @@ from protocol.sim_state import SimState
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from diagnostics.diagnosis.model import Seen
+    from pydantic import BaseModel
 
-__all__ = ["CHECKS", "IMPLICIT_DETACH_S", "STORM_ATTACHES_PER_HOUR", "diagnose"]
+    from diagnostics.diagnosis.model import Seen
+    from protocol.messages import SimRecord
+
+__all__ = [
+    "CHECKS",
+    "IMEI_REFUSALS",
+    "IMPLICIT_DETACH_S",
+    "STORM_ATTACHES_PER_HOUR",
+    "diagnose",
+    "locked_imei",
+    "refused_by_lock",
+]
 
 IMPLICIT_DETACH_S: Final = 3600.0
 """A network drops a device it cannot reach after its mobile reachable timer (~1 h).
@@ -82,6 +93,8 @@ _MOBILITY_REJECTS: Final = {
     EmmCause.EPS_SERVICES_NOT_ALLOWED_IN_THIS_PLMN,
     EmmCause.SERVICE_OPTION_NOT_AUTHORISED_IN_THIS_PLMN,
 }
+IMEI_REFUSALS: Final = frozenset({EmmCause.ILLEGAL_ME, EmmCause.IMEI_NOT_ACCEPTED})
+"""Attach rejects for the device identity: a blacklisted IMEI, or an IMEI lock."""
 _EMM_CAUSES: Final[dict[int, Cause]] = {
     EmmCause.IMSI_UNKNOWN_IN_HSS: Cause.SIM_NOT_PROVISIONED,
     EmmCause.ILLEGAL_UE: Cause.SIM_NOT_PROVISIONED,
@@ -249,9 +262,7 @@ def check_limits(case: Case) -> CheckResult:
         refused = [
             (s, m)
             for s, m in case.events(AttachRejected, since)
-            if m.emm_cause in {EmmCause.ILLEGAL_ME, EmmCause.IMEI_NOT_ACCEPTED}
-            and m.imei is not None
-            and m.imei != locked
+            if m.imei is not None and refused_by_lock(m, locked)
         ]
         moved = [(s, m) for s, m in case.events(ImeiChanged) if m.imei != locked]
         if refused:
@@ -287,15 +298,32 @@ def check_limits(case: Case) -> CheckResult:
     return _ok(name, title, "No block, barring or IMEI lock problem")
 
 
-def _locked_imei(case: Case) -> str | None:
-    """The IMEI an IMEI-locked SIM is held to: the record's, else the one it last worked in."""
-    record = case.record
+def locked_imei(record: SimRecord | None, network: Iterable[Seen]) -> str | None:
+    """The IMEI an IMEI-locked SIM is held to: the record's, else the one it last worked in.
+
+    The platform learns the lock's IMEI at the first attach but publishes no new record
+    then, so the SIM's last accepted attach (in `network`, oldest first) stands in for it.
+    """
     if record is None or not record.imei_lock:
         return None
     if record.locked_imei:
         return record.locked_imei
-    worked = [m.imei for _, m in case.events(AttachAccepted) if m.imei is not None]
-    return worked[-1] if worked else None
+    worked = [s.message.imei for s in network if isinstance(s.message, AttachAccepted)]
+    known = [imei for imei in worked if imei is not None]
+    return known[-1] if known else None
+
+
+def refused_by_lock(message: BaseModel, locked: str) -> bool:
+    """An attach refused for the device identity, from a device other than the locked one."""
+    return (
+        isinstance(message, AttachRejected)
+        and message.emm_cause in IMEI_REFUSALS
+        and message.imei != locked
+    )
+
+
+def _locked_imei(case: Case) -> str | None:
+    return locked_imei(case.record, case.network)
 
 
 def check_registration(case: Case) -> CheckResult:

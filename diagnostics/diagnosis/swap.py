@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from diagnostics.diagnosis.causes import CAUSES, Lives
+from diagnostics.diagnosis.checks import refused_by_lock
 from diagnostics.diagnosis.model import Evidence
 from protocol.messages import AttachRejected, Telemetry
-from protocol.nas import EmmCause
 
 if TYPE_CHECKING:
     from diagnostics.diagnosis.model import Diagnosis, Seen
@@ -98,15 +98,8 @@ class Pairing:
         """An IMEI-lock refusal of the SIM in this device, if any."""
         if self.locked_imei is None:
             return None
-        for seen in self.rejects:
-            message = seen.message
-            if (
-                isinstance(message, AttachRejected)
-                and message.emm_cause in {EmmCause.ILLEGAL_ME, EmmCause.IMEI_NOT_ACCEPTED}
-                and message.imei != self.locked_imei
-            ):
-                return seen
-        return None
+        locked = self.locked_imei
+        return next((s for s in self.rejects if refused_by_lock(s.message, locked)), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import sqlite3
 import threading
 import time
@@ -37,7 +36,7 @@ import uvicorn
 from diagnostics.main import Settings, create_app
 from protocol.messages import Clock
 from protocol.wire import Topics
-from simlab.broker import embedded_broker
+from simlab.broker import embedded_broker, free_port
 from simlab.scenario import SilenceAction, SwapTestAction, until_of, world_of
 from simlab.scoring import (
     DeviceView,
@@ -125,18 +124,11 @@ class RunReport:
 # ---- the service in a thread -------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 class ServiceThread:
     """The diagnostics app under uvicorn on a free loopback port, in a daemon thread."""
 
     def __init__(self, settings: Settings) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.server = uvicorn.Server(
             uvicorn.Config(
                 create_app(settings), host="127.0.0.1", port=self.port, log_level="warning"
@@ -365,11 +357,8 @@ def _collect(  # noqa: PLR0913 - what the scorer needs, gathered in one place
         answer.raise_for_status()
         body = answer.json()
         detail = client.get(f"/api/devices/{device_id}")
-        interval = (
-            float(detail.json()["announced_interval_s"] or detail.json()["interval_s"])
-            if detail.status_code == 200
-            else 0.0
-        )
+        shown = detail.json() if detail.status_code == 200 else {}
+        interval = float(shown.get("announced_interval_s") or shown.get("interval_s") or 0.0)
         views[device_id] = DeviceView(
             device_id,
             interval,

@@ -210,12 +210,14 @@ def run_scenario(
     name: str,
     options: RunOptions,
     *,
-    size: int | None = None,
     progress: Callable[[float, float], None] | None = None,
 ) -> RunReport:
-    """Run the scenario end to end and score it; see the module."""
+    """Run the scenario end to end and score it; see the module.
+
+    The scenario is run as loaded: `load_scenario(path, size=...)` has already sized it.
+    """
     began = time.perf_counter()
-    world = world_of(spec, size)
+    world = world_of(spec)
     until = until_of(spec)
     t0 = world.start.timestamp()
     out = options.out

@@ -23,7 +23,9 @@ from simulator.errors import SpecError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["render", "run"]
+    from simlab.scenario import ScenarioSpec
+
+__all__ = ["fleet_size", "render", "run", "run_with_progress"]
 
 MESSAGES_SHOWN = 3
 """Customer messages printed in full; the rest are in the run directory."""
@@ -83,33 +85,44 @@ def run(
         typer.echo(f"--speed: {exc}", err=True)
         raise typer.Exit(2) from None
     options = RunOptions(out=out or _default_out(name), speed=pace, broker=broker, record=record)
-    world = world_of(spec, size)
-    devices = sum(group.count for group in world.devices)
+    devices = fleet_size(spec)
     if not as_json:
         err.print(Panel(spec.story.strip(), title=spec.title, subtitle=name, expand=False))
+    try:
+        report = run_with_progress(spec, name, options, err, transient=as_json)
+    except RunError as exc:
+        err.print(f"run failed: {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+    else:
+        render(report, Console(), devices=devices)
+    raise typer.Exit(0 if report.scorecard.passed else 1)
+
+
+def fleet_size(spec: ScenarioSpec) -> int:
+    """Devices the scenario's world simulates."""
+    return sum(group.count for group in world_of(spec).devices)
+
+
+def run_with_progress(
+    spec: ScenarioSpec, name: str, options: RunOptions, err: Console, *, transient: bool
+) -> RunReport:
+    """`run_scenario` behind a progress bar of simulated time, on `err`."""
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.fields[sim]}"),
         TimeElapsedColumn(),
         console=err,
-        transient=as_json,
+        transient=transient,
     ) as progress:
-        task = progress.add_task(f"{devices} devices", total=until_of(spec), sim=_hours(0))
+        task = progress.add_task(f"{fleet_size(spec)} devices", total=until_of(spec), sim=_hours(0))
 
         def step(done: float, total: float) -> None:
             progress.update(task, completed=done, sim=f"{_hours(done)} / {_hours(total)}")
 
-        try:
-            report = run_scenario(spec, name, options, size=size, progress=step)
-        except RunError as exc:
-            err.print(f"run failed: {exc}")
-            raise typer.Exit(1) from None
-    if as_json:
-        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
-    else:
-        render(report, Console(), devices=devices)
-    raise typer.Exit(0 if report.scorecard.passed else 1)
+        return run_scenario(spec, name, options, progress=step)
 
 
 def render(report: RunReport, console: Console, *, devices: int) -> None:

@@ -19,12 +19,12 @@ import typer
 from rich.markup import escape
 from rich.padding import Padding
 from rich.panel import Panel
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from diagnostics.diagnosis.causes import CAUSES
-from simlab.run import RunOptions, RunReport, run_scenario
+from simlab.run import RunOptions, RunReport
+from simlab.run_cli import run_with_progress
 from simlab.scenario import load_scenario
 from simlab.timeline import clock
 from simlab.training import (
@@ -112,20 +112,7 @@ def train(
 
 
 def _run(spec: ScenarioSpec, name: str, out: Path, err: Console) -> RunReport:
-    with Progress(
-        TextColumn("running {task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:.1f} of {task.total:.1f} simulated h"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(name, total=spec.run.duration / 3600)
-
-        def advance(done: float, until: float) -> None:
-            progress.update(task, completed=done / 3600, total=until / 3600)
-
-        return run_scenario(spec, name, RunOptions(out=out), progress=advance)
+    return run_with_progress(spec, name, RunOptions(out=out), err, transient=True)
 
 
 def ask_prompt(question: str) -> Cause | None:

@@ -39,7 +39,6 @@ def test_every_scenario_meets_its_answer_key(name, mosquitto, tmp_path):
         spec,
         name,
         RunOptions(out=tmp_path / name, broker=mosquitto.url, languages=("en",)),
-        size=SCALED.get(name),
     )
     card = report.scorecard
     wrong = [d for d in card.devices if d.grade == "wrong"]

@@ -16,6 +16,7 @@ Nothing here reads a clock: `case.now` is the service clock the case was built a
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import math
 from collections import Counter
@@ -139,8 +140,6 @@ def _ev(seen: Seen, text: str) -> Evidence:
 
 def _when(t: float) -> str:
     """A time for staff: UTC, to the second (the API also gives the number)."""
-    import datetime as dt  # noqa: PLC0415 - only for text
-
     return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 

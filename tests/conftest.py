@@ -19,6 +19,21 @@ settings.register_profile("dev", deadline=None, max_examples=300)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+KINDS = ("broker", "browser", "packaging")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give every test its kind: a test that uses the broker fixture is a broker test, and one
+    that is none of broker, browser or packaging is a unit test (`pytest -m unit`)."""
+    for item in items:
+        if "mosquitto" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+            "broker"
+        ):
+            item.add_marker(pytest.mark.broker)
+        if not any(item.get_closest_marker(kind) for kind in KINDS):
+            item.add_marker(pytest.mark.unit)
+
+
 @pytest.fixture(scope="session")
 def mosquitto():
     """A real Mosquitto on a free loopback port for the whole test session."""

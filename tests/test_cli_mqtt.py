@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from protocol.wire import Topics, matches
@@ -17,6 +18,8 @@ from simulator.transport.publisher import MqttSink
 from simulator.world.simulate import simulate
 from tests.mqtt_helpers import Subscriber
 from tests.world_fixtures import collars, world
+
+pytestmark = pytest.mark.broker
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,6 +16,8 @@ from tests.diagnosis_worlds import T0, WORLDS
 from tests.test_service import caught_up, final_clock, publish_world, running, settings_for
 from tests.test_swap_tests import GOOD, SUSPECT, SWAP_AT, swap_world
 
+pytestmark = pytest.mark.broker
+
 OVER_MQTT = [FaultId.BATTERY_DEPLETED, FaultId.WRONG_APN, FaultId.CELL_OUTAGE]
 
 

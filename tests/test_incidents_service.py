@@ -2,9 +2,13 @@
 
 import copy
 
+import pytest
+
 from protocol.identifiers import iccid_range, imei_range
 from tests.test_service import caught_up, final_clock, publish_world, running, settings_for
 from tests.world_fixtures import CUSTOMER, FIRST_ICCID, FIRST_IMEI, START, collars, world
+
+pytestmark = pytest.mark.broker
 
 H = 3600.0
 T0 = START.timestamp()

@@ -5,6 +5,7 @@ import time
 import uuid
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from diagnostics.ingest import Ingest
@@ -12,7 +13,10 @@ from simlab.broker import MosquittoBroker, free_port
 from simulator.transport.publisher import MqttSink
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
+from tests.waiting import wait
 from tests.world_fixtures import collars, world
+
+pytestmark = pytest.mark.broker
 
 
 def run_world(mosquitto, topics, hours=3):
@@ -40,15 +44,6 @@ class Collector:
     def messages(self):
         with self.lock:
             return [m for b in self.batches for m in b]
-
-
-def wait(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def ingest(mosquitto, topics, collector, client_id):

@@ -37,6 +37,8 @@ from simulator.world.sinks import JsonlSink, MemorySink
 from tests.mqtt_helpers import Subscriber
 from tests.world_fixtures import collars, world
 
+pytestmark = pytest.mark.broker
+
 if TYPE_CHECKING:
     from pathlib import Path
 

@@ -21,7 +21,10 @@ from simulator.transport.per_device import PerDeviceSink, wall_keepalive
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
 from tests.mqtt_helpers import Subscriber
+from tests.waiting import wait
 from tests.world_fixtures import FIRST_ICCID, FIRST_IMEI, START, collars, world
+
+pytestmark = pytest.mark.broker
 
 H = 3600.0
 T0 = START.timestamp()
@@ -123,15 +126,6 @@ def broker_saw(mosquitto, prefix: str, event: str) -> list[str]:
     return re.findall(patterns[event], mosquitto.log())
 
 
-def wait_until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
-
-
 @pytest.fixture
 def subscriber(mosquitto, topics):
     sub = Subscriber("127.0.0.1", mosquitto.port, topics.everything()).start()
@@ -158,8 +152,8 @@ def test_two_thousand_devices_connect_at_the_set_rate_and_killed_ones_leave_will
         sink.write(online(device), ACCOUNT)
         sink.write(telemetry(device), ACCOUNT)
 
-    assert wait_until(lambda: telemetry_devices(subscriber) == set(devices), 20)
-    assert wait_until(lambda: sink.device_stats.connects == 2000, 5)
+    assert wait(lambda: telemetry_devices(subscriber) == set(devices), 20)
+    assert wait(lambda: sink.device_stats.connects == 2000, 5)
     stats = sink.device_stats
     assert (stats.opened, stats.devices, stats.peak_connected, stats.lost) == (2000, 2000, 2000, 0)
     span = stats.last_open - stats.first_open
@@ -170,13 +164,13 @@ def test_two_thousand_devices_connect_at_the_set_rate_and_killed_ones_leave_will
     # (a duplicate client id would have taken another's session over and closed it)
     assert established(mosquitto.port) - before == 2001
     prefix = sink.client_prefix
-    assert wait_until(lambda: len(broker_saw(mosquitto, prefix, "connected")) == 2000, 5)
+    assert wait(lambda: len(broker_saw(mosquitto, prefix, "connected")) == 2000, 5)
     assert set(broker_saw(mosquitto, prefix, "connected")) == set(devices), "distinct clients"
 
     killed = devices[500:700]
     began = time.monotonic()
     assert sink.kill(killed) == 200
-    assert wait_until(lambda: len(wills(subscriber)) >= 200, 5)
+    assert wait(lambda: len(wills(subscriber)) >= 200, 5)
     latency = max(at for at, s in statuses(subscriber) if s.will) - began
     assert set(wills(subscriber)) == set(killed), "exactly the killed devices' Wills"
     for device, got in wills(subscriber).items():
@@ -187,7 +181,7 @@ def test_two_thousand_devices_connect_at_the_set_rate_and_killed_ones_leave_will
         ], "the Will registered at connect time, published once, by the broker"
     assert latency < 3.0
     assert sink.device_stats.kills == 200
-    assert wait_until(lambda: established(mosquitto.port) - before == 1801, 5)
+    assert wait(lambda: established(mosquitto.port) - before == 1801, 5)
 
     sink.close()
     time.sleep(0.5)
@@ -195,14 +189,14 @@ def test_two_thousand_devices_connect_at_the_set_rate_and_killed_ones_leave_will
     assert sink.device_stats.clean_disconnects == 1800
     assert sink.device_stats.connected_now == 0
     assert sink.stats.acked == sink.stats.published - 2000  # every online status acknowledged
-    assert wait_until(lambda: established(mosquitto.port) == before, 5)
-    assert wait_until(lambda: len(broker_saw(mosquitto, prefix, "disconnected")) == 1800, 5)
+    assert wait(lambda: established(mosquitto.port) == before, 5)
+    assert wait(lambda: len(broker_saw(mosquitto, prefix, "disconnected")) == 1800, 5)
     assert sorted(broker_saw(mosquitto, prefix, "dropped")) == killed
     assert set(broker_saw(mosquitto, prefix, "disconnected")) == set(devices) - set(killed)
 
     later = Subscriber("127.0.0.1", mosquitto.port, topics.everything()).start()
     try:
-        assert wait_until(lambda: len(statuses(later)) == 2000, 10)
+        assert wait(lambda: len(statuses(later)) == 2000, 10)
         retained = {s.device_id: s for _, s in statuses(later)}
         assert {d for d, s in retained.items() if s.will} == set(killed)
         assert all(retained[d].status == "online" for d in set(devices) - set(killed))
@@ -248,7 +242,7 @@ def test_a_world_run_the_broker_publishes_the_will_of_the_dead_device(
     def wall(t: float) -> float:
         return wall0 + (t - t0) / speed
 
-    assert wait_until(lambda: "collar-0001" in wills(subscriber), 5)
+    assert wait(lambda: "collar-0001" in wills(subscriber), 5)
     time.sleep(0.3)  # a Will at close would have arrived by now
     got = statuses(subscriber)
     (arrived, will), *more = [(at, s) for at, s in got if s.will]
@@ -311,7 +305,7 @@ def test_qos1_acknowledgements_count_per_connection(mosquitto, topics, subscribe
         with subscriber._lock:
             return sum(m.topic.endswith("/telemetry") for m in subscriber.messages)
 
-    assert wait_until(lambda: delivered() == 1000, 10)
+    assert wait(lambda: delivered() == 1000, 10)
     assert telemetry_devices(subscriber) == set(devices)
 
 
@@ -326,9 +320,9 @@ def test_will_sleep_and_return_become_connection_behaviour(mosquitto, topics, su
         sink.write(online("meter-0002", T0 + 10 * n), ACCOUNT)
         sink.write(telemetry("meter-0002", T0 + 10 * n + 1, n + 1), ACCOUNT)
         sink.write(asleep("meter-0002", T0 + 10 * n + 2), ACCOUNT)
-    assert wait_until(lambda: sink.device_stats.opened == 32, 10)
-    assert wait_until(lambda: "meter-0001" in wills(subscriber), 5)
-    assert wait_until(lambda: sink.connected_devices() == ["meter-0001"], 5)
+    assert wait(lambda: sink.device_stats.opened == 32, 10)
+    assert wait(lambda: "meter-0001" in wills(subscriber), 5)
+    assert wait(lambda: sink.connected_devices() == ["meter-0001"], 5)
     sink.close()
     time.sleep(0.3)
 
@@ -368,13 +362,13 @@ def test_sockets_above_descriptor_1023_are_served(mosquitto, topics, subscriber)
         for fd in filler:
             os.close(fd)
     assert stats.published == stats.acked + 20 == 41
-    assert wait_until(lambda: telemetry_devices(subscriber) == set(ids(20)), 5)
+    assert wait(lambda: telemetry_devices(subscriber) == set(ids(20)), 5)
 
 
 def test_kill_after_close_and_of_unknown_devices_is_harmless(mosquitto, topics):
     sink = sink_for(mosquitto, topics)
     sink.write(online("meter-0001"), ACCOUNT)
-    assert wait_until(lambda: sink.device_stats.connects == 1, 5)
+    assert wait(lambda: sink.device_stats.connects == 1, 5)
     assert sink.kill(["meter-0404"]) == 0
     sink.close()
     assert sink.kill(["meter-0001"]) == 0

@@ -17,6 +17,8 @@ from simlab.report_plots import VERDICTS
 from simlab.run import RunOptions, run_scenario
 from simlab.scenario import load_scenario
 
+pytestmark = pytest.mark.broker
+
 VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )

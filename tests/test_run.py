@@ -22,6 +22,8 @@ from simlab.run import RunOptions, run_scenario
 from simlab.scenario import load_scenario
 from tests.test_customer_messages import jargon, long_sentences
 
+pytestmark = pytest.mark.broker
+
 CLI = [sys.executable, "-c", "from simlab.cli import main; main()"]
 SCENARIOS = sorted(p.stem for p in bundled().glob("*.yaml"))
 SCALED = {"onboarding-day": 300}

@@ -22,7 +22,10 @@ from protocol.wire import Topics, encode
 from simulator.transport.publisher import MqttSink
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
+from tests.waiting import wait
 from tests.world_fixtures import START, collars, world
+
+pytestmark = pytest.mark.broker
 
 H = 3600.0
 T0 = START.timestamp()
@@ -57,15 +60,6 @@ def running(settings):
         server.should_exit = True
         thread.join(20)
         assert not thread.is_alive(), "the server did not stop"
-
-
-def wait(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def settings_for(mosquitto, topics, tmp_path, client_id=None):

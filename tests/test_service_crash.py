@@ -31,7 +31,10 @@ from simlab.broker import MosquittoBroker, free_port
 from simulator.transport.publisher import MqttSink
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink, relative_topic
+from tests.waiting import wait
 from tests.world_fixtures import CUSTOMER, collars, world
+
+pytestmark = pytest.mark.broker
 
 DEVICES = 40
 HOURS = 24
@@ -44,15 +47,6 @@ def crash_world():
     customer = copy.deepcopy(CUSTOMER)
     customer["sim_ranges"][0]["count"] = DEVICES
     return world(devices=[collars(DEVICES, report_interval="5m")], customer=customer, seed=11)
-
-
-def wait(predicate, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 class ServiceProcess:

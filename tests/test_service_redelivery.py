@@ -11,6 +11,8 @@ import time
 import uuid
 from collections import Counter
 
+import pytest
+
 from diagnostics.ingest import Ingest, Received
 from diagnostics.service import Service
 from diagnostics.store import SQLiteStore
@@ -18,18 +20,12 @@ from protocol.messages import Clock
 from protocol.wire import encode
 from simulator.world.sinks import relative_topic
 from tests.test_service import publish_world
+from tests.waiting import wait
 from tests.world_fixtures import collars, world
 
+pytestmark = pytest.mark.broker
+
 H = 3600.0
-
-
-def wait(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def stored_pairs(database):
@@ -67,7 +63,7 @@ def test_a_batch_committed_but_not_acknowledged_comes_again_and_is_stored_once(
     assert dying.connected.wait(10)
     time.sleep(0.2)  # the subscription is acknowledged
     memory = publish_world(mosquitto, topics, world(devices=[collars(3)]), until=3 * H)
-    assert wait(lambda: dying.error is not None)
+    assert wait(lambda: dying.error is not None, timeout=30.0)
     dying.stop()
     store.close()
     committed = sum(stored_pairs(database).values())
@@ -87,7 +83,7 @@ def test_a_batch_committed_but_not_acknowledged_comes_again_and_is_stored_once(
     )
     ingest.start()
     try:
-        assert wait(lambda: store.messages_count() >= len(memory.messages))
+        assert wait(lambda: store.messages_count() >= len(memory.messages), timeout=30.0)
         time.sleep(0.3)  # anything more that would come
     finally:
         ingest.stop()

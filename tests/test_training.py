@@ -33,6 +33,8 @@ from simlab.training import (
     parse_answer,
 )
 
+pytestmark = pytest.mark.broker
+
 CLI = [sys.executable, "-c", "from simlab.cli import main; main()"]
 VICTIM = "collar-0007"
 PROMPT = re.compile(r"(\S+) \([^)]*\): cause number or id, ok if healthy:\s*$")

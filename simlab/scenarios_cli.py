@@ -20,11 +20,11 @@ from simlab.resources import resolve
 from simlab.scenario import (
     ScenarioSpec,
     SilenceAction,
+    format_span,
     load_scenario,
     scenario_files,
     scenario_schema,
 )
-from simlab.scenario_checks import format_span
 from simulator.errors import SpecError
 
 if TYPE_CHECKING:

@@ -32,12 +32,14 @@ from simlab.scenario import (
     SwapTestAction,
     SwapVerdict,
     load_scenario,
+    possible_causes,
     scenario_files,
     scenario_schema,
+    start_slack,
+    truth_problems,
     until_of,
     world_of,
 )
-from simlab.scenario_checks import possible_causes, start_slack, truth_problems
 from simlab.scenarios_cli import scenarios_app
 from simlab.yaml_fields import field_at
 from simulator.errors import SpecError
@@ -657,7 +659,17 @@ def conforms(value, schema, root) -> bool:  # noqa: C901, PLR0911, PLR0912 - one
 
 @pytest.mark.parametrize(
     "name",
-    ["simlab.scenario", "simlab.scenario_checks", "simlab.scenarios_cli", "simlab.yaml_fields"],
+    [
+        "simlab.scenario",
+        "simlab.scenario.model",
+        "simlab.scenario.devices",
+        "simlab.scenario.possible",
+        "simlab.scenario.checks",
+        "simlab.scenario.loading",
+        "simlab.scenario.schema",
+        "simlab.scenarios_cli",
+        "simlab.yaml_fields",
+    ],
 )
 def test_public_names_exist_and_are_documented(name):
     module = importlib.import_module(name)

@@ -1,16 +1,10 @@
-"""What can happen in a scenario's world, and whether the answer key says so.
+"""Whether a scenario holds together, when it is loaded and after it has run.
 
 `scenario_problems` runs when a scenario file is loaded. The answer key and the
 actions may name only devices, cells, operators, APNs, accounts and firmware
 that exist. Every cause in the answer key must be one the world can give that
-device: from a fault on the timeline that names it (following its SIM through
-swaps, for faults of the SIM), a fault of its cell, operator, APN or tunnel, a
-fault drawn at a rate for its group, or something that arises by itself in
-this world (a battery running flat, a moving device leaving coverage or
-entering a network its plan does not allow, a TEST_READY SIM whose account
-stops service after the test using its quota, a device set up with an APN,
-radio or credentials its plan refuses). And every device a fault on the
-timeline names must be in the answer key with that fault's cause.
+device (`simlab.scenario.possible`). And every device a fault on the timeline
+names must be in the answer key with that fault's cause.
 
 `truth_problems` runs after a simulation: ground truth must name the same
 devices with the same causes, each starting when the answer key says or
@@ -19,37 +13,25 @@ within `start_slack` after it.
 
 from __future__ import annotations
 
-import re
-import string
-from collections import defaultdict
 from typing import TYPE_CHECKING, Final
 
-from protocol.causes import Cause
-from protocol.sim_state import SimState
-from simlab.scenario import SilenceAction
-from simulator.platform.customer import (
-    AccountSettings,
-    Apn,
-    CommunicationPlan,
-    CustomerFile,
-    SimRange,
-)
-from simulator.world.faults import CATALOGUE
+from simlab.scenario.devices import DeviceIds
+from simlab.scenario.model import SilenceAction
+from simlab.scenario.possible import Timeline, causes_for
 from simulator.world.spec import world_problems
 from simulator.yamlfile import format_loc
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from simlab.scenario import ScenarioSpec
+    from protocol.causes import Cause
+    from simlab.scenario.model import ScenarioSpec
     from simulator.world.spec import DeviceGroupSpec, WorldSpec
     from simulator.world.truth import TruthRecord
 
 __all__ = [
     "START_SLACK_S",
-    "Fleet",
     "format_span",
-    "possible_causes",
     "scenario_problems",
     "start_slack",
     "truth_problems",
@@ -59,173 +41,6 @@ Loc = tuple[str | int, ...]
 START_SLACK_S: Final = 3600.0
 """The least slack on a start (see `start_slack`): TS.34's longest back-off, and the modem reset
 an hour after a permanent reject."""
-SIM_CAUSES: Final = frozenset(k.id.cause for k in CATALOGUE.values() if k.scope == "sim")
-"""Causes that belong to the SIM: a swap takes them to the other device."""
-
-
-class Fleet:
-    """A world's devices by id, found without listing them (a world may hold a million)."""
-
-    def __init__(self, world: WorldSpec) -> None:
-        self.world = world
-        self._groups = [(group, _id_pattern(group)) for group in world.devices]
-
-    def find(self, device_id: str) -> tuple[DeviceGroupSpec, int] | None:
-        """The device's group and its number in the group, or None when there is no such device."""
-        for group, pattern in self._groups:
-            match = pattern.fullmatch(device_id)
-            if match is None:
-                continue
-            n = int(match.group(1)) if match.groups() else 1
-            if 1 <= n <= group.count and _device_id(group, n) == device_id:
-                return group, n
-        return None
-
-    def describe(self) -> str:
-        """The ids there are, group by group: `collar-0001…collar-0040`."""
-        spans = []
-        for group in self.world.devices:
-            first, last = _device_id(group, 1), _device_id(group, group.count)
-            spans.append(first if group.count == 1 else f"{first}…{last}")
-        return ", ".join(spans)
-
-
-def _device_id(group: DeviceGroupSpec, n: int) -> str:
-    return group.id_format.format(group=group.name, n=n)
-
-
-def _id_pattern(group: DeviceGroupSpec) -> re.Pattern[str]:
-    """A pattern for the group's ids, capturing the number `{n}` fills in."""
-    parts: list[str] = []
-    numbered = False
-    for literal, field, spec, _ in string.Formatter().parse(group.id_format):
-        parts.append(re.escape(literal))
-        if field == "group":
-            parts.append(re.escape(format(group.name, spec or "")))
-        elif field == "n":
-            parts.append(r"\d+" if numbered else r"\s*(\d+)")
-            numbered = True
-        elif field is not None:
-            return re.compile(r"(?!)")  # world_problems reports the format itself
-    return re.compile("".join(parts))
-
-
-# ---- what can happen to a device --------------------------------------------------------------
-
-
-def _range_of(customer: CustomerFile, body: int) -> SimRange | None:
-    for sims in customer.sim_ranges:
-        first = sims.first_iccid.body_int
-        if first <= body < first + sims.count:
-            return sims
-    return None
-
-
-def _settings(customer: CustomerFile, account: str) -> AccountSettings:
-    """An account's settings, inherited from the nearest ancestor that sets them."""
-    accounts = {a.id: a for a in customer.accounts}
-    node = accounts.get(account)
-    while node is not None:
-        if node.settings is not None:
-            return node.settings
-        node = accounts.get(node.parent) if node.parent else None
-    return AccountSettings()
-
-
-def _plan_of(customer: CustomerFile, group: DeviceGroupSpec, n: int) -> CommunicationPlan | None:
-    sims = _range_of(customer, group.first_iccid.body_int + n - 1)
-    if sims is None:
-        return None
-    return next(
-        (p for p in customer.communication_plans if p.name == sims.communication_plan), None
-    )
-
-
-def _apn_entry(plan: CommunicationPlan | None, apn: str) -> Apn | None:
-    if plan is None:
-        return None
-    return next((a for a in plan.apns if a.name.lower() == apn.lower()), None)
-
-
-def _arising(world: WorldSpec, group: DeviceGroupSpec, n: int) -> set[Cause]:
-    """Causes that can arise by themselves for device `n` of `group`, no fault needed."""
-    customer = world.customer
-    causes: set[Cause] = set()
-    if group.battery_mah is not None:
-        causes.add(Cause.BATTERY_DEPLETED)
-    if group.mobility is not None:
-        causes |= {Cause.COVERAGE_LOSS, Cause.ROAMING_NOT_ALLOWED}
-    sims = _range_of(customer, group.first_iccid.body_int + n - 1)
-    if (
-        sims is not None
-        and sims.state is SimState.TEST_READY
-        and _settings(customer, sims.account).after_test is SimState.INVENTORY
-    ):
-        causes.add(Cause.TEST_QUOTA_USED)
-    apns = {a.name.lower() for p in customer.communication_plans for a in p.apns}
-    if group.apn.lower() not in apns:
-        causes.add(Cause.WRONG_APN)
-    plan = _plan_of(customer, group, n)
-    if plan is not None:
-        if group.radio not in plan.radio_types:
-            causes.add(Cause.RADIO_TYPE_NOT_ALLOWED)
-        entry = _apn_entry(plan, group.apn)
-        if entry is not None and entry.private and not group.apn_credentials_ok:
-            causes.add(Cause.PRIVATE_APN_CREDENTIALS)
-    return causes
-
-
-class _Timeline:
-    """The causes the world's faults can give, by device, group, APN and tunnel."""
-
-    def __init__(self, world: WorldSpec) -> None:
-        self.named: dict[str, set[Cause]] = defaultdict(set)
-        self.everywhere: set[Cause] = set()
-        self.by_apn: dict[str, set[Cause]] = defaultdict(set)
-        self.by_tunnel: dict[str, set[Cause]] = defaultdict(set)
-        self.by_group: dict[str | None, set[Cause]] = defaultdict(set)
-        for fault in world.faults:
-            scope, cause = CATALOGUE[fault.fault].scope, fault.fault.cause
-            if scope in {"device", "sim"}:
-                for device in fault.devices or []:
-                    self.named[device].add(cause)
-            elif scope == "apn":
-                self.by_apn[(fault.apn or "").lower()].add(cause)
-            elif scope == "tunnel":
-                self.by_tunnel[fault.tunnel or ""].add(cause)
-            else:
-                self.everywhere.add(cause)
-        for _ in world.swaps:  # a SIM may pass through several swaps
-            for swap in world.swaps:
-                moved = (self.named[swap.device] | self.named[swap.into]) & SIM_CAUSES
-                self.named[swap.device] |= moved
-                self.named[swap.into] |= moved
-        for rate in world.fault_rates:
-            self.by_group[rate.group].add(rate.fault.cause)
-
-
-def possible_causes(world: WorldSpec, device_id: str) -> set[Cause]:
-    """Every cause the world can give the device (empty for a device the world does not hold)."""
-    found = Fleet(world).find(device_id)
-    if found is None:
-        return set()
-    return _possible(world, _Timeline(world), device_id, *found)
-
-
-def _possible(
-    world: WorldSpec, timeline: _Timeline, device_id: str, group: DeviceGroupSpec, n: int
-) -> set[Cause]:
-    causes = set(timeline.named.get(device_id, ())) | timeline.everywhere
-    causes |= timeline.by_group.get(None, set()) | timeline.by_group.get(group.name, set())
-    causes |= timeline.by_apn.get(group.apn.lower(), set())
-    plan = _plan_of(world.customer, group, n)
-    entry = _apn_entry(plan, group.apn)
-    if entry is not None and entry.tunnel is not None:
-        causes |= timeline.by_tunnel.get(entry.tunnel, set())
-    return causes | _arising(world, group, n)
-
-
-# ---- the checks when a file is loaded ---------------------------------------------------------
 
 
 def scenario_problems(spec: ScenarioSpec, *, inline: bool = True) -> list[tuple[Loc, str]]:
@@ -239,7 +54,7 @@ def scenario_problems(spec: ScenarioSpec, *, inline: bool = True) -> list[tuple[
         if inline:
             return [(("world", *loc), message) for loc, message in found]
         return [(("world",), f"{format_loc(loc)}: {message}") for loc, message in found]
-    fleet = Fleet(spec.world)
+    fleet = DeviceIds(spec.world)
     problems = _size_problems(spec)
     problems += _answer_problems(spec, fleet)
     problems += _unanswered_faults(spec, inline=inline)
@@ -261,9 +76,9 @@ def _size_problems(spec: ScenarioSpec) -> list[tuple[Loc, str]]:
     ]
 
 
-def _answer_problems(spec: ScenarioSpec, fleet: Fleet) -> list[tuple[Loc, str]]:
+def _answer_problems(spec: ScenarioSpec, fleet: DeviceIds) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
-    timeline = _Timeline(spec.world)
+    timeline = Timeline(spec.world)
     seen: set[tuple[str, Cause]] = set()
     for i, answer in enumerate(spec.answer_key.devices):
         where: Loc = ("answer_key", "devices", i)
@@ -281,7 +96,7 @@ def _answer_problems(spec: ScenarioSpec, fleet: Fleet) -> list[tuple[Loc, str]]:
                 ((*where, "device"), f"{answer.device} with {answer.cause.value} is listed twice")
             )
         seen.add((answer.device, answer.cause))
-        possible = _possible(spec.world, timeline, answer.device, *found)
+        possible = causes_for(spec.world, timeline, answer.device, *found)
         if answer.cause not in possible:
             others = ", ".join(sorted(c.value for c in possible)) or "none"
             problems.append(
@@ -315,7 +130,7 @@ def _unanswered_faults(spec: ScenarioSpec, *, inline: bool) -> list[tuple[Loc, s
     return problems
 
 
-def _action_problems(spec: ScenarioSpec, fleet: Fleet) -> list[tuple[Loc, str]]:
+def _action_problems(spec: ScenarioSpec, fleet: DeviceIds) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
     swap_tests = 0
     for i, action in enumerate(spec.actions):
@@ -430,7 +245,7 @@ def truth_problems(
 
     `world` is the world that ran (the scenario's, or a resized copy from `world_of`).
     """
-    fleet = Fleet(world or spec.world)
+    fleet = DeviceIds(world or spec.world)
     began: dict[tuple[str, Cause], float] = {}
     for record in truth:
         key = (record.device_id, record.cause)

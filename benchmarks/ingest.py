@@ -216,7 +216,7 @@ def profiled_commit(self, sock):
 
 ingest.Ingest._session = profiled_session
 ingest.Ingest._commit = profiled_commit
-from simlab.cli import main
+from simlab.commands import main
 main()
 """
 
@@ -462,7 +462,7 @@ def service_run(  # noqa: PLR0915 - one measurement from start to drain, in the 
     if profile is not None:
         command = python(PROFILED_SERVICE, str(profile), *args, cpus="0")
     else:
-        command = python("from simlab.cli import main; main()", *args, cpus="0")
+        command = python("from simlab.commands import main; main()", *args, cpus="0")
     log = (folder / "service.log").open("wb")
     service = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603 - this Python
     figures: dict[str, Any] = {"service_pinned": "0" if command[0].endswith("taskset") else "no"}

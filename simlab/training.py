@@ -1,6 +1,6 @@
 """Training mode: the trainee reads the story and the service's views, names a cause per device.
 
-After a scenario has run (`simlab.train_cli` runs it and asks the questions),
+After a scenario has run (`simlab.commands.train` runs it and asks the questions),
 the trainee sees what support staff would see (`briefing`): the fleet at a
 glance, the devices to look at (each with its verdict, when it was last seen
 and what its timeline shows lately) and the incidents. Never the service's

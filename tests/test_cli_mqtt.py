@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def simlab(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from simlab.cli import main; main()", *args],
+        [sys.executable, "-c", "from simlab.commands import main; main()", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

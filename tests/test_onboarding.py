@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import typer
 
-import simlab.cli
+import simlab.commands.customers
 from protocol.identifiers import Iccid
 from simulator.errors import OnboardingConflictError, Problem, SpecError, UnknownSimError
 from simulator.platform.onboarding import load_customer, parse_customer
@@ -506,11 +506,11 @@ def test_bad_file_never_reaches_platform_onboard(tmp_path, monkeypatch):
         tmp_path, edited(("count: 100", "count: 0"), ("rate_plan: meter-10mb", "rate_plan: x"))
     )
     with pytest.raises(typer.Exit) as caught:
-        simlab.cli.onboard(str(bad), as_json=True)
+        simlab.commands.customers.onboard(str(bad), as_json=True)
     assert caught.value.exit_code == 2
     assert calls == []
     # the spy does see a good file, so the check above means something
-    simlab.cli.onboard(str(write(tmp_path, BASE, "good.yaml")), as_json=True)
+    simlab.commands.customers.onboard(str(write(tmp_path, BASE, "good.yaml")), as_json=True)
     assert len(calls) == 1
 
 
@@ -583,7 +583,7 @@ def simlab_command() -> list[str]:
     script = Path(sys.executable).with_name("simlab")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from simlab.cli import main; main()"]
+    return [sys.executable, "-c", "from simlab.commands import main; main()"]
 
 
 def run_simlab(

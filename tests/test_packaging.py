@@ -63,7 +63,7 @@ def test_wheel_ships_the_packages_and_scenario_files(tmp_path):
     assert "simlab/scenarios/customers/savanna-trackers.yaml" in names
     assert not any(n.startswith("tests/") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "simlab = simlab.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "simlab = simlab.commands:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
     # The installed wheel finds its bundled customer file from anywhere.
     unpacked = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(unpacked)
@@ -71,7 +71,7 @@ def test_wheel_ships_the_packages_and_scenario_files(tmp_path):
         [
             sys.executable,
             "-c",
-            "from simlab.cli import main; main()",
+            "from simlab.commands import main; main()",
             "onboard",
             "savanna-trackers",
             "--json",

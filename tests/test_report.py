@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from simlab.cli import app
+from simlab.commands import app
 from simlab.report import ReportError, fleet_status, load_run, write_report
 from simlab.report_plots import VERDICTS
 from simlab.run import RunOptions, run_scenario

@@ -24,7 +24,7 @@ from tests.test_customer_messages import jargon, long_sentences
 
 pytestmark = pytest.mark.broker
 
-CLI = [sys.executable, "-c", "from simlab.cli import main; main()"]
+CLI = [sys.executable, "-c", "from simlab.commands import main; main()"]
 SCENARIOS = sorted(p.stem for p in bundled().glob("*.yaml"))
 SCALED = {"onboarding-day": 300}
 """Scenarios too big for the suite, and the size they run at here."""

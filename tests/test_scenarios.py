@@ -27,6 +27,7 @@ import yaml
 from typer.testing import CliRunner
 
 from protocol.causes import Cause
+from simlab.commands.scenarios import scenarios_app
 from simlab.scenario import (
     ScenarioSpec,
     SwapTestAction,
@@ -40,7 +41,6 @@ from simlab.scenario import (
     until_of,
     world_of,
 )
-from simlab.scenarios_cli import scenarios_app
 from simlab.yaml_fields import field_at
 from simulator.errors import SpecError
 from simulator.world.simulate import simulate
@@ -583,9 +583,9 @@ def test_show_gives_nothing_away(name):
 
 
 def test_schema_is_json_schema_naming_the_top_level_fields():
-    import simlab.cli  # noqa: PLC0415 - the sub-app is reached through the main command
+    import simlab.commands  # noqa: PLC0415 - the sub-app is reached through the main command
 
-    result = runner.invoke(simlab.cli.app, ["scenarios", "schema"])
+    result = runner.invoke(simlab.commands.app, ["scenarios", "schema"])
     assert result.exit_code == 0, result.output
     schema = json.loads(result.stdout)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
@@ -667,7 +667,7 @@ def conforms(value, schema, root) -> bool:  # noqa: C901, PLR0911, PLR0912 - one
         "simlab.scenario.checks",
         "simlab.scenario.loading",
         "simlab.scenario.schema",
-        "simlab.scenarios_cli",
+        "simlab.commands.scenarios",
         "simlab.yaml_fields",
     ],
 )

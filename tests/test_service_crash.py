@@ -57,7 +57,7 @@ class ServiceProcess:
         self.command = [
             sys.executable,
             "-c",
-            "from simlab.cli import main; main()",
+            "from simlab.commands import main; main()",
             "serve",
             "--broker",
             broker.url,

@@ -22,7 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from protocol.causes import Cause
-from simlab.cli import app
+from simlab.commands import app
 from simlab.scenario import load_scenario
 from simlab.training import (
     AnswerError,
@@ -35,7 +35,7 @@ from simlab.training import (
 
 pytestmark = pytest.mark.broker
 
-CLI = [sys.executable, "-c", "from simlab.cli import main; main()"]
+CLI = [sys.executable, "-c", "from simlab.commands import main; main()"]
 VICTIM = "collar-0007"
 PROMPT = re.compile(r"(\S+) \([^)]*\): cause number or id, ok if healthy:\s*$")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

@@ -10,7 +10,7 @@ one way: model <- devices <- possible <- checks <- loading.
 
 from simlab.scenario.checks import format_span, scenario_problems, start_slack, truth_problems
 from simlab.scenario.devices import DeviceIds
-from simlab.scenario.loading import load_scenario, scenario_files, until_of, world_of
+from simlab.scenario.loading import device_count, load_scenario, scenario_files, until_of, world_of
 from simlab.scenario.model import (
     ACTION_KINDS,
     Action,
@@ -48,6 +48,7 @@ __all__ = [
     "SwapTestAction",
     "SwapVerdict",
     "User",
+    "device_count",
     "format_span",
     "load_scenario",
     "possible_causes",

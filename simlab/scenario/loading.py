@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from simulator.world.spec import WorldSpec
 
-__all__ = ["load_scenario", "scenario_files", "until_of", "world_of"]
+__all__ = ["device_count", "load_scenario", "scenario_files", "until_of", "world_of"]
 
 
 def load_scenario(path: str | Path, size: int | None = None) -> ScenarioSpec:
@@ -158,3 +158,8 @@ def until_of(spec: ScenarioSpec) -> float:
 def scenario_files() -> list[Path]:
     """The bundled scenarios (`scenarios/*.yaml`), by name."""
     return sorted(bundled().glob("*.yaml"))
+
+
+def device_count(spec: ScenarioSpec) -> int:
+    """Devices the scenario's world simulates (at its own size)."""
+    return sum(group.count for group in spec.world.devices)

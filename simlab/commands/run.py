@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,18 +14,17 @@ from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from simlab.commands.exits import bad_input, bad_spec
 from simlab.publishing import parse_speed
 from simlab.resources import resolve
 from simlab.run import RunError, RunOptions, RunReport, run_scenario
-from simlab.scenario import load_scenario, until_of, world_of
+from simlab.scenario import device_count, load_scenario, until_of
 from simulator.errors import SpecError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from simlab.scenario import ScenarioSpec
 
-__all__ = ["fleet_size", "render", "run", "run_with_progress"]
+__all__ = ["render", "run", "run_with_progress"]
 
 MESSAGES_SHOWN = 3
 """Customer messages printed in full; the rest are in the run directory."""
@@ -73,19 +72,15 @@ def run(
     try:
         spec = load_scenario(path, size=size)
     except SpecError as exc:
-        for line in str(exc).splitlines():
-            typer.echo(line, err=True)
-        raise typer.Exit(2) from None
+        bad_spec(exc)
     except FileNotFoundError:
-        typer.echo(f"{scenario}: no such scenario or file (see `simlab scenarios list`)", err=True)
-        raise typer.Exit(2) from None
+        bad_input(f"{scenario}: no such scenario or file (see `simlab scenarios list`)")
     try:
         pace = parse_speed(speed)
     except ValueError as exc:
-        typer.echo(f"--speed: {exc}", err=True)
-        raise typer.Exit(2) from None
+        bad_input(f"--speed: {exc}")
     options = RunOptions(out=out or _default_out(name), speed=pace, broker=broker, record=record)
-    devices = fleet_size(spec)
+    devices = device_count(spec)
     if not as_json:
         err.print(Panel(spec.story.strip(), title=spec.title, subtitle=name, expand=False))
     try:
@@ -100,11 +95,6 @@ def run(
     raise typer.Exit(0 if report.scorecard.passed else 1)
 
 
-def fleet_size(spec: ScenarioSpec) -> int:
-    """Devices the scenario's world simulates."""
-    return sum(group.count for group in world_of(spec).devices)
-
-
 def run_with_progress(
     spec: ScenarioSpec, name: str, options: RunOptions, err: Console, *, transient: bool
 ) -> RunReport:
@@ -117,7 +107,9 @@ def run_with_progress(
         console=err,
         transient=transient,
     ) as progress:
-        task = progress.add_task(f"{fleet_size(spec)} devices", total=until_of(spec), sim=_hours(0))
+        task = progress.add_task(
+            f"{device_count(spec)} devices", total=until_of(spec), sim=_hours(0)
+        )
 
         def step(done: float, total: float) -> None:
             progress.update(task, completed=done, sim=f"{_hours(done)} / {_hours(total)}")
@@ -218,8 +210,3 @@ def _scorecard(report: RunReport, console: Console) -> None:
     console.print(table)
     verdict = "[bold green]PASSED[/]" if card.passed else "[bold red]NOT MET[/]"
     console.print(f"Answer key: {verdict}. Run directory: {report.out}")
-
-
-def register(app: typer.Typer, command: Callable[..., Any] = run) -> None:
-    """Add `run` to the `simlab` command."""
-    app.command("run")(command)

@@ -16,10 +16,12 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from simlab.commands.exits import EXIT_BAD_INPUT, bad_spec
 from simlab.resources import resolve
 from simlab.scenario import (
     ScenarioSpec,
     SilenceAction,
+    device_count,
     format_span,
     load_scenario,
     scenario_files,
@@ -31,8 +33,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 __all__ = ["scenarios_app"]
-
-EXIT_BAD_INPUT = 2
 
 scenarios_app = typer.Typer(
     help="The scenario bank: stories, worlds and answer keys.", no_args_is_help=True
@@ -64,7 +64,7 @@ def list_scenarios() -> None:
             path.stem,
             spec.title,
             ", ".join(user.value for user in spec.users),
-            f"{_devices(spec):,}",
+            f"{device_count(spec):,}",
             format_span(spec.run.duration),
         )
     out.print(table)
@@ -127,13 +127,7 @@ def _load_or_exit(path: Path, size: int | None) -> ScenarioSpec:
     try:
         return load_scenario(path, size=size)
     except SpecError as exc:
-        for problem in exc.problems:
-            typer.echo(str(problem), err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-
-
-def _devices(spec: ScenarioSpec) -> int:
-    return sum(group.count for group in spec.world.devices)
+        bad_spec(exc)
 
 
 def _calendar(spec: ScenarioSpec, seconds: float) -> str:

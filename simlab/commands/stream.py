@@ -1,134 +1,37 @@
-"""The `simlab` command."""
+"""The MQTT stream's commands: its contract, producing it, and the service that reads it.
+
+`protocol schema` prints the wire contract; `simulate` runs a world and
+publishes what its devices and platform report, `replay` publishes a recording
+again, and `serve` runs the diagnostics service that reads the stream.
+"""
 
 from __future__ import annotations
 
 import json
-import time
 from contextlib import ExitStack
-from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from protocol.wire import DEFAULT_ROOT
-from simlab import __version__
 from simlab.broker import embedded_broker
+from simlab.commands.exits import bad_input, bad_spec
 from simlab.publishing import PublishOptions, parse_speed, run_world, schemas
 from simlab.publishing import replay as replay_recording
-from simlab.report import ReportError, write_report
-from simlab.resources import bundled, resolve
-from simlab.run_cli import register as register_run
-from simlab.scenarios_cli import scenarios_app
-from simlab.train_cli import TrainOptions, ask_prompt
-from simlab.train_cli import train as train_session
-from simlab.training import AnswerError
-from simulator.errors import SimulatorError, SpecError
-from simulator.platform.onboarding import load_customer
-from simulator.platform.platform import OnboardingSummary, Platform
+from simlab.resources import resolve
+from simulator.errors import SpecError
 from simulator.transport.url import BrokerUrl
-from simulator.world.faults import CATALOGUE
 from simulator.world.loading import load_world
 
-__all__ = ["app", "main"]
+__all__ = ["protocol_app", "protocol_schema", "replay", "serve", "simulate"]
 
-app = typer.Typer(
-    name="simlab",
-    help="SIM lifecycle simulator and device diagnostics for cellular IoT operations teams.",
-    no_args_is_help=True,
-    add_completion=False,
-)
 out = Console()
 err_console = Console(stderr=True)
 
-EXIT_BAD_INPUT = 2
-
-
-@app.callback()
-def _root() -> None:
-    """SIM lifecycle simulator and device diagnostics for cellular IoT operations teams."""
-
-
-@app.command()
-def version() -> None:
-    """Print simlab's version."""
-    out.print(__version__)
-
-
-@app.command()
-def onboard(
-    file: Annotated[
-        str, typer.Argument(help="Customer definition YAML, or the name of a bundled one.")
-    ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-) -> None:
-    """Validate a customer definition as a whole, then onboard it in bulk and summarise."""
-    path = resolve(file, folder="customers")
-    began = time.perf_counter()
-    try:
-        spec = load_customer(path)
-        platform = Platform()
-        summary = platform.onboard(spec)
-    except SpecError as exc:
-        for problem in exc.problems:
-            typer.echo(str(problem), err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    except SimulatorError as exc:
-        typer.echo(f"{path}: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    elapsed = time.perf_counter() - began
-    if as_json:
-        payload = {
-            **asdict(summary),
-            "by_state": platform.summary_by_state(),
-            "seconds": round(elapsed, 3),
-        }
-        typer.echo(json.dumps(payload, indent=2))
-        return
-    _print_summary(summary, platform, elapsed)
-
-
-def _print_summary(summary: OnboardingSummary, platform: Platform, elapsed: float) -> None:
-    out.print(f"[bold]Onboarded {summary.customer}[/bold] in {elapsed:.2f} s")
-    counts = Table(show_header=False, box=None, padding=(0, 2))
-    for label, value in (
-        ("accounts", summary.accounts),
-        ("communication plans", summary.communication_plans),
-        ("rate plans", summary.rate_plans),
-        ("IPsec tunnels", summary.tunnels),
-        ("automation rules", summary.automation_rules),
-        ("SIMs", f"{summary.sims:,}"),
-        ("audit entries", summary.audit_entries),
-    ):
-        counts.add_row(label, str(value))
-    out.print(counts)
-    ranges = Table(title="SIM ranges", title_justify="left", box=None)
-    ranges.add_column("first ICCID", no_wrap=True, min_width=19)
-    ranges.add_column("last ICCID", no_wrap=True, min_width=19)
-    ranges.add_column("SIMs", justify="right")
-    ranges.add_column("account", overflow="fold")
-    ranges.add_column("state", overflow="fold")
-    for r in summary.ranges:
-        ranges.add_row(r.first, r.last, f"{r.count:,}", r.account, r.state)
-    out.print(ranges)
-    states = ", ".join(f"{name} {n:,}" for name, n in platform.summary_by_state().items())
-    out.print(f"SIMs by state: {states}")
-
-
-@app.command()
-def faults() -> None:
-    """List the fault catalogue: id, where it strikes, the cause to diagnose, what happens."""
-    for kind in CATALOGUE.values():
-        typer.echo(
-            f"{kind.id.value:<24} {kind.scope:<8} cause={kind.id.cause.value:<24} {kind.summary}"
-        )
-
 
 protocol_app = typer.Typer(help="The wire contract: topics and payloads.", no_args_is_help=True)
-app.add_typer(protocol_app, name="protocol")
-app.add_typer(scenarios_app, name="scenarios")
 
 
 @protocol_app.command("schema")
@@ -152,7 +55,6 @@ MqttVersion = Annotated[
 ]
 
 
-@app.command()
 def simulate(  # noqa: PLR0913, PLR0917 - the command's options
     world: Annotated[str, typer.Argument(help="World YAML file, or the name of a bundled one.")],
     hours: Annotated[float, typer.Option("--hours", min=0.01, help="Simulated hours.")] = 24.0,
@@ -183,9 +85,9 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
         spec = load_world(path)
         pace = parse_speed(speed)
     except SpecError as exc:
-        _problems(exc)
+        bad_spec(exc)
     except ValueError as exc:
-        _bad(str(exc))
+        bad_input(str(exc))
     with ExitStack() as stack:
         if broker is None and not offline:
             embedded = stack.enter_context(embedded_broker())
@@ -208,7 +110,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
         outcome = run_world(spec, until=hours * 3600, publish=publish, record=record)
     result = outcome.result
     if result.error:
-        _bad(result.error)
+        bad_input(result.error)
     devices = sum(group.count for group in spec.devices)
     lost = (
         f", {result.lost:,} device messages lost as the world's message_loss says"
@@ -230,7 +132,6 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
         out.print(f"recorded {outcome.recorded:,} messages to {record}")
 
 
-@app.command()
 def replay(
     recording: Annotated[
         Path, typer.Argument(help="A JSONL recording (simlab simulate --record).")
@@ -247,7 +148,7 @@ def replay(
         options = PublishOptions(broker, root, parse_speed(speed), telemetry_qos, ca, mqtt_version)
         stats = replay_recording(recording, options)
     except (ValueError, OSError, ConnectionError) as exc:
-        _bad(str(exc))
+        bad_input(str(exc))
     out.print(
         f"replayed {stats.published:,} messages to {broker} under {root}/#: "
         f"{stats.acked:,} QoS 1 acknowledged, {stats.dropped_qos0:,} QoS 0 dropped, "
@@ -255,7 +156,6 @@ def replay(
     )
 
 
-@app.command()
 def serve(
     broker: Annotated[str, typer.Option("--broker", help="mqtt://host:port of the stream.")] = (
         "mqtt://127.0.0.1:1883"
@@ -287,11 +187,11 @@ def serve(
     try:
         url = BrokerUrl.parse(broker)
     except ValueError as exc:
-        _bad(str(exc))
+        bad_input(str(exc))
     if clock not in {"stream", "wall"}:
-        _bad(f"--clock {clock!r}: give stream or wall")
+        bad_input(f"--clock {clock!r}: give stream or wall")
     if mqtt_version not in {4, 5}:
-        _bad(f"--mqtt-version {mqtt_version}: give 5, or 4 for MQTT 3.1.1")
+        bad_input(f"--mqtt-version {mqtt_version}: give 5, or 4 for MQTT 3.1.1")
     settings = Settings(
         broker_host=url.host,
         broker_port=url.port,
@@ -302,80 +202,3 @@ def serve(
         mqtt_version=4 if mqtt_version == 4 else 5,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
-
-
-def _problems(exc: SpecError) -> NoReturn:
-    for problem in exc.problems:
-        typer.echo(str(problem), err=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def _bad(message: str) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
-
-
-@app.command("files")
-def files() -> None:
-    """List the bundled scenario and customer files."""
-    root = bundled()
-    for path in sorted(root.rglob("*.yaml")):
-        out.print(str(path.relative_to(root)))
-
-
-@app.command()
-def train(
-    scenario: Annotated[str, typer.Argument(help="A bundled scenario's name, or a scenario file.")],
-    size: Annotated[
-        int | None, typer.Option("--size", min=1, help="Fleet size, for scenarios that scale.")
-    ] = None,
-    run_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="Run directory (default: simlab-runs/NAME-train-TIME)."),
-    ] = None,
-    decoys: Annotated[
-        int, typer.Option("--seed-decoys", min=0, help="Healthy devices mixed into the list.")
-    ] = 3,
-    answers: Annotated[
-        Path | None,
-        typer.Option("--answers", help="YAML or JSON mapping device to cause, for no prompts."),
-    ] = None,
-) -> None:
-    """Training: read the story and the service's views, name each device's cause, get a score."""
-    from simlab.run import RunError  # noqa: PLC0415 - only this command runs a scenario here
-
-    options = TrainOptions(size=size, out=run_dir, decoys=decoys, answers=answers)
-    try:
-        train_session(scenario, options, console=out, err=err_console, ask=ask_prompt)
-    except SpecError as exc:
-        _problems(exc)
-    except FileNotFoundError:
-        _bad(f"{scenario}: no such scenario or file (see `simlab scenarios list`)")
-    except AnswerError as exc:
-        _bad(str(exc))
-    except RunError as exc:
-        typer.echo(f"the run failed: {exc}", err=True)
-        raise typer.Exit(1) from None
-
-
-@app.command()
-def report(
-    directory: Annotated[Path, typer.Argument(help="A run directory (simlab run or train --out).")],
-    output: Annotated[
-        Path | None, typer.Option("--output", help="The HTML file (default: DIR/report.html).")
-    ] = None,
-) -> None:
-    """Write a run directory's report: one HTML page of plots and tables that opens offline."""
-    try:
-        path = write_report(directory, output)
-    except ReportError as exc:
-        _bad(str(exc))
-    out.print(f"wrote {path}", highlight=False)
-
-
-register_run(app)
-
-
-def main() -> None:
-    """Entry point of the console script."""
-    app()

@@ -13,9 +13,10 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
 from rich.panel import Panel
@@ -23,8 +24,9 @@ from rich.table import Table
 from rich.text import Text
 
 from diagnostics.diagnosis.causes import CAUSES
-from simlab.run import RunOptions, RunReport
-from simlab.run_cli import run_with_progress
+from simlab.commands.exits import bad_input, bad_spec
+from simlab.commands.run import run_with_progress
+from simlab.run import RunError, RunOptions, RunReport
 from simlab.scenario import load_scenario
 from simlab.timeline import clock
 from simlab.training import (
@@ -42,16 +44,26 @@ from simlab.training import (
     run_devices,
     share,
 )
+from simulator.errors import SpecError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from rich.console import Console
-
     from protocol.causes import Cause
     from simlab.scenario import ScenarioSpec
 
-__all__ = ["TrainOptions", "ask_prompt", "show_briefing", "show_causes", "show_marks", "train"]
+__all__ = [
+    "TrainOptions",
+    "ask_prompt",
+    "show_briefing",
+    "show_causes",
+    "show_marks",
+    "train",
+    "train_session",
+]
+
+out = Console()
+err_console = Console(stderr=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +79,7 @@ class TrainOptions:
     """Answers from this file instead of prompts."""
 
 
-def train(
+def train_session(
     scenario: str,
     options: TrainOptions,
     *,
@@ -109,6 +121,38 @@ def train(
     show_marks(console, marks)
     console.print(Text(f"\nRun directory: {out} (simlab report {out} draws it)"))
     return marks
+
+
+def train(
+    scenario: Annotated[str, typer.Argument(help="A bundled scenario's name, or a scenario file.")],
+    size: Annotated[
+        int | None, typer.Option("--size", min=1, help="Fleet size, for scenarios that scale.")
+    ] = None,
+    run_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Run directory (default: simlab-runs/NAME-train-TIME)."),
+    ] = None,
+    decoys: Annotated[
+        int, typer.Option("--seed-decoys", min=0, help="Healthy devices mixed into the list.")
+    ] = 3,
+    answers: Annotated[
+        Path | None,
+        typer.Option("--answers", help="YAML or JSON mapping device to cause, for no prompts."),
+    ] = None,
+) -> None:
+    """Training: read the story and the service's views, name each device's cause, get a score."""
+    options = TrainOptions(size=size, out=run_dir, decoys=decoys, answers=answers)
+    try:
+        train_session(scenario, options, console=out, err=err_console, ask=ask_prompt)
+    except SpecError as exc:
+        bad_spec(exc)
+    except FileNotFoundError:
+        bad_input(f"{scenario}: no such scenario or file (see `simlab scenarios list`)")
+    except AnswerError as exc:
+        bad_input(str(exc))
+    except RunError as exc:
+        typer.echo(f"the run failed: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _run(spec: ScenarioSpec, name: str, out: Path, err: Console) -> RunReport:

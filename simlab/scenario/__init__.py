@@ -1,53 +1,26 @@
 """Scenarios: the file format, the checks across a whole scenario, and reading a file.
 
-`model` holds the pydantic models of the format; `devices` and `possible` say
-which devices a world holds and what can happen to each; `checks` finds the
-problems across a scenario's parts (and, after a run, between ground truth and
-the answer key); `loading` reads a file, sizes it and resolves its bundled
-customer and world files; `schema` gives editors the JSON Schema. Imports point
-one way: model <- devices <- possible <- checks <- loading.
+`model` holds the pydantic models of the format (import its parts from there);
+`devices` and `possible` say which devices a world holds and what can happen to
+each; `checks` finds the problems across a scenario's parts (and, after a run,
+between ground truth and the answer key); `loading` reads a file, sizes it and
+resolves its bundled customer and world files; `schema` gives editors the JSON
+Schema. Imports point one way: model <- devices <- possible <- checks <- loading.
 """
 
 from simlab.scenario.checks import format_span, scenario_problems, start_slack, truth_problems
 from simlab.scenario.devices import DeviceIds
 from simlab.scenario.loading import device_count, load_scenario, scenario_files, until_of, world_of
-from simlab.scenario.model import (
-    ACTION_KINDS,
-    Action,
-    AnswerKey,
-    DeviceAnswer,
-    Dimension,
-    IncidentAnswer,
-    RunSpec,
-    ScenarioSpec,
-    Silence,
-    SilenceAction,
-    SizeSpec,
-    SwapTest,
-    SwapTestAction,
-    SwapVerdict,
-    User,
-)
+from simlab.scenario.model import ScenarioSpec, SilenceAction, SwapTestAction, SwapVerdict
 from simlab.scenario.possible import possible_causes
 from simlab.scenario.schema import scenario_schema
 
 __all__ = [
-    "ACTION_KINDS",
-    "Action",
-    "AnswerKey",
-    "DeviceAnswer",
     "DeviceIds",
-    "Dimension",
-    "IncidentAnswer",
-    "RunSpec",
     "ScenarioSpec",
-    "Silence",
     "SilenceAction",
-    "SizeSpec",
-    "SwapTest",
     "SwapTestAction",
     "SwapVerdict",
-    "User",
     "device_count",
     "format_span",
     "load_scenario",

@@ -2,8 +2,10 @@
 
 Every change to a SIM goes through this class, is checked against the
 lifecycle table, and leaves exactly one audit entry (a bulk operation leaves
-one entry for its whole range). Times are simulated seconds since `start`;
-billing cycles begin at 00:00 UTC on the first of each month.
+one entry for its whole range). Times are simulated seconds since `start`.
+Data counted against rate plans and the billing cycle are in
+`simulator.platform.billing`; automation rules at run time in
+`simulator.platform.rule_runner`.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from protocol.identifiers import Iccid, Imei, iccid_range_last
 from protocol.sim_state import SimState
 from simulator.errors import OnboardingConflictError, SimulatorError, TransitionRefusedError
 from simulator.platform.audit import NONE, AuditField, AuditLog
-from simulator.platform.automation import CYCLE_TRIGGERS, LATCHING, CompiledRule, RuleBook
+from simulator.platform.automation import MAX_RULES, RuleBook
+from simulator.platform.billing import Billing
+from simulator.platform.changes import Changes
 from simulator.platform.customer import (
     Account,
     AccountSettings,
-    ChangeRatePlan,
-    ChangeState,
     CommunicationPlan,
     CustomerFile,
     RatePlan,
@@ -31,29 +33,19 @@ from simulator.platform.customer import (
     Tunnel,
 )
 from simulator.platform.lifecycle import Actor, refusal
+from simulator.platform.rule_runner import DAY, RuleRunner
 from simulator.platform.sims import NO_IMEI, SimTable
 from simulator.platform.units import format_bytes
 
 if TYPE_CHECKING:
-    from numpy.typing import NDArray
+    from simulator.platform.rule_runner import Notification
 
-__all__ = ["DEFAULT_START", "Notification", "OnboardingSummary", "Platform"]
+__all__ = ["DEFAULT_START", "OnboardingSummary", "Platform"]
 
 DEFAULT_START: Final = datetime(2026, 1, 1, tzinfo=UTC)
-DAY: Final = 86_400.0
 _SERVICE_STATES: Final = frozenset(
     {SimState.TEST_READY, SimState.TRIAL, SimState.ACTIVATION_READY, SimState.ACTIVATED},
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    """A message an automation rule sent to the account."""
-
-    time: float
-    rule: str
-    iccid: str
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,18 +89,22 @@ class Platform:
         self.rules = RuleBook()
         self.sims = SimTable()
         self.audit = AuditLog()
-        self.notifications: list[Notification] = []
+        self._changes = Changes(self.sims, self.audit)
+        self._runner = RuleRunner(self.rules, self.sims, self)
+        self._billing = Billing(
+            start=start, rate_plans=self.rate_plans, changes=self._changes, runner=self._runner
+        )
         self._account_row: dict[str, int] = {}
         self._comm_row: dict[str, int] = {}
         self._rate_row: dict[str, int] = {}
-        self._pool_usage: dict[tuple[int, int], int] = {}
-        self._pool_sizes: dict[tuple[int, int], int] = {}
         self._in_trial: set[int] = set()
         self._imsi_spans: list[tuple[int, int]] = []
         self._next_sweep = 0.0
-        self._overrides: set[int] = set()
-        self._cycle = 0
-        self._cycle_end = self._cycle_start_time(1)
+
+    @property
+    def notifications(self) -> list[Notification]:
+        """The messages automation rules sent to the accounts, oldest first."""
+        return self._runner.notifications
 
     # ---- onboarding -------------------------------------------------------------------------
 
@@ -179,8 +175,9 @@ class Platform:
             )
             first_imsi = int(str(sims.first_imsi))
             self._imsi_spans.append((first_imsi, first_imsi + sims.count - 1))
-            key = (self._account_row[sims.account], self._rate_row[sims.rate_plan])
-            self._pool_sizes[key] = self._pool_sizes.get(key, 0) + sims.count
+            self._billing.join_pool(
+                self._account_row[sims.account], self._rate_row[sims.rate_plan], sims.count
+            )
             summary.sims += sims.count
             summary.audit_entries += 1
             summary.ranges.append(
@@ -210,8 +207,8 @@ class Platform:
                 if first <= end and start <= first + sims.count - 1:
                     shared = max(first, start)
                     raise OnboardingConflictError(f"IMSI {shared:015d} is already on this platform")
-        if len(self.rules.rules) + len(spec.automation_rules) > 64:
-            raise OnboardingConflictError("a platform holds at most 64 automation rules")
+        if len(self.rules.rules) + len(spec.automation_rules) > MAX_RULES:
+            raise OnboardingConflictError(f"a platform holds at most {MAX_RULES} automation rules")
 
     def _add_account(self, account: Account) -> None:
         parent = None if account.parent is None else self._account_row[account.parent]
@@ -276,32 +273,24 @@ class Platform:
         now: float,
     ) -> None:
         """Move one SIM to `target`; a refused move raises TransitionRefusedError."""
-        self._move(self.row(iccid), target, actor=actor, reason=reason, now=now)
+        self.move(self.row(iccid), target, actor=actor, reason=reason, now=now)
 
     def change_rate_plan(
         self, iccid: Iccid | str, plan: str, *, actor: Actor, reason: str, now: float
     ) -> None:
         """Put one SIM on another rate plan."""
-        self._set_rate_plan(self.row(iccid), plan, actor=actor, reason=reason, now=now)
+        self.set_rate_plan(self.row(iccid), plan, actor=actor, reason=reason, now=now)
 
     def override_data_limit(
         self, iccid: Iccid | str, *, actor: Actor, reason: str, now: float
     ) -> None:
         """Lift a SIM's data block for the rest of the billing cycle."""
         self.advance(now)
-        row = self.row(iccid)
-        self._overrides.add(row)
-        if self.sims["data_blocked"][row]:
-            self._set_blocked(row, blocked=False, actor=actor, reason=reason, now=now)
+        self._billing.lift_block(self.row(iccid), actor=actor, reason=reason, now=now)
 
     def bytes_to_limit(self, iccid: Iccid | str) -> int | None:
         """Data the SIM (or its pool) may still use before it is blocked; None = never blocked."""
-        row = self.row(iccid)
-        plan = self.rate_plans[int(self.sims["rate_plan"][row])]
-        if plan.overage_limit is None:
-            return None
-        used, shares = self._counted(row)
-        return max(0, (plan.allowance + plan.overage_limit) * shares - used)
+        return self._billing.bytes_to_limit(self.row(iccid))
 
     def test_quota_left(self, iccid: Iccid | str) -> int:
         """Bytes of free test data a TEST_READY SIM has left."""
@@ -315,17 +304,8 @@ class Platform:
 
     def relock_imei(self, iccid: Iccid | str, *, actor: Actor, reason: str, now: float) -> None:
         """Release an IMEI lock's device so the lock takes the next device the SIM attaches from."""
-        row = self.row(iccid)
-        old = int(self.sims["locked_imei"][row])
-        self.sims["locked_imei"][row] = NO_IMEI
-        self.audit.record(
-            time=now,
-            actor=actor,
-            field=AuditField.IMEI_LOCK,
-            rows=row,
-            old=old,
-            new=NO_IMEI,
-            reason=reason,
+        self._changes.write(
+            self.row(iccid), AuditField.IMEI_LOCK, NO_IMEI, actor=actor, reason=reason, now=now
         )
 
     def open_session(self, iccid: Iccid | str, *, now: float) -> str | None:
@@ -341,11 +321,11 @@ class Platform:
         if self.sims["data_blocked"][row]:
             return "data is blocked: the rate plan's limit for this cycle is reached"
         if state is SimState.ACTIVATION_READY:
-            self._move(
+            self.move(
                 row, SimState.ACTIVATED, actor=Actor.SYSTEM, reason="first data session", now=now
             )
-        self._connected(row, now)
-        self._count_session(row, now)
+        self._runner.connected(row, now)
+        self._runner.count_session(row, now)
         return None
 
     def attach(self, iccid: Iccid | str, imei: Imei, *, now: float) -> str | None:
@@ -363,21 +343,16 @@ class Platform:
             elif locked != imei_value:
                 return f"the SIM is locked to IMEI {locked:015d}"
         previous = int(self.sims["imei"][row])
-        self.sims["imei"][row] = imei_value
-        if previous not in (NO_IMEI, imei_value):
-            self.audit.record(
-                time=now,
-                actor=Actor.SYSTEM,
-                field=AuditField.IMEI,
-                rows=row,
-                old=previous,
-                new=imei_value,
-                reason="the SIM attached from another device",
+        if previous in (NO_IMEI, imei_value):
+            self.sims["imei"][row] = imei_value
+        else:
+            reason = "the SIM attached from another device"
+            self._changes.write(
+                row, AuditField.IMEI, imei_value, actor=Actor.SYSTEM, reason=reason, now=now
             )
-            self._fire(
-                Trigger.IMEI_CHANGED, row, now, f"IMEI changed from {previous:015d} to {imei.value}"
-            )
-        self._connected(row, now)
+            detail = f"IMEI changed from {previous:015d} to {imei.value}"
+            self._runner.fire(Trigger.IMEI_CHANGED, row, now, detail)
+        self._runner.connected(row, now)
         return None
 
     def record_usage(self, iccid: Iccid | str, nbytes: int, *, now: float) -> None:
@@ -394,7 +369,7 @@ class Platform:
         if state is SimState.TEST_READY:
             self._use_test_quota(row, nbytes, now)
             return
-        self._use_allowance(row, nbytes, now)
+        self._billing.use(row, nbytes, now)
         if state is SimState.TRIAL:
             quota = self.settings[int(self.sims["account"][row])].trial_quota
             if quota is not None and int(self.sims["usage"][row]) >= quota:
@@ -402,70 +377,41 @@ class Platform:
 
     def advance(self, now: float) -> None:
         """Let time pass to `now`: billing cycles roll over, trials end, silence rules fire."""
-        while now >= self._cycle_end:
-            self._new_cycle(self._cycle_end)
+        self._billing.advance(now)
         if now >= self._next_sweep:
             self._next_sweep = now + self.sweep_interval
             self._end_trials(now)
-            self._check_silence(now)
+            self._runner.check_silence(now)
 
-    # ---- internals --------------------------------------------------------------------------
+    # ---- changes by row (what automation rules do, too) ---------------------------------------
 
-    def _move(self, row: int, target: SimState, *, actor: Actor, reason: str, now: float) -> None:
+    def move(self, row: int, target: SimState, *, actor: Actor, reason: str, now: float) -> None:
+        """Move the SIM in `row` to `target`; a refused move raises TransitionRefusedError."""
         source = self.sims.state(row)
         why = refusal(source, target, actor)
         if why is not None:
             raise TransitionRefusedError(str(self.sims.iccid(row)), source, target, why)
-        self.sims["state"][row] = int(target)
         if target is SimState.TRIAL:
             self._in_trial.add(row)
         else:
             self._in_trial.discard(row)
         self.sims["state_since"][row] = now
-        self.audit.record(
-            time=now,
-            actor=actor,
-            field=AuditField.STATE,
-            rows=row,
-            old=int(source),
-            new=int(target),
-            reason=reason,
-        )
+        self._changes.write(row, AuditField.STATE, int(target), actor=actor, reason=reason, now=now)
 
-    def _set_rate_plan(self, row: int, plan: str, *, actor: Actor, reason: str, now: float) -> None:
+    def set_rate_plan(self, row: int, plan: str, *, actor: Actor, reason: str, now: float) -> None:
+        """Put the SIM in `row` on the rate plan named `plan`."""
         new = self._rate_row.get(plan)
         if new is None:
             raise SimulatorError(f"unknown rate plan {plan!r}")
         old = int(self.sims["rate_plan"][row])
         if old == new:
             return
-        self.sims["rate_plan"][row] = new
         account = int(self.sims["account"][row])
-        self._pool_sizes[(account, old)] -= 1
-        self._pool_sizes[(account, new)] = self._pool_sizes.get((account, new), 0) + 1
-        self.audit.record(
-            time=now,
-            actor=actor,
-            field=AuditField.RATE_PLAN,
-            rows=row,
-            old=old,
-            new=new,
-            reason=reason,
-        )
+        self._billing.join_pool(account, old, -1)
+        self._billing.join_pool(account, new)
+        self._changes.write(row, AuditField.RATE_PLAN, new, actor=actor, reason=reason, now=now)
 
-    def _set_blocked(
-        self, row: int, *, blocked: bool, actor: Actor, reason: str, now: float
-    ) -> None:
-        self.sims["data_blocked"][row] = blocked
-        self.audit.record(
-            time=now,
-            actor=actor,
-            field=AuditField.DATA_BLOCKED,
-            rows=row,
-            old=int(not blocked),
-            new=int(blocked),
-            reason=reason,
-        )
+    # ---- internals --------------------------------------------------------------------------
 
     def _use_test_quota(self, row: int, nbytes: int, now: float) -> None:
         settings = self.settings[int(self.sims["account"][row])]
@@ -473,141 +419,14 @@ class Platform:
         self.sims["test_usage"][row] = used
         if used >= settings.test_quota:
             reason = f"test quota of {format_bytes(settings.test_quota)} used"
-            self._move(row, settings.after_test, actor=Actor.SYSTEM, reason=reason, now=now)
-
-    def _use_allowance(self, row: int, nbytes: int, now: float) -> None:
-        plan = self.rate_plans[int(self.sims["rate_plan"][row])]
-        self.sims["usage"][row] += nbytes
-        if plan.pooled:
-            key = self._pool_key(row)
-            self._pool_usage[key] = self._pool_usage.get(key, 0) + nbytes
-        after, shares = self._counted(row)
-        before = after - nbytes
-        allowance = plan.allowance * shares
-        for rule in self.rules.on(Trigger.USAGE_THRESHOLD):
-            level = (rule.rule.percent or 0.0) / 100 * allowance
-            if before < level <= after:
-                self._fire_rule(
-                    rule, row, now, f"usage reached {rule.rule.percent:g}% of the allowance"
-                )
-        if (
-            plan.overage_limit is not None
-            and after >= (plan.allowance + plan.overage_limit) * shares
-        ):
-            self._limit_reached(row, plan, now)
-
-    def _pool_key(self, row: int) -> tuple[int, int]:
-        return int(self.sims["account"][row]), int(self.sims["rate_plan"][row])
-
-    def _counted(self, row: int) -> tuple[int, int]:
-        """Bytes counted against the SIM's limit this cycle, and how many allowances they share.
-
-        A pooled plan counts the pool's usage against one allowance per SIM in the pool.
-        """
-        if not self.rate_plans[int(self.sims["rate_plan"][row])].pooled:
-            return int(self.sims["usage"][row]), 1
-        key = self._pool_key(row)
-        return self._pool_usage.get(key, 0), self._pool_sizes.get(key, 0)
-
-    def _limit_reached(self, row: int, plan: RatePlan, now: float) -> None:
-        if plan.pooled:
-            mask = (self.sims["account"] == self.sims["account"][row]) & (
-                self.sims["rate_plan"] == self.sims["rate_plan"][row]
-            )
-            rows = [int(r) for r in np.flatnonzero(mask)]
-        else:
-            rows = [row]
-        reason = f"data limit of rate plan {plan.name} reached"
-        for r in rows:
-            if not self.sims["data_blocked"][r] and r not in self._overrides:
-                self._set_blocked(r, blocked=True, actor=Actor.SYSTEM, reason=reason, now=now)
-                self._fire(Trigger.DATA_LIMIT_REACHED, r, now, reason)
+            self.move(row, settings.after_test, actor=Actor.SYSTEM, reason=reason, now=now)
 
     def _end_trial(self, row: int, now: float, reason: str) -> None:
         target = self.settings[int(self.sims["account"][row])].after_trial
-        self._move(row, target, actor=Actor.SYSTEM, reason=reason, now=now)
+        self.move(row, target, actor=Actor.SYSTEM, reason=reason, now=now)
 
     def _end_trials(self, now: float) -> None:
         for row in sorted(self._in_trial):
             days = self.settings[int(self.sims["account"][row])].trial_days
             if days is not None and now - float(self.sims["state_since"][row]) >= days * DAY:
                 self._end_trial(int(row), now, f"trial of {days:g} days ended")
-
-    def _connected(self, row: int, now: float) -> None:
-        self.sims["last_connection"][row] = now
-        self.sims["latched"][row] &= np.uint64(
-            ~self.rules.mask([Trigger.NO_CONNECTION]) & (2**64 - 1)
-        )
-
-    def _count_session(self, row: int, now: float) -> None:
-        window = float(self.sims["session_window"][row])
-        if np.isnan(window) or now - window >= DAY:
-            self.sims["session_window"][row] = now
-            self.sims["sessions"][row] = 0
-            self.sims["latched"][row] &= np.uint64(
-                ~self.rules.mask([Trigger.TOO_MANY_SESSIONS]) & (2**64 - 1)
-            )
-        count = int(self.sims["sessions"][row]) + 1
-        self.sims["sessions"][row] = min(count, np.iinfo(np.uint16).max)
-        for rule in self.rules.on(Trigger.TOO_MANY_SESSIONS):
-            if count > (rule.rule.sessions or 0):
-                self._fire_rule(rule, row, now, f"{count} data sessions within 24 hours")
-
-    def _check_silence(self, now: float) -> None:
-        for rule in self.rules.on(Trigger.NO_CONNECTION):
-            silent_for = now - self.sims["last_connection"]
-            latched = (self.sims["latched"] & np.uint64(rule.mask)) != 0
-            due: NDArray[np.bool_] = (silent_for >= (rule.rule.hours or 0) * 3600) & ~latched
-            for row in np.flatnonzero(due):
-                self._fire_rule(rule, int(row), now, f"no connection for {rule.rule.hours:g} hours")
-
-    def _new_cycle(self, at: float) -> None:
-        self._cycle += 1
-        self._cycle_end = self._cycle_start_time(self._cycle + 1)
-        self.sims["usage"][:] = 0
-        self._pool_usage.clear()
-        self._overrides.clear()
-        keep = np.uint64(~self.rules.mask(CYCLE_TRIGGERS) & (2**64 - 1))
-        latched = self.sims["latched"]
-        latched &= keep
-        for row in np.flatnonzero(self.sims["data_blocked"]):
-            self._set_blocked(
-                int(row), blocked=False, actor=Actor.SYSTEM, reason="new billing cycle", now=at
-            )
-
-    def _cycle_start_time(self, cycle: int) -> float:
-        """Simulated second at which billing cycle `cycle` (0 = the one holding `start`) begins."""
-        months = self.start.year * 12 + self.start.month - 1 + cycle
-        begin = datetime(months // 12, months % 12 + 1, 1, tzinfo=UTC)
-        return begin.timestamp() - self.start.timestamp()
-
-    def _fire(self, trigger: Trigger, row: int, now: float, detail: str) -> None:
-        for rule in self.rules.on(trigger):
-            self._fire_rule(rule, row, now, detail)
-
-    def _fire_rule(self, rule: CompiledRule, row: int, now: float, detail: str) -> None:
-        state, account = int(self.sims["state"][row]), int(self.sims["account"][row])
-        if not rule.applies(state, account):
-            return
-        if rule.rule.trigger in LATCHING:
-            if int(self.sims["latched"][row]) & rule.mask:
-                return
-            self.sims["latched"][row] |= np.uint64(rule.mask)
-        reason = f"rule {rule.rule.name}: {detail}"
-        action = rule.rule.action
-        iccid = str(self.sims.iccid(row))
-        if isinstance(action, ChangeState):
-            try:
-                self._move(row, action.change_state, actor=Actor.SYSTEM, reason=reason, now=now)
-            except TransitionRefusedError as exc:
-                self.notifications.append(
-                    Notification(now, rule.rule.name, iccid, f"not applied: {exc}")
-                )
-        elif isinstance(action, ChangeRatePlan):
-            self._set_rate_plan(
-                row, action.change_rate_plan, actor=Actor.SYSTEM, reason=reason, now=now
-            )
-        else:
-            self.notifications.append(
-                Notification(now, rule.rule.name, iccid, f"{action.notify} ({detail})")
-            )

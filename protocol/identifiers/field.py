@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
     from pydantic.json_schema import JsonSchemaValue
 
-__all__ = ["TextIdentifier"]
+__all__ = ["LuhnNumber", "TextIdentifier"]
 
 
 class TextIdentifier:
@@ -52,3 +52,23 @@ class TextIdentifier:
         cls, _schema: core_schema.CoreSchema, _handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         return {"type": "string", "pattern": cls._PATTERN, "description": cls._DESCRIPTION}
+
+
+class LuhnNumber(TextIdentifier):
+    """An identifier held as its digits, `value`, the last of them a Luhn check digit."""
+
+    __slots__ = ()
+    value: str
+
+    @property
+    def body(self) -> str:
+        """The digits before the check digit."""
+        return self.value[:-1]
+
+    @property
+    def check_digit(self) -> int:
+        """The Luhn check digit (the last digit)."""
+        return int(self.value[-1])
+
+    def __str__(self) -> str:
+        return self.value

@@ -12,7 +12,7 @@ from protocol.identifiers.checks import (
     check_prefix,
     luhn_check_digit,
 )
-from protocol.identifiers.field import TextIdentifier
+from protocol.identifiers.field import LuhnNumber
 from protocol.identifiers.ranges import Counter
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ ICCID_PREFIX = "89"
 
 
 @dataclass(frozen=True, slots=True)
-class Iccid(TextIdentifier):
+class Iccid(LuhnNumber):
     """A SIM card's ICCID: 19 or 20 digits, "89" first, a Luhn check digit last."""
 
     value: str
@@ -60,16 +60,6 @@ class Iccid(TextIdentifier):
         return cls(text)
 
     @property
-    def body(self) -> str:
-        """The digits before the check digit."""
-        return self.value[:-1]
-
-    @property
-    def check_digit(self) -> int:
-        """The Luhn check digit (the last digit)."""
-        return int(self.value[-1])
-
-    @property
     def body_int(self) -> int:
         """The body read as a number."""
         return int(self.body)
@@ -83,9 +73,6 @@ class Iccid(TextIdentifier):
         if not 1 <= n <= len(self.value):
             raise ValueError(f"n must be between 1 and {len(self.value)}, got {n}")
         return self.value[-n:]
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def _counter(first: Iccid) -> Counter[Iccid]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from protocol.identifiers.checks import check_digits, check_length, check_luhn, luhn_check_digit
-from protocol.identifiers.field import TextIdentifier
+from protocol.identifiers.field import LuhnNumber
 from protocol.identifiers.ranges import Counter
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ __all__ = ["Imei", "imei_range", "imei_range_last"]
 
 
 @dataclass(frozen=True, slots=True)
-class Imei(TextIdentifier):
+class Imei(LuhnNumber):
     """A device's IMEI: an 8-digit TAC, a 6-digit serial and a Luhn check digit."""
 
     value: str
@@ -50,19 +50,6 @@ class Imei(TextIdentifier):
     def serial(self) -> str:
         """The serial number within the TAC (digits 9 to 14)."""
         return self.value[8:14]
-
-    @property
-    def body(self) -> str:
-        """The 14 digits before the check digit."""
-        return self.value[:14]
-
-    @property
-    def check_digit(self) -> int:
-        """The Luhn check digit (the last digit)."""
-        return int(self.value[14])
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def _counter(first: Imei) -> Counter[Imei]:

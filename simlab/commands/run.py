@@ -24,13 +24,20 @@ from simulator.errors import SpecError
 if TYPE_CHECKING:
     from simlab.scenario import ScenarioSpec
 
-__all__ = ["render", "run", "run_with_progress"]
+__all__ = ["Size", "default_out", "render", "run", "run_with_progress"]
 
 MESSAGES_SHOWN = 3
 """Customer messages printed in full; the rest are in the run directory."""
 
 
-def _default_out(name: str) -> Path:
+Size = Annotated[
+    int | None, typer.Option("--size", min=1, help="Fleet size, for scenarios that scale.")
+]
+"""The `--size` option of the commands that run a scenario."""
+
+
+def default_out(name: str) -> Path:
+    """A new run directory: simlab-runs/NAME-TIME, the time in UTC."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     return Path("simlab-runs") / f"{name}-{stamp}"
 
@@ -55,9 +62,7 @@ def run(
         Path | None,
         typer.Option("--out", help="Run directory (default: simlab-runs/NAME-TIME)."),
     ] = None,
-    size: Annotated[
-        int | None, typer.Option("--size", min=1, help="Fleet size, for scenarios that scale.")
-    ] = None,
+    size: Size = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the scorecard and verdicts as JSON.")
     ] = False,
@@ -79,7 +84,7 @@ def run(
         pace = parse_speed(speed)
     except ValueError as exc:
         bad_input(f"--speed: {exc}")
-    options = RunOptions(out=out or _default_out(name), speed=pace, broker=broker, record=record)
+    options = RunOptions(out=out or default_out(name), speed=pace, broker=broker, record=record)
     devices = device_count(spec)
     if not as_json:
         err.print(Panel(spec.story.strip(), title=spec.title, subtitle=name, expand=False))

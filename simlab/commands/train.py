@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,7 +24,7 @@ from rich.text import Text
 
 from diagnostics.diagnosis.causes import CAUSES
 from simlab.commands.exits import bad_input, bad_spec
-from simlab.commands.run import run_with_progress
+from simlab.commands.run import Size, default_out, run_with_progress
 from simlab.run import RunError, RunOptions, RunReport
 from simlab.scenario import load_scenario
 from simlab.timeline import clock
@@ -99,8 +98,7 @@ def train_session(
     name = Path(scenario).stem
     given = load_answers(options.answers) if options.answers is not None else None
     console.print(Panel(Text(spec.story.strip()), title=Text(spec.title), title_align="left"))
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    out = options.out or Path("simlab-runs") / f"{name}-train-{stamp}"
+    out = options.out or default_out(f"{name}-train")
     report = _run(spec, name, out, err)
     world = report.result.world
     sims = {d.id: d.sim for d in world.devices if d.sim} if world is not None else {}
@@ -125,9 +123,7 @@ def train_session(
 
 def train(
     scenario: Annotated[str, typer.Argument(help="A bundled scenario's name, or a scenario file.")],
-    size: Annotated[
-        int | None, typer.Option("--size", min=1, help="Fleet size, for scenarios that scale.")
-    ] = None,
+    size: Size = None,
     run_dir: Annotated[
         Path | None,
         typer.Option("--out", help="Run directory (default: simlab-runs/NAME-train-TIME)."),

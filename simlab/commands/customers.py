@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,7 +15,10 @@ from simlab.commands.exits import bad_input, bad_spec
 from simlab.resources import resolve
 from simulator.errors import SimulatorError, SpecError
 from simulator.platform.onboarding import load_customer
-from simulator.platform.platform import OnboardingSummary, Platform
+from simulator.platform.platform import Platform
+
+if TYPE_CHECKING:
+    from simulator.platform.summary import OnboardingSummary
 
 __all__ = ["onboard"]
 

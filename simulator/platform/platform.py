@@ -10,7 +10,6 @@ Data counted against rate plans and the billing cycle are in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
@@ -35,43 +34,18 @@ from simulator.platform.customer import (
 from simulator.platform.lifecycle import Actor, refusal
 from simulator.platform.rule_runner import DAY, RuleRunner
 from simulator.platform.sims import NO_IMEI, SimTable
+from simulator.platform.summary import OnboardingSummary, RangeSummary
 from simulator.platform.units import format_bytes
 
 if TYPE_CHECKING:
     from simulator.platform.rule_runner import Notification
 
-__all__ = ["DEFAULT_START", "OnboardingSummary", "Platform"]
+__all__ = ["DEFAULT_START", "Platform"]
 
 DEFAULT_START: Final = datetime(2026, 1, 1, tzinfo=UTC)
 _SERVICE_STATES: Final = frozenset(
     {SimState.TEST_READY, SimState.TRIAL, SimState.ACTIVATION_READY, SimState.ACTIVATED},
 )
-
-
-@dataclass(frozen=True, slots=True)
-class RangeSummary:
-    """One onboarded range."""
-
-    first: str
-    last: str
-    count: int
-    account: str
-    state: str
-
-
-@dataclass(slots=True)
-class OnboardingSummary:
-    """What one onboarding created."""
-
-    customer: str
-    accounts: int
-    communication_plans: int
-    rate_plans: int
-    tunnels: int
-    automation_rules: int
-    sims: int
-    ranges: list[RangeSummary] = field(default_factory=list)
-    audit_entries: int = 0
 
 
 class Platform:
@@ -251,10 +225,6 @@ class Platform:
     def usage(self, iccid: Iccid | str) -> int:
         """Bytes counted against the rate plan this cycle."""
         return int(self.sims["usage"][self.row(iccid)])
-
-    def datetime_at(self, now: float) -> datetime:
-        """The calendar time of simulated second `now`."""
-        return datetime.fromtimestamp(self.start.timestamp() + now, tz=UTC)
 
     def summary_by_state(self) -> dict[str, int]:
         """Number of SIMs per lifecycle state (states with none left out)."""

@@ -41,7 +41,7 @@ from simlab.scenario import (
     until_of,
     world_of,
 )
-from simlab.yaml_fields import field_at
+from simlab.scenario.yaml_fields import field_at
 from simulator.errors import SpecError
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
@@ -668,7 +668,7 @@ def conforms(value, schema, root) -> bool:  # noqa: C901, PLR0911, PLR0912 - one
         "simlab.scenario.loading",
         "simlab.scenario.schema",
         "simlab.commands.scenarios",
-        "simlab.yaml_fields",
+        "simlab.scenario.yaml_fields",
     ],
 )
 def test_public_names_exist_and_are_documented(name):

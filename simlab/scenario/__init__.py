@@ -4,8 +4,9 @@
 `devices` and `possible` say which devices a world holds and what can happen to
 each; `checks` finds the problems across a scenario's parts (and, after a run,
 between ground truth and the answer key); `loading` reads a file, sizes it and
-resolves its bundled customer and world files; `schema` gives editors the JSON
-Schema. Imports point one way: model <- devices <- possible <- checks <- loading.
+resolves its bundled customer and world files (`yaml_fields` names the field of
+a YAML syntax error); `schema` gives editors the JSON Schema. Imports point one
+way: model <- devices <- possible <- checks <- loading.
 """
 
 from simlab.scenario.checks import format_span, scenario_problems, start_slack, truth_problems

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from simlab.resources import bundled, resolve
 from simlab.scenario.checks import scenario_problems
 from simlab.scenario.model import ScenarioSpec
-from simlab.yaml_fields import with_field
+from simlab.scenario.yaml_fields import with_field
 from simulator.errors import Problem, SpecError
 from simulator.platform.onboarding import load_customer
 from simulator.world.loading import load_world

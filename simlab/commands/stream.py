@@ -17,7 +17,8 @@ from rich.console import Console
 
 from protocol.wire import DEFAULT_ROOT
 from simlab.broker import embedded_broker
-from simlab.commands.exits import bad_input, bad_spec
+from simlab.commands.exits import bad_input as _bad
+from simlab.commands.exits import bad_spec as _problems
 from simlab.publishing import PublishOptions, parse_speed, run_world, schemas
 from simlab.publishing import replay as replay_recording
 from simlab.resources import resolve
@@ -85,9 +86,9 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
         spec = load_world(path)
         pace = parse_speed(speed)
     except SpecError as exc:
-        bad_spec(exc)
+        _problems(exc)
     except ValueError as exc:
-        bad_input(str(exc))
+        _bad(str(exc))
     with ExitStack() as stack:
         if broker is None and not offline:
             embedded = stack.enter_context(embedded_broker())
@@ -110,7 +111,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
         outcome = run_world(spec, until=hours * 3600, publish=publish, record=record)
     result = outcome.result
     if result.error:
-        bad_input(result.error)
+        _bad(result.error)
     devices = sum(group.count for group in spec.devices)
     lost = (
         f", {result.lost:,} device messages lost as the world's message_loss says"
@@ -148,7 +149,7 @@ def replay(
         options = PublishOptions(broker, root, parse_speed(speed), telemetry_qos, ca, mqtt_version)
         stats = replay_recording(recording, options)
     except (ValueError, OSError, ConnectionError) as exc:
-        bad_input(str(exc))
+        _bad(str(exc))
     out.print(
         f"replayed {stats.published:,} messages to {broker} under {root}/#: "
         f"{stats.acked:,} QoS 1 acknowledged, {stats.dropped_qos0:,} QoS 0 dropped, "
@@ -187,11 +188,11 @@ def serve(
     try:
         url = BrokerUrl.parse(broker)
     except ValueError as exc:
-        bad_input(str(exc))
+        _bad(str(exc))
     if clock not in {"stream", "wall"}:
-        bad_input(f"--clock {clock!r}: give stream or wall")
+        _bad(f"--clock {clock!r}: give stream or wall")
     if mqtt_version not in {4, 5}:
-        bad_input(f"--mqtt-version {mqtt_version}: give 5, or 4 for MQTT 3.1.1")
+        _bad(f"--mqtt-version {mqtt_version}: give 5, or 4 for MQTT 3.1.1")
     settings = Settings(
         broker_host=url.host,
         broker_port=url.port,

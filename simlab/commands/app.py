@@ -35,10 +35,12 @@ def version() -> None:
     Console().print(__version__)
 
 
-for command in (onboard, faults, simulate, replay, serve, files, train, report, run):
-    app.command()(command)
+app.command()(onboard)
+app.command()(faults)
 app.add_typer(protocol_app, name="protocol")
 app.add_typer(scenarios_app, name="scenarios")
+for command in (simulate, replay, serve, files, train, report, run):
+    app.command()(command)
 
 
 def main() -> None:

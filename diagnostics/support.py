@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 from pydantic import ValidationError
 
 from diagnostics.diagnosis import Case, Diagnosis, IncidentRef, Seen, diagnose
-from diagnostics.diagnosis.checks import locked_imei
+from diagnostics.diagnosis.readings import locked_imei
 from diagnostics.diagnosis.swap import (
     Pairing,
     SwapTest,

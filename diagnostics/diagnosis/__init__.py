@@ -1,7 +1,8 @@
 """Diagnosis: ordered checks with evidence, SIM swap comparison and customer messages.
 
 Pure code: plain data in (`Case`, `SwapTest`), plain data out (`Diagnosis`,
-`SwapVerdict`). The service builds the cases from its store; the API shows the results.
+`SwapVerdict`). `diagnostics.cases` builds the cases from the store; the API shows the
+results.
 """
 
 from diagnostics.diagnosis.checks import CHECKS

@@ -53,7 +53,6 @@ __all__ = [
     "locked_imei",
     "locked_imei_of",
     "open_session",
-    "recent_reports",
     "refused_by_lock",
     "registration",
     "signal_fading",
@@ -173,20 +172,20 @@ def locked_imei_of(case: Case) -> str | None:
     return locked_imei(case.record, case.network)
 
 
-def recent_reports(case: Case, n: int = 4) -> list[Telemetry]:
+def _recent_reports(case: Case, n: int = 4) -> list[Telemetry]:
     """The device's last `n` reports, oldest first."""
     return [m for _, m in case.telemetry()[-n:]]
 
 
 def last_battery(case: Case) -> float:
     """The newest battery level of the recent reports (infinite for mains power)."""
-    levels = [m.battery for m in recent_reports(case) if m.battery is not None]
+    levels = [m.battery for m in _recent_reports(case) if m.battery is not None]
     return levels[-1] if levels else math.inf
 
 
 def battery_running_down(case: Case) -> bool:
     """The recent reports show a low battery, or one that fell by 10 points or more."""
-    reports = recent_reports(case)
+    reports = _recent_reports(case)
     levels = [m.battery for m in reports if m.battery is not None]
     if not levels:
         return False
@@ -196,7 +195,7 @@ def battery_running_down(case: Case) -> bool:
 
 def signal_fading(case: Case) -> bool:
     """The recent reports end on a weak signal, or one that fell by 20 dB or more."""
-    reports = recent_reports(case)
+    reports = _recent_reports(case)
     if not reports:
         return False
     last = reports[-1]

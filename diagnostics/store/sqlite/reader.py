@@ -86,9 +86,8 @@ class SQLiteReader:
 
     # ---- connections ------------------------------------------------------------------------
 
-    def _connect(self, *, read_only: bool = True) -> sqlite3.Connection:
-        """A connection of this reader's file, opened read-only (`read_only` is always so)."""
-        del read_only
+    def _connect_reader(self) -> sqlite3.Connection:
+        """A read-only connection to the file: a `file:` URI (quoted) with mode=ro."""
         return sqlite3.connect(
             f"{Path(self.path).resolve().as_uri()}?mode=ro",
             uri=True,
@@ -116,7 +115,7 @@ class SQLiteReader:
         with self._readers_lock:
             if self._closed:
                 raise RuntimeError(f"{self.path}: the store is closed")
-            conn = self._connect(read_only=True)
+            conn = self._connect_reader()
             self._readers.append(conn)
         self._local.conn = conn
         return conn
@@ -294,7 +293,7 @@ class SQLiteReader:
         """
         if batch < 1:
             raise ValueError(f"batch must be positive, not {batch}")
-        conn = self._connect(read_only=True)
+        conn = self._connect_reader()
         try:
             rows = conn.execute(_REPLAY, (-_INF if since is None else since,))
             while chunk := rows.fetchmany(batch):

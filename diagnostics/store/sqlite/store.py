@@ -79,7 +79,7 @@ class SQLiteStore(SQLiteReader):
         self.synchronous = synchronous
         self.dead_letter_limit = dead_letter_limit
         self._write_lock = threading.Lock()
-        self._writer = self._connect(read_only=False)
+        self._writer = self._connect()
         try:
             self._open_writer()
         except BaseException:
@@ -102,15 +102,18 @@ class SQLiteStore(SQLiteReader):
 
     # ---- connections ------------------------------------------------------------------------
 
-    def _connect(self, *, read_only: bool = True) -> sqlite3.Connection:
-        conn = sqlite3.connect(
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(
             self.path,
             timeout=self.busy_timeout,
             isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE ... COMMIT
             check_same_thread=False,  # used by one thread at a time (the lock, or per thread)
         )
-        if read_only:
-            conn.execute("PRAGMA query_only = ON")
+
+    def _connect_reader(self) -> sqlite3.Connection:
+        """A reader of the file this store writes (it may be created a moment ago)."""
+        conn = self._connect()
+        conn.execute("PRAGMA query_only = ON")
         return conn
 
     def _open_writer(self) -> None:

@@ -3,8 +3,8 @@
 The layout's version is the file's `PRAGMA user_version`. Opening a file for writing
 (`prepare`) lays the current layout out in a new, empty file; in an older file it
 applies the steps of `MIGRATIONS` in order, each taking the layout from version n to
-n + 1, in the one transaction that also sets the new version, so a file is at one
-version or the next, never between. Files are refused, naming the file, when they are
+n + 1, all in one transaction that also sets the new version, so a file is at its
+old version or the current one, never between. Files are refused, naming the file, when they are
 newer than this code (`StoreFileError`: both versions), not a database, or a database
 of something else. Opening for reading only (`check`) migrates nothing: a file of
 another version is refused.

@@ -342,7 +342,7 @@ def train(
     ] = None,
 ) -> None:
     """Training: read the story and the service's views, name each device's cause, get a score."""
-    from simlab.run import RunError  # noqa: PLC0415 - only this command runs a scenario here
+    from simlab.service_thread import RunError  # noqa: PLC0415 - only this command runs a scenario here
 
     options = TrainOptions(size=size, out=run_dir, decoys=decoys, answers=answers)
     try:

@@ -16,8 +16,9 @@ from rich.table import Table
 
 from simlab.publishing import parse_speed
 from simlab.resources import resolve
-from simlab.run import RunError, RunOptions, RunReport, run_scenario
+from simlab.run import RunOptions, RunReport, run_scenario
 from simlab.scenario import load_scenario, until_of, world_of
+from simlab.service_thread import RunError
 from simulator.errors import SpecError
 
 if TYPE_CHECKING:

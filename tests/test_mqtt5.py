@@ -14,8 +14,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from diagnostics import mqtt5
 from diagnostics.ingest import Received
+from protocol.mqtt import codec as mqtt5
 
 
 def parse_all(buf):

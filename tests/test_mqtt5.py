@@ -175,6 +175,15 @@ def test_the_encoders_write_what_the_standard_says():
     assert mqtt5.disconnect() == b"\xe0\x01\x00"
 
 
+def test_the_publishers_qos0_packets_are_what_the_standard_says():
+    """The simulator writes its QoS 0 messages with `publish`: retained or not, 5 or 3.1.1."""
+    assert mqtt5.publish("t/1", b"{}", retain=True) == b"\x31\x08\x00\x03t/1\x00{}"
+    assert mqtt5.publish("t/1", b"{}", version=4) == b"\x30\x07\x00\x03t/1{}"
+    long = b"x" * 200  # remaining length 206: two bytes, 0xce 0x01
+    assert mqtt5.publish("t/1", long) == b"\x30\xce\x01\x00\x03t/1\x00" + long
+    assert mqtt5.publish("t/1", long, retain=True) == publish_packet(b"t/1", long, retain=True)
+
+
 # ---- against a real Mosquitto ---------------------------------------------------------------
 
 

@@ -217,9 +217,17 @@ def publish(
     time per QoS 0 message than the publisher's whole budget (a message-info object with
     locks, a callback, one send each).
     """
+    name = topic.encode()
+    packet = _U16.pack(packet_id) if qos else b""
     props = b"\x00" if version == V5 else b""
-    body = _utf8(topic) + (_U16.pack(packet_id) if qos else b"") + props + payload
-    return _packet((PUBLISH << 4) | (qos << 1) | (1 if retain else 0), body)
+    size = 2 + len(name) + len(packet) + len(props) + len(payload)
+    header = bytearray(((PUBLISH << 4) | (qos << 1) | (1 if retain else 0),))
+    while True:  # the remaining length, inline: this runs for every QoS 0 message
+        byte, size = size & 0x7F, size >> 7
+        header.append(byte | 0x80 if size else byte)
+        if not size:
+            break
+    return bytes(header) + _U16.pack(len(name)) + name + packet + props + payload
 
 
 def pubacks(packet_ids: Sequence[int]) -> bytes:

@@ -221,8 +221,8 @@ class PerDeviceSink(MqttSink):
     def _network(self, timeout: float) -> int:
         """One turn: wait on every socket at once, serve the ready ones; the platform's rc.
 
-        Replaces the base's select.select() on the platform socket: select() fails for file
-        descriptors above 1023, which a platform reconnect among 2,000 device sockets gets.
+        Replaces the base's poll of the platform socket alone (`paho_loop.turn`): one
+        selector (epoll) waits on the platform's and every device's socket.
         """
         with self._turn:
             self._run_kills()
@@ -340,10 +340,8 @@ class PerDeviceSink(MqttSink):
     def _settle_connection(self, conn: DeviceConn) -> None:
         """Serve the sockets until the connection's QoS 1 messages are acknowledged and written."""
         deadline = time.monotonic() + self.settle_timeout
-        key = id(conn.client)
         while conn.state is ConnState.OPEN and time.monotonic() < deadline:
-            outstanding = any(k == key and not info.is_published() for k, info in self._inflight)
-            if not conn.client.want_write() and not outstanding:
+            if not conn.client.want_write() and not self._inflight.outstanding(conn.client):
                 return
             self._pass(POLL_S)
 
@@ -378,16 +376,12 @@ class PerDeviceSink(MqttSink):
         `delivered`: the broker handled them (it closed the socket after the DISCONNECT that
         followed them); otherwise they are lost with the connection.
         """
-        key = id(conn.client)
-        mine = [entry for entry in self._inflight if entry[0] == key]
-        if not mine:
-            return
-        self._inflight = collections.deque(entry for entry in self._inflight if entry[0] != key)
+        acked, unacked = self._inflight.forget(conn.client)
         if delivered:
-            self.stats.acked += len(mine)
+            self.stats.acked += acked + unacked
         else:
-            self.device_stats.abandoned += sum(not info.is_published() for _, info in mine)
-            self.stats.acked += sum(info.is_published() for _, info in mine)
+            self.device_stats.abandoned += unacked
+            self.stats.acked += acked
 
     def _finish(self) -> None:
         """At close, in the publisher thread: devices first, then the base."""

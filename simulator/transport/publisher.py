@@ -17,7 +17,6 @@ queued, so the bound is the application's).
 
 from __future__ import annotations
 
-import collections
 import logging
 import queue
 import ssl
@@ -34,6 +33,7 @@ from protocol.mqtt import codec
 from protocol.mqtt.backoff import Backoff
 from protocol.wire import Delivery, Topics, delivery, delivery_for, encode
 from simulator.transport import paho_loop
+from simulator.transport.inflight import Inflight
 from simulator.transport.item import Item, PublishStats
 from simulator.transport.paho_loop import connect_client
 from simulator.transport.url import BrokerUrl
@@ -92,8 +92,7 @@ class MqttSink:
         self.stats = PublishStats()
         self._queue: queue.Queue[Item | object] = queue.Queue(maxsize=queue_size)
         self._max_inflight = max_inflight
-        self._inflight: collections.deque[tuple[int, mqtt.MQTTMessageInfo]] = collections.deque()
-        """QoS 1 messages not yet known acknowledged, in publish order: (connection key, info)."""
+        self._inflight = Inflight()
         self._routes: dict[str, tuple[str, str, Delivery, str | None]] = {}
         self._raw = bytearray()
         self._raw_count = 0
@@ -344,16 +343,13 @@ class MqttSink:
                 self.stats.dropped_qos0 += 1  # not connected: paho does not keep QoS 0
                 return
         else:
-            self._inflight.append((id(client), info))
+            self._inflight.add(client, info)
         self.stats.published += 1
 
     def _settle(self) -> int:
         """Count acknowledgements that arrived; returns how many QoS 1 messages are still out."""
-        inflight = self._inflight
-        while inflight and inflight[0][1].is_published():
-            inflight.popleft()
-            self.stats.acked += 1
-        return len(inflight)
+        self.stats.acked += self._inflight.settle()
+        return len(self._inflight)
 
     def _flush(self) -> None:
         """Write everything queued: buffered QoS 0 packets, then what paho holds."""

@@ -193,6 +193,14 @@ class Multiplexer:
 
     # ---- ending connections ---------------------------------------------------------------
 
+    def kill(self, devices: list[str]) -> int:
+        """Drop these devices' open connections; returns how many were open."""
+        conns = [c for d in devices if (c := self.live.get(d)) is not None]
+        for conn in conns:
+            self.drop(conn)
+        self.stats.kills += len(conns)
+        return len(conns)
+
     def drop(self, conn: DeviceConn) -> None:
         """Close the socket without a DISCONNECT: to the broker the device is gone."""
         self._ended(conn, ConnState.DEAD)

@@ -245,11 +245,7 @@ class PerDeviceSink(MqttSink):
             self._carry_out(self._kills.popleft())
 
     def _carry_out(self, request: _Kill) -> None:
-        conns = [c for d in request.devices if (c := self._mux.live.get(d)) is not None]
-        for conn in conns:
-            self._mux.drop(conn)
-        self.device_stats.kills += len(conns)
-        request.killed = len(conns)
+        request.killed = self._mux.kill(request.devices)
         request.done.set()
 
     # ---- messages (the publisher thread) --------------------------------------------------

@@ -35,6 +35,7 @@ from protocol.wire import Delivery, Topics, delivery, delivery_for, encode
 from simulator.transport import paho_loop
 from simulator.transport.inflight import Inflight
 from simulator.transport.item import Item, PublishStats
+from simulator.transport.pacing import Pacer
 from simulator.transport.paho_loop import connect_client
 from simulator.transport.url import BrokerUrl
 
@@ -46,7 +47,6 @@ __all__ = ["MqttSink"]
 
 log = logging.getLogger("simlab.publisher")
 _CLOSE: Final = object()
-LAG_WARNING_S: Final = 1.0
 SERVICE_EVERY: Final = 256
 """Read acknowledgements after this many publishes."""
 BATCH: Final = 256
@@ -109,8 +109,7 @@ class MqttSink:
         self._close_timeout = 60.0
         self.reconnect_timeout = reconnect_timeout
         """Give up (and fail the run) after the broker has been gone this long, in seconds."""
-        self._origin: tuple[float, float] | None = None
-        self._last_warning = 0.0
+        self._pacer = Pacer(speed) if speed is not None else None
         self._error: BaseException | None = None
         self._client = connect_client(
             self.url,
@@ -299,27 +298,18 @@ class MqttSink:
             time.sleep(min(0.05, self._next_reconnect - now))
 
     def _pace(self, t: float) -> None:
-        if self.speed is None:
+        """Wait until the message stamped `t` is due, serving the connection meanwhile."""
+        pacer = self._pacer
+        if pacer is None:
             return
         now = time.monotonic()
-        if self._origin is None:
-            self._origin = (now, t)
-        wall0, t0 = self._origin
-        due = wall0 + (t - t0) / self.speed
+        due = pacer.due(t, now)
         if due > now:
             self._flush()  # what is due now goes out before the wait
         while due > now:
             self._service(min(due - now, 0.05))
             now = time.monotonic()
-        if due > now - 0.001:
-            return
-        lag = now - due
-        self.stats.max_lag_s = max(self.stats.max_lag_s, lag)
-        if lag > LAG_WARNING_S:
-            self.stats.late += 1
-            if now - self._last_warning > 10:
-                self._last_warning = now
-                log.warning("publisher is %.1f s behind sim time / speed %g", lag, self.speed)
+        pacer.released(due, now, self.stats)
 
     def _publish(self, item: Item) -> None:
         while not self._online:  # held back until the broker is back (backpressure)

@@ -12,7 +12,9 @@ thread avoids a wake-up per message); after a lost connection the thread
 reconnects with back-off, holding messages back meanwhile, and paho resends
 the unacknowledged QoS 1 ones. At most `max_inflight` QoS 1 messages are
 unacknowledged at once (paho loses messages when more than 65,535 are
-queued, so the bound is the application's).
+queued, so the bound is the application's). QoS 0 messages skip paho: their
+PUBLISH packets come from `protocol.mqtt.codec` and are written in batches
+between paho's packets.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 One thread owns the connection and does everything in turn: it reads the
 socket in large chunks, parses every PUBLISH of a chunk in one tight loop
-(`diagnostics.mqtt5`), gathers a batch (up to `batch_max` messages, or what
+(`protocol.mqtt.codec`), gathers a batch (up to `batch_max` messages, or what
 came within `batch_wait` of its first), hands it to `on_batch` (which
 decodes, stores and commits) and only then sends the PUBACKs of its QoS 1
 messages, in one write. If the service dies before that, the broker still
@@ -52,8 +52,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from diagnostics import mqtt5
-from diagnostics.mqtt5 import CONNACK, DISCONNECT, PINGRESP, PUBACK, SUBACK, MqttError
+from protocol.mqtt import codec
+from protocol.mqtt.backoff import Backoff
+from protocol.mqtt.codec import CONNACK, DISCONNECT, PINGRESP, PUBACK, SUBACK, MqttError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -152,7 +153,7 @@ class Ingest:
         reconnect: tuple[float, float] = (1.0, 30.0),
         protocol: int = 5,
     ) -> None:
-        if protocol not in {mqtt5.V5, mqtt5.V311}:
+        if protocol not in {codec.V5, codec.V311}:
             raise ValueError(f"MQTT protocol level {protocol}: give 5 or 4 (3.1.1)")
         self.protocol = protocol
         """5, or 4 for a broker that speaks only 3.1.1 (its persistent session, no expiry)."""
@@ -206,7 +207,7 @@ class Ingest:
 
     def _connect_again_and_again(self) -> None:
         """Sessions one after the other, with back-off between, until stopped or failed."""
-        delay = self.reconnect[0]
+        backoff = Backoff(*self.reconnect)
         while not self._stopping.is_set():
             try:
                 with socket.create_connection((self.host, self.port), CONNECT_TIMEOUT_S) as sock:
@@ -220,8 +221,9 @@ class Ingest:
                 what = "lost" if self.connected.is_set() else "failed"
                 if self.connected.is_set():
                     self.stats.disconnects += 1
-                    delay = self.reconnect[0]
+                    backoff.reset()
                 self.connected.clear()
+                delay = backoff.next()
                 log.warning(
                     "MQTT connection to %s:%d %s (%s); trying again in %g s",
                     *(self.host, self.port, what, exc, delay),
@@ -231,11 +233,10 @@ class Ingest:
                 except _Stopped:
                     return
                 self._stopping.wait(delay)
-                delay = min(2 * delay, self.reconnect[1])
 
     def _session(self, sock: socket.socket) -> None:
         """One connection: CONNECT, SUBSCRIBE, then read, commit and acknowledge until stopped."""
-        connect = mqtt5.connect(
+        connect = codec.connect(
             self.client_id,
             keepalive=self.keepalive,
             clean_start=False,
@@ -252,7 +253,7 @@ class Ingest:
             now = time.monotonic()
             if self._stopping.is_set():
                 self._commit(sock)
-                _send(sock, mqtt5.disconnect(version=self.protocol))
+                _send(sock, codec.disconnect(version=self.protocol))
                 return
             pending = self._pending
             if pending and (
@@ -270,7 +271,7 @@ class Ingest:
                 # Only a quiet socket can be late with the PINGRESP: after a long commit
                 # it may be waiting, unread, behind the messages.
                 if link.ping_at is not None and now - link.ping_at > link.keepalive:
-                    raise mqtt5.ProtocolError(f"no PINGRESP within {link.keepalive:g} s") from None
+                    raise codec.ProtocolError(f"no PINGRESP within {link.keepalive:g} s") from None
                 continue
             if not data:
                 raise ConnectionError("the broker closed the connection")
@@ -279,9 +280,9 @@ class Ingest:
     def _keep_alive(self, link: _Link, now: float) -> None:
         """CONNACK in time, a PINGREQ when nothing was sent for half the keepalive, probes."""
         if not link.connack and now - link.started > CONNECT_TIMEOUT_S:
-            raise mqtt5.ProtocolError("no CONNACK in time")
+            raise codec.ProtocolError("no CONNACK in time")
         if link.keepalive and link.ping_at is None and now - link.last_sent >= link.keepalive / 2:
-            _send(link.sock, mqtt5.pingreq())
+            _send(link.sock, codec.pingreq())
             link.ping_at = link.last_sent = now
         if self._probing() and now >= link.probe_at:
             self._send_probe(link.sock)
@@ -292,8 +293,8 @@ class Ingest:
         buf = link.buf + data if link.buf else data
         pending = self._pending
         before = len(pending)
-        control: list[mqtt5.Control] = []
-        used = mqtt5.parse(buf, Received, time.time(), pending, control, self.protocol)
+        control: list[codec.Control] = []
+        used = codec.parse(buf, Received, time.time(), pending, control, self.protocol)
         link.buf = buf[used:] if used < len(buf) else b""
         if len(pending) > before:  # (a resumed session's messages may share CONNACK's chunk)
             self.stats.received += len(pending) - before
@@ -310,16 +311,16 @@ class Ingest:
             elif packet.kind == PUBACK:
                 self._puback(packet)
             elif packet.kind == DISCONNECT:
-                code, reason = mqtt5.reason_of(packet)
-                raise mqtt5.RefusedError("the broker disconnected", code, reason)
+                code, reason = codec.reason_of(packet)
+                raise codec.RefusedError("the broker disconnected", code, reason)
             else:
-                raise mqtt5.ProtocolError(f"unexpected packet type {packet.kind}")
+                raise codec.ProtocolError(f"unexpected packet type {packet.kind}")
 
-    def _connack(self, sock: socket.socket, packet: mqtt5.Control) -> float:
+    def _connack(self, sock: socket.socket, packet: codec.Control) -> float:
         """Check the CONNACK, subscribe; returns the keepalive to keep (the broker may set it)."""
-        ack = mqtt5.parse_connack(packet, self.protocol)
+        ack = codec.parse_connack(packet, self.protocol)
         if ack.code >= 0x80:
-            raise mqtt5.RefusedError("the broker refused the connection", ack.code)
+            raise codec.RefusedError("the broker refused the connection", ack.code)
         self.stats.connects += 1
         log.info(
             "connected to %s:%d as %s (session %s)",
@@ -331,14 +332,14 @@ class Ingest:
         filters = [(self.subscription, 1)]
         if self.probe_topic is not None:
             filters.append((self.probe_topic, 1))
-        _send(sock, mqtt5.subscribe(1, filters, self.protocol))
-        keepalive = ack.props.get(mqtt5.SERVER_KEEP_ALIVE, self.keepalive)
+        _send(sock, codec.subscribe(1, filters, self.protocol))
+        keepalive = ack.props.get(codec.SERVER_KEEP_ALIVE, self.keepalive)
         return float(keepalive) if isinstance(keepalive, int) else float(self.keepalive)
 
-    def _suback(self, packet: mqtt5.Control) -> None:
-        _packet_id, codes = mqtt5.parse_suback(packet, self.protocol)
+    def _suback(self, packet: codec.Control) -> None:
+        _packet_id, codes = codec.parse_suback(packet, self.protocol)
         if not codes or codes[0] >= 0x80:
-            raise mqtt5.RefusedError(
+            raise codec.RefusedError(
                 f"the subscription {self.subscription}", codes[0] if codes else 0
             )
         if codes[0] == 0:
@@ -356,14 +357,14 @@ class Ingest:
         assert self.probe_topic is not None
         self._probe_id = self._probe_id % 65_534 + 2
         payload = f"{time.time():.6f}".encode()
-        probe = mqtt5.publish(
+        probe = codec.publish(
             self.probe_topic, payload, qos=1, packet_id=self._probe_id, version=self.protocol
         )
         _send(sock, probe)
 
-    def _puback(self, packet: mqtt5.Control) -> None:
+    def _puback(self, packet: codec.Control) -> None:
         """The broker took a probe, or refused it: then no more probes on this connection."""
-        code, reason = mqtt5.reason_of(packet)
+        code, reason = codec.reason_of(packet)
         if code >= 0x80 and self._probe_granted:
             self._probe_granted = False
             log.warning("the lag probe was refused (0x%02x %s): no lag figures", code, reason)
@@ -394,7 +395,7 @@ class Ingest:
         committed = time.time()
         acks = [m.mid for m in batch if m.qos]
         if sock is not None and acks:
-            _send(sock, mqtt5.pubacks(acks))
+            _send(sock, codec.pubacks(acks))
         stats = self.stats
         for found in probes:
             try:

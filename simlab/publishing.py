@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING
 from protocol.messages import Message
 from protocol.wire import DEFAULT_ROOT, Topics
 from simulator.transport.per_device import PerDeviceSink, wall_keepalive
-from simulator.transport.publisher import MqttSink, PublishStats
+from simulator.transport.publisher import MqttSink
 from simulator.world.simulate import RunResult, simulate
 from simulator.world.sinks import JsonlSink, MemorySink, Sink, TeeSink
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from simulator.transport.item import PublishStats
     from simulator.world.spec import WorldSpec
 
 __all__ = ["Outcome", "PublishOptions", "parse_speed", "recorded", "replay", "run_world", "schemas"]

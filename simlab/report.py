@@ -16,10 +16,7 @@ Errors:
 
 from __future__ import annotations
 
-import contextlib
 import html
-import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -27,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from simlab.report_plots import VERDICTS, plot_causes, plot_latency, plot_status, span, utc
+from simlab.rundir import RUN, RunDir, RunDirError, open_database, verdict_histories
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -35,7 +33,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = [
-    "FILES",
     "FleetStatus",
     "ReportError",
     "RunFiles",
@@ -45,8 +42,6 @@ __all__ = [
     "write_report",
 ]
 
-FILES: Final = ("run.json", "scorecard.json", "diagnoses.json", "diagnostics.sqlite")
-"""What a run directory must hold for a report."""
 MAX_POINTS: Final = 3000
 """The status plot keeps at most this many instants (more are sampled on a regular grid)."""
 
@@ -88,23 +83,6 @@ class RunFiles:
         return self.start + float(self.run["duration_s"])
 
 
-def _json(path: Path, kind: type, keys: Iterable[str] = ()) -> Any:  # noqa: ANN401 - JSON
-    if not path.is_file():
-        raise ReportError(f"{path}: missing; a run directory holds {', '.join(FILES)}")
-    try:
-        data: Any = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{path}: broken JSON at line {exc.lineno}: {exc.msg}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportError(f"{path}: cannot read it: {exc}") from None
-    if not isinstance(data, kind):
-        raise ReportError(f"{path}: expected a JSON {kind.__name__}, found {type(data).__name__}")
-    missing = [k for k in keys if isinstance(data, dict) and k not in data]
-    if missing:
-        raise ReportError(f"{path}: no {', '.join(missing)}; is it from a run directory?")
-    return data
-
-
 def load_run(directory: Path) -> RunFiles:
     """Read and check a run directory.
 
@@ -113,41 +91,39 @@ def load_run(directory: Path) -> RunFiles:
     """
     if not directory.is_dir():
         raise ReportError(f"{directory}: no such run directory")
-    run = _json(directory / "run.json", dict, ("start", "duration_s", "truth"))
-    scorecard = _json(directory / "scorecard.json", dict, ("devices",))
-    diagnoses = _json(directory / "diagnoses.json", list)
+    files = RunDir(directory)
+    try:
+        run = files.read_run()
+        scorecard = files.read_scorecard()
+        diagnoses = files.read_diagnoses()
+    except RunDirError as exc:
+        raise ReportError(str(exc)) from None
     try:
         start = datetime.fromisoformat(str(run["start"])).timestamp()
         end = start + float(run["duration_s"])
     except ValueError as exc:
-        raise ReportError(f"{directory / 'run.json'}: bad start or duration_s: {exc}") from None
-    status = fleet_status(directory / "diagnostics.sqlite", start=start, end=end)
+        raise ReportError(f"{directory / RUN}: bad start or duration_s: {exc}") from None
+    status = fleet_status(files.database, start=start, end=end)
     return RunFiles(directory, run, scorecard, diagnoses, status)
 
 
 def fleet_status(database: Path, *, start: float, end: float) -> FleetStatus:
-    """Devices per verdict over time, from the verdicts table of the service's database.
+    """Devices per verdict over time, from the verdict histories in the service's database.
 
     Every device the service knows counts as UNKNOWN until its first verdict.
 
     Raises:
         ReportError: the database is missing or is not the service's.
     """
-    if not database.is_file():
-        raise ReportError(f"{database}: missing; a run directory holds {', '.join(FILES)}")
     try:
-        uri = f"file:{database}?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
-            rows = conn.execute(
-                "SELECT device_id, t, verdict FROM verdicts ORDER BY device_id, t, id"
-            ).fetchall()
-            known = {d for (d,) in conn.execute("SELECT device_id FROM devices")}
-    except sqlite3.Error as exc:
-        raise ReportError(f"{database}: not the service's database ({exc})") from None
-    devices = known | {row[0] for row in rows}
+        with open_database(database) as store:
+            histories = verdict_histories(store)
+    except RunDirError as exc:
+        raise ReportError(str(exc)) from None
+    rows = [(device, t, v) for device, changes in histories.items() for t, v in changes]
     unknown = VERDICTS.index("UNKNOWN")
     counts0 = np.zeros(len(VERDICTS), dtype=np.int64)
-    counts0[unknown] = len(devices)
+    counts0[unknown] = len(histories)
     if not rows:
         return FleetStatus(np.array([start, end]), np.stack([counts0, counts0], axis=1))
     index = {name: k for k, name in enumerate(VERDICTS)}

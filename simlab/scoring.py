@@ -25,9 +25,6 @@ __all__ = [
 ]
 
 QUIET: Final = frozenset({"SUSPECT", "OFFLINE"})
-START_TOLERANCE_S: Final = 3600.0
-"""A diagnosis's start may differ from the answer key's by this much (a battery runs down for
-hours after the fault begins; the evidence dates the trouble by the last report)."""
 
 
 @dataclass(frozen=True, slots=True)

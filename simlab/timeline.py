@@ -2,7 +2,7 @@
 
 The diagnostics service keeps each device's own messages and its SIMs' network
 events; that is the device's timeline. Training mode shows a trainee the
-newest of it, read straight from a finished run's database (opened read-only):
+newest of it, read from a finished run's database (opened read-only, through the store):
 the latest report always, with how the battery went, then the few newest other
 entries, a run of identical ones counted instead of repeated.
 """
@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Mapping, Sequence
+
+    from diagnostics.store import StoreReader
 
 __all__ = [
     "LATELY",
@@ -34,21 +35,6 @@ LATELY: Final = 4
 """Entries shown per device."""
 WINDOW: Final = 40
 """Newest entries read per device to choose those from."""
-
-_TIMELINE: Final = (
-    "SELECT id, t, kind, device_id, iccid, payload FROM messages WHERE device_id = ?"
-    " UNION ALL SELECT id, t, kind, device_id, iccid, payload FROM messages"
-    " WHERE device_id IS NULL AND kind NOT IN ('record', 'clock')"
-    " AND iccid IN (SELECT iccid FROM device_sims WHERE device_id = ?)"
-    " ORDER BY t DESC, id DESC LIMIT ?"
-)
-"""The device's own messages and the network events of every SIM it reported with."""
-_SIM_EVENTS: Final = (
-    "SELECT id, t, kind, device_id, iccid, payload FROM messages"
-    " WHERE device_id IS NULL AND iccid = ? AND kind NOT IN ('record', 'clock')"
-    " ORDER BY t DESC, id DESC LIMIT ?"
-)
-_RECORD: Final = "SELECT payload FROM records WHERE iccid = ?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,18 +56,22 @@ class Event:
     text: str
 
 
-def read_timeline(conn: sqlite3.Connection, device_id: str, sim: str | None) -> list[Entry]:
-    """The device's newest entries, oldest first; a device never heard from gets its SIM's."""
-    rows = conn.execute(_TIMELINE, (device_id, device_id, WINDOW)).fetchall()
-    if not rows and sim is not None:
-        rows = conn.execute(_SIM_EVENTS, (sim, WINDOW)).fetchall()
-    return [Entry(float(t), k, d, i, bytes(p)) for _, t, k, d, i, p in reversed(rows)]
+def read_timeline(store: StoreReader, device_id: str, sim: str | None) -> list[Entry]:
+    """The device's newest entries, oldest first; a device never heard from gets its SIM's.
+
+    The entries are the device's own messages and the network events of every SIM it
+    reported with (records and clocks left out), as the service's timeline holds them.
+    """
+    found = store.device_timeline(device_id, limit=WINDOW)
+    if not found and sim is not None:
+        found = store.sim_events(sim, limit=WINDOW)
+    return [Entry(m.t, m.kind, m.device_id, m.iccid, bytes(m.payload)) for m in found]
 
 
-def device_name(conn: sqlite3.Connection, iccid: str | None) -> str | None:
+def device_name(store: StoreReader, iccid: str | None) -> str | None:
     """The customer's name for the device holding this SIM, from the SIM's inventory record."""
-    row = conn.execute(_RECORD, (iccid,)).fetchone() if iccid else None
-    name = json.loads(row[0]).get("device_name") if row else None
+    record = store.record(iccid) if iccid else None
+    name = json.loads(record.payload).get("device_name") if record else None
     return None if name is None else str(name)
 
 

@@ -23,10 +23,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import heapq
-import json
-import sqlite3
 from collections import Counter
-from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -34,12 +31,14 @@ import yaml
 
 from diagnostics.diagnosis.causes import CAUSES
 from protocol.causes import Cause
+from simlab.rundir import RunDir
 from simlab.timeline import Event, clock, device_name, is_will, lately, read_timeline
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from pathlib import Path
 
+    from diagnostics.store import StoreReader
     from simlab.scenario import ScenarioSpec
 
 __all__ = [
@@ -151,16 +150,14 @@ def briefing(
         decoys: how many healthy devices join the list.
         sims: each device's SIM (ICCID) at the end of the run, for devices never heard from.
     """
-    run = json.loads((out / "run.json").read_text())
+    directory = RunDir(out)
+    run = directory.read_run()
     start = spec.world.start.timestamp()
-    with closing(_read_only(out)) as conn:
-        quiet = {d for (d,) in conn.execute(_QUIET_DEVICES, QUIET)}
-        current = {
-            d: (v, float(s))
-            for d, v, s in conn.execute("SELECT device_id, verdict, since FROM current_verdicts")
-        }
-        seen = [d for (d,) in conn.execute("SELECT device_id FROM devices ORDER BY device_id")]
-        messages = int(conn.execute(_MESSAGES).fetchone()[0])
+    with directory.open_database() as store:
+        quiet = {v.device_id for v in store.verdicts() if v.verdict in QUIET}
+        current = {c.device_id: (c.verdict, c.since) for c in store.current_verdicts()}
+        seen = store.device_ids()
+        messages = store.messages_count()
         affected = {a.device for a in spec.answer_key.devices}
         affected |= {t["device_id"] for t in run["truth"]}
         listed = devices_to_look_at(
@@ -170,7 +167,7 @@ def briefing(
             seed=spec.world.seed,
             decoys=decoys,
         )
-        looks = [_look(conn, d, current.get(d), sims.get(d)) for d in listed]
+        looks = [_look(store, d, current.get(d), sims.get(d)) for d in listed]
     fleet = Counter(v for v, _ in current.values())
     fleet["UNKNOWN"] += len(set(seen) - set(current))
     return Briefing(
@@ -186,30 +183,22 @@ def briefing(
     )
 
 
-_QUIET_DEVICES: Final = "SELECT DISTINCT device_id FROM verdicts WHERE verdict IN (?, ?)"
-_MESSAGES: Final = "SELECT COALESCE(SUM(count), 0) FROM kind_counts"
-
-
-def _read_only(out: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{out / 'diagnostics.sqlite'}?mode=ro", uri=True)
-
-
 def run_devices(out: Path) -> set[str]:
     """Every device the service of the run in `out` heard from."""
-    with closing(_read_only(out)) as conn:
-        return {d for (d,) in conn.execute("SELECT device_id FROM devices")}
+    with RunDir(out).open_database() as store:
+        return set(store.device_ids())
 
 
 def _look(
-    conn: sqlite3.Connection, device_id: str, current: tuple[str, float] | None, sim: str | None
+    store: StoreReader, device_id: str, current: tuple[str, float] | None, sim: str | None
 ) -> DeviceLook:
-    timeline = read_timeline(conn, device_id, sim)
+    timeline = read_timeline(store, device_id, sim)
     iccid = next((e.iccid for e in reversed(timeline) if e.iccid), sim)
     own = [e.t for e in timeline if e.device_id == device_id and not is_will(e)]
     verdict, since = current if current is not None else ("UNKNOWN", None)
     return DeviceLook(
         device_id=device_id,
-        name=device_name(conn, iccid),
+        name=device_name(store, iccid),
         verdict=verdict,
         since=since,
         last_seen=max(own) if own else None,

@@ -372,9 +372,9 @@ def _with(case: Case, record: SimRecord) -> Case:
 )
 def test_each_separating_test_is_one_the_customer_message_can_explain(causes, kind):
     """The messages read the separating test by its words: a rewording must not lose it."""
-    from diagnostics.diagnosis.checks import _separating_test  # noqa: PLC0415
     from diagnostics.diagnosis.messages import _test_kind  # noqa: PLC0415
     from diagnostics.diagnosis.model import Candidate  # noqa: PLC0415
+    from diagnostics.diagnosis.verdict import _separating_test  # noqa: PLC0415
 
     text = _separating_test(tuple(Candidate(c, 0.5) for c in causes))
     assert text is not None

@@ -14,8 +14,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from diagnostics import mqtt5
 from diagnostics.ingest import Received
+from protocol.mqtt import codec as mqtt5
 
 
 def parse_all(buf):
@@ -173,6 +173,15 @@ def test_the_encoders_write_what_the_standard_says():
     assert mqtt5.publish("p/x", b"1.5", qos=1, packet_id=2) == b"\x32\x0b\x00\x03p/x\x00\x02\x001.5"
     assert mqtt5.pingreq() == b"\xc0\x00"
     assert mqtt5.disconnect() == b"\xe0\x01\x00"
+
+
+def test_the_publishers_qos0_packets_are_what_the_standard_says():
+    """The simulator writes its QoS 0 messages with `publish`: retained or not, 5 or 3.1.1."""
+    assert mqtt5.publish("t/1", b"{}", retain=True) == b"\x31\x08\x00\x03t/1\x00{}"
+    assert mqtt5.publish("t/1", b"{}", version=4) == b"\x30\x07\x00\x03t/1{}"
+    long = b"x" * 200  # remaining length 206: two bytes, 0xce 0x01
+    assert mqtt5.publish("t/1", long) == b"\x30\xce\x01\x00\x03t/1\x00" + long
+    assert mqtt5.publish("t/1", long, retain=True) == publish_packet(b"t/1", long, retain=True)
 
 
 # ---- against a real Mosquitto ---------------------------------------------------------------

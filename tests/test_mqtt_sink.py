@@ -31,7 +31,7 @@ import pytest
 from protocol.messages import Clock
 from protocol.wire import Topics, decode, delivery, encode
 from simlab.broker import LOOPBACK, MosquittoBroker, TlsFiles
-from simulator.transport.publisher import MqttSink, PublishStats
+from simulator.transport.publisher import MqttSink
 from simulator.world.simulate import simulate
 from simulator.world.sinks import JsonlSink, MemorySink
 from tests.mqtt_helpers import Subscriber
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel
 
+    from simulator.transport.item import PublishStats
     from simulator.world.spec import WorldSpec
 
 H = 3600.0

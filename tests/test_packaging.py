@@ -83,6 +83,22 @@ def test_wheel_ships_the_packages_and_scenario_files(tmp_path):
         env={"PYTHONPATH": str(unpacked), "PATH": "/usr/bin:/bin"},
     )
     assert '"sims": 50200' in run.stdout
+    # ...and the customer wording's language files.
+    languages = {f"diagnostics/diagnosis/languages/{language}.yaml" for language in ("en", "sv")}
+    assert languages <= names, f"language files missing from the wheel: {languages - names}"
+    wording = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from diagnostics.diagnosis.messages import TEMPLATES; print(sorted(TEMPLATES))",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(unpacked), "PATH": "/usr/bin:/bin"},
+    )
+    assert wording.stdout.strip() == "['en', 'sv']"
 
 
 @pytest.mark.parametrize(

@@ -237,7 +237,7 @@ def test_a_world_run_the_broker_publishes_the_will_of_the_dead_device(
     result = simulate(psm_world(), sink, until=until)
     assert result.error is None, result.error
     sink.close()
-    wall0, t0 = sink._origin
+    wall0, t0 = sink._pacer.origin
 
     def wall(t: float) -> float:
         return wall0 + (t - t0) / speed

@@ -171,7 +171,6 @@ def test_the_schema_is_created_with_its_version_indexes_and_wal(path):
     db = sqlite3.connect(path)
     names = {name for (name,) in db.execute("SELECT name FROM sqlite_schema")}
     assert {
-        "schema_version",
         "messages",
         "records",
         "statuses",
@@ -190,9 +189,9 @@ def test_the_schema_is_created_with_its_version_indexes_and_wal(path):
         "messages_t",
         "verdicts_device",
     } <= names
-    assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    assert db.execute("PRAGMA user_version").fetchall() == [(SCHEMA_VERSION,)]
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    db.execute("UPDATE schema_version SET version = 99")
+    db.execute("PRAGMA user_version = 99")
     db.commit()
     db.close()
     with pytest.raises(RuntimeError, match="schema version 99"):

@@ -1,10 +1,11 @@
 """Diagnosis: ordered checks with evidence, SIM swap comparison and customer messages.
 
 Pure code: plain data in (`Case`, `SwapTest`), plain data out (`Diagnosis`,
-`SwapVerdict`). The service builds the cases from its store; the API shows the results.
+`SwapVerdict`). `diagnostics.cases` builds the cases from the store; the API shows the
+results.
 """
 
-from diagnostics.diagnosis.checks import CHECKS, diagnose
+from diagnostics.diagnosis.checks import CHECKS
 from diagnostics.diagnosis.messages import LANGUAGES, CustomerMessage, customer_message
 from diagnostics.diagnosis.model import (
     Candidate,
@@ -16,6 +17,7 @@ from diagnostics.diagnosis.model import (
     Seen,
     Status,
 )
+from diagnostics.diagnosis.verdict import diagnose
 
 __all__ = [
     "CHECKS",

@@ -3,7 +3,8 @@
 One table, keyed by the shared cause ids of `protocol.causes`; the checks decide
 which cause the evidence points to, this table says what to do about it. To add a
 cause: add its id to `protocol.causes.Cause`, a row here, the rule that finds it
-in `checks.py`, and its customer message in `messages.py` (a test insists on all four).
+(`cause_rules.py` for a reject cause, else a check in `checks.py`), and its customer
+wording in each language file under `languages/` (a test insists on all four).
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ Which message a diagnosis gets:
 * no cause: the healthy message (ONLINE, LATE, ASLEEP), "we are looking into
   it" (SUSPECT, OFFLINE), or "not enough reports yet" (UNKNOWN).
 
-The wording itself is data, one module per language (`wording_en`,
-`wording_sv`, shaped by `wording`); this module turns the diagnosis's facts into
-the customer's terms and puts the sentences together.
+The wording itself is data, one file per language (`languages/en.yaml`,
+`languages/sv.yaml`, shaped and loaded by `wording`); this module turns the
+diagnosis's facts into the customer's terms and puts the sentences together.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from diagnostics.diagnosis import wording_en, wording_sv
+from diagnostics.diagnosis.wording import load_words
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -69,7 +69,7 @@ _QUARTER_HOUR: Final = 900.0
 _DOWN_VERDICTS: Final = frozenset({"SUSPECT", "OFFLINE"})
 _HEALTHY_VERDICTS: Final = frozenset({"ONLINE", "LATE", "ASLEEP"})
 
-_WORDS: Final[Mapping[str, Words]] = {"en": wording_en.WORDS, "sv": wording_sv.WORDS}
+_WORDS: Final[Mapping[str, Words]] = {language: load_words(language) for language in LANGUAGES}
 
 TEMPLATES: Final[Mapping[str, Mapping[Cause, Template]]] = {
     language: words.templates for language, words in _WORDS.items()

@@ -1,8 +1,8 @@
 """The diagnosis's plain data: a case in (what the service saw), a diagnosis out.
 
-Nothing here knows FastAPI, SQLite or MQTT: the service builds a `Case` from its
-store and hot state, `diagnose` turns it into a `Diagnosis`, and the API and the
-customer messages read that. Times are Unix seconds on the service clock.
+Nothing here knows FastAPI, SQLite or MQTT: `diagnostics.cases` builds a `Case`
+from the store and the service's hot state, `diagnose` turns it into a `Diagnosis`,
+and the API and the customer messages read that. Times are Unix seconds on the service clock.
 """
 
 from __future__ import annotations
@@ -14,21 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
-from protocol.messages import (
-    AttachAccepted,
-    AttachRejected,
-    DataBlocked,
-    Detached,
-    DeviceStatus,
-    ImeiChanged,
-    SessionClosed,
-    SessionOpened,
-    SessionRejected,
-    SimRecord,
-    StateChanged,
-    Telemetry,
-    UsageReported,
-)
+from protocol.messages import DeviceStatus, SimRecord, Telemetry
 
 if TYPE_CHECKING:
     from protocol.causes import Cause
@@ -131,23 +117,6 @@ class Case:
     def silent(self) -> bool:
         """Whether the detector has the device down (SUSPECT or OFFLINE)."""
         return self.verdict in {"SUSPECT", "OFFLINE"}
-
-
-# the message kinds a case may hold, for whoever builds one
-CASE_KINDS = (
-    Telemetry,
-    DeviceStatus,
-    AttachAccepted,
-    AttachRejected,
-    Detached,
-    SessionOpened,
-    SessionClosed,
-    SessionRejected,
-    StateChanged,
-    UsageReported,
-    DataBlocked,
-    ImeiChanged,
-)
 
 
 @dataclass(frozen=True, slots=True)

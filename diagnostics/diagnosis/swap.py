@@ -3,7 +3,7 @@
 A cross-swap puts the suspect SIM into a device that works and that device's
 SIM into the suspect device. Afterwards each pairing either reports (telemetry
 from the device carrying that SIM's ICCID) or does not. `compare` reads both
-pairings after the swap and gives the verdict of diagnosis.md with its evidence:
+pairings after the swap and gives the swap's result with its evidence:
 
 - fault follows the SIM: the suspect SIM fails in the good device, the good SIM works
   in the suspect device;
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from diagnostics.diagnosis.causes import CAUSES, Lives
-from diagnostics.diagnosis.checks import refused_by_lock
 from diagnostics.diagnosis.model import Evidence
+from diagnostics.diagnosis.readings import refused_by_lock
 from protocol.messages import AttachRejected, Telemetry
 
 if TYPE_CHECKING:

@@ -1,8 +1,11 @@
-"""How customer messages are worded: the shapes every language fills in.
+"""How customer messages are worded: the shapes every language fills in, and their loader.
 
-Each language is one `Words` (in `wording_en`, `wording_sv`): the frame of a
-message (greeting, closing, dates, the healthy and the unsure messages) and one
-`Template` per cause. Every piece of wording is a `Text`: a sentence, or a tuple
+Each language is one `Words`: the frame of a message (greeting, closing, dates,
+the healthy and the unsure messages) and one `Template` per cause. `load_words`
+reads it once from the language's data file, `languages/<language>.yaml` in this
+package: its keys are the field names here (`or` for `or_`), templates are keyed
+by cause id, a list stands for a tuple, and a `shared` key only holds YAML anchors
+for sentences several templates use. Every piece of wording is a `Text`: a sentence, or a tuple
 of alternatives of which the first whose placeholders are all known is said; an
 empty alternative leaves the piece out. So a missing fact changes the sentence
 ("Its battery was running low" instead of "Its battery was at 4%"), and the last
@@ -23,15 +26,28 @@ Placeholders (`str.format` fields):
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Final
+
+import yaml
+
+from protocol.causes import Cause
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from protocol.causes import Cause
-
-__all__ = ["CustomerTest", "Template", "Text", "Words"]
+__all__ = [
+    "CustomerTest",
+    "Template",
+    "Text",
+    "WordingError",
+    "Words",
+    "load_words",
+    "parse_words",
+]
 
 Text = str | tuple[str, ...]
 """A sentence, or alternatives: the first whose placeholders are all known; "" leaves it out."""
@@ -122,3 +138,137 @@ class Words:
     """The tests we can explain, by kind ("swap", "recharge", "restart")."""
     templates: Mapping[Cause, Template]
     """One template per cause."""
+
+
+# ---- the language files ------------------------------------------------------------------------
+
+
+class WordingError(ValueError):
+    """A language file is missing, or not shaped as `Words` (the message says where)."""
+
+
+_SKIPPED: Final = "shared"
+"""The key of a language file that only holds YAML anchors for the rest to use."""
+_RENAMED: Final = {"or": "or_"}
+"""Keys of a language file that are not Python field names."""
+
+
+@functools.cache
+def load_words(language: str) -> Words:
+    """The wording of `language`, read once from `languages/<language>.yaml`.
+
+    Raises:
+        WordingError: If there is no such file, or it is not shaped as `Words`.
+    """
+    where = f"languages/{language}.yaml"
+    try:
+        text = resources.files(__package__).joinpath(where).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise WordingError(f"no language file {where}") from None
+    return parse_words(text, where=where)
+
+
+def parse_words(text: str, *, where: str = "<wording>") -> Words:
+    """A language file's text as `Words`.
+
+    Raises:
+        WordingError: If a key is missing, unknown or of the wrong kind (or the YAML is bad).
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise WordingError(f"{where}: {exc}") from None
+    fields = _fields(Words, data, where)
+    fields.pop(_SKIPPED, None)
+    for key, value in fields.items():
+        at = f"{where}: {key}"
+        if key in {"healthy", "down_unknown", "no_data"}:
+            fields[key] = _template(value, at)
+        elif key == "templates":
+            fields[key] = {_cause(c, at): _template(v, f"{at}.{c}") for c, v in _items(value, at)}
+        elif key == "tests":
+            fields[key] = {str(k): _customer_test(v, f"{at}.{k}") for k, v in _items(value, at)}
+        elif key in {"countries", "verdict_notes"}:
+            fields[key] = {str(k): _string(v, f"{at}.{k}") for k, v in _items(value, at)}
+        elif key == "months":
+            fields[key] = tuple(_string(month, at) for month in _list(value, at))
+        elif key in {"your_device", "down", "unwell"}:
+            fields[key] = _text(value, at)
+        else:
+            fields[key] = _string(value, at)
+    return Words(**fields)
+
+
+def _template(data: object, where: str) -> Template:
+    fields = _fields(Template, data, where)
+    for key, value in fields.items():
+        texts = key in {"saw", "did", "steps", "resumes"}
+        fields[key] = _texts(value, f"{where}.{key}") if texts else _text(value, f"{where}.{key}")
+    return Template(**fields)
+
+
+def _customer_test(data: object, where: str) -> CustomerTest:
+    fields = _fields(CustomerTest, data, where)
+    for key, value in fields.items():
+        many = key == "steps"
+        fields[key] = _texts(value, f"{where}.{key}") if many else _text(value, f"{where}.{key}")
+    return CustomerTest(**fields)
+
+
+def _fields(shape: type, data: object, where: str) -> dict[str, Any]:
+    """A mapping's keys as `shape`'s field names; a key unknown or missing is an error."""
+    found = {_RENAMED.get(str(k), str(k)): v for k, v in _mapping(data, where).items()}
+    known = {f.name for f in dataclasses.fields(shape)} | ({_SKIPPED} if shape is Words else set())
+    unknown = sorted(set(found) - known)
+    if unknown:
+        raise WordingError(f"{where}: unknown keys {unknown}")
+    required = {
+        f.name
+        for f in dataclasses.fields(shape)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+    missing = sorted(required - set(found))
+    if missing:
+        raise WordingError(f"{where}: missing keys {missing}")
+    return found
+
+
+def _mapping(data: object, where: str) -> dict[object, object]:
+    if not isinstance(data, dict):
+        raise WordingError(f"{where}: expected a mapping, got {type(data).__name__}")
+    return data
+
+
+def _items(data: object, where: str) -> list[tuple[object, object]]:
+    return list(_mapping(data, where).items())
+
+
+def _list(data: object, where: str) -> list[object]:
+    if not isinstance(data, list):
+        raise WordingError(f"{where}: expected a list, got {data!r}")
+    return data
+
+
+def _cause(data: object, where: str) -> Cause:
+    try:
+        return Cause(str(data))
+    except ValueError:
+        raise WordingError(f"{where}: {data!r} is not a cause id") from None
+
+
+def _string(data: object, where: str) -> str:
+    if not isinstance(data, str):
+        raise WordingError(f"{where}: expected a string, got {data!r}")
+    return data
+
+
+def _text(data: object, where: str) -> Text:
+    """A sentence, or a list of alternative sentences."""
+    if isinstance(data, list):
+        return tuple(_string(item, where) for item in data)
+    return _string(data, where)
+
+
+def _texts(data: object, where: str) -> tuple[Text, ...]:
+    """A list of pieces, each a `Text`."""
+    return tuple(_text(item, where) for item in _list(data, where))

@@ -17,8 +17,9 @@ from rich.table import Table
 from simlab.commands.exits import bad_input, bad_spec
 from simlab.publishing import parse_speed
 from simlab.resources import resolve
-from simlab.run import RunError, RunOptions, RunReport, run_scenario
+from simlab.run import RunOptions, RunReport, run_scenario
 from simlab.scenario import device_count, load_scenario, until_of
+from simlab.service_thread import RunError
 from simulator.errors import SpecError
 
 if TYPE_CHECKING:

@@ -25,8 +25,9 @@ from rich.text import Text
 from diagnostics.diagnosis.causes import CAUSES
 from simlab.commands.exits import bad_input, bad_spec
 from simlab.commands.run import Size, default_out, run_with_progress
-from simlab.run import RunError, RunOptions, RunReport
+from simlab.run import RunOptions, RunReport
 from simlab.scenario import load_scenario
+from simlab.service_thread import RunError
 from simlab.timeline import clock
 from simlab.training import (
     CHOICES,

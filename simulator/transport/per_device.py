@@ -12,61 +12,52 @@ Will it holds, as it would for a real device. Everything that is not a device's
 own message (SIM events, records, clocks) stays on the base class's platform
 connection, paced and watermarked as before.
 
-Threads: none of its own. The base's publisher thread already drives its
-connection through paho's external-loop API; here one turn of that loop
-(`_network`) waits on a `selectors.DefaultSelector` (epoll) holding the
-platform socket and every device socket, and serves the ready ones
-(`loop_read`, `loop_write`, `want_write`, and `loop_misc` twice a second).
-2,000 clients with `loop_start` would be 2,000 threads, and cannot work in one
-process anyway: paho's own loop uses select(), which fails for file descriptors
-above 1023 (three a client, so 339 clients). One thread for all sockets also
-means no locks between publishing and acknowledgements; `kill()` from another
+Threads: none of its own. The base's publisher thread serves every socket in
+one turn of its loop (`simulator.transport.multiplex`); `kill()` from another
 thread is a request the publisher thread carries out on its next turn.
 
-Connections open at most `connect_rate` a second (a token bucket holding ten
-milliseconds' worth of tokens, at least one). The publisher thread waits for a
-token (serving the sockets meanwhile), so a connect storm holds back the
-messages after it, as a real one would.
+Connections open at most `connect_rate` a second (`simulator.transport.rate`:
+a token bucket holding ten milliseconds' worth of tokens, at least one). The
+publisher thread waits for a token (serving the sockets meanwhile), so a
+connect storm holds back the messages after it, as a real one would.
 """
 
 from __future__ import annotations
 
 import collections
-import contextlib
-import enum
-import os
 import selectors
 import socket
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-import paho.mqtt.client as mqtt
 from pydantic_core import from_json
 
 from protocol.messages import DeviceStatus
 from protocol.wire import encode
-from simulator.transport.publisher import Item, MqttSink, PublishStats, connect_client
+from simulator.transport import paho_loop
+from simulator.transport.multiplex import ConnState, DeviceConn, Multiplexer, buffered
+from simulator.transport.paho_loop import connect_client
+from simulator.transport.publisher import MqttSink
+from simulator.transport.rate import TokenBucket
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
+    import paho.mqtt.client as mqtt
     from paho.mqtt.client import SocketLike
-    from paho.mqtt.reasoncodes import ReasonCode
 
     from protocol.wire import Topics
+    from simulator.transport.item import Item, PublishStats
     from simulator.transport.url import BrokerUrl
 
-__all__ = ["DeviceStats", "PerDeviceSink", "wall_keepalive"]
+__all__ = ["PerDeviceSink", "wall_keepalive"]
 
 MIN_KEEPALIVE_S: Final = 5
 """Shortest keepalive a device connection gets, wall seconds."""
 MAX_SPEED_KEEPALIVE_S: Final = 60
 """Keepalive of device connections when the sink publishes as fast as it can."""
-MISC_EVERY_S: Final = 0.5
-"""How often paho may send pings and check keepalives on the device connections."""
 POLL_S: Final = 0.005
 """One turn of the network while the publisher thread waits for something (a token, an ack)."""
 REQUEST_TIMEOUT_S: Final = 30.0
@@ -86,63 +77,6 @@ def wall_keepalive(sim_keepalive_s: float, speed: float | None) -> int:
     return max(MIN_KEEPALIVE_S, round(sim_keepalive_s / speed))
 
 
-@dataclass(slots=True)
-class DeviceStats:
-    """What the device connections did (the platform connection is in `PublishStats`)."""
-
-    opened: int = 0
-    """Connections opened (socket connected, CONNECT sent)."""
-    connects: int = 0
-    """Connections the broker accepted (CONNACK success)."""
-    refused: int = 0
-    devices: int = 0
-    """Distinct devices that were connected at least once."""
-    connected_now: int = 0
-    peak_connected: int = 0
-    connect_rate: float = 0.0
-    """Connections opened per wall second, from the first open to the last."""
-    peak_connect_rate: int = 0
-    """Most connections opened within any one wall second."""
-    first_open: float | None = None
-    last_open: float | None = None
-    """time.monotonic() of the first and the last open."""
-    wills_triggered: int = 0
-    """World Wills turned into an abrupt close, so that the broker published the device's Will."""
-    wills_without_connection: int = 0
-    """World Wills for a device with no open connection: nothing the broker could publish."""
-    kills: int = 0
-    clean_disconnects: int = 0
-    lost: int = 0
-    """Connections the broker or the network closed without being asked."""
-    abandoned: int = 0
-    """QoS 1 messages unacknowledged on a connection that was dropped (lost with it)."""
-
-
-class _State(enum.Enum):
-    OPEN = "open"
-    DRAINING = "draining"
-    """DISCONNECT written; waiting for the broker to close its side."""
-    CLOSED = "closed"
-    """Cleanly closed: no Will."""
-    DEAD = "dead"
-    """Closed without a DISCONNECT (killed, Will, lost)."""
-
-
-@dataclass(eq=False, slots=True)
-class _Conn:
-    """One device connection (a fresh paho client each time the device connects)."""
-
-    device: str
-    client: mqtt.Client
-    state: _State = _State.OPEN
-    sock: socket.socket | None = None
-    connected: bool = False
-    leaving: bool = False
-    """A clean DISCONNECT was asked for."""
-    drain: socket.socket | None = None
-    """After the DISCONNECT: a duplicate of the socket, read until the broker closes it."""
-
-
 @dataclass(eq=False, slots=True)
 class _Kill:
     """A kill() waiting for the publisher thread."""
@@ -150,29 +84,6 @@ class _Kill:
     devices: list[str]
     done: threading.Event = field(default_factory=threading.Event)
     killed: int = 0
-
-
-class _TokenBucket:
-    """At most `rate` takes a second, with a burst of ten milliseconds' worth (at least one)."""
-
-    def __init__(self, rate: float | None) -> None:
-        self.rate = rate
-        self.burst = 1.0 if rate is None else max(1.0, rate / 100)
-        self.tokens = self.burst
-        self.at = time.monotonic()
-
-    def take(self, wait: Callable[[float], object]) -> None:
-        """Spend a token; `wait(seconds)` passes the time until there is one."""
-        if self.rate is None:
-            return
-        while True:
-            now = time.monotonic()
-            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-            self.at = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return
-            wait((1 - self.tokens) / self.rate)
 
 
 class PerDeviceSink(MqttSink):
@@ -248,21 +159,14 @@ class PerDeviceSink(MqttSink):
         self.keepalive_s = keepalive_s
         self.client_prefix = client_prefix
         self.settle_timeout = settle_timeout
-        self.device_stats = DeviceStats()
+        self._mux = Multiplexer(self._forget)
+        self.device_stats = self._mux.stats
         self._protocol = protocol
         self._ca_file = ca_file
-        self._bucket = _TokenBucket(connect_rate)
-        self._selector = selectors.DefaultSelector()
+        self._bucket = TokenBucket(connect_rate)
         self._turn = threading.RLock()
         """Held by whichever thread drives the sockets (the publisher thread while it runs)."""
-        self._live: dict[str, _Conn] = {}
-        self._draining: dict[str, _Conn] = {}
-        self._seen: set[str] = set()
-        self._opens: deque[float] = deque()
-        self._kills: deque[_Kill] = deque()
-        self._again: list[_Conn] = []
-        """TLS connections holding decrypted bytes after a read: served again next turn."""
-        self._misc_at = 0.0
+        self._kills: collections.deque[_Kill] = collections.deque()
         self._platform_sock: SocketLike | None = None
         self._platform_opened = self._client.on_socket_open
         self._client.on_socket_open = self._on_platform_socket_open
@@ -281,9 +185,9 @@ class PerDeviceSink(MqttSink):
         finally:
             if not self._thread.is_alive():
                 with self._turn:
-                    if self._live or self._draining:
+                    if self._mux.live or self._mux.draining:
                         self._close_devices(timeout)
-                    self._selector.close()
+                    self._mux.selector.close()
 
     def kill(self, device_ids: Iterable[str]) -> int:
         """Drop these devices' connections without a DISCONNECT: the broker publishes their Wills.
@@ -310,98 +214,38 @@ class PerDeviceSink(MqttSink):
 
     def connected_devices(self) -> list[str]:
         """Devices with an open connection now."""
-        return sorted(self._live.copy())
+        return sorted(self._mux.live.copy())
 
     # ---- one turn of the network (the publisher thread) -----------------------------------
 
     def _network(self, timeout: float) -> int:
         """One turn: wait on every socket at once, serve the ready ones; the platform's rc.
 
-        Replaces the base's select.select() on the platform socket: select() fails for file
-        descriptors above 1023, which a platform reconnect among 2,000 device sockets gets.
+        Replaces the base's poll of the platform socket alone (`paho_loop.turn`): one
+        selector (epoll) waits on the platform's and every device's socket.
         """
         with self._turn:
             self._run_kills()
             self._watch_platform()
-            again, self._again = self._again, []
-            platform = selectors.EVENT_READ if _buffered(self._platform_sock) else 0
-            if again or platform:
-                timeout = 0.0
-            if self._selector.get_map():
-                for key, mask in self._selector.select(timeout):
-                    if key.data is None:
-                        platform |= mask
-                    else:
-                        self._serve(key.data, mask)
-            for conn in again:
-                self._serve(conn, selectors.EVENT_READ)
-            self._misc_devices()
-            return self._serve_platform(platform)
-
-    def _serve_platform(self, mask: int) -> int:
-        client = self._client
-        if client.socket() is None:
-            return int(mqtt.MQTT_ERR_NO_CONN)
-        rc = mqtt.MQTT_ERR_SUCCESS
-        if mask & selectors.EVENT_READ:
-            rc = client.loop_read()
-        if rc == mqtt.MQTT_ERR_SUCCESS and mask & selectors.EVENT_WRITE:
-            rc = client.loop_write()
-        if rc == mqtt.MQTT_ERR_SUCCESS:
-            rc = client.loop_misc()
-        return int(rc)
-
-    def _misc_devices(self) -> None:
-        """Pings and keepalive checks, twice a second."""
-        now = time.monotonic()
-        if now < self._misc_at:
-            return
-        self._misc_at = now + MISC_EVERY_S
-        for conn in list(self._live.values()):
-            conn.client.loop_misc()
-            self._watch(conn)
-
-    def _serve(self, conn: _Conn, mask: int) -> None:
-        if conn.state is _State.DRAINING:
-            self._read_drain(conn)
-        if conn.state is not _State.OPEN:
-            return
-        if mask & selectors.EVENT_READ:
-            conn.client.loop_read()
-            if conn.state is _State.OPEN and _buffered(conn.sock):
-                self._again.append(conn)
-        if mask & selectors.EVENT_WRITE and conn.state is _State.OPEN:
-            conn.client.loop_write()
-        self._watch(conn)
-
-    def _watch(self, conn: _Conn) -> None:
-        """Watch a device socket for writability exactly while paho has bytes for it."""
-        if conn.state is not _State.OPEN or conn.sock is None:
-            return
-        events = _events(conn.client)
-        with contextlib.suppress(KeyError, ValueError):
-            if self._selector.get_key(conn.sock).events != events:
-                self._selector.modify(conn.sock, events, conn)
+            ready = self._mux.poll(
+                timeout, selectors.EVENT_READ if buffered(self._platform_sock) else 0
+            )
+            return paho_loop.serve(
+                self._client,
+                read=bool(ready & selectors.EVENT_READ),
+                write=bool(ready & selectors.EVENT_WRITE),
+            )
 
     def _watch_platform(self) -> None:
-        sock = self._platform_sock
-        if sock is None:
-            return
-        events = _events(self._client)
-        with contextlib.suppress(KeyError, ValueError):
-            if self._selector.get_key(sock).events != events:
-                self._selector.modify(sock, events, None)
+        if self._platform_sock is not None:
+            self._mux.watch_socket(self._platform_sock, self._client, None)
 
     def _run_kills(self) -> None:
         while self._kills:
             self._carry_out(self._kills.popleft())
 
     def _carry_out(self, request: _Kill) -> None:
-        conns = [c for d in request.devices if (c := self._live.get(d)) is not None]
-        for conn in conns:
-            self._drop(conn)
-        self.device_stats.kills += len(conns)
-        request.killed = len(conns)
+        request.killed = self._mux.kill(request.devices)
         request.done.set()
 
     # ---- messages (the publisher thread) --------------------------------------------------
@@ -412,7 +256,7 @@ class PerDeviceSink(MqttSink):
             return
         super()._publish(item)
         if _status(item) == "asleep":
-            conn = self._live.get(item.device or "")
+            conn = self._mux.live.get(item.device or "")
             if conn is not None:
                 self._disconnect(conn)
 
@@ -421,24 +265,24 @@ class PerDeviceSink(MqttSink):
             return super()._send(item)
         conn = self._connection(item)
         info = conn.client.publish(item.topic, item.payload, qos=item.qos, retain=item.retain)
-        self._watch(conn)
+        self._mux.watch(conn)
         return conn.client, info
 
-    def _connection(self, item: Item) -> _Conn:
+    def _connection(self, item: Item) -> DeviceConn:
         """The device's open connection; a fresh one if it has none or says it is online anew."""
         assert item.device is not None
-        conn = self._live.get(item.device)
+        conn = self._mux.live.get(item.device)
         if conn is not None and _status(item) == "online":
             self._disconnect(conn)
             conn = None
         return conn if conn is not None else self._open(item)
 
-    def _open(self, item: Item) -> _Conn:
+    def _open(self, item: Item) -> DeviceConn:
         device = item.device
         assert device is not None
         self._wait_drained(device)
         self._bucket.take(self._pass)
-        conn = _Conn(device, self._client_for(item))
+        conn = DeviceConn(device, self._client_for(item))
         conn.client.user_data_set(conn)
         try:
             conn.client.connect(self.url.host, self.url.port, keepalive=self.keepalive_s)
@@ -447,10 +291,7 @@ class PerDeviceSink(MqttSink):
         sock = conn.client.socket()
         if not isinstance(sock, socket.socket):
             raise TypeError(f"per-device mode needs TCP sockets, not {type(sock).__name__}")
-        conn.sock = sock
-        self._selector.register(sock, _events(conn.client), conn)
-        self._live[device] = conn
-        self._count_open()
+        self._mux.add(conn, sock)
         return conn
 
     def _client_for(self, item: Item) -> mqtt.Client:
@@ -473,22 +314,9 @@ class PerDeviceSink(MqttSink):
             will=(self.topics.status(route.account or "", item.device), encode(will), 1, True),
         )
         client.max_inflight_messages_set(self._max_inflight)
-        client.on_connect = self._on_device_connect
-        client.on_socket_close = self._on_device_socket_close
+        client.on_connect = self._mux.on_connect
+        client.on_socket_close = self._mux.on_socket_close
         return client
-
-    def _count_open(self) -> None:
-        now = time.monotonic()
-        stats = self.device_stats
-        stats.opened += 1
-        stats.first_open = stats.first_open or now
-        stats.last_open = now
-        if now > stats.first_open:
-            stats.connect_rate = (stats.opened - 1) / (now - stats.first_open)
-        self._opens.append(now)
-        while self._opens[0] <= now - 1.0:
-            self._opens.popleft()
-        stats.peak_connect_rate = max(stats.peak_connect_rate, len(self._opens))
 
     def _pass(self, seconds: float) -> None:
         """Let time pass in the publisher thread, serving every connection meanwhile."""
@@ -496,127 +324,60 @@ class PerDeviceSink(MqttSink):
 
     def _will(self, device: str) -> None:
         """The world lost the device's connection: let the broker publish the Will it holds."""
-        conn = self._live.get(device)
+        conn = self._mux.live.get(device)
         if conn is not None:
             self._settle_connection(conn)
-        if conn is None or conn.state is not _State.OPEN:  # none, or killed meanwhile
+        if conn is None or conn.state is not ConnState.OPEN:  # none, or killed meanwhile
             self.device_stats.wills_without_connection += 1
             return
-        self._drop(conn)
+        self._mux.drop(conn)
         self.device_stats.wills_triggered += 1
 
-    def _settle_connection(self, conn: _Conn) -> None:
+    def _settle_connection(self, conn: DeviceConn) -> None:
         """Serve the sockets until the connection's QoS 1 messages are acknowledged and written."""
         deadline = time.monotonic() + self.settle_timeout
-        key = id(conn.client)
-        while conn.state is _State.OPEN and time.monotonic() < deadline:
-            outstanding = any(k == key and not info.is_published() for k, info in self._inflight)
-            if not conn.client.want_write() and not outstanding:
+        while conn.state is ConnState.OPEN and time.monotonic() < deadline:
+            if not conn.client.want_write() and not self._inflight.outstanding(conn.client):
                 return
             self._pass(POLL_S)
 
     def _wait_drained(self, device: str) -> None:
         """The broker must see the device's last DISCONNECT before its next CONNECT."""
-        conn = self._draining.get(device)
+        conn = self._mux.draining.get(device)
         deadline = time.monotonic() + self.settle_timeout
-        while conn is not None and conn.state is _State.DRAINING:
+        while conn is not None and conn.state is ConnState.DRAINING:
             if time.monotonic() > deadline:
-                self._drained(conn, in_order=False)
+                self._mux.drained(conn, in_order=False)
                 break
             self._pass(POLL_S)
 
     # ---- ending connections ---------------------------------------------------------------
 
-    def _disconnect(self, conn: _Conn) -> None:
+    def _disconnect(self, conn: DeviceConn) -> None:
         """A clean DISCONNECT after what was sent; paho writes it and closes its socket.
 
         Waits for the CONNACK first, so that every accepted connection is counted.
         """
         deadline = time.monotonic() + self.settle_timeout
-        while conn.state is _State.OPEN and not conn.connected and time.monotonic() < deadline:
+        while conn.state is ConnState.OPEN and not conn.connected and time.monotonic() < deadline:
             self._network(POLL_S)
-        if conn.state is _State.OPEN and not conn.leaving:
+        if conn.state is ConnState.OPEN and not conn.leaving:
             conn.leaving = True
-            conn.client.disconnect()  # written at once; paho then calls _on_device_socket_close
-            self._watch(conn)
+            conn.client.disconnect()  # written at once; paho then calls on_socket_close
+            self._mux.watch(conn)
 
-    def _drop(self, conn: _Conn) -> None:
-        """Close the socket without a DISCONNECT: to the broker the device is gone."""
-        self._ended(conn, _State.DEAD)
-        sock = conn.sock
-        if sock is not None:
-            _unregister(self._selector, sock)
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        self._forget(conn, delivered=False)
-
-    def _ended(self, conn: _Conn, state: _State) -> None:
-        conn.state = state
-        if self._live.get(conn.device) is conn:
-            del self._live[conn.device]
-        if conn.connected:
-            conn.connected = False
-            self.device_stats.connected_now -= 1
-
-    def _forget(self, conn: _Conn, *, delivered: bool) -> None:
+    def _forget(self, conn: DeviceConn, *, delivered: bool) -> None:
         """Settle the base's books for a closed connection's outstanding QoS 1 messages.
 
         `delivered`: the broker handled them (it closed the socket after the DISCONNECT that
         followed them); otherwise they are lost with the connection.
         """
-        key = id(conn.client)
-        mine = [entry for entry in self._inflight if entry[0] == key]
-        if not mine:
-            return
-        self._inflight = collections.deque(entry for entry in self._inflight if entry[0] != key)
+        acked, unacked = self._inflight.forget(conn.client)
         if delivered:
-            self.stats.acked += len(mine)
+            self.stats.acked += acked + unacked
         else:
-            self.device_stats.abandoned += sum(not info.is_published() for _, info in mine)
-            self.stats.acked += sum(info.is_published() for _, info in mine)
-
-    def _start_drain(self, conn: _Conn, sock: SocketLike) -> None:
-        """Keep the connection open past paho's close until the broker closes it (EOF)."""
-        self._ended(conn, _State.DRAINING)
-        self._draining[conn.device] = conn
-        self.device_stats.clean_disconnects += 1
-        try:
-            raw = socket.socket(fileno=os.dup(sock.fileno()))
-            raw.settimeout(0.0)  # non-blocking
-            raw.shutdown(socket.SHUT_WR)
-        except OSError:
-            self._drained(conn, in_order=False)
-            return
-        conn.drain = raw
-        self._selector.register(raw, selectors.EVENT_READ, conn)
-
-    def _read_drain(self, conn: _Conn) -> None:
-        """Discard what the broker still sends; EOF means it handled the DISCONNECT."""
-        assert conn.drain is not None
-        try:
-            data: bytes | None = conn.drain.recv(65536)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = None  # reset: the broker may not have read the DISCONNECT
-        if data:
-            return  # acknowledgements paho will never read: keep reading
-        self._drained(conn, in_order=data is not None)
-
-    def _drained(self, conn: _Conn, *, in_order: bool) -> None:
-        """The broker closed a cleanly disconnected connection (or did not in time).
-
-        In order (EOF): it handled every message before the DISCONNECT, acknowledged or not.
-        """
-        conn.state = _State.CLOSED
-        if conn.drain is not None:
-            _unregister(self._selector, conn.drain)
-            conn.drain.close()
-            conn.drain = None
-        if self._draining.get(conn.device) is conn:
-            del self._draining[conn.device]
-        self._forget(conn, delivered=in_order)
+            self.device_stats.abandoned += unacked
+            self.stats.acked += acked
 
     def _finish(self) -> None:
         """At close, in the publisher thread: devices first, then the base."""
@@ -625,49 +386,18 @@ class PerDeviceSink(MqttSink):
 
     def _close_devices(self, timeout: float) -> None:
         """Disconnect every device cleanly and serve the sockets until the broker closed them."""
-        for conn in list(self._live.values()):
+        mux = self._mux
+        for conn in list(mux.live.values()):
             self._disconnect(conn)
         deadline = time.monotonic() + min(timeout, self.settle_timeout)
-        while (self._live or self._draining) and time.monotonic() < deadline:
+        while (mux.live or mux.draining) and time.monotonic() < deadline:
             self._network(POLL_S)
-        for conn in list(self._draining.values()):
-            self._drained(conn, in_order=False)  # the broker did not answer in time
-        for conn in list(self._live.values()):
-            self._drop(conn)
+        for conn in list(mux.draining.values()):
+            mux.drained(conn, in_order=False)  # the broker did not answer in time
+        for conn in list(mux.live.values()):
+            mux.drop(conn)
 
     # ---- paho callbacks (the thread driving the sockets) ----------------------------------
-
-    def _on_device_connect(
-        self,
-        _client: mqtt.Client,
-        conn: _Conn,
-        _flags: object,
-        reason: ReasonCode,
-        _props: object,
-    ) -> None:
-        stats = self.device_stats
-        if reason.is_failure:
-            stats.refused += 1
-            return
-        conn.connected = True
-        stats.connects += 1
-        stats.connected_now += 1
-        stats.peak_connected = max(stats.peak_connected, stats.connected_now)
-        if conn.device not in self._seen:
-            self._seen.add(conn.device)
-            stats.devices += 1
-
-    def _on_device_socket_close(self, _client: mqtt.Client, conn: _Conn, sock: SocketLike) -> None:
-        """Paho closes a device socket: after its DISCONNECT, or because the connection broke."""
-        _unregister(self._selector, sock)
-        if conn.state is not _State.OPEN:
-            return
-        if conn.leaving:
-            self._start_drain(conn, sock)
-        else:
-            self.device_stats.lost += 1
-            self._ended(conn, _State.DEAD)
-            self._forget(conn, delivered=False)
 
     def _on_platform_socket_open(
         self, client: mqtt.Client, userdata: object, sock: SocketLike
@@ -675,30 +405,14 @@ class PerDeviceSink(MqttSink):
         if self._platform_opened is not None:
             self._platform_opened(client, userdata, sock)
         self._platform_sock = sock
-        self._selector.register(sock, selectors.EVENT_READ, None)
+        self._mux.selector.register(sock, selectors.EVENT_READ, None)
 
     def _on_platform_socket_close(
         self, _client: mqtt.Client, _userdata: object, sock: SocketLike
     ) -> None:
         if self._platform_sock is sock:
             self._platform_sock = None
-        _unregister(self._selector, sock)
-
-
-def _events(client: mqtt.Client) -> int:
-    return selectors.EVENT_READ | (selectors.EVENT_WRITE if client.want_write() else 0)
-
-
-def _unregister(selector: selectors.BaseSelector, sock: SocketLike | socket.socket) -> None:
-    """Stop watching a socket (before it is closed); nothing if it is not watched."""
-    with contextlib.suppress(KeyError, ValueError, OSError):
-        selector.unregister(sock)
-
-
-def _buffered(sock: SocketLike | socket.socket | None) -> bool:
-    """Whether a TLS socket holds decrypted bytes already (select() cannot see them)."""
-    pending = getattr(sock, "pending", None)
-    return pending is not None and pending() > 0
+        self._mux.remove(sock)
 
 
 def _status(item: Item) -> str | None:

@@ -12,117 +12,52 @@ thread avoids a wake-up per message); after a lost connection the thread
 reconnects with back-off, holding messages back meanwhile, and paho resends
 the unacknowledged QoS 1 ones. At most `max_inflight` QoS 1 messages are
 unacknowledged at once (paho loses messages when more than 65,535 are
-queued, so the bound is the application's).
+queued, so the bound is the application's). QoS 0 messages skip paho: their
+PUBLISH packets come from `protocol.mqtt.codec` and are written in batches
+between paho's packets.
 """
 
 from __future__ import annotations
 
-import collections
 import logging
 import queue
-import select
-import socket
 import ssl
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Self
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from pydantic_core import from_json
 
 from protocol.messages import Clock, DeviceStatus
+from protocol.mqtt import codec
+from protocol.mqtt.backoff import Backoff
 from protocol.wire import Delivery, Topics, delivery, delivery_for, encode
+from simulator.transport import paho_loop
+from simulator.transport.inflight import Inflight
+from simulator.transport.item import Item, PublishStats
+from simulator.transport.pacing import Pacer
+from simulator.transport.paho_loop import connect_client
 from simulator.transport.url import BrokerUrl
 
 if TYPE_CHECKING:
     from paho.mqtt.reasoncodes import ReasonCode
     from pydantic import BaseModel
 
-__all__ = ["Item", "MqttSink", "PublishStats", "connect_client", "qos0_packet"]
+__all__ = ["MqttSink"]
 
 log = logging.getLogger("simlab.publisher")
 _CLOSE: Final = object()
-LAG_WARNING_S: Final = 1.0
 SERVICE_EVERY: Final = 256
 """Read acknowledgements after this many publishes."""
 BATCH: Final = 256
+"""Messages taken from the queue at once and written together."""
 ROUTE_CACHE: Final = 100_000
 RAW_FLUSH_BYTES: Final = 64 * 1024
 WRITE_PATIENCE_S: Final = 10.0
-"""Messages taken from the queue at once and written together."""
-
-
-@dataclass(slots=True)
-class PublishStats:
-    """What the publisher did."""
-
-    queued: int = 0
-    published: int = 0
-    acked: int = 0
-    dropped_qos0: int = 0
-    """QoS 0 messages dropped: the queue was full, or the broker was unreachable."""
-    max_lag_s: float = 0.0
-    """How far behind sim time / speed the publisher fell at worst, in wall seconds."""
-    late: int = 0
-    """Messages released more than a second after their due wall time."""
-    connects: int = 0
-    disconnects: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One message on its way: where it goes, how, and when it happened (sim time, Unix s)."""
-
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool
-    t: float
-    clock: bool = False
-    device: str | None = None
-    """The device whose own message this is (telemetry, status), else None."""
-    will: bool = False
-    """A Last Will the world emitted: the broker, not the sink, should publish it."""
-
-
-def connect_client(
-    url: BrokerUrl,
-    *,
-    client_id: str,
-    protocol: int = 5,
-    ca_file: str | None = None,
-    clean: bool = True,
-    will: tuple[str, bytes, int, bool] | None = None,
-) -> mqtt.Client:
-    """A paho client configured for `url` (credentials, TLS, protocol), not yet connected."""
-    version = mqtt.MQTTv5 if protocol == 5 else mqtt.MQTTv311
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        protocol=version,
-        clean_session=None if version == mqtt.MQTTv5 else clean,
-    )
-    if url.username is not None:
-        client.username_pw_set(url.username, url.password)
-    if url.tls:
-        context = ssl.create_default_context(cafile=ca_file)
-        client.tls_set_context(context)
-    if will is not None:
-        topic, payload, qos, retain = will
-        client.will_set(topic, payload, qos=qos, retain=retain)
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
-    client.on_socket_open = _no_delay
-    return client
-
-
-def _no_delay(_client: mqtt.Client, _userdata: object, sock: object) -> None:
-    """Small packets go out at once: Nagle's algorithm stalls a publish/acknowledge ping-pong."""
-    raw = getattr(sock, "setsockopt", None)
-    if raw is not None:
-        raw(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+RECONNECT_WAIT_S: Final = (1.0, 10.0)
+"""Wall seconds between reconnect attempts: the first, the longest."""
 
 
 class MqttSink:
@@ -159,12 +94,11 @@ class MqttSink:
         self.stats = PublishStats()
         self._queue: queue.Queue[Item | object] = queue.Queue(maxsize=queue_size)
         self._max_inflight = max_inflight
-        self._inflight: collections.deque[tuple[int, mqtt.MQTTMessageInfo]] = collections.deque()
-        """QoS 1 messages not yet known acknowledged, in publish order: (connection key, info)."""
+        self._inflight = Inflight()
         self._routes: dict[str, tuple[str, str, Delivery, str | None]] = {}
         self._raw = bytearray()
         self._raw_count = 0
-        self._v5 = protocol == 5
+        self._version = protocol
         # QoS 0 packets are built here and written in batches when every message goes over
         # this one connection (a subclass that picks connections uses paho for all).
         self._raw_qos0 = type(self)._send is MqttSink._send  # noqa: SLF001 - our own class
@@ -172,13 +106,12 @@ class MqttSink:
         self._refused: str | None = None
         self._offline_since: float | None = None
         self._next_reconnect = 0.0
-        self._reconnect_wait = 0.5
+        self._backoff = Backoff(*RECONNECT_WAIT_S)
         self._since_service = 0
         self._close_timeout = 60.0
         self.reconnect_timeout = reconnect_timeout
         """Give up (and fail the run) after the broker has been gone this long, in seconds."""
-        self._origin: tuple[float, float] | None = None
-        self._last_warning = 0.0
+        self._pacer = Pacer(speed) if speed is not None else None
         self._error: BaseException | None = None
         self._client = connect_client(
             self.url,
@@ -189,9 +122,7 @@ class MqttSink:
         self._client.max_inflight_messages_set(max_inflight)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
-        self._client.on_socket_register_write = (
-            _write_later  # publish() queues; a batch writes once
-        )
+        self._client.on_socket_register_write = _write_later  # a batch writes once
         self._connect_timeout = connect_timeout
         self._thread = threading.Thread(target=self._run, name="simlab-publisher", daemon=True)
 
@@ -342,31 +273,8 @@ class MqttSink:
         self._network(0.05)
 
     def _network(self, timeout: float) -> int:
-        """One turn of paho's external-loop API: read, write, keep alive.
-
-        paho's own loop() would add a wake-up socket pair and a second send per publish.
-        """
-        client = self._client
-        sock = client.socket()
-        if sock is None:
-            return int(mqtt.MQTT_ERR_NO_CONN)
-        pending = getattr(sock, "pending", None)  # TLS may hold decrypted bytes already
-        ready = pending is not None and pending() > 0
-        poller = select.poll()  # not select(): it fails for descriptors past 1023
-        poller.register(
-            sock.fileno(), select.POLLIN | (select.POLLOUT if client.want_write() else 0)
-        )
-        events = poller.poll(0 if ready else timeout * 1000)
-        readable = any(e & (select.POLLIN | select.POLLHUP | select.POLLERR) for _, e in events)
-        writable = any(e & select.POLLOUT for _, e in events)
-        rc = mqtt.MQTT_ERR_SUCCESS
-        if ready or readable:
-            rc = client.loop_read()
-        if rc == mqtt.MQTT_ERR_SUCCESS and writable:
-            rc = client.loop_write()
-        if rc == mqtt.MQTT_ERR_SUCCESS:
-            rc = client.loop_misc()
-        return int(rc)
+        """One turn of paho's external-loop API: read, write, keep alive; paho's rc."""
+        return paho_loop.turn(self._client, timeout)
 
     def _service(self, timeout: float) -> None:
         """Read acknowledgements, send pings; after a lost connection, reconnect with back-off."""
@@ -383,8 +291,7 @@ class MqttSink:
                 f"lost the MQTT broker at {self.url} for {self.reconnect_timeout:g} s"
             )
         if now >= self._next_reconnect:
-            self._reconnect_wait = min(self._reconnect_wait * 2, 10.0)
-            self._next_reconnect = now + self._reconnect_wait
+            self._next_reconnect = now + self._backoff.next()
             try:
                 self._client.reconnect()  # paho resends unacknowledged QoS 1 messages
             except (OSError, ssl.SSLError):
@@ -393,33 +300,26 @@ class MqttSink:
             time.sleep(min(0.05, self._next_reconnect - now))
 
     def _pace(self, t: float) -> None:
-        if self.speed is None:
+        """Wait until the message stamped `t` is due, serving the connection meanwhile."""
+        pacer = self._pacer
+        if pacer is None:
             return
         now = time.monotonic()
-        if self._origin is None:
-            self._origin = (now, t)
-        wall0, t0 = self._origin
-        due = wall0 + (t - t0) / self.speed
+        due = pacer.due(t, now)
         if due > now:
             self._flush()  # what is due now goes out before the wait
         while due > now:
             self._service(min(due - now, 0.05))
             now = time.monotonic()
-        if due > now - 0.001:
-            return
-        lag = now - due
-        self.stats.max_lag_s = max(self.stats.max_lag_s, lag)
-        if lag > LAG_WARNING_S:
-            self.stats.late += 1
-            if now - self._last_warning > 10:
-                self._last_warning = now
-                log.warning("publisher is %.1f s behind sim time / speed %g", lag, self.speed)
+        pacer.released(due, now, self.stats)
 
     def _publish(self, item: Item) -> None:
         while not self._online:  # held back until the broker is back (backpressure)
             self._service(0.05)
         if item.qos == 0 and self._raw_qos0:
-            self._raw += qos0_packet(item.topic, item.payload, retain=item.retain, v5=self._v5)
+            self._raw += codec.publish(
+                item.topic, item.payload, retain=item.retain, version=self._version
+            )
             self._raw_count += 1
             self.stats.published += 1
             if len(self._raw) >= RAW_FLUSH_BYTES:
@@ -435,16 +335,13 @@ class MqttSink:
                 self.stats.dropped_qos0 += 1  # not connected: paho does not keep QoS 0
                 return
         else:
-            self._inflight.append((id(client), info))
+            self._inflight.add(client, info)
         self.stats.published += 1
 
     def _settle(self) -> int:
         """Count acknowledgements that arrived; returns how many QoS 1 messages are still out."""
-        inflight = self._inflight
-        while inflight and inflight[0][1].is_published():
-            inflight.popleft()
-            self.stats.acked += 1
-        return len(inflight)
+        self.stats.acked += self._inflight.settle()
+        return len(self._inflight)
 
     def _flush(self) -> None:
         """Write everything queued: buffered QoS 0 packets, then what paho holds."""
@@ -453,15 +350,7 @@ class MqttSink:
 
     def _flush_paho(self, *, wait: bool) -> None:
         """Let paho write its queue; with `wait`, until no packet is left half written."""
-        client = self._client
-        deadline = time.monotonic() + WRITE_PATIENCE_S
-        while client.want_write() and client.socket() is not None:
-            client.loop_write()
-            if not wait or not client.want_write():
-                return
-            if time.monotonic() > deadline:
-                raise ConnectionError(f"the MQTT broker at {self.url} stopped reading")
-            self._wait_writable(client.socket())
+        paho_loop.flush(self._client, wait=wait, patience=WRITE_PATIENCE_S, broker=self.url)
 
     def _flush_raw(self) -> None:
         """Send the buffered QoS 0 packets in as few writes as the socket allows."""
@@ -471,26 +360,12 @@ class MqttSink:
         self._raw.clear()
         self._raw_count = 0
         self._flush_paho(wait=True)  # never write into the middle of one of paho's packets
-        sock = self._client.socket()
-        deadline = time.monotonic() + WRITE_PATIENCE_S
         try:
-            while data:
-                if sock is None or time.monotonic() > deadline:
-                    raise OSError("no connection to write to")  # noqa: TRY301 - one path for all losses
-                try:
-                    data = data[sock.send(data) :]  # type: ignore[arg-type]  # sockets take views
-                except (BlockingIOError, ssl.SSLWantWriteError):
-                    self._wait_writable(sock)
+            paho_loop.send_all(self._client.socket(), data, WRITE_PATIENCE_S)
         except OSError:
             self.stats.dropped_qos0 += count  # QoS 0 is not resent: counted as dropped
             self.stats.published -= count
             self._online = False
-
-    @staticmethod
-    def _wait_writable(sock: object) -> None:
-        poller = select.poll()
-        poller.register(sock.fileno(), select.POLLOUT)  # type: ignore[attr-defined]
-        poller.poll(50)
 
     def _send(self, item: Item) -> tuple[mqtt.Client, mqtt.MQTTMessageInfo]:
         """Hand one message to paho; a subclass may pick another connection for it."""
@@ -521,7 +396,7 @@ class MqttSink:
         self.stats.connects += 1
         self._online = True
         self._offline_since = None
-        self._reconnect_wait = 0.5
+        self._backoff.reset()
 
     def _on_disconnect(
         self,
@@ -533,25 +408,6 @@ class MqttSink:
     ) -> None:
         self.stats.disconnects += 1
         self._online = False
-
-
-def qos0_packet(topic: str, payload: bytes, *, retain: bool, v5: bool) -> bytes:
-    """An MQTT PUBLISH packet at QoS 0 (no packet id; MQTT 5 adds an empty property list).
-
-    Built here because paho spends more time per QoS 0 message than the whole budget of
-    the publisher (a message-info object with locks, a callback, one send each); the
-    packet itself is four fields (MQTT 3.1.1 § 3.3, MQTT 5 § 3.3).
-    """
-    name = topic.encode()
-    props = b"\x00" if v5 else b""
-    length = 2 + len(name) + len(props) + len(payload)
-    header = bytearray([0x31 if retain else 0x30])
-    while True:
-        byte, length = length & 0x7F, length >> 7
-        header.append(byte | 0x80 if length else byte)
-        if not length:
-            break
-    return bytes(header) + len(name).to_bytes(2, "big") + name + props + payload
 
 
 def _write_later(_client: mqtt.Client, _userdata: object, _sock: object) -> None:

@@ -1,13 +1,14 @@
-"""The MQTT 5 packets a subscriber needs, and a parser that reads PUBLISH packets in bulk.
+"""MQTT packets as bytes, both ways: the encoders a client sends and a parser that reads in bulk.
 
-The ingest reads its socket in large chunks and hands each chunk to `parse`,
-a tight loop that turns every complete PUBLISH into one object (made by the
-caller's factory) and sets the few other packets a subscriber receives
-(CONNACK, SUBACK, PUBACK of its own publish, PINGRESP, DISCONNECT) aside;
-what remains of a packet cut by the chunk's end is read with the next chunk.
-The encoders build what a subscriber sends: CONNECT, SUBSCRIBE, PUBLISH (QoS
-0/1), PUBACK, PINGREQ and DISCONNECT. Nothing else of MQTT is here: no QoS 2,
-no topic aliases (the CONNECT asks for none), no AUTH, no Will.
+The one MQTT codec of simlab: the diagnostics ingest subscribes with it and the
+simulator's publisher writes its QoS 0 PUBLISH packets with it. `parse` is a
+tight loop that turns every complete PUBLISH of a chunk read off a socket into
+one object (made by the caller's factory) and sets the few other packets a
+client receives (CONNACK, SUBACK, PUBACK of its own publish, PINGRESP,
+DISCONNECT) aside; what remains of a packet cut by the chunk's end is read
+with the next chunk. The encoders build CONNECT, SUBSCRIBE, PUBLISH (QoS 0/1),
+PUBACK, PINGREQ and DISCONNECT, for MQTT 5 or 3.1.1. Nothing else of MQTT is
+here: no QoS 2, no topic aliases (the CONNECT asks for none), no AUTH, no Will.
 
 Errors::
 
@@ -202,12 +203,31 @@ def subscribe(packet_id: int, filters: Sequence[tuple[str, int]], version: int =
 
 
 def publish(
-    topic: str, payload: bytes, *, qos: int = 0, packet_id: int = 0, version: int = 5
+    topic: str,
+    payload: bytes,
+    *,
+    qos: int = 0,
+    packet_id: int = 0,
+    retain: bool = False,
+    version: int = 5,
 ) -> bytes:
-    """PUBLISH at QoS 0 or 1, no properties."""
+    """PUBLISH at QoS 0 or 1, no properties (MQTT 5 § 3.3, MQTT 3.1.1 § 3.3).
+
+    The publisher builds its QoS 0 packets here rather than in paho, which spends more
+    time per QoS 0 message than the publisher's whole budget (a message-info object with
+    locks, a callback, one send each).
+    """
+    name = topic.encode()
+    packet = _U16.pack(packet_id) if qos else b""
     props = b"\x00" if version == V5 else b""
-    body = _utf8(topic) + (_U16.pack(packet_id) if qos else b"") + props + payload
-    return _packet((PUBLISH << 4) | (qos << 1), body)
+    size = 2 + len(name) + len(packet) + len(props) + len(payload)
+    header = bytearray(((PUBLISH << 4) | (qos << 1) | (1 if retain else 0),))
+    while True:  # the remaining length, inline: this runs for every QoS 0 message
+        byte, size = size & 0x7F, size >> 7
+        header.append(byte | 0x80 if size else byte)
+        if not size:
+            break
+    return bytes(header) + _U16.pack(len(name)) + name + packet + props + payload
 
 
 def pubacks(packet_ids: Sequence[int]) -> bytes:

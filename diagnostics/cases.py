@@ -1,0 +1,196 @@
+"""Cases from the store: stored messages turned into the plain data a diagnosis reads.
+
+`diagnostics.diagnosis` is pure: it takes a `Case` (or a swap test's `Pairing`) and
+never reads a store. This module is the one place that reads the store for it: it
+decodes the stored rows (`decoded`), keeps a device's own messages and its SIM's
+events apart, leaves out the events of a SIM that now works in another device, and
+puts back a SIM's inventory record as it stood at the moment asked about
+(`record_at`), so support can look back at the moment a customer called. What the
+service holds in memory (the detector's verdict, the incident a device is quiet in)
+comes in as arguments.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from pydantic import ValidationError
+
+from diagnostics.diagnosis import Case, IncidentRef, Seen
+from diagnostics.diagnosis.readings import locked_imei
+from diagnostics.diagnosis.swap import Pairing, pairing
+from protocol.messages import DataBlocked, SimRecord, StateChanged, Telemetry
+from protocol.wire import decode_any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from diagnostics.store import Store, StoredMessage
+
+__all__ = [
+    "CASE_LIMIT",
+    "HISTORY_S",
+    "decoded",
+    "device_case",
+    "record_at",
+    "sim_before",
+    "sim_case",
+    "swap_pairing",
+    "verdict_at",
+]
+
+HISTORY_S: Final = 2 * 86400.0
+"""How far back a case looks (its evidence window)."""
+CASE_LIMIT: Final = 5000
+"""At most this many stored messages of a device go into its case."""
+
+
+def decoded(rows: Iterable[StoredMessage]) -> list[tuple[StoredMessage, Seen]]:
+    """Stored rows as evidence (rows the current protocol cannot read are left out)."""
+    out = []
+    for row in rows:
+        try:
+            message = decode_any(row.payload)
+        except ValidationError:
+            continue
+        out.append((row, Seen(row.id, message)))
+    return out
+
+
+def device_case(
+    store: Store,
+    device_id: str,
+    *,
+    now: float,
+    verdict: str,
+    verdict_since: float | None,
+    interval_s: float | None,
+    incident: IncidentRef | None,
+    owner_of_imei: Callable[[str], str | None],
+) -> Case:
+    """Everything stored about the device up to `now`, with what the service holds of it.
+
+    `verdict`, `verdict_since`, `interval_s` and `incident` are the service's; the
+    messages are the store's. `owner_of_imei` names the device that reports with an
+    IMEI, if any: after a swap the device's old SIM works on in the other device, and
+    its events there carry that device's IMEI, so they are left out. An IMEI no device
+    reports with stays (new hardware, a lock refusal).
+    """
+    stored = store.device_timeline(device_id, since=now - HISTORY_S, until=now, limit=CASE_LIMIT)
+    rows = decoded(stored)
+    device = [s for s in rows if s[0].device_id is not None]
+    network = [s for s in rows if s[0].device_id is None]
+    reports = [seen for _, seen in device if isinstance(seen.message, Telemetry)]
+    iccid = reports[-1].message.iccid if reports else None  # type: ignore[attr-defined]
+    if iccid is not None:
+        network = [(m, s) for m, s in network if m.iccid == iccid]
+    own = {seen.message.imei for seen in reports}  # type: ignore[attr-defined]
+    others = {_imei(s) for _, s in network} - own
+    elsewhere = {i for i in others if i is not None and owner_of_imei(i) not in {None, device_id}}
+    network = [(m, s) for m, s in network if _imei(s) not in elsewhere]
+    return Case(
+        now=now,
+        device_id=device_id,
+        iccid=iccid,
+        verdict=verdict,
+        verdict_since=verdict_since,
+        interval_s=interval_s,
+        record=record_at(store, iccid, at=now),
+        device=tuple(seen for _, seen in device),
+        network=tuple(seen for _, seen in network),
+        incident=incident,
+    )
+
+
+def sim_case(store: Store, iccid: str, *, now: float) -> Case | None:
+    """The SIM's case without a device: its events and record (None: never seen)."""
+    stored = store.sim_events(iccid, since=now - HISTORY_S, until=now)
+    record = record_at(store, iccid, at=now)
+    if not stored and record is None:
+        return None
+    return Case(
+        now=now,
+        device_id=None,
+        iccid=iccid,
+        record=record,
+        network=tuple(seen for _, seen in decoded(stored)),
+    )
+
+
+def record_at(store: Store, iccid: str | None, *, at: float | None = None) -> SimRecord | None:
+    """The SIM's inventory record as it stood at `at` (default: the newest)."""
+    if iccid is None:
+        return None
+    stored = store.record(iccid)
+    if stored is None:
+        return None
+    try:
+        record = SimRecord.model_validate_json(stored.payload)
+    except ValidationError:
+        return None
+    if at is None or record.t <= at:
+        return record
+    # the newest record is younger than the moment asked about: undo what changed since
+    later = [seen.message for _, seen in decoded(store.sim_events(iccid, since=at))]
+    update: dict[str, object] = {"t": at}
+    changes = [m for m in later if isinstance(m, StateChanged) and m.t > at]
+    if changes:
+        update["state"] = changes[0].old
+    blocks = [m for m in later if isinstance(m, DataBlocked) and m.t > at]
+    if blocks:
+        update["data_blocked"] = not blocks[0].blocked
+    return record.model_copy(update=update)
+
+
+def verdict_at(store: Store, device_id: str, at: float) -> tuple[str, float | None]:
+    """The detector's verdict on the device at `at`, and since when, from its stored history."""
+    history = [v for v in store.verdict_history(device_id) if v.t <= at]
+    if not history:
+        return "UNKNOWN", None
+    return history[-1].verdict, history[-1].t
+
+
+def sim_before(store: Store, device_id: str, at: float) -> str | None:
+    """The SIM the device last reported with before `at`."""
+    stored = store.device_timeline(device_id, since=at - HISTORY_S, until=at, limit=CASE_LIMIT)
+    reports = [
+        seen.message
+        for row, seen in decoded(stored)
+        if row.device_id is not None and isinstance(seen.message, Telemetry) and seen.t < at
+    ]
+    return reports[-1].iccid if reports else None
+
+
+def swap_pairing(
+    store: Store,
+    device_id: str,
+    iccid: str | None,
+    *,
+    since: float,
+    now: float,
+    interval_s: float | None,
+) -> Pairing:
+    """One pairing of a swap test: the device with the SIM put into it at `since`."""
+    device = [
+        seen
+        for stored, seen in decoded(store.device_timeline(device_id, since=since, until=now))
+        if stored.device_id is not None
+    ]
+    sim = (
+        [seen for _, seen in decoded(store.sim_events(iccid, since=since, until=now))]
+        if iccid is not None
+        else []
+    )
+    record = record_at(store, iccid)
+    locked = None
+    if record is not None and record.imei_lock and iccid is not None:
+        before = decoded(store.sim_events(iccid, until=since))
+        locked = locked_imei(record, [seen for _, seen in before])
+    return pairing(
+        device_id, iccid, device, sim, since=since, interval_s=interval_s, locked_imei=locked
+    )
+
+
+def _imei(seen: Seen) -> str | None:
+    imei: str | None = getattr(seen.message, "imei", None)
+    return imei

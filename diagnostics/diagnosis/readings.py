@@ -1,0 +1,289 @@
+"""What the checks read off a case's timeline: the SIM's state, registration, sessions, trends.
+
+Each reader answers one question about a `Case` (is the SIM registered now, since when
+has the device been quiet, is its battery running down) from the messages it holds,
+oldest first. The thresholds say where a reading turns: a weak signal, a flat battery,
+the network's implicit detach. `customer_facts` gathers the values a customer message
+may name. Nothing here reads a clock: `case.now` is the service clock the case was
+built at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+from typing import TYPE_CHECKING, Final
+
+from diagnostics.diagnosis.cause_rules import IMEI_REFUSALS
+from diagnostics.diagnosis.model import Evidence
+from protocol.messages import (
+    AttachAccepted,
+    AttachRejected,
+    Detached,
+    SessionClosed,
+    SessionOpened,
+    SessionRejected,
+    StateChanged,
+    Telemetry,
+    UsageReported,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pydantic import BaseModel
+
+    from diagnostics.diagnosis.model import Case, Seen
+    from protocol.messages import SimRecord
+
+__all__ = [
+    "FLAT_BATTERY_PCT",
+    "IMPLICIT_DETACH_S",
+    "LOW_BATTERY_PCT",
+    "LWM2M_LOW_BATTERY",
+    "LWM2M_LOW_SIGNAL",
+    "WEAK_SIGNAL_DBM",
+    "backoffs",
+    "battery_running_down",
+    "cite",
+    "customer_facts",
+    "last_battery",
+    "last_report_evidence",
+    "locked_imei",
+    "locked_imei_of",
+    "open_session",
+    "refused_by_lock",
+    "registration",
+    "signal_fading",
+    "silence_start",
+    "sim_state",
+    "weak_signal_lately",
+    "when",
+]
+
+IMPLICIT_DETACH_S: Final = 3600.0
+"""A network drops a device it cannot reach after its mobile reachable timer (~1 h).
+
+Until then a silent device may still look registered whatever happened to it;
+after it, a device that is still registered is alive on the radio side.
+"""
+LOW_BATTERY_PCT: Final = 10.0
+"""A last report at or below this is a battery running low."""
+FLAT_BATTERY_PCT: Final = 5.0
+"""A last report at or below this, then silence: the battery, all but certainly."""
+WEAK_SIGNAL_DBM: Final = -115.0
+"""RSRP at or below this is the edge of coverage."""
+LWM2M_LOW_BATTERY: Final = 1
+"""The LwM2M device error code for a low battery."""
+LWM2M_LOW_SIGNAL: Final = 4
+"""The LwM2M device error code for a low signal strength."""
+
+
+def cite(seen: Seen, text: str) -> Evidence:
+    """Evidence that cites a stored message."""
+    return Evidence(seen.t, text, seen.id)
+
+
+def when(t: float) -> str:
+    """A time for staff: UTC, to the second (the API also gives the number)."""
+    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def silence_start(case: Case) -> float:
+    """Since when the trouble can have started: the device's newest report (or ever)."""
+    last = case.last_report
+    return last[0].t if last is not None else -math.inf
+
+
+def sim_state(case: Case) -> tuple[str | None, Seen | None, StateChanged | None]:
+    """The SIM's state now: from its newest state change, or its inventory record."""
+    changes = case.events(StateChanged)
+    record_t = case.record.t if case.record is not None else -math.inf
+    if changes and changes[-1][0].t >= record_t:
+        seen, change = changes[-1]
+        return change.new, seen, change
+    if case.record is not None:
+        return case.record.state, None, None
+    return None, None, None
+
+
+def registration(case: Case) -> tuple[bool | None, Seen | None]:
+    """Whether the SIM is registered now, by its newest attach or detach (None: never seen)."""
+    last: Seen | None = None
+    state: bool | None = None
+    for seen in case.network:
+        if isinstance(seen.message, AttachAccepted):
+            state, last = True, seen
+        elif isinstance(seen.message, Detached):
+            state, last = False, seen
+    return state, last
+
+
+def open_session(case: Case) -> Seen | None:
+    """The data session open now, if any."""
+    open_: dict[int, Seen] = {}
+    for seen in case.network:
+        message = seen.message
+        if isinstance(message, SessionOpened):
+            open_[message.session_id] = seen
+        elif isinstance(message, SessionClosed):
+            open_.pop(message.session_id, None)
+        elif isinstance(message, Detached):
+            open_.clear()
+    return max(open_.values(), key=lambda s: s.t) if open_ else None
+
+
+def backoffs(case: Case, since: float = -math.inf) -> list[tuple[Seen, float]]:
+    """Rejects that came with a back-off timer, and when each timer ends."""
+    found: list[tuple[Seen, float]] = [
+        (s, s.t + m.backoff_s) for s, m in case.events(AttachRejected, since) if m.backoff_s
+    ]
+    found += [(s, s.t + m.backoff_s) for s, m in case.events(SessionRejected, since) if m.backoff_s]
+    return sorted(found, key=lambda pair: pair[0].t)
+
+
+def locked_imei(record: SimRecord | None, network: Iterable[Seen]) -> str | None:
+    """The IMEI an IMEI-locked SIM is held to: the record's, else the one it last worked in.
+
+    The platform learns the lock's IMEI at the first attach but publishes no new record
+    then, so the SIM's last accepted attach (in `network`, oldest first) stands in for it.
+    """
+    if record is None or not record.imei_lock:
+        return None
+    if record.locked_imei:
+        return record.locked_imei
+    worked = [s.message.imei for s in network if isinstance(s.message, AttachAccepted)]
+    known = [imei for imei in worked if imei is not None]
+    return known[-1] if known else None
+
+
+def refused_by_lock(message: BaseModel, locked: str) -> bool:
+    """An attach refused for the device identity, from a device other than the locked one."""
+    return (
+        isinstance(message, AttachRejected)
+        and message.emm_cause in IMEI_REFUSALS
+        and message.imei != locked
+    )
+
+
+def locked_imei_of(case: Case) -> str | None:
+    """The IMEI the case's SIM is locked to, if it is IMEI-locked."""
+    return locked_imei(case.record, case.network)
+
+
+def _recent_reports(case: Case, n: int = 4) -> list[Telemetry]:
+    """The device's last `n` reports, oldest first."""
+    return [m for _, m in case.telemetry()[-n:]]
+
+
+def last_battery(case: Case) -> float:
+    """The newest battery level of the recent reports (infinite for mains power)."""
+    levels = [m.battery for m in _recent_reports(case) if m.battery is not None]
+    return levels[-1] if levels else math.inf
+
+
+def battery_running_down(case: Case) -> bool:
+    """The recent reports show a low battery, or one that fell by 10 points or more."""
+    reports = _recent_reports(case)
+    levels = [m.battery for m in reports if m.battery is not None]
+    if not levels:
+        return False
+    low = levels[-1] <= LOW_BATTERY_PCT or LWM2M_LOW_BATTERY in reports[-1].errors
+    return low or (len(levels) >= 3 and levels[0] - levels[-1] >= 10)
+
+
+def signal_fading(case: Case) -> bool:
+    """The recent reports end on a weak signal, or one that fell by 20 dB or more."""
+    reports = _recent_reports(case)
+    if not reports:
+        return False
+    last = reports[-1]
+    weak = last.rsrp <= WEAK_SIGNAL_DBM or LWM2M_LOW_SIGNAL in last.errors
+    return weak or (len(reports) >= 3 and reports[0].rsrp - last.rsrp >= 20)
+
+
+def weak_signal_lately(case: Case, since: float) -> bool:
+    """Most reports since `since` at or below the weak-signal level."""
+    levels = [m.rsrp for s, m in case.telemetry() if s.t >= since]
+    weak = sum(level <= WEAK_SIGNAL_DBM for level in levels)
+    return bool(levels) and weak * 2 > len(levels)
+
+
+def last_report_evidence(case: Case) -> list[Evidence]:
+    """What the newest report said of battery and signal, as evidence."""
+    found = case.last_report
+    if found is None:
+        return [Evidence(case.now, "the device never reported")]
+    seen, report = found
+    battery = "mains" if report.battery is None else f"battery {report.battery:.0f}%"
+    errors = f", LwM2M errors {report.errors}" if report.errors else ""
+    return [cite(seen, f"last report: {battery}, RSRP {report.rsrp:.0f} dBm{errors}")]
+
+
+def customer_facts(case: Case) -> dict[str, str | float]:
+    """What the customer message may name."""
+    facts: dict[str, str | float] = {}
+    last = case.last_report
+    if last is not None:
+        seen, report = last
+        facts["last_report"] = seen.t
+        facts["rsrp"] = report.rsrp
+        if report.battery is not None:
+            facts["battery"] = report.battery
+        facts["apn_used"] = report.apn
+    facts.update(_platform_facts(case))
+    return facts
+
+
+def _apn_expected(case: Case, used: str) -> str | None:
+    """The APN the device should use, when the evidence says which; None when it does not.
+
+    The APN it last worked with (a session opened, a report sent) if the plan has it; else
+    the plan's only APN; else one of the plan's APNs that is all but the same word (a typo).
+    A customer types what we send, so a guess is left out.
+    """
+    record = case.record
+    apns = record.apns if record is not None else []
+    worked = [m.apn for _, m in case.events(SessionOpened)] + [m.apn for _, m in case.telemetry()]
+    worked = [a for a in worked if a != used and (not apns or a in apns)]
+    if worked:
+        return worked[-1]
+    if len(apns) == 1:
+        return apns[0]
+    close = difflib.get_close_matches(used, apns, n=1, cutoff=0.9)
+    return close[0] if close else None
+
+
+def _platform_facts(case: Case) -> dict[str, str | float]:
+    """What the platform and the network said, for the customer message."""
+    facts: dict[str, str | float] = {}
+    record = case.record
+    state, _, change = sim_state(case)
+    if state is not None:
+        facts["state"] = state
+    if change is not None:
+        facts["state_reason"] = change.reason
+    since = silence_start(case)
+    rejects = case.events(AttachRejected, since)
+    if rejects:
+        reject = rejects[-1][1]
+        facts["network"] = reject.mcc_mnc
+        facts["radio"] = reject.rat
+        if reject.imei is not None:
+            facts["imei_new"] = reject.imei
+    sessions = case.events(SessionRejected, since)
+    if sessions:
+        facts["apn_used"] = sessions[-1][1].apn
+    if record is not None:
+        expected = _apn_expected(case, str(facts.get("apn_used", "")))
+        if expected is not None:
+            facts["apn_expected"] = expected
+        facts["radio_allowed"] = ", ".join(record.radio_types)
+        locked = locked_imei_of(case)
+        if locked is not None:
+            facts["imei_locked"] = locked
+    usage = case.events(UsageReported)
+    if usage:
+        facts["limit_mb"] = round(usage[-1][1].allowance / 1e6, 1)
+    return facts

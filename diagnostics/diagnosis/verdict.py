@@ -1,0 +1,181 @@
+"""The verdict: which check's finding names the cause, and what support does next.
+
+`diagnose` runs every check of `checks.CHECKS` on a case and chooses. The probable
+cause comes from the first check whose finding is *decisive* (the network or the
+platform said so outright: a reject cause, a state, a block); failing that from an
+incident the device is quiet in (many devices quiet together are one outage, not many
+device faults); failing that from the first check that found something by inference
+(a battery running down before the silence). Where the evidence cannot separate
+causes, the diagnosis lists them, most likely first, with the test that would; and it
+says when the trouble started, when service resumes by itself, and the next step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Final
+
+from diagnostics.diagnosis.causes import CAUSES
+from diagnostics.diagnosis.checks import CHECKS
+from diagnostics.diagnosis.model import Diagnosis
+from diagnostics.diagnosis.readings import (
+    IMPLICIT_DETACH_S,
+    backoffs,
+    customer_facts,
+    silence_start,
+    when,
+)
+from protocol.causes import Cause
+
+if TYPE_CHECKING:
+    from diagnostics.diagnosis.model import Candidate, Case, CheckResult
+
+__all__ = ["SWAP_TEST", "diagnose"]
+
+SWAP_TEST: Final = (
+    "a SIM swap test: the suspect SIM into a device that works, that device's SIM into this "
+    "one. If the fault follows the SIM, the SIM is damaged; if it stays, the device is"
+)
+
+
+def diagnose(case: Case) -> Diagnosis:
+    """Run every check and name the probable cause, its fix and the next step."""
+    results = tuple(check(case) for check in CHECKS)
+    finding = _finding(case, results)
+    facts = customer_facts(case)
+    if finding is None:
+        return _no_cause(case, results, facts)
+    candidates = finding.candidates
+    cause = candidates[0].cause
+    info = CAUSES[cause]
+    separating = _separating_test(candidates)
+    started = _started(case, finding)
+    resumes = _resumes(case, cause)
+    if resumes is not None:
+        facts["backoff_until"] = resumes
+    confidence = candidates[0].likelihood * (0.95 if finding.decisive else 0.8)
+    next_step = _next_step(case, finding, separating, resumes)
+    return Diagnosis(
+        device_id=case.device_id,
+        iccid=case.iccid,
+        at=case.now,
+        verdict=case.verdict,
+        cause=cause,
+        confidence=round(confidence, 3),
+        candidates=candidates,
+        decided_by=finding.name,
+        summary=f"{info.title}: {finding.summary}",
+        fix=info.fix,
+        next_step=next_step,
+        separating_test=separating,
+        checks=results,
+        started=started,
+        resumes=resumes,
+        facts=facts,
+        record=case.record,
+    )
+
+
+def _finding(case: Case, results: tuple[CheckResult, ...]) -> CheckResult | None:
+    """Decisive first, then an incident, then an inference (only for a device that is down)."""
+    decisive = next((r for r in results if r.decisive and r.candidates), None)
+    if decisive is not None:
+        return decisive
+    if not case.silent:
+        return None
+    incident = next((r for r in results if r.name == "incident" and r.candidates), None)
+    if incident is not None:
+        return incident
+    return next((r for r in results if r.candidates), None)
+
+
+def _no_cause(
+    case: Case, results: tuple[CheckResult, ...], facts: dict[str, str | float]
+) -> Diagnosis:
+    if case.silent:
+        summary = "Quiet, but no check found why yet"
+        next_step = (
+            "Wait for the network to report on the SIM (an attach, a reject or its implicit "
+            "detach within about an hour), or ask the customer whether the device has power"
+        )
+    elif case.verdict == "UNKNOWN":
+        summary = "Not enough reports to judge the device yet"
+        next_step = "Check again after a few of its reporting intervals"
+    else:
+        summary = f"No fault found: the device is {case.verdict}"
+        next_step = None
+    return Diagnosis(
+        device_id=case.device_id,
+        iccid=case.iccid,
+        at=case.now,
+        verdict=case.verdict,
+        cause=None,
+        confidence=0.0,
+        candidates=(),
+        decided_by=None,
+        summary=summary,
+        fix=None,
+        next_step=next_step,
+        separating_test=None,
+        checks=results,
+        started=silence_start(case) if case.silent else None,
+        facts=facts,
+        record=case.record,
+    )
+
+
+def _separating_test(candidates: tuple[Candidate, ...]) -> str | None:
+    if len(candidates) < 2:
+        return None
+    causes = {c.cause for c in candidates}
+    if Cause.DAMAGED_SIM in causes:
+        return f"Run {SWAP_TEST}"
+    if Cause.FIRMWARE_HANG in causes and Cause.BROKER_UNREACHABLE in causes:
+        return (
+            "Ask the customer to power-cycle the device: a hung device comes back; if it stays "
+            "quiet while data flows, check the customer's broker and credentials"
+        )
+    if {Cause.BATTERY_DEPLETED, Cause.COVERAGE_LOSS} <= causes:
+        return (
+            "Ask the customer to look at the device: a recharged battery brings it back; if it "
+            "has power, it is out of coverage where it is"
+        )
+    if {Cause.CELL_OUTAGE, Cause.OPERATOR_OUTAGE} <= causes:
+        return "Compare with devices on the operator's other cells: quiet too means the operator"
+    return None
+
+
+def _next_step(
+    case: Case, finding: CheckResult, separating: str | None, resumes: float | None
+) -> str | None:
+    cause = finding.candidates[0].cause
+    if resumes is not None:
+        return f"Wait for the back-off to end at {when(resumes)}; do not reboot the device"
+    if separating is not None:
+        return separating
+    if (
+        cause in {Cause.POWER_LOSS, Cause.FIRMWARE_HANG}
+        and case.now - silence_start(case) < IMPLICIT_DETACH_S
+    ):
+        return "Wait until the network has had an hour to drop the device, then diagnose again"
+    if finding.name == "incident":
+        return "Follow the incident; the devices in it need no action of their own"
+    return None
+
+
+def _started(case: Case, finding: CheckResult) -> float | None:
+    if finding.name in {"sim_state", "limits"} and finding.evidence:
+        return finding.evidence[0].t
+    if finding.name == "incident" and case.incident is not None:
+        return case.incident.started_at
+    start = silence_start(case)
+    if math.isfinite(start):
+        return start
+    return finding.evidence[0].t if finding.evidence else None
+
+
+def _resumes(case: Case, cause: Cause) -> float | None:
+    if cause is not Cause.CONGESTION:
+        return None
+    ends = [until for _, until in backoffs(case)]
+    return max(ends) if ends and max(ends) > case.now else None

@@ -1,0 +1,142 @@
+"""After the world has run: what the service found, asked through its API, and scored.
+
+The scorer reads each device's verdict history from the service's database, asks
+the API for the diagnoses (of every device in a small fleet; else of the expected,
+affected and alarmed ones), each at a moment its fault is still on, with the
+customer messages in the run's languages, then the incidents and the swap tests,
+and holds all of it against the ground truth and the answer key (`simlab.scoring`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from simlab.rundir import open_database, verdict_histories
+from simlab.scoring import (
+    DeviceView,
+    ExpectedDevice,
+    ExpectedIncident,
+    Scorecard,
+    TruthSpan,
+    score,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import httpx
+
+    from simlab.scenario import ScenarioSpec
+    from simulator.world.simulate import RunResult
+
+__all__ = ["DIAGNOSE_ALL_UP_TO", "LOOK_BEFORE_END_S", "Findings", "collect"]
+
+LOOK_BEFORE_END_S: Final = 300.0
+"""A fault that ends before the run is diagnosed this long before its end (still on)."""
+DIAGNOSE_ALL_UP_TO: Final = 500
+"""Fleets up to this size have every device diagnosed; larger ones only the expected and
+alarmed devices (the rest are checked for alarms in the verdict history)."""
+
+
+@dataclass(slots=True)
+class Findings:
+    """What the service said about the run, and how it scored."""
+
+    scorecard: Scorecard
+    diagnoses: list[dict[str, Any]] = field(default_factory=list)
+    swap_tests: list[dict[str, Any]] = field(default_factory=list)
+    incidents: list[dict[str, Any]] = field(default_factory=list)
+
+
+def collect(
+    client: httpx.Client,
+    *,
+    spec: ScenarioSpec,
+    database: Path,
+    result: RunResult,
+    t0: float,
+    until: float,
+    swap_ids: list[str],
+    languages: tuple[str, ...],
+) -> Findings:
+    """Ask the service about the run that ended at `t0` + `until` and score it (see module)."""
+    end = t0 + until
+    truth = [
+        TruthSpan(r.device_id, r.cause.value, t0 + r.start, None if r.end is None else t0 + r.end)
+        for r in result.truth
+    ]
+    expected = [
+        ExpectedDevice(d.device, str(d.cause), t0 + d.start) for d in spec.answer_key.devices
+    ]
+    with open_database(database) as store:
+        history = verdict_histories(store)
+    devices = sorted(history)
+    ever_quiet = {d for d, h in history.items() if any(v == "OFFLINE" for _, v in h)}
+    wanted = {e.device_id for e in expected} | {t.device_id for t in truth} | ever_quiet
+    if len(devices) <= DIAGNOSE_ALL_UP_TO:
+        wanted |= set(devices)
+    looks = {t.device_id: _look(t, end) for t in truth}
+    world = result.world
+    sims = {d.id: d.sim for d in world.devices if d.sim is not None} if world is not None else {}
+    views: dict[str, DeviceView] = {}
+    diagnoses: list[dict[str, Any]] = []
+    for device_id in sorted(wanted):
+        at = looks.get(device_id, end)
+        path = f"/api/devices/{device_id}"
+        answer = client.get(f"{path}/diagnosis", params={"at": at})
+        if answer.status_code == 404 and device_id in sims:
+            # the device never reported: support looks the SIM up instead
+            path = f"/api/sims/{sims[device_id]}"
+            answer = client.get(f"{path}/diagnosis", params={"at": at})
+        if answer.status_code == 404:  # never seen at all: nothing to diagnose
+            views[device_id] = DeviceView(device_id, 0.0, tuple(history.get(device_id, ())), None)
+            continue
+        answer.raise_for_status()
+        body = answer.json()
+        detail = client.get(f"/api/devices/{device_id}")
+        shown = detail.json() if detail.status_code == 200 else {}
+        interval = float(shown.get("announced_interval_s") or shown.get("interval_s") or 0.0)
+        views[device_id] = DeviceView(
+            device_id,
+            interval,
+            tuple(history.get(device_id, ())),
+            body["cause"],
+            tuple(c["cause"] for c in body["candidates"]),
+            body["separating_test"],
+            body["started"],
+            at,
+            body["facts"].get("last_report"),
+        )
+        if body["cause"] is not None or device_id in looks or device_id in ever_quiet:
+            messages = {
+                lang: client.get(f"{path}/message", params={"at": at, "lang": lang}).json()
+                for lang in languages
+            }
+            diagnoses.append({"device_id": device_id, "diagnosis": body, "messages": messages})
+    for device_id in devices:  # devices not diagnosed still count for alarms
+        views.setdefault(
+            device_id, DeviceView(device_id, 0.0, tuple(history.get(device_id, ())), None)
+        )
+    incidents = client.get("/api/incidents").json()["items"]
+    swaps = [client.get(f"/api/swap-tests/{i}", params={"at": end}).json() for i in swap_ids]
+    key = spec.answer_key
+    card = score(
+        expected=expected,
+        expected_incidents=[
+            ExpectedIncident(i.dimension.value, str(i.value), t0 + i.start) for i in key.incidents
+        ],
+        truth=truth,
+        views=views,
+        incidents=[(i["dimension"], i["value"], i["opened_at"]) for i in incidents],
+        swap_expected=None if key.swap_verdict is None else key.swap_verdict.value,
+        swap_outcome=swaps[-1]["outcome"] if swaps else None,
+    )
+    return Findings(scorecard=card, diagnoses=diagnoses, swap_tests=swaps, incidents=incidents)
+
+
+def _look(truth: TruthSpan, end: float) -> float:
+    """When support looks at a device: while its fault is still on."""
+    if truth.end is not None and truth.end < end:
+        return max(truth.start, truth.end - LOOK_BEFORE_END_S)
+    return end

@@ -1,0 +1,144 @@
+"""A run directory: what one run of a scenario leaves behind, and how each part is read.
+
+`simlab run` (and `simlab train`) write it; `simlab report` and training read it:
+
+    recording.jsonl     the stream the world published, for `simlab replay`
+    diagnostics.sqlite  the service's database (read through the store, read-only)
+    scorecard.json      the diagnostics held against the answer key
+    diagnoses.json      each expected or alarmed device's diagnosis and customer messages
+    run.json            what was run, how fast, on which broker, and the ground truth
+
+Errors:
+
+    RunDirError   a file of the run directory is missing or broken (the message names it)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from diagnostics.store import SQLiteStore, StoreFileError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from diagnostics.store import SQLiteReader, StoreReader
+
+__all__ = [
+    "DATABASE",
+    "FILES",
+    "RECORDING",
+    "RunDir",
+    "RunDirError",
+    "open_database",
+    "verdict_histories",
+]
+
+RECORDING: Final = "recording.jsonl"
+DATABASE: Final = "diagnostics.sqlite"
+SCORECARD: Final = "scorecard.json"
+DIAGNOSES: Final = "diagnoses.json"
+RUN: Final = "run.json"
+FILES: Final = (RUN, SCORECARD, DIAGNOSES, DATABASE)
+"""What a finished run directory must hold to be read (the recording may be elsewhere)."""
+
+
+class RunDirError(Exception):
+    """A file of the run directory is missing, or cannot be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunDir:
+    """The files of the run directory `path`."""
+
+    path: Path
+
+    @property
+    def recording(self) -> Path:
+        """Where the recording goes unless the run is told otherwise."""
+        return self.path / RECORDING
+
+    @property
+    def database(self) -> Path:
+        """The service's database."""
+        return self.path / DATABASE
+
+    def fresh_database(self) -> Path:
+        """Make the directory and remove a database of an earlier run in it (with its WAL)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            (self.path / f"{DATABASE}{suffix}").unlink(missing_ok=True)
+        return self.database
+
+    def write_results(
+        self, *, scorecard: dict[str, Any], diagnoses: list[dict[str, Any]], run: dict[str, Any]
+    ) -> None:
+        """Write the scorecard, the diagnoses and run.json."""
+        for name, data in ((SCORECARD, scorecard), (DIAGNOSES, diagnoses), (RUN, run)):
+            (self.path / name).write_text(json.dumps(data, indent=2) + "\n")
+
+    def read_run(self) -> dict[str, Any]:
+        """run.json, with its start, duration_s and truth."""
+        found: dict[str, Any] = _json(self.path / RUN, dict, ("start", "duration_s", "truth"))
+        return found
+
+    def read_scorecard(self) -> dict[str, Any]:
+        """scorecard.json, with its devices."""
+        found: dict[str, Any] = _json(self.path / SCORECARD, dict, ("devices",))
+        return found
+
+    def read_diagnoses(self) -> list[dict[str, Any]]:
+        """diagnoses.json."""
+        found: list[dict[str, Any]] = _json(self.path / DIAGNOSES, list)
+        return found
+
+    def open_database(self) -> SQLiteReader:
+        """The service's database, opened read-only (see `open_database`)."""
+        return open_database(self.database)
+
+
+def open_database(path: Path) -> SQLiteReader:
+    """A service's database, opened read-only for its reads.
+
+    Raises:
+        RunDirError: it is missing, or it is not a diagnostics store this code reads.
+    """
+    if not path.is_file():
+        raise RunDirError(f"{path}: missing; a run directory holds {', '.join(FILES)}")
+    try:
+        return SQLiteStore.open_readonly(path)
+    except StoreFileError as exc:
+        raise RunDirError(f"{path}: not the service's database ({exc})") from None
+
+
+def verdict_histories(store: StoreReader) -> dict[str, list[tuple[float, str]]]:
+    """Every device's verdict changes as (t, verdict), oldest first, by device id.
+
+    A device the service heard from but never judged has an empty history.
+    """
+    found: dict[str, list[tuple[float, str]]] = {}
+    for change in store.verdicts():
+        found.setdefault(change.device_id, []).append((change.t, change.verdict))
+    for device_id in store.device_ids():
+        found.setdefault(device_id, [])
+    return found
+
+
+def _json(path: Path, kind: type, keys: Iterable[str] = ()) -> Any:  # noqa: ANN401 - JSON
+    if not path.is_file():
+        raise RunDirError(f"{path}: missing; a run directory holds {', '.join(FILES)}")
+    try:
+        data: Any = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise RunDirError(f"{path}: broken JSON at line {exc.lineno}: {exc.msg}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunDirError(f"{path}: cannot read it: {exc}") from None
+    if not isinstance(data, kind):
+        raise RunDirError(f"{path}: expected a JSON {kind.__name__}, found {type(data).__name__}")
+    missing = [k for k in keys if isinstance(data, dict) and k not in data]
+    if missing:
+        raise RunDirError(f"{path}: no {', '.join(missing)}; is it from a run directory?")
+    return data

@@ -1,0 +1,89 @@
+"""The diagnostics service of a run: its app under uvicorn in a thread, and waiting on it.
+
+The runner starts the service (the FastAPI app with its ingest and SQLite store) in a
+daemon thread of its own process, on a free loopback port, and talks to it over HTTP
+as support staff would. `caught_up` waits until the service has ingested the world up
+to a moment (its clock has passed that watermark).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from typing import TYPE_CHECKING, Final
+
+import httpx
+import uvicorn
+
+from diagnostics.main import create_app
+from simlab.broker import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from diagnostics.main import Settings
+
+__all__ = ["CATCH_UP_S", "RunError", "ServiceThread", "caught_up"]
+
+CATCH_UP_S: Final = 120.0
+"""How long (wall clock) the runner waits for the service to ingest a watermark."""
+
+
+class RunError(RuntimeError):
+    """The run could not be completed (the service did not catch up, the world failed)."""
+
+
+# ---- the service in a thread -------------------------------------------------------------------
+
+
+class ServiceThread:
+    """The diagnostics app under uvicorn on a free loopback port, in a daemon thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = free_port()
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings), host="127.0.0.1", port=self.port, log_level="warning"
+            )
+        )
+        self.thread = threading.Thread(target=self.server.run, name="simlab-service", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Where its API answers."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @contextlib.contextmanager
+    def running(self, timeout: float = 30.0) -> Iterator[httpx.Client]:
+        """Start it, wait until it is subscribed, yield a client; stop it on exit."""
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        try:
+            while not self.server.started:
+                if not self.thread.is_alive():
+                    raise RunError("the diagnostics service did not start")
+                if time.monotonic() > deadline:
+                    raise RunError("the diagnostics service did not start in time")
+                time.sleep(0.02)
+            with httpx.Client(base_url=self.url, timeout=30) as client:
+                while not client.get("/health").json().get("broker_connected"):
+                    if time.monotonic() > deadline:
+                        raise RunError("the diagnostics service did not reach the broker")
+                    time.sleep(0.05)
+                yield client
+        finally:
+            self.server.should_exit = True
+            self.thread.join(30)
+
+
+def caught_up(client: httpx.Client, t: float, timeout: float = CATCH_UP_S) -> None:
+    """Wait until the service has ingested up to `t` (its clock has passed it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        clock = client.get("/api/fleet").json()["clock"]
+        if clock is not None and clock >= t - 1e-6:
+            return
+        if time.monotonic() > deadline:
+            raise RunError(f"the service did not ingest up to t={t} within {timeout:.0f} s")
+        time.sleep(0.02)

@@ -3,8 +3,8 @@
 `Service.handle` is the ingest's callback. It reads a batch (messages outside
 the subscription are ignored, undecodable ones become dead letters counted per
 code, one the broker sent again after a crash (DUP) and that is stored already
-is skipped), feeds the good ones to the detector through `Fleet`, sweeps the
-detector at each watermark it meets (`Clock` messages are the service's
+is skipped), feeds the good ones to the detector through `DetectorFeed`, sweeps
+the detector at each watermark it meets (`Clock` messages are the service's
 "now"; a batch of a fast replay spans many of them, and each verdict change
 is recorded at the watermark that showed it) and writes the batch's messages,
 dead letters, verdict changes and clock in ONE `write_batch`; the ingest
@@ -32,7 +32,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from diagnostics.detection import Detector, Reason, Verdict
-from diagnostics.evidence import Fleet
+from diagnostics.evidence import DetectorFeed
 from diagnostics.incidents import DIMENSIONS, Grouper, Incident, Silence
 from diagnostics.store import VerdictChange, accepted, dead_letter
 from protocol.messages import Clock, DeviceStatus, SimRecord, Telemetry
@@ -277,7 +277,7 @@ class Service:
         self.subscription = subscription or topics.everything()
         self._inside = _subscription_test(self.subscription)
         self.detector = detector or Detector()
-        self.fleet = Fleet(self.detector)
+        self.feed = DetectorFeed(self.detector)
         self.grouper = grouper or Grouper()
         self.incident_of: dict[str, str] = {}
         """Quiet device -> the open incident it points to."""
@@ -404,7 +404,7 @@ class Service:
             return self.counters.replayed
 
     def _apply(self, message: BaseModel, account: str | None) -> None:
-        self.fleet.apply(message)
+        self.feed.apply(message)
         if isinstance(message, Telemetry):
             facts = self.devices.setdefault(message.device_id, DeviceFacts(message.device_id))
             if facts.last_report is None or message.t >= facts.last_report:

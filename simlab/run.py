@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any, Final
 import httpx
 import uvicorn
 
-from diagnostics.main import Settings, create_app
+from diagnostics.main import create_app
+from diagnostics.settings import Settings
 from protocol.messages import Clock
 from protocol.wire import Topics
 from simlab.broker import embedded_broker, free_port

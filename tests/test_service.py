@@ -14,8 +14,9 @@ import uvicorn
 from paho.mqtt.enums import CallbackAPIVersion
 
 from diagnostics.ingest import Received
-from diagnostics.main import Settings, create_app
+from diagnostics.main import create_app
 from diagnostics.service import Service
+from diagnostics.settings import Settings
 from diagnostics.store import SQLiteStore
 from protocol.messages import Clock, Telemetry
 from protocol.wire import Topics, encode

@@ -4,7 +4,8 @@
 builds the `Service`, rebuilds its verdicts from the store, and only then
 starts the MQTT ingest (so nothing is judged before the past is known); on
 exit it stops the ingest (committing and acknowledging what has arrived) and
-closes the store. The settings, the service and the ingest live on `app.state`.
+closes the store. The settings, the service, its metrics registry and the
+ingest live on `app.state`; the routers of `diagnostics.api` read them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from diagnostics.api import api_router
+from diagnostics import metrics
+from diagnostics.api import api_router, exception_handlers
 from diagnostics.ingest import Ingest
 from diagnostics.service import Service
 from diagnostics.settings import Settings
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             service.ingest = ingest
             app.state.settings = settings
             app.state.service = service
+            app.state.registry = metrics.registry(service)
             app.state.ingest = ingest
             ingest.start()
             ticking = (
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Which devices are offline, and why, from what devices and the network report.",
         version="0.1.0",
         lifespan=lifespan,
+        exception_handlers=exception_handlers,
     )
     app.include_router(api_router)
     return app

@@ -8,9 +8,14 @@ catch, so an `except ValueError` or `except LookupError` keeps working):
     [here]
   + UnknownError (LookupError): the device, SIM or swap test asked about was never
     seen [diagnostics.support]
-  + MqttError: the broker link failed [diagnostics.mqtt5]
-    - ProtocolError: the broker sent something MQTT does not allow
-    - RefusedError: the broker refused the connection or the subscription
+  + StoreFileError (RuntimeError): a file the store will not open (newer than the
+    code, not a database, not a store) [diagnostics.store.sqlite.schema]
+  + WordingError (ValueError): a language file missing or not shaped as its words
+    [diagnostics.diagnosis.wording]
+
+The broker link's errors (`MqttError` and its `ProtocolError`, `RefusedError`)
+belong to the MQTT codec in `protocol.mqtt`, which may not import this package;
+the ingest catches them and reconnects, so they never reach the API.
 
 Errors say what was wrong and where: the message names the offending value.
 """

@@ -14,7 +14,7 @@ raises are printed as `warmup_false_alarms` (a cold start: every device new at o
 Detectors, all judged every 60 s of simulated time on the same grid:
   ours         diagnostics.detection.Detector: report() per Telemetry, asleep() per PSM
                status, sweep(now) every 60 s; its verdict column is read after each sweep.
-               No announce(): the service's Fleet never calls it, so neither does this.
+               No announce(): the service's DetectorFeed never calls it, so neither does this.
   thingsboard  OFFLINE when now - last activity > 600 s (inactivity timeout), checked every
                60 s; any received message (a PSM status too) is activity.
   phi          phi accrual as in Akka: per device the last 1000 gaps between received

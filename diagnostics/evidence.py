@@ -1,4 +1,9 @@
-"""What each received message tells the detector: the service's reading of the stream."""
+"""What each received message tells the detector: the service's reading of the stream.
+
+Device messages name their device; network events name a SIM (and the IMEI it
+was in), so `DetectorFeed` keeps which device the stream last saw with each
+SIM and IMEI, only to put a network event on the right device's row.
+"""
 
 from __future__ import annotations
 
@@ -20,10 +25,10 @@ if TYPE_CHECKING:
 
     from diagnostics.detection import Detector
 
-__all__ = ["Fleet"]
+__all__ = ["DetectorFeed"]
 
 
-class Fleet:
+class DetectorFeed:
     """Feeds a detector from messages; knows which device holds which SIM, as the stream says."""
 
     def __init__(self, detector: Detector) -> None:

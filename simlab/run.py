@@ -19,7 +19,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from diagnostics.main import Settings
+from diagnostics.settings import Settings
 from protocol.wire import Topics
 from simlab.broker import embedded_broker
 from simlab.findings import collect

@@ -22,7 +22,7 @@ from simlab.broker import free_port
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from diagnostics.main import Settings
+    from diagnostics.settings import Settings
 
 __all__ = ["CATCH_UP_S", "RunError", "ServiceThread", "caught_up"]
 

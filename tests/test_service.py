@@ -14,9 +14,11 @@ import uvicorn
 from paho.mqtt.enums import CallbackAPIVersion
 
 from diagnostics.ingest import Received
-from diagnostics.main import Settings, create_app
+from diagnostics.main import create_app
 from diagnostics.service import Service
+from diagnostics.settings import Settings
 from diagnostics.store import SQLiteStore
+from diagnostics.views import ServiceView
 from protocol.messages import Clock, Telemetry
 from protocol.wire import Topics, encode
 from simulator.transport.publisher import MqttSink
@@ -276,6 +278,6 @@ def test_wall_clock_mode_judges_by_the_wall_not_the_stream(tmp_path):
     service.handle(batch)
     assert service.clock is None
     assert service.tick(now) == 1
-    assert service.device("m-1").device.verdict == "OFFLINE"
+    assert ServiceView(service).device("m-1").device.verdict == "OFFLINE"
     assert service.tick(now - 10) == 0, "the wall clock does not run backwards"
     store.close()

@@ -1,7 +1,37 @@
-"""The REST API: one router per resource, response models apart from the wire's payloads."""
+"""The REST API: one router per resource, assembled here; response models apart from the wire's.
+
+Each module of `diagnostics.api.routes` holds one resource's `APIRouter`;
+`api_router` includes them all, in the order their paths are matched, and
+`exception_handlers` turns the service's own errors into their status codes.
+"""
 
 from __future__ import annotations
 
-from diagnostics.api.routes import api_router
+from fastapi import APIRouter
 
-__all__ = ["api_router"]
+from diagnostics.api.errors import exception_handlers
+from diagnostics.api.routes import (
+    dead_letters,
+    devices,
+    diagnoses,
+    fleet,
+    incidents,
+    ops,
+    silences,
+    swap_tests,
+)
+
+__all__ = ["api_router", "exception_handlers"]
+
+api_router = APIRouter()
+for _resource in (
+    fleet,
+    devices,
+    dead_letters,
+    incidents,
+    silences,
+    ops,
+    diagnoses,
+    swap_tests,
+):
+    api_router.include_router(_resource.router)

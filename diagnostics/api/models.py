@@ -137,11 +137,11 @@ class DeadLetterPage(_Out):
 class HealthOut(_Out):
     """Whether the service takes in the stream."""
 
-    ok: bool
+    ok: bool = Field(description="Connected to the broker, with the ingest running")
     broker_connected: bool
-    ingest_error: str | None
-    queue_depth: int
-    clock: float | None
+    ingest_error: str | None = Field(description="Why the ingest stopped, if it did")
+    queue_depth: int = Field(description="Messages received, not yet committed")
+    clock: float | None = Field(description="The service clock: the newest watermark, Unix s")
     devices: int
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 from contextlib import ExitStack
-from pathlib import Path
-from typing import Annotated
+from pathlib import Path  # noqa: TC003 - typer reads the annotations at run time
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -158,48 +158,84 @@ def replay(
 
 
 def serve(
-    broker: Annotated[str, typer.Option("--broker", help="mqtt://host:port of the stream.")] = (
-        "mqtt://127.0.0.1:1883"
-    ),
-    root: Root = DEFAULT_ROOT,
-    database: Annotated[Path, typer.Option("--db", help="SQLite file of the service.")] = Path(
-        "diagnostics.sqlite",
-    ),
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            "--broker",
+            help="mqtt://host:port of the stream [env SIMLAB_BROKER_HOST, SIMLAB_BROKER_PORT; "
+            "default mqtt://127.0.0.1:1883].",
+        ),
+    ] = None,
+    root: Annotated[
+        str | None,
+        typer.Option(
+            "--root", help=f"Topic root of the stream [env SIMLAB_ROOT; default {DEFAULT_ROOT}]."
+        ),
+    ] = None,
+    database: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            help="SQLite file of the service [env SIMLAB_DB; default diagnostics.sqlite].",
+        ),
+    ] = None,
     host: Annotated[str, typer.Option("--host", help="Where the API listens.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
-    client_id: Annotated[str, typer.Option("--client-id", help="MQTT session to resume.")] = (
-        "simlab-diagnostics"
-    ),
-    clock: Annotated[
-        str,
+    client_id: Annotated[
+        str | None,
         typer.Option(
-            "--clock", help="stream: the watermarks of a simulated run; wall: a real fleet."
+            "--client-id",
+            help="MQTT session to resume [env SIMLAB_CLIENT_ID; default simlab-diagnostics].",
         ),
-    ] = "stream",
+    ] = None,
+    clock: Annotated[
+        str | None,
+        typer.Option(
+            "--clock",
+            help="stream: the watermarks of a simulated run; wall: a real fleet "
+            "[env SIMLAB_CLOCK; default stream].",
+        ),
+    ] = None,
     mqtt_version: Annotated[
-        int, typer.Option("--mqtt-version", help="5, or 4 for an MQTT 3.1.1 broker (amqtt).")
-    ] = 5,
+        int | None,
+        typer.Option(
+            "--mqtt-version",
+            help="5, or 4 for an MQTT 3.1.1 broker (amqtt) [env SIMLAB_MQTT_VERSION; default 5].",
+        ),
+    ] = None,
 ) -> None:
-    """Run the diagnostics service: ingest the stream under ROOT and serve the API."""
+    """Run the diagnostics service: ingest the stream under ROOT and serve the API.
+
+    Each setting comes from its flag, else from its SIMLAB_ environment variable, else
+    from the default.
+    """
     import uvicorn  # noqa: PLC0415 - only this command needs the server
+    from pydantic import ValidationError  # noqa: PLC0415 - likewise
 
-    from diagnostics.main import Settings, create_app  # noqa: PLC0415 - likewise
+    from diagnostics.main import create_app  # noqa: PLC0415 - likewise
+    from diagnostics.settings import Settings  # noqa: PLC0415 - likewise
 
-    try:
-        url = BrokerUrl.parse(broker)
-    except ValueError as exc:
-        _bad(str(exc))
-    if clock not in {"stream", "wall"}:
+    given: dict[str, Any] = {}
+    if broker is not None:
+        try:
+            url = BrokerUrl.parse(broker)
+        except ValueError as exc:
+            _bad(str(exc))
+        given.update(broker_host=url.host, broker_port=url.port)
+    if clock is not None and clock not in {"stream", "wall"}:
         _bad(f"--clock {clock!r}: give stream or wall")
-    if mqtt_version not in {4, 5}:
+    if mqtt_version is not None and mqtt_version not in {4, 5}:
         _bad(f"--mqtt-version {mqtt_version}: give 5, or 4 for MQTT 3.1.1")
-    settings = Settings(
-        broker_host=url.host,
-        broker_port=url.port,
-        root=root,
-        database=database,
-        client_id=client_id,
-        clock=clock,
-        mqtt_version=4 if mqtt_version == 4 else 5,
-    )
+    flags = {
+        "root": root,
+        "database": database,
+        "client_id": client_id,
+        "clock": clock,
+        "mqtt_version": mqtt_version,
+    }
+    given.update((name, value) for name, value in flags.items() if value is not None)
+    try:
+        settings = Settings(**given)
+    except ValidationError as exc:
+        _bad(f"simlab serve: {exc}")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

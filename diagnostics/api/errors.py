@@ -1,0 +1,40 @@
+"""How the service's own exceptions become HTTP responses, in one place for every router.
+
+A router lets `UnknownError` (never seen: 404) and `SilenceError` (a bad scope
+or expiry: 422) pass; the app answers them with the error's message as the
+`detail`, as `HTTPException` would.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import status
+from fastapi.responses import JSONResponse
+
+from diagnostics.errors import SilenceError
+from diagnostics.support import UnknownError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+
+    from fastapi import Request, Response
+
+__all__ = ["NEVER_SEEN", "exception_handlers"]
+
+NEVER_SEEN: dict[int | str, dict[str, Any]] = {404: {"description": "Never seen"}}
+"""The 404 a route answers for a device, SIM or swap test never seen, for the OpenAPI schema."""
+
+
+def _answer(code: int) -> Callable[[Request, Exception], Coroutine[Any, Any, Response]]:
+    async def handler(_request: Request, error: Exception) -> Response:
+        return JSONResponse({"detail": str(error)}, status_code=code)
+
+    return handler
+
+
+exception_handlers: dict[int | type[Exception], Callable[..., Coroutine[Any, Any, Response]]] = {
+    UnknownError: _answer(status.HTTP_404_NOT_FOUND),
+    SilenceError: _answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
+}
+"""For `FastAPI(exception_handlers=...)`."""

@@ -1,0 +1,48 @@
+"""SIM swap tests: register one, list them, and read a test's result so far.
+
+A device or test never seen raises `UnknownError`, which the app answers with 404
+(`diagnostics.api.errors`).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+
+from diagnostics.api.deps import SupportDep  # noqa: TC001 - FastAPI reads the annotation
+from diagnostics.api.errors import NEVER_SEEN
+from diagnostics.api.params import At  # noqa: TC001 - FastAPI reads it
+from diagnostics.api.support_models import SwapTestIn, SwapTestOut, SwapVerdictOut
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/swap-tests", tags=["swap tests"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={404: {"description": "A device named has never been seen"}},
+)
+def create_swap_test(body: SwapTestIn, support: SupportDep) -> SwapTestOut:
+    """Register a SIM swap test: the suspect device's SIM into the good one, and back."""
+    if body.good_device is not None and body.good_device == body.suspect_device:
+        raise HTTPException(422, "good_device: must differ from suspect_device")
+    test = support.register_swap(
+        suspect_device=body.suspect_device,
+        good_device=body.good_device,
+        at=body.at,
+        impossible=body.impossible,
+    )
+    return SwapTestOut.of(test)
+
+
+@router.get("")
+def swap_tests(support: SupportDep) -> list[SwapTestOut]:
+    """Every registered swap test, oldest first."""
+    return [SwapTestOut.of(t) for t in support.swap_tests()]
+
+
+@router.get("/{test_id}", responses=NEVER_SEEN)
+def swap_test(test_id: str, support: SupportDep, at: At = None) -> SwapVerdictOut:
+    """The test and its verdict now (or at `at`)."""
+    return SwapVerdictOut.of(support.swap_verdict(test_id, at=at))

@@ -1,0 +1,55 @@
+"""The service's settings: where the stream comes from and where it is kept.
+
+`Settings` reads `SIMLAB_`-prefixed environment variables (`SIMLAB_BROKER_HOST`,
+`SIMLAB_BROKER_PORT`, `SIMLAB_ROOT`, `SIMLAB_DATABASE` or its short form
+`SIMLAB_DB`, `SIMLAB_CLOCK`, ...), so a deployment configures the service
+without flags; a value given to the constructor (a `simlab serve` flag, a
+test's own settings) wins over the environment, which wins over the default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from protocol.wire import DEFAULT_ROOT
+
+__all__ = ["ENV_PREFIX", "Settings"]
+
+ENV_PREFIX = "SIMLAB_"
+
+
+class Settings(BaseSettings):
+    """Where the stream comes from and where it is kept (environment: `SIMLAB_<FIELD>`)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+
+    broker_host: str = "127.0.0.1"
+    broker_port: int = Field(1883, ge=1, le=65535)
+    mqtt_version: Literal[4, 5] = 5
+    """5, or 4 (3.1.1) for a broker without MQTT 5 (the embedded amqtt)."""
+    root: str = DEFAULT_ROOT
+    """Topic root of the run; the service subscribes to everything under it."""
+    database: Path = Field(
+        Path("diagnostics.sqlite"),
+        validation_alias=AliasChoices("database", f"{ENV_PREFIX}DATABASE", f"{ENV_PREFIX}DB"),
+    )
+    """The SQLite file (environment: SIMLAB_DATABASE, or SIMLAB_DB as `simlab serve --db`)."""
+    client_id: str = "simlab-diagnostics"
+    """The MQTT client id: the persistent session that keeps unacknowledged messages."""
+    batch_max: int = Field(10_000, ge=1)
+    """Messages committed in one transaction at most: a commit rewrites each device's index
+    page once, however many of its messages it holds, so larger batches cost less each."""
+    batch_wait: float = Field(0.2, gt=0)
+    """Seconds a batch waits for more messages after its first (what it adds to the lag)."""
+    lag_probe_every: float = Field(1.0, ge=0)
+    """Seconds between the probes that measure broker-to-commit lag (0: no probes)."""
+    clock: Literal["stream", "wall"] = "stream"
+    """stream: "now" is the stream's watermark (simulated runs, replays); wall: real fleets."""
+    tick: float = Field(10.0, gt=0)
+    """Wall-clock mode: seconds between sweeps."""
+    synchronous: bool = False
+    """Sync the WAL on every commit (survives power loss, not only a process crash)."""

@@ -1,0 +1,307 @@
+"""What the API is shown: the service's hot state and store read into plain snapshots.
+
+`ServiceView` answers the read questions of the REST API (and of the web pages
+to come, which must read the same views, never a second copy of the logic):
+the fleet at a glance, the device list and one device in full, incidents and
+silences, dead letters, health. Each answer is taken under the service's lock
+and copied, since the ingest's thread goes on updating the originals.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from diagnostics.detection import Verdict
+from diagnostics.service import DeviceFacts
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from diagnostics.incidents import Incident, Silence
+    from diagnostics.service import Service
+    from diagnostics.store import StoredDeadLetter, StoredMessage, StoredVerdict, Summary
+
+__all__ = [
+    "DeviceDetail",
+    "DevicePage",
+    "DeviceRow",
+    "FleetSummary",
+    "Health",
+    "IncidentView",
+    "ServiceView",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRow:
+    """A device in the fleet list."""
+
+    device_id: str
+    verdict: str
+    reason: str
+    since: float | None
+    account: str | None
+    iccid: str | None
+    operator: str | None
+    cell: int | None
+    last_seen: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DevicePage:
+    """A page of the fleet list and how many devices matched in all."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[DeviceRow]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceDetail:
+    """Everything the service knows about one device."""
+
+    device: DeviceRow
+    interval_s: float
+    """The reporting interval the detector judges it by (learned, or announced)."""
+    announced_interval_s: float
+    sleep_until: float | None
+    facts: DeviceFacts
+    history: list[StoredVerdict]
+    timeline: list[StoredMessage]
+    record: dict[str, Any] | None
+    """Its SIM's newest inventory record, as published."""
+    incident_id: str | None = None
+    """The open incident it is quiet in: its alarm is the incident's."""
+    alarm: bool = False
+    """OFFLINE and in no open incident: it raises its own alarm."""
+
+
+@dataclass(frozen=True, slots=True)
+class FleetSummary:
+    """The fleet at a glance."""
+
+    clock: float | None
+    devices: int
+    verdicts: dict[str, int]
+    stored: Summary
+    alarms: int = 0
+    """OFFLINE devices in no open incident: individual alarms."""
+    incidents_open: int = 0
+    incidents_alerting: int = 0
+    """Open incidents no maintenance silence mutes."""
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentView:
+    """An incident as the API shows it (a copy: the committer thread updates the original)."""
+
+    id: str
+    dimension: str
+    value: str
+    open: bool
+    opened_at: float
+    started_at: float
+    closed_at: float | None
+    members: int
+    quiet: int
+    muted: bool
+    silence_id: str | None
+    evidence: dict[str, float]
+    member_ids: list[str]
+
+    @classmethod
+    def of(cls, incident: Incident) -> IncidentView:
+        """A snapshot of `incident`."""
+        e = incident.evidence
+        return cls(
+            id=incident.id,
+            dimension=incident.dimension,
+            value=incident.value,
+            open=incident.open,
+            opened_at=incident.opened_at,
+            started_at=incident.started_at,
+            closed_at=incident.closed_at,
+            members=len(incident.members),
+            quiet=len(incident.quiet),
+            muted=incident.muted,
+            silence_id=incident.silence_id,
+            evidence={
+                "quiet": e.quiet,
+                "devices": e.devices,
+                "share": e.share,
+                "normal_rate": e.normal_rate,
+                "p_value": e.p_value,
+            },
+            member_ids=sorted(incident.members),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """Whether the service is taking in the stream."""
+
+    ok: bool
+    broker_connected: bool
+    ingest_error: str | None
+    queue_depth: int
+    clock: float | None
+    devices: int
+
+
+class ServiceView:
+    """The read side of a running service: each method a question the API asks."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    def summary(self) -> FleetSummary:
+        """Devices per verdict, messages per kind, dead letters per code, alarms and incidents."""
+        service = self.service
+        with service.lock:
+            verdicts = service.detector.counts()
+            devices, clock = len(service.detector), service.clock
+            alarms = self._alarms()
+            incidents = service.grouper.open_incidents()
+            alerting = sum(not i.muted for i in incidents)
+        return FleetSummary(
+            clock,
+            devices,
+            verdicts,
+            service.store.summary(),
+            alarms=alarms,
+            incidents_open=len(incidents),
+            incidents_alerting=alerting,
+        )
+
+    def _alarms(self) -> int:
+        service = self.service
+        offline = np.flatnonzero(service.detector.column("verdict") == int(Verdict.OFFLINE))
+        ids = service.detector.ids
+        return sum(ids[int(row)] not in service.incident_of for row in offline)
+
+    def incidents(self, *, open_only: bool = False) -> list[IncidentView]:
+        """Open incidents, then recently closed ones (newest first within each)."""
+        service = self.service
+        with service.lock:
+            found = [IncidentView.of(i) for i in reversed(service.grouper.incidents.values())]
+        return [i for i in found if i.open] + (
+            [] if open_only else [i for i in found if not i.open]
+        )
+
+    def incident(self, incident_id: str) -> IncidentView | None:
+        """One incident with its members; None if unknown (or long closed)."""
+        service = self.service
+        with service.lock:
+            found = service.grouper.incidents.get(incident_id)
+            return IncidentView.of(found) if found else None
+
+    def silences(self) -> tuple[float | None, list[Silence]]:
+        """The service clock and every silence (active ones have `until` after it)."""
+        service = self.service
+        with service.lock:
+            return service.clock, list(service.grouper.silences.values())
+
+    def device_rows(
+        self,
+        *,
+        verdict: str | None = None,
+        account: str | None = None,
+        operator: str | None = None,
+        cell: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> DevicePage:
+        """The fleet list by device id, filtered (every filter given must hold), one page."""
+        service = self.service
+        with service.lock:
+            rows = [self._row(device_id) for device_id in sorted(service.detector.ids)]
+        wanted = [
+            r
+            for r in rows
+            if (verdict is None or r.verdict == verdict)
+            and (account is None or r.account == account)
+            and (operator is None or r.operator == operator)
+            and (cell is None or r.cell == cell)
+        ]
+        return DevicePage(len(wanted), limit, offset, wanted[offset : offset + limit])
+
+    def device(self, device_id: str, *, timeline: int = 50) -> DeviceDetail | None:
+        """One device in full, with its newest `timeline` entries; None if never seen."""
+        service = self.service
+        with service.lock:
+            row = service.detector.index.get(device_id)
+            if row is None:
+                return None
+            summary = self._row(device_id)
+            interval = float(service.detector.column("interval")[row])
+            announced = float(service.detector.column("nominal")[row])
+            sleep = float(service.detector.column("sleep_until")[row])
+            facts = service.devices.get(device_id, DeviceFacts(device_id))
+            facts = replace(facts)  # a copy: the committer thread updates the original
+            incident_id = service.incident_of.get(device_id)
+            alarm = incident_id is None and summary.verdict == Verdict.OFFLINE.name
+        record = service.store.record(facts.iccid) if facts.iccid else None
+        return DeviceDetail(
+            device=summary,
+            interval_s=interval,
+            announced_interval_s=announced,
+            sleep_until=None if np.isnan(sleep) else sleep,
+            facts=facts,
+            history=service.store.verdict_history(device_id),
+            timeline=service.store.device_timeline(device_id, limit=timeline),
+            record=json.loads(record.payload) if record else None,
+            incident_id=incident_id,
+            alarm=alarm,
+        )
+
+    def timeline(
+        self, device_id: str, *, limit: int = 100, before_id: int | None = None
+    ) -> list[StoredMessage]:
+        """A page of the device's timeline, oldest first (KeyError for an unknown `before_id`)."""
+        return self.service.store.device_timeline(device_id, limit=limit, before_id=before_id)
+
+    def dead_letters(
+        self, *, code: str | None = None, limit: int = 100, before_id: int | None = None
+    ) -> Sequence[StoredDeadLetter]:
+        """Kept dead letters, newest first."""
+        return self.service.store.dead_letters(limit=limit, before_id=before_id, code=code)
+
+    def health(self) -> Health:
+        """Broker connection, ingest failure, backlog, clock."""
+        service = self.service
+        ingest = service.ingest
+        connected = ingest is not None and ingest.connected.is_set()
+        error = None if ingest is None or ingest.error is None else repr(ingest.error)
+        with service.lock:
+            clock, devices = service.clock, len(service.detector)
+        return Health(
+            ok=connected and error is None,
+            broker_connected=connected,
+            ingest_error=error,
+            queue_depth=ingest.queue_depth() if ingest is not None else 0,
+            clock=clock,
+            devices=devices,
+        )
+
+    def _row(self, device_id: str) -> DeviceRow:
+        service = self.service
+        row = service.detector.index[device_id]
+        verdict, reason = service.detector.verdict(row)
+        facts = service.devices.get(device_id)
+        last = float(service.detector.column("last_seen")[row])
+        return DeviceRow(
+            device_id=device_id,
+            verdict=verdict.name,
+            reason=reason.name,
+            since=service.since.get(device_id),
+            account=facts.account if facts else None,
+            iccid=facts.iccid if facts else None,
+            operator=facts.operator if facts else None,
+            cell=facts.cell if facts else None,
+            last_seen=None if np.isnan(last) else last,
+        )

@@ -10,6 +10,7 @@ broker's side is here too: a connection lost uncleanly is followed by its Will.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal, TypedDict
 
 from protocol.identifiers import Imsi
@@ -24,7 +25,6 @@ from protocol.messages import (
     UsageReported,
 )
 from simulator.errors import SimulatorError
-from simulator.world.device import Session
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from simulator.world.observer import TruthObserver
     from simulator.world.output import Output
 
-__all__ = ["IMPLICIT_DETACH_S", "USAGE_INTERVAL_S", "Core"]
+__all__ = ["IMPLICIT_DETACH_S", "USAGE_INTERVAL_S", "Core", "Session"]
 
 IMPLICIT_DETACH_S: Final = 3600.0
 """The network detaches a silent device implicitly after its mobile reachable timer (~1 h)."""
@@ -45,6 +45,19 @@ USAGE_INTERVAL_S: Final = 3600.0
 """Interim usage records for long sessions, as a charging system writes them."""
 
 CloseReason = Literal["device", "network", "detach", "limit"]
+
+
+@dataclass(slots=True)
+class Session:
+    """A data session: opened by the core, held by the device, counted by both."""
+
+    id: int
+    apn: str
+    ip: str
+    opened: float
+    bytes: int = 0
+    reported_bytes: int = 0
+    reported_at: float = 0.0
 
 
 class _About(TypedDict):

@@ -1,10 +1,13 @@
-"""A SIM-equipped device: its modem, its firmware's retry behaviour, its reports.
+"""A SIM-equipped device: its modem, its firmware's behaviour, its reports.
 
 Each device is one SimPy process. `step` looks at the device and the world as
 they are now and does what a modem and its firmware would do next (register,
 open a data session, connect to the broker, report), returning how long to
 wait. Anything that changes the device's world (a fault, a swap, the network
-detaching it) interrupts the wait, and the device looks again.
+detaching it) interrupts the wait, and the device looks again. Faults reach the
+device through what befalls it (`lose_power`, `hang_firmware`, ...), never by
+setting its state. The device knows the world only as its `Surroundings`; how
+long its firmware waits after a failure is `retry`'s, where it is `mobility`'s.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import math
 import random
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import simpy
@@ -21,6 +23,7 @@ from protocol.identifiers import Imei
 from protocol.messages import DeviceStatus, Telemetry
 from simulator.world import retry
 from simulator.world.mobility import HOUR, Whereabouts
+from simulator.world.network import Refusal
 from simulator.world.radio import COVERAGE_FLOOR_DBM, LOW_SIGNAL_DBM
 
 if TYPE_CHECKING:
@@ -29,30 +32,18 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from simulator.platform.customer import RadioType
+    from simulator.world.core import Session
     from simulator.world.network import Cell
     from simulator.world.spec import DeviceGroupSpec
     from simulator.world.surroundings import Surroundings
 
-__all__ = ["Device", "Session"]
+__all__ = ["Device"]
 
 COVERAGE_FAULT_DB: Final = 70.0
 """How much signal a coverage fault takes away at its worst (antenna broken, device buried)."""
 MQTT_OVERHEAD_BYTES: Final = 80
 TCP_RETRY_BYTES: Final = 240
 MAX_STEPS: Final = 12
-
-
-@dataclass(slots=True)
-class Session:
-    """A data session as the device knows it."""
-
-    id: int
-    apn: str
-    ip: str
-    opened: float
-    bytes: int = 0
-    reported_bytes: int = 0
-    reported_at: float = 0.0
 
 
 class Device:
@@ -106,9 +97,7 @@ class Device:
 
     def run(self) -> Generator[simpy.Event, object, None]:
         """The device's life: wait, look, act, repeat."""
-        delay: float | None = self.rng.uniform(
-            0, self.spec.report_interval
-        )  # TS.34: randomised start
+        delay: float | None = self.rng.uniform(0, self.spec.report_interval)  # TS.34: spread out
         while True:
             with contextlib.suppress(simpy.Interrupt):
                 yield self.env.timeout(delay) if delay is not None else self.env.event()
@@ -179,19 +168,17 @@ class Device:
         if now < self.t3396:
             return self.t3396 - now
         answer = self.world.core.open_session(self)
-        if isinstance(answer, Session):
-            self.session = answer
-            self.failures = 0
-            return 0
-        return retry.after_session_reject(self, now, answer)
+        if isinstance(answer, Refusal):
+            return retry.after_session_reject(self, now, answer)
+        self.session = answer
+        self.failures = 0
+        return 0
 
     def _connect_mqtt(self, now: float) -> float:
         if not self.broker_ok:
             self.use_data(now, TCP_RETRY_BYTES)
             return retry.retry_delay(self, now)
-        if (
-            self.will_due is not None
-        ):  # session takeover: the broker sends the old connection's Will
+        if self.will_due is not None:  # session takeover: the broker sends the old Will
             self.world.core.publish_will(self)
         self.mqtt = True
         self.mqtt_epoch += 1

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     import simpy
     from pydantic import BaseModel
 
-    from simulator.world.device import Device, Session
+    from simulator.world.core import Session
+    from simulator.world.device import Device
     from simulator.world.network import Cell, Network, Refusal
 
 __all__ = ["CoreSide", "DeviceObserver", "DeviceOutput", "Surroundings"]

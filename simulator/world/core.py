@@ -54,7 +54,6 @@ class Session:
     id: int
     apn: str
     ip: str
-    opened: float
     bytes: int = 0
     reported_bytes: int = 0
     reported_at: float = 0.0
@@ -165,7 +164,7 @@ class Core:
             if tunnel
             else f"100.{64 + (n >> 16) % 64}.{(n >> 8) & 255}.{n & 255}"
         )
-        session = Session(id=n, apn=apn, ip=ip, opened=now, reported_at=now)
+        session = Session(id=n, apn=apn, ip=ip, reported_at=now)
         self.sessions[iccid] = session
         self._touch(iccid)
         self.output.emit(

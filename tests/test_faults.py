@@ -24,15 +24,17 @@ from protocol.causes import Cause
 from protocol.identifiers import iccid_range, imei_range
 from protocol.nas import EmmCause, EsmCause
 from simulator.platform.customer import RadioType
+from simulator.world.core import IMPLICIT_DETACH_S
 from simulator.world.faults import CATALOGUE
 from simulator.world.simulate import RunResult, simulate
 from simulator.world.sinks import MemorySink
 from simulator.world.spec import FaultId, WorldSpec
-from simulator.world.world import IMPLICIT_DETACH_S, World
 from tests.world_fixtures import CUSTOMER, FIRST_ICCID, FIRST_IMEI, START, collars, world
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from simulator.world.world import World
 
 H = 3600.0
 AT = 2 * H

@@ -23,11 +23,11 @@ import pytest
 
 from protocol.identifiers import iccid_range, imei_range
 from protocol.nas import EmmCause, EsmCause
+from simulator.world.core import IMPLICIT_DETACH_S
 from simulator.world.device import HOUR, MQTT_OVERHEAD_BYTES, Device
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
 from simulator.world.spec import FaultId, parse_duration
-from simulator.world.world import IMPLICIT_DETACH_S
 from tests.world_fixtures import CUSTOMER, FIRST_ICCID, FIRST_IMEI, START, collars, world
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,10 +1,13 @@
-"""A SIM-equipped device: its modem, its firmware's retry behaviour, its reports.
+"""A SIM-equipped device: its modem, its firmware's behaviour, its reports.
 
 Each device is one SimPy process. `step` looks at the device and the world as
 they are now and does what a modem and its firmware would do next (register,
 open a data session, connect to the broker, report), returning how long to
 wait. Anything that changes the device's world (a fault, a swap, the network
-detaching it) interrupts the wait, and the device looks again.
+detaching it) interrupts the wait, and the device looks again. Faults reach the
+device through what befalls it (`lose_power`, `hang_firmware`, ...), never by
+setting its state. The device knows the world only as its `Surroundings`; how
+long its firmware waits after a failure is `retry`'s, where it is `mobility`'s.
 """
 
 from __future__ import annotations
@@ -12,72 +15,43 @@ from __future__ import annotations
 import contextlib
 import math
 import random
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import simpy
 
-from protocol.messages import (
-    AttachAccepted,
-    AttachRejected,
-    DeviceStatus,
-    SessionOpened,
-    SessionRejected,
-    Telemetry,
-)
-from protocol.nas import EmmCause
-from simulator.world.radio import COVERAGE_FLOOR_DBM, LOW_SIGNAL_DBM, distance_km
-from simulator.world.spec import FaultId, RetryBehaviour
+from protocol.identifiers import Imei
+from protocol.messages import DeviceStatus, Telemetry
+from simulator.world import retry
+from simulator.world.mobility import HOUR, Whereabouts
+from simulator.world.network import Refusal
+from simulator.world.radio import COVERAGE_FLOOR_DBM, LOW_SIGNAL_DBM
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
-    from protocol.identifiers import Imei
+    from pydantic import BaseModel
+
     from simulator.platform.customer import RadioType
-    from simulator.world.network import Cell, Refusal
+    from simulator.world.core import Session
+    from simulator.world.network import Cell
     from simulator.world.spec import DeviceGroupSpec
-    from simulator.world.world import World
+    from simulator.world.surroundings import Surroundings
 
-__all__ = ["Device", "Session"]
+__all__ = ["Device"]
 
-FORBIDDEN_CAUSES: Final = frozenset(
-    {EmmCause.PLMN_NOT_ALLOWED, EmmCause.ROAMING_NOT_ALLOWED_IN_THIS_TRACKING_AREA},
-)
-PERMANENT_CAUSES: Final = frozenset(
-    {
-        EmmCause.IMSI_UNKNOWN_IN_HSS,
-        EmmCause.ILLEGAL_UE,
-        EmmCause.IMEI_NOT_ACCEPTED,
-        EmmCause.ILLEGAL_ME,
-        EmmCause.EPS_SERVICES_NOT_ALLOWED,
-        EmmCause.EPS_AND_NON_EPS_SERVICES_NOT_ALLOWED,
-    },
-)
 COVERAGE_FAULT_DB: Final = 70.0
 """How much signal a coverage fault takes away at its worst (antenna broken, device buried)."""
 MQTT_OVERHEAD_BYTES: Final = 80
 TCP_RETRY_BYTES: Final = 240
-HOUR: Final = 3600.0
 MAX_STEPS: Final = 12
-
-
-@dataclass(slots=True)
-class Session:
-    """A data session as the device knows it."""
-
-    id: int
-    apn: str
-    ip: str
-    opened: float
-    bytes: int = 0
-    reported_bytes: int = 0
-    reported_at: float = 0.0
 
 
 class Device:
     """One simulated device with its SIM."""
 
-    def __init__(self, world: World, spec: DeviceGroupSpec, n: int, imei: Imei, iccid: str) -> None:
+    def __init__(
+        self, world: Surroundings, spec: DeviceGroupSpec, n: int, imei: Imei, iccid: str
+    ) -> None:
         self.world = world
         self.env = world.env
         self.spec = spec
@@ -99,10 +73,7 @@ class Device:
         self.broker_ok = True
         self.reboot_loop = False
         self.loss_since: float | None = None
-        self.home = self._place()
-        self.pos = self.home
-        self.pos_at = 0.0
-        self.relocated: tuple[float, float] | None = None
+        self.whereabouts = Whereabouts(spec, self.rng)
         self.forbidden: set[str] = set()
         self.t3346 = 0.0
         self.t3396 = 0.0
@@ -126,9 +97,7 @@ class Device:
 
     def run(self) -> Generator[simpy.Event, object, None]:
         """The device's life: wait, look, act, repeat."""
-        delay: float | None = self.rng.uniform(
-            0, self.spec.report_interval
-        )  # TS.34: randomised start
+        delay: float | None = self.rng.uniform(0, self.spec.report_interval)  # TS.34: spread out
         while True:
             with contextlib.suppress(simpy.Interrupt):
                 yield self.env.timeout(delay) if delay is not None else self.env.event()
@@ -155,10 +124,10 @@ class Device:
         if not self.powered or self.hung:
             return None
         if self.battery is not None and self._drain(now, 0.0) <= 0:
-            self.world.battery_empty(self)
+            self._battery_ran_out()
             return None
-        if self.sim is None or self.sim in self.world.damaged_sims:
-            self.world.device_lost_network(self, detach=False)  # no SIM to detach with
+        if self.sim is None or not self.world.sim_readable(self.sim):
+            self._lose_network()  # no SIM to detach with
             return None
         if self.reboot_loop and now >= self.crash_at:
             self.reboot(now)
@@ -166,7 +135,7 @@ class Device:
         if self.cell is None:
             return self._register(now)
         if not self.cell.serving():
-            self.world.device_lost_network(self, detach=False)
+            self._lose_network()
             return 0
         if self.session is None:
             return self._open_session(now)
@@ -183,169 +152,43 @@ class Device:
         lat, lon = self.position(now)
         heard = self.world.network.audible(lat, lon, self.radio, self.loss_db(now), self.forbidden)
         if not heard:
-            self.world.no_network(self)
-            return self._scan_delay(now)
+            self.world.observer.no_network(self)
+            return retry.after_scan(self, now)
         cell = heard[0][0]  # the strongest
-        plmn = self.world.imsi_plmn(self.sim)
-        refusal = self.world.network.attach(
-            iccid=self.sim,
-            imsi_plmn=plmn,
-            imei=self.imei,
-            cell=cell,
-            radio=self.radio,
-            now=now,
-            rng=self.rng,
-        )
-        self.world.flush_platform()
+        refusal = self.world.core.attach(self, cell)
         if refusal is not None:
-            self.world.emit(
-                AttachRejected(
-                    t=self.world.ts(now),
-                    iccid=self.sim,
-                    imei=self.imei.value,
-                    mcc_mnc=cell.mcc_mnc,
-                    cell_id=cell.id,
-                    rat=self.radio.value,
-                    emm_cause=refusal.cause,
-                    backoff_s=refusal.backoff,
-                ),
-            )
-            self.world.refused(self, emm=refusal.cause)
-            return self._after_attach_reject(now, cell, refusal)
-        self.world.attached(self, cell)
+            return retry.after_attach_reject(self, now, cell, refusal)
         self.cell = cell
         self.failures = 0
-        self.world.emit(
-            AttachAccepted(
-                t=self.world.ts(now),
-                iccid=self.sim,
-                imei=self.imei.value,
-                mcc_mnc=cell.mcc_mnc,
-                cell_id=cell.id,
-                rat=self.radio.value,
-            ),
-        )
         return 0
-
-    def _scan_delay(self, now: float) -> float:
-        if (
-            self.forbidden
-            and now - self.last_reset >= HOUR
-            and self.spec.retry is RetryBehaviour.TS34
-        ):
-            self.reboot(now)  # at most one modem reset an hour clears the forbidden list
-            return self.rng.uniform(30, 60)
-        if self.spec.retry is RetryBehaviour.TS34:
-            return self.rng.uniform(300, 600)
-        if self.forbidden:
-            self.reboot(now)
-        return self.rng.uniform(10, 30)
-
-    def _after_attach_reject(self, now: float, cell: Cell, refusal: Refusal) -> float:
-        cause = refusal.cause
-        if cause in FORBIDDEN_CAUSES:
-            self.forbidden.add(cell.mcc_mnc)
-            return self.rng.uniform(5, 15)
-        if refusal.backoff is not None:
-            if self.spec.retry is not RetryBehaviour.TS34:
-                self.reboot(now)  # misbehaving firmware resets the modem, which forgets T3346
-                return self._retry_delay(now)
-            self.t3346 = now + refusal.backoff
-        if cause in PERMANENT_CAUSES:
-            return self._after_permanent_reject(now)
-        return self._retry_delay(now, floor=refusal.backoff or 0.0)
-
-    def _after_permanent_reject(self, now: float) -> float:
-        if self.spec.retry is RetryBehaviour.TS34:
-            self.crash_at = math.inf
-            self.world.env.process(self._reset_later(self.rng.uniform(0.9, 1.1) * HOUR))
-            return math.inf
-        self.reboot(now)
-        return self._retry_delay(now)
-
-    def _reset_later(self, delay: float) -> Generator[simpy.Event, object, None]:
-        boot = self.boot
-        yield self.env.timeout(delay)
-        if self.boot == boot and self.powered and not self.hung and self.cell is None:
-            self.reboot(self.env.now)
-            self.poke()
-
-    def _retry_delay(self, now: float, floor: float = 0.0) -> float:
-        """How long the firmware waits before trying again after a failure."""
-        behaviour = self.spec.retry
-        if behaviour is RetryBehaviour.TS34:
-            self.failures += 1
-            wait = min(60.0 * 2.0 ** (self.failures - 1), HOUR) * self.rng.uniform(0.5, 1.5)
-            return max(wait, floor)
-        if behaviour is RetryBehaviour.REBOOT_ON_FAILURE:
-            if self.cell is not None:
-                self.reboot(now)
-            return self.rng.uniform(30, 90)
-        return self.rng.uniform(5, 15)
 
     # ---- data session and broker ------------------------------------------------------------
 
     def _open_session(self, now: float) -> float:
         if now < self.t3396:
             return self.t3396 - now
-        assert self.sim is not None
-        refusal = self.world.network.open_session(
-            iccid=self.sim,
-            apn=self.apn,
-            credentials_ok=self.credentials_ok,
-            now=now,
-            rng=self.rng,
-        )
-        self.world.flush_platform()
-        if refusal is not None:
-            self.world.emit(
-                SessionRejected(
-                    t=self.world.ts(now),
-                    iccid=self.sim,
-                    imei=self.imei.value,
-                    apn=self.apn,
-                    esm_cause=refusal.cause,
-                    backoff_s=refusal.backoff,
-                ),
-            )
-            self.world.refused(self, esm=refusal.cause)
-            if refusal.backoff is not None and self.spec.retry is RetryBehaviour.TS34:
-                self.t3396 = now + refusal.backoff
-                return self._retry_delay(now, floor=refusal.backoff)
-            return self._retry_delay(now)
-        session = self.world.open_session(self.sim, self.apn)
-        self.session = session
+        answer = self.world.core.open_session(self)
+        if isinstance(answer, Refusal):
+            return retry.after_session_reject(self, now, answer)
+        self.session = answer
         self.failures = 0
-        self.world.emit(
-            SessionOpened(
-                t=self.world.ts(now),
-                iccid=self.sim,
-                imei=self.imei.value,
-                session_id=session.id,
-                apn=session.apn,
-                ip=session.ip,
-            ),
-        )
         return 0
 
     def _connect_mqtt(self, now: float) -> float:
         if not self.broker_ok:
             self.use_data(now, TCP_RETRY_BYTES)
-            return self._retry_delay(now)
-        if (
-            self.will_due is not None
-        ):  # session takeover: the broker sends the old connection's Will
-            self.world.publish_will(self)
+            return retry.retry_delay(self, now)
+        if self.will_due is not None:  # session takeover: the broker sends the old Will
+            self.world.core.publish_will(self)
         self.mqtt = True
         self.mqtt_epoch += 1
         self.will_sim = self.sim
         self.failures = 0
         if self.reboot_loop:
             self.crash_at = now + self.rng.uniform(60, 180)
-        self.world.emit_device(
-            self,
+        self._publish(
             DeviceStatus(
-                t=self.world.ts(now),
+                t=self.world.output.ts(now),
                 device_id=self.id,
                 iccid=self.sim,
                 status="online",
@@ -363,20 +206,19 @@ class Device:
         lat, lon = self.position(now)
         rsrp = self.cell.signal(lat, lon) - self.loss_db(now) + self.rng.gauss(0, 2.0)
         if rsrp < COVERAGE_FLOOR_DBM[self.radio]:
-            self.world.device_lost_network(self, detach=False)
+            self._lose_network()
             return 0
         battery = None if self.battery is None else self._drain(now, 0.05)
         if battery is not None and battery <= 0:
-            self.world.battery_empty(self)
+            self._battery_ran_out()
             return None
         self.seq += 1
         errors = [1] if battery is not None and battery < 10 else []
         if rsrp < LOW_SIGNAL_DBM:
             errors.append(4)
-        self.world.emit_device(
-            self,
+        self._publish(
             Telemetry(
-                t=self.world.ts(now),
+                t=self.world.output.ts(now),
                 device_id=self.id,
                 iccid=self.sim or "",
                 imei=self.imei.value,
@@ -396,20 +238,19 @@ class Device:
                 uptime_s=round(now - self.boot),
             ),
         )
-        self.world.reported(self)
+        self.world.observer.reported(self)
         self.use_data(now, self.spec.report_bytes + MQTT_OVERHEAD_BYTES)
         if self.session is None:  # the usage ended the session (a data limit)
             return 0
         interval = self.spec.report_interval + self.rng.uniform(-1, 1) * self.spec.report_jitter
         if self.spec.psm:
-            self.world.emit_device(
-                self,
+            self._publish(
                 DeviceStatus(
-                    t=self.world.ts(now),
+                    t=self.world.output.ts(now),
                     device_id=self.id,
                     iccid=self.sim,
                     status="asleep",
-                    next_report=self.world.ts(now + interval),
+                    next_report=self.world.output.ts(now + interval),
                 ),
             )
             self.mqtt = False
@@ -422,13 +263,17 @@ class Device:
         if self.session is None or self.sim is None:
             return
         self.session.bytes += nbytes
-        self.world.count_usage(self.sim, nbytes, now)
+        self.world.core.count_usage(self.sim, nbytes, now)
 
-    # ---- body ---------------------------------------------------------------------------------
+    def _publish(self, message: BaseModel) -> None:
+        self.world.output.emit_device(self.rng, self.account, message)
+
+    # ---- losing touch -------------------------------------------------------------------------
 
     def reboot(self, now: float) -> None:
         """A modem reset or power cycle: forbidden list and timers cleared, links dropped."""
-        self.world.device_detaches(self)
+        self.world.core.device_detaches(self)
+        self.lose_links()
         self.forbidden.clear()
         self.t3346 = self.t3396 = 0.0
         self.failures = 0
@@ -436,18 +281,140 @@ class Device:
         self.last_reset = now
         self.crash_at = math.inf
 
+    def restart(self) -> None:
+        """Reset the modem now and look at the world again."""
+        self.reboot(self.env.now)
+        self.poke()
+
+    def lose_links(self) -> None:
+        """Cell, data session and broker connection are gone (it detached, or was detached)."""
+        self.cell = None
+        self.session = None
+        self.world.core.drop_mqtt(self)
+
+    def detached_by_network(self) -> None:
+        """The network let go of the device's SIM."""
+        self.lose_links()
+        self.poke()
+
+    def lose_session(self) -> None:
+        """The network ended the data session; the broker connection goes with it."""
+        if self.session is not None:
+            self.session = None
+            self.world.core.drop_mqtt(self)
+            self.poke()
+
+    def _lose_network(self) -> None:
+        """The cell or the SIM is gone without a word to the network, which notices later."""
+        if self.cell is None:
+            return
+        self.lose_links()
+        self.world.core.device_lost_network(self)
+
+    def _battery_ran_out(self) -> None:
+        self.lose_power()
+        self.world.observer.battery_empty(self)
+
+    # ---- what befalls it (the faults) ---------------------------------------------------------
+
+    def lose_power(self) -> None:
+        """Power is gone: the device dies at once, without a word."""
+        self.powered = False
+        self._lose_network()
+
+    def restore_power(self) -> None:
+        """Power is back (or hung firmware is power-cycled): the device boots afresh."""
+        self.powered = True
+        self.hung = False
+        self.restart()
+
+    def drain_battery_fast(self) -> None:
+        """The battery starts failing: it empties in hours."""
+        self.fast_drain = True
+        self.poke()
+
+    def replace_battery(self) -> None:
+        """A fresh, full battery goes in, and the device boots."""
+        self.fast_drain = False
+        self.battery = 100.0
+        self.battery_at = self.env.now
+        self.restore_power()
+
+    def start_losing_signal(self) -> None:
+        """Its antenna starts failing (or it is being buried): see `loss_db`."""
+        self.loss_since = self.env.now
+
+    def regain_signal(self) -> None:
+        """Its signal is whole again."""
+        self.loss_since = None
+        self.poke()
+
+    def hang_firmware(self) -> None:
+        """The firmware hangs: registered, session up, silent; the broker notices."""
+        self.hung = True
+        self.world.core.drop_mqtt(self)
+
+    def start_reboot_loop(self) -> None:
+        """The firmware starts crashing a few minutes after each connection."""
+        self.reboot_loop = True
+        self.crash_at = self.env.now + self.rng.uniform(60, 180)
+        self.poke()
+
+    def stop_reboot_loop(self) -> None:
+        """The firmware stops crashing."""
+        self.reboot_loop = False
+        self.crash_at = math.inf
+
+    def lose_broker(self) -> None:
+        """The broker is out of the device's reach (above IP)."""
+        self.broker_ok = False
+        self.world.core.drop_mqtt(self)
+        self.poke()
+
+    def reach_broker(self) -> None:
+        """The broker is reachable again."""
+        self.broker_ok = True
+        self.poke()
+
+    def install_firmware(self, firmware: str, apn: str) -> None:
+        """New firmware, with the APN it configures, and a reset."""
+        self.apn = apn
+        self.firmware = firmware
+        self.restart()
+
+    def break_credentials(self) -> None:
+        """Its private APN credentials go wrong, and the modem resets."""
+        self.credentials_ok = False
+        self.restart()
+
+    def fix_credentials(self) -> None:
+        """Its private APN credentials are right again."""
+        self.credentials_ok = True
+        self.poke()
+
+    def switch_radio(self, radio: RadioType) -> None:
+        """The firmware switches its radio, and the modem resets."""
+        self.radio = radio
+        self.restart()
+
+    def move_to(self, place: tuple[float, float] | None) -> None:
+        """Carried to `place` (None: back home, or to its own route) and off its cell."""
+        self.whereabouts.relocated = place
+        self._lose_network()
+        self.poke()
+
+    def change_hardware(self) -> None:
+        """The SIM goes into replacement hardware: the old one powers off, a new IMEI appears."""
+        serial = (int(self.imei.serial) + 500_000) % 1_000_000
+        self.reboot(self.env.now)
+        self.imei = Imei.from_body(f"{self.imei.tac}{serial:06d}")
+        self.poke()
+
+    # ---- body ---------------------------------------------------------------------------------
+
     def position(self, now: float) -> tuple[float, float]:
         """Where the device is at `now`."""
-        if self.relocated is not None:
-            return self.relocated
-        mobility = self.spec.mobility
-        if mobility is None:
-            return self.home
-        if mobility.waypoints:
-            return _along(mobility.waypoints, now, self.home)
-        if mobility.walk_km_per_day > 0:
-            self._walk(now, mobility.walk_km_per_day, mobility.walk_radius_km)
-        return self.pos
+        return self.whereabouts.at(now)
 
     def loss_db(self, now: float) -> float:
         """Extra path loss on the device's side (a coverage fault ramps it up over three hours)."""
@@ -464,44 +431,3 @@ class Device:
             0.0, self.battery - rate * hours - per_report * (20 if self.fast_drain else 1)
         )
         return self.battery
-
-    def _place(self) -> tuple[float, float]:
-        spread = self.spec.spread_km
-        if spread <= 0:
-            return (self.spec.lat, self.spec.lon)
-        r = spread * math.sqrt(self.rng.random())
-        angle = self.rng.uniform(0, 2 * math.pi)
-        return _offset(self.spec.lat, self.spec.lon, r * math.cos(angle), r * math.sin(angle))
-
-    def _walk(self, now: float, km_per_day: float, radius_km: float) -> None:
-        while self.pos_at + HOUR <= now:
-            self.pos_at += HOUR
-            step = km_per_day / 24
-            angle = self.rng.uniform(0, 2 * math.pi)
-            lat, lon = _offset(
-                self.pos[0], self.pos[1], step * math.cos(angle), step * math.sin(angle)
-            )
-            if distance_km(lat, lon, *self.home) <= radius_km:
-                self.pos = (lat, lon)
-
-    def has_fault(self, fault: FaultId) -> bool:
-        """Whether an injected fault of this kind is active on the device now."""
-        return self.world.truth.active(self.id, fault)
-
-
-def _offset(lat: float, lon: float, north_km: float, east_km: float) -> tuple[float, float]:
-    dlat = north_km / 111.32
-    dlon = east_km / (111.32 * max(math.cos(math.radians(lat)), 1e-6))
-    return (lat + dlat, lon + dlon)
-
-
-def _along(waypoints: list, now: float, home: tuple[float, float]) -> tuple[float, float]:  # type: ignore[type-arg]
-    previous = (0.0, *home)
-    for point in waypoints:
-        if now <= point.at:
-            t0, lat0, lon0 = previous
-            span = point.at - t0
-            f = 1.0 if span <= 0 else (now - t0) / span
-            return (lat0 + f * (point.lat - lat0), lon0 + f * (point.lon - lon0))
-        previous = (point.at, point.lat, point.lon)
-    return (previous[1], previous[2])

@@ -87,7 +87,6 @@ class Network:
     gateways_down: set[str] = field(default_factory=set)
     """APNs (lower case) whose gateway is out."""
     tunnels_down: set[str] = field(default_factory=set)
-    core_congested: bool = False
     apns: frozenset[str] = frozenset()
     """Every APN some communication plan on the platform offers (lower case)."""
 
@@ -181,8 +180,6 @@ class Network:
         wanted = apn.lower()
         if wanted in self.gateways_down:
             return Refusal(EsmCause.NETWORK_FAILURE)
-        if self.core_congested:
-            return Refusal(EsmCause.INSUFFICIENT_RESOURCES, backoff=rng.uniform(600, 1200))
         if wanted not in self.apns:
             return Refusal(EsmCause.MISSING_OR_UNKNOWN_APN, backoff=rng.uniform(600, 1200))
         plan = self.plan_of(iccid)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from protocol.messages import Clock
-from simulator.world.faults import draw, schedule
+from simulator.world.faults import CATALOGUE, draw, schedule
 from simulator.world.spec import world_problems
 from simulator.world.swaps import swap_process
 from simulator.world.world import World
@@ -54,11 +54,11 @@ def simulate(spec: WorldSpec, sink: Sink, *, until: float, clock_every: float = 
     events = 0
     error: str | None = None
     try:
-        world.publish_records()
+        world.output.publish_records()
         for fault in spec.faults:
-            env.process(schedule(world, fault))
+            env.process(schedule(world, fault, CATALOGUE[fault.fault]))
         for rate in spec.fault_rates:
-            env.process(draw(world, rate))
+            env.process(draw(world, rate, CATALOGUE[rate.fault]))
         for swap in spec.swaps:
             env.process(swap_process(world, swap))
         env.process(world.clock(clock_every))
@@ -66,13 +66,13 @@ def simulate(spec: WorldSpec, sink: Sink, *, until: float, clock_every: float = 
             env.step()
             events += 1
         env.run(until=until)
-        world.emit(Clock(t=world.ts(until), final=True))
+        world.output.emit(Clock(t=world.output.ts(until), final=True))
     except Exception:  # noqa: BLE001 - the result records it; a run never loses its cause
         error = traceback.format_exc()
     return RunResult(
         until=until,
-        messages=world.messages,
-        lost=world.lost,
+        messages=world.output.messages,
+        lost=world.output.lost,
         events=events,
         wall_s=time.perf_counter() - began,
         truth=list(world.truth.records),

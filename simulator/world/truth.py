@@ -73,7 +73,3 @@ class TruthLog:
     def open_faults(self, device_id: str) -> list[FaultId]:
         """The faults open on a device now."""
         return list(self._open.get(device_id, {}))
-
-    def for_device(self, device_id: str) -> list[TruthRecord]:
-        """The device's records, oldest first."""
-        return [r for r in self.records if r.device_id == device_id]

@@ -1,0 +1,99 @@
+"""Faults of the radio network: a cell or a whole operator off air, a congested cell or operator.
+
+They strike every device on the cell or operator when they begin; when they end,
+every device without a cell looks again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from simulator.errors import SimulatorError
+from simulator.world.faults.kind import FaultKind, sim_of
+from simulator.world.spec import FaultId
+
+if TYPE_CHECKING:
+    from simulator.world.device import Device
+    from simulator.world.network import Cell
+    from simulator.world.spec import FaultSpec
+    from simulator.world.world import World
+
+__all__ = ["NETWORK_FAULTS"]
+
+
+def _cell_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    _cell(world, spec).up = False
+    for d in devices:
+        d.poke()
+
+
+def _cell_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    _cell(world, spec).up = True
+    _wake_all(world)
+
+
+def _operator_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    world.network.operators[_operator(spec)].up = False
+    for d in devices:
+        d.poke()
+
+
+def _operator_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    world.network.operators[_operator(spec)].up = True
+    _wake_all(world)
+
+
+def _congestion_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    _congested(world, spec, on=True)
+    for d in devices:
+        world.core.network_detach(sim_of(d))
+
+
+def _congestion_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    _congested(world, spec, on=False)
+
+
+def _congested(world: World, spec: FaultSpec, *, on: bool) -> None:
+    if spec.cell is not None:
+        world.network.cell(spec.cell).congested = on
+    else:
+        world.network.operators[_operator(spec)].congested = on
+
+
+def _cell(world: World, spec: FaultSpec) -> Cell:
+    if spec.cell is None:
+        raise SimulatorError(f"{spec.fault.value}: say which cell")
+    return world.network.cell(spec.cell)
+
+
+def _operator(spec: FaultSpec) -> str:
+    if spec.operator is None:
+        raise SimulatorError(f"{spec.fault.value}: say which operator")
+    return spec.operator
+
+
+def _wake_all(world: World) -> None:
+    for d in world.devices:
+        if d.cell is None:
+            d.poke()
+
+
+F = FaultId
+NETWORK_FAULTS = (
+    FaultKind(F.CELL_OUTAGE, "cell", "a cell goes off air", _cell_on, _cell_off),
+    FaultKind(
+        F.OPERATOR_OUTAGE,
+        "operator",
+        "every cell of an operator goes off air",
+        _operator_on,
+        _operator_off,
+    ),
+    FaultKind(
+        F.CONGESTION,
+        "cell",
+        "a cell or operator is congested: attaches get EMM #22 with T3346",
+        _congestion_on,
+        _congestion_off,
+    ),
+)
+"""The radio network's faults, in the catalogue's order."""

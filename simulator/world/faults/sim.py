@@ -1,0 +1,137 @@
+"""Faults of the SIM and its subscription: a damaged card, billing, provisioning, quotas, limits.
+
+They strike the SIM, not the device holding it: put into another device (a
+swap), the SIM takes its fault along, and so does the ground truth.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from protocol.sim_state import SimState
+from simulator.errors import SimulatorError
+from simulator.platform.lifecycle import Actor
+from simulator.world.faults.kind import FaultKind, platform_acts, sim_of
+from simulator.world.spec import FaultId
+
+if TYPE_CHECKING:
+    from simulator.world.device import Device
+    from simulator.world.spec import FaultSpec
+    from simulator.world.world import World
+
+__all__ = ["SIM_FAULTS"]
+
+
+def _damaged_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    for d in devices:
+        world.damaged_sims.add(sim_of(d))
+        d.poke()
+
+
+def _damaged_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    for d in devices:
+        world.damaged_sims.discard(sim_of(d))
+        d.restart()
+
+
+def _state(world: World, d: Device, target: SimState, actor: Actor, reason: str) -> None:
+    def change(iccid: str, *, actor: Actor, reason: str, now: float) -> None:
+        world.platform.change_state(iccid, target, actor=actor, reason=reason, now=now)
+
+    platform_acts(world, d, change, actor=actor, reason=reason)
+
+
+def _deactivate_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    for d in devices:
+        _state(world, d, SimState.DEACTIVATED, Actor.OPERATOR, "billing: invoice overdue")
+
+
+def _deactivate_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    for d in devices:
+        _state(world, d, SimState.ACTIVATED, Actor.OPERATOR, "billing: invoice paid")
+
+
+def _unprovisioned_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    for d in devices:
+        world.network.unprovisioned.add(sim_of(d))
+        world.core.network_detach(sim_of(d))
+
+
+def _unprovisioned_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    for d in devices:
+        world.network.unprovisioned.discard(sim_of(d))
+        d.poke()
+
+
+def _quota_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    for d in devices:
+        iccid = sim_of(d)
+        if world.platform.state(iccid) is not SimState.TEST_READY:
+            raise SimulatorError(f"test_quota_used: device {d.id}'s SIM is not TEST_READY")
+        if world.platform.after_test(iccid) is not SimState.INVENTORY:
+            raise SimulatorError(
+                f"test_quota_used: device {d.id}'s account keeps service after the test"
+            )
+        world.platform.record_usage(iccid, world.platform.test_quota_left(iccid), now=world.env.now)
+        world.output.flush_platform()
+
+
+def _quota_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    for d in devices:
+        _state(world, d, SimState.ACTIVATED, Actor.CUSTOMER, "activated by the customer")
+
+
+def _limit_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    for d in devices:
+        iccid = sim_of(d)
+        left = world.platform.bytes_to_limit(iccid)
+        if left is None:
+            raise SimulatorError(
+                f"data_limit_reached: device {d.id}'s rate plan has no overage limit"
+            )
+        world.platform.record_usage(iccid, left, now=world.env.now)  # a runaway upload
+        world.output.flush_platform()
+
+
+def _limit_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    for d in devices:
+        reason = "extra data bundle bought"
+        override = world.platform.override_data_limit
+        platform_acts(world, d, override, actor=Actor.CUSTOMER, reason=reason)
+
+
+F = FaultId
+SIM_FAULTS = (
+    FaultKind(
+        F.SIM_DEACTIVATED, "sim", "billing deactivates the SIM", _deactivate_on, _deactivate_off
+    ),
+    FaultKind(
+        F.SIM_NOT_PROVISIONED,
+        "sim",
+        "the home network does not know the SIM: EMM #2",
+        _unprovisioned_on,
+        _unprovisioned_off,
+    ),
+    FaultKind(
+        F.TEST_QUOTA_USED,
+        "sim",
+        "the test quota runs out and the SIM goes to INVENTORY",
+        _quota_on,
+        _quota_off,
+    ),
+    FaultKind(
+        F.DATA_LIMIT_REACHED,
+        "sim",
+        "a runaway upload reaches the rate plan's limit",
+        _limit_on,
+        _limit_off,
+    ),
+    FaultKind(
+        F.DAMAGED_SIM,
+        "sim",
+        "the SIM can no longer be read: the device goes silent",
+        _damaged_on,
+        _damaged_off,
+    ),
+)
+"""The SIM's faults, in the catalogue's order."""

@@ -1,0 +1,77 @@
+"""The truth observer: faults that arise by themselves, written down as they arise.
+
+Injected faults write their own ground truth (see `faults`). Others happen without
+anyone injecting them: a battery runs out, a collar walks out of coverage, a test
+quota is used up, the network refuses a device set up wrong. The observer hears of
+these from the devices and the world and keeps the truth log straight: an injected
+fault explains whatever the device meets, and a fault that arose by itself is over
+once the device reports again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from protocol.nas import EmmCause, EsmCause
+from simulator.world.spec import FaultId
+from simulator.world.truth import TruthLog, TruthRecord
+
+if TYPE_CHECKING:
+    import simpy
+
+    from simulator.world.device import Device
+
+__all__ = ["EMM_FAULTS", "ESM_FAULTS", "TruthObserver"]
+
+EMM_FAULTS: Final[dict[int, FaultId]] = {
+    EmmCause.IMSI_UNKNOWN_IN_HSS: FaultId.SIM_NOT_PROVISIONED,
+    EmmCause.NO_SUITABLE_CELLS_IN_TRACKING_AREA: FaultId.RADIO_TYPE_NOT_ALLOWED,
+}
+"""Attach rejects that name their fault whatever caused them (a device set up wrong, say)."""
+ESM_FAULTS: Final[dict[int, FaultId]] = {
+    EsmCause.MISSING_OR_UNKNOWN_APN: FaultId.WRONG_APN,
+    EsmCause.USER_AUTHENTICATION_FAILED: FaultId.PRIVATE_APN_CREDENTIALS,
+}
+"""Session rejects that name their fault whatever caused them."""
+
+
+class TruthObserver:
+    """Writes the ground truth of faults nobody injected into the world's truth log."""
+
+    def __init__(self, env: simpy.Environment, truth: TruthLog) -> None:
+        self.env = env
+        self.truth = truth
+
+    def battery_empty(self, device: Device) -> None:
+        """The device's battery ran out."""
+        self.emergent(device, FaultId.BATTERY_DEPLETED)
+
+    def no_network(self, device: Device) -> None:
+        """The device hears no network it may use."""
+        fault = FaultId.ROAMING_NOT_ALLOWED if device.forbidden else FaultId.COVERAGE_LOSS
+        self.emergent(device, fault)
+
+    def refused(self, device: Device, *, emm: int | None = None, esm: int | None = None) -> None:
+        """The network refused the device; a cause that points at one fault is ground truth."""
+        fault = EMM_FAULTS.get(emm) if emm is not None else ESM_FAULTS.get(esm or 0)
+        if fault is not None:
+            self.emergent(device, fault)
+
+    def reported(self, device: Device) -> None:
+        """The device reported: faults that arose by themselves are over."""
+        for fault in self.truth.open_faults(device.id):
+            if not self.truth.record_of(device.id, fault).injected:
+                self.truth.close(device.id, fault, self.env.now)
+
+    def emergent(self, device: Device, fault: FaultId) -> None:
+        """A fault that arose by itself, unless an injected one explains what the device meets."""
+        truth = self.truth
+        open_now = [truth.record_of(device.id, f) for f in truth.open_faults(device.id)]
+        if any(r.injected for r in open_now):
+            return
+        for record in open_now:
+            if record.fault is not fault:
+                truth.close(device.id, record.fault, self.env.now)  # the cause has changed
+        truth.open(
+            TruthRecord(device.id, device.sim, fault, fault.cause, self.env.now, injected=False),
+        )

@@ -1,0 +1,195 @@
+"""The world's output: everything it hands to the sink, stamped and filed under its account.
+
+Three sources feed it: the devices' own messages (which the radio or the broker may
+lose), the network's events for each SIM, and the platform's inventory records and
+audit trail, which become events here. What an audit entry changes in the world (a
+SIM losing service, a data block) is not this module's business: the world is told
+through `react`, between the event and the record that follows it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from protocol.messages import (
+    AuditRecorded,
+    Clock,
+    DataBlocked,
+    ImeiChanged,
+    SimRecord,
+    StateChanged,
+)
+from protocol.sim_state import SimState
+from simulator.platform.audit import NONE, AuditEntry, AuditField
+
+if TYPE_CHECKING:
+    import random
+    from collections.abc import Callable
+
+    import simpy
+    from pydantic import BaseModel
+
+    from simulator.platform.platform import Platform
+    from simulator.world.sinks import Sink
+
+__all__ = ["CustomerFields", "Output"]
+
+CustomerFields = tuple[str, str | None, str]
+"""What the customer wrote about the device holding a SIM: its name, site and time zone."""
+
+
+class Output:
+    """The world's side of the sink: message counts, stamps, accounts, records and audit events."""
+
+    def __init__(
+        self,
+        *,
+        env: simpy.Environment,
+        platform: Platform,
+        sink: Sink,
+        start_ts: float,
+        message_loss: float,
+        react: Callable[[AuditEntry, str], None],
+    ) -> None:
+        self.env = env
+        self.platform = platform
+        self.sink = sink
+        self.start_ts = start_ts
+        self.message_loss = message_loss
+        self.react = react
+        """Called with each audit entry and SIM after its event, before its record."""
+        self.messages = 0
+        self.lost = 0
+        self.customer_fields: dict[str, CustomerFields] = {}
+        """The customer's fields of every simulated SIM, by ICCID (the SIMs the world publishes)."""
+        self._audit_seen = len(platform.audit)
+        self._sim_accounts: dict[str, str] = {}
+
+    # ---- messages -----------------------------------------------------------------------------
+
+    def ts(self, now: float) -> float:
+        """Simulated seconds → Unix seconds on the message, to the millisecond."""
+        return round(self.start_ts + now, 3)
+
+    def emit(self, message: BaseModel, account: str | None = None) -> None:
+        """Send a message that always arrives (the platform's own), under its account."""
+        if account is None and not isinstance(message, Clock):
+            account = self.sim_account(message.iccid)  # type: ignore[attr-defined]
+        self.messages += 1
+        self.sink.write(message, account)
+
+    def emit_device(self, rng: random.Random, account: str, message: BaseModel) -> None:
+        """Send a device's message, which the radio or the broker may lose (drawn from `rng`)."""
+        if self.message_loss and rng.random() < self.message_loss:
+            self.lost += 1
+            return
+        self.emit(message, account)
+
+    def sim_account(self, iccid: str) -> str:
+        """The id of the account a SIM belongs to (topics are grouped by account)."""
+        account = self._sim_accounts.get(iccid)
+        if account is None:
+            row = self.platform.row(iccid)
+            account = self.platform.accounts[int(self.platform.sims["account"][row])].id
+            self._sim_accounts[iccid] = account
+        return account
+
+    def seen_imei(self, iccid: str) -> str | None:
+        """The IMEI the platform last saw the SIM in, if any."""
+        value = int(self.platform.sims["imei"][self.platform.row(iccid)])
+        return f"{value:015d}" if value else None
+
+    # ---- inventory records --------------------------------------------------------------------
+
+    def publish_records(self) -> None:
+        """Every simulated SIM's inventory record, as the platform publishes them at start."""
+        for iccid in self.customer_fields:
+            self.emit(self.record(iccid))
+
+    def record(self, iccid: str) -> SimRecord:
+        """A SIM's inventory record now."""
+        p = self.platform
+        row = p.row(iccid)
+        sims = p.sims
+        account = p.accounts[int(sims["account"][row])]
+        plan = p.comm_plans[int(sims["comm_plan"][row])]
+        msisdn = int(sims["msisdn"][row])
+        locked = int(sims["locked_imei"][row])
+        name, site, zone = self.customer_fields.get(iccid, (None, None, None))
+        return SimRecord(
+            t=self.ts(self.env.now),
+            iccid=iccid,
+            imsi=f"{int(sims['imsi'][row]):015d}",
+            msisdn=f"+{msisdn}" if msisdn else None,
+            state=p.sims.state(row).name,
+            account=account.id,
+            account_name=account.name,
+            communication_plan=plan.name,
+            rate_plan=p.rate_plans[int(sims["rate_plan"][row])].name,
+            apns=[a.name for a in plan.apns],
+            networks=[n.mcc_mnc or n.country or "" for n in plan.networks],
+            radio_types=[r.value for r in plan.radio_types],
+            imei_lock=bool(sims["imei_lock"][row]),
+            locked_imei=f"{locked:015d}" if locked else None,
+            data_blocked=bool(sims["data_blocked"][row]),
+            device_name=name,
+            site=site,
+            time_zone=zone,
+        )
+
+    # ---- the platform's audit trail becomes network events ------------------------------------
+
+    def flush_platform(self) -> None:
+        """Publish the platform's new audit entries, and let the world act on what they change."""
+        audit = self.platform.audit
+        while self._audit_seen < len(audit):
+            entry = audit.entry(self._audit_seen)
+            self._audit_seen += 1
+            for row in range(entry.first, entry.first + entry.count):
+                iccid = str(self.platform.sims.iccid(row))
+                if iccid in self.customer_fields:
+                    self.emit(self._event(entry, iccid))
+                    self.react(entry, iccid)
+                    if entry.old != NONE:
+                        self.emit(self.record(iccid))
+
+    def _event(self, entry: AuditEntry, iccid: str) -> BaseModel:
+        t = self.ts(entry.time)
+        imei = self.seen_imei(iccid)
+        if entry.field is AuditField.STATE and entry.old != NONE:
+            return StateChanged(
+                t=t,
+                iccid=iccid,
+                imei=imei,
+                old=SimState(entry.old).name,
+                new=SimState(entry.new).name,
+                actor=entry.actor.name.lower(),
+                reason=entry.reason,
+            )
+        if entry.field is AuditField.DATA_BLOCKED:
+            return DataBlocked(
+                t=t, iccid=iccid, imei=imei, blocked=bool(entry.new), reason=entry.reason
+            )
+        if entry.field is AuditField.IMEI:
+            return ImeiChanged(
+                t=t, iccid=iccid, imei=f"{entry.new:015d}", old_imei=f"{entry.old:015d}"
+            )
+        return AuditRecorded(
+            t=t,
+            iccid=iccid,
+            imei=imei,
+            field=entry.field.name.lower(),
+            old=self._audit_value(entry.field, entry.old),
+            new=self._audit_value(entry.field, entry.new),
+            actor=entry.actor.name.lower(),
+            reason=entry.reason,
+        )
+
+    def _audit_value(self, field: AuditField, value: int) -> str:
+        if value == NONE:
+            return ""
+        if field is AuditField.RATE_PLAN:
+            return self.platform.rate_plans[value].name
+        if field is AuditField.COMMUNICATION_PLAN:
+            return self.platform.comm_plans[value].name
+        return f"{value:015d}" if value else ""

@@ -1,0 +1,152 @@
+"""The layout holds: imports point one way, no module grows past one idea's size.
+
+The import graph is read from the source with `ast`, so it sees what runs: an import inside
+a function counts (a deferred import is still a cycle), one under `if TYPE_CHECKING:` does not
+(annotations only). `from a.b import c` is an edge to the module `a.b.c` where there is one, else to `a.b`;
+never to the parent packages an import also runs, so a package that exports its
+submodules' names is not a cycle with them.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("protocol", "simulator", "diagnostics", "simlab")
+MAX_LINES = 450
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {
+    _module_name(path): path for package in PACKAGES for path in sorted((ROOT / package).rglob("*.py"))
+}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(tree: ast.AST, module: str, *, runtime: bool) -> set[str]:
+    """The project modules `module` imports (at run time only, or also for types)."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if runtime and isinstance(node, ast.If) and _is_type_checking(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = module.split(".")
+                if not MODULES[module].name == "__init__.py":
+                    package = package[:-1]
+                package = package[: len(package) - node.level + 1]
+                base = ".".join([*package, base] if base else package)
+            for alias in node.names:
+                submodule = f"{base}.{alias.name}"
+                found.add(submodule if submodule in MODULES else base)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return {name for name in found if name in MODULES and name != module}
+
+
+def _graph(*, runtime: bool) -> dict[str, set[str]]:
+    return {
+        name: _imports(ast.parse(path.read_text()), name, runtime=runtime)
+        for name, path in MODULES.items()
+    }
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    components.append(sorted(component))
+    return components
+
+
+def test_no_module_imports_another_that_imports_it_back_at_run_time():
+    assert _cycles(_graph(runtime=True)) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+@pytest.mark.parametrize(("one", "other"), [("simulator", "diagnostics"), ("diagnostics", "simulator")])
+def test_simulator_and_diagnostics_never_import_each_other(one, other):
+    graph = _graph(runtime=False)
+    crossing = {
+        (name, target)
+        for name, targets in graph.items()
+        if name.split(".")[0] == one
+        for target in targets
+        if target.split(".")[0] == other
+    }
+    assert crossing == set()
+
+
+def test_protocol_imports_nothing_of_the_other_packages():
+    graph = _graph(runtime=False)
+    assert {
+        (name, target)
+        for name, targets in graph.items()
+        if name.startswith("protocol")
+        for target in targets
+        if not target.startswith("protocol")
+    } == set()
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_module_is_longer_than_one_idea_needs(name):
+    lines = len(MODULES[name].read_text().splitlines())
+    assert lines <= MAX_LINES, f"{MODULES[name].relative_to(ROOT)} has {lines} lines"

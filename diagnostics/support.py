@@ -31,6 +31,7 @@ from diagnostics.diagnosis.swap import (
     compare,
     weigh_swap,
 )
+from diagnostics.errors import DiagnosticsError
 
 if TYPE_CHECKING:
     from diagnostics.service import Service
@@ -40,7 +41,7 @@ __all__ = ["Support", "UnknownError"]
 _SWAP: Final = "swap_test"
 
 
-class UnknownError(LookupError):
+class UnknownError(DiagnosticsError, LookupError):
     """The device, SIM or swap test asked about has never been seen."""
 
 
@@ -64,7 +65,7 @@ class Support:
         """Everything known about the device at `at` (default: the service clock)."""
         service = self.service
         now = self._now(at)
-        with service._lock:  # noqa: SLF001 - the service's own lock guards its hot state
+        with service.lock:
             row = service.detector.index.get(device_id)
             if row is None:
                 raise UnknownError(f"no device {device_id!r} has reported")
@@ -87,7 +88,7 @@ class Support:
         )
 
     def _owner_of_imei(self, imei: str) -> str | None:
-        with self.service._lock:  # noqa: SLF001
+        with self.service.lock:
             return self.service.device_of_imei.get(imei)
 
     def sim_case(self, iccid: str, *, at: float | None = None) -> Case:
@@ -116,7 +117,7 @@ class Support:
         return diagnose(self.sim_case(iccid, at=at))
 
     def _device_of(self, iccid: str) -> str | None:
-        with self.service._lock:  # noqa: SLF001
+        with self.service.lock:
             return self.service.device_of_sim.get(iccid)
 
     def _incident(self, device_id: str, now: float, *, current: bool) -> IncidentRef | None:
@@ -206,7 +207,7 @@ class Support:
         )
 
     def _pairing(self, device_id: str, iccid: str | None, since: float, now: float) -> Pairing:
-        with self.service._lock:  # noqa: SLF001
+        with self.service.lock:
             row = self.service.detector.index.get(device_id)
             interval = (
                 float(self.service.detector.column("interval")[row]) if row is not None else None

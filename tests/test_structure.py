@@ -2,9 +2,9 @@
 
 The import graph is read from the source with `ast`, so it sees what runs: an import inside
 a function counts (a deferred import is still a cycle), one under `if TYPE_CHECKING:` does not
-(annotations only). `from a.b import c` is an edge to the module `a.b.c` where there is one, else to `a.b`;
-never to the parent packages an import also runs, so a package that exports its
-submodules' names is not a cycle with them.
+(annotations only). `from a.b import c` is an edge to the module `a.b.c` where there is
+one, else to `a.b`; never to the parent packages an import also runs, so a package that
+exports its submodules' names is not a cycle with them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ def _module_name(path: Path) -> str:
 
 
 MODULES = {
-    _module_name(path): path for package in PACKAGES for path in sorted((ROOT / package).rglob("*.py"))
+    _module_name(path): path
+    for package in PACKAGES
+    for path in sorted((ROOT / package).rglob("*.py"))
 }
 
 
@@ -50,7 +52,7 @@ def _imports(tree: ast.AST, module: str, *, runtime: bool) -> set[str]:
             base = node.module or ""
             if node.level:
                 package = module.split(".")
-                if not MODULES[module].name == "__init__.py":
+                if MODULES[module].name != "__init__.py":
                     package = package[:-1]
                 package = package[: len(package) - node.level + 1]
                 base = ".".join([*package, base] if base else package)
@@ -71,46 +73,27 @@ def _graph(*, runtime: bool) -> dict[str, set[str]]:
     }
 
 
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    """Every module `start` leads to through one or more imports."""
+    seen: set[str] = set()
+    todo = list(graph[start])
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph[node])
+    return seen
+
+
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components of more than one module (Tarjan, iterative)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    components: list[list[str]] = []
-    for start in sorted(graph):
-        if start in index:
-            continue
-        work = [(start, iter(sorted(graph[start])))]
-        index[start] = low[start] = len(index)
-        stack.append(start)
-        on_stack.add(start)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = len(index)
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(graph[child]))))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1:
-                    components.append(sorted(component))
-    return components
+    """The groups of modules that import each other, through any number of steps."""
+    reach = {node: _reachable(graph, node) for node in graph}
+    groups = {
+        frozenset({node} | {other for other in reach[node] if node in reach[other]})
+        for node in graph
+        if node in reach[node]
+    }
+    return sorted(sorted(group) for group in groups)
 
 
 def test_no_module_imports_another_that_imports_it_back_at_run_time():
@@ -122,7 +105,9 @@ def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": set()}) == []
 
 
-@pytest.mark.parametrize(("one", "other"), [("simulator", "diagnostics"), ("diagnostics", "simulator")])
+@pytest.mark.parametrize(
+    ("one", "other"), [("simulator", "diagnostics"), ("diagnostics", "simulator")]
+)
 def test_simulator_and_diagnostics_never_import_each_other(one, other):
     graph = _graph(runtime=False)
     crossing = {

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import yaml
 
+from diagnostics.errors import DiagnosticsError
 from protocol.causes import Cause
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ class Words:
 # ---- the language files ------------------------------------------------------------------------
 
 
-class WordingError(ValueError):
+class WordingError(DiagnosticsError, ValueError):
     """A language file is missing, or not shaped as `Words` (the message says where)."""
 
 

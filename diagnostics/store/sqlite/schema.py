@@ -23,6 +23,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Final
 
+from diagnostics.errors import DiagnosticsError
 from diagnostics.store.sqlite.writer import digest, transaction
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ SCHEMA_VERSION: Final = 3
 """Version of the table layout this code writes and reads."""
 
 
-class StoreFileError(RuntimeError):
+class StoreFileError(DiagnosticsError, RuntimeError):
     """A file this store will not open: newer than the code, not a database, not a store."""
 
 

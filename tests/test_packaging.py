@@ -40,14 +40,27 @@ def test_public_names_exist_and_are_documented(name):
         assert hasattr(module, public), f"{name}.__all__ names {public}, which does not exist"
 
 
+BUILD_LEFTOVERS = shutil.ignore_patterns(
+    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "simlab-runs"
+)
+"""What a working tree holds that is not source: setuptools would ship a stale `build/lib`."""
+
+
 def test_wheel_ships_the_packages_and_scenario_files(tmp_path):
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=BUILD_LEFTOVERS)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(source)],
         check=True,
         capture_output=True,
     )
     [wheel] = tmp_path.glob("simlab-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {n for n in names if n.endswith(".py") and not n.startswith("simlab/scenarios/")}
+    on_disk = {
+        str(p.relative_to(ROOT)) for package in PACKAGES for p in (ROOT / package).rglob("*.py")
+    }
+    assert shipped == on_disk, f"modules shipped but not in the tree: {shipped - on_disk}"
     packages = {
         str(p.parent.relative_to(ROOT))
         for package in PACKAGES

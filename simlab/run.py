@@ -1,6 +1,6 @@
 """One scenario end to end: world -> MQTT -> diagnostics service -> scorecard.
 
-As ARCHITECTURE.md ("One run end to end") describes: the broker is the
+As the architecture has it ("one run end to end"): the broker is the
 embedded default or the one given; the service runs in a thread of this
 process (`simlab.service_thread`); the SimPy model runs here and feeds the MQTT
 sink (and a recording). Support actions of the scenario's timeline go through

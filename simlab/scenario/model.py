@@ -105,7 +105,7 @@ class Dimension(enum.StrEnum):
 
 
 class SwapVerdict(enum.StrEnum):
-    """What a SIM swap test shows (diagnosis.md, "SIM swap test")."""
+    """What a SIM swap test shows: where the fault lives, or why the test says nothing."""
 
     FOLLOWS_SIM = "follows_sim"
     STAYS_WITH_DEVICE = "stays_with_device"

@@ -12,7 +12,10 @@ restart: at least once, nothing lost; the store keeps each message once.
 Receive Maximum 65,535 lets the broker have that many unacknowledged messages
 out to us, so batches are not cut short; PINGREQ keeps the connection alive
 when the stream is quiet; a lost connection is tried again with back-off
-(1 s doubling to 30 s), after committing what had arrived.
+(1 s doubling to 30 s), after committing what had arrived. A client with the
+same id takes the session away: MQTT 5 brokers say so (DISCONNECT 0x8E, logged
+with the id, `IngestStats.taken_over`); on 3.1.1 (and Mosquitto 2.0.11 on MQTT 5)
+the broker only closes the connection, and the log says that it may be that.
 
 Why not paho-mqtt (or aiomqtt): both spend tens of microseconds of Python on
 every message, on a core the service needs for decoding and storing. Measured
@@ -72,6 +75,8 @@ CONNECT_TIMEOUT_S: Final = 10.0
 SEND_TIMEOUT_S: Final = 30.0
 PROBE_PREFIX: Final = "simlab-probe"
 LAGS_KEPT: Final = 1000
+SESSION_TAKEN_OVER: Final = 0x8E
+"""The reason code of the broker's DISCONNECT when another client took the session over."""
 
 
 @dataclass(slots=True)
@@ -103,6 +108,10 @@ class IngestStats:
     batches: int = 0
     connects: int = 0
     disconnects: int = 0
+    taken_over: int = 0
+    """Sessions the broker took away for another client with the same id (MQTT 5)."""
+    closed_by_broker: int = 0
+    """Connections the broker closed without a DISCONNECT (maybe for a duplicate client id)."""
     probes: int = 0
     lags: deque[float] = field(default_factory=lambda: deque(maxlen=LAGS_KEPT))
     """Broker to commit, seconds, of the latest probes (see the module)."""
@@ -127,6 +136,10 @@ class _Link:
     probe_at: float = 0.0
     first_at: float = 0.0
     """When the pending batch's first message was read (monotonic)."""
+
+
+class _TakenOverError(ConnectionError):
+    """The broker gave this client's session to another client with the same id."""
 
 
 class _Stopped(Exception):  # noqa: N818 - a signal inside the thread, not an error
@@ -219,6 +232,7 @@ class Ingest:
                 if self._stopping.is_set():
                     return
                 what = "lost" if self.connected.is_set() else "failed"
+                self.stats.taken_over += isinstance(exc, _TakenOverError)
                 if self.connected.is_set():
                     self.stats.disconnects += 1
                     backoff.reset()
@@ -274,7 +288,9 @@ class Ingest:
                     raise codec.ProtocolError(f"no PINGRESP within {link.keepalive:g} s") from None
                 continue
             if not data:
-                raise ConnectionError("the broker closed the connection")
+                self.stats.closed_by_broker += 1
+                maybe = f", possibly for another client with id {self.client_id}"
+                raise ConnectionError(f"closed by the broker{maybe if link.connack else ''}")
             self._read(link, data, now)
 
     def _keep_alive(self, link: _Link, now: float) -> None:
@@ -312,6 +328,10 @@ class Ingest:
                 self._puback(packet)
             elif packet.kind == DISCONNECT:
                 code, reason = codec.reason_of(packet)
+                if code == SESSION_TAKEN_OVER:
+                    raise _TakenOverError(
+                        f"another client with id {self.client_id} took this session over"
+                    )
                 raise codec.RefusedError("the broker disconnected", code, reason)
             else:
                 raise codec.ProtocolError(f"unexpected packet type {packet.kind}")

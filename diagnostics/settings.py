@@ -5,10 +5,17 @@
 `SIMLAB_DB`, `SIMLAB_CLOCK`, ...), so a deployment configures the service
 without flags; a value given to the constructor (a `simlab serve` flag, a
 test's own settings) wins over the environment, which wins over the default.
+
+The MQTT client id names the broker's persistent session, so it must stay
+the same across restarts and differ between services: unless one is given,
+it is `simlab-diagnostics-` and a short hash of the database file's resolved
+path (`-r` and the replica index appended when `replica` is set), so each
+database keeps its own session, and a restart on the same file resumes it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Literal
 
@@ -17,9 +24,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from protocol.wire import DEFAULT_ROOT
 
-__all__ = ["ENV_PREFIX", "Settings"]
+__all__ = ["CLIENT_ID_PREFIX", "ENV_PREFIX", "Settings", "default_client_id"]
 
 ENV_PREFIX = "SIMLAB_"
+CLIENT_ID_PREFIX = "simlab-diagnostics"
+
+
+def default_client_id(database: Path, replica: int | None = None) -> str:
+    """The client id of the service on `database`: the same on every restart (see the module)."""
+    digest = hashlib.sha256(str(database.expanduser().resolve()).encode()).hexdigest()[:10]
+    suffix = "" if replica is None else f"-r{replica}"
+    return f"{CLIENT_ID_PREFIX}-{digest}{suffix}"
 
 
 class Settings(BaseSettings):
@@ -38,8 +53,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("database", f"{ENV_PREFIX}DATABASE", f"{ENV_PREFIX}DB"),
     )
     """The SQLite file (environment: SIMLAB_DATABASE, or SIMLAB_DB as `simlab serve --db`)."""
-    client_id: str = "simlab-diagnostics"
-    """The MQTT client id: the persistent session that keeps unacknowledged messages."""
+    client_id: str | None = Field(None, min_length=1)
+    """The MQTT client id: the persistent session that keeps unacknowledged messages.
+
+    None: derived from the database path and the replica (`session_id`)."""
+    replica: int | None = Field(None, ge=0)
+    """Which of several services on one database this is (part of the derived client id)."""
     batch_max: int = Field(10_000, ge=1)
     """Messages committed in one transaction at most: a commit rewrites each device's index
     page once, however many of its messages it holds, so larger batches cost less each."""
@@ -53,3 +72,8 @@ class Settings(BaseSettings):
     """Wall-clock mode: seconds between sweeps."""
     synchronous: bool = False
     """Sync the WAL on every commit (survives power loss, not only a process crash)."""
+
+    @property
+    def session_id(self) -> str:
+        """The client id the service connects with: the given one, else the derived one."""
+        return self.client_id or default_client_id(self.database, self.replica)

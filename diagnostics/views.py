@@ -151,6 +151,12 @@ class Health:
     queue_depth: int
     clock: float | None
     devices: int
+    client_id: str | None = None
+    """The MQTT client id, which names the broker's persistent session."""
+    sessions_taken_over: int = 0
+    """Times the broker gave this session to another client with the same id."""
+    closed_by_broker: int = 0
+    """Times the broker closed the connection without a DISCONNECT (maybe the same cause)."""
 
 
 class ServiceView:
@@ -286,6 +292,9 @@ class ServiceView:
             queue_depth=ingest.queue_depth() if ingest is not None else 0,
             clock=clock,
             devices=devices,
+            client_id=ingest.client_id if ingest is not None else None,
+            sessions_taken_over=ingest.stats.taken_over if ingest is not None else 0,
+            closed_by_broker=ingest.stats.closed_by_broker if ingest is not None else 0,
         )
 
     def _row(self, device_id: str) -> DeviceRow:

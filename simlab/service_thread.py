@@ -17,14 +17,14 @@ import httpx
 import uvicorn
 
 from diagnostics.main import create_app
-from simlab.broker import free_port
+from simlab.serving import bind
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from diagnostics.settings import Settings
 
-__all__ = ["CATCH_UP_S", "RunError", "ServiceThread", "caught_up"]
+__all__ = ["CATCH_UP_S", "RunError", "ServiceThread", "UnreachableError", "caught_up"]
 
 CATCH_UP_S: Final = 120.0
 """How long (wall clock) the runner waits for the service to ingest a watermark."""
@@ -34,6 +34,10 @@ class RunError(RuntimeError):
     """The run could not be completed (the service did not catch up, the world failed)."""
 
 
+class UnreachableError(RunError):
+    """The broker of the run could not be reached (the message names it)."""
+
+
 # ---- the service in a thread -------------------------------------------------------------------
 
 
@@ -41,13 +45,13 @@ class ServiceThread:
     """The diagnostics app under uvicorn on a free loopback port, in a daemon thread."""
 
     def __init__(self, settings: Settings) -> None:
-        self.port = free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings), host="127.0.0.1", port=self.port, log_level="warning"
-            )
+        self.broker = f"mqtt://{settings.broker_host}:{settings.broker_port}"
+        self.sock = bind("127.0.0.1", 0)
+        self.port: int = self.sock.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+        self.thread = threading.Thread(
+            target=self.server.run, args=([self.sock],), name="simlab-service", daemon=True
         )
-        self.thread = threading.Thread(target=self.server.run, name="simlab-service", daemon=True)
 
     @property
     def url(self) -> str:
@@ -69,12 +73,15 @@ class ServiceThread:
             with httpx.Client(base_url=self.url, timeout=30) as client:
                 while not client.get("/health").json().get("broker_connected"):
                     if time.monotonic() > deadline:
-                        raise RunError("the diagnostics service did not reach the broker")
+                        raise UnreachableError(
+                            f"the diagnostics service did not reach the broker at {self.broker}"
+                        )
                     time.sleep(0.05)
                 yield client
         finally:
             self.server.should_exit = True
             self.thread.join(30)
+            self.sock.close()
 
 
 def caught_up(client: httpx.Client, t: float, timeout: float = CATCH_UP_S) -> None:

@@ -3,11 +3,10 @@
 from pathlib import Path
 
 import pytest
-import uvicorn
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-import diagnostics.main
+import simlab.serving
 from diagnostics.settings import Settings
 from simlab.commands import app
 
@@ -65,8 +64,7 @@ def test_a_bad_environment_value_is_refused_with_its_name(clean_env):
 
 def test_serve_flags_win_over_the_environment(clean_env):
     built: list[Settings] = []
-    clean_env.setattr(diagnostics.main, "create_app", built.append)
-    clean_env.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    clean_env.setattr(simlab.serving, "serve", lambda settings, **kwargs: built.append(settings))
     env = {"SIMLAB_BROKER_PORT": "18830", "SIMLAB_DB": "from-env.sqlite", "SIMLAB_CLOCK": "wall"}
     result = CliRunner().invoke(app, ["serve", "--db", "flag.sqlite"], env=env)
     assert result.exit_code == 0, result.output

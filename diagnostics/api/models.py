@@ -143,6 +143,13 @@ class HealthOut(_Out):
     queue_depth: int = Field(description="Messages received, not yet committed")
     clock: float | None = Field(description="The service clock: the newest watermark, Unix s")
     devices: int
+    client_id: str | None = Field(description="The MQTT client id: the broker's session")
+    sessions_taken_over: int = Field(
+        description="Times the broker gave the session to another client with the same id"
+    )
+    closed_by_broker: int = Field(
+        description="Times the broker closed the connection without a DISCONNECT (maybe so)"
+    )
 
 
 Dimension = Literal["cell", "apn", "firmware", "account", "operator"]

@@ -19,9 +19,11 @@ from protocol.wire import DEFAULT_ROOT
 from simlab.broker import embedded_broker
 from simlab.commands.exits import bad_input as _bad
 from simlab.commands.exits import bad_spec as _problems
+from simlab.commands.exits import unreachable
 from simlab.publishing import PublishOptions, parse_speed, run_world, schemas
 from simlab.publishing import replay as replay_recording
 from simlab.resources import resolve
+from simlab.rundir import RunDir, RunDirError
 from simulator.errors import SpecError
 from simulator.transport.url import BrokerUrl
 from simulator.world.loading import load_world
@@ -157,7 +159,7 @@ def replay(
     )
 
 
-def serve(
+def serve(  # noqa: PLR0913, PLR0917 - the command's options
     broker: Annotated[
         str | None,
         typer.Option(
@@ -179,13 +181,32 @@ def serve(
             help="SQLite file of the service [env SIMLAB_DB; default diagnostics.sqlite].",
         ),
     ] = None,
+    run_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--run",
+            help="A run directory (simlab run --out): serve its database under its topic "
+            "root, to look at a past run through the API (instead of --db and --root).",
+        ),
+    ] = None,
     host: Annotated[str, typer.Option("--host", help="Where the API listens.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
     client_id: Annotated[
         str | None,
         typer.Option(
             "--client-id",
-            help="MQTT session to resume [env SIMLAB_CLIENT_ID; default simlab-diagnostics].",
+            help="MQTT session to resume [env SIMLAB_CLIENT_ID; default simlab-diagnostics- "
+            "and a hash of the database's path: the same on every restart, so the broker "
+            "keeps the session, and apart for each database].",
+        ),
+    ] = None,
+    replica: Annotated[
+        int | None,
+        typer.Option(
+            "--replica",
+            min=0,
+            help="Index of this service among several on one database: part of the default "
+            "client id [env SIMLAB_REPLICA].",
         ),
     ] = None,
     clock: Annotated[
@@ -207,29 +228,33 @@ def serve(
     """Run the diagnostics service: ingest the stream under ROOT and serve the API.
 
     Each setting comes from its flag, else from its SIMLAB_ environment variable, else
-    from the default.
+    from the default. The database and the HTTP port are tried before the service
+    connects to the broker: a bad --db file or a busy --port exits with code 2 (3 when
+    the database cannot be opened), and the running service's session is left alone.
     """
-    import uvicorn  # noqa: PLC0415 - only this command needs the server
-    from pydantic import ValidationError  # noqa: PLC0415 - likewise
+    from pydantic import ValidationError  # noqa: PLC0415 - only this command needs them
 
-    from diagnostics.main import create_app  # noqa: PLC0415 - likewise
     from diagnostics.settings import Settings  # noqa: PLC0415 - likewise
+    from simlab import serving  # noqa: PLC0415 - likewise
 
     given: dict[str, Any] = {}
     if broker is not None:
         try:
             url = BrokerUrl.parse(broker)
         except ValueError as exc:
-            _bad(str(exc))
+            _bad(f"--broker: {exc}")
         given.update(broker_host=url.host, broker_port=url.port)
     if clock is not None and clock not in {"stream", "wall"}:
         _bad(f"--clock {clock!r}: give stream or wall")
     if mqtt_version is not None and mqtt_version not in {4, 5}:
         _bad(f"--mqtt-version {mqtt_version}: give 5, or 4 for MQTT 3.1.1")
+    if run_dir is not None:
+        database, root = _of_run(run_dir, database, root)
     flags = {
         "root": root,
         "database": database,
         "client_id": client_id,
+        "replica": replica,
         "clock": clock,
         "mqtt_version": mqtt_version,
     }
@@ -238,4 +263,23 @@ def serve(
         settings = Settings(**given)
     except ValidationError as exc:
         _bad(f"simlab serve: {exc}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    try:
+        serving.serve(settings, host=host, port=port)
+    except serving.ServeInputError as exc:
+        _bad(str(exc))
+    except serving.StoreOpenError as exc:
+        unreachable(str(exc))
+
+
+def _of_run(run_dir: Path, database: Path | None, root: str | None) -> tuple[Path, str]:
+    """The database and topic root of a run directory (`serve --run`)."""
+    if database is not None or root is not None:
+        _bad("--run: the run directory names the database and the root; leave out --db, --root")
+    found = RunDir(run_dir)
+    try:
+        run = found.read_run()
+    except RunDirError as exc:
+        _bad(f"--run: {exc}")
+    if not found.database.is_file():
+        _bad(f"--run: {found.database}: missing; is {run_dir} a run directory?")
+    return found.database, str(run.get("root", DEFAULT_ROOT))

@@ -9,15 +9,21 @@ The run ends when the service has ingested the final watermark; the scorer
 then reads the service's verdicts, incidents and diagnoses and holds them
 against the ground truth and the answer key (`simlab.findings`). What the run
 leaves behind is its run directory (`simlab.rundir`).
+
+A given broker is tried before anything starts (`check_broker`: a bad URL is a
+ValueError, nothing listening an `UnreachableError`). Ctrl-C stops the run
+cleanly: run.json then says `"partial": true` and how far the world got, and
+`RunInterrupted` names the directory.
 """
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from diagnostics.settings import Settings
 from protocol.wire import Topics
@@ -25,7 +31,7 @@ from simlab.broker import embedded_broker
 from simlab.findings import collect
 from simlab.rundir import RunDir
 from simlab.scenario import until_of, world_of
-from simlab.service_thread import RunError, ServiceThread, caught_up
+from simlab.service_thread import RunError, ServiceThread, UnreachableError, caught_up
 from simlab.support_actions import ActionTimeline, support_actions
 from simulator.transport.publisher import MqttSink
 from simulator.transport.url import BrokerUrl
@@ -39,7 +45,44 @@ if TYPE_CHECKING:
     from simlab.scenario import ScenarioSpec
     from simlab.scoring import Scorecard
 
-__all__ = ["RunOptions", "RunReport", "run_scenario"]
+__all__ = [
+    "REACH_TIMEOUT_S",
+    "RunInterrupted",
+    "RunOptions",
+    "RunReport",
+    "check_broker",
+    "run_scenario",
+]
+
+REACH_TIMEOUT_S: Final = 5.0
+"""How long `check_broker` waits for the broker's port to accept a connection."""
+
+
+class RunInterrupted(Exception):  # noqa: N818 - not an error: the user stopped the run
+    """The run was stopped (Ctrl-C); its directory holds what was done, marked partial."""
+
+    def __init__(self, out: Path, reached_s: float, duration_s: float) -> None:
+        super().__init__(f"stopped at {reached_s:.0f} s of {duration_s:.0f} s simulated")
+        self.out = out
+        self.reached_s = reached_s
+        self.duration_s = duration_s
+
+
+def check_broker(url: str) -> BrokerUrl:
+    """The broker URL read, and its port tried: something must accept a connection there.
+
+    Raises:
+        ValueError: the URL is not one (saying what is wrong with it).
+        UnreachableError: nothing accepts a connection at its host and port.
+    """
+    found = BrokerUrl.parse(url)
+    try:
+        with socket.create_connection((found.host, found.port), REACH_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        raise UnreachableError(f"cannot reach the broker at {found}: {why}") from None
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,55 +150,73 @@ def run_scenario(
     world = world_of(spec)
     until = until_of(spec)
     t0 = world.start.timestamp()
+    given = check_broker(options.broker) if options.broker is not None else None
     out = options.out
     directory = RunDir(out)
     database = directory.fresh_database()
     root = f"simlab/run-{uuid.uuid4().hex[:8]}"
     topics = Topics(root)
-    with ExitStack() as stack:
-        protocol = 5
-        if options.broker is None:
-            broker = stack.enter_context(embedded_broker(prefer=options.embedded))
-            url, protocol = BrokerUrl.parse(broker.url), broker.protocol
-        else:
-            url = BrokerUrl.parse(options.broker)
-        settings = Settings(
-            broker_host=url.host,
-            broker_port=url.port,
-            mqtt_version=5 if protocol == 5 else 4,
-            root=root,
-            database=database,
-            client_id=f"simlab-run-{uuid.uuid4().hex[:8]}",
+    reached = [0.0]
+
+    def step(t: float) -> None:
+        reached[0] = t - t0
+        if progress is not None:
+            progress(t - t0, until)
+
+    recording = options.record or directory.recording
+    try:
+        with ExitStack() as stack:
+            protocol = 5
+            if given is None:
+                broker = stack.enter_context(embedded_broker(prefer=options.embedded))
+                url, protocol = BrokerUrl.parse(broker.url), broker.protocol
+            else:
+                url = given
+            settings = Settings(
+                broker_host=url.host,
+                broker_port=url.port,
+                mqtt_version=5 if protocol == 5 else 4,
+                root=root,
+                database=database,
+                client_id=f"simlab-run-{uuid.uuid4().hex[:8]}",
+            )
+            client = stack.enter_context(ServiceThread(settings).running())
+            recorder = JsonlSink(stack.enter_context(recording.open("wb")))
+            publisher = MqttSink(
+                url, topics=topics, speed=options.speed, telemetry_qos=1, protocol=protocol
+            ).start()
+            swap_ids: list[str] = []
+            actions = support_actions(spec, t0, client, swap_ids)
+            timeline = ActionTimeline(
+                TeeSink(publisher, recorder), actions, lambda t: caught_up(client, t), step
+            )
+            result = simulate(world, timeline, until=until)
+            publisher.close()
+            if result.error is not None:
+                raise RunError(f"the world failed: {result.error}")
+            caught_up(client, t0 + until)
+            found = collect(
+                client,
+                spec=spec,
+                database=database,
+                result=result,
+                t0=t0,
+                until=until,
+                swap_ids=swap_ids,
+                languages=options.languages,
+            )
+    except KeyboardInterrupt:
+        directory.write_partial(
+            _what_ran(name, spec, options)
+            | {
+                "partial": True,
+                "reached_s": round(reached[0], 3),
+                "broker": options.broker or "embedded",
+                "root": root,
+                "recording": str(recording),
+            }
         )
-        client = stack.enter_context(ServiceThread(settings).running())
-        recording = options.record or directory.recording
-        recorder = JsonlSink(stack.enter_context(recording.open("wb")))
-        publisher = MqttSink(
-            url, topics=topics, speed=options.speed, telemetry_qos=1, protocol=protocol
-        ).start()
-        swap_ids: list[str] = []
-        actions = support_actions(spec, t0, client, swap_ids)
-        timeline = ActionTimeline(
-            TeeSink(publisher, recorder),
-            actions,
-            lambda t: caught_up(client, t),
-            (lambda t: progress(t - t0, until)) if progress is not None else None,
-        )
-        result = simulate(world, timeline, until=until)
-        publisher.close()
-        if result.error is not None:
-            raise RunError(f"the world failed: {result.error}")
-        caught_up(client, t0 + until)
-        found = collect(
-            client,
-            spec=spec,
-            database=database,
-            result=result,
-            t0=t0,
-            until=until,
-            swap_ids=swap_ids,
-            languages=options.languages,
-        )
+        raise RunInterrupted(out, reached[0], until) from None
     report = RunReport(
         scenario=name,
         title=spec.title,
@@ -176,17 +237,23 @@ def run_scenario(
     return report
 
 
-def _run_json(
-    report: RunReport, spec: ScenarioSpec, options: RunOptions, root: str, recording: Path
-) -> dict[str, Any]:
-    """What run.json says: what was run, how fast, on which broker, and the ground truth."""
+def _what_ran(name: str, spec: ScenarioSpec, options: RunOptions) -> dict[str, Any]:
+    """The head of run.json: which scenario, from when, for how long, how fast."""
     return {
-        "scenario": report.scenario,
-        "title": report.title,
+        "scenario": name,
+        "title": spec.title,
         "seed": spec.world.seed,
         "start": spec.world.start.isoformat(),
         "duration_s": until_of(spec),
         "speed": "max" if options.speed is None else options.speed,
+    }
+
+
+def _run_json(
+    report: RunReport, spec: ScenarioSpec, options: RunOptions, root: str, recording: Path
+) -> dict[str, Any]:
+    """What run.json says: what was run, how fast, on which broker, and the ground truth."""
+    return _what_ran(report.scenario, spec, options) | {
         "broker": report.broker,
         "root": root,
         "wall_s": round(report.wall_s, 3),

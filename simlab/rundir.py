@@ -8,6 +8,10 @@
     diagnoses.json      each expected or alarmed device's diagnosis and customer messages
     run.json            what was run, how fast, on which broker, and the ground truth
 
+A run stopped before its end (Ctrl-C) leaves run.json with `"partial": true`
+and how far the world got (`reached_s`), beside what it wrote so far; it has
+no scorecard, and reading it as a finished run says so.
+
 Errors:
 
     RunDirError   a file of the run directory is missing or broken (the message names it)
@@ -80,9 +84,21 @@ class RunDir:
         for name, data in ((SCORECARD, scorecard), (DIAGNOSES, diagnoses), (RUN, run)):
             (self.path / name).write_text(json.dumps(data, indent=2) + "\n")
 
+    def write_partial(self, run: dict[str, Any]) -> None:
+        """Write run.json of a run stopped before its end (`run` says `"partial": true`)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        (self.path / RUN).write_text(json.dumps(run, indent=2) + "\n")
+
     def read_run(self) -> dict[str, Any]:
-        """run.json, with its start, duration_s and truth."""
-        found: dict[str, Any] = _json(self.path / RUN, dict, ("start", "duration_s", "truth"))
+        """run.json of a finished run, with its start, duration_s and truth."""
+        path = self.path / RUN
+        found: dict[str, Any] = _json(path, dict)
+        if found.get("partial"):
+            raise RunDirError(
+                f"{path}: a run stopped at {found.get('reached_s', 0):.0f} s of "
+                f"{found.get('duration_s', 0):.0f} s simulated; run the scenario again"
+            )
+        _require(path, found, ("start", "duration_s", "truth"))
         return found
 
     def read_scorecard(self) -> dict[str, Any]:
@@ -138,7 +154,11 @@ def _json(path: Path, kind: type, keys: Iterable[str] = ()) -> Any:  # noqa: ANN
         raise RunDirError(f"{path}: cannot read it: {exc}") from None
     if not isinstance(data, kind):
         raise RunDirError(f"{path}: expected a JSON {kind.__name__}, found {type(data).__name__}")
+    _require(path, data, keys)
+    return data
+
+
+def _require(path: Path, data: object, keys: Iterable[str]) -> None:
     missing = [k for k in keys if isinstance(data, dict) and k not in data]
     if missing:
         raise RunDirError(f"{path}: no {', '.join(missing)}; is it from a run directory?")
-    return data

@@ -35,7 +35,7 @@ from simlab.rundir import RunDir
 from simlab.timeline import Event, clock, device_name, is_will, lately, read_timeline
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Collection, Iterable, Mapping, Sequence
     from pathlib import Path
 
     from diagnostics.store import StoreReader
@@ -57,7 +57,6 @@ __all__ = [
     "mark",
     "parse_answer",
     "prompt_text",
-    "run_devices",
     "service_line",
     "share",
 ]
@@ -183,12 +182,6 @@ def briefing(
     )
 
 
-def run_devices(out: Path) -> set[str]:
-    """Every device the service of the run in `out` heard from."""
-    with RunDir(out).open_database() as store:
-        return set(store.device_ids())
-
-
 def _look(
     store: StoreReader, device_id: str, current: tuple[str, float] | None, sim: str | None
 ) -> DeviceLook:
@@ -247,11 +240,14 @@ def parse_answer(text: str | int | None) -> Cause | None:
     )
 
 
-def load_answers(path: Path) -> dict[str, Cause | None]:
+def load_answers(path: Path, devices: Collection[str] | None = None) -> dict[str, Cause | None]:
     """A YAML or JSON file mapping device id to cause (a number, an id, or ok for healthy).
 
+    `devices`, when given, are the run's devices: an answer about any other is refused.
+
     Raises:
-        AnswerError: the file is missing, unreadable, not a mapping, or names no cause.
+        AnswerError: the file is missing, unreadable or not a mapping; or, one line each,
+            every answer that names no cause or a device the run does not have.
     """
     try:
         data = yaml.safe_load(path.read_text())
@@ -264,13 +260,21 @@ def load_answers(path: Path) -> dict[str, Cause | None]:
     if not isinstance(data, dict):
         raise AnswerError(f"{path}: give a mapping of device id to cause, e.g. collar-0007: ok")
     answers: dict[str, Cause | None] = {}
+    problems: list[str] = []
     for device, given in data.items():
+        if devices is not None and str(device) not in devices:
+            near = difflib.get_close_matches(str(device), devices, n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            problems.append(f"{path}: {device}: no such device in this run{hint}")
         if not isinstance(given, str | int | None) or isinstance(given, bool):
-            raise AnswerError(f"{path}: {device}: give a cause id, a number or ok")
+            problems.append(f"{path}: {device}: give a cause id, a number or ok")
+            continue
         try:
             answers[str(device)] = parse_answer(given)
         except AnswerError as exc:
-            raise AnswerError(f"{path}: {device}: {exc}") from None
+            problems.append(f"{path}: {device}: {exc}")
+    if problems:
+        raise AnswerError("\n".join(problems))
     return answers
 
 

@@ -14,18 +14,25 @@ from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from simlab.commands.exits import bad_input, bad_spec
+from simlab.commands.exits import (
+    EXIT_KEY_NOT_MET,
+    EXIT_OK,
+    bad_input,
+    bad_spec,
+    cut_short,
+    unreachable,
+)
 from simlab.publishing import parse_speed
 from simlab.resources import resolve
-from simlab.run import RunOptions, RunReport, run_scenario
+from simlab.run import RunInterrupted, RunOptions, RunReport, check_broker, run_scenario
 from simlab.scenario import device_count, load_scenario, until_of
-from simlab.service_thread import RunError
+from simlab.service_thread import RunError, UnreachableError
 from simulator.errors import SpecError
 
 if TYPE_CHECKING:
     from simlab.scenario import ScenarioSpec
 
-__all__ = ["Size", "default_out", "render", "run", "run_with_progress"]
+__all__ = ["Size", "default_out", "render", "run", "run_with_progress", "stopped", "tried"]
 
 MESSAGES_SHOWN = 3
 """Customer messages printed in full; the rest are in the run directory."""
@@ -70,7 +77,9 @@ def run(
 ) -> None:
     """Run a scenario end to end: world, MQTT, diagnostics service, diagnoses and scorecard.
 
-    Exit code 0 when the run meets its answer key, 1 when it does not, 2 on bad input.
+    Exit code 0 when the run meets its answer key, 1 when it does not, 2 on bad input,
+    3 when the broker cannot be reached, 4 when stopped by Ctrl-C (the run directory
+    then holds what was done, its run.json marked partial).
     """
     err = Console(stderr=True)
     path = resolve(scenario)
@@ -85,20 +94,44 @@ def run(
         pace = parse_speed(speed)
     except ValueError as exc:
         bad_input(f"--speed: {exc}")
+    if broker is not None:
+        tried(broker)
     options = RunOptions(out=out or default_out(name), speed=pace, broker=broker, record=record)
     devices = device_count(spec)
     if not as_json:
         err.print(Panel(spec.story.strip(), title=spec.title, subtitle=name, expand=False))
     try:
         report = run_with_progress(spec, name, options, err, transient=as_json)
+    except UnreachableError as exc:
+        unreachable(str(exc))
     except RunError as exc:
         err.print(f"run failed: {exc}")
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_KEY_NOT_MET) from None
+    except RunInterrupted as exc:
+        cut_short(stopped(exc))
     if as_json:
         sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
     else:
         render(report, Console(), devices=devices)
-    raise typer.Exit(0 if report.scorecard.passed else 1)
+    raise typer.Exit(EXIT_OK if report.scorecard.passed else EXIT_KEY_NOT_MET)
+
+
+def tried(broker: str) -> None:
+    """Check `--broker` before anything starts: exit 2 on a bad URL, 3 when nothing answers."""
+    try:
+        check_broker(broker)
+    except ValueError as exc:
+        bad_input(f"--broker: {exc}")
+    except UnreachableError as exc:
+        unreachable(str(exc))
+
+
+def stopped(exc: RunInterrupted) -> str:
+    """The line said when a run is stopped: how far it got, and where its partial directory is."""
+    return (
+        f"stopped at {_hours(exc.reached_s)} of {_hours(exc.duration_s)} simulated; "
+        f"the partial run is in {exc.out} (its run.json says partial: true)"
+    )
 
 
 def run_with_progress(

@@ -4,7 +4,10 @@ The trainee reads the customer's story, watches the scenario run (a progress
 bar on stderr), reads the service's views of the devices to look at
 (`simlab.training` decides which and what to show), names a cause for each
 device, and gets the score with an explanation per device. Answers come from
-prompts, re-asked until they name a cause or healthy, or from a file.
+prompts, re-asked until they name a cause or healthy, or from a file (checked
+before the run: every answer that names no cause or no device of the run, at
+once). Input that ends before every device is answered says so (exit 2);
+Ctrl-C stops the session (exit 4), the run directory kept.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from rich.table import Table
 from rich.text import Text
 
 from diagnostics.diagnosis.causes import CAUSES
-from simlab.commands.exits import bad_input, bad_spec
-from simlab.commands.run import Size, default_out, run_with_progress
-from simlab.run import RunOptions, RunReport
+from simlab.commands.exits import EXIT_KEY_NOT_MET, bad_input, bad_spec, cut_short
+from simlab.commands.run import Size, default_out, run_with_progress, stopped
+from simlab.run import RunInterrupted, RunOptions, RunReport
 from simlab.scenario import load_scenario
 from simlab.service_thread import RunError
 from simlab.timeline import clock
@@ -41,7 +44,6 @@ from simlab.training import (
     mark,
     parse_answer,
     prompt_text,
-    run_devices,
     share,
 )
 from simulator.errors import SpecError
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
     from simlab.scenario import ScenarioSpec
 
 __all__ = [
+    "EndOfInput",
     "TrainOptions",
     "ask_prompt",
     "show_briefing",
@@ -79,6 +82,10 @@ class TrainOptions:
     """Answers from this file instead of prompts."""
 
 
+class EndOfInput(Exception):  # noqa: N818 - the input ran out; not a failure of the code
+    """The answers ended (end of file on stdin) before every device was answered."""
+
+
 def train_session(
     scenario: str,
     options: TrainOptions,
@@ -94,10 +101,19 @@ def train_session(
         FileNotFoundError: there is no such scenario.
         AnswerError: the answers file cannot be used, or names a device the run never had.
         RunError: the run failed.
+        RunInterrupted: the run was stopped (Ctrl-C).
+        EndOfInput: `ask` found no more input.
     """
     spec = load_scenario(scenario, options.size)
     name = Path(scenario).stem
-    given = load_answers(options.answers) if options.answers is not None else None
+    given = None
+    if options.answers is not None:
+        devices = {
+            group.id_format.format(group=group.name, n=n)
+            for group in spec.world.devices
+            for n in range(1, group.count + 1)
+        }
+        given = load_answers(options.answers, devices)
     console.print(Panel(Text(spec.story.strip()), title=Text(spec.title), title_align="left"))
     out = options.out or default_out(f"{name}-train")
     report = _run(spec, name, out, err)
@@ -110,9 +126,6 @@ def train_session(
         show_causes(console)
         answers = {look.device_id: ask(prompt_text(look)) for look in seen.devices}
     else:
-        unknown = sorted(set(given) - set(sims) - set(listed) - run_devices(out))
-        if unknown:
-            raise AnswerError(f"{options.answers}: no device {', '.join(unknown)} in this run")
         answers = {d: given.get(d) for d in listed} | given
     diagnoses = json.loads((out / "diagnoses.json").read_text())
     scorecard = json.loads((out / "scorecard.json").read_text())
@@ -149,7 +162,16 @@ def train(
         bad_input(str(exc))
     except RunError as exc:
         typer.echo(f"the run failed: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_KEY_NOT_MET) from None
+    except RunInterrupted as exc:
+        cut_short(stopped(exc))
+    except EndOfInput as exc:
+        bad_input(
+            f"the input ended before {exc} was answered: answer at a terminal, "
+            "or give every answer with --answers FILE"
+        )
+    except KeyboardInterrupt:
+        cut_short("stopped before every device was answered; nothing was scored")
 
 
 def _run(spec: ScenarioSpec, name: str, out: Path, err: Console) -> RunReport:
@@ -157,10 +179,20 @@ def _run(spec: ScenarioSpec, name: str, out: Path, err: Console) -> RunReport:
 
 
 def ask_prompt(question: str) -> Cause | None:
-    """Ask on the terminal until the answer names a cause or healthy, saying what was wrong."""
-    answer: Cause | None = typer.prompt(
-        question, default="", show_default=False, value_proc=_checked
-    )
+    """Ask on the terminal until the answer names a cause or healthy, saying what was wrong.
+
+    Raises:
+        EndOfInput: stdin ended (naming the device asked about).
+        KeyboardInterrupt: Ctrl-C at the prompt.
+    """
+    try:
+        answer: Cause | None = typer.prompt(
+            question, default="", show_default=False, value_proc=_checked
+        )
+    except typer.Abort as exc:  # click's prompt turns both into Abort
+        if isinstance(exc.__context__, EOFError):
+            raise EndOfInput(question.split(":", 1)[0]) from None
+        raise KeyboardInterrupt from None
     return answer
 
 

@@ -21,6 +21,10 @@ class BrokerUrl:
     @classmethod
     def parse(cls, url: str) -> BrokerUrl:
         """Read a broker URL; a bad one raises ValueError saying what is wrong with it."""
+        if "://" not in url:
+            raise ValueError(
+                f"broker URL {url!r}: no scheme; write mqtt://{url} (mqtts:// for TLS)"
+            )
         parts = urlsplit(url)
         if parts.scheme not in {"mqtt", "mqtts"}:
             raise ValueError(

@@ -12,8 +12,9 @@ leaves behind is its run directory (`simlab.rundir`).
 
 A given broker is tried before anything starts (`check_broker`: a bad URL is a
 ValueError, nothing listening an `UnreachableError`). Ctrl-C stops the run
-cleanly: run.json then says `"partial": true` and how far the world got, and
-`RunInterrupted` names the directory.
+cleanly: run.json then says `"partial": true`, what the run was doing
+(`stage`) and how far the world got (`reached_s`), and `RunInterrupted`
+names the directory.
 """
 
 from __future__ import annotations
@@ -61,10 +62,13 @@ REACH_TIMEOUT_S: Final = 5.0
 class RunInterrupted(Exception):  # noqa: N818 - not an error: the user stopped the run
     """The run was stopped (Ctrl-C); its directory holds what was done, marked partial."""
 
-    def __init__(self, out: Path, reached_s: float, duration_s: float) -> None:
-        super().__init__(f"stopped at {reached_s:.0f} s of {duration_s:.0f} s simulated")
+    def __init__(self, out: Path, stage: str, reached_s: float, duration_s: float) -> None:
+        super().__init__(f"stopped while {stage}, at {reached_s:.0f} of {duration_s:.0f} s")
         self.out = out
+        self.stage = stage
+        """What the run was doing: simulating, publishing, catching up or scoring."""
         self.reached_s = reached_s
+        """How far the world had got, in simulated seconds."""
         self.duration_s = duration_s
 
 
@@ -156,7 +160,7 @@ def run_scenario(
     database = directory.fresh_database()
     root = f"simlab/run-{uuid.uuid4().hex[:8]}"
     topics = Topics(root)
-    reached = [0.0]
+    reached, stage = [0.0], ["starting"]
 
     def step(t: float) -> None:
         reached[0] = t - t0
@@ -190,11 +194,15 @@ def run_scenario(
             timeline = ActionTimeline(
                 TeeSink(publisher, recorder), actions, lambda t: caught_up(client, t), step
             )
+            stage[0] = "simulating"
             result = simulate(world, timeline, until=until)
+            stage[0] = "publishing"
             publisher.close()
             if result.error is not None:
                 raise RunError(f"the world failed: {result.error}")
+            stage[0] = "catching up"
             caught_up(client, t0 + until)
+            stage[0] = "scoring"
             found = collect(
                 client,
                 spec=spec,
@@ -210,13 +218,14 @@ def run_scenario(
             _what_ran(name, spec, options)
             | {
                 "partial": True,
+                "stage": stage[0],
                 "reached_s": round(reached[0], 3),
                 "broker": options.broker or "embedded",
                 "root": root,
                 "recording": str(recording),
             }
         )
-        raise RunInterrupted(out, reached[0], until) from None
+        raise RunInterrupted(out, stage[0], reached[0], until) from None
     report = RunReport(
         scenario=name,
         title=spec.title,

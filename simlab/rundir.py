@@ -8,9 +8,10 @@
     diagnoses.json      each expected or alarmed device's diagnosis and customer messages
     run.json            what was run, how fast, on which broker, and the ground truth
 
-A run stopped before its end (Ctrl-C) leaves run.json with `"partial": true`
-and how far the world got (`reached_s`), beside what it wrote so far; it has
-no scorecard, and reading it as a finished run says so.
+A run stopped before its end (Ctrl-C) leaves run.json with `"partial": true`,
+what it was doing (`stage`) and how far the world got (`reached_s`), beside
+what it wrote so far; it has no scorecard, and reading it as a finished run
+says so.
 
 Errors:
 

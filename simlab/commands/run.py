@@ -129,7 +129,8 @@ def tried(broker: str) -> None:
 def stopped(exc: RunInterrupted) -> str:
     """The line said when a run is stopped: how far it got, and where its partial directory is."""
     return (
-        f"stopped at {_hours(exc.reached_s)} of {_hours(exc.duration_s)} simulated; "
+        f"stopped while {exc.stage}, the world at {_hours(exc.reached_s)} of "
+        f"{_hours(exc.duration_s)} simulated; "
         f"the partial run is in {exc.out} (its run.json says partial: true)"
     )
 

@@ -164,21 +164,21 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
         str | None,
         typer.Option(
             "--broker",
-            help="mqtt://host:port of the stream [env SIMLAB_BROKER_HOST, SIMLAB_BROKER_PORT; "
+            help="mqtt://host:port of the stream \\[env SIMLAB_BROKER_HOST, SIMLAB_BROKER_PORT; "
             "default mqtt://127.0.0.1:1883].",
         ),
     ] = None,
     root: Annotated[
         str | None,
         typer.Option(
-            "--root", help=f"Topic root of the stream [env SIMLAB_ROOT; default {DEFAULT_ROOT}]."
+            "--root", help=f"Topic root of the stream \\[env SIMLAB_ROOT; default {DEFAULT_ROOT}]."
         ),
     ] = None,
     database: Annotated[
         Path | None,
         typer.Option(
             "--db",
-            help="SQLite file of the service [env SIMLAB_DB; default diagnostics.sqlite].",
+            help="SQLite file of the service \\[env SIMLAB_DB; default diagnostics.sqlite].",
         ),
     ] = None,
     run_dir: Annotated[
@@ -195,7 +195,7 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
         str | None,
         typer.Option(
             "--client-id",
-            help="MQTT session to resume [env SIMLAB_CLIENT_ID; default simlab-diagnostics- "
+            help="MQTT session to resume \\[env SIMLAB_CLIENT_ID; default simlab-diagnostics- "
             "and a hash of the database's path: the same on every restart, so the broker "
             "keeps the session, and apart for each database].",
         ),
@@ -206,7 +206,7 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
             "--replica",
             min=0,
             help="Index of this service among several on one database: part of the default "
-            "client id [env SIMLAB_REPLICA].",
+            "client id \\[env SIMLAB_REPLICA].",
         ),
     ] = None,
     clock: Annotated[
@@ -214,14 +214,14 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
         typer.Option(
             "--clock",
             help="stream: the watermarks of a simulated run; wall: a real fleet "
-            "[env SIMLAB_CLOCK; default stream].",
+            "\\[env SIMLAB_CLOCK; default stream].",
         ),
     ] = None,
     mqtt_version: Annotated[
         int | None,
         typer.Option(
             "--mqtt-version",
-            help="5, or 4 for an MQTT 3.1.1 broker (amqtt) [env SIMLAB_MQTT_VERSION; default 5].",
+            help="5, or 4 for an MQTT 3.1.1 broker (amqtt) \\[env SIMLAB_MQTT_VERSION; default 5].",
         ),
     ] = None,
 ) -> None:

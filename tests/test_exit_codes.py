@@ -75,6 +75,22 @@ def test_an_unreachable_broker_is_exit_3_naming_it(tmp_path):
     assert not out.exists()
 
 
+def test_simulate_and_replay_say_a_bad_or_unreachable_broker_in_one_line(tmp_path):
+    recording = tmp_path / "one.jsonl"
+    recording.write_text('{"topic": "clock", "payload": {"v": 1, "t": 1.0, "kind": "clock"}}\n')
+    url = f"mqtt://127.0.0.1:{free_port()}"
+    for command in (["simulate", "savanna-collars", "--hours", "1"], ["replay", str(recording)]):
+        bad = CliRunner().invoke(app, [*command, "--broker", "http://x"])
+        assert bad.exit_code == EXIT_BAD_INPUT, bad.output
+        assert _lines(bad.output) == [
+            "--broker: broker URL 'http://x': scheme must be mqtt:// or mqtts://, not 'http'"
+        ]
+        away = CliRunner().invoke(app, [*command, "--broker", url])
+        assert away.exit_code == EXIT_UNREACHABLE, away.output
+        (line,) = _lines(away.output)
+        assert line.startswith(f"cannot connect to the MQTT broker at {url}: ")
+
+
 def _serve(*args):
     return CliRunner().invoke(app, ["serve", "--broker", f"mqtt://127.0.0.1:{free_port()}", *args])
 

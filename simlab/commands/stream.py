@@ -91,6 +91,8 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
         _problems(exc)
     except ValueError as exc:
         _bad(str(exc))
+    if broker is not None:
+        _broker_url(broker)
     with ExitStack() as stack:
         if broker is None and not offline:
             embedded = stack.enter_context(embedded_broker())
@@ -110,7 +112,10 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
                 connect_rate,
                 keepalive,
             )
-        outcome = run_world(spec, until=hours * 3600, publish=publish, record=record)
+        try:
+            outcome = run_world(spec, until=hours * 3600, publish=publish, record=record)
+        except ConnectionError as exc:
+            unreachable(str(exc))
     result = outcome.result
     if result.error:
         _bad(result.error)
@@ -147,10 +152,13 @@ def replay(
     mqtt_version: MqttVersion = 5,
 ) -> None:
     """Publish a recorded run to a broker, paced by its timestamps."""
+    _broker_url(broker)
     try:
         options = PublishOptions(broker, root, parse_speed(speed), telemetry_qos, ca, mqtt_version)
         stats = replay_recording(recording, options)
-    except (ValueError, OSError, ConnectionError) as exc:
+    except ConnectionError as exc:
+        unreachable(str(exc))
+    except (ValueError, OSError) as exc:
         _bad(str(exc))
     out.print(
         f"replayed {stats.published:,} messages to {broker} under {root}/#: "
@@ -239,10 +247,7 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
 
     given: dict[str, Any] = {}
     if broker is not None:
-        try:
-            url = BrokerUrl.parse(broker)
-        except ValueError as exc:
-            _bad(f"--broker: {exc}")
+        url = _broker_url(broker)
         given.update(broker_host=url.host, broker_port=url.port)
     if clock is not None and clock not in {"stream", "wall"}:
         _bad(f"--clock {clock!r}: give stream or wall")
@@ -269,6 +274,14 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
         _bad(str(exc))
     except serving.StoreOpenError as exc:
         unreachable(str(exc))
+
+
+def _broker_url(broker: str) -> BrokerUrl:
+    """`--broker` read, or one line and exit 2."""
+    try:
+        return BrokerUrl.parse(broker)
+    except ValueError as exc:
+        _bad(f"--broker: {exc}")
 
 
 def _of_run(run_dir: Path, database: Path | None, root: str | None) -> tuple[Path, str]:

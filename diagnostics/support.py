@@ -26,8 +26,8 @@ from diagnostics.cases import (
 from diagnostics.diagnosis import Case, Diagnosis, IncidentRef, diagnose
 from diagnostics.diagnosis.swap import (
     Pairing,
+    SwapResult,
     SwapTest,
-    SwapVerdict,
     compare,
     weigh_swap,
 )
@@ -109,7 +109,7 @@ class Support:
         for test in self.swap_tests():
             if test.at > diagnosis.at or device_id not in {test.suspect_device, test.good_device}:
                 continue
-            diagnosis = weigh_swap(diagnosis, self._verdict(test, diagnosis.at))
+            diagnosis = weigh_swap(diagnosis, self._swap_result(test, diagnosis.at))
         return diagnosis
 
     def diagnose_sim(self, iccid: str, *, at: float | None = None) -> Diagnosis:
@@ -179,11 +179,11 @@ class Support:
                 return test
         raise UnknownError(f"no swap test {test_id!r}")
 
-    def swap_verdict(self, test_id: str, *, at: float | None = None) -> SwapVerdict:
-        """The test's verdict at `at` (default: now)."""
-        return self._verdict(self.swap_test(test_id), self._now(at))
+    def swap_result(self, test_id: str, *, at: float | None = None) -> SwapResult:
+        """The test's result at `at` (default: now)."""
+        return self._swap_result(self.swap_test(test_id), self._now(at))
 
-    def _verdict(self, test: SwapTest, now: float) -> SwapVerdict:
+    def _swap_result(self, test: SwapTest, now: float) -> SwapResult:
         if test.impossible is not None or test.good_device is None:
             # without the swap, what the SIM's own record shows is the answer
             sim_diagnosis = None

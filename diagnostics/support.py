@@ -2,7 +2,7 @@
 
 `Support` is the glue between the running service and the pure code of
 `diagnostics.diagnosis`: it takes what the service holds in memory under its lock
-(the detector's verdict and interval, the incident a device is quiet in, which
+(the detector's status and interval, the incident a device is quiet in, which
 device reports with which SIM and IMEI), has `diagnostics.cases` read the rest from
 the store, and hands the case to `diagnose`. A case can be built at any moment up to
 the service clock (`at`), so support can look back at the moment a customer called.
@@ -17,11 +17,11 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Final
 
 from diagnostics.cases import (
+    detection_at,
     device_case,
     sim_before,
     sim_case,
     swap_pairing,
-    verdict_at,
 )
 from diagnostics.diagnosis import Case, Diagnosis, IncidentRef, diagnose
 from diagnostics.diagnosis.swap import (
@@ -69,19 +69,19 @@ class Support:
             row = service.detector.index.get(device_id)
             if row is None:
                 raise UnknownError(f"no device {device_id!r} has reported")
-            verdict = service.detector.verdict(row)[0].name
+            status = service.detector.status(row)[0].name
             interval = float(service.detector.column("interval")[row])
             since = service.since.get(device_id)
             current = now >= (service.clock or now)
             incident = self._incident(device_id, now, current=current)
         if not current:
-            verdict, since = verdict_at(service.store, device_id, now)
+            status, since = detection_at(service.store, device_id, now)
         return device_case(
             service.store,
             device_id,
             now=now,
-            verdict=verdict,
-            verdict_since=since,
+            detection_status=status,
+            detection_since=since,
             interval_s=interval,
             incident=incident,
             owner_of_imei=self._owner_of_imei,

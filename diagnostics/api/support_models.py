@@ -83,7 +83,7 @@ class DiagnosisOut(_Out):
                 "device_id": d.device_id,
                 "iccid": d.iccid,
                 "at": d.at,
-                "verdict": d.verdict,
+                "verdict": d.detection_status,
                 "healthy": d.healthy,
                 "cause": None if d.cause is None else d.cause.value,
                 "confidence": d.confidence,

@@ -15,14 +15,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from simlab.commands.exits import bad_input, bad_spec
-from simlab.publishing import parse_speed
 from simlab.resources import resolve
-from simlab.run import RunOptions, RunReport, run_scenario
-from simlab.scenario import device_count, load_scenario, until_of
-from simlab.service_thread import RunError
 from simulator.errors import SpecError
 
 if TYPE_CHECKING:
+    from simlab.run import RunOptions, RunReport
     from simlab.scenario import ScenarioSpec
 
 __all__ = ["Size", "default_out", "render", "run", "run_with_progress"]
@@ -72,6 +69,11 @@ def run(
 
     Exit code 0 when the run meets its answer key, 1 when it does not, 2 on bad input.
     """
+    from simlab.publishing import parse_speed  # noqa: PLC0415 - only this command needs it
+    from simlab.run import RunOptions  # noqa: PLC0415 - likewise
+    from simlab.scenario import device_count, load_scenario  # noqa: PLC0415 - likewise
+    from simlab.service_thread import RunError  # noqa: PLC0415 - likewise
+
     err = Console(stderr=True)
     path = resolve(scenario)
     name = path.stem
@@ -105,6 +107,9 @@ def run_with_progress(
     spec: ScenarioSpec, name: str, options: RunOptions, err: Console, *, transient: bool
 ) -> RunReport:
     """`run_scenario` behind a progress bar of simulated time, on `err`."""
+    from simlab.run import run_scenario  # noqa: PLC0415 - only the commands that run need it
+    from simlab.scenario import device_count, until_of  # noqa: PLC0415 - likewise
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

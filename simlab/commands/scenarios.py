@@ -18,19 +18,12 @@ from rich.table import Table
 
 from simlab.commands.exits import EXIT_BAD_INPUT, bad_spec
 from simlab.resources import resolve
-from simlab.scenario import (
-    ScenarioSpec,
-    SilenceAction,
-    device_count,
-    format_span,
-    load_scenario,
-    scenario_files,
-    scenario_schema,
-)
 from simulator.errors import SpecError
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from simlab.scenario import ScenarioSpec
 
 __all__ = ["scenarios_app"]
 
@@ -48,6 +41,8 @@ Size = Annotated[
 @scenarios_app.command("list")
 def list_scenarios() -> None:
     """List the bundled scenarios: name, title, who they are for, devices, duration."""
+    from simlab.scenario import device_count, format_span, load_scenario, scenario_files  # noqa: PLC0415 - only this command needs it
+
     table = Table(title="Scenarios", title_justify="left")
     table.add_column("name", no_wrap=True)
     table.add_column("title", overflow="fold")
@@ -99,6 +94,8 @@ def validate(
     size: Size = None,
 ) -> None:
     """Check scenario files as a whole: ok, or one line per problem (file:line: field: message)."""
+    from simlab.scenario import load_scenario  # noqa: PLC0415 - only this command needs it
+
     bad = False
     for name in files:
         path = resolve(name, folder="")
@@ -117,6 +114,8 @@ def validate(
 @scenarios_app.command("schema")
 def schema() -> None:
     """Print the JSON Schema of scenario files, for editors."""
+    from simlab.scenario import scenario_schema  # noqa: PLC0415 - only this command needs it
+
     typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
 
 
@@ -124,6 +123,8 @@ def schema() -> None:
 
 
 def _load_or_exit(path: Path, size: int | None) -> ScenarioSpec:
+    from simlab.scenario import load_scenario  # noqa: PLC0415 - only `scenarios show` needs it
+
     try:
         return load_scenario(path, size=size)
     except SpecError as exc:
@@ -138,10 +139,14 @@ def _calendar(spec: ScenarioSpec, seconds: float) -> str:
 
 def _when(spec: ScenarioSpec, seconds: float) -> str:
     """`6h (2026-03-02 06:00 UTC)`: from the world's start, and on the calendar."""
+    from simlab.scenario import format_span  # noqa: PLC0415 - only `scenarios show` needs it
+
     return f"{format_span(seconds)} ({_calendar(spec, seconds)})"
 
 
 def _print_world(spec: ScenarioSpec) -> None:
+    from simlab.scenario import format_span  # noqa: PLC0415 - only `scenarios show` needs it
+
     world, run = spec.world, spec.run
     speed = run.speed if run.speed == "max" else f"{run.speed:g}x"
     out.print(
@@ -181,6 +186,8 @@ def _print_world(spec: ScenarioSpec) -> None:
 
 
 def _print_actions(spec: ScenarioSpec) -> None:
+    from simlab.scenario import SilenceAction, format_span  # noqa: PLC0415 - only `scenarios show` needs it
+
     table = Table(title="Support actions", title_justify="left")
     for column in ("at", "action", "note"):
         table.add_column(column, overflow="fold")
@@ -223,6 +230,8 @@ def _print_answers(spec: ScenarioSpec) -> None:
 
 
 def _print_timeline(spec: ScenarioSpec) -> None:
+    from simlab.scenario import format_span  # noqa: PLC0415 - only `scenarios show` needs it
+
     world = spec.world
     lines = []
     for fault in world.faults:

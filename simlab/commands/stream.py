@@ -16,15 +16,10 @@ import typer
 from rich.console import Console
 
 from protocol.wire import DEFAULT_ROOT
-from simlab.broker import embedded_broker
 from simlab.commands.exits import bad_input as _bad
 from simlab.commands.exits import bad_spec as _problems
-from simlab.publishing import PublishOptions, parse_speed, run_world, schemas
-from simlab.publishing import replay as replay_recording
 from simlab.resources import resolve
 from simulator.errors import SpecError
-from simulator.transport.url import BrokerUrl
-from simulator.world.loading import load_world
 
 __all__ = ["protocol_app", "protocol_schema", "replay", "serve", "simulate"]
 
@@ -38,6 +33,8 @@ protocol_app = typer.Typer(help="The wire contract: topics and payloads.", no_ar
 @protocol_app.command("schema")
 def protocol_schema() -> None:
     """Print the JSON Schema of every payload (version 1), as one JSON document."""
+    from simlab.publishing import schemas  # noqa: PLC0415 - only this command needs it
+
     typer.echo(json.dumps(schemas(), indent=2))
 
 
@@ -81,6 +78,10 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
     ] = 500.0,
 ) -> None:
     """Run a world and publish what devices and the platform report to an MQTT broker."""
+    from simlab.broker import embedded_broker  # noqa: PLC0415 - only this command needs it
+    from simlab.publishing import PublishOptions, parse_speed, run_world  # noqa: PLC0415 - likewise
+    from simulator.world.loading import load_world  # noqa: PLC0415 - likewise
+
     path = resolve(world, folder="worlds")
     try:
         spec = load_world(path)
@@ -145,6 +146,9 @@ def replay(
     mqtt_version: MqttVersion = 5,
 ) -> None:
     """Publish a recorded run to a broker, paced by its timestamps."""
+    from simlab.publishing import PublishOptions, parse_speed  # noqa: PLC0415 - only this command needs it
+    from simlab.publishing import replay as replay_recording  # noqa: PLC0415 - likewise
+
     try:
         options = PublishOptions(broker, root, parse_speed(speed), telemetry_qos, ca, mqtt_version)
         stats = replay_recording(recording, options)
@@ -214,6 +218,7 @@ def serve(
 
     from diagnostics.main import create_app  # noqa: PLC0415 - likewise
     from diagnostics.settings import Settings  # noqa: PLC0415 - likewise
+    from simulator.transport.url import BrokerUrl  # noqa: PLC0415 - likewise
 
     given: dict[str, Any] = {}
     if broker is not None:

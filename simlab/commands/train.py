@@ -22,35 +22,18 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from diagnostics.diagnosis.causes import CAUSES
 from simlab.commands.exits import bad_input, bad_spec
 from simlab.commands.run import Size, default_out, run_with_progress
-from simlab.run import RunOptions, RunReport
-from simlab.scenario import load_scenario
-from simlab.service_thread import RunError
 from simlab.timeline import clock
-from simlab.training import (
-    CHOICES,
-    AnswerError,
-    Briefing,
-    Marks,
-    briefing,
-    cause_title,
-    explain,
-    load_answers,
-    mark,
-    parse_answer,
-    prompt_text,
-    run_devices,
-    share,
-)
 from simulator.errors import SpecError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from protocol.causes import Cause
+    from simlab.run import RunReport
     from simlab.scenario import ScenarioSpec
+    from simlab.training import Briefing, Marks
 
 __all__ = [
     "TrainOptions",
@@ -95,6 +78,16 @@ def train_session(
         AnswerError: the answers file cannot be used, or names a device the run never had.
         RunError: the run failed.
     """
+    from simlab.scenario import load_scenario  # noqa: PLC0415 - only `train` needs it
+    from simlab.training import (  # noqa: PLC0415 - likewise
+        AnswerError,
+        briefing,
+        load_answers,
+        mark,
+        prompt_text,
+        run_devices,
+    )
+
     spec = load_scenario(scenario, options.size)
     name = Path(scenario).stem
     given = load_answers(options.answers) if options.answers is not None else None
@@ -138,6 +131,9 @@ def train(
     ] = None,
 ) -> None:
     """Training: read the story and the service's views, name each device's cause, get a score."""
+    from simlab.service_thread import RunError  # noqa: PLC0415 - only this command needs it
+    from simlab.training import AnswerError  # noqa: PLC0415 - likewise
+
     options = TrainOptions(size=size, out=run_dir, decoys=decoys, answers=answers)
     try:
         train_session(scenario, options, console=out, err=err_console, ask=ask_prompt)
@@ -153,6 +149,8 @@ def train(
 
 
 def _run(spec: ScenarioSpec, name: str, out: Path, err: Console) -> RunReport:
+    from simlab.run import RunOptions  # noqa: PLC0415 - only `train` needs it
+
     return run_with_progress(spec, name, RunOptions(out=out), err, transient=True)
 
 
@@ -165,6 +163,8 @@ def ask_prompt(question: str) -> Cause | None:
 
 
 def _checked(text: str) -> Cause | None:
+    from simlab.training import AnswerError, parse_answer  # noqa: PLC0415 - only `train` needs it
+
     try:
         return parse_answer(text)
     except AnswerError as exc:
@@ -210,6 +210,9 @@ def show_briefing(console: Console, seen: Briefing) -> None:
 
 def show_causes(console: Console) -> None:
     """The numbered list of causes a trainee chooses from."""
+    from diagnostics.diagnosis.causes import CAUSES  # noqa: PLC0415 - only `train` needs it
+    from simlab.training import CHOICES  # noqa: PLC0415 - likewise
+
     table = Table(title="Causes (answer with a number or an id; ok if healthy)", box=None)
     half = (len(CHOICES) + 1) // 2
     for _ in range(2):
@@ -228,6 +231,8 @@ def show_causes(console: Console) -> None:
 
 def show_marks(console: Console, marks: Marks) -> None:
     """The score: per device answer, right answer, right or wrong, and the explanation."""
+    from simlab.training import cause_title, explain, share  # noqa: PLC0415 - only `train` needs it
+
     console.print("\n[bold]Your score[/bold]")
     for m in marks.marks:
         mark = "[green]right[/green]" if m.right else "[red]wrong[/red]"

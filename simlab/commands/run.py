@@ -16,7 +16,8 @@ from rich.table import Table
 
 from simlab.commands.exits import bad_input, bad_spec
 from simlab.publishing import parse_speed
-from simlab.resources import resolve
+from simlab.resources import UnknownScenarioError
+from simlab.resources import scenario as scenario_path
 from simlab.run import RunOptions, RunReport, run_scenario
 from simlab.scenario import device_count, load_scenario, until_of
 from simlab.service_thread import RunError
@@ -73,14 +74,14 @@ def run(
     Exit code 0 when the run meets its answer key, 1 when it does not, 2 on bad input.
     """
     err = Console(stderr=True)
-    path = resolve(scenario)
-    name = path.stem
     try:
+        path = scenario_path(scenario)
         spec = load_scenario(path, size=size)
     except SpecError as exc:
         bad_spec(exc)
-    except FileNotFoundError:
-        bad_input(f"{scenario}: no such scenario or file (see `simlab scenarios list`)")
+    except UnknownScenarioError as exc:
+        bad_input(str(exc))
+    name = path.stem
     try:
         pace = parse_speed(speed)
     except ValueError as exc:

@@ -1,4 +1,4 @@
-"""`simlab scenarios`: list, show, validate and describe the scenario bank.
+"""`simlab scenarios`: list, show, validate, describe the scenario bank, and start a new file.
 
 `show` prints what a trainee may read (the story, the fleet, support's
 actions); the answer key, the trainers' tags and the world's timeline of
@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from simlab.commands.exits import EXIT_BAD_INPUT, bad_spec
-from simlab.resources import resolve
+from simlab.commands.exits import EXIT_BAD_INPUT, bad_input, bad_spec
+from simlab.resources import UnknownScenarioError
+from simlab.resources import scenario as scenario_path
 from simlab.scenario import (
     ScenarioSpec,
     SilenceAction,
@@ -27,10 +29,8 @@ from simlab.scenario import (
     scenario_files,
     scenario_schema,
 )
+from simlab.scenario.template import copied_from, starting_file
 from simulator.errors import SpecError
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 __all__ = ["scenarios_app"]
 
@@ -79,7 +79,7 @@ def show(
     size: Size = None,
 ) -> None:
     """Print a scenario's story and its world; --answers adds what really happens."""
-    path = resolve(name, folder="")
+    path = _scenario_or_exit(name)
     spec = _load_or_exit(path, size)
     out.print(f"[bold]{spec.title}[/bold]  ({path.stem})")
     out.print(spec.summary)
@@ -101,9 +101,12 @@ def validate(
     """Check scenario files as a whole: ok, or one line per problem (file:line: field: message)."""
     bad = False
     for name in files:
-        path = resolve(name, folder="")
         try:
+            path = scenario_path(name)
             load_scenario(path, size=size)
+        except UnknownScenarioError as exc:
+            bad = True
+            typer.echo(str(exc), err=True)
         except SpecError as exc:
             bad = True
             for problem in exc.problems:
@@ -114,6 +117,30 @@ def validate(
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
+@scenarios_app.command("new")
+def new(
+    name: Annotated[str, typer.Argument(help="The new scenario's name: writes NAME.yaml here.")],
+    model: Annotated[
+        str | None,
+        typer.Option("--from", help="Start from this scenario (a bundled name, or a file)."),
+    ] = None,
+) -> None:
+    """Write NAME.yaml in this directory: a commented starting scenario that validates."""
+    stem = name.removesuffix(".yaml")
+    if not stem or Path(stem).name != stem:
+        bad_input(f"{name}: give a name, not a path (the file is written here as NAME.yaml)")
+    target = Path(f"{stem}.yaml")
+    if target.exists():
+        bad_input(f"{target}: already exists; choose another name or remove it")
+    text = starting_file(stem) if model is None else copied_from(_scenario_or_exit(model), stem)
+    try:
+        with target.open("x", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as exc:
+        bad_input(f"{target}: cannot write it: {exc.strerror}")
+    typer.echo(f"wrote {target}; check it with `simlab scenarios validate {target}`")
+
+
 @scenarios_app.command("schema")
 def schema() -> None:
     """Print the JSON Schema of scenario files, for editors."""
@@ -121,6 +148,13 @@ def schema() -> None:
 
 
 # ---- rendering --------------------------------------------------------------------------------
+
+
+def _scenario_or_exit(name: str) -> Path:
+    try:
+        return scenario_path(name)
+    except UnknownScenarioError as exc:
+        bad_input(str(exc))
 
 
 def _load_or_exit(path: Path, size: int | None) -> ScenarioSpec:

@@ -23,6 +23,7 @@ from simlab.resources import scenario as scenario_path
 from simlab.scenario import (
     ScenarioSpec,
     SilenceAction,
+    SwapTestAction,
     device_count,
     format_span,
     load_scenario,
@@ -223,7 +224,12 @@ def _print_actions(spec: ScenarioSpec) -> None:
             s = action.silence
             what = f"silence {s.dimension.value} {s.value} for {format_span(s.duration)}"
         else:
-            what = f"swap test: the SIM of {action.swap_test.sim_of} into {action.swap_test.into}"
+            test = action.swap_test
+            what = (
+                f"swap test: the SIM of {test.sim_of} into {test.into}"
+                if test.into is not None
+                else f"swap test of the SIM of {test.sim_of}: impossible, {test.impossible}"
+            )
         table.add_row(_when(spec, action.at), what, action.note or "")
     out.print(table)
 
@@ -233,7 +239,9 @@ def _print_answers(spec: ScenarioSpec) -> None:
     if spec.tags:  # trainers' keywords often name the cause, so they wait for the answers
         out.print(f"Tags: {', '.join(spec.tags)}")
     table = Table(title="Answer key", title_justify="left")
-    for column in ("device", "cause", "start", "note"):
+    table.add_column("device", no_wrap=True)
+    table.add_column("cause", no_wrap=True)  # an id to look up or type: never cut or folded
+    for column in ("start", "note"):
         table.add_column(column, overflow="fold")
     for answer in key.devices:
         table.add_row(
@@ -253,7 +261,13 @@ def _print_answers(spec: ScenarioSpec) -> None:
             f"{_when(spec, incident.start)}{note}"
         )
     if key.swap_verdict is not None:
-        out.print(f"Swap verdict: {key.swap_verdict.value}")
+        why = [
+            a.swap_test.impossible
+            for a in spec.actions
+            if isinstance(a, SwapTestAction) and a.swap_test.impossible
+        ]
+        reason = f" ({why[0]})" if why and key.swap_verdict.value == "impossible" else ""
+        out.print(f"Swap verdict: {key.swap_verdict.value}{reason}")
 
 
 def _print_timeline(spec: ScenarioSpec) -> None:

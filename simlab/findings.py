@@ -115,7 +115,15 @@ def collect(
                 lang: client.get(f"{path}/message", params={"at": at, "lang": lang}).json()
                 for lang in languages
             }
-            diagnoses.append({"device_id": device_id, "diagnosis": body, "messages": messages})
+            record = shown.get("record") or {}
+            diagnoses.append(
+                {
+                    "device_id": device_id,
+                    "time_zone": record.get("time_zone"),  # the customer's, for the report
+                    "diagnosis": body,
+                    "messages": messages,
+                }
+            )
     for device_id in devices:  # devices not diagnosed still count for alarms
         views.setdefault(
             device_id, DeviceView(device_id, 0.0, tuple(history.get(device_id, ())), None)

@@ -177,6 +177,7 @@ def run_scenario(
         wall_s=time.perf_counter() - began,
         broker=used,
     )
+    directory.settle_database()
     directory.write_results(
         scorecard=report.scorecard.as_dict(),
         diagnoses=report.diagnoses,
@@ -192,6 +193,8 @@ def _run_json(
     return {
         "scenario": report.scenario,
         "title": report.title,
+        "summary": spec.summary,
+        "story": spec.story,
         "seed": spec.world.seed,
         "start": spec.world.start.isoformat(),
         "duration_s": until_of(spec),

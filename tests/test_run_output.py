@@ -108,3 +108,15 @@ def test_an_impossible_swap_says_why():
     assert "None" not in result.stdout
     assert "swap test of the SIM of otter-0011: impossible, the SIM card is on a sea" in text
     assert "Swap verdict: impossible (the SIM card is on a sea otter" in text
+
+
+def test_an_embedded_amqtt_is_named_with_its_version():
+    from importlib.metadata import version  # noqa: PLC0415
+
+    from simlab.broker import AmqttBroker  # noqa: PLC0415
+    from simlab.broker_info import embedded_info, external_info  # noqa: PLC0415
+
+    info = embedded_info(AmqttBroker())
+    assert (info.software, info.version) == ("amqtt", version("amqtt"))
+    assert str(info).startswith(f"amqtt {version('amqtt')} (embedded, mqtt://127.0.0.1:")
+    assert str(external_info("mqtt://broker:1883")) == "the broker at mqtt://broker:1883"

@@ -1,6 +1,6 @@
 """After the world has run: what the service found, asked through its API, and scored.
 
-The scorer reads each device's verdict history from the service's database, asks
+The scorer reads each device's detection history from the service's database, asks
 the API for the diagnoses (of every device in a small fleet; else of the expected,
 affected and alarmed ones), each at a moment its fault is still on, with the
 customer messages in the run's languages, then the incidents and the swap tests,
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from simlab.rundir import open_database, verdict_histories
+from simlab.rundir import detection_histories, open_database
 from simlab.scoring import (
     DeviceView,
     ExpectedDevice,
@@ -36,7 +36,7 @@ LOOK_BEFORE_END_S: Final = 300.0
 """A fault that ends before the run is diagnosed this long before its end (still on)."""
 DIAGNOSE_ALL_UP_TO: Final = 500
 """Fleets up to this size have every device diagnosed; larger ones only the expected and
-alarmed devices (the rest are checked for alarms in the verdict history)."""
+alarmed devices (the rest are checked for alarms in the detection history)."""
 
 
 @dataclass(slots=True)
@@ -72,7 +72,7 @@ def collect(
         ExpectedDevice(d.device, str(d.cause), t0 + d.start) for d in spec.answer_key.devices
     ]
     with open_database(database) as store:
-        history = verdict_histories(store)
+        history = detection_histories(store)
     devices = sorted(history)
     ever_quiet = {d for d, h in history.items() if any(v == "OFFLINE" for _, v in h)}
     wanted = {e.device_id for e in expected} | {t.device_id for t in truth} | ever_quiet

@@ -2,7 +2,7 @@
 
 From what a run leaves behind (`run.json`, `scorecard.json`, `diagnoses.json`
 and the service's `diagnostics.sqlite`) the page draws three plots: the fleet's
-verdicts over time with the faults marked, how long the service took to notice
+detection statuses over time with the faults marked, how long the service took to notice
 each affected device, and the causes expected against those diagnosed. Below
 them: the scorecard, the incidents, and every diagnosis with its customer
 messages, fix, next step and evidence (`simlab.report_html`), after the
@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from simlab.report_html import diagnosis_html, escape, table, when
-from simlab.report_plots import VERDICTS, plot_causes, plot_latency, plot_status, span, utc
-from simlab.rundir import RUN, RunDir, RunDirError, open_database, verdict_histories
+from simlab.report_plots import STATUSES, plot_causes, plot_latency, plot_status, span, utc
+from simlab.rundir import RUN, RunDir, RunDirError, detection_histories, open_database
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -57,7 +57,7 @@ class ReportError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class FleetStatus:
-    """Devices per verdict over time: counts[k][j] devices had VERDICTS[k] from times[j] on."""
+    """Devices per status over time: counts[k][j] devices had STATUSES[k] from times[j] on."""
 
     times: NDArray[np.float64]
     """Unix seconds, ascending; the first is the run's start."""
@@ -111,25 +111,25 @@ def load_run(directory: Path) -> RunFiles:
 
 
 def fleet_status(database: Path, *, start: float, end: float) -> FleetStatus:
-    """Devices per verdict over time, from the verdict histories in the service's database.
+    """Devices per detection status over time, from the detection histories in the database.
 
-    Every device the service knows counts as UNKNOWN until its first verdict.
+    Every device the service knows counts as UNKNOWN until its first detection change.
 
     Raises:
         ReportError: the database is missing or is not the service's.
     """
     try:
         with open_database(database) as store:
-            histories = verdict_histories(store)
+            histories = detection_histories(store)
     except RunDirError as exc:
         raise ReportError(str(exc)) from None
     rows = [(device, t, v) for device, changes in histories.items() for t, v in changes]
-    unknown = VERDICTS.index("UNKNOWN")
-    counts0 = np.zeros(len(VERDICTS), dtype=np.int64)
+    unknown = STATUSES.index("UNKNOWN")
+    counts0 = np.zeros(len(STATUSES), dtype=np.int64)
     counts0[unknown] = len(histories)
     if not rows:
         return FleetStatus(np.array([start, end]), np.stack([counts0, counts0], axis=1))
-    index = {name: k for k, name in enumerate(VERDICTS)}
+    index = {name: k for k, name in enumerate(STATUSES)}
     ids = np.array([row[0] for row in rows])
     t = np.array([row[1] for row in rows], dtype=np.float64)
     now = np.array([index.get(row[2], unknown) for row in rows], dtype=np.int64)
@@ -139,7 +139,7 @@ def fleet_status(database: Path, *, start: float, end: float) -> FleetStatus:
     before[np.r_[True, ids[1:] != ids[:-1]]] = unknown  # each device starts UNKNOWN
     times = np.unique(np.r_[start, t, end])
     at = np.searchsorted(times, t)
-    delta = np.zeros((len(VERDICTS), len(times)), dtype=np.int64)
+    delta = np.zeros((len(STATUSES), len(times)), dtype=np.int64)
     np.add.at(delta, (now, at), 1)
     np.add.at(delta, (before, at), -1)
     counts = counts0[:, None] + np.cumsum(delta, axis=1)
@@ -179,7 +179,7 @@ def _share(value: object) -> str:
 def _scorecard(files: RunFiles) -> str:
     card = files.scorecard
     passed = card.get("passed")
-    verdict = (
+    headline = (
         '<p class="ok">The answer key is met.</p>'
         if passed
         else '<p class="bad">The answer key is not met.</p>'
@@ -213,7 +213,7 @@ def _scorecard(files: RunFiles) -> str:
         for d in devices
     ]
     return (
-        verdict
+        headline
         + table(("measure", "value"), summary)
         + table(
             ("device", "expected cause", "diagnosed", "grade", "detected after", "intervals"),

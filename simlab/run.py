@@ -6,7 +6,7 @@ process (`simlab.service_thread`); the SimPy model runs here and feeds the MQTT
 sink (and a recording). Support actions of the scenario's timeline go through
 the service's REST API at their simulated moment (`simlab.support_actions`).
 The run ends when the service has ingested the final watermark; the scorer
-then reads the service's verdicts, incidents and diagnoses and holds them
+then reads the service's detection statuses, incidents and diagnoses and holds them
 against the ground truth and the answer key (`simlab.findings`). What the run
 leaves behind is its run directory (`simlab.rundir`).
 """
@@ -78,7 +78,7 @@ class RunReport:
     """Which broker the run used: its address, and its software when simlab started it."""
 
     def as_dict(self) -> dict[str, Any]:
-        """The scorecard and verdicts as plain data (`simlab run --json`)."""
+        """The scorecard, diagnoses, swap tests and incidents as data (`simlab run --json`)."""
         return {
             "scenario": self.scenario,
             "title": self.title,

@@ -37,9 +37,9 @@ __all__ = [
     "RECORDING",
     "RunDir",
     "RunDirError",
+    "detection_histories",
     "messages_markdown",
     "open_database",
-    "verdict_histories",
 ]
 
 RECORDING: Final = "recording.jsonl"
@@ -180,14 +180,14 @@ def messages_markdown(title: str, diagnoses: Iterable[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def verdict_histories(store: StoreReader) -> dict[str, list[tuple[float, str]]]:
-    """Every device's verdict changes as (t, verdict), oldest first, by device id.
+def detection_histories(store: StoreReader) -> dict[str, list[tuple[float, str]]]:
+    """Every device's detection changes as (t, status), oldest first, by device id.
 
     A device the service heard from but never judged has an empty history.
     """
     found: dict[str, list[tuple[float, str]]] = {}
-    for change in store.verdicts():
-        found.setdefault(change.device_id, []).append((change.t, change.verdict))
+    for change in store.detections():
+        found.setdefault(change.device_id, []).append((change.t, change.status))
     for device_id in store.device_ids():
         found.setdefault(device_id, [])
     return found

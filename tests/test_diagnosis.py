@@ -94,7 +94,7 @@ def test_no_healthy_device_gets_a_fault(fault: FaultId, looked_root: Path) -> No
     for device_id in healthy:
         diagnosis = looked.support.diagnose_device(device_id)
         if diagnosis.cause is not None or not diagnosis.healthy:
-            wrong[device_id] = (diagnosis.verdict, diagnosis.summary)
+            wrong[device_id] = (diagnosis.detection_status, diagnosis.summary)
     assert wrong == {}
 
 
@@ -163,7 +163,7 @@ def test_looking_back_gives_the_diagnosis_of_that_moment(looked_root: Path) -> N
     before = looked.support.diagnose_device("collar-0001", at=looked.now - 3 * 3600 - 600)
     now = looked.support.diagnose_device("collar-0001")
     assert before.cause is None
-    assert before.verdict == "ONLINE"
+    assert before.detection_status == "ONLINE"
     assert now.cause is Cause.SIM_DEACTIVATED
 
 
@@ -235,7 +235,7 @@ def _case(*messages: object, verdict: str = "OFFLINE", now: float = T + 6 * 3600
         now=now,
         device_id="c-1",
         iccid=ICCID,
-        verdict=verdict,
+        detection_status=verdict,
         record=_record(),
         device=tuple(s for s in seen if isinstance(s.message, Telemetry)),
         network=tuple(s for s in seen if not isinstance(s.message, Telemetry)),

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from simlab.commands import app
 from simlab.report import ReportError, fleet_status, load_run, write_report
-from simlab.report_plots import VERDICTS
+from simlab.report_plots import STATUSES
 from simlab.run import RunOptions, run_scenario
 from simlab.scenario import load_scenario
 
@@ -130,7 +130,7 @@ def test_fleet_status_counts_every_device_at_every_moment(run_dir):
     assert status.times[-1] == files.end
     assert np.all(np.diff(status.times) > 0)
     assert set(status.counts.sum(axis=0)) == {24}  # every collar, always in one verdict
-    offline = status.counts[VERDICTS.index("OFFLINE")]
+    offline = status.counts[STATUSES.index("OFFLINE")]
     assert offline[0] == 0
     assert offline[-1] == 1  # collar 7, flat
 

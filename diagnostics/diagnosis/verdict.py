@@ -60,7 +60,7 @@ def diagnose(case: Case) -> Diagnosis:
         device_id=case.device_id,
         iccid=case.iccid,
         at=case.now,
-        verdict=case.verdict,
+        detection_status=case.detection_status,
         cause=cause,
         confidence=round(confidence, 3),
         candidates=candidates,
@@ -99,17 +99,17 @@ def _no_cause(
             "Wait for the network to report on the SIM (an attach, a reject or its implicit "
             "detach within about an hour), or ask the customer whether the device has power."
         )
-    elif case.verdict == "UNKNOWN":
+    elif case.detection_status == "UNKNOWN":
         summary = "Not enough reports to judge the device yet"
         next_step = "Check again after a few of its reporting intervals."
     else:
-        summary = f"No fault found: the device is {case.verdict}"
+        summary = f"No fault found: the device is {case.detection_status}"
         next_step = None
     return Diagnosis(
         device_id=case.device_id,
         iccid=case.iccid,
         at=case.now,
-        verdict=case.verdict,
+        detection_status=case.detection_status,
         cause=None,
         confidence=0.0,
         candidates=(),

@@ -267,5 +267,5 @@ def _scorecard(report: RunReport, console: Console) -> None:
     for figure, value in rows:
         table.add_row(figure, value)
     console.print(table)
-    verdict = "[bold green]PASSED[/]" if card.passed else "[bold red]NOT MET[/]"
-    console.print(f"Answer key: {verdict}. Run directory: {report.out}")
+    outcome = "[bold green]PASSED[/]" if card.passed else "[bold red]NOT MET[/]"
+    console.print(f"Answer key: {outcome}. Run directory: {report.out}")

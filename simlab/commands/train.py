@@ -176,7 +176,7 @@ def _checked(text: str) -> Cause | None:
 
 def show_briefing(console: Console, seen: Briefing) -> None:
     """The fleet at a glance, the devices to look at and the incidents (times in UTC)."""
-    fleet = ", ".join(f"{n:,} {verdict}" for verdict, n in seen.fleet.items())
+    fleet = ", ".join(f"{n:,} {status}" for status, n in seen.fleet.items())
     devices = sum(seen.fleet.values())
     console.print(
         f"\n[bold]Fleet at {clock(seen.end)} UTC[/bold]: {devices:,} devices ({fleet}); "
@@ -189,9 +189,9 @@ def show_briefing(console: Console, seen: Briefing) -> None:
     table.add_column("timeline lately", overflow="fold", min_width=24)
     for look in seen.devices:
         device = look.device_id + (f"\n{look.name}" if look.name else "")
-        verdict = look.verdict + (f"\n{clock(look.since)}" if look.since else "")
+        status = look.status + (f"\n{clock(look.since)}" if look.since else "")
         lines = "\n".join(f"{clock(e.t)} {e.text}" for e in look.lately) or "nothing"
-        table.add_row(Text(device), verdict, clock(look.last_seen), Text(lines))
+        table.add_row(Text(device), status, clock(look.last_seen), Text(lines))
     console.print(table)
     if not seen.incidents:
         console.print("Incidents: none opened.")
@@ -233,9 +233,9 @@ def show_marks(console: Console, marks: Marks) -> None:
     """The score: per device answer, right answer, right or wrong, and the explanation."""
     console.print("\n[bold]Your score[/bold]")
     for m in marks.marks:
-        verdict = "[green]right[/green]" if m.right else "[red]wrong[/red]"
+        mark = "[green]right[/green]" if m.right else "[red]wrong[/red]"
         console.print(
-            f"\n{verdict}  [bold]{escape(m.device_id)}[/bold]: you said {cause_title(m.answer)}; "
+            f"\n{mark}  [bold]{escape(m.device_id)}[/bold]: you said {cause_title(m.answer)}; "
             f"the answer is {cause_title(m.truth)}"
         )
         for line in explain(m):

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from simlab.scenario import ScenarioSpec
     from simulator.world.simulate import RunResult
 
-__all__ = ["DIAGNOSE_ALL_UP_TO", "LOOK_BEFORE_END_S", "Findings", "collect"]
+__all__ = ["DIAGNOSE_ALL_UP_TO", "LOOK_BEFORE_END_S", "Findings", "collect", "fleet_at_end"]
 
 LOOK_BEFORE_END_S: Final = 300.0
 """A fault that ends before the run is diagnosed this long before its end (still on)."""
@@ -47,6 +47,8 @@ class Findings:
     diagnoses: list[dict[str, Any]] = field(default_factory=list)
     swap_tests: list[dict[str, Any]] = field(default_factory=list)
     incidents: list[dict[str, Any]] = field(default_factory=list)
+    fleet: dict[str, int] = field(default_factory=dict)
+    """Devices per verdict at the end of the run, as the service shows them (OFFLINE first)."""
 
 
 def collect(
@@ -113,7 +115,15 @@ def collect(
                 lang: client.get(f"{path}/message", params={"at": at, "lang": lang}).json()
                 for lang in languages
             }
-            diagnoses.append({"device_id": device_id, "diagnosis": body, "messages": messages})
+            record = shown.get("record") or {}
+            diagnoses.append(
+                {
+                    "device_id": device_id,
+                    "time_zone": record.get("time_zone"),  # the customer's, for the report
+                    "diagnosis": body,
+                    "messages": messages,
+                }
+            )
     for device_id in devices:  # devices not diagnosed still count for alarms
         views.setdefault(
             device_id, DeviceView(device_id, 0.0, tuple(history.get(device_id, ())), None)
@@ -132,7 +142,22 @@ def collect(
         swap_expected=None if key.swap_verdict is None else key.swap_verdict.value,
         swap_outcome=swaps[-1]["outcome"] if swaps else None,
     )
-    return Findings(scorecard=card, diagnoses=diagnoses, swap_tests=swaps, incidents=incidents)
+    return Findings(
+        scorecard=card,
+        diagnoses=diagnoses,
+        swap_tests=swaps,
+        incidents=incidents,
+        fleet=fleet_at_end(history),
+    )
+
+
+def fleet_at_end(history: dict[str, list[tuple[float, str]]]) -> dict[str, int]:
+    """Devices per last verdict, OFFLINE always among them; a device never judged is UNKNOWN."""
+    counts: dict[str, int] = {"OFFLINE": 0}
+    for changes in history.values():
+        verdict = changes[-1][1] if changes else "UNKNOWN"
+        counts[verdict] = counts.get(verdict, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _look(truth: TruthSpan, end: float) -> float:

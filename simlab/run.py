@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from diagnostics.settings import Settings
 from protocol.wire import Topics
 from simlab.broker import embedded_broker
+from simlab.broker_info import BrokerInfo, embedded_info, external_info
 from simlab.findings import collect
 from simlab.rundir import RunDir
 from simlab.scenario import until_of, world_of
@@ -70,8 +71,11 @@ class RunReport:
     diagnoses: list[dict[str, Any]] = field(default_factory=list)
     swap_tests: list[dict[str, Any]] = field(default_factory=list)
     incidents: list[dict[str, Any]] = field(default_factory=list)
+    fleet: dict[str, int] = field(default_factory=dict)
+    """Devices per verdict at the end, as the service shows them."""
     wall_s: float = 0.0
-    broker: str = ""
+    broker: BrokerInfo = field(default_factory=lambda: BrokerInfo(""))
+    """Which broker the run used: its address, and its software when simlab started it."""
 
     def as_dict(self) -> dict[str, Any]:
         """The scorecard, diagnoses, swap tests and incidents as data (`simlab run --json`)."""
@@ -80,12 +84,14 @@ class RunReport:
             "title": self.title,
             "out": str(self.out),
             "wall_s": round(self.wall_s, 3),
+            "broker": self.broker.as_dict(),
             "messages": self.result.messages,
             "lost": self.result.lost,
             "scorecard": self.scorecard.as_dict(),
             "diagnoses": self.diagnoses,
             "swap_tests": self.swap_tests,
             "incidents": self.incidents,
+            "fleet": self.fleet,
         }
 
 
@@ -117,8 +123,10 @@ def run_scenario(
         if options.broker is None:
             broker = stack.enter_context(embedded_broker(prefer=options.embedded))
             url, protocol = BrokerUrl.parse(broker.url), broker.protocol
+            used = embedded_info(broker)
         else:
             url = BrokerUrl.parse(options.broker)
+            used = external_info(str(url))
         settings = Settings(
             broker_host=url.host,
             broker_port=url.port,
@@ -165,9 +173,11 @@ def run_scenario(
         diagnoses=found.diagnoses,
         swap_tests=found.swap_tests,
         incidents=found.incidents,
+        fleet=found.fleet,
         wall_s=time.perf_counter() - began,
-        broker=str(url),
+        broker=used,
     )
+    directory.settle_database()
     directory.write_results(
         scorecard=report.scorecard.as_dict(),
         diagnoses=report.diagnoses,
@@ -183,11 +193,15 @@ def _run_json(
     return {
         "scenario": report.scenario,
         "title": report.title,
+        "summary": spec.summary,
+        "story": spec.story,
         "seed": spec.world.seed,
         "start": spec.world.start.isoformat(),
         "duration_s": until_of(spec),
         "speed": "max" if options.speed is None else options.speed,
-        "broker": report.broker,
+        "broker": report.broker.url,
+        "broker_software": report.broker.software,
+        "broker_version": report.broker.version,
         "root": root,
         "wall_s": round(report.wall_s, 3),
         "messages": report.result.messages,
@@ -195,5 +209,6 @@ def _run_json(
         "truth": [r.as_dict() for r in report.result.truth],
         "swap_tests": report.swap_tests,
         "incidents": report.incidents,
+        "fleet": report.fleet,
         "recording": str(recording),
     }

@@ -13,16 +13,27 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from simlab.commands.exits import bad_input, bad_spec
-from simlab.resources import resolve
+from simlab.resources import UnknownScenarioError
+from simlab.resources import scenario as scenario_path
 from simulator.errors import SpecError
 
 if TYPE_CHECKING:
     from simlab.run import RunOptions, RunReport
     from simlab.scenario import ScenarioSpec
 
-__all__ = ["Size", "default_out", "render", "run", "run_with_progress"]
+__all__ = [
+    "STATUS_STYLES",
+    "Size",
+    "default_out",
+    "fleet_line",
+    "render",
+    "run",
+    "run_with_progress",
+    "status",
+]
 
 MESSAGES_SHOWN = 3
 """Customer messages printed in full; the rest are in the run directory."""
@@ -75,14 +86,14 @@ def run(
     from simlab.service_thread import RunError  # noqa: PLC0415 - likewise
 
     err = Console(stderr=True)
-    path = resolve(scenario)
-    name = path.stem
     try:
+        path = scenario_path(scenario)
         spec = load_scenario(path, size=size)
     except SpecError as exc:
         bad_spec(exc)
-    except FileNotFoundError:
-        bad_input(f"{scenario}: no such scenario or file (see `simlab scenarios list`)")
+    except UnknownScenarioError as exc:
+        bad_input(str(exc))
+    name = path.stem
     try:
         pace = parse_speed(speed)
     except ValueError as exc:
@@ -128,30 +139,43 @@ def run_with_progress(
         return run_scenario(spec, name, options, progress=step)
 
 
+STATUS_STYLES = {
+    "OFFLINE": "bold red",
+    "SUSPECT": "yellow",
+    "LATE": "yellow",
+    "ONLINE": "green",
+    "ASLEEP": "blue",
+    "UNKNOWN": "dim",
+}
+"""How each status the service gives a device is coloured."""
+
+
+def status(verdict: str) -> Text:
+    """A device's status, coloured as STATUS_STYLES says."""
+    return Text(verdict, style=STATUS_STYLES.get(verdict, ""))
+
+
+def fleet_line(fleet: dict[str, int]) -> Text:
+    """`40 ASLEEP, 0 OFFLINE`: devices per status at the end, coloured."""
+    line = Text()
+    for n, (verdict, count) in enumerate(fleet.items()):
+        line.append(", " if n else "")
+        line.append(f"{count:,} {verdict}", style=STATUS_STYLES.get(verdict, ""))
+    return line
+
+
 def render(report: RunReport, console: Console, *, devices: int) -> None:
     """The diagnoses, the first customer messages and the scorecard, for people."""
     console.print(
         f"[bold]{report.title}[/]: {devices} devices, {report.result.messages:,} messages, "
-        f"{report.wall_s:.1f} s on {report.broker}"
+        f"{report.wall_s:.1f} s on {report.broker}",
+        highlight=False,
     )
-    expected = {d.device_id: d for d in report.scorecard.devices}
-    table = Table(title="Devices diagnosed")
-    for column in ("device", "verdict", "cause", "confidence", "found by", "answer key"):
-        table.add_column(column)
-    for entry in report.diagnoses:
-        d = entry["diagnosis"]
-        grade = expected[entry["device_id"]].grade if entry["device_id"] in expected else ""
-        table.add_row(
-            entry["device_id"],
-            d["verdict"],
-            d["cause"] or "-",
-            f"{d['confidence']:.2f}" if d["cause"] else "",
-            d["decided_by"] or "",
-            {"first": "[green]right[/]", "candidate": "[yellow]among candidates[/]"}.get(
-                grade, "[red]wrong[/]" if grade else ""
-            ),
-        )
-    console.print(table)
+    console.print(Text("The service shows: ").append_text(fleet_line(report.fleet)))
+    if report.diagnoses:
+        console.print(_diagnosed(report))
+    else:
+        console.print("No device needed a diagnosis.")
     shown = [e for e in report.diagnoses if e["diagnosis"]["cause"] is not None]
     for entry in shown[:MESSAGES_SHOWN]:
         d = entry["diagnosis"]
@@ -174,11 +198,41 @@ def render(report: RunReport, console: Console, *, devices: int) -> None:
                 markup=False,
             )
     if len(shown) > MESSAGES_SHOWN:
+        from simlab.rundir import RunDir  # noqa: PLC0415 - only a finished run needs it
+
         console.print(
-            f"{len(shown) - MESSAGES_SHOWN} more messages (English and Swedish) in "
-            f"{report.out / 'diagnoses.json'}"
+            f"{len(shown) - MESSAGES_SHOWN} more messages (English and Swedish), every one to "
+            f"read in {RunDir(report.out).messages}",
+            highlight=False,
         )
     _scorecard(report, console)
+
+
+def _diagnosed(report: RunReport) -> Table:
+    """One row per device diagnosed; the cause id is never cut, whatever the width."""
+    expected = {d.device_id: d for d in report.scorecard.devices}
+    table = Table(title="Devices diagnosed")
+    widest = max((len(e["diagnosis"]["cause"] or "-") for e in report.diagnoses), default=1)
+    table.add_column("device", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("cause", no_wrap=True, min_width=widest)
+    table.add_column("confidence", no_wrap=True)
+    table.add_column("found by", overflow="fold")
+    table.add_column("answer key", overflow="fold")
+    for entry in report.diagnoses:
+        d = entry["diagnosis"]
+        grade = expected[entry["device_id"]].grade if entry["device_id"] in expected else ""
+        table.add_row(
+            entry["device_id"],
+            status(d["verdict"]),
+            d["cause"] or "-",
+            f"{d['confidence']:.2f}" if d["cause"] else "",
+            d["decided_by"] or "",
+            {"first": "[green]right[/]", "candidate": "[yellow]among candidates[/]"}.get(
+                grade, "[red]wrong[/]" if grade else ""
+            ),
+        )
+    return table
 
 
 def _fmt(value: float | None, unit: str = "", scale: float = 1.0) -> str:

@@ -9,9 +9,8 @@ prompts, re-asked until they name a cause or healthy, or from a file.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path  # noqa: TC003 - typer reads the options' annotations at run time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -24,6 +23,8 @@ from rich.text import Text
 
 from simlab.commands.exits import bad_input, bad_spec
 from simlab.commands.run import Size, default_out, run_with_progress
+from simlab.resources import UnknownScenarioError
+from simlab.resources import scenario as scenario_path
 from simlab.timeline import clock
 from simulator.errors import SpecError
 
@@ -74,10 +75,11 @@ def train_session(
 
     Raises:
         SpecError: the scenario file is not valid.
-        FileNotFoundError: there is no such scenario.
+        UnknownScenarioError: there is no such scenario.
         AnswerError: the answers file cannot be used, or names a device the run never had.
         RunError: the run failed.
     """
+    from simlab.rundir import RunDir  # noqa: PLC0415 - likewise
     from simlab.scenario import load_scenario  # noqa: PLC0415 - only `train` needs it
     from simlab.training import (  # noqa: PLC0415 - likewise
         AnswerError,
@@ -88,8 +90,9 @@ def train_session(
         run_devices,
     )
 
-    spec = load_scenario(scenario, options.size)
-    name = Path(scenario).stem
+    path = scenario_path(scenario)
+    spec = load_scenario(path, options.size)
+    name = path.stem
     given = load_answers(options.answers) if options.answers is not None else None
     console.print(Panel(Text(spec.story.strip()), title=Text(spec.title), title_align="left"))
     out = options.out or default_out(f"{name}-train")
@@ -107,8 +110,8 @@ def train_session(
         if unknown:
             raise AnswerError(f"{options.answers}: no device {', '.join(unknown)} in this run")
         answers = {d: given.get(d) for d in listed} | given
-    diagnoses = json.loads((out / "diagnoses.json").read_text())
-    scorecard = json.loads((out / "scorecard.json").read_text())
+    files = RunDir(out)
+    diagnoses, scorecard = files.read_diagnoses(), files.read_scorecard()
     marks = mark(answers=answers, spec=spec, diagnoses=diagnoses, scorecard=scorecard)
     show_marks(console, marks)
     console.print(Text(f"\nRun directory: {out} (simlab report {out} draws it)"))
@@ -139,8 +142,8 @@ def train(
         train_session(scenario, options, console=out, err=err_console, ask=ask_prompt)
     except SpecError as exc:
         bad_spec(exc)
-    except FileNotFoundError:
-        bad_input(f"{scenario}: no such scenario or file (see `simlab scenarios list`)")
+    except UnknownScenarioError as exc:
+        bad_input(str(exc))
     except AnswerError as exc:
         bad_input(str(exc))
     except RunError as exc:

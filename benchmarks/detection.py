@@ -13,7 +13,7 @@ raises are printed as `warmup_false_alarms` (a cold start: every device new at o
 
 Detectors, all judged every 60 s of simulated time on the same grid:
   ours         diagnostics.detection.Detector: report() per Telemetry, asleep() per PSM
-               status, sweep(now) every 60 s; its verdict column is read after each sweep.
+               status, sweep(now) every 60 s; its status column is read after each sweep.
                No announce(): the service's DetectorFeed never calls it, so neither does this.
   thingsboard  OFFLINE when now - last activity > 600 s (inactivity timeout), checked every
                60 s; any received message (a PSM status too) is activity.
@@ -74,7 +74,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from diagnostics.detection import Detector, Verdict
+from diagnostics.detection import DetectionStatus, Detector
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -289,7 +289,7 @@ def run_ours(fleet: Fleet, time_limit: float) -> OursRun:
     for i in range(fleet.n):
         detector.row(f"device-{i:07d}")
     report, asleep, sweep = detector.report, detector.asleep, detector.sweep
-    verdicts = detector.column("verdict")
+    statuses = detector.column("status")
     death = fleet.death
     dead_rows = np.flatnonzero(np.isfinite(death))
     detected = np.full(fleet.n, np.nan)
@@ -319,7 +319,7 @@ def run_ours(fleet: Fleet, time_limit: float) -> OursRun:
         sweep(T0 + now)
         feed_s += tock - tick
         sweep_s += time.perf_counter() - tock
-        offline = verdicts == Verdict.OFFLINE
+        offline = statuses == DetectionStatus.OFFLINE
         alive = now < death
         if now <= fleet.end:
             entered = offline & ~was_offline & alive
@@ -327,7 +327,7 @@ def run_ours(fleet: Fleet, time_limit: float) -> OursRun:
                 warmup_false_alarms += int(entered.sum())
             else:
                 false_alarms += entered
-                alarmed = offline | (verdicts == Verdict.SUSPECT)
+                alarmed = offline | (statuses == DetectionStatus.SUSPECT)
                 correct += int(np.count_nonzero(alarmed != alive))
         found = offline & ~alive & np.isnan(detected)
         detected[found] = now

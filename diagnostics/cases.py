@@ -6,7 +6,7 @@ decodes the stored rows (`decoded`), keeps a device's own messages and its SIM's
 events apart, leaves out the events of a SIM that now works in another device, and
 puts back a SIM's inventory record as it stood at the moment asked about
 (`record_at`), so support can look back at the moment a customer called. What the
-service holds in memory (the detector's verdict, the incident a device is quiet in)
+service holds in memory (the detector's status, the incident a device is quiet in)
 comes in as arguments.
 """
 
@@ -31,12 +31,12 @@ __all__ = [
     "CASE_LIMIT",
     "HISTORY_S",
     "decoded",
+    "detection_at",
     "device_case",
     "record_at",
     "sim_before",
     "sim_case",
     "swap_pairing",
-    "verdict_at",
 ]
 
 HISTORY_S: Final = 2 * 86400.0
@@ -62,15 +62,15 @@ def device_case(
     device_id: str,
     *,
     now: float,
-    verdict: str,
-    verdict_since: float | None,
+    detection_status: str,
+    detection_since: float | None,
     interval_s: float | None,
     incident: IncidentRef | None,
     owner_of_imei: Callable[[str], str | None],
 ) -> Case:
     """Everything stored about the device up to `now`, with what the service holds of it.
 
-    `verdict`, `verdict_since`, `interval_s` and `incident` are the service's; the
+    `detection_status`, `detection_since`, `interval_s` and `incident` are the service's; the
     messages are the store's. `owner_of_imei` names the device that reports with an
     IMEI, if any: after a swap the device's old SIM works on in the other device, and
     its events there carry that device's IMEI, so they are left out. An IMEI no device
@@ -92,8 +92,8 @@ def device_case(
         now=now,
         device_id=device_id,
         iccid=iccid,
-        verdict=verdict,
-        verdict_since=verdict_since,
+        detection_status=detection_status,
+        detection_since=detection_since,
         interval_s=interval_s,
         record=record_at(store, iccid, at=now),
         device=tuple(seen for _, seen in device),
@@ -142,12 +142,12 @@ def record_at(store: Store, iccid: str | None, *, at: float | None = None) -> Si
     return record.model_copy(update=update)
 
 
-def verdict_at(store: Store, device_id: str, at: float) -> tuple[str, float | None]:
-    """The detector's verdict on the device at `at`, and since when, from its stored history."""
-    history = [v for v in store.verdict_history(device_id) if v.t <= at]
+def detection_at(store: Store, device_id: str, at: float) -> tuple[str, float | None]:
+    """The detector's status of the device at `at`, and since when, from its stored history."""
+    history = [v for v in store.detection_history(device_id) if v.t <= at]
     if not history:
         return "UNKNOWN", None
-    return history[-1].verdict, history[-1].t
+    return history[-1].status, history[-1].t
 
 
 def sim_before(store: Store, device_id: str, at: float) -> str | None:

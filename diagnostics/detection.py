@@ -7,14 +7,14 @@ measured in those intervals: LATE after 1.5, SUSPECT after 2.5, OFFLINE after
 4.5 (with 1% message loss about four reports in a row must be missing before
 silence can be told from loss). A planned PSM/eDRX sleep is ASLEEP, never
 silence. A Last Will makes a device SUSPECT at once; network evidence
-changes the verdict and its reason: a device the network still sees (an
+changes the status and its reason: a device the network still sees (an
 attach, a session, data) is not OFFLINE but SUSPECT, "on the network, not
 reporting". An OFFLINE device that reports again stays LATE ("recovering")
 until a second on-time report.
 
 Time is whatever the caller says it is (`sweep(now)`): the service clock,
 which is the simulator's watermark in simulated runs, so the same stream
-gives the same verdicts live, accelerated or replayed. The state of every
+gives the same statuses live, accelerated or replayed. The state of every
 device lives in numpy columns (about 130 bytes each); a sweep over a million
 devices is a few vectorised comparisons. The module is pure: no I/O.
 """
@@ -30,10 +30,10 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["Detector", "DetectorSettings", "Reason", "Verdict"]
+__all__ = ["DetectionStatus", "Detector", "DetectorSettings", "Reason"]
 
 
-class Verdict(enum.IntEnum):
+class DetectionStatus(enum.IntEnum):
     """What the service says about a device now."""
 
     UNKNOWN = 0
@@ -45,7 +45,7 @@ class Verdict(enum.IntEnum):
 
 
 class Reason(enum.IntEnum):
-    """Why the verdict is what it is."""
+    """Why the status is what it is."""
 
     NONE = 0
     REPORTING = 1
@@ -84,8 +84,8 @@ class DetectorSettings:
 
 
 _UNSEEN: Final = np.nan
-_OFFLINE: Final = int(Verdict.OFFLINE)
-_OUTAGE: Final = frozenset({int(Verdict.OFFLINE), int(Verdict.SUSPECT)})
+_OFFLINE: Final = int(DetectionStatus.OFFLINE)
+_OUTAGE: Final = frozenset({int(DetectionStatus.OFFLINE), int(DetectionStatus.SUSPECT)})
 
 
 def _median(values: list[float]) -> float:
@@ -96,7 +96,7 @@ def _median(values: list[float]) -> float:
 
 
 class Detector:
-    """Verdicts for a fleet, one row per device."""
+    """Detection statuses for a fleet, one row per device."""
 
     def __init__(self, settings: DetectorSettings | None = None, capacity: int = 1024) -> None:
         self.settings = settings or DetectorSettings()
@@ -116,7 +116,7 @@ class Detector:
             "gaps": np.full((capacity, k), np.nan, np.float32),
             "gap_pos": np.zeros(capacity, np.uint8),
             "gap_count": np.zeros(capacity, np.uint8),
-            "verdict": np.zeros(capacity, np.uint8),
+            "status": np.zeros(capacity, np.uint8),
             "reason": np.zeros(capacity, np.uint8),
             "recovering": np.zeros(capacity, np.bool_),
             "announced": np.zeros(capacity, np.bool_),
@@ -175,17 +175,17 @@ class Detector:
             return  # a duplicate or out-of-order report tells nothing new
         gap = t - last if last == last else None  # noqa: PLR0124
         interval = float(c["interval"][row])
-        verdict = int(c["verdict"][row])  # plain ints: comparing numpy scalars to enums is slow
+        status = int(c["status"][row])  # plain ints: comparing numpy scalars to enums is slow
         # While the interval is still being learned, silence against a guessed interval is
         # not an outage: an hourly meter judged by the 15-minute default must still learn.
         learning = int(c["gap_count"][row]) < self.settings.min_gaps
         outage = not learning and (
-            verdict in _OUTAGE or (gap is not None and gap > self.settings.offline_after * interval)
+            status in _OUTAGE or (gap is not None and gap > self.settings.offline_after * interval)
         )
         if gap is not None and not outage:
             self._learn(row, gap)
         on_time = gap is not None and gap <= self._late_limit(interval)
-        if verdict == _OFFLINE or (c["recovering"][row] and not on_time):
+        if status == _OFFLINE or (c["recovering"][row] and not on_time):
             c["recovering"][row] = True
         elif c["recovering"][row] and on_time:
             c["recovering"][row] = False
@@ -244,7 +244,7 @@ class Detector:
     # ---- judgement ----------------------------------------------------------------------------
 
     def sweep(self, now: float) -> NDArray[np.intp]:
-        """Judge every device at `now`; returns the rows whose verdict or reason changed."""
+        """Judge every device at `now`; returns the rows whose status or reason changed."""
         n = self._n
         c = {name: col[:n] for name, col in self._cols.items()}
         s = self.settings
@@ -255,28 +255,28 @@ class Detector:
         # A sleeping device's next report is due at its wake time, one interval after "last".
         last = np.where(planned, sleeping_until - interval, c["last_seen"])
         silence = now - last
-        verdict = np.full(n, Verdict.ONLINE, np.uint8)
+        status = np.full(n, DetectionStatus.ONLINE, np.uint8)
         reason = np.full(n, Reason.REPORTING, np.uint8)
         late = silence > s.late_after * interval + slack
         suspect = silence > s.suspect_after * interval + slack
         offline = silence > s.offline_after * interval + slack
-        verdict[late] = Verdict.LATE
-        verdict[suspect] = Verdict.SUSPECT
-        verdict[offline] = Verdict.OFFLINE
+        status[late] = DetectionStatus.LATE
+        status[suspect] = DetectionStatus.SUSPECT
+        status[offline] = DetectionStatus.OFFLINE
         reason[late] = Reason.SILENT
         with np.errstate(invalid="ignore"):
-            self._weigh_evidence(c, last, verdict, reason)
+            self._weigh_evidence(c, last, status, reason)
         asleep = planned & (now <= sleeping_until + slack)
-        verdict[asleep] = Verdict.ASLEEP
+        status[asleep] = DetectionStatus.ASLEEP
         reason[asleep] = Reason.SLEEPING
-        recovering = c["recovering"] & (verdict == Verdict.ONLINE)
-        verdict[recovering] = Verdict.LATE
+        recovering = c["recovering"] & (status == DetectionStatus.ONLINE)
+        status[recovering] = DetectionStatus.LATE
         reason[recovering] = Reason.RECOVERING
         unseen = np.isnan(c["last_seen"])
-        verdict[unseen] = Verdict.UNKNOWN
+        status[unseen] = DetectionStatus.UNKNOWN
         reason[unseen] = Reason.NONE
-        changed = np.flatnonzero((verdict != c["verdict"]) | (reason != c["reason"]))
-        c["verdict"][:] = verdict
+        changed = np.flatnonzero((status != c["status"]) | (reason != c["reason"]))
+        c["status"][:] = status
         c["reason"][:] = reason
         return changed
 
@@ -284,33 +284,34 @@ class Detector:
     def _weigh_evidence(
         c: dict[str, NDArray[Any]],
         last: NDArray[np.float64],
-        verdict: NDArray[np.uint8],
+        status: NDArray[np.uint8],
         reason: NDArray[np.uint8],
     ) -> None:
-        """Last Will and network evidence after the last report change verdicts and reasons."""
-        silent = verdict >= Verdict.LATE
+        """Last Will and network evidence after the last report change statuses and reasons."""
+        silent = status >= DetectionStatus.LATE
         will = c["will_at"] >= last
-        hinted = will & (verdict < Verdict.SUSPECT)
-        verdict[hinted] = Verdict.SUSPECT
+        hinted = will & (status < DetectionStatus.SUSPECT)
+        status[hinted] = DetectionStatus.SUSPECT
         reason[will] = Reason.CONNECTION_LOST
         rejected = silent & (c["net_rejected_at"] > last)
         reason[rejected] = Reason.REJECTED
-        lost = (verdict >= Verdict.SUSPECT) & (c["net_lost_at"] > last)
+        lost = (status >= DetectionStatus.SUSPECT) & (c["net_lost_at"] > last)
         reason[lost] = Reason.NETWORK_LOST
         alive = (
-            (verdict >= Verdict.LATE)
+            (status >= DetectionStatus.LATE)
             & (c["net_alive_at"] > last)
             & ~(c["net_lost_at"] >= c["net_alive_at"])  # a detach outweighs the usage it closes
             & ~(c["net_rejected_at"] >= c["net_alive_at"])
         )
-        verdict[alive & (verdict == Verdict.OFFLINE)] = Verdict.SUSPECT
+        status[alive & (status == DetectionStatus.OFFLINE)] = DetectionStatus.SUSPECT
         reason[alive] = Reason.NETWORK_ONLY
 
-    def verdict(self, row: int) -> tuple[Verdict, Reason]:
-        """The device's verdict and reason as of the last sweep."""
-        return Verdict(int(self._cols["verdict"][row])), Reason(int(self._cols["reason"][row]))
+    def status(self, row: int) -> tuple[DetectionStatus, Reason]:
+        """The device's status and reason as of the last sweep."""
+        cols = self._cols
+        return DetectionStatus(int(cols["status"][row])), Reason(int(cols["reason"][row]))
 
     def counts(self) -> dict[str, int]:
-        """Devices per verdict."""
-        found = np.bincount(self._cols["verdict"][: self._n], minlength=len(Verdict))
-        return {v.name: int(found[v]) for v in Verdict}
+        """Devices per status."""
+        found = np.bincount(self._cols["status"][: self._n], minlength=len(DetectionStatus))
+        return {v.name: int(found[v]) for v in DetectionStatus}

@@ -1,7 +1,7 @@
 """The FastAPI app: a lifespan that runs the store, the service and the ingest, and the API.
 
 `create_app(settings)` builds an app whose lifespan opens the SQLite store,
-builds the `Service`, rebuilds its verdicts from the store, and only then
+builds the `Service`, rebuilds its detection statuses from the store, and only then
 starts the MQTT ingest (so nothing is judged before the past is known); on
 exit it stops the ingest (committing and acknowledging what has arrived) and
 closes the store. The settings, the service, its metrics registry and the

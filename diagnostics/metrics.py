@@ -29,7 +29,7 @@ CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class ServiceCollector(Collector):
-    """The service's counters, devices per verdict, clock, and its ingest's figures."""
+    """The service's counters, devices per detection status, clock, and its ingest's figures."""
 
     def __init__(self, service: Service) -> None:
         self.service = service
@@ -56,10 +56,12 @@ class ServiceCollector(Collector):
                     "Messages already stored (sent again after a crash, or twice), skipped.",
                     counters.redelivered,
                 ),
+                # The exposition keeps its first names: "verdict" in a metric, its help
+                # and a label is the detection status (dashboards read these names).
                 _counter(
                     "simlab_verdict_changes_total",
                     "Verdict changes recorded.",
-                    counters.verdict_changes,
+                    counters.detection_changes,
                 ),
                 _labelled(
                     CounterMetricFamily(

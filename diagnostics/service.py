@@ -5,12 +5,12 @@ the subscription are ignored, undecodable ones become dead letters counted per
 code, one the broker sent again after a crash (DUP) and that is stored already
 is skipped), feeds the good ones to the detector through `DetectorFeed`, sweeps
 the detector at each watermark it meets (`Clock` messages are the service's
-"now"; a batch of a fast replay spans many of them, and each verdict change
+"now"; a batch of a fast replay spans many of them, and each detection change
 is recorded at the watermark that showed it) and writes the batch's messages,
-dead letters, verdict changes and clock in ONE `write_batch`; the ingest
+dead letters, detection changes and clock in ONE `write_batch`; the ingest
 acknowledges the batch only after that returns. `tick` does the sweep by the
 wall clock instead, for a real fleet. `rebuild` replays the store into a fresh
-detector on start, so a restart keeps its verdicts; maintenance silences are
+detector on start, so a restart keeps its detection statuses; maintenance silences are
 kept in the store as actions and taken back first.
 
 Threads: `handle` runs in the ingest's thread, the API's readers
@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 from pydantic import ValidationError
 
-from diagnostics.detection import Detector, Reason, Verdict
+from diagnostics.detection import DetectionStatus, Detector, Reason
 from diagnostics.errors import SilenceError
 from diagnostics.evidence import DetectorFeed
 from diagnostics.incidents import DIMENSIONS, Grouper, Silence
-from diagnostics.store import VerdictChange, accepted, dead_letter
+from diagnostics.store import DetectionChange, accepted, dead_letter
 from protocol.messages import Clock, DeviceStatus, SimRecord, Telemetry
 from protocol.wire import Topics, WireError, decode, decode_any, matches
 
@@ -52,11 +52,11 @@ if TYPE_CHECKING:
 __all__ = ["Counters", "DeviceFacts", "Service"]
 
 GROUP_EVERY_S: Final = 900.0
-"""Incidents are re-examined at a sweep that changed a verdict, else this often (service clock).
+"""Incidents are re-examined at a sweep that changed a status, else this often (service clock).
 
 The grouper's baseline is time-weighted, so skipping quiet sweeps changes nothing it learns.
 """
-_QUIET: Final = (int(Verdict.SUSPECT), int(Verdict.OFFLINE))
+_QUIET: Final = (int(DetectionStatus.SUSPECT), int(DetectionStatus.OFFLINE))
 
 SILENCE_ACTION: Final = "silence"
 """The store's action kind that keeps maintenance silences across restarts."""
@@ -65,7 +65,7 @@ REPLAY_SWEEP_S: Final = 60.0
 """While replaying, the detector is swept every this many seconds of message time.
 
 The live service sweeps after every batch; sweeping the replay as it goes keeps
-state that depends on earlier verdicts (a device recovering from OFFLINE) as it was.
+state that depends on earlier statuses (a device recovering from OFFLINE) as it was.
 """
 
 
@@ -103,7 +103,7 @@ class Counters:
     redelivered: int = 0
     """Messages stored already (sent again after a crash, or published twice): skipped."""
     batches: int = 0
-    verdict_changes: int = 0
+    detection_changes: int = 0
     replayed: int = 0
     unreadable: int = 0
     """Stored messages the replay could not decode (should stay 0)."""
@@ -161,7 +161,7 @@ class Service:
         """The ingest callback: decode, detect, sweep, and commit the batch in one transaction."""
         messages: list[Accepted] = []
         dead: list[DeadLetter] = []
-        verdicts: list[VerdictChange] = []
+        changes: list[DetectionChange] = []
         inside, topics = self._inside, self.topics
         with self._lock:
             clock = self.clock
@@ -196,36 +196,36 @@ class Service:
                 elif not self.wall_clock and (clock is None or message.t > clock):
                     clock = message.t
                     if clock >= swept + self.sweep_every:
-                        verdicts += self._sweep(clock)
+                        changes += self._sweep(clock)
                         swept = clock
             if clock is not None and clock != swept:
-                verdicts += self._sweep(clock)
+                changes += self._sweep(clock)
             advanced = clock if clock != self.clock else None
             stored = self.store.write_batch(
-                messages=messages, dead=dead, verdicts=verdicts, clock=advanced
+                messages=messages, dead=dead, detections=changes, clock=advanced
             )
             self.clock = clock
             self.counters.accepted += stored
             self.counters.redelivered += len(messages) - stored
             self.counters.dead.update(d.code for d in dead)
             self.counters.batches += 1
-            self.counters.verdict_changes += len(verdicts)
+            self.counters.detection_changes += len(changes)
 
     def tick(self, now: float) -> int:
-        """Judge the fleet at wall time `now` (wall-clock mode); returns the verdicts changed."""
+        """Judge the fleet at wall time `now` (wall-clock mode); returns how many changed."""
         with self._lock:
             if self.clock is not None and now <= self.clock:
                 return 0
-            verdicts = self._sweep(now)
-            self.store.write_batch(messages=[], dead=[], verdicts=verdicts, clock=now)
+            changes = self._sweep(now)
+            self.store.write_batch(messages=[], dead=[], detections=changes, clock=now)
             self.clock = now
-            self.counters.verdict_changes += len(verdicts)
-            return len(verdicts)
+            self.counters.detection_changes += len(changes)
+            return len(changes)
 
     def rebuild(self) -> int:
         """Replay the store into the detector and take up its clock; returns messages replayed.
 
-        Verdicts the replay reaches that differ from the stored current ones (the
+        Statuses the replay reaches that differ from the stored current ones (the
         store was written by an older rule set, or the service died between a
         sweep and its commit) are written as changes at the stored clock.
         """
@@ -246,19 +246,19 @@ class Service:
                         self._group(swept, changed=self.detector.sweep(swept).size > 0)
                     self._apply(message, row.account)
                     self.counters.replayed += 1
-            current = self.store.current_verdicts()
+            current = self.store.current_detections()
             self.since = {c.device_id: c.since for c in current}
             self.counters.dead = Counter(self.store.dead_letter_counts())
             if self.clock is not None:
                 self._group(self.clock, changed=self.detector.sweep(self.clock).size > 0)
-                stored = {c.device_id: (c.verdict, c.reason) for c in current}
+                stored = {c.device_id: (c.status, c.reason) for c in current}
                 changes = [
-                    VerdictChange(device_id, self.clock, verdict.name, reason.name)
-                    for device_id, verdict, reason in self._verdicts()
-                    if stored.get(device_id, ("UNKNOWN", "NONE")) != (verdict.name, reason.name)
+                    DetectionChange(device_id, self.clock, status.name, reason.name)
+                    for device_id, status, reason in self._statuses()
+                    if stored.get(device_id, ("UNKNOWN", "NONE")) != (status.name, reason.name)
                 ]
                 if changes:
-                    self.store.write_batch(messages=[], dead=[], verdicts=changes)
+                    self.store.write_batch(messages=[], dead=[], detections=changes)
                     self.since.update((c.device_id, c.t) for c in changes)
             return self.counters.replayed
 
@@ -293,13 +293,13 @@ class Service:
             return record is not None and record.payload == payload
         return False
 
-    def _sweep(self, clock: float) -> list[VerdictChange]:
+    def _sweep(self, clock: float) -> list[DetectionChange]:
         changes = []
         changed = self.detector.sweep(clock)
         for row in changed:
-            verdict, reason = self.detector.verdict(int(row))
+            status, reason = self.detector.status(int(row))
             device_id = self.detector.ids[int(row)]
-            changes.append(VerdictChange(device_id, clock, verdict.name, reason.name))
+            changes.append(DetectionChange(device_id, clock, status.name, reason.name))
             self.since[device_id] = clock
         self._group(clock, changed=changed.size > 0)
         return changes
@@ -320,13 +320,13 @@ class Service:
             attributes["apn"].append(f.apn if f else None)
             attributes["account"].append(f.account if f else None)
             attributes["firmware"].append(f.firmware if f else None)
-        quiet = np.isin(self.detector.column("verdict"), _QUIET)
+        quiet = np.isin(self.detector.column("status"), _QUIET)
         self.grouper.update(clock, ids, attributes, quiet, self.since)
         self.incident_of = self.grouper.incident_of()
 
-    def _verdicts(self) -> list[tuple[str, Verdict, Reason]]:
+    def _statuses(self) -> list[tuple[str, DetectionStatus, Reason]]:
         return [
-            (device_id, *self.detector.verdict(row))
+            (device_id, *self.detector.status(row))
             for row, device_id in enumerate(self.detector.ids)
         ]
 

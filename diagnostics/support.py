@@ -2,7 +2,7 @@
 
 `Support` is the glue between the running service and the pure code of
 `diagnostics.diagnosis`: it takes what the service holds in memory under its lock
-(the detector's verdict and interval, the incident a device is quiet in, which
+(the detector's status and interval, the incident a device is quiet in, which
 device reports with which SIM and IMEI), has `diagnostics.cases` read the rest from
 the store, and hands the case to `diagnose`. A case can be built at any moment up to
 the service clock (`at`), so support can look back at the moment a customer called.
@@ -17,17 +17,17 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Final
 
 from diagnostics.cases import (
+    detection_at,
     device_case,
     sim_before,
     sim_case,
     swap_pairing,
-    verdict_at,
 )
 from diagnostics.diagnosis import Case, Diagnosis, IncidentRef, diagnose
 from diagnostics.diagnosis.swap import (
     Pairing,
+    SwapResult,
     SwapTest,
-    SwapVerdict,
     compare,
     weigh_swap,
 )
@@ -69,19 +69,19 @@ class Support:
             row = service.detector.index.get(device_id)
             if row is None:
                 raise UnknownError(f"no device {device_id!r} has reported")
-            verdict = service.detector.verdict(row)[0].name
+            status = service.detector.status(row)[0].name
             interval = float(service.detector.column("interval")[row])
             since = service.since.get(device_id)
             current = now >= (service.clock or now)
             incident = self._incident(device_id, now, current=current)
         if not current:
-            verdict, since = verdict_at(service.store, device_id, now)
+            status, since = detection_at(service.store, device_id, now)
         return device_case(
             service.store,
             device_id,
             now=now,
-            verdict=verdict,
-            verdict_since=since,
+            detection_status=status,
+            detection_since=since,
             interval_s=interval,
             incident=incident,
             owner_of_imei=self._owner_of_imei,
@@ -109,7 +109,7 @@ class Support:
         for test in self.swap_tests():
             if test.at > diagnosis.at or device_id not in {test.suspect_device, test.good_device}:
                 continue
-            diagnosis = weigh_swap(diagnosis, self._verdict(test, diagnosis.at))
+            diagnosis = weigh_swap(diagnosis, self._swap_result(test, diagnosis.at))
         return diagnosis
 
     def diagnose_sim(self, iccid: str, *, at: float | None = None) -> Diagnosis:
@@ -179,11 +179,11 @@ class Support:
                 return test
         raise UnknownError(f"no swap test {test_id!r}")
 
-    def swap_verdict(self, test_id: str, *, at: float | None = None) -> SwapVerdict:
-        """The test's verdict at `at` (default: now)."""
-        return self._verdict(self.swap_test(test_id), self._now(at))
+    def swap_result(self, test_id: str, *, at: float | None = None) -> SwapResult:
+        """The test's result at `at` (default: now)."""
+        return self._swap_result(self.swap_test(test_id), self._now(at))
 
-    def _verdict(self, test: SwapTest, now: float) -> SwapVerdict:
+    def _swap_result(self, test: SwapTest, now: float) -> SwapResult:
         if test.impossible is not None or test.good_device is None:
             # without the swap, what the SIM's own record shows is the answer
             sim_diagnosis = None

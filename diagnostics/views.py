@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from diagnostics.detection import Verdict
+from diagnostics.detection import DetectionStatus
 from diagnostics.service import DeviceFacts
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from diagnostics.incidents import Incident, Silence
     from diagnostics.service import Service
-    from diagnostics.store import StoredDeadLetter, StoredMessage, StoredVerdict, Summary
+    from diagnostics.store import StoredDeadLetter, StoredDetection, StoredMessage, Summary
 
 __all__ = [
     "DeviceDetail",
@@ -41,7 +41,8 @@ class DeviceRow:
     """A device in the fleet list."""
 
     device_id: str
-    verdict: str
+    status: str
+    """Its detection status (`DetectionStatus` by name); the API calls it `verdict`."""
     reason: str
     since: float | None
     account: str | None
@@ -71,7 +72,7 @@ class DeviceDetail:
     announced_interval_s: float
     sleep_until: float | None
     facts: DeviceFacts
-    history: list[StoredVerdict]
+    history: list[StoredDetection]
     timeline: list[StoredMessage]
     record: dict[str, Any] | None
     """Its SIM's newest inventory record, as published."""
@@ -87,7 +88,7 @@ class FleetSummary:
 
     clock: float | None
     devices: int
-    verdicts: dict[str, int]
+    statuses: dict[str, int]
     stored: Summary
     alarms: int = 0
     """OFFLINE devices in no open incident: individual alarms."""
@@ -166,10 +167,10 @@ class ServiceView:
         self.service = service
 
     def summary(self) -> FleetSummary:
-        """Devices per verdict, messages per kind, dead letters per code, alarms and incidents."""
+        """Devices per status, messages per kind, dead letters per code, alarms and incidents."""
         service = self.service
         with service.lock:
-            verdicts = service.detector.counts()
+            statuses = service.detector.counts()
             devices, clock = len(service.detector), service.clock
             alarms = self._alarms()
             incidents = service.grouper.open_incidents()
@@ -177,7 +178,7 @@ class ServiceView:
         return FleetSummary(
             clock,
             devices,
-            verdicts,
+            statuses,
             service.store.summary(),
             alarms=alarms,
             incidents_open=len(incidents),
@@ -186,7 +187,7 @@ class ServiceView:
 
     def _alarms(self) -> int:
         service = self.service
-        offline = np.flatnonzero(service.detector.column("verdict") == int(Verdict.OFFLINE))
+        offline = np.flatnonzero(service.detector.column("status") == int(DetectionStatus.OFFLINE))
         ids = service.detector.ids
         return sum(ids[int(row)] not in service.incident_of for row in offline)
 
@@ -215,7 +216,7 @@ class ServiceView:
     def device_rows(
         self,
         *,
-        verdict: str | None = None,
+        status: str | None = None,
         account: str | None = None,
         operator: str | None = None,
         cell: int | None = None,
@@ -229,7 +230,7 @@ class ServiceView:
         wanted = [
             r
             for r in rows
-            if (verdict is None or r.verdict == verdict)
+            if (status is None or r.status == status)
             and (account is None or r.account == account)
             and (operator is None or r.operator == operator)
             and (cell is None or r.cell == cell)
@@ -250,7 +251,7 @@ class ServiceView:
             facts = service.devices.get(device_id, DeviceFacts(device_id))
             facts = replace(facts)  # a copy: the committer thread updates the original
             incident_id = service.incident_of.get(device_id)
-            alarm = incident_id is None and summary.verdict == Verdict.OFFLINE.name
+            alarm = incident_id is None and summary.status == DetectionStatus.OFFLINE.name
         record = service.store.record(facts.iccid) if facts.iccid else None
         return DeviceDetail(
             device=summary,
@@ -258,7 +259,7 @@ class ServiceView:
             announced_interval_s=announced,
             sleep_until=None if np.isnan(sleep) else sleep,
             facts=facts,
-            history=service.store.verdict_history(device_id),
+            history=service.store.detection_history(device_id),
             timeline=service.store.device_timeline(device_id, limit=timeline),
             record=json.loads(record.payload) if record else None,
             incident_id=incident_id,
@@ -300,12 +301,12 @@ class ServiceView:
     def _row(self, device_id: str) -> DeviceRow:
         service = self.service
         row = service.detector.index[device_id]
-        verdict, reason = service.detector.verdict(row)
+        status, reason = service.detector.status(row)
         facts = service.devices.get(device_id)
         last = float(service.detector.column("last_seen")[row])
         return DeviceRow(
             device_id=device_id,
-            verdict=verdict.name,
+            status=status.name,
             reason=reason.name,
             since=service.since.get(device_id),
             account=facts.account if facts else None,

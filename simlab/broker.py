@@ -8,6 +8,9 @@ main command; its known flaw (on connect it pushes retained messages of other
 clients' subscriptions) is contained because every run gets its own broker on
 its own port and its own topic root, and simlab's subscribers drop anything
 outside the subscription they asked for.
+
+`MOSQUITTO_SETTINGS` is how every simlab Mosquitto runs: the embedded one,
+and one of your own started from `mosquitto_config()` (`simlab broker-config`).
 """
 
 from __future__ import annotations
@@ -25,14 +28,46 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["AmqttBroker", "Broker", "MosquittoBroker", "TlsFiles", "embedded_broker", "free_port"]
+__all__ = [
+    "MOSQUITTO_SETTINGS",
+    "AmqttBroker",
+    "Broker",
+    "MosquittoBroker",
+    "TlsFiles",
+    "embedded_broker",
+    "free_port",
+    "mosquitto_config",
+]
 
 LOOPBACK = "127.0.0.1"
+MOSQUITTO_SETTINGS: Final = (
+    ("allow_anonymous true", "no passwords: the listener is on loopback only"),
+    (
+        "set_tcp_nodelay true",
+        "send each packet at once: without it windowed QoS 1 publishing stalls ~40 ms a batch",
+    ),
+    (
+        "max_queued_messages 0",
+        "no limit on messages queued for a slow subscriber (stock Mosquitto drops past 1000)",
+    ),
+    (
+        "max_inflight_messages 0",
+        "no limit on QoS 1 messages in flight to a client (stock Mosquitto allows 20)",
+    ),
+    (
+        "persistent_client_expiration 1h",
+        "forget a persistent session (simlab serve's) once its client is away an hour",
+    ),
+    ("log_type error", "log errors, warnings and notices, not every connection"),
+    ("log_type warning", None),
+    ("log_type notice", None),
+)
+"""Each line every simlab Mosquitto runs with, and why (None: as the line before)."""
 
 
 class Broker(Protocol):
@@ -74,6 +109,24 @@ def wait_for_port(
         time.sleep(0.02)
 
 
+def _mosquitto_listener(port: int) -> list[str]:
+    """A listener on loopback `port`, then every line of `MOSQUITTO_SETTINGS`."""
+    return [f"listener {port} {LOOPBACK}", *(line for line, _ in MOSQUITTO_SETTINGS)]
+
+
+def mosquitto_config(port: int) -> str:
+    """A mosquitto.conf for a broker of one's own: the embedded broker's settings, explained."""
+    lines = [
+        "# Mosquitto as simlab's embedded broker runs (printed by `simlab broker-config`):",
+        "#   simlab broker-config > simlab-mosquitto.conf && mosquitto -c simlab-mosquitto.conf",
+        f"# listen on this machine only, port {port}",
+        f"listener {port} {LOOPBACK}",
+    ]
+    for line, why in MOSQUITTO_SETTINGS:
+        lines += [f"# {why}", line] if why else [line]
+    return "\n".join(lines) + "\n"
+
+
 @dataclass(frozen=True, slots=True)
 class TlsFiles:
     """Certificate files for a TLS listener."""
@@ -87,9 +140,9 @@ class TlsFiles:
 class MosquittoBroker:
     """A Mosquitto process on a free loopback port, configured for tests and benchmarks.
 
-    `set_tcp_nodelay true` (without it windowed QoS 1 publishing stalls ~40 ms a batch),
-    no limit on queued messages for slow subscribers, optional persistence so a restart
-    keeps sessions and queued QoS 1 messages, optional TLS listener.
+    `MOSQUITTO_SETTINGS` (`set_tcp_nodelay true`, no limit on queued messages for slow
+    subscribers, ...), a log file in its folder, optional persistence so a restart keeps
+    sessions and queued QoS 1 messages, optional TLS listener.
     """
 
     port: int = 0
@@ -112,19 +165,11 @@ class MosquittoBroker:
     def config(self) -> str:
         """The mosquitto.conf this broker runs with."""
         lines = [
-            f"listener {self.port} {LOOPBACK}",
-            "allow_anonymous true",
-            "set_tcp_nodelay true",
-            "max_queued_messages 0",
-            "max_inflight_messages 0",
-            "persistent_client_expiration 1h",
+            *_mosquitto_listener(self.port),
             f"log_dest file {self.folder / 'mosquitto.log'}",
             *(
                 ["user root"] if os.geteuid() == 0 else []
             ),  # else it drops to `mosquitto`: no access
-            "log_type error",
-            "log_type warning",
-            "log_type notice",
         ]
         if self.persistence:
             lines += [

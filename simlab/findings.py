@@ -1,6 +1,6 @@
 """After the world has run: what the service found, asked through its API, and scored.
 
-The scorer reads each device's verdict history from the service's database, asks
+The scorer reads each device's detection history from the service's database, asks
 the API for the diagnoses (of every device in a small fleet; else of the expected,
 affected and alarmed ones), each at a moment its fault is still on, with the
 customer messages in the run's languages, then the incidents and the swap tests,
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from simlab.rundir import open_database, verdict_histories
+from simlab.rundir import detection_histories, open_database
 from simlab.scoring import (
     DeviceView,
     ExpectedDevice,
@@ -30,13 +30,13 @@ if TYPE_CHECKING:
     from simlab.scenario import ScenarioSpec
     from simulator.world.simulate import RunResult
 
-__all__ = ["DIAGNOSE_ALL_UP_TO", "LOOK_BEFORE_END_S", "Findings", "collect"]
+__all__ = ["DIAGNOSE_ALL_UP_TO", "LOOK_BEFORE_END_S", "Findings", "collect", "fleet_at_end"]
 
 LOOK_BEFORE_END_S: Final = 300.0
 """A fault that ends before the run is diagnosed this long before its end (still on)."""
 DIAGNOSE_ALL_UP_TO: Final = 500
 """Fleets up to this size have every device diagnosed; larger ones only the expected and
-alarmed devices (the rest are checked for alarms in the verdict history)."""
+alarmed devices (the rest are checked for alarms in the detection history)."""
 
 
 @dataclass(slots=True)
@@ -47,6 +47,8 @@ class Findings:
     diagnoses: list[dict[str, Any]] = field(default_factory=list)
     swap_tests: list[dict[str, Any]] = field(default_factory=list)
     incidents: list[dict[str, Any]] = field(default_factory=list)
+    fleet: dict[str, int] = field(default_factory=dict)
+    """Devices per verdict at the end of the run, as the service shows them (OFFLINE first)."""
 
 
 def collect(
@@ -70,7 +72,7 @@ def collect(
         ExpectedDevice(d.device, str(d.cause), t0 + d.start) for d in spec.answer_key.devices
     ]
     with open_database(database) as store:
-        history = verdict_histories(store)
+        history = detection_histories(store)
     devices = sorted(history)
     ever_quiet = {d for d, h in history.items() if any(v == "OFFLINE" for _, v in h)}
     wanted = {e.device_id for e in expected} | {t.device_id for t in truth} | ever_quiet
@@ -113,7 +115,15 @@ def collect(
                 lang: client.get(f"{path}/message", params={"at": at, "lang": lang}).json()
                 for lang in languages
             }
-            diagnoses.append({"device_id": device_id, "diagnosis": body, "messages": messages})
+            record = shown.get("record") or {}
+            diagnoses.append(
+                {
+                    "device_id": device_id,
+                    "time_zone": record.get("time_zone"),  # the customer's, for the report
+                    "diagnosis": body,
+                    "messages": messages,
+                }
+            )
     for device_id in devices:  # devices not diagnosed still count for alarms
         views.setdefault(
             device_id, DeviceView(device_id, 0.0, tuple(history.get(device_id, ())), None)
@@ -132,7 +142,22 @@ def collect(
         swap_expected=None if key.swap_verdict is None else key.swap_verdict.value,
         swap_outcome=swaps[-1]["outcome"] if swaps else None,
     )
-    return Findings(scorecard=card, diagnoses=diagnoses, swap_tests=swaps, incidents=incidents)
+    return Findings(
+        scorecard=card,
+        diagnoses=diagnoses,
+        swap_tests=swaps,
+        incidents=incidents,
+        fleet=fleet_at_end(history),
+    )
+
+
+def fleet_at_end(history: dict[str, list[tuple[float, str]]]) -> dict[str, int]:
+    """Devices per last verdict, OFFLINE always among them; a device never judged is UNKNOWN."""
+    counts: dict[str, int] = {"OFFLINE": 0}
+    for changes in history.values():
+        verdict = changes[-1][1] if changes else "UNKNOWN"
+        counts[verdict] = counts.get(verdict, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _look(truth: TruthSpan, end: float) -> float:

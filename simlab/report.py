@@ -2,12 +2,14 @@
 
 From what a run leaves behind (`run.json`, `scorecard.json`, `diagnoses.json`
 and the service's `diagnostics.sqlite`) the page draws three plots: the fleet's
-verdicts over time with the faults marked, how long the service took to notice
+detection statuses over time with the faults marked, how long the service took to notice
 each affected device, and the causes expected against those diagnosed. Below
 them: the scorecard, the incidents, and every diagnosis with its customer
-messages. The plots are SVG drawn by matplotlib and written inline; the page
-holds no script and fetches nothing, so it opens offline and travels as one
-file. Times are UTC, given as hours since the run's start.
+messages, fix, next step and evidence (`simlab.report_html`), after the
+scenario's story. The plots are SVG drawn by matplotlib and written inline; the
+page holds no script and fetches nothing, so it opens offline and travels as
+one file. Times are hours since the run's start and UTC, except where a
+customer is concerned: a diagnosis gives the customer's time zone.
 
 Errors:
 
@@ -16,18 +18,18 @@ Errors:
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from simlab.report_plots import VERDICTS, plot_causes, plot_latency, plot_status, span, utc
-from simlab.rundir import RUN, RunDir, RunDirError, open_database, verdict_histories
+from simlab.report_html import diagnosis_html, escape, table, when
+from simlab.report_plots import STATUSES, plot_causes, plot_latency, plot_status, span, utc
+from simlab.rundir import RUN, RunDir, RunDirError, detection_histories, open_database
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Mapping
     from pathlib import Path
 
     from numpy.typing import NDArray
@@ -55,7 +57,7 @@ class ReportError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class FleetStatus:
-    """Devices per verdict over time: counts[k][j] devices had VERDICTS[k] from times[j] on."""
+    """Devices per status over time: counts[k][j] devices had STATUSES[k] from times[j] on."""
 
     times: NDArray[np.float64]
     """Unix seconds, ascending; the first is the run's start."""
@@ -103,30 +105,31 @@ def load_run(directory: Path) -> RunFiles:
         end = start + float(run["duration_s"])
     except ValueError as exc:
         raise ReportError(f"{directory / RUN}: bad start or duration_s: {exc}") from None
+    files.settle_database()
     status = fleet_status(files.database, start=start, end=end)
     return RunFiles(directory, run, scorecard, diagnoses, status)
 
 
 def fleet_status(database: Path, *, start: float, end: float) -> FleetStatus:
-    """Devices per verdict over time, from the verdict histories in the service's database.
+    """Devices per detection status over time, from the detection histories in the database.
 
-    Every device the service knows counts as UNKNOWN until its first verdict.
+    Every device the service knows counts as UNKNOWN until its first detection change.
 
     Raises:
         ReportError: the database is missing or is not the service's.
     """
     try:
         with open_database(database) as store:
-            histories = verdict_histories(store)
+            histories = detection_histories(store)
     except RunDirError as exc:
         raise ReportError(str(exc)) from None
     rows = [(device, t, v) for device, changes in histories.items() for t, v in changes]
-    unknown = VERDICTS.index("UNKNOWN")
-    counts0 = np.zeros(len(VERDICTS), dtype=np.int64)
+    unknown = STATUSES.index("UNKNOWN")
+    counts0 = np.zeros(len(STATUSES), dtype=np.int64)
     counts0[unknown] = len(histories)
     if not rows:
         return FleetStatus(np.array([start, end]), np.stack([counts0, counts0], axis=1))
-    index = {name: k for k, name in enumerate(VERDICTS)}
+    index = {name: k for k, name in enumerate(STATUSES)}
     ids = np.array([row[0] for row in rows])
     t = np.array([row[1] for row in rows], dtype=np.float64)
     now = np.array([index.get(row[2], unknown) for row in rows], dtype=np.int64)
@@ -136,7 +139,7 @@ def fleet_status(database: Path, *, start: float, end: float) -> FleetStatus:
     before[np.r_[True, ids[1:] != ids[:-1]]] = unknown  # each device starts UNKNOWN
     times = np.unique(np.r_[start, t, end])
     at = np.searchsorted(times, t)
-    delta = np.zeros((len(VERDICTS), len(times)), dtype=np.int64)
+    delta = np.zeros((len(STATUSES), len(times)), dtype=np.int64)
     np.add.at(delta, (now, at), 1)
     np.add.at(delta, (before, at), -1)
     counts = counts0[:, None] + np.cumsum(delta, axis=1)
@@ -148,8 +151,6 @@ def fleet_status(database: Path, *, start: float, end: float) -> FleetStatus:
 
 
 # ---- the page -------------------------------------------------------------------------------
-
-_E = html.escape
 
 _STYLE: Final = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #212121;
@@ -165,38 +166,10 @@ th { background: #f5f5f5; } td.n { text-align: right; }
 .status-ok { background: #e8f5e9; } .status-worked_before { background: #fffde7; }
 .status-never_worked { background: #ffebee; } .status-not_enough_data { background: #f5f5f5; }
 .diagnosis { border: 1px solid #ddd; border-radius: 6px; padding: 0.5em 1em; margin: 1em 0; }
+.diagnosis td { white-space: pre-line; }
 .message { white-space: pre-wrap; background: #fafafa; border-left: 3px solid #90a4ae;
            padding: 0.5em 1em; font-family: inherit; }
 """
-
-
-def _when(t: float | None, start: float) -> str:
-    if t is None:
-        return ""
-    return f"+{(t - start) / 3600:.2f} h ({utc(t)} UTC)"
-
-
-def _table(
-    head: Sequence[str] | None, rows: Iterable[Sequence[object]], classes: Iterable[str] = ()
-) -> str:
-    marks = list(classes)
-    out = ["<table>"]
-    if head is not None:
-        out += ["<tr>", *(f"<th>{_E(h)}</th>" for h in head), "</tr>"]
-    for n, row in enumerate(rows):
-        style = f' class="{_E(marks[n])}"' if n < len(marks) and marks[n] else ""
-        cells = "".join(f"<td>{_cell(v)}</td>" for v in row)
-        out.append(f"<tr{style}>{cells}</tr>")
-    out.append("</table>")
-    return "".join(out)
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return _E(str(value))
 
 
 def _share(value: object) -> str:
@@ -206,7 +179,7 @@ def _share(value: object) -> str:
 def _scorecard(files: RunFiles) -> str:
     card = files.scorecard
     passed = card.get("passed")
-    verdict = (
+    headline = (
         '<p class="ok">The answer key is met.</p>'
         if passed
         else '<p class="bad">The answer key is not met.</p>'
@@ -240,9 +213,9 @@ def _scorecard(files: RunFiles) -> str:
         for d in devices
     ]
     return (
-        verdict
-        + _table(("measure", "value"), summary)
-        + _table(
+        headline
+        + table(("measure", "value"), summary)
+        + table(
             ("device", "expected cause", "diagnosed", "grade", "detected after", "intervals"),
             rows,
             (f"grade-{d.get('grade')}" for d in devices),
@@ -256,14 +229,14 @@ def _incidents(files: RunFiles) -> str:
     parts = []
     if found:
         parts.append(
-            _table(
+            table(
                 ("scope", "state", "opened", "closed", "devices", "quiet", "muted"),
                 (
                     (
                         f"{i.get('dimension')} {i.get('value')}",
                         "open" if i.get("open") else "closed",
-                        _when(i.get("opened_at"), start),
-                        _when(i.get("closed_at"), start),
+                        when(i.get("opened_at"), start),
+                        when(i.get("closed_at"), start),
                         i.get("members"),
                         i.get("quiet"),
                         "yes" if i.get("muted") else "no",
@@ -278,7 +251,7 @@ def _incidents(files: RunFiles) -> str:
     if expected:
         parts.append("<p>The answer key's incidents:</p>")
         parts.append(
-            _table(
+            table(
                 ("scope", "found", "opened after"),
                 (
                     (
@@ -295,13 +268,13 @@ def _incidents(files: RunFiles) -> str:
     if swaps:
         parts.append("<h3>SIM swap tests</h3>")
         parts.append(
-            _table(
+            table(
                 ("suspect device", "good device", "registered", "outcome", "what it showed"),
                 (
                     (
                         (t.get("test") or {}).get("suspect_device"),
                         (t.get("test") or {}).get("good_device"),
-                        _when((t.get("test") or {}).get("at"), start),
+                        when((t.get("test") or {}).get("at"), start),
                         t.get("outcome"),
                         t.get("summary"),
                     )
@@ -312,49 +285,13 @@ def _incidents(files: RunFiles) -> str:
     return "".join(parts)
 
 
-def _diagnosis(entry: Mapping[str, Any], start: float) -> str:
-    d = entry.get("diagnosis") or {}
-    device = str(entry.get("device_id"))
-    candidates = ", ".join(
-        f"{c['cause']} ({float(c['likelihood']):.0%})" for c in d.get("candidates") or []
-    )
-    confidence = d.get("confidence")
-    facts = [
-        ("verdict", d.get("verdict")),
-        (
-            "cause",
-            (d.get("cause") or "none") + ("" if confidence is None else f" ({confidence:.0%})"),
-        ),
-        ("candidates", candidates),
-        ("summary", d.get("summary")),
-        ("started", _when(d.get("started"), start)),
-        ("asked at", _when(d.get("at"), start)),
-        ("next step", d.get("next_step")),
-    ]
-    checks = d.get("checks") or []
-    out = [
-        f'<div class="diagnosis" id="diagnosis-{_E(device)}"><h3>{_E(device)}</h3>',
-        _table(None, [f for f in facts if f[1]]),
-    ]
-    if checks:
-        out.append(
-            _table(
-                ("check", "status", "what it saw"),
-                ((c.get("title"), c.get("status"), c.get("summary")) for c in checks),
-                (f"status-{c.get('status')}" for c in checks),
-            )
-        )
-    for language, message in (entry.get("messages") or {}).items():
-        if not isinstance(message, dict):
-            continue
-        out.append(
-            f"<h4>Customer message ({_E(str(language))}): {_E(str(message.get('subject')))}</h4>"
-        )
-        out.append(
-            f'<pre class="message" lang="{_E(str(language))}">{_E(str(message.get("body")))}</pre>'
-        )
-    out.append("</div>")
-    return "".join(out)
+def _story(run: Mapping[str, Any]) -> str:
+    """The scenario's summary and the customer's story, as run.json keeps them."""
+    summary, story = run.get("summary"), run.get("story")
+    parts = [f"<p>{escape(str(summary))}</p>"] if summary else []
+    if story:
+        parts += ["<h2>Story</h2>", f'<pre class="message story">{escape(str(story))}</pre>']
+    return "".join(parts)
 
 
 def render(files: RunFiles) -> str:
@@ -367,19 +304,21 @@ def render(files: RunFiles) -> str:
         f"{utc(start)} to {utc(files.end)} UTC ({float(run['duration_s']) / 3600:g} h), "
         f"{int(run.get('messages') or 0):,} messages, speed {run.get('speed')}, "
         f"{float(run.get('wall_s') or 0):.1f} s wall clock. "
-        "Times are UTC, in hours since the start."
+        "Times are in hours since the start and on the clock: UTC, except in a diagnosis, "
+        "which gives the customer's time zone."
     )
-    diagnoses = "".join(_diagnosis(e, start) for e in files.diagnoses) or (
+    diagnoses = "".join(diagnosis_html(e, start) for e in files.diagnoses) or (
         "<p>No device needed a diagnosis.</p>"
     )
     return "\n".join(
         [
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>{_E(title)}: simlab report</title>",
+            f"<title>{escape(title)}: simlab report</title>",
             f"<style>{_STYLE}</style></head><body>",
-            f"<h1>{_E(title)}</h1>",
-            f'<p class="meta">{_E(meta)}</p>',
+            f"<h1>{escape(title)}</h1>",
+            f'<p class="meta">{escape(meta)}</p>',
+            _story(run),
             "<h2>Fleet status</h2>",
             f'<div class="plot">{plot_status(files)}</div>',
             "<h2>Detection latency</h2>",

@@ -1,6 +1,6 @@
 """The report's plots: matplotlib figures written as inline SVG.
 
-Three pictures of a run (`simlab.report` lays them out): the fleet's verdicts
+Three pictures of a run (`simlab.report` lays them out): the fleet's detection statuses
 over time with the faults marked, the detection latency of each affected
 device, and the causes expected against those diagnosed. Figures are made
 with the object API on the Agg canvas (no pyplot, no global state) and saved
@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 __all__ = [
     "COLOURS",
     "GRADE_COLOURS",
+    "STATUSES",
     "TROUBLE",
-    "VERDICTS",
     "cause_counts",
     "plot_causes",
     "plot_latency",
@@ -40,8 +40,8 @@ __all__ = [
     "utc",
 ]
 
-VERDICTS: Final = ("ONLINE", "ASLEEP", "LATE", "SUSPECT", "OFFLINE", "UNKNOWN")
-"""Stacked bottom to top: the healthy verdicts first, trouble on top where the eye looks."""
+STATUSES: Final = ("ONLINE", "ASLEEP", "LATE", "SUSPECT", "OFFLINE", "UNKNOWN")
+"""Stacked bottom to top: the healthy statuses first, trouble on top where the eye looks."""
 TROUBLE: Final = ("LATE", "SUSPECT", "OFFLINE")
 COLOURS: Final = {
     "ONLINE": "#4caf50",
@@ -87,17 +87,17 @@ def _hours(t: float | NDArray[np.float64], start: float) -> Any:  # noqa: ANN401
 
 
 def plot_status(files: RunFiles) -> str:
-    """Devices per verdict over time (stacked), the troubled ones below, the faults marked."""
+    """Devices per status over time (stacked), the troubled ones below, the faults marked."""
     start, status = files.start, files.status
     figure = _figure(9.5, 5.2)
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1.6))
     x = _hours(status.times, start)
-    shown = [k for k, name in enumerate(VERDICTS) if status.counts[k].any()]
+    shown = [k for k, name in enumerate(STATUSES) if status.counts[k].any()]
     top.stackplot(
         x,
         *(status.counts[k] for k in shown),
-        labels=[VERDICTS[k] for k in shown],
-        colors=[COLOURS[VERDICTS[k]] for k in shown],
+        labels=[STATUSES[k] for k in shown],
+        colors=[COLOURS[STATUSES[k]] for k in shown],
         step="post",
         linewidth=0,
     )
@@ -106,11 +106,11 @@ def plot_status(files: RunFiles) -> str:
     top.set_title("Fleet status over time")
     top.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     for name in TROUBLE:
-        k = VERDICTS.index(name)
+        k = STATUSES.index(name)
         bottom.step(x, status.counts[k], where="post", color=COLOURS[name], label=name, lw=1.6)
     bottom.set_ylabel("devices")
     bottom.set_title("late, suspect and offline devices", fontsize=9, loc="left")
-    trouble = max(1, int(status.counts[[VERDICTS.index(n) for n in TROUBLE]].max()))
+    trouble = max(1, int(status.counts[[STATUSES.index(n) for n in TROUBLE]].max()))
     bottom.set_ylim(0, trouble * 1.15 + 0.5)
     bottom.yaxis.set_major_locator(_whole())
     bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)

@@ -6,7 +6,7 @@ process (`simlab.service_thread`); the SimPy model runs here and feeds the MQTT
 sink (and a recording). Support actions of the scenario's timeline go through
 the service's REST API at their simulated moment (`simlab.support_actions`).
 The run ends when the service has ingested the final watermark; the scorer
-then reads the service's verdicts, incidents and diagnoses and holds them
+then reads the service's detection statuses, incidents and diagnoses and holds them
 against the ground truth and the answer key (`simlab.findings`). What the run
 leaves behind is its run directory (`simlab.rundir`).
 
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 from diagnostics.settings import Settings
 from protocol.wire import Topics
 from simlab.broker import embedded_broker
+from simlab.broker_info import BrokerInfo, embedded_info, external_info
 from simlab.findings import collect
 from simlab.rundir import RunDir
 from simlab.scenario import until_of, world_of
@@ -117,22 +118,27 @@ class RunReport:
     diagnoses: list[dict[str, Any]] = field(default_factory=list)
     swap_tests: list[dict[str, Any]] = field(default_factory=list)
     incidents: list[dict[str, Any]] = field(default_factory=list)
+    fleet: dict[str, int] = field(default_factory=dict)
+    """Devices per verdict at the end, as the service shows them."""
     wall_s: float = 0.0
-    broker: str = ""
+    broker: BrokerInfo = field(default_factory=lambda: BrokerInfo(""))
+    """Which broker the run used: its address, and its software when simlab started it."""
 
     def as_dict(self) -> dict[str, Any]:
-        """The scorecard and verdicts as plain data (`simlab run --json`)."""
+        """The scorecard, diagnoses, swap tests and incidents as data (`simlab run --json`)."""
         return {
             "scenario": self.scenario,
             "title": self.title,
             "out": str(self.out),
             "wall_s": round(self.wall_s, 3),
+            "broker": self.broker.as_dict(),
             "messages": self.result.messages,
             "lost": self.result.lost,
             "scorecard": self.scorecard.as_dict(),
             "diagnoses": self.diagnoses,
             "swap_tests": self.swap_tests,
             "incidents": self.incidents,
+            "fleet": self.fleet,
         }
 
 
@@ -174,8 +180,10 @@ def run_scenario(
             if given is None:
                 broker = stack.enter_context(embedded_broker(prefer=options.embedded))
                 url, protocol = BrokerUrl.parse(broker.url), broker.protocol
+                used = embedded_info(broker)
             else:
                 url = given
+                used = external_info(str(url))
             settings = Settings(
                 broker_host=url.host,
                 broker_port=url.port,
@@ -235,9 +243,11 @@ def run_scenario(
         diagnoses=found.diagnoses,
         swap_tests=found.swap_tests,
         incidents=found.incidents,
+        fleet=found.fleet,
         wall_s=time.perf_counter() - began,
-        broker=str(url),
+        broker=used,
     )
+    directory.settle_database()
     directory.write_results(
         scorecard=report.scorecard.as_dict(),
         diagnoses=report.diagnoses,
@@ -247,10 +257,12 @@ def run_scenario(
 
 
 def _what_ran(name: str, spec: ScenarioSpec, options: RunOptions) -> dict[str, Any]:
-    """The head of run.json: which scenario, from when, for how long, how fast."""
+    """The head of run.json: which scenario, its story, from when, for how long, how fast."""
     return {
         "scenario": name,
         "title": spec.title,
+        "summary": spec.summary,
+        "story": spec.story,
         "seed": spec.world.seed,
         "start": spec.world.start.isoformat(),
         "duration_s": until_of(spec),
@@ -263,7 +275,9 @@ def _run_json(
 ) -> dict[str, Any]:
     """What run.json says: what was run, how fast, on which broker, and the ground truth."""
     return _what_ran(report.scenario, spec, options) | {
-        "broker": report.broker,
+        "broker": report.broker.url,
+        "broker_software": report.broker.software,
+        "broker_version": report.broker.version,
         "root": root,
         "wall_s": round(report.wall_s, 3),
         "messages": report.result.messages,
@@ -271,5 +285,6 @@ def _run_json(
         "truth": [r.as_dict() for r in report.result.truth],
         "swap_tests": report.swap_tests,
         "incidents": report.incidents,
+        "fleet": report.fleet,
         "recording": str(recording),
     }

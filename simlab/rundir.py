@@ -6,6 +6,8 @@
     diagnostics.sqlite  the service's database (read through the store, read-only)
     scorecard.json      the diagnostics held against the answer key
     diagnoses.json      each expected or alarmed device's diagnosis and customer messages
+    messages.md         the same diagnoses and messages to read: staff summary, then the
+                        customer messages, per device (markdown)
     run.json            what was run, how fast, on which broker, and the ground truth
 
 A run stopped before its end (Ctrl-C) leaves run.json with `"partial": true`,
@@ -21,6 +23,7 @@ Errors:
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -35,11 +38,13 @@ if TYPE_CHECKING:
 __all__ = [
     "DATABASE",
     "FILES",
+    "MESSAGES",
     "RECORDING",
     "RunDir",
     "RunDirError",
+    "detection_histories",
+    "messages_markdown",
     "open_database",
-    "verdict_histories",
 ]
 
 RECORDING: Final = "recording.jsonl"
@@ -47,6 +52,7 @@ DATABASE: Final = "diagnostics.sqlite"
 SCORECARD: Final = "scorecard.json"
 DIAGNOSES: Final = "diagnoses.json"
 RUN: Final = "run.json"
+MESSAGES: Final = "messages.md"
 FILES: Final = (RUN, SCORECARD, DIAGNOSES, DATABASE)
 """What a finished run directory must hold to be read (the recording may be elsewhere)."""
 
@@ -71,6 +77,11 @@ class RunDir:
         """The service's database."""
         return self.path / DATABASE
 
+    @property
+    def messages(self) -> Path:
+        """Every diagnosis and customer message of the run, to read (markdown)."""
+        return self.path / MESSAGES
+
     def fresh_database(self) -> Path:
         """Make the directory and remove a database of an earlier run in it (with its WAL)."""
         self.path.mkdir(parents=True, exist_ok=True)
@@ -78,12 +89,36 @@ class RunDir:
             (self.path / f"{DATABASE}{suffix}").unlink(missing_ok=True)
         return self.database
 
+    def settle_database(self) -> None:
+        """Leave a finished run's database as one file, so that reading it leaves nothing beside it.
+
+        The service writes in WAL mode; a read-only reader of a WAL database makes
+        `-wal` and `-shm` files it cannot remove. A rollback journal needs neither, so
+        the database is switched to one (the service switches back when it writes
+        again). A database with unsaved WAL content (a run still going) is left alone.
+        """
+        wal = self.path / f"{DATABASE}-wal"
+        if not self.database.is_file() or (wal.is_file() and wal.stat().st_size > 0):
+            return
+        try:
+            conn = sqlite3.connect(self.database, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return  # not a database: reading it says so
+        for suffix in ("-wal", "-shm"):
+            (self.path / f"{DATABASE}{suffix}").unlink(missing_ok=True)
+
     def write_results(
         self, *, scorecard: dict[str, Any], diagnoses: list[dict[str, Any]], run: dict[str, Any]
     ) -> None:
-        """Write the scorecard, the diagnoses and run.json."""
+        """Write the scorecard, the diagnoses, run.json and messages.md."""
         for name, data in ((SCORECARD, scorecard), (DIAGNOSES, diagnoses), (RUN, run)):
             (self.path / name).write_text(json.dumps(data, indent=2) + "\n")
+        title = str(run.get("title") or run.get("scenario") or self.path.name)
+        self.messages.write_text(messages_markdown(title, diagnoses), encoding="utf-8")
 
     def write_partial(self, run: dict[str, Any]) -> None:
         """Write run.json of a run stopped before its end (`run` says `"partial": true`)."""
@@ -131,14 +166,45 @@ def open_database(path: Path) -> SQLiteReader:
         raise RunDirError(f"{path}: not the service's database ({exc})") from None
 
 
-def verdict_histories(store: StoreReader) -> dict[str, list[tuple[float, str]]]:
-    """Every device's verdict changes as (t, verdict), oldest first, by device id.
+def messages_markdown(title: str, diagnoses: Iterable[dict[str, Any]]) -> str:
+    """The diagnoses of diagnoses.json to read (messages.md).
+
+    Per device: the staff summary, fix and next step, then each customer message in full.
+    """
+    out = [f"# {title}: diagnoses and customer messages", ""]
+    for entry in diagnoses:
+        d = entry.get("diagnosis") or {}
+        out += [f"## {entry.get('device_id')}: {d.get('cause') or 'no cause found'}", ""]
+        staff = [
+            ("Status", d.get("verdict")),
+            ("Summary", d.get("summary")),
+            ("Fix", d.get("fix")),
+            ("Next step", d.get("next_step")),
+            (
+                "Also possible",
+                ", ".join(c["cause"] for c in (d.get("candidates") or [])[1:]) or None,
+            ),
+        ]
+        out += [f"- **{label}**: {text}" for label, text in staff if text]
+        for language, message in (entry.get("messages") or {}).items():
+            if not isinstance(message, dict):
+                continue
+            out += ["", f"### To the customer ({language}): {message.get('subject')}", ""]
+            out += [f"> {line}".rstrip() for line in str(message.get("body")).splitlines()]
+        out.append("")
+    if len(out) == 2:
+        out += ["No device needed a diagnosis.", ""]
+    return "\n".join(out)
+
+
+def detection_histories(store: StoreReader) -> dict[str, list[tuple[float, str]]]:
+    """Every device's detection changes as (t, status), oldest first, by device id.
 
     A device the service heard from but never judged has an empty history.
     """
     found: dict[str, list[tuple[float, str]]] = {}
-    for change in store.verdicts():
-        found.setdefault(change.device_id, []).append((change.t, change.verdict))
+    for change in store.detections():
+        found.setdefault(change.device_id, []).append((change.t, change.status))
     for device_id in store.device_ids():
         found.setdefault(device_id, [])
     return found

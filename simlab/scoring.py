@@ -1,4 +1,4 @@
-"""The scorecard: the service's verdicts, incidents and diagnoses held against the truth.
+"""The scorecard: the service's detection statuses, incidents and diagnoses held against the truth.
 
 Pure code over plain data: the runner collects what the service said (through
 its API) and what really happened (the simulator's ground truth), and
@@ -62,7 +62,7 @@ class DeviceView:
     device_id: str
     interval_s: float
     history: tuple[tuple[float, str], ...]
-    """Verdict changes (t, verdict), oldest first."""
+    """Detection changes (t, status), oldest first."""
     cause: str | None
     """The diagnosis's most likely cause at the moment it was asked."""
     candidates: tuple[str, ...] = ()
@@ -85,7 +85,7 @@ class DeviceScore:
     wrong."""
     detect_s: float | None
     """From the fault's start, or the device's last report after it, to the first SUSPECT or
-    OFFLINE verdict (None: never quiet)."""
+    OFFLINE status (None: never quiet)."""
     detect_intervals: float | None
 
 
@@ -150,8 +150,8 @@ def _grade(expected: str, view: DeviceView | None) -> str:
 def _detected(view: DeviceView | None, start: float, end: float | None) -> float | None:
     if view is None:
         return None
-    for t, verdict in view.history:
-        if t >= start and verdict in QUIET and (end is None or t <= end + view.interval_s * 5):
+    for t, status in view.history:
+        if t >= start and status in QUIET and (end is None or t <= end + view.interval_s * 5):
             # a fault that silences gradually (a battery running down) counts from the silence
             last = view.last_report
             silent_from = last if last is not None and start <= last <= t else start

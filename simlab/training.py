@@ -2,7 +2,7 @@
 
 After a scenario has run (`simlab.commands.train` runs it and asks the questions),
 the trainee sees what support staff would see (`briefing`): the fleet at a
-glance, the devices to look at (each with its verdict, when it was last seen
+glance, the devices to look at (each with its detection status, when it was last seen
 and what its timeline shows lately) and the incidents. Never the service's
 diagnosis: that would give the answer away. The trainee names a cause for each
 device, or calls it healthy (`parse_answer`, `load_answers`), and is marked
@@ -65,7 +65,7 @@ CHOICES: Final[tuple[Cause, ...]] = tuple(Cause)
 """The causes a trainee chooses from, numbered from 1 in this order."""
 HEALTHY_WORDS: Final = frozenset({"", "ok", "healthy", "none"})
 QUIET: Final = ("SUSPECT", "OFFLINE")
-VERDICTS: Final = ("ONLINE", "LATE", "SUSPECT", "OFFLINE", "ASLEEP", "UNKNOWN")
+STATUSES: Final = ("ONLINE", "LATE", "SUSPECT", "OFFLINE", "ASLEEP", "UNKNOWN")
 
 
 class AnswerError(ValueError):
@@ -77,12 +77,12 @@ class AnswerError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class DeviceLook:
-    """A device on the trainee's list: the service's verdict and the device's recent timeline."""
+    """A device on the trainee's list: its detection status and its recent timeline."""
 
     device_id: str
     name: str | None
     """The customer's name for it, from its SIM's inventory record."""
-    verdict: str
+    status: str
     since: float | None
     last_seen: float | None
     """Time of its newest message of its own (telemetry or status; not its last will)."""
@@ -112,7 +112,7 @@ class Briefing:
     start: float
     end: float
     fleet: dict[str, int]
-    """Devices per current verdict."""
+    """Devices per current detection status."""
     messages: int
     devices: list[DeviceLook]
     incidents: list[IncidentLook]
@@ -153,8 +153,8 @@ def briefing(
     run = directory.read_run()
     start = spec.world.start.timestamp()
     with directory.open_database() as store:
-        quiet = {v.device_id for v in store.verdicts() if v.verdict in QUIET}
-        current = {c.device_id: (c.verdict, c.since) for c in store.current_verdicts()}
+        quiet = {v.device_id for v in store.detections() if v.status in QUIET}
+        current = {c.device_id: (c.status, c.since) for c in store.current_detections()}
         seen = store.device_ids()
         messages = store.messages_count()
         affected = {a.device for a in spec.answer_key.devices}
@@ -175,7 +175,7 @@ def briefing(
         story=spec.story,
         start=start,
         end=start + float(run["duration_s"]),
-        fleet={v: fleet[v] for v in VERDICTS if fleet[v]},
+        fleet={v: fleet[v] for v in STATUSES if fleet[v]},
         messages=messages,
         devices=looks,
         incidents=[_incident(i) for i in run.get("incidents", [])],
@@ -188,11 +188,11 @@ def _look(
     timeline = read_timeline(store, device_id, sim)
     iccid = next((e.iccid for e in reversed(timeline) if e.iccid), sim)
     own = [e.t for e in timeline if e.device_id == device_id and not is_will(e)]
-    verdict, since = current if current is not None else ("UNKNOWN", None)
+    status, since = current if current is not None else ("UNKNOWN", None)
     return DeviceLook(
         device_id=device_id,
         name=device_name(store, iccid),
-        verdict=verdict,
+        status=status,
         since=since,
         last_seen=max(own) if own else None,
         lately=tuple(lately(timeline)),

@@ -206,7 +206,7 @@ def diagnosis(
         device_id=device_id,
         iccid=record.iccid if record else None,
         at=at,
-        verdict=verdict,
+        detection_status=verdict,
         cause=cause,
         confidence=confidence,
         candidates=tuple(Candidate(c, p) for c, p in candidates),

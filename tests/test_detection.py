@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from diagnostics.detection import Detector, DetectorSettings, Reason, Verdict
+from diagnostics.detection import DetectionStatus, Detector, DetectorSettings, Reason
 
 T0 = 1_772_409_600.0
 MIN = 60.0
@@ -20,17 +20,17 @@ def fleet(interval=15 * MIN, reports=6):
 
 def judge(d, row, now):
     d.sweep(now)
-    return d.verdict(row)
+    return d.status(row)
 
 
 @pytest.mark.parametrize(
     ("silence_intervals", "verdict"),
     [
-        (1.0, Verdict.ONLINE),
-        (1.9, Verdict.LATE),
-        (2.9, Verdict.SUSPECT),
-        (4.4, Verdict.SUSPECT),
-        (4.9, Verdict.OFFLINE),
+        (1.0, DetectionStatus.ONLINE),
+        (1.9, DetectionStatus.LATE),
+        (2.9, DetectionStatus.SUSPECT),
+        (4.4, DetectionStatus.SUSPECT),
+        (4.9, DetectionStatus.OFFLINE),
     ],
 )
 def test_silence_is_measured_in_the_devices_own_interval(silence_intervals, verdict):
@@ -47,24 +47,24 @@ def test_the_interval_is_learned_from_the_median_gap_not_the_announcement():
         d.report(row, T0 + i * 5 * MIN + (40 if i % 3 == 0 else 0))
     assert d.column("interval")[row] == pytest.approx(5 * MIN, abs=45)
     last = float(d.column("last_seen")[row])
-    assert judge(d, row, last + 30 * MIN)[0] is Verdict.OFFLINE
+    assert judge(d, row, last + 30 * MIN)[0] is DetectionStatus.OFFLINE
 
 
 def test_one_lost_report_is_only_late_and_does_not_teach_a_longer_interval():
     d, row, last = fleet()
     d.report(row, last + 2 * 15 * MIN)  # the one in between was lost
     assert d.column("interval")[row] == pytest.approx(15 * MIN)
-    assert judge(d, row, last + 2 * 15 * MIN + 10)[0] is Verdict.ONLINE
+    assert judge(d, row, last + 2 * 15 * MIN + 10)[0] is DetectionStatus.ONLINE
 
 
 def test_an_offline_device_needs_a_second_on_time_report_to_be_online():
     d, row, last = fleet()
     back = last + 10 * 15 * MIN
-    assert judge(d, row, back - 1)[0] is Verdict.OFFLINE
+    assert judge(d, row, back - 1)[0] is DetectionStatus.OFFLINE
     d.report(row, back)
-    assert judge(d, row, back + 1) == (Verdict.LATE, Reason.RECOVERING)
+    assert judge(d, row, back + 1) == (DetectionStatus.LATE, Reason.RECOVERING)
     d.report(row, back + 15 * MIN)
-    assert judge(d, row, back + 15 * MIN + 1) == (Verdict.ONLINE, Reason.REPORTING)
+    assert judge(d, row, back + 15 * MIN + 1) == (DetectionStatus.ONLINE, Reason.REPORTING)
     assert d.column("interval")[row] == pytest.approx(15 * MIN), "the outage is not a gap to learn"
 
 
@@ -72,10 +72,13 @@ def test_a_planned_sleep_is_asleep_never_offline():
     d, row, last = fleet()
     d.asleep(row, last + 15 * MIN, until=last + 15 * MIN + 6 * 3600)
     for hours in (1, 3, 5.9):
-        assert judge(d, row, last + 15 * MIN + hours * 3600) == (Verdict.ASLEEP, Reason.SLEEPING)
+        assert judge(d, row, last + 15 * MIN + hours * 3600) == (
+            DetectionStatus.ASLEEP,
+            Reason.SLEEPING,
+        )
     wake = last + 15 * MIN + 6 * 3600  # the report was due at wake, one interval after "last"
-    assert judge(d, row, wake + 1 * 15 * MIN)[0] is Verdict.LATE
-    assert judge(d, row, wake + 6 * 15 * MIN)[0] is Verdict.OFFLINE
+    assert judge(d, row, wake + 1 * 15 * MIN)[0] is DetectionStatus.LATE
+    assert judge(d, row, wake + 6 * 15 * MIN)[0] is DetectionStatus.OFFLINE
 
 
 def test_a_psm_device_is_judged_in_units_of_its_sleep():
@@ -86,30 +89,30 @@ def test_a_psm_device_is_judged_in_units_of_its_sleep():
         d.asleep(row, T0 + i * sleep, until=T0 + (i + 1) * sleep)
     assert d.column("interval")[row] == pytest.approx(sleep)
     last_wake = T0 + 5 * sleep
-    assert judge(d, row, last_wake + 1.0 * sleep)[0] is Verdict.LATE
-    assert judge(d, row, last_wake + 3.0 * sleep)[0] is Verdict.SUSPECT
-    assert judge(d, row, last_wake + 4.0 * sleep)[0] is Verdict.OFFLINE
+    assert judge(d, row, last_wake + 1.0 * sleep)[0] is DetectionStatus.LATE
+    assert judge(d, row, last_wake + 3.0 * sleep)[0] is DetectionStatus.SUSPECT
+    assert judge(d, row, last_wake + 4.0 * sleep)[0] is DetectionStatus.OFFLINE
 
 
 def test_a_last_will_makes_the_device_suspect_at_once():
     d, row, last = fleet()
     d.will(row, last + 60)
-    assert judge(d, row, last + 61) == (Verdict.SUSPECT, Reason.CONNECTION_LOST)
+    assert judge(d, row, last + 61) == (DetectionStatus.SUSPECT, Reason.CONNECTION_LOST)
     d.report(row, last + 15 * MIN)
-    assert judge(d, row, last + 15 * MIN + 1) == (Verdict.ONLINE, Reason.REPORTING)
+    assert judge(d, row, last + 15 * MIN + 1) == (DetectionStatus.ONLINE, Reason.REPORTING)
 
 
 def test_network_evidence_changes_verdict_and_reason():
     d, row, last = fleet()
     silent = last + 6 * 15 * MIN
-    assert judge(d, row, silent) == (Verdict.OFFLINE, Reason.SILENT)
+    assert judge(d, row, silent) == (DetectionStatus.OFFLINE, Reason.SILENT)
     d.network(row, silent - 60, alive=True)  # attached and opened a session, but no reports
-    assert judge(d, row, silent) == (Verdict.SUSPECT, Reason.NETWORK_ONLY)
+    assert judge(d, row, silent) == (DetectionStatus.SUSPECT, Reason.NETWORK_ONLY)
     d.network(row, silent + 60, lost=True)  # then the network detached it
-    assert judge(d, row, silent + 120) == (Verdict.OFFLINE, Reason.NETWORK_LOST)
+    assert judge(d, row, silent + 120) == (DetectionStatus.OFFLINE, Reason.NETWORK_LOST)
     d2, row2, last2 = fleet()
     d2.network(row2, last2 + 20 * MIN, rejected=True)
-    assert judge(d2, row2, last2 + 3 * 15 * MIN) == (Verdict.SUSPECT, Reason.REJECTED)
+    assert judge(d2, row2, last2 + 3 * 15 * MIN) == (DetectionStatus.SUSPECT, Reason.REJECTED)
 
 
 def test_sweep_returns_only_what_changed_and_counts_verdicts():
@@ -131,7 +134,7 @@ def test_sweep_returns_only_what_changed_and_counts_verdicts():
 def test_a_device_never_heard_from_is_unknown():
     d = Detector()
     row = d.row("silent-from-birth")
-    assert judge(d, row, T0) == (Verdict.UNKNOWN, Reason.NONE)
+    assert judge(d, row, T0) == (DetectionStatus.UNKNOWN, Reason.NONE)
 
 
 def test_duplicate_and_out_of_order_reports_change_nothing():
@@ -148,7 +151,7 @@ def test_thresholds_are_settings():
     row = d.row("m")
     for k in range(4):
         d.report(row, T0 + k * 100)
-    assert judge(d, row, T0 + 300 + 3.2 * 100)[0] is Verdict.OFFLINE
+    assert judge(d, row, T0 + 300 + 3.2 * 100)[0] is DetectionStatus.OFFLINE
 
 
 def test_an_unannounced_hourly_meter_learns_its_interval_while_judged_by_the_default():
@@ -161,8 +164,8 @@ def test_an_unannounced_hourly_meter_learns_its_interval_while_judged_by_the_def
         )  # swept between reports: SUSPECT against the 15-minute default
     assert d.column("interval")[row] == pytest.approx(3600)
     last = T0 + 7 * 3600
-    assert judge(d, row, last + 1.2 * 3600)[0] is Verdict.ONLINE
-    assert judge(d, row, last + 5 * 3600)[0] is Verdict.OFFLINE
+    assert judge(d, row, last + 1.2 * 3600)[0] is DetectionStatus.ONLINE
+    assert judge(d, row, last + 5 * 3600)[0] is DetectionStatus.OFFLINE
 
 
 def test_a_two_hourly_meter_learns_from_its_first_gap():

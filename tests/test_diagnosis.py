@@ -94,7 +94,7 @@ def test_no_healthy_device_gets_a_fault(fault: FaultId, looked_root: Path) -> No
     for device_id in healthy:
         diagnosis = looked.support.diagnose_device(device_id)
         if diagnosis.cause is not None or not diagnosis.healthy:
-            wrong[device_id] = (diagnosis.verdict, diagnosis.summary)
+            wrong[device_id] = (diagnosis.detection_status, diagnosis.summary)
     assert wrong == {}
 
 
@@ -163,7 +163,7 @@ def test_looking_back_gives_the_diagnosis_of_that_moment(looked_root: Path) -> N
     before = looked.support.diagnose_device("collar-0001", at=looked.now - 3 * 3600 - 600)
     now = looked.support.diagnose_device("collar-0001")
     assert before.cause is None
-    assert before.verdict == "ONLINE"
+    assert before.detection_status == "ONLINE"
     assert now.cause is Cause.SIM_DEACTIVATED
 
 
@@ -235,7 +235,7 @@ def _case(*messages: object, verdict: str = "OFFLINE", now: float = T + 6 * 3600
         now=now,
         device_id="c-1",
         iccid=ICCID,
-        verdict=verdict,
+        detection_status=verdict,
         record=_record(),
         device=tuple(s for s in seen if isinstance(s.message, Telemetry)),
         network=tuple(s for s in seen if not isinstance(s.message, Telemetry)),
@@ -379,3 +379,28 @@ def test_each_separating_test_is_one_the_customer_message_can_explain(causes, ki
     text = _separating_test(tuple(Candidate(c, 0.5) for c in causes))
     assert text is not None
     assert _test_kind(text) == kind
+
+
+def _a_whole_sentence(text: str) -> bool:
+    return text[:1].isupper() and text.endswith(".") and len(text.split()) >= 4
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=str)
+def test_every_next_step_and_fix_is_a_whole_sentence(fault: FaultId, looked_root: Path) -> None:
+    """Staff read these as they are: none may stop mid-sentence ("…the device is")."""
+    looked = _looked(fault, str(looked_root))
+    for device_id in looked.devices():
+        diagnosis = looked.support.diagnose_device(device_id)
+        for text in (diagnosis.next_step, diagnosis.separating_test, diagnosis.fix):
+            assert text is None or _a_whole_sentence(text), (device_id, text)
+
+
+@pytest.mark.parametrize("first", list(Cause), ids=str)
+def test_every_separating_test_is_a_whole_sentence(first: Cause) -> None:
+    from diagnostics.diagnosis.model import Candidate  # noqa: PLC0415
+    from diagnostics.diagnosis.verdict import _separating_test  # noqa: PLC0415
+
+    for second in Cause:
+        text = _separating_test((Candidate(first, 0.5), Candidate(second, 0.5)))
+        assert text is None or _a_whole_sentence(text), text
+    assert all(_a_whole_sentence(CAUSES[cause].fix) for cause in Cause)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from simlab.commands import app
 from simlab.report import ReportError, fleet_status, load_run, write_report
-from simlab.report_plots import VERDICTS
+from simlab.report_plots import STATUSES
 from simlab.run import RunOptions, run_scenario
 from simlab.scenario import load_scenario
 
@@ -130,7 +130,7 @@ def test_fleet_status_counts_every_device_at_every_moment(run_dir):
     assert status.times[-1] == files.end
     assert np.all(np.diff(status.times) > 0)
     assert set(status.counts.sum(axis=0)) == {24}  # every collar, always in one verdict
-    offline = status.counts[VERDICTS.index("OFFLINE")]
+    offline = status.counts[STATUSES.index("OFFLINE")]
     assert offline[0] == 0
     assert offline[-1] == 1  # collar 7, flat
 
@@ -177,3 +177,50 @@ def test_no_such_directory(tmp_path):
 def test_fleet_status_of_a_missing_database(tmp_path):
     with pytest.raises(ReportError, match=r"none\.sqlite: missing"):
         fleet_status(tmp_path / "none.sqlite", start=0.0, end=1.0)
+
+
+def _files(directory):
+    return sorted(p.name for p in directory.iterdir())
+
+
+def test_each_diagnosis_shows_fix_next_step_and_evidence_in_the_customers_zone(run_dir, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    diagnoses = json.loads((copy / "diagnoses.json").read_text())
+    diagnoses[0]["diagnosis"]["next_step"] = "Ask the rangers to look at the collar."
+    (copy / "diagnoses.json").write_text(json.dumps(diagnoses))
+    page = _parse(write_report(copy))
+    text = " ".join(page.text)
+    for entry in diagnoses:
+        d = entry["diagnosis"]
+        assert entry["time_zone"] == "Africa/Nairobi"  # from the SIM's inventory record
+        block = text.split(entry["device_id"], 1)[1]
+        assert d["fix"] in block
+        assert d["next_step"] is None or d["next_step"] in block
+        evidence = [e for check in d["checks"] for e in check["evidence"]]
+        assert evidence
+        for item in evidence:
+            assert item["text"] in block
+    collar = next(e for e in diagnoses if e["device_id"] == "collar-0007")
+    # battery flat from about 12:15 Nairobi time (09:15 UTC), as the story has it
+    assert "+9.2" in text
+    assert "2026-03-02 12:1" in text
+    assert "EAT, Africa/Nairobi" in text
+    assert collar["diagnosis"]["started"] is not None
+
+
+def test_the_page_tells_the_scenarios_story(run_dir, tmp_path):
+    page = _parse(write_report(run_dir, tmp_path / "page.html"))
+    text = " ".join(page.text)
+    run = json.loads((run_dir / "run.json").read_text())
+    assert "Collar 7 silent since midday" in run["story"]
+    assert "Story" in text
+    assert "Subject: Collar 7 silent since midday" in text
+    assert run["summary"] in text
+
+
+def test_neither_the_run_nor_the_report_leaves_wal_files(run_dir, tmp_path):
+    assert not {"diagnostics.sqlite-wal", "diagnostics.sqlite-shm"} & set(_files(run_dir))
+    write_report(run_dir, tmp_path / "page.html")
+    load_run(run_dir)
+    assert not {"diagnostics.sqlite-wal", "diagnostics.sqlite-shm"} & set(_files(run_dir))

@@ -30,8 +30,8 @@ from protocol.causes import Cause
 from simlab.commands.scenarios import scenarios_app
 from simlab.scenario import (
     ScenarioSpec,
+    SwapOutcome,
     SwapTestAction,
-    SwapVerdict,
     load_scenario,
     possible_causes,
     scenario_files,
@@ -432,7 +432,7 @@ def test_a_swap_test_and_its_verdict(tmp_path):
         "collar-0002",
         "collar-0001",
     )
-    assert spec.answer_key.swap_verdict is SwapVerdict.STAYS_WITH_DEVICE
+    assert spec.answer_key.swap_verdict is SwapOutcome.STAYS_WITH_DEVICE
 
 
 def test_a_swap_test_needs_its_swap_in_the_world(tmp_path):
@@ -499,8 +499,8 @@ def test_the_story_keys_of_the_bank(specs):
     key = {name: spec.answer_key for name, spec in specs.items()}
     assert {a.cause for a in key["lost-giraffe"].devices} == {Cause.BATTERY_DEPLETED}
     assert {a.cause for a in key["sea-otter-in-france"].devices} == {Cause.ROAMING_NOT_ALLOWED}
-    assert key["sea-otter-in-france"].swap_verdict is SwapVerdict.IMPOSSIBLE
-    assert key["sim-swap-damaged-sim"].swap_verdict is SwapVerdict.FOLLOWS_SIM
+    assert key["sea-otter-in-france"].swap_verdict is SwapOutcome.IMPOSSIBLE
+    assert key["sim-swap-damaged-sim"].swap_verdict is SwapOutcome.FOLLOWS_SIM
     assert {a.cause for a in key["test-quota-pilot"].devices} == {Cause.TEST_QUOTA_USED}
     assert key["psm-water-meters"].devices == []
     assert all(g.psm for g in specs["psm-water-meters"].world.devices if g.name == "meter")

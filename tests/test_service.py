@@ -278,6 +278,6 @@ def test_wall_clock_mode_judges_by_the_wall_not_the_stream(tmp_path):
     service.handle(batch)
     assert service.clock is None
     assert service.tick(now) == 1
-    assert ServiceView(service).device("m-1").device.verdict == "OFFLINE"
+    assert ServiceView(service).device("m-1").device.status == "OFFLINE"
     assert service.tick(now - 10) == 0, "the wall clock does not run backwards"
     store.close()

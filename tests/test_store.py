@@ -24,9 +24,9 @@ from diagnostics.store import (
     SCHEMA_VERSION,
     Accepted,
     DeadLetter,
+    DetectionChange,
     SQLiteStore,
     Store,
-    VerdictChange,
     accepted,
     dead_letter,
 )
@@ -241,7 +241,7 @@ def test_a_batch_commits_as_a_whole_or_not_at_all(store):
     store.write_batch(
         messages=[telemetry("meter-1", SIM_A, 0), record(SIM_A, 0)],
         dead=[bad("simlab/v1/acme/device/meter-1/telemetry", b"{")],
-        verdicts=[VerdictChange("meter-1", T0, "ONLINE", "REPORTING")],
+        detections=[DetectionChange("meter-1", T0, "ONLINE", "REPORTING")],
         clock=T0,
     )
     before = store.summary()
@@ -249,7 +249,7 @@ def test_a_batch_commits_as_a_whole_or_not_at_all(store):
         store.write_batch(
             messages=[telemetry("meter-1", SIM_A, 60), record(SIM_A, 60, "DEACTIVATED")],
             dead=[bad("simlab/v1/acme/device/meter-1/telemetry", b"[]")],
-            verdicts=[VerdictChange("meter-1", "later", "LATE", "SILENT")],  # type: ignore[arg-type]
+            detections=[DetectionChange("meter-1", "later", "LATE", "SILENT")],  # type: ignore[arg-type]
             clock=T0 + 60,
         )
     broken = dataclasses.replace(status("meter-1", SIM_A, 90), status=None)
@@ -259,7 +259,7 @@ def test_a_batch_commits_as_a_whole_or_not_at_all(store):
     assert store.messages_count() == 2
     assert store.record(SIM_A).payload == record(SIM_A, 0).payload
     assert len(store.dead_letters()) == 1
-    assert [v.verdict for v in store.verdict_history("meter-1")] == ["ONLINE"]
+    assert [v.status for v in store.detection_history("meter-1")] == ["ONLINE"]
     assert store.last_clock() == T0
     store.write_batch(messages=[telemetry("meter-1", SIM_A, 120)], dead=(), clock=T0 + 120)
     assert store.messages_count() == 3, "the store stays usable after a failed batch"
@@ -477,18 +477,20 @@ def test_verdict_changes_are_history_and_the_latest_is_current(store):
     store.write_batch(
         messages=(),
         dead=(),
-        verdicts=[
-            VerdictChange("meter-1", T0 + 900, "LATE", "SILENT"),
-            VerdictChange("meter-2", T0 + 900, "ONLINE", "REPORTING"),
+        detections=[
+            DetectionChange("meter-1", T0 + 900, "LATE", "SILENT"),
+            DetectionChange("meter-2", T0 + 900, "ONLINE", "REPORTING"),
         ],
     )
     store.write_batch(
-        messages=(), dead=(), verdicts=[VerdictChange("meter-1", T0 + 1800, "OFFLINE", "SILENT")]
+        messages=(),
+        dead=(),
+        detections=[DetectionChange("meter-1", T0 + 1800, "OFFLINE", "SILENT")],
     )
-    history = store.verdict_history("meter-1")
-    assert [(v.t, v.verdict) for v in history] == [(T0 + 900, "LATE"), (T0 + 1800, "OFFLINE")]
-    assert [v.verdict for v in store.verdict_history("meter-1", limit=1)] == ["OFFLINE"]
-    current = {c.device_id: (c.verdict, c.reason, c.since) for c in store.current_verdicts()}
+    history = store.detection_history("meter-1")
+    assert [(v.t, v.status) for v in history] == [(T0 + 900, "LATE"), (T0 + 1800, "OFFLINE")]
+    assert [v.status for v in store.detection_history("meter-1", limit=1)] == ["OFFLINE"]
+    current = {c.device_id: (c.status, c.reason, c.since) for c in store.current_detections()}
     assert current == {
         "meter-1": ("OFFLINE", "SILENT", T0 + 1800),
         "meter-2": ("ONLINE", "REPORTING", T0 + 900),
@@ -535,7 +537,7 @@ def test_data_survives_close_and_reopen(path):
                 status("meter-1", SIM_A, 10),
             ],
             dead=[bad("simlab/v1/acme/clock", b"{")],
-            verdicts=[VerdictChange("meter-1", T0 + 10, "ONLINE", "REPORTING")],
+            detections=[DetectionChange("meter-1", T0 + 10, "ONLINE", "REPORTING")],
             clock=T0 + 10,
         )
         before = store.summary()
@@ -544,7 +546,7 @@ def test_data_survives_close_and_reopen(path):
         assert store.last_clock() == T0 + 10
         assert store.record(SIM_A).t == T0 + 10
         assert store.latest_status("meter-1").status == "online"
-        assert [c.verdict for c in store.current_verdicts()] == ["ONLINE"]
+        assert [c.status for c in store.current_detections()] == ["ONLINE"]
         assert kinds_and_times(store.device_timeline("meter-1")) == [
             ("telemetry", 10),
             ("status", 10),

@@ -15,9 +15,9 @@ import pytest
 from diagnostics.store import (
     SCHEMA_VERSION,
     Accepted,
+    DetectionChange,
     SQLiteStore,
     StoreFileError,
-    VerdictChange,
 )
 from diagnostics.store.sqlite.schema import MIGRATIONS
 from diagnostics.store.sqlite.writer import digest
@@ -212,7 +212,7 @@ def test_an_older_file_is_migrated_and_its_data_read(path, tmp_path, version, ac
         assert (summary.devices, summary.sims) == (1, 1)
         assert store.record(SIM).payload == RECORD
         assert store.latest_status(DEVICE).status == "online"
-        assert [(v.verdict, v.t) for v in store.verdict_history(DEVICE)] == [("ONLINE", T0 + 60)]
+        assert [(v.status, v.t) for v in store.detection_history(DEVICE)] == [("ONLINE", T0 + 60)]
         assert store.last_clock() == T0 + 60
         assert store.actions("silence") == []
         again = Accepted("attach", None, SIM, "acme", T0 + 5, T0 + 6, SIM_TOPIC, ATTACH)
@@ -220,7 +220,7 @@ def test_an_older_file_is_migrated_and_its_data_read(path, tmp_path, version, ac
         assert store.write_batch(messages=[again], dead=[]) == 0
         later = Accepted("attach", None, SIM, "acme", T0 + 90, T0 + 91, SIM_TOPIC, ATTACH)
         assert store.write_batch(
-            messages=[later], dead=[], verdicts=[VerdictChange(DEVICE, T0 + 90, "LATE", "late")]
+            messages=[later], dead=[], detections=[DetectionChange(DEVICE, T0 + 90, "LATE", "late")]
         )
         assert [m.t - T0 for m in store.sim_events(SIM)] == [5, 90]
     with sqlite3.connect(path) as db:
@@ -269,11 +269,11 @@ def test_a_read_only_open_reads_creates_nothing_and_migrates_nothing(path, tmp_p
         store.write_batch(
             messages=[Accepted("attach", None, SIM, "acme", T0, T0, SIM_TOPIC, ATTACH)],
             dead=[],
-            verdicts=[VerdictChange(DEVICE, T0, "ONLINE", "reporting")],
+            detections=[DetectionChange(DEVICE, T0, "ONLINE", "reporting")],
         )
     with SQLiteStore.open_readonly(path) as reader:
         assert reader.messages_count() == 1
-        assert [(v.device_id, v.verdict) for v in reader.verdicts()] == [(DEVICE, "ONLINE")]
+        assert [(v.device_id, v.status) for v in reader.detections()] == [(DEVICE, "ONLINE")]
         assert not hasattr(reader, "write_batch")
     with pytest.raises(StoreFileError, match="no such file"):
         SQLiteStore.open_readonly(tmp_path / "none.sqlite")

@@ -52,7 +52,7 @@ def verdict(spec, look_at: float, path: Path, **register: object):
         at=T0 + SWAP_AT,
         **register,  # type: ignore[arg-type]
     )
-    return support, test, support.swap_verdict(test.id)
+    return support, test, support.swap_result(test.id)
 
 
 def test_a_damaged_sim_follows_the_sim(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_a_damaged_sim_follows_the_sim(tmp_path: Path) -> None:
     assert any(t.startswith("good SIM in suspect device: collar-0001 reported") for t in texts)
     # kept by the service: listed, and the same verdict when asked again by id
     assert [t.id for t in support.swap_tests()] == [test.id]
-    assert support.swap_verdict(test.id).outcome is SwapOutcome.FOLLOWS_SIM
+    assert support.swap_result(test.id).outcome is SwapOutcome.FOLLOWS_SIM
 
 
 def test_a_wrong_apn_on_the_device_stays_with_the_device(tmp_path: Path) -> None:

@@ -1,15 +1,26 @@
-"""Response models of the REST API (what the service answers, not what devices publish)."""
+"""Response models of the REST API (what the service answers, not what devices publish).
+
+Field names are the wire's. Where the API says `verdict` it means the detection status
+(`diagnostics.detection.DetectionStatus`); the `of` constructors map the service's names
+to the wire's, so a later version of the API can rename the fields in one place.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+if TYPE_CHECKING:
+    from diagnostics.store import StoredDetection
+    from diagnostics.views import DevicePage, DeviceRow
 
 __all__ = [
     "DeadLetterOut",
     "DeadLetterPage",
+    "DetectionChangeOut",
     "DeviceDetailOut",
     "DeviceOut",
     "DevicePageOut",
@@ -22,7 +33,6 @@ __all__ = [
     "SilenceOut",
     "TimelineEntryOut",
     "TimelinePage",
-    "VerdictOut",
 ]
 
 
@@ -43,6 +53,13 @@ class DeviceOut(_Out):
     cell: int | None = Field(description="Cell id of its newest telemetry")
     last_seen: float | None = Field(description="Time of its newest report, Unix s")
 
+    @classmethod
+    def of(cls, row: DeviceRow) -> Self:
+        """The response for a row of the fleet list: its detection status is `verdict`."""
+        fields = dataclasses.asdict(row)
+        fields["verdict"] = fields.pop("status")
+        return cls.model_validate(fields)
+
 
 class DevicePageOut(_Out):
     """A page of the fleet list."""
@@ -52,14 +69,25 @@ class DevicePageOut(_Out):
     offset: int
     items: list[DeviceOut]
 
+    @classmethod
+    def of(cls, page: DevicePage) -> Self:
+        """The response for a page of the fleet list."""
+        items = [DeviceOut.of(row) for row in page.items]
+        return cls(total=page.total, limit=page.limit, offset=page.offset, items=items)
 
-class VerdictOut(_Out):
+
+class DetectionChangeOut(_Out):
     """One change of a device's verdict."""
 
     id: int
     t: float = Field(description="Service clock at the change, Unix s")
     verdict: str
     reason: str
+
+    @classmethod
+    def of(cls, change: StoredDetection) -> Self:
+        """The response for a stored detection change (its status is `verdict`)."""
+        return cls(id=change.id, t=change.t, verdict=change.status, reason=change.reason)
 
 
 class TimelineEntryOut(_Out):
@@ -91,7 +119,7 @@ class DeviceDetailOut(DeviceOut):
     rsrp: float | None
     firmware: str | None
     status: str | None = Field(description="Its newest status: online, asleep or offline")
-    history: list[VerdictOut] = Field(description="Verdict changes, oldest first")
+    history: list[DetectionChangeOut] = Field(description="Verdict changes, oldest first")
     timeline: list[TimelineEntryOut] = Field(description="Its newest messages, oldest first")
     record: dict[str, Any] | None = Field(description="Its SIM's inventory record")
     incident_id: str | None = Field(

@@ -7,7 +7,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from diagnostics.diagnosis import Diagnosis  # noqa: TC001 - pydantic reads the annotation
-from diagnostics.diagnosis.swap import SwapTest, SwapVerdict  # noqa: TC001
+from diagnostics.diagnosis.swap import SwapResult, SwapTest  # noqa: TC001
 
 __all__ = [
     "CandidateOut",
@@ -15,9 +15,9 @@ __all__ = [
     "DiagnosisOut",
     "EvidenceOut",
     "MessageOut",
+    "SwapResultOut",
     "SwapTestIn",
     "SwapTestOut",
-    "SwapVerdictOut",
 ]
 
 
@@ -83,7 +83,7 @@ class DiagnosisOut(_Out):
                 "device_id": d.device_id,
                 "iccid": d.iccid,
                 "at": d.at,
-                "verdict": d.verdict,
+                "verdict": d.detection_status,
                 "healthy": d.healthy,
                 "cause": None if d.cause is None else d.cause.value,
                 "confidence": d.confidence,
@@ -164,7 +164,7 @@ class SwapTestOut(_Out):
         return cls.model_validate(test)
 
 
-class SwapVerdictOut(_Out):
+class SwapResultOut(_Out):
     """A swap test and its verdict now."""
 
     test: SwapTestOut
@@ -178,8 +178,8 @@ class SwapVerdictOut(_Out):
     conclusions: list[str]
 
     @classmethod
-    def of(cls, v: SwapVerdict) -> Self:
-        """The response for a verdict."""
+    def of(cls, v: SwapResult) -> Self:
+        """The response for a swap test's result."""
         return cls.model_validate(
             {
                 "test": SwapTestOut.of(v.test),

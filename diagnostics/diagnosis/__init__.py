@@ -1,7 +1,7 @@
 """Diagnosis: ordered checks with evidence, SIM swap comparison and customer messages.
 
 Pure code: plain data in (`Case`, `SwapTest`), plain data out (`Diagnosis`,
-`SwapVerdict`). `diagnostics.cases` builds the cases from the store; the API shows the
+`SwapResult`). `diagnostics.cases` builds the cases from the store; the API shows the
 results.
 """
 

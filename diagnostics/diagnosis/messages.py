@@ -66,8 +66,8 @@ MAX_OTHERS: Final = 2
 """How many candidates besides the most likely one an unsure message names."""
 
 _QUARTER_HOUR: Final = 900.0
-_DOWN_VERDICTS: Final = frozenset({"SUSPECT", "OFFLINE"})
-_HEALTHY_VERDICTS: Final = frozenset({"ONLINE", "LATE", "ASLEEP"})
+_DOWN_STATUSES: Final = frozenset({"SUSPECT", "OFFLINE"})
+_HEALTHY_STATUSES: Final = frozenset({"ONLINE", "LATE", "ASLEEP"})
 
 _WORDS: Final[Mapping[str, Words]] = {language: load_words(language) for language in LANGUAGES}
 
@@ -160,9 +160,9 @@ class _Draft:
 def _draft(diagnosis: Diagnosis, words: Words, values: Mapping[str, str]) -> _Draft:
     cause = diagnosis.cause
     if cause is None:
-        if diagnosis.verdict in _DOWN_VERDICTS:
+        if diagnosis.detection_status in _DOWN_STATUSES:
             return _from_template(words.down_unknown, words, values, words.nothing_yet)
-        if diagnosis.verdict in _HEALTHY_VERDICTS:
+        if diagnosis.detection_status in _HEALTHY_STATUSES:
             return _from_template(words.healthy, words, values, words.nothing_to_do)
         return _from_template(words.no_data, words, values, words.nothing_yet)
     if len(diagnosis.candidates) > 1 or diagnosis.confidence < CONFIDENT:
@@ -189,7 +189,7 @@ def _unsure(diagnosis: Diagnosis, cause: Cause, words: Words, values: Mapping[st
     causes = [c.cause for c in diagnosis.candidates if c.cause is not cause][:MAX_OTHERS]
     top = words.templates[cause]
     others = [words.templates[c] for c in causes]
-    down = diagnosis.verdict in _DOWN_VERDICTS
+    down = diagnosis.detection_status in _DOWN_STATUSES
     likely = words.likely.format(what=_say(top.what, values))
     saw = [_say(words.about, values), _say(words.down if down else words.unwell, values), likely]
     saw += _sentences(top.saw, values)
@@ -291,9 +291,9 @@ def _values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
     values.update({key: when(t) for key, t in times.items() if t is not None})
     values.update(_device_values(diagnosis, words))
     values.update(_fact_values(diagnosis, words))
-    note = words.verdict_notes.get(diagnosis.verdict)
+    note = words.status_notes.get(diagnosis.detection_status)
     if note:
-        values["verdict_note"] = note
+        values["status_note"] = note
     return values
 
 

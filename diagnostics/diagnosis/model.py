@@ -79,9 +79,9 @@ class Case:
     now: float
     device_id: str | None
     iccid: str | None
-    verdict: str = "UNKNOWN"
-    """The detector's verdict at `now` (ONLINE, LATE, SUSPECT, OFFLINE, ASLEEP, UNKNOWN)."""
-    verdict_since: float | None = None
+    detection_status: str = "UNKNOWN"
+    """The detector's status at `now` (ONLINE, LATE, SUSPECT, OFFLINE, ASLEEP, UNKNOWN)."""
+    detection_since: float | None = None
     interval_s: float | None = None
     """The reporting interval the detector judges the device by."""
     record: SimRecord | None = None
@@ -116,7 +116,7 @@ class Case:
     @property
     def silent(self) -> bool:
         """Whether the detector has the device down (SUSPECT or OFFLINE)."""
-        return self.verdict in {"SUSPECT", "OFFLINE"}
+        return self.detection_status in {"SUSPECT", "OFFLINE"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +158,8 @@ class Diagnosis:
     device_id: str | None
     iccid: str | None
     at: float
-    verdict: str
+    detection_status: str
+    """The detector's status of the device at `at` (ONLINE, LATE, ..., UNKNOWN)."""
     cause: Cause | None
     """The most likely cause; None when nothing is wrong or nothing can be said yet."""
     confidence: float
@@ -184,4 +185,4 @@ class Diagnosis:
     @property
     def healthy(self) -> bool:
         """Nothing wrong found and the device is not down."""
-        return self.cause is None and self.verdict not in {"SUSPECT", "OFFLINE"}
+        return self.cause is None and self.detection_status not in {"SUSPECT", "OFFLINE"}

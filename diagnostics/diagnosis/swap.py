@@ -12,7 +12,7 @@ pairings after the swap and gives the swap's result with its evidence:
   list, a back-off timer): re-test the original pairing;
 - inconclusive: an IMEI lock refuses a SIM in the other device, both pairings fail,
   or not enough time has passed;
-- impossible: the SIM is out of reach; the verdict says what the network's evidence
+- impossible: the SIM is out of reach; the result says what the network's evidence
   about the SIM can still tell, and how to learn more without the swap.
 """
 
@@ -35,8 +35,8 @@ __all__ = [
     "MIN_WAIT_S",
     "Pairing",
     "SwapOutcome",
+    "SwapResult",
     "SwapTest",
-    "SwapVerdict",
     "compare",
     "weigh_swap",
 ]
@@ -48,7 +48,7 @@ WAIT_INTERVALS: Final = 3.0
 
 
 class SwapOutcome(enum.StrEnum):
-    """The verdict of a swap test."""
+    """The outcome of a swap test."""
 
     FOLLOWS_SIM = "follows_sim"
     STAYS_WITH_DEVICE = "stays_with_device"
@@ -103,7 +103,7 @@ class Pairing:
 
 
 @dataclass(frozen=True, slots=True)
-class SwapVerdict:
+class SwapResult:
     """The answer of a swap test, with its evidence and what to do next."""
 
     test: SwapTest
@@ -136,15 +136,15 @@ def _reject_text(seen: Seen) -> str:
     return f"EMM #{message.emm_cause}" if isinstance(message, AttachRejected) else "rejected"
 
 
-def compare(  # noqa: PLR0911 - one return per verdict
+def compare(  # noqa: PLR0911 - one return per outcome
     test: SwapTest,
     now: float,
     *,
     suspect_sim_in_good: Pairing | None,
     good_sim_in_suspect: Pairing | None,
     sim_diagnosis: Diagnosis | None = None,
-) -> SwapVerdict:
-    """The verdict at `now` from the two pairings after the swap."""
+) -> SwapResult:
+    """The result at `now` from the two pairings after the swap."""
     if test.impossible is not None or suspect_sim_in_good is None or good_sim_in_suspect is None:
         return _impossible(test, sim_diagnosis)
     a, b = suspect_sim_in_good, good_sim_in_suspect
@@ -152,7 +152,7 @@ def compare(  # noqa: PLR0911 - one return per verdict
     for pairing in (a, b):
         refused = pairing.lock_refused()
         if refused is not None:
-            return SwapVerdict(
+            return SwapResult(
                 test,
                 SwapOutcome.INCONCLUSIVE,
                 f"The IMEI lock refuses SIM {pairing.iccid} in {pairing.device_id}: "
@@ -164,7 +164,7 @@ def compare(  # noqa: PLR0911 - one return per verdict
     failed_a = not a.works and waited[a.device_id]
     failed_b = not b.works and waited[b.device_id]
     if a.works and b.works:
-        return SwapVerdict(
+        return SwapResult(
             test,
             SwapOutcome.BOTH_WORK,
             "Both pairings work now: the swap cleared something transient "
@@ -173,7 +173,7 @@ def compare(  # noqa: PLR0911 - one return per verdict
             evidence,
         )
     if failed_a and b.works:
-        return SwapVerdict(
+        return SwapResult(
             test,
             SwapOutcome.FOLLOWS_SIM,
             f"The fault follows the SIM: SIM {a.iccid} fails in {a.device_id}, which works "
@@ -182,7 +182,7 @@ def compare(  # noqa: PLR0911 - one return per verdict
             evidence,
         )
     if a.works and failed_b:
-        return SwapVerdict(
+        return SwapResult(
             test,
             SwapOutcome.STAYS_WITH_DEVICE,
             f"The fault stays with the device: {b.device_id} fails with a working SIM, and its "
@@ -191,7 +191,7 @@ def compare(  # noqa: PLR0911 - one return per verdict
             evidence,
         )
     if failed_a and failed_b:
-        return SwapVerdict(
+        return SwapResult(
             test,
             SwapOutcome.INCONCLUSIVE,
             "Neither pairing works: faults on both sides, or the swap was not done as planned",
@@ -199,7 +199,7 @@ def compare(  # noqa: PLR0911 - one return per verdict
             evidence,
         )
     after = test.at + max(_wait(a), _wait(b))
-    return SwapVerdict(
+    return SwapResult(
         test,
         SwapOutcome.PENDING,
         "Not enough time since the swap to call a silent pairing failed",
@@ -209,7 +209,7 @@ def compare(  # noqa: PLR0911 - one return per verdict
     )
 
 
-def _impossible(test: SwapTest, diagnosis: Diagnosis | None) -> SwapVerdict:
+def _impossible(test: SwapTest, diagnosis: Diagnosis | None) -> SwapResult:
     reason = test.impossible or "the other device or SIM is not known"
     conclusions: list[str] = []
     evidence: tuple[Evidence, ...] = ()
@@ -236,7 +236,7 @@ def _impossible(test: SwapTest, diagnosis: Diagnosis | None) -> SwapVerdict:
         "Without the swap: watch the SIM's network events (an attach attempt shows the device "
         "and SIM alive), and ask the customer when the device can be reached"
     )
-    return SwapVerdict(
+    return SwapResult(
         test,
         SwapOutcome.IMPOSSIBLE,
         f"No swap test possible: {reason}",
@@ -268,17 +268,17 @@ def pairing(
     return Pairing(device_id, iccid, reports, rejects, interval_s, locked_imei)
 
 
-def weigh_swap(diagnosis: Diagnosis, verdict: SwapVerdict) -> Diagnosis:
-    """The diagnosis with a swap test's verdict weighed in: candidates where the fault lives first.
+def weigh_swap(diagnosis: Diagnosis, result: SwapResult) -> Diagnosis:
+    """The diagnosis with a swap test's result weighed in: candidates where the fault lives first.
 
     A fault that follows the SIM is a SIM or subscription cause; one that stays with the
     device is the device's. Candidates that do not fit keep their order behind those that do;
-    a diagnosis without candidates, or a verdict that says neither, is returned as it was.
+    a diagnosis without candidates, or a result that says neither, is returned as it was.
     """
     lives = {
         SwapOutcome.FOLLOWS_SIM: Lives.SIM,
         SwapOutcome.STAYS_WITH_DEVICE: Lives.DEVICE,
-    }.get(verdict.outcome)
+    }.get(result.outcome)
     if lives is None or len(diagnosis.candidates) < 2:
         return diagnosis
     fitting = [c for c in diagnosis.candidates if CAUSES[c.cause].lives is lives]
@@ -293,7 +293,7 @@ def weigh_swap(diagnosis: Diagnosis, verdict: SwapVerdict) -> Diagnosis:
         candidates=candidates,
         confidence=round(max(diagnosis.confidence, 0.85), 3),
         decided_by="swap_test",
-        summary=f"{CAUSES[cause].title}: {verdict.summary}",
+        summary=f"{CAUSES[cause].title}: {result.summary}",
         fix=CAUSES[cause].fix,
         next_step=None,
         separating_test=None,

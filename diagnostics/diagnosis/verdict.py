@@ -34,7 +34,8 @@ __all__ = ["SWAP_TEST", "diagnose"]
 
 SWAP_TEST: Final = (
     "a SIM swap test: the suspect SIM into a device that works, that device's SIM into this "
-    "one. If the fault follows the SIM, the SIM is damaged; if it stays, the device is"
+    "one. If the fault follows the SIM, the SIM is damaged; if it stays with this device, the "
+    "device is at fault."
 )
 
 
@@ -59,7 +60,7 @@ def diagnose(case: Case) -> Diagnosis:
         device_id=case.device_id,
         iccid=case.iccid,
         at=case.now,
-        verdict=case.verdict,
+        detection_status=case.detection_status,
         cause=cause,
         confidence=round(confidence, 3),
         candidates=candidates,
@@ -96,19 +97,19 @@ def _no_cause(
         summary = "Quiet, but no check found why yet"
         next_step = (
             "Wait for the network to report on the SIM (an attach, a reject or its implicit "
-            "detach within about an hour), or ask the customer whether the device has power"
+            "detach within about an hour), or ask the customer whether the device has power."
         )
-    elif case.verdict == "UNKNOWN":
+    elif case.detection_status == "UNKNOWN":
         summary = "Not enough reports to judge the device yet"
-        next_step = "Check again after a few of its reporting intervals"
+        next_step = "Check again after a few of its reporting intervals."
     else:
-        summary = f"No fault found: the device is {case.verdict}"
+        summary = f"No fault found: the device is {case.detection_status}"
         next_step = None
     return Diagnosis(
         device_id=case.device_id,
         iccid=case.iccid,
         at=case.now,
-        verdict=case.verdict,
+        detection_status=case.detection_status,
         cause=None,
         confidence=0.0,
         candidates=(),
@@ -133,15 +134,18 @@ def _separating_test(candidates: tuple[Candidate, ...]) -> str | None:
     if Cause.FIRMWARE_HANG in causes and Cause.BROKER_UNREACHABLE in causes:
         return (
             "Ask the customer to power-cycle the device: a hung device comes back; if it stays "
-            "quiet while data flows, check the customer's broker and credentials"
+            "quiet while data flows, check the customer's broker and credentials."
         )
     if {Cause.BATTERY_DEPLETED, Cause.COVERAGE_LOSS} <= causes:
         return (
             "Ask the customer to look at the device: a recharged battery brings it back; if it "
-            "has power, it is out of coverage where it is"
+            "has power, it is out of coverage where it is."
         )
     if {Cause.CELL_OUTAGE, Cause.OPERATOR_OUTAGE} <= causes:
-        return "Compare with devices on the operator's other cells: quiet too means the operator"
+        return (
+            "Compare with devices on the operator's other cells: quiet there too means the "
+            "operator's whole network is down."
+        )
     return None
 
 
@@ -150,16 +154,16 @@ def _next_step(
 ) -> str | None:
     cause = finding.candidates[0].cause
     if resumes is not None:
-        return f"Wait for the back-off to end at {when(resumes)}; do not reboot the device"
+        return f"Wait for the back-off to end at {when(resumes)}; do not reboot the device."
     if separating is not None:
         return separating
     if (
         cause in {Cause.POWER_LOSS, Cause.FIRMWARE_HANG}
         and case.now - silence_start(case) < IMPLICIT_DETACH_S
     ):
-        return "Wait until the network has had an hour to drop the device, then diagnose again"
+        return "Wait until the network has had an hour to drop the device, then diagnose again."
     if finding.name == "incident":
-        return "Follow the incident; the devices in it need no action of their own"
+        return "Follow the incident; the devices in it need no action of their own."
     return None
 
 

@@ -21,7 +21,7 @@ Placeholders (`str.format` fields):
   (times in the customer's zone), `site`, `last4` (the SIM card's last four
   digits), `battery`, `limit`, `apn` (the APN the customer must set), `radio`,
   `radios` (the radio types the SIM card may use), `country`, `imei_new`,
-  `imei_locked` (a device identity by its last digits) and `verdict_note`.
+  `imei_locked` (a device identity by its last digits) and `status_note`.
 """
 
 from __future__ import annotations
@@ -133,8 +133,8 @@ class Words:
     """The device is down and no cause is known yet."""
     no_data: Template
     """Too few reports to judge the device."""
-    verdict_notes: Mapping[str, str]
-    """A sentence for a healthy verdict that needs explaining (ASLEEP, LATE)."""
+    status_notes: Mapping[str, str]
+    """A sentence for a healthy detection status that needs explaining (ASLEEP, LATE)."""
     tests: Mapping[str, CustomerTest]
     """The tests we can explain, by kind ("swap", "recharge", "restart")."""
     templates: Mapping[Cause, Template]
@@ -189,7 +189,7 @@ def parse_words(text: str, *, where: str = "<wording>") -> Words:
             fields[key] = {_cause(c, at): _template(v, f"{at}.{c}") for c, v in _items(value, at)}
         elif key == "tests":
             fields[key] = {str(k): _customer_test(v, f"{at}.{k}") for k, v in _items(value, at)}
-        elif key in {"countries", "verdict_notes"}:
+        elif key in {"countries", "status_notes"}:
             fields[key] = {str(k): _string(v, f"{at}.{k}") for k, v in _items(value, at)}
         elif key == "months":
             fields[key] = tuple(_string(month, at) for month in _list(value, at))

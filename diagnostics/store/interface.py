@@ -15,15 +15,15 @@ if TYPE_CHECKING:
 
     from diagnostics.store.records import (
         Accepted,
-        CurrentVerdict,
+        CurrentDetection,
         DeadLetter,
+        DetectionChange,
         StoredDeadLetter,
+        StoredDetection,
         StoredMessage,
         StoredRecord,
         StoredStatus,
-        StoredVerdict,
         Summary,
-        VerdictChange,
     )
 
 __all__ = ["Store", "StoreReader"]
@@ -85,12 +85,12 @@ class StoreReader(Protocol):
         """Dead letters ever received, per code."""
         ...
 
-    def verdict_history(self, device_id: str, *, limit: int = 1000) -> list[StoredVerdict]:
-        """The device's newest verdict changes, oldest first."""
+    def detection_history(self, device_id: str, *, limit: int = 1000) -> list[StoredDetection]:
+        """The device's newest detection changes, oldest first."""
         ...
 
-    def current_verdicts(self) -> list[CurrentVerdict]:
-        """Every device's verdict now."""
+    def current_detections(self) -> list[CurrentDetection]:
+        """Every device's detection status now."""
         ...
 
     def last_clock(self) -> float | None:
@@ -107,8 +107,8 @@ class StoreReader(Protocol):
         """Stored telemetry, status and network events in (t, id) order, in batches."""
         ...
 
-    def verdicts(self) -> list[StoredVerdict]:
-        """Every device's verdict changes, by device and then in (t, id) order."""
+    def detections(self) -> list[StoredDetection]:
+        """Every device's detection changes, by device and then in (t, id) order."""
         ...
 
     def device_ids(self) -> list[str]:
@@ -128,7 +128,7 @@ class Store(StoreReader, Protocol):
         *,
         messages: Sequence[Accepted],
         dead: Sequence[DeadLetter],
-        verdicts: Sequence[VerdictChange] = (),
+        detections: Sequence[DetectionChange] = (),
         clock: float | None = None,
     ) -> int:
         """Commit everything in one transaction; on return it is durable (see the backend).

@@ -1,7 +1,7 @@
-"""What the store keeps and gives back: records of messages, dead letters and verdicts.
+"""What the store keeps and gives back: records of messages, dead letters and detection statuses.
 
 What goes in is built by the ingest, one record per message (`accepted`, `dead_letter`)
-and one per verdict change of a sweep; what comes out are frozen snapshots of stored
+and one per detection change of a sweep; what comes out are frozen snapshots of stored
 rows. Every backend (SQLite today) speaks in these, so the service never sees a row.
 """
 
@@ -23,15 +23,15 @@ if TYPE_CHECKING:
 __all__ = [
     "DEAD_LETTER_BYTES",
     "Accepted",
-    "CurrentVerdict",
+    "CurrentDetection",
     "DeadLetter",
+    "DetectionChange",
     "StoredDeadLetter",
+    "StoredDetection",
     "StoredMessage",
     "StoredRecord",
     "StoredStatus",
-    "StoredVerdict",
     "Summary",
-    "VerdictChange",
     "accepted",
     "dead_letter",
 ]
@@ -82,12 +82,12 @@ class DeadLetter:
 
 
 @dataclass(frozen=True, slots=True)
-class VerdictChange:
-    """A device's verdict or reason changed at `t` (service clock)."""
+class DetectionChange:
+    """A device's detection status or reason changed at `t` (service clock)."""
 
     device_id: str
     t: float
-    verdict: str
+    status: str
     reason: str
 
 
@@ -189,22 +189,22 @@ class StoredDeadLetter:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredVerdict:
-    """One entry of a device's verdict history."""
+class StoredDetection:
+    """One entry of a device's detection history."""
 
     id: int
     device_id: str
     t: float
-    verdict: str
+    status: str
     reason: str
 
 
 @dataclass(frozen=True, slots=True)
-class CurrentVerdict:
-    """A device's verdict now, and since when (service clock)."""
+class CurrentDetection:
+    """A device's detection status now, and since when (service clock)."""
 
     device_id: str
-    verdict: str
+    status: str
     reason: str
     since: float
 

@@ -1,9 +1,11 @@
 """The command layer: one module per command group, the `simlab` app assembled in `app`.
 
 `customers` (onboard), `stream` (protocol schema, simulate, replay, serve),
-`run`, `train`, `report`, `scenarios` and `reference` (faults, files) each
-hold one group's commands and how they show their results; `exits` is how a
-command ends on bad input. `simlab = "simlab.commands:main"` is the console script.
+`run`, `train`, `report`, `scenarios`, `reference` (faults, files) and
+`broker` (broker-config) each hold one group's commands and how they show
+their results; `exits` is how a command ends on bad input. Each command
+imports what it runs inside itself, so `simlab --help` loads none of it.
+`simlab = "simlab.commands:main"` is the console script.
 """
 
 from simlab.commands.app import app, main

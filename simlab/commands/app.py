@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 
 from simlab import __version__
+from simlab.commands.broker import broker_config
 from simlab.commands.customers import onboard
 from simlab.commands.reference import faults, files
 from simlab.commands.report import report
@@ -41,6 +42,7 @@ app.add_typer(protocol_app, name="protocol")
 app.add_typer(scenarios_app, name="scenarios")
 for command in (simulate, replay, serve, files, train, report, run):
     app.command()(command)
+app.command("broker-config")(broker_config)
 
 
 def main() -> None:

@@ -14,10 +14,9 @@ from rich.table import Table
 from simlab.commands.exits import bad_input, bad_spec
 from simlab.resources import resolve
 from simulator.errors import SimulatorError, SpecError
-from simulator.platform.onboarding import load_customer
-from simulator.platform.platform import Platform
 
 if TYPE_CHECKING:
+    from simulator.platform.platform import Platform
     from simulator.platform.summary import OnboardingSummary
 
 __all__ = ["onboard"]
@@ -32,6 +31,9 @@ def onboard(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Validate a customer definition as a whole, then onboard it in bulk and summarise."""
+    from simulator.platform.onboarding import load_customer  # noqa: PLC0415 - only this command needs it
+    from simulator.platform.platform import Platform  # noqa: PLC0415 - likewise
+
     path = resolve(file, folder="customers")
     began = time.perf_counter()
     try:

@@ -6,7 +6,6 @@ import typer
 from rich.console import Console
 
 from simlab.resources import bundled
-from simulator.world.faults import CATALOGUE
 
 __all__ = ["faults", "files"]
 
@@ -15,6 +14,8 @@ out = Console()
 
 def faults() -> None:
     """List the fault catalogue: id, where it strikes, the cause to diagnose, what happens."""
+    from simulator.world.faults import CATALOGUE  # noqa: PLC0415 - only this command needs it
+
     for kind in CATALOGUE.values():
         typer.echo(
             f"{kind.id.value:<24} {kind.scope:<8} cause={kind.id.cause.value:<24} {kind.summary}"

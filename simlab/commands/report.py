@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 
 from simlab.commands.exits import bad_input
-from simlab.report import ReportError, write_report
 
 __all__ = ["report"]
 
@@ -23,6 +22,8 @@ def report(
     ] = None,
 ) -> None:
     """Write a run directory's report: one HTML page of plots and tables that opens offline."""
+    from simlab.report import ReportError, write_report  # noqa: PLC0415 - only this command needs it
+
     try:
         path = write_report(directory, output)
     except ReportError as exc:

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from simlab.commands.exits import (
     EXIT_KEY_NOT_MET,
@@ -22,17 +23,26 @@ from simlab.commands.exits import (
     cut_short,
     unreachable,
 )
-from simlab.publishing import parse_speed
-from simlab.resources import resolve
-from simlab.run import RunInterrupted, RunOptions, RunReport, check_broker, run_scenario
-from simlab.scenario import device_count, load_scenario, until_of
-from simlab.service_thread import RunError, UnreachableError
+from simlab.resources import UnknownScenarioError
+from simlab.resources import scenario as scenario_path
 from simulator.errors import SpecError
 
 if TYPE_CHECKING:
+    from simlab.run import RunInterrupted, RunOptions, RunReport
     from simlab.scenario import ScenarioSpec
 
-__all__ = ["Size", "default_out", "render", "run", "run_with_progress", "stopped", "tried"]
+__all__ = [
+    "STATUS_STYLES",
+    "Size",
+    "default_out",
+    "fleet_line",
+    "render",
+    "run",
+    "run_with_progress",
+    "status",
+    "stopped",
+    "tried",
+]
 
 MESSAGES_SHOWN = 3
 """Customer messages printed in full; the rest are in the run directory."""
@@ -81,15 +91,20 @@ def run(
     3 when the broker cannot be reached, 4 when stopped by Ctrl-C (the run directory
     then holds what was done, its run.json marked partial).
     """
+    from simlab.publishing import parse_speed  # noqa: PLC0415 - only this command needs it
+    from simlab.run import RunInterrupted, RunOptions  # noqa: PLC0415 - likewise
+    from simlab.scenario import device_count, load_scenario  # noqa: PLC0415 - likewise
+    from simlab.service_thread import RunError, UnreachableError  # noqa: PLC0415 - likewise
+
     err = Console(stderr=True)
-    path = resolve(scenario)
-    name = path.stem
     try:
+        path = scenario_path(scenario)
         spec = load_scenario(path, size=size)
     except SpecError as exc:
         bad_spec(exc)
-    except FileNotFoundError:
-        bad_input(f"{scenario}: no such scenario or file (see `simlab scenarios list`)")
+    except UnknownScenarioError as exc:
+        bad_input(str(exc))
+    name = path.stem
     try:
         pace = parse_speed(speed)
     except ValueError as exc:
@@ -118,6 +133,9 @@ def run(
 
 def tried(broker: str) -> None:
     """Check `--broker` before anything starts: exit 2 on a bad URL, 3 when nothing answers."""
+    from simlab.run import check_broker  # noqa: PLC0415 - only the commands that run need it
+    from simlab.service_thread import UnreachableError  # noqa: PLC0415 - likewise
+
     try:
         check_broker(broker)
     except ValueError as exc:
@@ -139,6 +157,9 @@ def run_with_progress(
     spec: ScenarioSpec, name: str, options: RunOptions, err: Console, *, transient: bool
 ) -> RunReport:
     """`run_scenario` behind a progress bar of simulated time, on `err`."""
+    from simlab.run import run_scenario  # noqa: PLC0415 - only the commands that run need it
+    from simlab.scenario import device_count, until_of  # noqa: PLC0415 - likewise
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -157,30 +178,43 @@ def run_with_progress(
         return run_scenario(spec, name, options, progress=step)
 
 
+STATUS_STYLES = {
+    "OFFLINE": "bold red",
+    "SUSPECT": "yellow",
+    "LATE": "yellow",
+    "ONLINE": "green",
+    "ASLEEP": "blue",
+    "UNKNOWN": "dim",
+}
+"""How each status the service gives a device is coloured."""
+
+
+def status(verdict: str) -> Text:
+    """A device's status, coloured as STATUS_STYLES says."""
+    return Text(verdict, style=STATUS_STYLES.get(verdict, ""))
+
+
+def fleet_line(fleet: dict[str, int]) -> Text:
+    """`40 ASLEEP, 0 OFFLINE`: devices per status at the end, coloured."""
+    line = Text()
+    for n, (verdict, count) in enumerate(fleet.items()):
+        line.append(", " if n else "")
+        line.append(f"{count:,} {verdict}", style=STATUS_STYLES.get(verdict, ""))
+    return line
+
+
 def render(report: RunReport, console: Console, *, devices: int) -> None:
     """The diagnoses, the first customer messages and the scorecard, for people."""
     console.print(
         f"[bold]{report.title}[/]: {devices} devices, {report.result.messages:,} messages, "
-        f"{report.wall_s:.1f} s on {report.broker}"
+        f"{report.wall_s:.1f} s on {report.broker}",
+        highlight=False,
     )
-    expected = {d.device_id: d for d in report.scorecard.devices}
-    table = Table(title="Devices diagnosed")
-    for column in ("device", "verdict", "cause", "confidence", "found by", "answer key"):
-        table.add_column(column)
-    for entry in report.diagnoses:
-        d = entry["diagnosis"]
-        grade = expected[entry["device_id"]].grade if entry["device_id"] in expected else ""
-        table.add_row(
-            entry["device_id"],
-            d["verdict"],
-            d["cause"] or "-",
-            f"{d['confidence']:.2f}" if d["cause"] else "",
-            d["decided_by"] or "",
-            {"first": "[green]right[/]", "candidate": "[yellow]among candidates[/]"}.get(
-                grade, "[red]wrong[/]" if grade else ""
-            ),
-        )
-    console.print(table)
+    console.print(Text("The service shows: ").append_text(fleet_line(report.fleet)))
+    if report.diagnoses:
+        console.print(_diagnosed(report))
+    else:
+        console.print("No device needed a diagnosis.")
     shown = [e for e in report.diagnoses if e["diagnosis"]["cause"] is not None]
     for entry in shown[:MESSAGES_SHOWN]:
         d = entry["diagnosis"]
@@ -203,11 +237,41 @@ def render(report: RunReport, console: Console, *, devices: int) -> None:
                 markup=False,
             )
     if len(shown) > MESSAGES_SHOWN:
+        from simlab.rundir import RunDir  # noqa: PLC0415 - only a finished run needs it
+
         console.print(
-            f"{len(shown) - MESSAGES_SHOWN} more messages (English and Swedish) in "
-            f"{report.out / 'diagnoses.json'}"
+            f"{len(shown) - MESSAGES_SHOWN} more messages (English and Swedish), every one to "
+            f"read in {RunDir(report.out).messages}",
+            highlight=False,
         )
     _scorecard(report, console)
+
+
+def _diagnosed(report: RunReport) -> Table:
+    """One row per device diagnosed; the cause id is never cut, whatever the width."""
+    expected = {d.device_id: d for d in report.scorecard.devices}
+    table = Table(title="Devices diagnosed")
+    widest = max((len(e["diagnosis"]["cause"] or "-") for e in report.diagnoses), default=1)
+    table.add_column("device", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("cause", no_wrap=True, min_width=widest)
+    table.add_column("confidence", no_wrap=True)
+    table.add_column("found by", overflow="fold")
+    table.add_column("answer key", overflow="fold")
+    for entry in report.diagnoses:
+        d = entry["diagnosis"]
+        grade = expected[entry["device_id"]].grade if entry["device_id"] in expected else ""
+        table.add_row(
+            entry["device_id"],
+            status(d["verdict"]),
+            d["cause"] or "-",
+            f"{d['confidence']:.2f}" if d["cause"] else "",
+            d["decided_by"] or "",
+            {"first": "[green]right[/]", "candidate": "[yellow]among candidates[/]"}.get(
+                grade, "[red]wrong[/]" if grade else ""
+            ),
+        )
+    return table
 
 
 def _fmt(value: float | None, unit: str = "", scale: float = 1.0) -> str:
@@ -248,5 +312,5 @@ def _scorecard(report: RunReport, console: Console) -> None:
     for figure, value in rows:
         table.add_row(figure, value)
     console.print(table)
-    verdict = "[bold green]PASSED[/]" if card.passed else "[bold red]NOT MET[/]"
-    console.print(f"Answer key: {verdict}. Run directory: {report.out}")
+    outcome = "[bold green]PASSED[/]" if card.passed else "[bold red]NOT MET[/]"
+    console.print(f"Answer key: {outcome}. Run directory: {report.out}")

@@ -1,4 +1,4 @@
-"""`simlab scenarios`: list, show, validate and describe the scenario bank.
+"""`simlab scenarios`: list, show, validate, describe the scenario bank, and start a new file.
 
 `show` prints what a trainee may read (the story, the fleet, support's
 actions); the answer key, the trainers' tags and the world's timeline of
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,21 +17,13 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from simlab.commands.exits import EXIT_BAD_INPUT, bad_spec
-from simlab.resources import resolve
-from simlab.scenario import (
-    ScenarioSpec,
-    SilenceAction,
-    device_count,
-    format_span,
-    load_scenario,
-    scenario_files,
-    scenario_schema,
-)
+from simlab.commands.exits import EXIT_BAD_INPUT, bad_input, bad_spec
+from simlab.resources import UnknownScenarioError
+from simlab.resources import scenario as scenario_path
 from simulator.errors import SpecError
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from simlab.scenario import ScenarioSpec
 
 __all__ = ["scenarios_app"]
 
@@ -48,6 +41,8 @@ Size = Annotated[
 @scenarios_app.command("list")
 def list_scenarios() -> None:
     """List the bundled scenarios: name, title, who they are for, devices, duration."""
+    from simlab.scenario import device_count, format_span, load_scenario, scenario_files  # noqa: PLC0415 - only this command needs it
+
     table = Table(title="Scenarios", title_justify="left")
     table.add_column("name", no_wrap=True)
     table.add_column("title", overflow="fold")
@@ -79,7 +74,7 @@ def show(
     size: Size = None,
 ) -> None:
     """Print a scenario's story and its world; --answers adds what really happens."""
-    path = resolve(name, folder="")
+    path = _scenario_or_exit(name)
     spec = _load_or_exit(path, size)
     out.print(f"[bold]{spec.title}[/bold]  ({path.stem})")
     out.print(spec.summary)
@@ -99,11 +94,16 @@ def validate(
     size: Size = None,
 ) -> None:
     """Check scenario files as a whole: ok, or one line per problem (file:line: field: message)."""
+    from simlab.scenario import load_scenario  # noqa: PLC0415 - only this command needs it
+
     bad = False
     for name in files:
-        path = resolve(name, folder="")
         try:
+            path = scenario_path(name)
             load_scenario(path, size=size)
+        except UnknownScenarioError as exc:
+            bad = True
+            typer.echo(str(exc), err=True)
         except SpecError as exc:
             bad = True
             for problem in exc.problems:
@@ -114,16 +114,53 @@ def validate(
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
+@scenarios_app.command("new")
+def new(
+    name: Annotated[str, typer.Argument(help="The new scenario's name: writes NAME.yaml here.")],
+    model: Annotated[
+        str | None,
+        typer.Option("--from", help="Start from this scenario (a bundled name, or a file)."),
+    ] = None,
+) -> None:
+    """Write NAME.yaml in this directory: a commented starting scenario that validates."""
+    from simlab.scenario.template import copied_from, starting_file  # noqa: PLC0415 - only `new` needs it
+
+    stem = name.removesuffix(".yaml")
+    if not stem or Path(stem).name != stem:
+        bad_input(f"{name}: give a name, not a path (the file is written here as NAME.yaml)")
+    target = Path(f"{stem}.yaml")
+    if target.exists():
+        bad_input(f"{target}: already exists; choose another name or remove it")
+    text = starting_file(stem) if model is None else copied_from(_scenario_or_exit(model), stem)
+    try:
+        with target.open("x", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as exc:
+        bad_input(f"{target}: cannot write it: {exc.strerror}")
+    typer.echo(f"wrote {target}; check it with `simlab scenarios validate {target}`")
+
+
 @scenarios_app.command("schema")
 def schema() -> None:
     """Print the JSON Schema of scenario files, for editors."""
+    from simlab.scenario import scenario_schema  # noqa: PLC0415 - only this command needs it
+
     typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
 
 
 # ---- rendering --------------------------------------------------------------------------------
 
 
+def _scenario_or_exit(name: str) -> Path:
+    try:
+        return scenario_path(name)
+    except UnknownScenarioError as exc:
+        bad_input(str(exc))
+
+
 def _load_or_exit(path: Path, size: int | None) -> ScenarioSpec:
+    from simlab.scenario import load_scenario  # noqa: PLC0415 - only `scenarios show` needs it
+
     try:
         return load_scenario(path, size=size)
     except SpecError as exc:
@@ -138,10 +175,14 @@ def _calendar(spec: ScenarioSpec, seconds: float) -> str:
 
 def _when(spec: ScenarioSpec, seconds: float) -> str:
     """`6h (2026-03-02 06:00 UTC)`: from the world's start, and on the calendar."""
+    from simlab.scenario import format_span  # noqa: PLC0415 - only `scenarios show` needs it
+
     return f"{format_span(seconds)} ({_calendar(spec, seconds)})"
 
 
 def _print_world(spec: ScenarioSpec) -> None:
+    from simlab.scenario import format_span  # noqa: PLC0415 - only `scenarios show` needs it
+
     world, run = spec.world, spec.run
     speed = run.speed if run.speed == "max" else f"{run.speed:g}x"
     out.print(
@@ -181,6 +222,8 @@ def _print_world(spec: ScenarioSpec) -> None:
 
 
 def _print_actions(spec: ScenarioSpec) -> None:
+    from simlab.scenario import SilenceAction, format_span  # noqa: PLC0415 - only `scenarios show` needs it
+
     table = Table(title="Support actions", title_justify="left")
     for column in ("at", "action", "note"):
         table.add_column(column, overflow="fold")
@@ -189,17 +232,26 @@ def _print_actions(spec: ScenarioSpec) -> None:
             s = action.silence
             what = f"silence {s.dimension.value} {s.value} for {format_span(s.duration)}"
         else:
-            what = f"swap test: the SIM of {action.swap_test.sim_of} into {action.swap_test.into}"
+            test = action.swap_test
+            what = (
+                f"swap test: the SIM of {test.sim_of} into {test.into}"
+                if test.into is not None
+                else f"swap test of the SIM of {test.sim_of}: impossible, {test.impossible}"
+            )
         table.add_row(_when(spec, action.at), what, action.note or "")
     out.print(table)
 
 
 def _print_answers(spec: ScenarioSpec) -> None:
+    from simlab.scenario import SwapTestAction  # noqa: PLC0415 - only `scenarios show` needs it
+
     key = spec.answer_key
     if spec.tags:  # trainers' keywords often name the cause, so they wait for the answers
         out.print(f"Tags: {', '.join(spec.tags)}")
     table = Table(title="Answer key", title_justify="left")
-    for column in ("device", "cause", "start", "note"):
+    table.add_column("device", no_wrap=True)
+    table.add_column("cause", no_wrap=True)  # an id to look up or type: never cut or folded
+    for column in ("start", "note"):
         table.add_column(column, overflow="fold")
     for answer in key.devices:
         table.add_row(
@@ -219,10 +271,18 @@ def _print_answers(spec: ScenarioSpec) -> None:
             f"{_when(spec, incident.start)}{note}"
         )
     if key.swap_verdict is not None:
-        out.print(f"Swap verdict: {key.swap_verdict.value}")
+        why = [
+            a.swap_test.impossible
+            for a in spec.actions
+            if isinstance(a, SwapTestAction) and a.swap_test.impossible
+        ]
+        reason = f" ({why[0]})" if why and key.swap_verdict.value == "impossible" else ""
+        out.print(f"Swap verdict: {key.swap_verdict.value}{reason}")
 
 
 def _print_timeline(spec: ScenarioSpec) -> None:
+    from simlab.scenario import format_span  # noqa: PLC0415 - only `scenarios show` needs it
+
     world = spec.world
     lines = []
     for fault in world.faults:

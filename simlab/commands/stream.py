@@ -10,23 +10,20 @@ from __future__ import annotations
 import json
 from contextlib import ExitStack
 from pathlib import Path  # noqa: TC003 - typer reads the annotations at run time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from protocol.wire import DEFAULT_ROOT
-from simlab.broker import embedded_broker
 from simlab.commands.exits import bad_input as _bad
 from simlab.commands.exits import bad_spec as _problems
 from simlab.commands.exits import unreachable
-from simlab.publishing import PublishOptions, parse_speed, run_world, schemas
-from simlab.publishing import replay as replay_recording
 from simlab.resources import resolve
-from simlab.rundir import RunDir, RunDirError
 from simulator.errors import SpecError
-from simulator.transport.url import BrokerUrl
-from simulator.world.loading import load_world
+
+if TYPE_CHECKING:
+    from simulator.transport.url import BrokerUrl
 
 __all__ = ["protocol_app", "protocol_schema", "replay", "serve", "simulate"]
 
@@ -40,6 +37,8 @@ protocol_app = typer.Typer(help="The wire contract: topics and payloads.", no_ar
 @protocol_app.command("schema")
 def protocol_schema() -> None:
     """Print the JSON Schema of every payload (version 1), as one JSON document."""
+    from simlab.publishing import schemas  # noqa: PLC0415 - only this command needs it
+
     typer.echo(json.dumps(schemas(), indent=2))
 
 
@@ -83,6 +82,10 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
     ] = 500.0,
 ) -> None:
     """Run a world and publish what devices and the platform report to an MQTT broker."""
+    from simlab.broker import embedded_broker  # noqa: PLC0415 - only this command needs it
+    from simlab.publishing import PublishOptions, parse_speed, run_world  # noqa: PLC0415 - likewise
+    from simulator.world.loading import load_world  # noqa: PLC0415 - likewise
+
     path = resolve(world, folder="worlds")
     try:
         spec = load_world(path)
@@ -152,6 +155,9 @@ def replay(
     mqtt_version: MqttVersion = 5,
 ) -> None:
     """Publish a recorded run to a broker, paced by its timestamps."""
+    from simlab.publishing import PublishOptions, parse_speed  # noqa: PLC0415 - only this command needs it
+    from simlab.publishing import replay as replay_recording  # noqa: PLC0415 - likewise
+
     _broker_url(broker)
     try:
         options = PublishOptions(broker, root, parse_speed(speed), telemetry_qos, ca, mqtt_version)
@@ -278,6 +284,8 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
 
 def _broker_url(broker: str) -> BrokerUrl:
     """`--broker` read, or one line and exit 2."""
+    from simulator.transport.url import BrokerUrl  # noqa: PLC0415 - only the MQTT commands need it
+
     try:
         return BrokerUrl.parse(broker)
     except ValueError as exc:
@@ -286,6 +294,8 @@ def _broker_url(broker: str) -> BrokerUrl:
 
 def _of_run(run_dir: Path, database: Path | None, root: str | None) -> tuple[Path, str]:
     """The database and topic root of a run directory (`serve --run`)."""
+    from simlab.rundir import RunDir, RunDirError  # noqa: PLC0415 - only `serve --run` needs it
+
     if database is not None or root is not None:
         _bad("--run: the run directory names the database and the root; leave out --db, --root")
     found = RunDir(run_dir)

@@ -12,9 +12,8 @@ Ctrl-C stops the session (exit 4), the run directory kept.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path  # noqa: TC003 - typer reads the options' annotations at run time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -25,34 +24,20 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from diagnostics.diagnosis.causes import CAUSES
 from simlab.commands.exits import EXIT_KEY_NOT_MET, bad_input, bad_spec, cut_short
 from simlab.commands.run import Size, default_out, run_with_progress, stopped
-from simlab.run import RunInterrupted, RunOptions, RunReport
-from simlab.scenario import load_scenario
-from simlab.service_thread import RunError
+from simlab.resources import UnknownScenarioError
+from simlab.resources import scenario as scenario_path
 from simlab.timeline import clock
-from simlab.training import (
-    CHOICES,
-    AnswerError,
-    Briefing,
-    Marks,
-    briefing,
-    cause_title,
-    explain,
-    load_answers,
-    mark,
-    parse_answer,
-    prompt_text,
-    share,
-)
 from simulator.errors import SpecError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from protocol.causes import Cause
+    from simlab.run import RunReport
     from simlab.scenario import ScenarioSpec
+    from simlab.training import Briefing, Marks
 
 __all__ = [
     "EndOfInput",
@@ -98,14 +83,24 @@ def train_session(
 
     Raises:
         SpecError: the scenario file is not valid.
-        FileNotFoundError: there is no such scenario.
+        UnknownScenarioError: there is no such scenario.
         AnswerError: the answers file cannot be used, or names a device the run never had.
         RunError: the run failed.
         RunInterrupted: the run was stopped (Ctrl-C).
         EndOfInput: `ask` found no more input.
     """
-    spec = load_scenario(scenario, options.size)
-    name = Path(scenario).stem
+    from simlab.rundir import RunDir  # noqa: PLC0415 - likewise
+    from simlab.scenario import load_scenario  # noqa: PLC0415 - only `train` needs it
+    from simlab.training import (  # noqa: PLC0415 - likewise
+        briefing,
+        load_answers,
+        mark,
+        prompt_text,
+    )
+
+    path = scenario_path(scenario)
+    spec = load_scenario(path, options.size)
+    name = path.stem
     given = None
     if options.answers is not None:
         devices = {
@@ -127,8 +122,8 @@ def train_session(
         answers = {look.device_id: ask(prompt_text(look)) for look in seen.devices}
     else:
         answers = {d: given.get(d) for d in listed} | given
-    diagnoses = json.loads((out / "diagnoses.json").read_text())
-    scorecard = json.loads((out / "scorecard.json").read_text())
+    files = RunDir(out)
+    diagnoses, scorecard = files.read_diagnoses(), files.read_scorecard()
     marks = mark(answers=answers, spec=spec, diagnoses=diagnoses, scorecard=scorecard)
     show_marks(console, marks)
     console.print(Text(f"\nRun directory: {out} (simlab report {out} draws it)"))
@@ -151,13 +146,17 @@ def train(
     ] = None,
 ) -> None:
     """Training: read the story and the service's views, name each device's cause, get a score."""
+    from simlab.run import RunInterrupted  # noqa: PLC0415 - only this command needs it
+    from simlab.service_thread import RunError  # noqa: PLC0415 - likewise
+    from simlab.training import AnswerError  # noqa: PLC0415 - likewise
+
     options = TrainOptions(size=size, out=run_dir, decoys=decoys, answers=answers)
     try:
         train_session(scenario, options, console=out, err=err_console, ask=ask_prompt)
     except SpecError as exc:
         bad_spec(exc)
-    except FileNotFoundError:
-        bad_input(f"{scenario}: no such scenario or file (see `simlab scenarios list`)")
+    except UnknownScenarioError as exc:
+        bad_input(str(exc))
     except AnswerError as exc:
         bad_input(str(exc))
     except RunError as exc:
@@ -175,6 +174,8 @@ def train(
 
 
 def _run(spec: ScenarioSpec, name: str, out: Path, err: Console) -> RunReport:
+    from simlab.run import RunOptions  # noqa: PLC0415 - only `train` needs it
+
     return run_with_progress(spec, name, RunOptions(out=out), err, transient=True)
 
 
@@ -197,6 +198,8 @@ def ask_prompt(question: str) -> Cause | None:
 
 
 def _checked(text: str) -> Cause | None:
+    from simlab.training import AnswerError, parse_answer  # noqa: PLC0415 - only `train` needs it
+
     try:
         return parse_answer(text)
     except AnswerError as exc:
@@ -205,7 +208,7 @@ def _checked(text: str) -> Cause | None:
 
 def show_briefing(console: Console, seen: Briefing) -> None:
     """The fleet at a glance, the devices to look at and the incidents (times in UTC)."""
-    fleet = ", ".join(f"{n:,} {verdict}" for verdict, n in seen.fleet.items())
+    fleet = ", ".join(f"{n:,} {status}" for status, n in seen.fleet.items())
     devices = sum(seen.fleet.values())
     console.print(
         f"\n[bold]Fleet at {clock(seen.end)} UTC[/bold]: {devices:,} devices ({fleet}); "
@@ -218,9 +221,9 @@ def show_briefing(console: Console, seen: Briefing) -> None:
     table.add_column("timeline lately", overflow="fold", min_width=24)
     for look in seen.devices:
         device = look.device_id + (f"\n{look.name}" if look.name else "")
-        verdict = look.verdict + (f"\n{clock(look.since)}" if look.since else "")
+        status = look.status + (f"\n{clock(look.since)}" if look.since else "")
         lines = "\n".join(f"{clock(e.t)} {e.text}" for e in look.lately) or "nothing"
-        table.add_row(Text(device), verdict, clock(look.last_seen), Text(lines))
+        table.add_row(Text(device), status, clock(look.last_seen), Text(lines))
     console.print(table)
     if not seen.incidents:
         console.print("Incidents: none opened.")
@@ -242,6 +245,9 @@ def show_briefing(console: Console, seen: Briefing) -> None:
 
 def show_causes(console: Console) -> None:
     """The numbered list of causes a trainee chooses from."""
+    from diagnostics.diagnosis.causes import CAUSES  # noqa: PLC0415 - only `train` needs it
+    from simlab.training import CHOICES  # noqa: PLC0415 - likewise
+
     table = Table(title="Causes (answer with a number or an id; ok if healthy)", box=None)
     half = (len(CHOICES) + 1) // 2
     for _ in range(2):
@@ -260,11 +266,13 @@ def show_causes(console: Console) -> None:
 
 def show_marks(console: Console, marks: Marks) -> None:
     """The score: per device answer, right answer, right or wrong, and the explanation."""
+    from simlab.training import cause_title, explain, share  # noqa: PLC0415 - only `train` needs it
+
     console.print("\n[bold]Your score[/bold]")
     for m in marks.marks:
-        verdict = "[green]right[/green]" if m.right else "[red]wrong[/red]"
+        mark = "[green]right[/green]" if m.right else "[red]wrong[/red]"
         console.print(
-            f"\n{verdict}  [bold]{escape(m.device_id)}[/bold]: you said {cause_title(m.answer)}; "
+            f"\n{mark}  [bold]{escape(m.device_id)}[/bold]: you said {cause_title(m.answer)}; "
             f"the answer is {cause_title(m.truth)}"
         )
         for line in explain(m):

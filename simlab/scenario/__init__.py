@@ -12,7 +12,7 @@ way: model <- devices <- possible <- checks <- loading.
 from simlab.scenario.checks import format_span, scenario_problems, start_slack, truth_problems
 from simlab.scenario.devices import DeviceIds
 from simlab.scenario.loading import device_count, load_scenario, scenario_files, until_of, world_of
-from simlab.scenario.model import ScenarioSpec, SilenceAction, SwapTestAction, SwapVerdict
+from simlab.scenario.model import ScenarioSpec, SilenceAction, SwapOutcome, SwapTestAction
 from simlab.scenario.possible import possible_causes
 from simlab.scenario.schema import scenario_schema
 
@@ -20,8 +20,8 @@ __all__ = [
     "DeviceIds",
     "ScenarioSpec",
     "SilenceAction",
+    "SwapOutcome",
     "SwapTestAction",
-    "SwapVerdict",
     "device_count",
     "format_span",
     "load_scenario",

@@ -166,10 +166,10 @@ def _action_problems(spec: ScenarioSpec, fleet: DeviceIds) -> list[tuple[Loc, st
                     ),
                 )
             )
-    verdict = spec.answer_key.swap_verdict
-    if verdict is not None and swap_tests == 0:
+    expected = spec.answer_key.swap_verdict
+    if expected is not None and swap_tests == 0:
         problems.append(
-            (("answer_key", "swap_verdict"), f"{verdict} needs a swap_test action to judge")
+            (("answer_key", "swap_verdict"), f"{expected} needs a swap_test action to judge")
         )
     return problems
 

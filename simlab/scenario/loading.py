@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from simlab.resources import bundled, resolve
+from simlab.resources import bundled, referenced, resolve
 from simlab.scenario.checks import scenario_problems
 from simlab.scenario.model import ScenarioSpec
 from simlab.scenario.yaml_fields import with_field
@@ -46,10 +46,9 @@ def load_scenario(path: str | Path, size: int | None = None) -> ScenarioSpec:
         world = data.get("world")
         inline.append(isinstance(world, dict))
         if isinstance(world, str):
-            found = _world_file(path, world)
-            if found is not None:
-                return {**data, "world": _sized(load_world(found), sizing)}
-        elif isinstance(world, dict):
+            found = _reference(path, world, field="world", folder="worlds")
+            return {**data, "world": _sized(load_world(found), sizing)}
+        if isinstance(world, dict):
             return {**data, "world": _inline_world(world, path, sizing, count_written)}
         return data
 
@@ -87,12 +86,33 @@ def _sizing(data: dict[str, object], size: int | None) -> tuple[str, int] | None
     return declared["group"], count
 
 
-def _world_file(scenario: Path, name: str) -> Path | None:
-    beside = scenario.parent / name
-    if beside.is_file():
-        return beside
-    bundled_world = resolve(name, folder="worlds")
-    return bundled_world if bundled_world.is_file() else None
+def _reference(scenario: Path, name: str, *, field: str, folder: str) -> Path:
+    """The world or customer file `name` the scenario names at `field` (see `referenced`).
+
+    Raises:
+        SpecError: there is none; the problem names the scenario's line and where it looked.
+    """
+    found, looked = referenced(scenario, name, folder=folder)
+    if found is not None:
+        return found
+    key = field.rpartition(".")[2]
+    beside, *elsewhere = looked
+    among = f" or among the bundled files ({', '.join(map(str, elsewhere))})" if elsewhere else ""
+    message = f"no {key} file {name!r} beside this scenario ({beside}){among}"
+    raise SpecError([Problem(str(scenario), _line_of(scenario, key, name), field, message)])
+
+
+def _line_of(path: Path, key: str, value: str) -> int | None:
+    """The line where `key: value` is written in the file, if it can be found."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for n, line in enumerate(lines, 1):
+        written = line.strip().removeprefix("- ")
+        if written.startswith(f"{key}:") and value in written:
+            return n
+    return None
 
 
 def _sized(world: WorldSpec, sizing: tuple[str, int] | None) -> WorldSpec:
@@ -114,7 +134,8 @@ def _inline_world(
     world = dict(world)
     customer = world.get("customer")
     if isinstance(customer, str):
-        world["customer"] = load_customer(path.parent / customer)
+        found = _reference(path, customer, field="world.customer", folder="customers")
+        world["customer"] = load_customer(found)
     devices = world.get("devices")
     if sizing is not None and isinstance(devices, list):
         group, count = sizing

@@ -5,8 +5,8 @@ trainee reads (the customer's own words, no spoilers), the simulated world that
 produces it (written inline, or a world file beside it), how long and how fast
 to run it, what support does at given moments (register a SIM swap test, mute
 an incident), and the answer key: for every affected device the cause and when
-it began, for every incident the group it strikes, and for swap scenarios the
-verdict. Devices the answer key does not list are healthy.
+it began, for every incident the group it strikes, and for swap scenarios what
+the swap test shows. Devices the answer key does not list are healthy.
 
 These models check each field on its own; the checks across the whole scenario
 are in `simlab.scenario.checks`, and reading a file in `simlab.scenario.loading`.
@@ -43,9 +43,9 @@ __all__ = [
     "Silence",
     "SilenceAction",
     "SizeSpec",
+    "SwapOutcome",
     "SwapTest",
     "SwapTestAction",
-    "SwapVerdict",
     "User",
     "as_text",
 ]
@@ -104,7 +104,7 @@ class Dimension(enum.StrEnum):
     FIRMWARE = "firmware"
 
 
-class SwapVerdict(enum.StrEnum):
+class SwapOutcome(enum.StrEnum):
     """What a SIM swap test shows: where the fault lives, or why the test says nothing."""
 
     FOLLOWS_SIM = "follows_sim"
@@ -239,7 +239,7 @@ class AnswerKey(_Model):
     devices: list[DeviceAnswer] = Field(default_factory=list)
     """Every affected device; devices not listed are healthy."""
     incidents: list[IncidentAnswer] = Field(default_factory=list)
-    swap_verdict: SwapVerdict | None = None
+    swap_verdict: SwapOutcome | None = None
     """What the scenario's SIM swap test shows, or `impossible` when none can be made."""
 
 

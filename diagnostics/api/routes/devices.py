@@ -14,12 +14,12 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from diagnostics.api.deps import ViewDep  # noqa: TC001 - FastAPI reads the annotation
 from diagnostics.api.models import (
+    DetectionChangeOut,
     DeviceDetailOut,
     DeviceOut,
     DevicePageOut,
     TimelineEntryOut,
     TimelinePage,
-    VerdictOut,
 )
 from diagnostics.api.params import BeforeId, Limit  # noqa: TC001 - FastAPI reads them
 
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = ["router"]
 
-VerdictName = Literal["UNKNOWN", "ONLINE", "LATE", "SUSPECT", "OFFLINE", "ASLEEP"]
+StatusName = Literal["UNKNOWN", "ONLINE", "LATE", "SUSPECT", "OFFLINE", "ASLEEP"]
+"""Detection statuses the list filters by; on the wire the query parameter is `verdict`."""
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
 
@@ -40,7 +41,7 @@ _UNKNOWN: dict[int | str, dict[str, Any]] = {
 @router.get("")
 def devices(
     view: ViewDep,
-    verdict: VerdictName | None = None,
+    verdict: StatusName | None = None,
     account: str | None = None,
     operator: Annotated[str | None, Query(pattern=r"^\d{5,6}$", description="MCC-MNC")] = None,
     cell: Annotated[int | None, Query(ge=0)] = None,
@@ -49,9 +50,9 @@ def devices(
 ) -> DevicePageOut:
     """The fleet list by device id; every filter given must hold."""
     page = view.device_rows(
-        verdict=verdict, account=account, operator=operator, cell=cell, limit=limit, offset=offset
+        status=verdict, account=account, operator=operator, cell=cell, limit=limit, offset=offset
     )
-    return DevicePageOut.model_validate(page)
+    return DevicePageOut.of(page)
 
 
 @router.get("/{device_id}", responses=_UNKNOWN)
@@ -62,7 +63,7 @@ def device(view: ViewDep, device_id: str) -> DeviceDetailOut:
         raise _unknown(device_id)
     facts = found.facts
     return DeviceDetailOut(
-        **DeviceOut.model_validate(found.device).model_dump(),
+        **DeviceOut.of(found.device).model_dump(),
         interval_s=found.interval_s,
         announced_interval_s=found.announced_interval_s,
         sleep_until=found.sleep_until,
@@ -71,7 +72,7 @@ def device(view: ViewDep, device_id: str) -> DeviceDetailOut:
         rsrp=facts.rsrp,
         firmware=facts.firmware,
         status=facts.status,
-        history=[VerdictOut.model_validate(v) for v in found.history],
+        history=[DetectionChangeOut.of(v) for v in found.history],
         timeline=[_entry(m) for m in found.timeline],
         record=found.record,
         incident_id=found.incident_id,

@@ -1,4 +1,4 @@
-"""The fleet at a glance: devices per verdict, messages per kind, dead letters, alarms."""
+"""The fleet at a glance: devices per detection status, messages per kind, dead letters, alarms."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def fleet(view: ViewDep) -> FleetOut:
     return FleetOut(
         clock=summary.clock,
         devices=summary.devices,
-        verdicts=summary.verdicts,
+        verdicts=summary.statuses,
         messages=dict(stored.kinds),
         messages_total=stored.messages,
         sims=stored.sims,

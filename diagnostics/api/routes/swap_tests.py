@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, status
 from diagnostics.api.deps import SupportDep  # noqa: TC001 - FastAPI reads the annotation
 from diagnostics.api.errors import NEVER_SEEN
 from diagnostics.api.params import At  # noqa: TC001 - FastAPI reads it
-from diagnostics.api.support_models import SwapTestIn, SwapTestOut, SwapVerdictOut
+from diagnostics.api.support_models import SwapResultOut, SwapTestIn, SwapTestOut
 
 __all__ = ["router"]
 
@@ -43,6 +43,6 @@ def swap_tests(support: SupportDep) -> list[SwapTestOut]:
 
 
 @router.get("/{test_id}", responses=NEVER_SEEN)
-def swap_test(test_id: str, support: SupportDep, at: At = None) -> SwapVerdictOut:
+def swap_test(test_id: str, support: SupportDep, at: At = None) -> SwapResultOut:
     """The test and its verdict now (or at `at`)."""
-    return SwapVerdictOut.of(support.swap_verdict(test_id, at=at))
+    return SwapResultOut.of(support.swap_result(test_id, at=at))

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from diagnostics.store.records import (
-    CurrentVerdict,
+    CurrentDetection,
     StoredDeadLetter,
+    StoredDetection,
     StoredMessage,
     StoredRecord,
     StoredStatus,
-    StoredVerdict,
     Summary,
 )
 from diagnostics.store.sqlite.schema import check
@@ -66,7 +66,7 @@ _REPLAY: Final = (
     f"SELECT {_MESSAGE_COLUMNS} FROM messages"  # noqa: S608 - constant column list, no input
     " WHERE t >= ? AND kind NOT IN ('record', 'clock') ORDER BY t, id"
 )
-_VERDICTS: Final = (
+_DETECTIONS: Final = (
     "SELECT id, device_id, t, verdict, reason FROM verdicts ORDER BY device_id, t, id"
 )
 _LAST_ID: Final = 2**63 - 1
@@ -262,21 +262,21 @@ class SQLiteReader:
         """Dead letters ever received per code (never trimmed)."""
         return dict(self._rows("SELECT code, count FROM dead_letter_counts ORDER BY code"))
 
-    def verdict_history(self, device_id: str, *, limit: int = 1000) -> list[StoredVerdict]:
-        """The device's newest `limit` verdict changes, oldest first."""
+    def detection_history(self, device_id: str, *, limit: int = 1000) -> list[StoredDetection]:
+        """The device's newest `limit` detection changes, oldest first."""
         rows = self._rows(
             "SELECT id, device_id, t, verdict, reason FROM verdicts WHERE device_id = ?"
             " ORDER BY t DESC, id DESC LIMIT ?",
             (device_id, limit),
         )
-        return [StoredVerdict(*row) for row in reversed(rows)]
+        return [StoredDetection(*row) for row in reversed(rows)]
 
-    def current_verdicts(self) -> list[CurrentVerdict]:
-        """Every device's verdict now (the last change written), by device id."""
+    def current_detections(self) -> list[CurrentDetection]:
+        """Every device's detection status now (the last change written), by device id."""
         rows = self._rows(
             "SELECT device_id, verdict, reason, since FROM current_verdicts ORDER BY device_id"
         )
-        return [CurrentVerdict(*row) for row in rows]
+        return [CurrentDetection(*row) for row in rows]
 
     def last_clock(self) -> float | None:
         """The service clock's last watermark written, or None before the first."""
@@ -302,9 +302,9 @@ class SQLiteReader:
             with suppress(sqlite3.Error):
                 conn.close()
 
-    def verdicts(self) -> list[StoredVerdict]:
-        """Every device's verdict changes, by device id and then in (t, id) order."""
-        return [StoredVerdict(*row) for row in self._rows(_VERDICTS)]
+    def detections(self) -> list[StoredDetection]:
+        """Every device's detection changes, by device id and then in (t, id) order."""
+        return [StoredDetection(*row) for row in self._rows(_DETECTIONS)]
 
     def device_ids(self) -> list[str]:
         """Every device heard from, by id."""

@@ -97,6 +97,9 @@ SCHEMA: Final = (
         will INTEGER NOT NULL,
         payload BLOB NOT NULL
     ) STRICT""",
+    # Detection changes and each device's current detection status. The tables and the
+    # column keep their first names (`verdicts`, `current_verdicts`, `verdict`) so files
+    # written before stay readable; the records call the column `status`.
     """CREATE TABLE IF NOT EXISTS verdicts (
         id INTEGER PRIMARY KEY,
         device_id TEXT NOT NULL,

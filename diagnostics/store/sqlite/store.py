@@ -42,8 +42,8 @@ from diagnostics.store.sqlite.writer import (
     set_clock,
     transaction,
     write_dead,
+    write_detections,
     write_messages,
-    write_verdicts,
 )
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from diagnostics.store.interface import Store, StoreReader
-    from diagnostics.store.records import Accepted, DeadLetter, VerdictChange
+    from diagnostics.store.records import Accepted, DeadLetter, DetectionChange
 
 __all__ = ["SQLiteStore", "Synchronous"]
 
@@ -148,7 +148,7 @@ class SQLiteStore(SQLiteReader):
         *,
         messages: Sequence[Accepted],
         dead: Sequence[DeadLetter],
-        verdicts: Sequence[VerdictChange] = (),
+        detections: Sequence[DetectionChange] = (),
         clock: float | None = None,
     ) -> int:
         """Commit everything in one transaction: all of it, or (on any error) none of it.
@@ -157,7 +157,7 @@ class SQLiteStore(SQLiteReader):
         payload, see `diagnostics.store.sqlite.writer`) is skipped, and the counters count
         it once.
         """
-        if not (messages or dead or verdicts) and clock is None:
+        if not (messages or dead or detections) and clock is None:
             return 0
         with self._write_lock:
             if self._closed:
@@ -169,8 +169,8 @@ class SQLiteStore(SQLiteReader):
                     stored = write_messages(conn, messages)
                 if dead:
                     write_dead(conn, dead, self.dead_letter_limit)
-                if verdicts:
-                    write_verdicts(conn, verdicts)
+                if detections:
+                    write_detections(conn, detections)
                 if clock is not None:
                     set_clock(conn, clock)
             return stored

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterator, Sequence
 
-    from diagnostics.store.records import Accepted, DeadLetter, VerdictChange
+    from diagnostics.store.records import Accepted, DeadLetter, DetectionChange
 
 __all__ = [
     "digest",
@@ -40,8 +40,8 @@ __all__ = [
     "set_clock",
     "transaction",
     "write_dead",
+    "write_detections",
     "write_messages",
-    "write_verdicts",
 ]
 
 _INSERT_MESSAGE: Final = (
@@ -79,7 +79,9 @@ _TRIM_DEAD: Final = (
     "DELETE FROM dead_letters WHERE id <="
     " (SELECT id FROM dead_letters ORDER BY id DESC LIMIT 1 OFFSET ?)"
 )
-_INSERT_VERDICT: Final = "INSERT INTO verdicts (device_id, t, verdict, reason) VALUES (?, ?, ?, ?)"
+_INSERT_DETECTION: Final = (
+    "INSERT INTO verdicts (device_id, t, verdict, reason) VALUES (?, ?, ?, ?)"
+)
 _UPSERT_CURRENT: Final = (
     "INSERT INTO current_verdicts (device_id, verdict, reason, since) VALUES (?, ?, ?, ?)"
     " ON CONFLICT (device_id) DO UPDATE SET"
@@ -170,10 +172,12 @@ def write_dead(conn: sqlite3.Connection, dead: Sequence[DeadLetter], limit: int)
     conn.execute(_TRIM_DEAD, (limit,))
 
 
-def write_verdicts(conn: sqlite3.Connection, verdicts: Sequence[VerdictChange]) -> None:
-    """Append the verdict changes to the history; each device's latest becomes its current."""
-    conn.executemany(_INSERT_VERDICT, [(v.device_id, v.t, v.verdict, v.reason) for v in verdicts])
-    conn.executemany(_UPSERT_CURRENT, [(v.device_id, v.verdict, v.reason, v.t) for v in verdicts])
+def write_detections(conn: sqlite3.Connection, detections: Sequence[DetectionChange]) -> None:
+    """Append the detection changes to the history; each device's latest becomes its current."""
+    conn.executemany(
+        _INSERT_DETECTION, [(v.device_id, v.t, v.status, v.reason) for v in detections]
+    )
+    conn.executemany(_UPSERT_CURRENT, [(v.device_id, v.status, v.reason, v.t) for v in detections])
 
 
 def set_clock(conn: sqlite3.Connection, t: float) -> None:

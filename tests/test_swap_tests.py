@@ -52,7 +52,10 @@ def verdict(spec, look_at: float, path: Path, **register: object):
         at=T0 + SWAP_AT,
         **register,  # type: ignore[arg-type]
     )
-    return support, test, support.swap_result(test.id)
+    result = support.swap_result(test.id)
+    # staff read the next step as it is: a whole sentence, never a fragment
+    assert result.next_step is None or result.next_step.endswith("."), result.next_step
+    return support, test, result
 
 
 def test_a_damaged_sim_follows_the_sim(tmp_path: Path) -> None:

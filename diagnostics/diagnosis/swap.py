@@ -157,7 +157,7 @@ def compare(  # noqa: PLR0911 - one return per outcome
                 SwapOutcome.INCONCLUSIVE,
                 f"The IMEI lock refuses SIM {pairing.iccid} in {pairing.device_id}: "
                 "the test shows nothing about the fault",
-                "Lift the IMEI lock for the test (or lock it to both devices), then swap again",
+                "Lift the IMEI lock for the test (or lock it to both devices), then swap again.",
                 (Evidence(refused.t, "refused by the IMEI lock", refused.id), *evidence),
             )
     waited = {p.device_id: now - test.at >= _wait(p) for p in (a, b)}
@@ -169,7 +169,8 @@ def compare(  # noqa: PLR0911 - one return per outcome
             SwapOutcome.BOTH_WORK,
             "Both pairings work now: the swap cleared something transient "
             "(a forbidden-network list or a back-off timer)",
-            "Put the SIMs back as they were and watch the original pairing again before concluding",
+            "Put the SIMs back as they were and watch the original pairing again before "
+            "concluding.",
             evidence,
         )
     if failed_a and b.works:
@@ -178,7 +179,7 @@ def compare(  # noqa: PLR0911 - one return per outcome
             SwapOutcome.FOLLOWS_SIM,
             f"The fault follows the SIM: SIM {a.iccid} fails in {a.device_id}, which works "
             "with another SIM",
-            "Replace the SIM or fix its subscription (state, provisioning, plan, IMEI lock)",
+            "Replace the SIM or fix its subscription (state, provisioning, plan, IMEI lock).",
             evidence,
         )
     if a.works and failed_b:
@@ -187,7 +188,7 @@ def compare(  # noqa: PLR0911 - one return per outcome
             SwapOutcome.STAYS_WITH_DEVICE,
             f"The fault stays with the device: {b.device_id} fails with a working SIM, and its "
             f"SIM works elsewhere",
-            "Look at the device: power, antenna, firmware, its APN settings",
+            "Look at the device: power, antenna, firmware, its APN settings.",
             evidence,
         )
     if failed_a and failed_b:
@@ -195,7 +196,7 @@ def compare(  # noqa: PLR0911 - one return per outcome
             test,
             SwapOutcome.INCONCLUSIVE,
             "Neither pairing works: faults on both sides, or the swap was not done as planned",
-            "Confirm with the customer which SIM is in which device, then test again",
+            "Confirm with the customer which SIM is in which device, then test again.",
             evidence,
         )
     after = test.at + max(_wait(a), _wait(b))
@@ -203,7 +204,7 @@ def compare(  # noqa: PLR0911 - one return per outcome
         test,
         SwapOutcome.PENDING,
         "Not enough time since the swap to call a silent pairing failed",
-        "Look again after the time given",
+        "Look again after the time given: a silent pairing counts as failed only then.",
         evidence,
         check_after=after,
     )

@@ -99,7 +99,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from protocol.messages import Telemetry
 from protocol.wire import Topics, decode_any, encode
-from simlab.broker import MosquittoBroker, free_port
+from simlab.broker import MosquittoBroker, free_port, mosquitto_executable
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
 
@@ -588,7 +588,7 @@ def main() -> None:
     options = parser.parse_args()
     if options.quick:
         options.seconds, options.baseline_seconds = 10.0, 5.0
-    if not (shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")):
+    if mosquitto_executable() is None:
         sys.exit("mosquitto is not installed (Debian: apt-get install mosquitto)")
 
     folder = Path(tempfile.mkdtemp(prefix="simlab-bench-ingest-"))

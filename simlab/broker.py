@@ -42,6 +42,7 @@ __all__ = [
     "embedded_broker",
     "free_port",
     "mosquitto_config",
+    "mosquitto_executable",
 ]
 
 LOOPBACK = "127.0.0.1"
@@ -187,7 +188,7 @@ class MosquittoBroker:
 
     def start(self) -> MosquittoBroker:
         """Start the process and wait until it accepts connections."""
-        executable = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/sbin")
+        executable = mosquitto_executable()
         if executable is None:
             raise FileNotFoundError(
                 "mosquitto is not installed (Debian: apt-get install mosquitto)"
@@ -313,12 +314,16 @@ class AmqttBroker:
             gc.collect()
 
 
+def mosquitto_executable() -> str | None:
+    """The installed `mosquitto`, on PATH or in Debian's sbin (not on a user's PATH); or None."""
+    return shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/sbin")
+
+
 @contextlib.contextmanager
 def embedded_broker(*, prefer: str = "auto") -> Iterator[Broker]:
     """A broker for one run: Mosquitto if installed (or `prefer="mosquitto"`), else amqtt."""
     use_mosquitto = prefer == "mosquitto" or (
-        prefer == "auto"
-        and (shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin"))
+        prefer == "auto" and mosquitto_executable() is not None
     )
     broker: MosquittoBroker | AmqttBroker = MosquittoBroker() if use_mosquitto else AmqttBroker()
     broker.start()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
+
+from simlab.broker import mosquitto_executable
 
 if TYPE_CHECKING:
     from simlab.broker import Broker
@@ -62,7 +63,7 @@ def external_info(url: str) -> BrokerInfo:
 @functools.cache
 def mosquitto_version() -> str | None:
     """The installed Mosquitto's version (`mosquitto -h` prints it first), or None."""
-    executable = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/sbin")
+    executable = mosquitto_executable()
     if executable is None:
         return None
     try:

@@ -1,12 +1,11 @@
 import os
-import shutil
 import uuid
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from protocol.wire import Topics
-from simlab.broker import MosquittoBroker
+from simlab.broker import MosquittoBroker, mosquitto_executable
 
 settings.register_profile(
     "ci",
@@ -37,7 +36,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def mosquitto():
     """A real Mosquitto on a free loopback port for the whole test session."""
-    if not (shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")):
+    if mosquitto_executable() is None:
         pytest.fail("mosquitto is not installed; .ci/run installs it (apt-get install mosquitto)")
     broker = MosquittoBroker().start()
     yield broker

@@ -8,14 +8,19 @@ slower on it. The printed settings and the embedded broker's come from one place
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
 
-from simlab.broker import MOSQUITTO_SETTINGS, MosquittoBroker, free_port, wait_for_port
+from simlab.broker import (
+    MOSQUITTO_SETTINGS,
+    MosquittoBroker,
+    free_port,
+    mosquitto_executable,
+    wait_for_port,
+)
 from simlab.commands import app
 from tests.mqtt_helpers import Subscriber
 
@@ -62,7 +67,7 @@ def test_the_default_port_is_mqtts_registered_one():
 
 @pytest.mark.broker
 def test_the_printed_config_starts_a_mosquitto_that_accepts_clients(tmp_path: Path):
-    executable = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
+    executable = mosquitto_executable()
     if executable is None:
         pytest.fail("mosquitto is not installed; .ci/run installs it (apt-get install mosquitto)")
     port = free_port()

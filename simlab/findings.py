@@ -48,7 +48,7 @@ class Findings:
     swap_tests: list[dict[str, Any]] = field(default_factory=list)
     incidents: list[dict[str, Any]] = field(default_factory=list)
     fleet: dict[str, int] = field(default_factory=dict)
-    """Devices per verdict at the end of the run, as the service shows them (OFFLINE first)."""
+    """Devices per detection status at the end of the run, as the service shows them."""
 
 
 def collect(
@@ -152,11 +152,11 @@ def collect(
 
 
 def fleet_at_end(history: dict[str, list[tuple[float, str]]]) -> dict[str, int]:
-    """Devices per last verdict, OFFLINE always among them; a device never judged is UNKNOWN."""
+    """Devices per last detection status, OFFLINE always among them; never judged is UNKNOWN."""
     counts: dict[str, int] = {"OFFLINE": 0}
     for changes in history.values():
-        verdict = changes[-1][1] if changes else "UNKNOWN"
-        counts[verdict] = counts.get(verdict, 0) + 1
+        status = changes[-1][1] if changes else "UNKNOWN"
+        counts[status] = counts.get(status, 0) + 1
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 

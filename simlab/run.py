@@ -119,7 +119,7 @@ class RunReport:
     swap_tests: list[dict[str, Any]] = field(default_factory=list)
     incidents: list[dict[str, Any]] = field(default_factory=list)
     fleet: dict[str, int] = field(default_factory=dict)
-    """Devices per verdict at the end, as the service shows them."""
+    """Devices per detection status at the end, as the service shows them."""
     wall_s: float = 0.0
     broker: BrokerInfo = field(default_factory=lambda: BrokerInfo(""))
     """Which broker the run used: its address, and its software when simlab started it."""

@@ -189,17 +189,17 @@ STATUS_STYLES = {
 """How each status the service gives a device is coloured."""
 
 
-def status(verdict: str) -> Text:
-    """A device's status, coloured as STATUS_STYLES says."""
-    return Text(verdict, style=STATUS_STYLES.get(verdict, ""))
+def status(name: str) -> Text:
+    """A device's detection status, coloured as STATUS_STYLES says."""
+    return Text(name, style=STATUS_STYLES.get(name, ""))
 
 
 def fleet_line(fleet: dict[str, int]) -> Text:
     """`40 ASLEEP, 0 OFFLINE`: devices per status at the end, coloured."""
     line = Text()
-    for n, (verdict, count) in enumerate(fleet.items()):
+    for n, (name, count) in enumerate(fleet.items()):
         line.append(", " if n else "")
-        line.append(f"{count:,} {verdict}", style=STATUS_STYLES.get(verdict, ""))
+        line.append(f"{count:,} {name}", style=STATUS_STYLES.get(name, ""))
     return line
 
 

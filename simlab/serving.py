@@ -64,7 +64,7 @@ def check_database(path: Path) -> None:
     try:
         SQLiteStore(path).close()
     except StoreFileError as exc:
-        advice = "" if ";" in str(exc) else "; give --db a diagnostics store, or a new file"
+        advice = "" if exc.remedy else "; give --db a diagnostics store, or a new file"
         raise ServeInputError(f"{exc}{advice}") from None
     except (sqlite3.Error, OSError) as exc:
         raise StoreOpenError(

@@ -37,7 +37,15 @@ SCHEMA_VERSION: Final = 3
 
 
 class StoreFileError(DiagnosticsError, RuntimeError):
-    """A file this store will not open: newer than the code, not a database, not a store."""
+    """A file this store will not open: newer than the code, not a database, not a store.
+
+    `remedy` is what to do about it, where the store knows (it ends the message, after a
+    semicolon); where it is None, the caller says what its user can do.
+    """
+
+    def __init__(self, problem: str, *, remedy: str | None = None) -> None:
+        super().__init__(problem if remedy is None else f"{problem}; {remedy}")
+        self.remedy = remedy
 
 
 _MESSAGES: Final = (
@@ -203,8 +211,8 @@ def check(conn: sqlite3.Connection, path: str | os.PathLike[str]) -> None:
         raise StoreFileError(f"{path}: empty, not a diagnostics store")
     if found < SCHEMA_VERSION:
         raise StoreFileError(
-            f"{path}: schema version {found}, older than this code's {SCHEMA_VERSION};"
-            " open it for writing once (start the service on it) to migrate it"
+            f"{path}: schema version {found}, older than this code's {SCHEMA_VERSION}",
+            remedy="open it for writing once (start the service on it) to migrate it",
         )
 
 
@@ -222,7 +230,7 @@ def _version(conn: sqlite3.Connection, path: str | os.PathLike[str]) -> int:
         raise StoreFileError(f"{path}: not a diagnostics store (a database of something else)")
     if version > SCHEMA_VERSION:
         raise StoreFileError(
-            f"{path}: schema version {version}, newer than this code's {SCHEMA_VERSION};"
-            " open it with a newer version of the service, or start a new file"
+            f"{path}: schema version {version}, newer than this code's {SCHEMA_VERSION}",
+            remedy="open it with a newer version of the service, or start a new file",
         )
     return version

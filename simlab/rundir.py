@@ -23,7 +23,6 @@ Errors:
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -90,26 +89,8 @@ class RunDir:
         return self.database
 
     def settle_database(self) -> None:
-        """Leave a finished run's database as one file, so that reading it leaves nothing beside it.
-
-        The service writes in WAL mode; a read-only reader of a WAL database makes
-        `-wal` and `-shm` files it cannot remove. A rollback journal needs neither, so
-        the database is switched to one (the service switches back when it writes
-        again). A database with unsaved WAL content (a run still going) is left alone.
-        """
-        wal = self.path / f"{DATABASE}-wal"
-        if not self.database.is_file() or (wal.is_file() and wal.stat().st_size > 0):
-            return
-        try:
-            conn = sqlite3.connect(self.database, isolation_level=None)
-            try:
-                conn.execute("PRAGMA journal_mode = DELETE")
-            finally:
-                conn.close()
-        except sqlite3.Error:
-            return  # not a database: reading it says so
-        for suffix in ("-wal", "-shm"):
-            (self.path / f"{DATABASE}{suffix}").unlink(missing_ok=True)
+        """Leave a finished run's database as one file: no `-wal`/`-shm` beside it."""
+        SQLiteStore.settle(self.database)
 
     def write_results(
         self, *, scorecard: dict[str, Any], diagnoses: list[dict[str, Any]], run: dict[str, Any]

@@ -100,6 +100,31 @@ class SQLiteStore(SQLiteReader):
         reader.check_version()
         return reader
 
+    @staticmethod
+    def settle(path: str | os.PathLike[str]) -> None:
+        """Leave a closed store file as one file, so that reading it leaves nothing beside it.
+
+        The store writes in WAL mode; a read-only reader of a WAL database makes `-wal`
+        and `-shm` files it cannot remove. A rollback journal needs neither, so the file
+        is switched to one (the store switches back to WAL when it is opened for writing).
+        A file with unsaved WAL content (a store still open) is left alone, and so is a
+        file that is not a database: reading it says so.
+        """
+        file = Path(path)
+        wal = file.with_name(f"{file.name}-wal")
+        if not file.is_file() or (wal.is_file() and wal.stat().st_size > 0):
+            return
+        try:
+            conn = sqlite3.connect(file, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return
+        for suffix in ("-wal", "-shm"):
+            file.with_name(f"{file.name}{suffix}").unlink(missing_ok=True)
+
     # ---- connections ------------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:

@@ -232,8 +232,7 @@ def parse_answer(text: str | int | None) -> Cause | None:
         return Cause(given)
     except ValueError:
         pass
-    near = difflib.get_close_matches(given, [c.value for c in CHOICES], n=1)
-    hint = f" (did you mean {near[0]}?)" if near else ""
+    hint = _did_you_mean(given, [c.value for c in CHOICES])
     raise AnswerError(
         f"{given!r} is not a cause{hint}: give a number from 1 to {len(CHOICES)}, a cause id "
         "such as battery_depleted, or ok for healthy"
@@ -263,8 +262,7 @@ def load_answers(path: Path, devices: Collection[str] | None = None) -> dict[str
     problems: list[str] = []
     for device, given in data.items():
         if devices is not None and str(device) not in devices:
-            near = difflib.get_close_matches(str(device), devices, n=1)
-            hint = f" (did you mean {near[0]}?)" if near else ""
+            hint = _did_you_mean(str(device), devices)
             problems.append(f"{path}: {device}: no such device in this run{hint}")
         if not isinstance(given, str | int | None) or isinstance(given, bool):
             problems.append(f"{path}: {device}: give a cause id, a number or ok")
@@ -425,3 +423,9 @@ def explain(m: Mark) -> list[str]:
         also = f"; it also considered {', '.join(c.value for c in m.also)}" if m.also else ""
         lines.append(f"The service said: {cause_title(m.service)}{sure}{also}.")
     return lines
+
+
+def _did_you_mean(given: str, known: Iterable[str]) -> str:
+    """` (did you mean X?)` for the closest of `known`, or nothing when none is close."""
+    near = difflib.get_close_matches(given, list(known), n=1)
+    return f" (did you mean {near[0]}?)" if near else ""

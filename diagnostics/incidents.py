@@ -22,14 +22,13 @@ it (0.5%: a group never seen failing is not assumed never to fail). The share
 it learns from leaves out devices already explained by an open incident, so an
 outage does not teach its group that outages are normal.
 
-Narrowest scope: a cell outage also makes its operator, its APN and its
-account significant. Candidates are ordered by group size, then by dimension
-(cell < apn < firmware < account < operator). A broader candidate 90% of whose
-quiet devices are those of ONE narrower candidate is dropped (the cell
-explains the operator's quiet devices), and a narrower candidate whose quiet
-devices are inside a kept broader one is absorbed by it (an operator outage
-over two cells is one operator incident, not two cell incidents). Each quiet
-device belongs to at most one incident.
+Devices whose quiet has an explanation of their own (`Reasons`, read by
+`diagnostics.incidents_reasons`) are left out of the groups that explanation rules
+out; platform-side causes shared by many devices of one account become a group of
+their own kind (`kind="platform"`, with its `cause`), never a network outage. Which
+candidates are kept, the tie rule between dimensions that hold the same devices and
+the narrowest scope, is `diagnostics.incidents_select`'s. Each quiet device belongs
+to at most one incident.
 
 An incident stays open while its scope is significant or at least
 `min_devices` of its members are still quiet; it closes when that ends, and
@@ -43,14 +42,29 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from diagnostics.incidents_reasons import CLASS_OF, NETWORK_DIMENSIONS, PLATFORM_KEYS, Explains
+from diagnostics.incidents_select import (
+    DIMENSIONS,
+    Candidate,
+    Encoded,
+    Thresholds,
+    binomial_tail,
+    encode,
+    platform_candidates,
+    select,
+    statistical_candidates,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from numpy.typing import NDArray
+
+    from protocol.causes import Cause
 
 __all__ = [
     "DIMENSIONS",
@@ -58,14 +72,13 @@ __all__ = [
     "Grouper",
     "Incident",
     "IncidentSettings",
+    "Reasons",
     "Silence",
     "binomial_tail",
 ]
 
-DIMENSIONS: Final = ("cell", "apn", "firmware", "account", "operator")
-"""The dimensions devices are grouped by, narrowest first (the order scopes are preferred in)."""
-
-_RANK: Final = {d: i for i, d in enumerate(DIMENSIONS)}
+Scope = tuple[str, str, str, "str | None"]
+"""An incident's kind, dimension, value and (for a platform group) cause."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +110,27 @@ class IncidentSettings:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """Why the scope is an outage: k of n quiet where p0 was normal."""
+    """Why the scope is an incident: k of n quiet where p0 was normal.
+
+    For a platform group, k of the n devices of its attribute share its cause, which the
+    platform named for each: `normal_rate` and `p_value` are 0.
+    """
 
     quiet: int
     devices: int
     share: float
     normal_rate: float
     p_value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reasons:
+    """Per device, in the fleet's order: what its own evidence says (see `incidents_reasons`)."""
+
+    causes: Sequence[Cause | None]
+    """The cause it names outright, when `CLASS_OF` holds it (None: no explanation of its own)."""
+    names: Sequence[tuple[str, ...]]
+    """The dimensions its evidence points at, most clearly named first."""
 
 
 @dataclass(slots=True)
@@ -124,11 +151,20 @@ class Incident:
     closed_at: float | None = None
     muted: bool = False
     silence_id: str | None = None
+    kind: str = "outage"
+    """`outage` (many quiet beyond chance) or `platform` (a platform-side cause they share)."""
+    cause: str | None = None
+    """A platform group's shared cause (a `Cause` id)."""
 
     @property
     def open(self) -> bool:
         """Whether it is still going on."""
         return self.closed_at is None
+
+    @property
+    def scope(self) -> Scope:
+        """Kind, dimension, value and cause: what one open incident at a time has."""
+        return (self.kind, self.dimension, self.value, self.cause)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,38 +183,7 @@ class Silence:
         return self.dimension == dimension and self.value == value and now < self.until
 
 
-def binomial_tail(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p), summed in log space (exact to float precision)."""
-    if k <= 0:
-        return 1.0
-    if k > n:
-        return 0.0
-    if p <= 0.0:
-        return 0.0
-    if p >= 1.0:
-        return 1.0
-    log_p, log_q = math.log(p), math.log1p(-p)
-    log_n = math.lgamma(n + 1)
-    total = 0.0
-    mode = (n + 1) * p
-    for i in range(k, n + 1):
-        term = math.exp(
-            log_n - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
-        )
-        total += term
-        if i > mode and term <= total * 1e-17:
-            break
-    return min(total, 1.0)
-
-
-@dataclass(slots=True)
-class _Candidate:
-    dimension: str
-    value: str
-    rows: frozenset[int]
-    devices: int
-    normal_rate: float
-    p_value: float
+_SILENCEABLE = frozenset(DIMENSIONS) | frozenset(PLATFORM_KEYS)
 
 
 class Grouper:
@@ -191,7 +196,7 @@ class Grouper:
         self.silences: dict[str, Silence] = {}
         self._baseline: dict[tuple[str, str], tuple[float, float]] = {}
         """(dimension, value) -> (p0, time it was last updated)."""
-        self._open: dict[tuple[str, str], str] = {}
+        self._open: dict[Scope, str] = {}
         self._serial = 0
         self._silence_serial = 0
 
@@ -214,7 +219,7 @@ class Grouper:
         self, dimension: str, value: str, *, now: float, until: float, reason: str = ""
     ) -> Silence:
         """Mute incidents in this scope until `until` (ValueError for a bad scope or expiry)."""
-        if dimension not in _RANK:
+        if dimension not in _SILENCEABLE:
             raise ValueError(f"unknown dimension {dimension!r}; one of {', '.join(DIMENSIONS)}")
         if not value:
             raise ValueError("the scope needs a value")
@@ -243,121 +248,88 @@ class Grouper:
         attributes: Mapping[str, Sequence[str | None]],
         quiet: Sequence[bool] | NDArray[np.bool_],
         quiet_since: Mapping[str, float] | None = None,
+        reasons: Reasons | None = None,
     ) -> tuple[list[str], list[str]]:
         """Take the fleet at `now` into account; returns the ids of incidents opened and closed.
 
         `devices[i]` has `attributes[dimension][i]` (None: not known, in no group of that
-        dimension) and is quiet (SUSPECT or OFFLINE) when `quiet[i]`. `quiet_since` tells
-        since when, for an incident's start.
+        dimension; the platform attributes `PLATFORM_KEYS` too) and is quiet (SUSPECT or
+        OFFLINE) when `quiet[i]`. `quiet_since` tells since when, for an incident's start;
+        `reasons` what each device's own evidence says.
         """
+        s = self.settings
         quiet_mask = np.asarray(quiet, dtype=np.bool_)
-        encoded = self._encode(attributes)
-        kept = self._select(self._groups(encoded, quiet_mask))
+        encoded = self._encode(attributes, DIMENSIONS)
+        causes = list(reasons.causes) if reasons else [None] * len(devices)
+        names = list(reasons.names) if reasons else [()] * len(devices)
+        counted = _counted(encoded, causes)
+        limits = Thresholds(s.min_devices, s.min_share, s.p_value)
+        kept = select(
+            statistical_candidates(
+                encoded, quiet_mask, counted, names, normal_rate=self.normal_rate, limits=limits
+            ),
+            cover=s.cover,
+        )
+        platform_causes = [
+            c if c is not None and CLASS_OF.get(c) is Explains.PLATFORM else None for c in causes
+        ]
+        kept += platform_candidates(
+            self._encode(attributes, PLATFORM_KEYS), quiet_mask, platform_causes, limits=limits
+        )
         quiet_ids = {devices[i] for i in np.flatnonzero(quiet_mask).tolist()}
-        opened, closed = self._follow(now, devices, kept, quiet_ids, quiet_since or {})
+        barred = {
+            d: {devices[i] for i in np.flatnonzero(~mask).tolist()} for d, mask in counted.items()
+        }
+        opened, closed = self._follow(now, devices, kept, quiet_ids, barred, quiet_since or {})
         explained = np.zeros(len(devices), np.bool_)
         index = {d: i for i, d in enumerate(devices)}
         for incident in self.open_incidents():
             for device in incident.quiet:
                 explained[index[device]] = True
-        self._learn(now, encoded, quiet_mask & ~explained)
+        self._learn(now, encoded, quiet_mask & ~explained, counted)
         for incident in self.open_incidents():
             self._mute(incident, now)
         return opened, closed
 
     @staticmethod
     def _encode(
-        attributes: Mapping[str, Sequence[str | None]],
-    ) -> dict[str, tuple[list[str], NDArray[np.int64]]]:
-        """Per dimension: its values, and each device's value as an index into them (-1: none)."""
-        encoded: dict[str, tuple[list[str], NDArray[np.int64]]] = {}
-        for dimension in DIMENSIONS:
+        attributes: Mapping[str, Sequence[str | None]], dimensions: Sequence[str]
+    ) -> Encoded:
+        encoded: Encoded = {}
+        for dimension in dimensions:
             values = attributes.get(dimension)
-            if values is None:
-                continue
-            table: dict[str, int] = {}
-            codes = np.fromiter(
-                (-1 if v is None else table.setdefault(v, len(table)) for v in values),
-                dtype=np.int64,
-                count=len(values),
-            )
-            if table:
-                encoded[dimension] = (list(table), codes)
+            found = encode(values) if values is not None else None
+            if found is not None:
+                encoded[dimension] = found
         return encoded
-
-    def _groups(
-        self,
-        encoded: dict[str, tuple[list[str], NDArray[np.int64]]],
-        quiet: NDArray[np.bool_],
-    ) -> list[_Candidate]:
-        s = self.settings
-        found: list[_Candidate] = []
-        for dimension, (names, codes) in encoded.items():
-            known = codes >= 0
-            n = np.bincount(codes[known], minlength=len(names))
-            k = np.bincount(codes[known & quiet], minlength=len(names))
-            for code in np.flatnonzero((k >= s.min_devices) & (k >= s.min_share * n)):
-                value = names[int(code)]
-                p0 = self.normal_rate(dimension, value)
-                p = binomial_tail(int(k[code]), int(n[code]), p0)
-                if p < s.p_value:
-                    rows = frozenset(np.flatnonzero((codes == code) & quiet).tolist())
-                    found.append(_Candidate(dimension, value, rows, int(n[code]), p0, p))
-        return found
-
-    def _select(self, candidates: list[_Candidate]) -> list[_Candidate]:
-        """The narrowest scopes that explain the quiet devices, each device in one of them.
-
-        Narrower: fewer devices in the group, then the dimension's rank (cell first).
-        """
-        cover = self.settings.cover
-
-        def width(c: _Candidate) -> tuple[int, int, str]:
-            return (c.devices, _RANK[c.dimension], c.value)
-
-        def explains(narrow: _Candidate, broad: _Candidate) -> bool:
-            return len(narrow.rows & broad.rows) >= cover * len(broad.rows)
-
-        ordered = sorted(candidates, key=width)
-        # A broad candidate one narrower candidate explains is that one's echo.
-        broad_kept = [
-            c for c in ordered if not any(width(n) < width(c) and explains(n, c) for n in ordered)
-        ]
-        # A narrow candidate inside a kept broader one is part of it.
-        return [
-            c
-            for c in broad_kept
-            if not any(
-                width(b) > width(c) and len(c.rows & b.rows) >= cover * len(c.rows)
-                for b in broad_kept
-            )
-        ]
 
     def _follow(
         self,
         now: float,
         devices: Sequence[str],
-        kept: list[_Candidate],
+        kept: list[Candidate],
         quiet: set[str],
+        barred: Mapping[str, set[str]],
         quiet_since: Mapping[str, float],
     ) -> tuple[list[str], list[str]]:
         opened: list[str] = []
         closed: list[str] = []
         taken: set[str] = set()
-        selected = {(c.dimension, c.value): c for c in kept}
+        selected = {c.scope: c for c in kept}
         # Open incidents first: they keep their quiet members.
         for incident in self.open_incidents():
-            scope = (incident.dimension, incident.value)
-            candidate = selected.pop(scope, None)
+            candidate = selected.pop(incident.scope, None)
             still = (incident.quiet | incident.members) & quiet
             if candidate is not None:
                 still |= {devices[r] for r in candidate.rows}
                 incident.evidence = _evidence(candidate)
+            elif incident.kind == "outage":
+                still -= barred.get(incident.dimension, set())
             still -= taken
             if candidate is None and len(still) < self.settings.min_devices:
                 incident.closed_at = now
                 incident.quiet = set()
-                del self._open[scope]
+                del self._open[incident.scope]
                 closed.append(incident.id)
                 continue
             incident.quiet = still
@@ -371,13 +343,15 @@ class Grouper:
             started = min((quiet_since.get(d, now) for d in members), default=now)
             incident = Incident(
                 id=f"inc-{self._serial:06d}",
-                dimension=scope[0],
-                value=scope[1],
+                dimension=candidate.dimension,
+                value=candidate.value,
                 opened_at=now,
                 started_at=started,
                 evidence=_evidence(candidate),
                 members=set(members),
                 quiet=set(members),
+                kind=candidate.kind,
+                cause=candidate.cause,
             )
             self.incidents[incident.id] = incident
             self._open[scope] = incident.id
@@ -389,12 +363,13 @@ class Grouper:
     def _learn(
         self,
         now: float,
-        encoded: dict[str, tuple[list[str], NDArray[np.int64]]],
+        encoded: Encoded,
         quiet: NDArray[np.bool_],
+        counted: Mapping[str, NDArray[np.bool_]],
     ) -> None:
         s = self.settings
         for dimension, (names, codes) in encoded.items():
-            known = codes >= 0
+            known = (codes >= 0) & counted[dimension]
             n = np.bincount(codes[known], minlength=len(names)).tolist()
             k = np.bincount(codes[known & quiet], minlength=len(names)).tolist()
             for value, total, down in zip(names, n, k, strict=True):
@@ -423,7 +398,15 @@ class Grouper:
             del self.incidents[incident_id]
 
 
-def _evidence(candidate: _Candidate) -> Evidence:
+def _counted(encoded: Encoded, causes: Sequence[Cause | None]) -> dict[str, NDArray[np.bool_]]:
+    """Per dimension, the devices that count in its groups (an own explanation keeps one out)."""
+    kinds = [CLASS_OF.get(c) if c is not None else None for c in causes]
+    platform = np.fromiter((k is Explains.PLATFORM for k in kinds), np.bool_, len(kinds))
+    device = np.fromiter((k is Explains.DEVICE for k in kinds), np.bool_, len(kinds))
+    return {d: ~(platform | device) if d in NETWORK_DIMENSIONS else ~platform for d in encoded}
+
+
+def _evidence(candidate: Candidate) -> Evidence:
     k = len(candidate.rows)
     return Evidence(
         quiet=k,

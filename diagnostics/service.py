@@ -36,7 +36,8 @@ from pydantic import ValidationError
 from diagnostics.detection import DetectionStatus, Detector, Reason
 from diagnostics.errors import SilenceError
 from diagnostics.evidence import DetectorFeed
-from diagnostics.incidents import DIMENSIONS, Grouper, Silence
+from diagnostics.incidents import DIMENSIONS, Grouper, Reasons, Silence
+from diagnostics.incidents_reasons import PLATFORM_KEYS, SimReasons
 from diagnostics.store import DetectionChange, accepted, dead_letter
 from protocol.messages import Clock, DeviceStatus, SimRecord, Telemetry
 from protocol.wire import Topics, WireError, decode, decode_any, matches
@@ -133,6 +134,8 @@ class Service:
         self.detector = detector or Detector()
         self.feed = DetectorFeed(self.detector)
         self.grouper = grouper or Grouper()
+        self.reasons = SimReasons()
+        """What the network and the platform said about each SIM that grouping depends on."""
         self.incident_of: dict[str, str] = {}
         """Quiet device -> the open incident it points to."""
         self._grouped_at = -np.inf
@@ -282,6 +285,8 @@ class Service:
                 facts.account = account or facts.account
                 facts.iccid = message.iccid or facts.iccid
                 facts.status, facts.status_t = message.status, message.t
+        else:
+            self.reasons.apply(message)
 
     def _stored_already(self, message: BaseModel, payload: bytes) -> bool:
         """A retained message the broker sent again on subscribing, identical to the stored one."""
@@ -312,17 +317,31 @@ class Service:
         ids = self.detector.ids
         if not ids:
             return
-        facts = [self.devices.get(device_id) for device_id in ids]
-        attributes: dict[str, list[str | None]] = {d: [] for d in DIMENSIONS}
-        for f in facts:
-            attributes["cell"].append(None if f is None or f.cell is None else str(f.cell))
-            attributes["operator"].append(f.operator if f else None)
-            attributes["apn"].append(f.apn if f else None)
-            attributes["account"].append(f.account if f else None)
-            attributes["firmware"].append(f.firmware if f else None)
+        attributes, reasons = self._attributes(ids)
         quiet = np.isin(self.detector.column("status"), _QUIET)
-        self.grouper.update(clock, ids, attributes, quiet, self.since)
+        self.grouper.update(clock, ids, attributes, quiet, self.since, reasons)
         self.incident_of = self.grouper.incident_of()
+
+    def _attributes(self, ids: list[str]) -> tuple[dict[str, list[str | None]], Reasons]:
+        """Each device's group in every dimension, and what its SIM's own evidence says."""
+        keys = dict.fromkeys((*DIMENSIONS, *PLATFORM_KEYS))
+        attributes: dict[str, list[str | None]] = {d: [] for d in keys}
+        causes, names = [], []
+        said = self.reasons
+        for device_id in ids:
+            f = self.devices.get(device_id) or DeviceFacts(device_id)
+            iccid = f.iccid
+            attributes["cell"].append(None if f.cell is None else str(f.cell))
+            attributes["operator"].append(f.operator)
+            attributes["apn"].append(f.apn)
+            attributes["tunnel"].append(said.tunnel(iccid))
+            firmware = said.firmware(iccid, reported=f.firmware, at=f.last_report)
+            attributes["firmware"].append(firmware)
+            for key in PLATFORM_KEYS:
+                attributes[key].append(said.record(iccid, key) or getattr(f, key, None))
+            causes.append(said.explanation(iccid))
+            names.append(said.names(iccid, last_report=f.last_report))
+        return attributes, Reasons(causes, names)
 
     def _statuses(self) -> list[tuple[str, DetectionStatus, Reason]]:
         return [

@@ -136,7 +136,9 @@ class Support:
         if not incidents:
             return None
         i = incidents[-1]
-        return IncidentRef(i.id, i.dimension, i.value, i.started_at, len(i.quiet), len(i.members))
+        return IncidentRef(
+            i.id, i.dimension, i.value, i.started_at, len(i.quiet), len(i.members), i.kind, i.cause
+        )
 
     # ---- swap tests ----------------------------------------------------------------------------
 

@@ -114,6 +114,8 @@ class IncidentView:
     silence_id: str | None
     evidence: dict[str, float]
     member_ids: list[str]
+    kind: str = "outage"
+    cause: str | None = None
 
     @classmethod
     def of(cls, incident: Incident) -> IncidentView:
@@ -139,6 +141,8 @@ class IncidentView:
                 "p_value": e.p_value,
             },
             member_ids=sorted(incident.members),
+            kind=incident.kind,
+            cause=incident.cause,
         )
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "DataBlocked",
     "Detached",
     "DeviceStatus",
+    "FirmwareUpdate",
     "ImeiChanged",
     "Message",
     "NetworkEvent",
@@ -130,6 +131,8 @@ class SessionOpened(_SimEvent):
     session_id: int
     apn: str
     ip: str
+    tunnel: str | None = None
+    """The customer's IPsec tunnel a private APN's session goes through."""
 
 
 class SessionClosed(_SimEvent):
@@ -140,6 +143,8 @@ class SessionClosed(_SimEvent):
     apn: str
     bytes: int
     reason: Literal["device", "network", "detach", "limit"]
+    tunnel: str | None = None
+    """The customer's IPsec tunnel the session went through."""
 
 
 class SessionRejected(_SimEvent):
@@ -150,6 +155,8 @@ class SessionRejected(_SimEvent):
     esm_cause: int
     backoff_s: float | None = None
     """T3396 sent with the reject, seconds."""
+    tunnel: str | None = None
+    """The customer's IPsec tunnel the refused session was to go through."""
 
 
 class StateChanged(_SimEvent):
@@ -186,6 +193,22 @@ class ImeiChanged(_SimEvent):
     old_imei: str
 
 
+class FirmwareUpdate(_SimEvent):
+    """The device-management server's word on a firmware update (LwM2M object 5, Firmware Update).
+
+    Sent when the server has the device apply a package and when the device tells the outcome,
+    so the version is known even for a device that never reports again after updating.
+    """
+
+    kind: Literal["firmware_update"] = "firmware_update"
+    version: str
+    """The package's version (/5/0/7 PkgVersion)."""
+    state: Literal["idle", "downloading", "downloaded", "updating"]
+    """/5/0/3 State: `updating` once the server has executed the update."""
+    result: int = Field(default=0, ge=0, le=9)
+    """/5/0/5 Update Result: 0 initial (still going), 1 success, 2 and above failed."""
+
+
 class AuditRecorded(_SimEvent):
     """Any other audit-trail entry (plan changes and the like)."""
 
@@ -208,6 +231,7 @@ NetworkEvent = Annotated[
     | UsageReported
     | DataBlocked
     | ImeiChanged
+    | FirmwareUpdate
     | AuditRecorded,
     Field(discriminator="kind"),
 ]
@@ -257,6 +281,7 @@ Message = Annotated[
     | UsageReported
     | DataBlocked
     | ImeiChanged
+    | FirmwareUpdate
     | AuditRecorded
     | SimRecord
     | Clock,

@@ -134,11 +134,12 @@ def collect(
     card = score(
         expected=expected,
         expected_incidents=[
-            ExpectedIncident(i.dimension.value, str(i.value), t0 + i.start) for i in key.incidents
+            ExpectedIncident(i.dimension.value, str(i.value), t0 + i.start, i.kind)
+            for i in key.incidents
         ],
         truth=truth,
         views=views,
-        incidents=[(i["dimension"], i["value"], i["opened_at"]) for i in incidents],
+        incidents=[(i["dimension"], i["value"], i["opened_at"], i["kind"]) for i in incidents],
         swap_expected=None if key.swap_verdict is None else key.swap_verdict.value,
         swap_outcome=swaps[-1]["outcome"] if swaps else None,
     )

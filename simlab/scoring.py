@@ -53,6 +53,8 @@ class ExpectedIncident:
     dimension: str
     value: str
     start: float
+    kind: str | None = None
+    """`outage` or `platform` when the answer key says which it must be (None: either)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,13 +171,15 @@ def score(
     expected_incidents: list[ExpectedIncident],
     truth: list[TruthSpan],
     views: dict[str, DeviceView],
-    incidents: list[tuple[str, str, float]],
+    incidents: list[tuple[str, str, float, str]],
     swap_expected: str | None = None,
     swap_outcome: str | None = None,
 ) -> Scorecard:
     """Hold the service's views against the answer key and the truth.
 
-    `incidents` are the service's (dimension, value, opened_at); `views` every device's view.
+    `incidents` are the service's (dimension, value, opened_at, kind); `views` every device's
+    view. An incident of the answer key's dimension and value but of another kind than it names
+    is not that incident, and is spurious.
     """
     card = Scorecard(swap_expected=swap_expected, swap_outcome=swap_outcome)
     spans = {t.device_id: t for t in truth}
@@ -204,7 +208,11 @@ def score(
             card.false_alarms.append(device_id)
     wanted = {(i.dimension, i.value): i for i in expected_incidents}
     seen: dict[tuple[str, str], float] = {}
-    for dimension, value, opened in incidents:
+    for dimension, value, opened, kind in incidents:
+        expected_kind = wanted[(dimension, value)].kind if (dimension, value) in wanted else None
+        if expected_kind not in {None, kind}:
+            seen.setdefault((f"{dimension} ({kind})", value), opened)
+            continue
         seen.setdefault((dimension, value), opened)
     for key, incident in wanted.items():
         opened_at = seen.get(key)

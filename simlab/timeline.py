@@ -119,6 +119,7 @@ _SAID: Final[dict[str, str]] = {
     "session_close": "data session on {apn} closed ({reason})",
     "state_change": "SIM {old} → {new} by {actor} ({reason})",
     "imei_change": "IMEI changed from {old_imei} to {imei}",
+    "firmware_update": "firmware {version}: {state} (result {result})",
     "audit": "audit: {field} {old} → {new} by {actor}",
 }
 """Entries said by a template of their payload's fields."""

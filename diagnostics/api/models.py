@@ -180,15 +180,20 @@ class HealthOut(_Out):
     )
 
 
-Dimension = Literal["cell", "apn", "firmware", "account", "operator"]
+Dimension = Literal["cell", "apn", "tunnel", "firmware", "account", "operator"]
 
 
 class IncidentOut(_Out):
     """Devices quiet together in one scope."""
 
     id: str
-    dimension: str = Field(description="cell, apn, firmware, account or operator")
+    dimension: str = Field(description="cell, apn, tunnel, firmware, account or operator")
     value: str
+    kind: str = Field(
+        description="outage (more quiet than chance allows) or platform (a platform-side cause "
+        "the devices share, e.g. SIMs deactivated: not a network outage)"
+    )
+    cause: str | None = Field(description="A platform group's shared cause")
     open: bool
     opened_at: float = Field(description="Service clock when it was detected")
     started_at: float = Field(description="When its earliest member went quiet")

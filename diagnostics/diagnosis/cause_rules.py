@@ -63,6 +63,7 @@ INCIDENT_CAUSES: Final[dict[str, tuple[Cause, ...]]] = {
     "cell": (Cause.CELL_OUTAGE, Cause.OPERATOR_OUTAGE),
     "operator": (Cause.OPERATOR_OUTAGE, Cause.CELL_OUTAGE),
     "apn": (Cause.APN_GATEWAY_OUTAGE, Cause.IPSEC_TUNNEL_DOWN),
+    "tunnel": (Cause.IPSEC_TUNNEL_DOWN, Cause.APN_GATEWAY_OUTAGE),
     "account": (Cause.SIM_DEACTIVATED, Cause.DATA_LIMIT_REACHED),
     "firmware": (Cause.FIRMWARE_HANG, Cause.WRONG_APN, Cause.RECONNECT_STORM),
 }

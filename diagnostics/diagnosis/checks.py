@@ -381,7 +381,8 @@ def check_incident(case: Case) -> CheckResult:
     incident = case.incident
     if incident is None:
         return _ok(name, title, "Not part of an open incident")
-    causes = INCIDENT_CAUSES.get(incident.dimension, ())
+    shared = (Cause(incident.cause),) if incident.cause is not None else ()
+    causes = shared or INCIDENT_CAUSES.get(incident.dimension, ())
     weights = [(c, 1.0 / (i + 1) ** 2) for i, c in enumerate(causes)]
     return CheckResult(
         name,

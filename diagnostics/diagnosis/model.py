@@ -70,6 +70,10 @@ class IncidentRef:
     started_at: float
     quiet: int
     members: int
+    kind: str = "outage"
+    """`outage`, or `platform`: a platform-side cause the devices share (never the network)."""
+    cause: str | None = None
+    """A platform group's shared cause."""
 
 
 @dataclass(frozen=True, slots=True)

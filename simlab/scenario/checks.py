@@ -188,14 +188,18 @@ def _incident_problems(spec: ScenarioSpec) -> list[tuple[Loc, str]]:
 def _value_problems(
     spec: ScenarioSpec, where: Loc, dimension: str, value: str
 ) -> list[tuple[Loc, str]]:
-    """An incident's value must name a cell, operator, APN, account or firmware of the world."""
+    """An incident's value must name a cell, operator, APN, tunnel, account or firmware there."""
     world = spec.world
     known: dict[str, Iterable[str]] = {
         "cell": (str(c.id) for c in world.cells),
         "operator": (o.mcc_mnc for o in world.operators),
         "apn": (a.name.lower() for p in world.customer.communication_plans for a in p.apns),
+        "tunnel": (t.name for t in world.customer.tunnels),
         "account": (a.id for a in world.customer.accounts),
-        "firmware": (v for g in world.devices for v in (g.firmware, f"{g.firmware}+ota")),
+        "firmware": (
+            *(v for g in world.devices for v in (g.firmware, f"{g.firmware}+ota")),
+            *(r.version for r in world.rollouts),
+        ),
     }
     names = sorted(set(known[dimension]))
     wanted = value.lower() if dimension == "apn" else value

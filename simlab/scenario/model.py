@@ -100,6 +100,7 @@ class Dimension(enum.StrEnum):
     CELL = "cell"
     OPERATOR = "operator"
     APN = "apn"
+    TUNNEL = "tunnel"
     ACCOUNT = "account"
     FIRMWARE = "firmware"
 
@@ -228,8 +229,11 @@ class IncidentAnswer(_Model):
 
     dimension: Dimension
     value: Value
-    """The cell id, the operator's MCC-MNC, the APN, the account id or the firmware version."""
+    """The cell id, the operator's MCC-MNC, the APN, the tunnel, the account id or the firmware."""
     start: Duration
+    kind: Literal["outage", "platform"] | None = None
+    """What it must be: an `outage` (more quiet than chance allows) or a `platform` group (a
+    platform-side cause the devices share, such as SIMs deactivated); None: either."""
     note: str | None = None
 
 

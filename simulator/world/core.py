@@ -152,6 +152,7 @@ class Core:
                     apn=apn,
                     esm_cause=refusal.cause,
                     backoff_s=refusal.backoff,
+                    tunnel=self.network.apn_tunnel(iccid, apn),
                 )
             )
             self.observer.refused(device, esm=refusal.cause)
@@ -168,7 +169,9 @@ class Core:
         self.sessions[iccid] = session
         self._touch(iccid)
         self.output.emit(
-            SessionOpened(**self._about(device), session_id=n, apn=session.apn, ip=session.ip)
+            SessionOpened(
+                **self._about(device), session_id=n, apn=session.apn, ip=session.ip, tunnel=tunnel
+            )
         )
         return session
 
@@ -223,6 +226,7 @@ class Core:
                 apn=session.apn,
                 bytes=session.bytes,
                 reason=reason,
+                tunnel=self.network.apn_tunnel(iccid, session.apn),
             ),
         )
 

@@ -27,6 +27,7 @@ __all__ = [
     "MobilitySpec",
     "OperatorSpec",
     "RetryBehaviour",
+    "RolloutSpec",
     "SwapSpec",
     "Waypoint",
     "WorldSpec",
@@ -213,6 +214,28 @@ class SwapSpec(_Model):
     """When the SIMs are put back, if they are."""
 
 
+class RolloutSpec(_Model):
+    """A firmware rollout: a version installed over the air, and what it changes on the devices.
+
+    Which devices: those named, or of a group, or on a version (`from_version`), or all of
+    them; of these, `share` (drawn with the world's seed). What it changes: nothing but the
+    version, or one of the device faults (`fault`, with its `value`: the APN it writes).
+    """
+
+    at: Duration
+    version: str = Field(min_length=1)
+    devices: list[str] | None = None
+    group: str | None = None
+    from_version: str | None = None
+    share: float = Field(default=1.0, gt=0, le=1)
+    fault: FaultId | None = None
+    """The device fault the new version brings (firmware_hang, reconnect_storm, wrong_apn ...)."""
+    value: str | None = None
+    """Fault-specific, as in a fault: the APN the new version writes."""
+    duration: Duration | None = None
+    """How long until the fault is fixed (a rollback to the old version); None: not in the run."""
+
+
 class WorldSpec(_Model):
     """A whole world: the customer, the networks, the devices and the timeline."""
 
@@ -224,6 +247,7 @@ class WorldSpec(_Model):
     devices: list[DeviceGroupSpec] = Field(min_length=1)
     faults: list[FaultSpec] = Field(default_factory=list)
     swaps: list[SwapSpec] = Field(default_factory=list)
+    rollouts: list[RolloutSpec] = Field(default_factory=list)
     fault_rates: list[FaultRateSpec] = Field(default_factory=list)
     message_loss: float = Field(default=0.0, ge=0, lt=1)
     """Share of device messages lost on the way (radio, broker), drawn per message."""
@@ -330,6 +354,14 @@ def _timeline_problems(spec: WorldSpec, ids: dict[str, str]) -> list[tuple[Loc, 
     for i, rate in enumerate(spec.fault_rates):
         if rate.group is not None and rate.group not in groups:
             problems.append((("fault_rates", i, "group"), f"unknown device group {rate.group!r}"))
+    for i, rollout in enumerate(spec.rollouts):
+        if rollout.group is not None and rollout.group not in groups:
+            problems.append((("rollouts", i, "group"), f"unknown device group {rollout.group!r}"))
+        problems += [
+            (("rollouts", i, "devices", j), f"unknown device {device!r}")
+            for j, device in enumerate(rollout.devices or [])
+            if device not in ids
+        ]
     return problems
 
 

@@ -16,13 +16,13 @@ from typing import Final
 
 from simulator.world.faults.apn import APN_FAULTS
 from simulator.world.faults.device import DEVICE_FAULTS
-from simulator.world.faults.injection import affected, draw, schedule
+from simulator.world.faults.injection import affected, draw, inject, schedule
 from simulator.world.faults.kind import FaultKind, Scope
 from simulator.world.faults.network import NETWORK_FAULTS
 from simulator.world.faults.sim import SIM_FAULTS
 from simulator.world.spec import FaultId
 
-__all__ = ["CATALOGUE", "FaultKind", "Scope", "affected", "draw", "schedule"]
+__all__ = ["CATALOGUE", "FaultKind", "Scope", "affected", "draw", "inject", "schedule"]
 
 _KINDS = {k.id: k for k in (*DEVICE_FAULTS, *SIM_FAULTS, *NETWORK_FAULTS, *APN_FAULTS)}
 CATALOGUE: Final = {fault: _KINDS[fault] for fault in FaultId}

@@ -32,7 +32,9 @@ def _battery_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
 
 def _apn_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     for d in devices:
-        d.install_firmware(f"{d.spec.firmware}+ota", spec.value or _typo(d.apn))
+        rolled_out = d.firmware != d.spec.firmware  # a rollout named the version already
+        version = d.firmware if rolled_out else f"{d.spec.firmware}+ota"
+        d.install_firmware(version, spec.value or _typo(d.apn))
 
 
 def _typo(apn: str) -> str:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from simulator.world.spec import FaultRateSpec
     from simulator.world.world import World
 
-__all__ = ["affected", "draw", "schedule"]
+__all__ = ["affected", "draw", "inject", "schedule"]
 
 
 def affected(world: World, spec: FaultSpec, kind: FaultKind) -> list[Device]:
@@ -63,7 +63,7 @@ def schedule(
 ) -> Generator[simpy.Event, object, None]:
     """A SimPy process that injects `spec` at its time and reverts it after its duration."""
     yield world.env.timeout(spec.at)
-    yield from _inject(world, spec, kind)
+    yield from inject(world, spec, kind)
 
 
 def draw(
@@ -87,10 +87,11 @@ def draw(
         spec = FaultSpec(
             fault=rate.fault, at=world.env.now, duration=rate.duration, devices=[device.id]
         )
-        world.env.process(_inject(world, spec, kind))
+        world.env.process(inject(world, spec, kind))
 
 
-def _inject(world: World, spec: FaultSpec, kind: FaultKind) -> Generator[simpy.Event, object, None]:
+def inject(world: World, spec: FaultSpec, kind: FaultKind) -> Generator[simpy.Event, object, None]:
+    """Inject `spec` now, with its truth, and revert it after its duration (a SimPy process)."""
     devices = affected(world, spec, kind)
     sims = [d.sim for d in devices]
     for d in devices:

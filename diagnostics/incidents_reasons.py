@@ -1,0 +1,211 @@
+"""What the network and platform say about each SIM that matters to grouping quiet devices.
+
+A device quiet for a reason of its own is not evidence of an outage. `SimReasons` reads
+the network events and inventory records as they arrive and keeps, per SIM, the newest
+word on each part of its service: its lifecycle state, a data block, the last attach
+reject and the last data-session reject (each cleared by the event that undoes it:
+an accepted attach, an opened session, a usable state, an unblock). From these it
+names the device's *own explanation* (`explanation`), a `Cause`, classed by `CLASS_OF`:
+
+* `Explains.PLATFORM`: a platform- or plan-side cause (a SIM state, a data block, a SIM
+  the network does not know, a plan's refusal). Such a device counts in no statistical
+  group at all; devices that share the cause and a platform attribute of their SIM
+  record (`PLATFORM_KEYS`) become a group of that kind instead.
+* `Explains.DEVICE`: the device's own refusal (its APN, its credentials, its IMEI). It
+  counts in no network group (`NETWORK_DIMENSIONS`), but still in its firmware and
+  account, where a shared cause of many devices lives.
+
+It also keeps what a grouping needs beyond the device's own reports: the IPsec tunnel
+a SIM's private APN goes through (from its session events) and the firmware the
+device-management server installed (LwM2M object 5: a device that hangs right after
+updating never reports the new version), and which dimensions the evidence names
+(`names`), read by the tie rule of `diagnostics.incidents_select`.
+
+Pure: no I/O; the service hands it messages in the order it takes them in.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from diagnostics.diagnosis.cause_rules import EMM_CAUSES, ESM_CAUSES, USABLE_STATES
+from protocol.causes import Cause
+from protocol.messages import (
+    AttachAccepted,
+    AttachRejected,
+    DataBlocked,
+    FirmwareUpdate,
+    SessionClosed,
+    SessionOpened,
+    SessionRejected,
+    SimRecord,
+    StateChanged,
+)
+from protocol.sim_state import SimState
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+__all__ = [
+    "CLASS_OF",
+    "NAMED_BY",
+    "NETWORK_DIMENSIONS",
+    "PLATFORM_KEYS",
+    "Explains",
+    "SimReasons",
+]
+
+
+class Explains(enum.StrEnum):
+    """How far a device's own explanation takes it out of the statistical groups."""
+
+    PLATFORM = "platform"
+    """Out of every statistical group; grouped by a platform attribute with its cause."""
+    DEVICE = "device"
+    """Out of the network groups only (cell, operator, APN, tunnel)."""
+
+
+NETWORK_DIMENSIONS: Final = frozenset({"cell", "operator", "apn", "tunnel"})
+"""The dimensions of network outages: a device's own explanation keeps it out of them."""
+
+PLATFORM_KEYS: Final = ("account",)
+"""SIM-record attributes a platform-side cause is shared over, narrowest last.
+
+A shared data pool is one more: its SIM-record field is added here and in `SimReasons.record`.
+"""
+
+CLASS_OF: Final[dict[Cause, Explains]] = {
+    Cause.SIM_DEACTIVATED: Explains.PLATFORM,
+    Cause.TEST_QUOTA_USED: Explains.PLATFORM,
+    Cause.SIM_NOT_PROVISIONED: Explains.PLATFORM,
+    Cause.DATA_LIMIT_REACHED: Explains.PLATFORM,
+    Cause.ROAMING_NOT_ALLOWED: Explains.PLATFORM,
+    Cause.RADIO_TYPE_NOT_ALLOWED: Explains.PLATFORM,
+    Cause.WRONG_APN: Explains.DEVICE,
+    Cause.PRIVATE_APN_CREDENTIALS: Explains.DEVICE,
+    Cause.IMEI_BLACKLISTED: Explains.DEVICE,
+    Cause.IMEI_LOCK_MISMATCH: Explains.DEVICE,
+    Cause.DAMAGED_SIM: Explains.DEVICE,
+}
+"""A device's own explanation -> how it is kept out of groups; other causes explain nothing."""
+
+NAMED_BY: Final[dict[Cause, tuple[str, ...]]] = {
+    Cause.IPSEC_TUNNEL_DOWN: ("tunnel", "apn"),
+    Cause.APN_GATEWAY_OUTAGE: ("apn", "tunnel"),
+    Cause.CONGESTION: ("cell", "operator"),
+}
+"""A reject's cause -> the dimensions it points at, the one it names most clearly first."""
+
+FIRMWARE_NAMED: Final = ("firmware",)
+"""What an update the device has not reported since points at."""
+
+
+@dataclass(slots=True)
+class _Sim:
+    state: tuple[float, str] | None = None
+    blocked: tuple[float, bool] | None = None
+    attach: tuple[float, Cause | None] | None = None
+    session: tuple[float, Cause | None] | None = None
+    tunnel: str | None = None
+    firmware: tuple[float, str] | None = None
+    record: dict[str, str] | None = None
+
+
+def _newer(old: tuple[float, object] | None, t: float) -> bool:
+    return old is None or t >= old[0]
+
+
+def _words(message: BaseModel) -> list[tuple[str, object]]:  # noqa: PLR0911 - one line per kind
+    """What a message says about each part of the SIM's service (`_Sim`'s fields)."""
+    if isinstance(message, SimRecord):
+        return [("state", message.state), ("blocked", message.data_blocked)]
+    if isinstance(message, StateChanged):
+        return [("state", message.new)]
+    if isinstance(message, DataBlocked):
+        return [("blocked", message.blocked)]
+    if isinstance(message, AttachRejected):
+        return [("attach", EMM_CAUSES.get(message.emm_cause))]
+    if isinstance(message, AttachAccepted):
+        return [("attach", None)]
+    if isinstance(message, SessionRejected):
+        return [("session", ESM_CAUSES.get(message.esm_cause))]
+    if isinstance(message, SessionOpened):
+        return [("session", None)]
+    if isinstance(message, FirmwareUpdate) and message.result <= 1:
+        return [("firmware", message.version)]
+    return []
+
+
+class SimReasons:
+    """Per SIM, the newest word of the network and the platform that groups depend on."""
+
+    def __init__(self) -> None:
+        self._sims: dict[str, _Sim] = {}
+
+    def apply(self, message: BaseModel) -> None:
+        """Take one network event or inventory record into account (others are ignored)."""
+        iccid: str | None = getattr(message, "iccid", None)
+        if iccid is None:
+            return
+        t: float = message.t  # type: ignore[attr-defined]
+        sim = self._sims.setdefault(iccid, _Sim())
+        if isinstance(message, SimRecord):
+            sim.record = {key: getattr(message, key) for key in PLATFORM_KEYS}
+        if isinstance(message, SessionOpened | SessionClosed | SessionRejected):
+            sim.tunnel = message.tunnel or sim.tunnel
+        for part, word in _words(message):
+            if _newer(getattr(sim, part), t):
+                setattr(sim, part, (t, word))
+
+    def explanation(self, iccid: str | None) -> Cause | None:
+        """The cause the SIM's own evidence names outright, if it has one that `CLASS_OF` holds.
+
+        The SIM's state first, then a data block, then the newest refusals.
+        """
+        sim = self._sims.get(iccid) if iccid is not None else None
+        if sim is None:
+            return None
+        if sim.state is not None and sim.state[1] not in USABLE_STATES:
+            quota = sim.state[1] == SimState.INVENTORY.name
+            return Cause.TEST_QUOTA_USED if quota else Cause.SIM_DEACTIVATED
+        if sim.blocked is not None and sim.blocked[1]:
+            return Cause.DATA_LIMIT_REACHED
+        for word in (sim.attach, sim.session):
+            if word is not None and word[1] in CLASS_OF:
+                return word[1]
+        return None
+
+    def names(self, iccid: str | None, *, last_report: float | None) -> tuple[str, ...]:
+        """The dimensions the SIM's evidence points at, most clearly named first."""
+        sim = self._sims.get(iccid) if iccid is not None else None
+        if sim is None:
+            return ()
+        named: tuple[str, ...] = ()
+        if sim.firmware is not None and (last_report is None or sim.firmware[0] > last_report):
+            named += FIRMWARE_NAMED
+        for word in (sim.session, sim.attach):
+            if word is not None and word[1] is not None:
+                named += NAMED_BY.get(word[1], ())
+        return named
+
+    def tunnel(self, iccid: str | None) -> str | None:
+        """The IPsec tunnel the SIM's private APN sessions go through, as its sessions showed."""
+        sim = self._sims.get(iccid) if iccid is not None else None
+        return sim.tunnel if sim is not None else None
+
+    def firmware(self, iccid: str | None, *, reported: str | None, at: float | None) -> str | None:
+        """The device's firmware: the newer of its own report (`reported` at `at`) and an update."""
+        sim = self._sims.get(iccid) if iccid is not None else None
+        update = sim.firmware if sim is not None else None
+        if update is not None and (at is None or update[0] > at):
+            return update[1]
+        return reported
+
+    def record(self, iccid: str | None, key: str) -> str | None:
+        """A platform attribute (`PLATFORM_KEYS`) from the SIM's newest inventory record."""
+        sim = self._sims.get(iccid) if iccid is not None else None
+        if sim is None or sim.record is None:
+            return None
+        return sim.record.get(key)

@@ -1,0 +1,209 @@
+"""Which groups of quiet devices are incidents, and which of those explain the others.
+
+The `Grouper` (`diagnostics.incidents`) hands this module the fleet encoded per dimension;
+it finds the candidates and keeps the narrowest that explain the quiet devices.
+
+Two kinds of candidate:
+
+* an **outage** (`statistical_candidates`): of a group's n devices k are quiet, far more
+  than its normal quiet rate p0 allows (k >= `min_devices`, k / n >= `min_share`, binomial
+  tail < `p_value`). Devices whose quiet has an explanation of their own
+  (`diagnostics.incidents_reasons`) are left out of k and n of the groups that explanation
+  rules out, so a deactivated SIM is no evidence of a cell outage.
+* a **platform** group (`platform_candidates`): k devices of one platform attribute (an
+  account, later a shared pool) quiet with the same platform-side cause (a state, a data
+  block). The platform said so for each device, so no statistics are needed beyond
+  k >= `min_devices` and k / n >= `min_share`; such a group is never a network outage.
+
+Choosing among outage candidates (`select`), in this order:
+
+1. **The tie rule** (the one place it is said): of candidates that hold the same quiet
+   devices (each holds `cover` of the other's), the one the devices' evidence names wins
+   (`NAMED_BY`: ESM #30 names the tunnel, then the APN; a congestion reject names the
+   cell, then the operator; an update the devices have not reported since names the
+   firmware). A dimension a device names first scores 2 for it, any later one 1; the highest
+   score wins if it reaches the number of quiet devices (most of them name it), and
+   otherwise (e.g. no evidence at all: a silent cell) the tie falls to rule 2.
+2. Narrowest scope: by group size, then by dimension (`DIMENSIONS`, cell first). A broader
+   candidate `cover` of whose quiet devices are those of ONE narrower candidate is dropped
+   (the cell explains its operator's quiet devices), and a narrower candidate inside a
+   kept broader one is absorbed by it (an operator outage over two cells).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from numpy.typing import NDArray
+
+__all__ = [
+    "DIMENSIONS",
+    "Candidate",
+    "Encoded",
+    "binomial_tail",
+    "encode",
+    "platform_candidates",
+    "select",
+    "statistical_candidates",
+]
+
+DIMENSIONS: Final = ("cell", "apn", "tunnel", "firmware", "account", "operator")
+"""The dimensions devices are grouped by, narrowest first (the order scopes are preferred in)."""
+
+_RANK: Final = {d: i for i, d in enumerate(DIMENSIONS)}
+
+Encoded = dict[str, tuple[list[str], "NDArray[np.int64]"]]
+"""Per dimension: its values, and each device's value as an index into them (-1: none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A group that may be an incident: its scope, its quiet devices (rows) and its evidence."""
+
+    dimension: str
+    value: str
+    rows: frozenset[int]
+    devices: int
+    normal_rate: float
+    p_value: float
+    kind: str = "outage"
+    """`outage` (statistical) or `platform` (a cause the platform named for each device)."""
+    cause: str | None = None
+    """A platform group's shared cause."""
+    named: int = 0
+    """How clearly its devices' evidence names its dimension (the tie rule's score)."""
+
+    @property
+    def scope(self) -> tuple[str, str, str, str | None]:
+        """What identifies the incident it becomes: kind, dimension, value, cause."""
+        return (self.kind, self.dimension, self.value, self.cause)
+
+
+def binomial_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p), summed in log space (exact to float precision)."""
+    if k <= 0:
+        return 1.0
+    if k > n:
+        return 0.0
+    if p <= 0.0:
+        return 0.0
+    if p >= 1.0:
+        return 1.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    log_n = math.lgamma(n + 1)
+    total = 0.0
+    mode = (n + 1) * p
+    for i in range(k, n + 1):
+        term = math.exp(
+            log_n - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
+        )
+        total += term
+        if i > mode and term <= total * 1e-17:
+            break
+    return min(total, 1.0)
+
+
+def encode(values: Sequence[str | None]) -> tuple[list[str], NDArray[np.int64]] | None:
+    """One attribute column as its distinct values and each device's index (None: no values)."""
+    table: dict[str, int] = {}
+    codes = np.fromiter(
+        (-1 if v is None else table.setdefault(v, len(table)) for v in values),
+        dtype=np.int64,
+        count=len(values),
+    )
+    return (list(table), codes) if table else None
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The settings a candidate must pass (a view of `IncidentSettings`)."""
+
+    min_devices: int
+    min_share: float
+    p_value: float
+
+
+def statistical_candidates(
+    encoded: Encoded,
+    quiet: NDArray[np.bool_],
+    counted: dict[str, NDArray[np.bool_]],
+    names: Sequence[tuple[str, ...]],
+    *,
+    normal_rate: Callable[[str, str], float],
+    limits: Thresholds,
+) -> list[Candidate]:
+    """Groups with far more quiet devices than normal; `counted[d]`: devices that count in d."""
+    found: list[Candidate] = []
+    for dimension, (values, codes) in encoded.items():
+        known = (codes >= 0) & counted[dimension]
+        n = np.bincount(codes[known], minlength=len(values))
+        k = np.bincount(codes[known & quiet], minlength=len(values))
+        for code in np.flatnonzero((k >= limits.min_devices) & (k >= limits.min_share * n)):
+            value = values[int(code)]
+            p0 = normal_rate(dimension, value)
+            p = binomial_tail(int(k[code]), int(n[code]), p0)
+            if p < limits.p_value:
+                rows = frozenset(np.flatnonzero((codes == code) & known & quiet).tolist())
+                score = sum(_score(names[r], dimension) for r in rows)
+                found.append(Candidate(dimension, value, rows, int(n[code]), p0, p, named=score))
+    return found
+
+
+def platform_candidates(
+    platform: Encoded,
+    quiet: NDArray[np.bool_],
+    causes: Sequence[str | None],
+    *,
+    limits: Thresholds,
+) -> list[Candidate]:
+    """Devices of one platform attribute quiet with one platform-side cause, enough of them."""
+    cause_values, cause_codes = encode(causes) or ([], np.full(len(causes), -1, np.int64))
+    found: list[Candidate] = []
+    for key, (values, codes) in platform.items():
+        n = np.bincount(codes[codes >= 0], minlength=len(values))
+        for c, cause in enumerate(cause_values):
+            hit = (codes >= 0) & quiet & (cause_codes == c)
+            k = np.bincount(codes[hit], minlength=len(values))
+            for code in np.flatnonzero((k >= limits.min_devices) & (k >= limits.min_share * n)):
+                rows = frozenset(np.flatnonzero(hit & (codes == code)).tolist())
+                value = values[int(code)]
+                found.append(Candidate(key, value, rows, int(n[code]), 0.0, 0.0, "platform", cause))
+    return found
+
+
+def _score(named: tuple[str, ...], dimension: str) -> int:
+    if not named or dimension not in named:
+        return 0
+    return 2 if named[0] == dimension else 1
+
+
+def select(candidates: list[Candidate], *, cover: float) -> list[Candidate]:
+    """The outage candidates that explain the quiet devices, each device in one of them."""
+
+    def width(c: Candidate) -> tuple[int, int, str]:
+        return (c.devices, _RANK[c.dimension], c.value)
+
+    def holds(a: Candidate, b: Candidate) -> bool:
+        return len(a.rows & b.rows) >= cover * len(b.rows)
+
+    # 1. the tie rule: of candidates holding the same devices, the one the evidence names.
+    def named_over(o: Candidate, c: Candidate) -> bool:
+        return o.named > c.named and o.named >= len(o.rows) and holds(o, c) and holds(c, o)
+
+    named = [c for c in candidates if not any(named_over(o, c) for o in candidates)]
+    ordered = sorted(named, key=width)
+    # 2. a broad candidate one narrower candidate explains is that one's echo ...
+    broad_kept = [
+        c for c in ordered if not any(width(n) < width(c) and holds(n, c) for n in ordered)
+    ]
+    # ... and a narrow candidate inside a kept broader one is part of it.
+    return [
+        c for c in broad_kept if not any(width(b) > width(c) and holds(b, c) for b in broad_kept)
+    ]

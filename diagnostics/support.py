@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["Support", "UnknownError"]
 
 _SWAP: Final = "swap_test"
+_DOWN: Final = frozenset({"SUSPECT", "OFFLINE"})
 
 
 class UnknownError(DiagnosticsError, LookupError):
@@ -111,6 +112,27 @@ class Support:
                 continue
             diagnosis = weigh_swap(diagnosis, self._swap_result(test, diagnosis.at))
         return diagnosis
+
+    def diagnose_down(
+        self, *, account: str | None = None, at: float | None = None
+    ) -> list[Diagnosis]:
+        """The diagnosis at `at` of every device (of `account`) down then (SUSPECT or OFFLINE)."""
+        service = self.service
+        now = self._now(at)
+        with service.lock:
+            current = now >= (service.clock or now)
+            devices = [
+                (device_id, service.detector.status(row)[0].name)
+                for device_id, row in service.detector.index.items()
+                if account is None
+                or getattr(service.devices.get(device_id), "account", None) == account
+            ]
+        found = []
+        for device_id, status_now in sorted(devices):
+            status = status_now if current else detection_at(service.store, device_id, now)[0]
+            if status in _DOWN:
+                found.append(self.diagnose_device(device_id, at=now))
+        return found
 
     def diagnose_sim(self, iccid: str, *, at: float | None = None) -> Diagnosis:
         """The SIM's diagnosis at `at` (default: now)."""

@@ -49,6 +49,8 @@ class Findings:
     incidents: list[dict[str, Any]] = field(default_factory=list)
     fleet: dict[str, int] = field(default_factory=dict)
     """Devices per detection status at the end of the run, as the service shows them."""
+    fleet_messages: list[dict[str, Any]] = field(default_factory=list)
+    """One message per account and cause that many devices share, per language."""
 
 
 def collect(
@@ -129,6 +131,7 @@ def collect(
             device_id, DeviceView(device_id, 0.0, tuple(history.get(device_id, ())), None)
         )
     incidents = client.get("/api/incidents").json()["items"]
+    looked = sorted({looks.get(d["device_id"], end) for d in diagnoses if d["diagnosis"]["cause"]})
     swaps = [client.get(f"/api/swap-tests/{i}", params={"at": end}).json() for i in swap_ids]
     key = spec.answer_key
     card = score(
@@ -149,7 +152,24 @@ def collect(
         swap_tests=swaps,
         incidents=incidents,
         fleet=fleet_at_end(history),
+        fleet_messages=_fleet_messages(client, looked, languages),
     )
+
+
+def _fleet_messages(
+    client: httpx.Client, moments: list[float], languages: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """The fleet messages at the moments support looked, the largest of each account and cause."""
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for at in moments:
+        for lang in languages:
+            page = client.get("/api/fleet/messages", params={"at": at, "lang": lang})
+            page.raise_for_status()
+            for message in page.json()["items"]:
+                key = (message["account"], message["cause"], lang)
+                if key not in found or message["count"] > found[key]["count"]:
+                    found[key] = message
+    return [found[k] for k in sorted(found)]
 
 
 def fleet_at_end(history: dict[str, list[tuple[float, str]]]) -> dict[str, int]:

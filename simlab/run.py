@@ -120,6 +120,8 @@ class RunReport:
     incidents: list[dict[str, Any]] = field(default_factory=list)
     fleet: dict[str, int] = field(default_factory=dict)
     """Devices per detection status at the end, as the service shows them."""
+    fleet_messages: list[dict[str, Any]] = field(default_factory=list)
+    """One message per account and cause many devices share (beside the per-device ones)."""
     wall_s: float = 0.0
     broker: BrokerInfo = field(default_factory=lambda: BrokerInfo(""))
     """Which broker the run used: its address, and its software when simlab started it."""
@@ -139,6 +141,7 @@ class RunReport:
             "swap_tests": self.swap_tests,
             "incidents": self.incidents,
             "fleet": self.fleet,
+            "fleet_messages": self.fleet_messages,
         }
 
 
@@ -244,6 +247,7 @@ def run_scenario(
         swap_tests=found.swap_tests,
         incidents=found.incidents,
         fleet=found.fleet,
+        fleet_messages=found.fleet_messages,
         wall_s=time.perf_counter() - began,
         broker=used,
     )
@@ -286,5 +290,6 @@ def _run_json(
         "swap_tests": report.swap_tests,
         "incidents": report.incidents,
         "fleet": report.fleet,
+        "fleet_messages": report.fleet_messages,
         "recording": str(recording),
     }

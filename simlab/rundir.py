@@ -99,7 +99,8 @@ class RunDir:
         for name, data in ((SCORECARD, scorecard), (DIAGNOSES, diagnoses), (RUN, run)):
             (self.path / name).write_text(json.dumps(data, indent=2) + "\n")
         title = str(run.get("title") or run.get("scenario") or self.path.name)
-        self.messages.write_text(messages_markdown(title, diagnoses), encoding="utf-8")
+        fleet = run.get("fleet_messages") or []
+        self.messages.write_text(messages_markdown(title, diagnoses, fleet), encoding="utf-8")
 
     def write_partial(self, run: dict[str, Any]) -> None:
         """Write run.json of a run stopped before its end (`run` says `"partial": true`)."""
@@ -147,12 +148,30 @@ def open_database(path: Path) -> SQLiteReader:
         raise RunDirError(f"{path}: not the service's database ({exc})") from None
 
 
-def messages_markdown(title: str, diagnoses: Iterable[dict[str, Any]]) -> str:
+def messages_markdown(
+    title: str, diagnoses: Iterable[dict[str, Any]], fleet: Iterable[dict[str, Any]] = ()
+) -> str:
     """The diagnoses of diagnoses.json to read (messages.md).
 
-    Per device: the staff summary, fix and next step, then each customer message in full.
+    First the fleet messages (one per customer account and cause many devices share:
+    which devices, how many), then per device: the staff summary, fix and next step, then
+    each customer message in full.
     """
     out = [f"# {title}: diagnoses and customer messages", ""]
+    for message in fleet:
+        devices = ", ".join(message["device_ids"])
+        count, account, cause = message["count"], message["account"], message["cause"]
+        out += [
+            f"## Fleet message ({message['language']}): {count} devices of {account}, {cause}",
+            "",
+            f"- **Devices**: {devices}",
+            "",
+            f"### To the customer ({message['language']}): {message['subject']}",
+            "",
+        ]
+        out += [f"> {line}".rstrip() for line in str(message["body"]).splitlines()]
+        out.append("")
+    head = len(out)
     for entry in diagnoses:
         d = entry.get("diagnosis") or {}
         out += [f"## {entry.get('device_id')}: {d.get('cause') or 'no cause found'}", ""]
@@ -173,7 +192,7 @@ def messages_markdown(title: str, diagnoses: Iterable[dict[str, Any]]) -> str:
             out += ["", f"### To the customer ({language}): {message.get('subject')}", ""]
             out += [f"> {line}".rstrip() for line in str(message.get("body")).splitlines()]
         out.append("")
-    if len(out) == 2:
+    if len(out) == head:
         out += ["No device needed a diagnosis.", ""]
     return "\n".join(out)
 

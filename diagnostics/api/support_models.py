@@ -14,6 +14,8 @@ __all__ = [
     "CheckOut",
     "DiagnosisOut",
     "EvidenceOut",
+    "FleetMessageOut",
+    "FleetMessagePage",
     "MessageOut",
     "SwapResultOut",
     "SwapTestIn",
@@ -125,6 +127,27 @@ class MessageOut(_Out):
     body: str
     steps: list[str]
     cause: str | None
+
+
+class FleetMessageOut(_Out):
+    """One message to a customer about many of their devices with one cause."""
+
+    account: str
+    cause: str
+    count: int = Field(description="How many devices share the cause")
+    device_ids: list[str]
+    started: float | None = Field(description="When the earliest of them stopped")
+    resumes: float | None = Field(description="When service is back for all, where known")
+    language: str
+    subject: str
+    body: str
+    steps: list[str]
+
+
+class FleetMessagePage(_Out):
+    """Fleet messages, the largest group first, beside the per-device messages."""
+
+    items: list[FleetMessageOut]
 
 
 class SwapTestIn(BaseModel):

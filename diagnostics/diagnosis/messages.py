@@ -26,21 +26,19 @@ diagnosis's facts into the customer's terms and puts the sentences together.
 
 from __future__ import annotations
 
-import functools
 import math
-import string
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from diagnostics.diagnosis.wording import load_words
+from diagnostics.diagnosis.wording import load_words, say, sentences
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from diagnostics.diagnosis.model import Diagnosis
-    from diagnostics.diagnosis.wording import Template, Text, Words
+    from diagnostics.diagnosis.wording import Template, Words
     from protocol.causes import Cause
 
 __all__ = [
@@ -50,7 +48,9 @@ __all__ = [
     "MAX_OTHERS",
     "TEMPLATES",
     "CustomerMessage",
+    "compose_message",
     "customer_message",
+    "customer_values",
 ]
 
 LANGUAGES: Final = ("en", "sv")
@@ -127,11 +127,7 @@ def customer_message(
     Raises:
         ValueError: If `language` is not one of `LANGUAGES`.
     """
-    words = _WORDS.get(language)
-    if words is None:
-        raise ValueError(
-            f"no customer messages in language {language!r}; supported: {', '.join(LANGUAGES)}"
-        )
+    words = _words(language)
     values = _values(diagnosis, words)
     draft = _draft(diagnosis, words, values)
     return CustomerMessage(
@@ -140,6 +136,22 @@ def customer_message(
         body=_body(draft, words, signature),
         steps=draft.steps,
     )
+
+
+def compose_message(
+    language: str,
+    *,
+    subject: str,
+    paragraphs: tuple[tuple[str, ...], tuple[str, ...]],
+    steps: tuple[str, ...],
+    resumes: tuple[str, ...],
+    signature: str = "Operations team",
+) -> CustomerMessage:
+    """A message of given sentences (what we saw, what we did), in the language's frame."""
+    words = _words(language)
+    saw, did = paragraphs
+    draft = _Draft(subject, saw, did, steps, resumes, words.nothing_to_do)
+    return CustomerMessage(language, subject, _body(draft, words, signature), steps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,11 +187,11 @@ def _from_template(
 ) -> _Draft:
     opening = words.down if template.opening is None else template.opening
     return _Draft(
-        subject=_say(template.subject, values),
-        saw=_sentences((words.about, opening, *template.saw), values),
-        did=_sentences(template.did, values),
-        steps=_sentences(template.steps, values),
-        resumes=_sentences(template.resumes, values),
+        subject=say(template.subject, values),
+        saw=sentences((words.about, opening, *template.saw), values),
+        did=sentences(template.did, values),
+        steps=sentences(template.steps, values),
+        resumes=sentences(template.resumes, values),
         idle=idle,
     )
 
@@ -190,26 +202,26 @@ def _unsure(diagnosis: Diagnosis, cause: Cause, words: Words, values: Mapping[st
     top = words.templates[cause]
     others = [words.templates[c] for c in causes]
     down = diagnosis.detection_status in _DOWN_STATUSES
-    likely = words.likely.format(what=_say(top.what, values))
-    saw = [_say(words.about, values), _say(words.down if down else words.unwell, values), likely]
-    saw += _sentences(top.saw, values)
+    likely = words.likely.format(what=say(top.what, values))
+    saw = [say(words.about, values), say(words.down if down else words.unwell, values), likely]
+    saw += sentences(top.saw, values)
     if others:
-        what = _either([_say(t.what, values) for t in others], words)
+        what = _either([say(t.what, values) for t in others], words)
         saw.append(words.also.format(what=what))
-    did = [words.check_first.format(check=_say(top.check, values))]
-    did += [words.check_more.format(check=_say(t.check, values)) for t in others]
-    did.append(_say(words.write_back, values))
+    did = [words.check_first.format(check=say(top.check, values))]
+    did += [words.check_more.format(check=say(t.check, values)) for t in others]
+    did.append(say(words.write_back, values))
     steps: tuple[str, ...] = ()
     intro = ""
     test = words.tests.get(_test_kind(diagnosis.separating_test) or "")
     if test is not None:
-        intro = _say(test.intro, values)
+        intro = say(test.intro, values)
         locked = diagnosis.record is not None and diagnosis.record.imei_lock
         first = (test.if_locked,) if locked else ()
-        steps = _sentences((*first, *test.steps), values)
+        steps = sentences((*first, *test.steps), values)
     subject = words.unsure_subject_down if down else words.unsure_subject_unwell
     return _Draft(
-        subject=_say(subject, values),
+        subject=say(subject, values),
         saw=tuple(saw),
         did=tuple(did),
         steps=steps,
@@ -240,30 +252,21 @@ def _body(draft: _Draft, words: Words, signature: str) -> str:
     return "\n\n".join(block for block in blocks if block)
 
 
-# ---- wording ------------------------------------------------------------------------------------
-
-
-@functools.cache
-def _fields(text: str) -> frozenset[str]:
-    """The placeholders a sentence uses."""
-    return frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name)
-
-
-def _say(text: Text, values: Mapping[str, str]) -> str:
-    """The first alternative whose placeholders are all known, filled in ("" leaves it out)."""
-    alternatives = (text,) if isinstance(text, str) else text
-    for alternative in alternatives:
-        if _fields(alternative) <= values.keys():
-            return alternative.format_map(values)
-    raise LookupError(f"no wording fits the known facts {sorted(values)}: {alternatives!r}")
-
-
-def _sentences(texts: tuple[Text, ...], values: Mapping[str, str]) -> tuple[str, ...]:
-    said = (_say(text, values) for text in texts)
-    return tuple(sentence for sentence in said if sentence)
-
-
 # ---- the facts, in the customer's terms ---------------------------------------------------------
+
+
+def customer_values(diagnosis: Diagnosis, language: str) -> dict[str, str]:
+    """Every placeholder the diagnosis's facts allow, worded for the customer in `language`."""
+    return _values(diagnosis, _words(language))
+
+
+def _words(language: str) -> Words:
+    words = _WORDS.get(language)
+    if words is None:
+        raise ValueError(
+            f"no customer messages in language {language!r}; supported: {', '.join(LANGUAGES)}"
+        )
+    return words
 
 
 def _values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
@@ -302,7 +305,7 @@ def _device_values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
     record = diagnosis.record
     name = record.device_name if record else None
     ids = {"id": diagnosis.device_id} if diagnosis.device_id else {}
-    device = name or _say(words.your_device, ids)
+    device = name or say(words.your_device, ids)
     capital = name or device[:1].upper() + device[1:]
     values = {"device": device, "Device": capital}
     details = []

@@ -17,6 +17,7 @@ Placeholders (`str.format` fields):
   site: only `Words.about` uses it), `Device` / `device` (the device by name,
   capitalised or not), `back_by` (when we will write again) and `checked` (when
   the diagnosis was made);
+* in a fleet message (`Words.fleet_*`): `count`, `names`, `more` and `what`;
 * when the facts give them: `started`, `resumes`, `last_report`, `cycle_end`
   (times in the customer's zone), `site`, `last4` (the SIM card's last four
   digits), `battery`, `limit`, `apn` (the APN the customer must set), `radio`,
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import string
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Final
@@ -48,6 +50,8 @@ __all__ = [
     "Words",
     "load_words",
     "parse_words",
+    "say",
+    "sentences",
 ]
 
 Text = str | tuple[str, ...]
@@ -139,6 +143,43 @@ class Words:
     """The tests we can explain, by kind ("swap", "recharge", "restart")."""
     templates: Mapping[Cause, Template]
     """One template per cause."""
+    fleet_subject: str
+    """A fleet message's subject (many devices, one cause), from `count` and `what`."""
+    fleet_about: str
+    """Its first sentence: how many devices, and which (`names`)."""
+    fleet_down: Text
+    """That they stopped reporting (from the earliest `started`)."""
+    fleet_cause: str
+    """The one cause they share, from `what`."""
+    fleet_did: str
+    fleet_each: str
+    """What `device` says in the cause's steps and resumes ("each device")."""
+    fleet_more: str
+    """The first `names` and how many `more`, when the list is long."""
+
+
+# ---- saying a piece ------------------------------------------------------------------------------
+
+
+@functools.cache
+def _placeholders(text: str) -> frozenset[str]:
+    """The placeholders a sentence uses."""
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name)
+
+
+def say(text: Text, values: Mapping[str, str]) -> str:
+    """The first alternative whose placeholders are all known, filled in ("" leaves it out)."""
+    alternatives = (text,) if isinstance(text, str) else text
+    for alternative in alternatives:
+        if _placeholders(alternative) <= values.keys():
+            return alternative.format_map(values)
+    raise LookupError(f"no wording fits the known facts {sorted(values)}: {alternatives!r}")
+
+
+def sentences(texts: tuple[Text, ...], values: Mapping[str, str]) -> tuple[str, ...]:
+    """Each piece said (see `say`), the pieces that are left out dropped."""
+    said = (say(text, values) for text in texts)
+    return tuple(sentence for sentence in said if sentence)
 
 
 # ---- the language files ------------------------------------------------------------------------
@@ -193,7 +234,7 @@ def parse_words(text: str, *, where: str = "<wording>") -> Words:
             fields[key] = {str(k): _string(v, f"{at}.{k}") for k, v in _items(value, at)}
         elif key == "months":
             fields[key] = tuple(_string(month, at) for month in _list(value, at))
-        elif key in {"your_device", "down", "unwell"}:
+        elif key in {"your_device", "down", "unwell", "fleet_down"}:
             fields[key] = _text(value, at)
         else:
             fields[key] = _string(value, at)

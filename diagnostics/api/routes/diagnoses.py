@@ -13,8 +13,14 @@ from fastapi import APIRouter
 from diagnostics.api.deps import SupportDep  # noqa: TC001 - FastAPI reads the annotation
 from diagnostics.api.errors import NEVER_SEEN
 from diagnostics.api.params import At, Language  # noqa: TC001 - FastAPI reads them
-from diagnostics.api.support_models import DiagnosisOut, MessageOut
+from diagnostics.api.support_models import (
+    DiagnosisOut,
+    FleetMessageOut,
+    FleetMessagePage,
+    MessageOut,
+)
 from diagnostics.diagnosis import customer_message
+from diagnostics.diagnosis.fleet import fleet_messages
 
 if TYPE_CHECKING:
     from diagnostics.diagnosis import Diagnosis
@@ -50,6 +56,19 @@ def sim_message(
 ) -> MessageOut:
     """The message to send the customer about the SIM."""
     return _message(support.diagnose_sim(iccid, at=at), lang)
+
+
+@router.get("/fleet/messages")
+def fleet_message_page(
+    support: SupportDep, lang: Language = "en", at: At = None, account: str | None = None
+) -> FleetMessagePage:
+    """One message per customer account and cause that many down devices share.
+
+    Beside the per-device messages: which devices, how many, one set of steps, and when
+    service resumes where known. `account` keeps one customer's.
+    """
+    found = fleet_messages(support.diagnose_down(account=account, at=at), lang)
+    return FleetMessagePage(items=[FleetMessageOut.model_validate(m) for m in found])
 
 
 def _message(diagnosis: Diagnosis, lang: str) -> MessageOut:

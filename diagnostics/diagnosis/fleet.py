@@ -1,0 +1,135 @@
+"""One message for many: the devices of one customer that share one cause, told once.
+
+When a SIM account is deactivated or a shared plan runs out, forty devices have one
+cause and one fix; forty e-mails saying the same thing help nobody. `fleet_messages`
+takes diagnoses, keeps the confident ones with a cause (those whose own message is
+the cause's template), groups them by the customer's account and cause, and for every
+group of at least `FLEET_MIN_DEVICES` writes one message beside the per-device ones:
+which devices (by the customer's names, the first `NAMES_LISTED` of them) and how many
+(the real count), since when, the cause, one set of steps and when service resumes,
+where every device of the group knows it (the latest of their times: service is back
+for all of them only then).
+
+The cause's own template gives the steps and the resumption, with `device` worded
+for all of them ("each device"); facts of single devices (a battery level, a SIM card's
+last digits) are left out, so each piece falls back to its wording without them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from diagnostics.diagnosis.messages import CONFIDENT, compose_message, customer_values
+from diagnostics.diagnosis.wording import load_words, say, sentences
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from diagnostics.diagnosis.model import Diagnosis
+    from protocol.causes import Cause
+
+__all__ = ["FLEET_MIN_DEVICES", "NAMES_LISTED", "FleetMessage", "fleet_messages"]
+
+FLEET_MIN_DEVICES: Final = 3
+"""Devices of one customer with one cause that get a fleet message."""
+NAMES_LISTED: Final = 10
+"""Devices named in a fleet message; the rest are counted."""
+_OWN_FACTS: Final = frozenset(
+    {"who", "last4", "battery", "last_report", "imei_new", "imei_locked", "status_note"}
+)
+"""Placeholders that speak of one device, left out of a fleet message."""
+
+
+@dataclass(frozen=True, slots=True)
+class FleetMessage:
+    """One e-mail to a customer about many devices with one cause."""
+
+    account: str
+    cause: Cause
+    device_ids: tuple[str, ...]
+    """Every device of the group, by id."""
+    count: int
+    started: float | None
+    """When the earliest of them stopped, by the evidence."""
+    resumes: float | None
+    """When service is back for all of them, where each knows it."""
+    language: str
+    subject: str
+    body: str
+    steps: tuple[str, ...]
+
+
+def fleet_messages(
+    diagnoses: Sequence[Diagnosis],
+    language: str = "en",
+    *,
+    min_devices: int = FLEET_MIN_DEVICES,
+    signature: str = "Operations team",
+) -> list[FleetMessage]:
+    """A message per account and cause shared by at least `min_devices` confident diagnoses."""
+    groups: dict[tuple[str, Cause], list[Diagnosis]] = {}
+    for d in diagnoses:
+        sure = len(d.candidates) == 1 and d.confidence >= CONFIDENT
+        if d.cause is None or d.record is None or not sure:
+            continue
+        groups.setdefault((d.record.account, d.cause), []).append(d)
+    found = [
+        _message(account, cause, members, language, signature)
+        for (account, cause), members in sorted(groups.items())
+        if len(members) >= min_devices
+    ]
+    return sorted(found, key=lambda m: (-m.count, m.account, m.cause))
+
+
+def _message(
+    account: str, cause: Cause, members: list[Diagnosis], language: str, signature: str
+) -> FleetMessage:
+    words = load_words(language)
+    members = sorted(members, key=lambda d: d.device_id or d.iccid or "")
+    each = [customer_values(d, language) for d in members]
+    started = min((d.started for d in members if d.started is not None), default=None)
+    times = [d.resumes for d in members]
+    resumes = None if None in times else max(t for t in times if t is not None)
+    first = min(range(len(members)), key=lambda i: members[i].started or float("inf"))
+    latest = max(range(len(members)), key=lambda i: members[i].resumes or float("-inf"))
+    values = {k: v for k, v in each[first].items() if k not in _OWN_FACTS}
+    values.pop("resumes", None)
+    if resumes is not None and "resumes" in each[latest]:
+        values["resumes"] = each[latest]["resumes"]
+    if any(v.get("site") != values.get("site") for v in each):
+        values.pop("site", None)
+    names = [v["device"] for v in each]
+    listed = ", ".join(names[:NAMES_LISTED])
+    if len(names) > NAMES_LISTED:
+        listed = words.fleet_more.format(names=listed, more=len(names) - NAMES_LISTED)
+    template = words.templates[cause]
+    values |= {
+        "device": words.fleet_each,
+        "Device": words.fleet_each[:1].upper() + words.fleet_each[1:],
+        "count": str(len(members)),
+        "names": listed,
+    }
+    values["what"] = say(template.what, values)
+    saw = sentences((words.fleet_about, words.fleet_down, words.fleet_cause), values)
+    steps = sentences(template.steps, values)
+    message = compose_message(
+        language,
+        subject=say(words.fleet_subject, values),
+        paragraphs=(saw, (say(words.fleet_did, values),)),
+        steps=steps,
+        resumes=sentences(template.resumes, values),
+        signature=signature,
+    )
+    return FleetMessage(
+        account=account,
+        cause=cause,
+        device_ids=tuple(d.device_id or d.iccid or "" for d in members),
+        count=len(members),
+        started=started,
+        resumes=resumes,
+        language=language,
+        subject=message.subject,
+        body=message.body,
+        steps=message.steps,
+    )

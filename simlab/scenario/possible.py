@@ -2,7 +2,8 @@
 
 A device can get a cause from a fault on the timeline that names it (following
 its SIM through swaps, for faults of the SIM), a fault of its cell, operator,
-APN or tunnel, a fault drawn at a rate for its group, or something that arises
+APN or tunnel, a fault drawn at a rate for its group, a firmware rollout that may
+reach it, or something that arises
 by itself in this world (a battery running flat, a moving device leaving
 coverage or entering a network its plan does not allow, a TEST_READY SIM whose
 account stops service after the test using its quota, a device set up with an
@@ -119,6 +120,14 @@ class Timeline:
                 self.named[swap.into] |= moved
         for rate in world.fault_rates:
             self.by_group[rate.group].add(rate.fault.cause)
+        for rollout in world.rollouts:  # what a new firmware brings, wherever it may go
+            if rollout.fault is None:
+                continue
+            if rollout.devices:
+                for device in rollout.devices:
+                    self.named[device].add(rollout.fault.cause)
+            else:
+                self.by_group[rollout.group].add(rollout.fault.cause)
 
 
 def possible_causes(world: WorldSpec, device_id: str) -> set[Cause]:

@@ -5,14 +5,14 @@ cause and one fix; forty e-mails saying the same thing help nobody. `fleet_messa
 takes diagnoses, keeps the confident ones with a cause (those whose own message is
 the cause's template), groups them by the customer's account and cause, and for every
 group of at least `FLEET_MIN_DEVICES` writes one message beside the per-device ones:
-which devices (by the customer's names, the first `NAMES_LISTED` of them) and how many
-(the real count), since when, the cause, one set of steps and when service resumes,
-where every device of the group knows it (the latest of their times: service is back
-for all of them only then).
+how many devices (the real count), since when, the cause, what we do, which devices
+(by the customer's names, one a line, the first `NAMES_LISTED` of them and how many
+more), one set of steps and when service resumes, where every device of the group
+knows it (the latest of their times: service is back for all of them only then).
 
-The cause's own template gives the steps and the resumption, with `device` worded
-for all of them ("each device"); facts of single devices (a battery level, a SIM card's
-last digits) are left out, so each piece falls back to its wording without them.
+The cause's own template gives what we do, the steps and the resumption, with `device`
+worded for all of them ("each device"); facts of single devices (a battery level, a SIM
+card's last digits) are left out, so each piece falls back to its wording without them.
 """
 
 from __future__ import annotations
@@ -100,24 +100,23 @@ def _message(
     if any(v.get("site") != values.get("site") for v in each):
         values.pop("site", None)
     names = [v["device"] for v in each]
-    listed = ", ".join(names[:NAMES_LISTED])
+    listed = [f"- {name}" for name in names[:NAMES_LISTED]]
     if len(names) > NAMES_LISTED:
-        listed = words.fleet_more.format(names=listed, more=len(names) - NAMES_LISTED)
+        listed.append(f"- {words.fleet_more.format(more=len(names) - NAMES_LISTED)}")
     template = words.templates[cause]
     values |= {
         "device": words.fleet_each,
         "Device": words.fleet_each[:1].upper() + words.fleet_each[1:],
         "count": str(len(members)),
-        "names": listed,
     }
     values["what"] = say(template.what, values)
     saw = sentences((words.fleet_about, words.fleet_down, words.fleet_cause), values)
-    steps = sentences(template.steps, values)
+    did = sentences((*template.did, words.fleet_did), values)
     message = compose_message(
         language,
         subject=say(words.fleet_subject, values),
-        paragraphs=(saw, (say(words.fleet_did, values),)),
-        steps=steps,
+        paragraphs=(saw, did, "\n".join((say(words.fleet_listed, values), *listed))),
+        steps=sentences(template.steps, values),
         resumes=sentences(template.resumes, values),
         signature=signature,
     )

@@ -142,15 +142,18 @@ def compose_message(
     language: str,
     *,
     subject: str,
-    paragraphs: tuple[tuple[str, ...], tuple[str, ...]],
+    paragraphs: tuple[tuple[str, ...], tuple[str, ...], str],
     steps: tuple[str, ...],
     resumes: tuple[str, ...],
     signature: str = "Operations team",
 ) -> CustomerMessage:
-    """A message of given sentences (what we saw, what we did), in the language's frame."""
+    """A message of given sentences in the language's frame.
+
+    `paragraphs`: what we saw, what we did (sentences each), and a block said after them.
+    """
     words = _words(language)
-    saw, did = paragraphs
-    draft = _Draft(subject, saw, did, steps, resumes, words.nothing_to_do)
+    saw, did, block = paragraphs
+    draft = _Draft(subject, saw, did, steps, resumes, words.nothing_to_do, block)
     return CustomerMessage(language, subject, _body(draft, words, signature), steps)
 
 

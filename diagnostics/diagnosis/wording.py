@@ -17,7 +17,7 @@ Placeholders (`str.format` fields):
   site: only `Words.about` uses it), `Device` / `device` (the device by name,
   capitalised or not), `back_by` (when we will write again) and `checked` (when
   the diagnosis was made);
-* in a fleet message (`Words.fleet_*`): `count`, `names`, `more` and `what`;
+* in a fleet message (`Words.fleet_*`): `count`, `more` and `what`;
 * when the facts give them: `started`, `resumes`, `last_report`, `cycle_end`
   (times in the customer's zone), `site`, `last4` (the SIM card's last four
   digits), `battery`, `limit`, `apn` (the APN the customer must set), `radio`,
@@ -146,16 +146,19 @@ class Words:
     fleet_subject: str
     """A fleet message's subject (many devices, one cause), from `count` and `what`."""
     fleet_about: str
-    """Its first sentence: how many devices, and which (`names`)."""
+    """Its first sentence: how many devices (`count`)."""
     fleet_down: Text
     """That they stopped reporting (from the earliest `started`)."""
     fleet_cause: str
     """The one cause they share, from `what`."""
     fleet_did: str
+    """After the cause's own `did`: that it holds for all of them."""
+    fleet_listed: str
+    """The line before the devices' names."""
     fleet_each: str
     """What `device` says in the cause's steps and resumes ("each device")."""
     fleet_more: str
-    """The first `names` and how many `more`, when the list is long."""
+    """The last line of a long list of names: how many `more`."""
 
 
 # ---- saying a piece ------------------------------------------------------------------------------

@@ -120,7 +120,11 @@ class Timeline:
                 self.named[swap.into] |= moved
         for rate in world.fault_rates:
             self.by_group[rate.group].add(rate.fault.cause)
-        for rollout in world.rollouts:  # what a new firmware brings, wherever it may go
+        self._rollouts(world)
+
+    def _rollouts(self, world: WorldSpec) -> None:
+        """What a new firmware brings, to every device it may reach."""
+        for rollout in world.rollouts:
             if rollout.fault is None:
                 continue
             if rollout.devices:

@@ -386,7 +386,7 @@ def check_incident(case: Case) -> CheckResult:
     weights = [(c, 1.0 / (i + 1) ** 2) for i, c in enumerate(causes)]
     return CheckResult(
         name,
-        title,
+        "Shared platform cause (not a network outage)" if incident.kind == "platform" else title,
         Status.BROKE,
         f"Quiet with {incident.quiet} of {incident.members} devices of {incident.dimension} "
         f"{incident.value} since {when(incident.started_at)} (incident {incident.id})",

@@ -89,32 +89,18 @@ def test_messages_md_puts_the_fleet_message_before_the_devices():
     assert "No device needed a diagnosis." in messages_markdown("Run", [], fleet)
 
 
+def scored(key, found):
+    """The scorecard of an answer key's incidents against the service's."""
+    return score(expected=[], expected_incidents=key, truth=[], views={}, incidents=found)
+
+
 def test_an_incident_of_another_kind_than_the_key_names_is_missed_and_spurious():
     key = [ExpectedIncident("account", "riego-norte", 0.0, "platform")]
-    right = score(
-        expected=[],
-        expected_incidents=key,
-        truth=[],
-        views={},
-        incidents=[("account", "riego-norte", 5.0, "platform")],
-    )
+    right = scored(key, [("account", "riego-norte", 5.0, "platform")])
     assert right.incidents[0].found
     assert right.spurious_incidents == []
-    wrong = score(
-        expected=[],
-        expected_incidents=key,
-        truth=[],
-        views={},
-        incidents=[("account", "riego-norte", 5.0, "outage")],
-    )
+    wrong = scored(key, [("account", "riego-norte", 5.0, "outage")])
     assert not wrong.incidents[0].found
     assert wrong.spurious_incidents == ["account (outage)=riego-norte"]
-    either = [ExpectedIncident("cell", "7201", 0.0)]
-    found = score(
-        expected=[],
-        expected_incidents=either,
-        truth=[],
-        views={},
-        incidents=[("cell", "7201", 5.0, "outage")],
-    )
-    assert found.incidents[0].found
+    either = scored([ExpectedIncident("cell", "7201", 0.0)], [("cell", "7201", 5.0, "outage")])
+    assert either.incidents[0].found

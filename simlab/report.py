@@ -223,6 +223,14 @@ def _scorecard(files: RunFiles) -> str:
     )
 
 
+def _scope(incident: dict[str, Any]) -> str:
+    """An incident's group, and for a platform group the cause its devices share."""
+    scope = f"{incident.get('dimension')} {incident.get('value')}"
+    if incident.get("kind") == "platform":
+        return f"{scope} (platform: {incident.get('cause')}, not a network outage)"
+    return scope
+
+
 def _incidents(files: RunFiles) -> str:
     start = files.start
     found = files.run.get("incidents") or []
@@ -233,7 +241,7 @@ def _incidents(files: RunFiles) -> str:
                 ("scope", "state", "opened", "closed", "devices", "quiet", "muted"),
                 (
                     (
-                        f"{i.get('dimension')} {i.get('value')}",
+                        _scope(i),
                         "open" if i.get("open") else "closed",
                         when(i.get("opened_at"), start),
                         when(i.get("closed_at"), start),

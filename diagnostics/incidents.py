@@ -323,7 +323,7 @@ class Grouper:
             if candidate is not None:
                 still |= {devices[r] for r in candidate.rows}
                 incident.evidence = _evidence(candidate)
-            elif incident.kind == "outage":
+            if incident.kind == "outage":  # a member explained since is the outage's no more
                 still -= barred.get(incident.dimension, set())
             still -= taken
             if candidate is None and len(still) < self.settings.min_devices:

@@ -193,3 +193,21 @@ def test_the_firmware_comes_from_an_update_the_device_has_not_reported_since():
     failed = FirmwareUpdate(t=100, iccid=ICCID, version="3.3.0", state="idle", result=8)
     assert reasons_of(failed).firmware(ICCID, reported="3.2.0", at=90) == "3.2.0"
     assert SimReasons().firmware(None, reported="1", at=None) == "1"
+
+
+def test_a_member_explained_later_leaves_the_open_outage():
+    ids, attributes = fleet(
+        [(30, CELL | {"account": "a"}), (40, CELL | {"cell": "7202", "account": "a"})]
+    )
+    down = {d for d in ids if d.startswith("g0-")}
+    grouper = Grouper()
+    grouper.update(0.0, ids, attributes, [False] * len(ids))
+    quiet = [d in down for d in ids]
+    (opened,), _ = grouper.update(H, ids, attributes, quiet, dict.fromkeys(down, H))
+    later = {ids[0]: Cause.IMEI_BLACKLISTED}
+    reasons = Reasons([later.get(d) for d in ids], [()] * len(ids))
+    grouper.update(2 * H, ids, attributes, quiet, dict.fromkeys(down, H), reasons)
+    incident = grouper.incidents[opened]
+    assert incident.open
+    assert incident.quiet == down - {ids[0]}
+    assert (incident.evidence.quiet, incident.evidence.devices) == (29, 29)

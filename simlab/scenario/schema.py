@@ -21,8 +21,9 @@ _DURATION_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "number", "minimum": 0},
         {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[smhd]?\s*$"},
+        {"type": "string", "pattern": r"^(\s*\d+(\.\d+)?\s*[dhms])+\s*$"},
     ],
-    "description": "seconds, or with a unit: 90s, 15m, 36h, 2d",
+    "description": "seconds, or with units: 90s, 15m, 36h, 2d, 2h10m, 1d2h, 45m30s",
 }
 _BYTES_SCHEMA: dict[str, Any] = {
     "anyOf": [

@@ -34,19 +34,41 @@ __all__ = [
     "world_problems",
 ]
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
-_UNIT = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86_400.0, None: 1.0}
+_NUMBER = r"\d+(?:\.\d+)?"
+_DURATION = re.compile(rf"^\s*({_NUMBER})\s*([smhd]?)\s*$")
+_PART = re.compile(rf"\s*({_NUMBER})\s*([dhms])")
+_UNIT = {"d": 86_400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "": 1.0}
+_ORDER = "dhms"
 
 
 def parse_duration(value: object) -> object:
-    """Read a duration such as 90s, 15m, 36h or 2d as seconds; numbers are seconds already."""
+    """Read a duration such as 90s, 15m, 36h, 2d, or as simlab prints them (2h10m, 1d2h, 45m30s).
+
+    Numbers are seconds already. Parts of a compound duration go from days down to seconds,
+    each unit at most once.
+    """
     if not isinstance(value, str):
         return value
     match = _DURATION.match(value)
-    if match is None:
-        raise ValueError(f"{value!r} is not a duration; write e.g. 90s, 15m, 36h or 2d")
-    number, unit = match.groups()
-    return float(number) * _UNIT[unit]
+    if match is not None:
+        number, unit = match.groups()
+        return float(number) * _UNIT[unit]
+    seconds, at, last = 0.0, 0, -1
+    for part in _PART.finditer(value):
+        order = _ORDER.index(part.group(2))
+        if part.start() != at or order <= last:
+            raise _not_a_duration(value)
+        seconds += float(part.group(1)) * _UNIT[part.group(2)]
+        at, last = part.end(), order
+    if at == 0 or value[at:].strip():
+        raise _not_a_duration(value)
+    return seconds
+
+
+def _not_a_duration(value: str) -> ValueError:
+    return ValueError(
+        f"{value!r} is not a duration; write e.g. 90s, 15m, 36h or 2d, or 2h10m, 1d2h, 45m30s"
+    )
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]

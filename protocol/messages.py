@@ -169,6 +169,12 @@ class UsageReported(_SimEvent):
     bytes: int
     cycle_bytes: int
     allowance: int
+    pool: str | None = None
+    """The shared data pool the SIM counts against (a pooled rate plan), by name."""
+    pool_bytes: int | None = None
+    """The whole pool's usage this cycle."""
+    pool_allowance: int | None = None
+    """The pool's allowance this cycle: one allowance per SIM in it."""
 
 
 class DataBlocked(_SimEvent):
@@ -177,6 +183,14 @@ class DataBlocked(_SimEvent):
     kind: Literal["data_blocked"] = "data_blocked"
     blocked: bool
     reason: str
+    limit: int | None = None
+    """A block: the bytes of the limit reached (the pool's, for a pooled rate plan)."""
+    pool: str | None = None
+    """A block: the shared data pool that is used up, by name (None: the SIM's own limit)."""
+    pool_sims: int | None = None
+    """A block of a pool: how many SIMs share it (and are blocked with it)."""
+    until: float | None = None
+    """A block: when it lifts by itself (the next billing cycle), Unix seconds."""
 
 
 class ImeiChanged(_SimEvent):
@@ -225,6 +239,8 @@ class SimRecord(_Payload):
     account_name: str
     communication_plan: str
     rate_plan: str
+    pool: str | None = None
+    """The shared data pool of a pooled rate plan (`account/rate plan`); None: data per SIM."""
     apns: list[str]
     networks: list[str]
     """Allowed networks: MCC-MNC codes and ISO country codes."""

@@ -194,15 +194,19 @@ class Core:
         session.reported_at = now
         if delta <= 0:
             return
-        row = self.platform.row(iccid)
+        pool = self.platform.pool(iccid)
+        standing = self.platform.standing(iccid) if pool is not None else None
         self.output.emit(
             UsageReported(
                 t=self.output.ts(now),
                 iccid=iccid,
                 imei=self.output.seen_imei(iccid),
                 bytes=delta,
-                cycle_bytes=int(self.platform.sims["usage"][row]),
+                cycle_bytes=self.platform.usage(iccid),
                 allowance=self.platform.rate_plan(iccid).allowance,
+                pool=pool,
+                pool_bytes=None if standing is None else standing.used,
+                pool_allowance=None if standing is None else standing.allowance,
             ),
         )
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from protocol.causes import Cause
 from protocol.identifiers import Iccid, Imei
+from simulator.platform.billing import pool_name
 from simulator.platform.customer import CustomerFile, RadioType, cross_check
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Waypoint",
     "WorldSpec",
     "parse_duration",
+    "pools",
     "world_problems",
 ]
 
@@ -209,6 +211,8 @@ class FaultSpec(_Model):
     operator: MccMnc | None = None
     apn: str | None = None
     tunnel: str | None = None
+    pool: str | None = None
+    """A shared data pool (`account/rate plan`), for faults of the SIMs in it."""
     value: str | None = None
     """Fault-specific: the wrong APN, the unallowed radio type, the country moved to."""
 
@@ -342,6 +346,12 @@ def _covered(spans: list[tuple[int, int]], first: int, last: int) -> bool:
     return reach >= last
 
 
+def pools(customer: CustomerFile) -> set[str]:
+    """The customer's shared data pools (`account/rate plan`): accounts' SIMs on pooled plans."""
+    pooled = {r.name for r in customer.rate_plans if r.pooled}
+    return {pool_name(r.account, r.rate_plan) for r in customer.sim_ranges if r.rate_plan in pooled}
+
+
 def _timeline_problems(spec: WorldSpec, ids: dict[str, str]) -> list[tuple[Loc, str]]:
     problems = _fault_problems(spec, ids)
     for i, swap in enumerate(spec.swaps):
@@ -361,6 +371,7 @@ def _fault_problems(spec: WorldSpec, ids: dict[str, str]) -> list[tuple[Loc, str
         "operator": {o.mcc_mnc for o in spec.operators},
         "apn": {a.name.lower() for p in spec.customer.communication_plans for a in p.apns},
         "tunnel": {t.name for t in spec.customer.tunnels},
+        "pool": pools(spec.customer),
     }
     problems: list[tuple[Loc, str]] = []
     for i, fault in enumerate(spec.faults):

@@ -84,6 +84,8 @@ def _quota_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
 def _limit_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     for d in devices:
         iccid = sim_of(d)
+        if world.platform.data_blocked(iccid):
+            continue  # its pool was used up with another SIM's upload
         left = world.platform.bytes_to_limit(iccid)
         if left is None:
             raise SimulatorError(
@@ -122,9 +124,10 @@ SIM_FAULTS = (
     FaultKind(
         F.DATA_LIMIT_REACHED,
         "sim",
-        "a runaway upload reaches the rate plan's limit",
+        "a runaway upload reaches the rate plan's limit (a pool's: every SIM in the pool)",
         _limit_on,
         _limit_off,
+        pool_wide=True,
     ),
     FaultKind(
         F.DAMAGED_SIM,

@@ -68,9 +68,7 @@ def parse_duration(value: object) -> object:
 
 
 def _not_a_duration(value: str) -> ValueError:
-    return ValueError(
-        f"{value!r} is not a duration; write e.g. 90s, 15m, 36h or 2d, or 2h10m, 1d2h, 45m30s"
-    )
+    return ValueError(f"{value!r} is not a duration; write e.g. 90s, 15m, 36h or 2d")
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]

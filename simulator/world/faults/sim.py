@@ -41,14 +41,18 @@ def _state(world: World, d: Device, target: SimState, actor: Actor, reason: str)
     platform_acts(world, d, change, actor=actor, reason=reason)
 
 
+def _invoice(spec: FaultSpec) -> str:
+    return "invoice" if spec.value is None else f"invoice {spec.value}"
+
+
 def _deactivate_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     for d in devices:
-        _state(world, d, SimState.DEACTIVATED, Actor.OPERATOR, "billing: invoice overdue")
+        _state(world, d, SimState.DEACTIVATED, Actor.BILLING, f"{_invoice(spec)} overdue")
 
 
 def _deactivate_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     for d in devices:
-        _state(world, d, SimState.ACTIVATED, Actor.OPERATOR, "billing: invoice paid")
+        _state(world, d, SimState.ACTIVATED, Actor.BILLING, f"{_invoice(spec)} paid")
 
 
 def _unprovisioned_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
@@ -105,7 +109,11 @@ def _limit_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
 F = FaultId
 SIM_FAULTS = (
     FaultKind(
-        F.SIM_DEACTIVATED, "sim", "billing deactivates the SIM", _deactivate_on, _deactivate_off
+        F.SIM_DEACTIVATED,
+        "sim",
+        "billing deactivates the SIM for an overdue invoice (value: the invoice number)",
+        _deactivate_on,
+        _deactivate_off,
     ),
     FaultKind(
         F.SIM_NOT_PROVISIONED,

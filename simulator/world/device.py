@@ -66,7 +66,7 @@ class Device:
         self.apn = spec.apn
         self.firmware = spec.firmware
         self.credentials_ok = spec.apn_credentials_ok
-        self.battery: float | None = None if spec.battery_mah is None else 100.0
+        self.battery: float | None = None if spec.battery_mah is None else spec.battery_pct
         self.fast_drain = False
         self.powered = True
         self.hung = False

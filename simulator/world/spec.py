@@ -155,6 +155,8 @@ class DeviceGroupSpec(_Model):
     mobility: MobilitySpec | None = None
     battery_mah: float | None = Field(default=None, gt=0)
     """None: mains powered."""
+    battery_pct: float = Field(default=100.0, gt=0, le=100)
+    """The battery's level when the run starts (battery-powered devices only)."""
     report_interval: Duration = 900.0
     report_jitter: Duration = 60.0
     report_bytes: int = Field(default=400, ge=1)

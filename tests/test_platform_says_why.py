@@ -13,7 +13,7 @@ import dataclasses
 
 import pytest
 
-from diagnostics.diagnosis import Case, Seen, diagnose
+from diagnostics.diagnosis import Case, diagnose
 from diagnostics.diagnosis.messages import customer_message
 from protocol.causes import Cause
 from protocol.messages import DataBlocked, SimRecord, StateChanged, Telemetry
@@ -22,6 +22,10 @@ from simulator.errors import SimulatorError
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
 from simulator.world.spec import world_problems
+from tests.test_diagnosis import ICCID, T
+from tests.test_diagnosis import _case as diagnosis_case
+from tests.test_diagnosis import _record as record
+from tests.test_diagnosis import _report as report
 from tests.world_fixtures import CUSTOMER, collars, world
 
 H = 3600.0
@@ -91,67 +95,9 @@ def test_a_plan_per_sim_still_blocks_only_the_sim_named():
 
 # ---- the diagnosis and the message ----------------------------------------------------------
 
-T = 1_772_409_600.0  # 2026-03-02 00:00 UTC
-ICCID = "89462000500000000007"
-
-
-def _record(**overrides: object) -> SimRecord:
-    fields: dict[str, object] = {
-        "t": T,
-        "iccid": ICCID,
-        "imsi": "240070000000000",
-        "msisdn": None,
-        "state": "ACTIVATED",
-        "account": "savanna",
-        "account_name": "Savanna Trackers AB",
-        "communication_plan": "collar",
-        "rate_plan": "collar-pool",
-        "pool": POOL,
-        "apns": ["internet.iot"],
-        "networks": ["63902"],
-        "radio_types": ["LTE-M"],
-        "imei_lock": False,
-        "locked_imei": None,
-        "data_blocked": False,
-        "device_name": "Giraffe collar 1",
-        "site": None,
-        "time_zone": "Africa/Nairobi",
-    }
-    return SimRecord.model_validate(fields | overrides)
-
-
-def _report(t: float) -> Telemetry:
-    return Telemetry(
-        t=t,
-        device_id="c-1",
-        iccid=ICCID,
-        imei="356938030000005",
-        seq=1,
-        firmware="2.4.1",
-        battery=None,
-        supply_mv=None,
-        bearer="LTE-M",
-        mcc_mnc="63902",
-        cell_id=101,
-        rsrp=-80.0,
-        rsrq=-6.0,
-        snr=10.0,
-        apn="internet.iot",
-        ip="100.64.0.1",
-        uptime_s=1000,
-    )
-
 
 def _case(*network: object) -> Case:
-    return Case(
-        now=T + 6 * H,
-        device_id="c-1",
-        iccid=ICCID,
-        detection_status="OFFLINE",
-        record=_record(),
-        device=(Seen(1, _report(T + H)),),
-        network=tuple(Seen(i + 2, m) for i, m in enumerate(network)),  # type: ignore[arg-type]
-    )
+    return diagnosis_case(report(T + H), *network)
 
 
 def _blocked(**pool: object) -> DataBlocked:
@@ -218,7 +164,7 @@ def test_a_deactivation_by_the_customer_says_that_instead():
 
 
 def test_without_the_platforms_word_no_reason_is_guessed():
-    diagnosis = diagnose(dataclasses.replace(_case(), record=_record(state="DEACTIVATED")))
+    diagnosis = diagnose(dataclasses.replace(_case(), record=record(state="DEACTIVATED")))
     assert diagnosis.cause is Cause.SIM_DEACTIVATED
     body = customer_message(diagnosis).body
     assert "We are checking why the SIM card is no longer active." in body

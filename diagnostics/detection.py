@@ -6,7 +6,18 @@ and five-minute trackers are judged each by its own clock. Silence is
 measured in those intervals: LATE after 1.5, SUSPECT after 2.5, OFFLINE after
 4.5 (with 1% message loss about four reports in a row must be missing before
 silence can be told from loss). A planned PSM/eDRX sleep is ASLEEP, never
-silence. A Last Will makes a device SUSPECT at once; network evidence
+silence.
+
+A sleep survives the loss of the status that announced it. The network says
+how long a PSM device may sleep: the periodic TAU timer it granted (T3412),
+past which its mobile reachable timer runs `reachable_margin` more and then
+detaches the device implicitly. A device granted PSM is ASLEEP while the
+network can still be waiting for it (its last contact plus T3412 and the
+margin) and its own schedule does not say it is late; until its own first
+gap it is judged by T3412; once that implicit detach comes after its last
+report, it is OFFLINE. A device that has shown no gap and no planned sleep
+has no schedule yet: it is not OFFLINE before `first_gap_limit`, since its
+first sleep may be a day long. A Last Will makes a device SUSPECT at once; network evidence
 changes the status and its reason: a device the network still sees (an
 attach, a session, data) is not OFFLINE but SUSPECT, "on the network, not
 reporting". An OFFLINE device that reports again stays LATE ("recovering")
@@ -81,6 +92,10 @@ class DetectorSettings:
     """Recent gaps the interval is learned from."""
     min_gaps: int = 3
     """Gaps needed before the learned interval replaces the announced one."""
+    reachable_margin: float = 240.0
+    """Seconds the network's mobile reachable timer runs past T3412 before it detaches."""
+    first_gap_limit: float = 25 * 3600.0
+    """Seconds of silence before a device with no schedule yet can be OFFLINE: a day's sleep."""
 
 
 _UNSEEN: Final = np.nan
@@ -125,6 +140,7 @@ class Detector:
             "net_alive_at": np.full(capacity, np.nan, np.float64),
             "net_lost_at": np.full(capacity, np.nan, np.float64),
             "net_rejected_at": np.full(capacity, np.nan, np.float64),
+            "t3412": np.full(capacity, np.nan, np.float32),
         }
         old = getattr(self, "_cols", None)
         if old is not None:
@@ -226,6 +242,10 @@ class Detector:
         if rejected:
             c["net_rejected_at"][row] = t
 
+    def granted(self, row: int, *, t3412: float, psm: bool) -> None:
+        """The network granted the device's SIM its timers (attach or TAU): PSM, and its T3412."""
+        self._cols["t3412"][row] = t3412 if psm and t3412 > 0 else np.nan
+
     def _learn(self, row: int, gap: float) -> None:
         c = self._cols
         k = self.settings.gap_window
@@ -248,10 +268,14 @@ class Detector:
         n = self._n
         c = {name: col[:n] for name, col in self._cols.items()}
         s = self.settings
-        interval = c["interval"].astype(np.float64)
-        slack = np.maximum(s.tolerance, 0.1 * interval)
         sleeping_until = c["sleep_until"]
         planned = ~np.isnan(sleeping_until)
+        t3412 = c["t3412"].astype(np.float64)
+        psm = ~np.isnan(t3412)
+        unlearned = (c["gap_count"] == 0) & ~planned
+        interval = c["interval"].astype(np.float64)
+        interval = np.where(unlearned & psm, np.fmax(interval, t3412), interval)
+        slack = np.maximum(s.tolerance, 0.1 * interval)
         # A sleeping device's next report is due at its wake time, one interval after "last".
         last = np.where(planned, sleeping_until - interval, c["last_seen"])
         silence = now - last
@@ -260,13 +284,20 @@ class Detector:
         late = silence > s.late_after * interval + slack
         suspect = silence > s.suspect_after * interval + slack
         offline = silence > s.offline_after * interval + slack
+        offline &= ~(unlearned & ~psm & ~c["announced"]) | (silence > s.first_gap_limit)
         status[late] = DetectionStatus.LATE
         status[suspect] = DetectionStatus.SUSPECT
         status[offline] = DetectionStatus.OFFLINE
         reason[late] = Reason.SILENT
         with np.errstate(invalid="ignore"):
             self._weigh_evidence(c, last, status, reason)
-        asleep = planned & (now <= sleeping_until + slack)
+            gone = psm & (c["net_lost_at"] > last) & ~(c["net_alive_at"] > c["net_lost_at"])
+            reach = np.fmax(c["last_seen"], c["net_alive_at"]) + t3412 + s.reachable_margin
+        status[gone] = DetectionStatus.OFFLINE
+        reason[gone] = Reason.NETWORK_LOST
+        quiet = (status == DetectionStatus.ONLINE) | (unlearned & (status == DetectionStatus.LATE))
+        granted_sleep = psm & ~planned & quiet & ~c["recovering"] & (now <= reach + slack)
+        asleep = ~gone & ((planned & (now <= sleeping_until + slack)) | granted_sleep)
         status[asleep] = DetectionStatus.ASLEEP
         reason[asleep] = Reason.SLEEPING
         recovering = c["recovering"] & (status == DetectionStatus.ONLINE)

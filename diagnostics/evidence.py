@@ -17,6 +17,7 @@ from protocol.messages import (
     SessionOpened,
     SessionRejected,
     Telemetry,
+    TrackingAreaUpdated,
     UsageReported,
 )
 
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from diagnostics.detection import Detector
 
 __all__ = ["DetectorFeed"]
+
+_REGISTERED = AttachAccepted | TrackingAreaUpdated
+"""Registrations: the network hears the device and says which timers it granted."""
 
 
 class DetectorFeed:
@@ -63,7 +67,9 @@ class DetectorFeed:
             return
         row = self.detector.row(device)
         t = message.t  # type: ignore[attr-defined]
-        if isinstance(message, AttachAccepted | SessionOpened | UsageReported):
+        if isinstance(message, _REGISTERED) and message.t3412_s:
+            self.detector.granted(row, t3412=message.t3412_s, psm=message.t3324_s is not None)
+        if isinstance(message, _REGISTERED | SessionOpened | UsageReported):
             self.detector.network(row, t, alive=True)
         elif isinstance(message, Detached) and message.reason in {"implicit", "network"}:
             self.detector.network(row, t, lost=True)

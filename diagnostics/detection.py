@@ -270,11 +270,13 @@ class Detector:
         s = self.settings
         sleeping_until = c["sleep_until"]
         planned = ~np.isnan(sleeping_until)
-        t3412 = c["t3412"].astype(np.float64)
-        psm = ~np.isnan(t3412)
-        unlearned = (c["gap_count"] == 0) & ~planned
         interval = c["interval"].astype(np.float64)
-        interval = np.where(unlearned & psm, np.fmax(interval, t3412), interval)
+        # Rows the network granted PSM, and rows with no gap and no planned sleep yet: few.
+        granted = np.flatnonzero(~np.isnan(c["t3412"]))
+        fresh = np.flatnonzero(c["gap_count"] == 0)
+        fresh = fresh[~planned[fresh]]
+        fresh_psm = fresh[~np.isnan(c["t3412"][fresh])]
+        interval[fresh_psm] = np.fmax(interval[fresh_psm], c["t3412"][fresh_psm])
         slack = np.maximum(s.tolerance, 0.1 * interval)
         # A sleeping device's next report is due at its wake time, one interval after "last".
         last = np.where(planned, sleeping_until - interval, c["last_seen"])
@@ -284,20 +286,16 @@ class Detector:
         late = silence > s.late_after * interval + slack
         suspect = silence > s.suspect_after * interval + slack
         offline = silence > s.offline_after * interval + slack
-        offline &= ~(unlearned & ~psm & ~c["announced"]) | (silence > s.first_gap_limit)
+        blind = fresh[np.isnan(c["t3412"][fresh]) & ~c["announced"][fresh]]  # no schedule yet
+        offline[blind[silence[blind] <= s.first_gap_limit]] = False
         status[late] = DetectionStatus.LATE
         status[suspect] = DetectionStatus.SUSPECT
         status[offline] = DetectionStatus.OFFLINE
         reason[late] = Reason.SILENT
+        asleep = planned & (now <= sleeping_until + slack)
         with np.errstate(invalid="ignore"):
             self._weigh_evidence(c, last, status, reason)
-            gone = psm & (c["net_lost_at"] > last) & ~(c["net_alive_at"] > c["net_lost_at"])
-            reach = np.fmax(c["last_seen"], c["net_alive_at"]) + t3412 + s.reachable_margin
-        status[gone] = DetectionStatus.OFFLINE
-        reason[gone] = Reason.NETWORK_LOST
-        quiet = (status == DetectionStatus.ONLINE) | (unlearned & (status == DetectionStatus.LATE))
-        granted_sleep = psm & ~planned & quiet & ~c["recovering"] & (now <= reach + slack)
-        asleep = ~gone & ((planned & (now <= sleeping_until + slack)) | granted_sleep)
+            self._weigh_grant(c, now, granted, last, slack, status, reason, asleep)
         status[asleep] = DetectionStatus.ASLEEP
         reason[asleep] = Reason.SLEEPING
         recovering = c["recovering"] & (status == DetectionStatus.ONLINE)
@@ -336,6 +334,41 @@ class Detector:
         )
         status[alive & (status == DetectionStatus.OFFLINE)] = DetectionStatus.SUSPECT
         reason[alive] = Reason.NETWORK_ONLY
+
+    def _weigh_grant(
+        self,
+        c: dict[str, NDArray[Any]],
+        now: float,
+        rows: NDArray[np.intp],
+        last: NDArray[np.float64],
+        slack: NDArray[np.float64],
+        status: NDArray[np.uint8],
+        reason: NDArray[np.uint8],
+        asleep: NDArray[np.bool_],
+    ) -> None:
+        """The PSM timers the network granted `rows`: how long they may sleep, when it let go.
+
+        An implicit detach after the last report (and no contact since) ends any sleep: the
+        network's reachable timer ran out. Until then a device not yet late by its own
+        schedule, or with no schedule of its own yet, sleeps as granted, status or not.
+        """
+        lost, alive = c["net_lost_at"][rows], c["net_alive_at"][rows]
+        gone = (lost > last[rows]) & ~(alive > lost)
+        reach = np.fmax(c["last_seen"][rows], alive) + c["t3412"][rows]
+        seen = status[rows]
+        own = (c["gap_count"][rows] > 0) | ~np.isnan(c["sleep_until"][rows])
+        quiet = (seen == DetectionStatus.ONLINE) | (~own & (seen == DetectionStatus.LATE))
+        dozing = (
+            quiet
+            & np.isnan(c["sleep_until"][rows])
+            & ~c["recovering"][rows]
+            & (now <= reach + self.settings.reachable_margin + slack[rows])
+        )
+        asleep[rows[dozing & ~gone]] = True
+        away = rows[gone]
+        asleep[away] = False
+        status[away] = DetectionStatus.OFFLINE
+        reason[away] = Reason.NETWORK_LOST
 
     def status(self, row: int) -> tuple[DetectionStatus, Reason]:
         """The device's status and reason as of the last sweep."""

@@ -88,6 +88,8 @@ class OperatorSpec(_Model):
     country: Country
     roaming_partners: list[MccMnc] | None = None
     """Home networks whose SIMs may roam here; None = every network (a hub agreement)."""
+    psm_max_t3412: Duration | None = None
+    """The longest periodic TAU timer (T3412) it grants a PSM device; None: what is asked."""
 
 
 class CellSpec(_Model):

@@ -113,7 +113,7 @@ class Conduct:
     def facts(self) -> dict[str, str | float]:
         """What the customer message may say of the device's behaviour."""
         facts: dict[str, str | float] = {"requests_last_hour": len(self.requests)}
-        if self.resets:
+        if self.too_many_resets:
             facts["resets_last_hour"] = len(self.resets)
         if self.ignores_timers:
             facts["requests_in_backoff"] = len(self.in_timer)

@@ -181,6 +181,8 @@ def _started(case: Case, finding: CheckResult) -> float | None:
         return finding.evidence[0].t
     if finding.name == "incident" and case.incident is not None:
         return case.incident.started_at
+    if finding.name == "behaviour" and finding.evidence:  # a device in a loop may still report
+        return min(silence_start(case), finding.evidence[0].t)
     start = silence_start(case)
     if math.isfinite(start):
         return start

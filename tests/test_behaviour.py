@@ -44,7 +44,7 @@ def attach(t: float, imei: str = IMEI) -> AttachAccepted:
     return AttachAccepted(t=t, iccid=ICCID, imei=imei, mcc_mnc="63902", cell_id=101, rat="LTE-M")
 
 
-def congested(t: float, backoff: float | None = 900.0) -> AttachRejected:
+def congested(t: float, backoff: float | None = 900.0, emm_cause: int = 22) -> AttachRejected:
     return AttachRejected(
         t=t,
         iccid=ICCID,
@@ -52,7 +52,7 @@ def congested(t: float, backoff: float | None = 900.0) -> AttachRejected:
         mcc_mnc="63902",
         cell_id=101,
         rat="LTE-M",
-        emm_cause=22,
+        emm_cause=emm_cause,
         backoff_s=backoff,
     )
 
@@ -189,18 +189,7 @@ def test_t3396_holds_back_sessions_for_its_own_apn_only():
 def test_a_device_that_hammers_while_refused_for_its_sim_is_diagnosed_by_the_sim():
     """Only a wait the network asks for gives way to the behaviour: a permanent reject does not."""
     start = T + 5 * 3600
-    refused = [
-        AttachRejected(
-            t=start + k * 10,
-            iccid=ICCID,
-            imei=IMEI,
-            mcc_mnc="63902",
-            cell_id=101,
-            rat="LTE-M",
-            emm_cause=2,
-        )
-        for k in range(200)
-    ]
+    refused = [congested(start + k * 10, backoff=None, emm_cause=2) for k in range(200)]
     diagnosis = diagnose(_case(*worked_before(), *refused))
     assert diagnosis.cause is Cause.SIM_NOT_PROVISIONED
     behaviour = next(c for c in diagnosis.checks if c.name == "behaviour")

@@ -117,6 +117,9 @@ def test_one_modem_reset_an_hour_is_fine_and_two_are_a_storm(resets, storm):
     if storm:
         assert result.summary == "2 modem resets in the last hour (TS.34: at most 1)"
         assert "latest modem reset" in [e.text for e in result.evidence]
+        assert result.evidence[-1].text == (
+            "last hour: 4 requests, 2 modem resets, 0 inside a back-off timer"
+        )
 
 
 def test_a_sim_moved_into_another_device_and_back_is_no_modem_reset():

@@ -110,6 +110,13 @@ class Conduct:
             )
         return found
 
+    def figures(self) -> str:
+        """The hour's three figures, for staff."""
+        return (
+            f"last hour: {len(self.requests)} requests, {len(self.resets)} modem resets, "
+            f"{len(self.in_timer)} inside a back-off timer"
+        )
+
     def facts(self) -> dict[str, str | float]:
         """What the customer message may say of the device's behaviour."""
         facts: dict[str, str | float] = {"requests_last_hour": len(self.requests)}

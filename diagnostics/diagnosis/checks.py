@@ -297,6 +297,7 @@ def check_behaviour(case: Case) -> CheckResult:
             *(cite(s, "first request while the back-off timer ran") for s in seen.in_timer[:1]),
             *(cite(s, "latest modem reset") for s in seen.resets[-1:]),
             cite(seen.requests[-1], "latest request"),
+            Evidence(case.now, seen.figures()),
         )
         return CheckResult(
             name,

@@ -2,13 +2,16 @@
 
 Device messages name their device; network events name a SIM (and the IMEI it
 was in), so `DetectorFeed` keeps which device the stream last saw with each
-SIM and IMEI, only to put a network event on the right device's row.
+SIM and IMEI, only to put a network event on the right device's row. It also
+keeps, per device, the requests made inside the network's back-off timers
+(`TimerWatch`), so incidents can leave out a device that does not wait.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from diagnostics.misbehaving import TimerWatch
 from protocol.messages import (
     AttachAccepted,
     AttachRejected,
@@ -35,6 +38,7 @@ class DetectorFeed:
         self.detector = detector
         self.device_of_sim: dict[str, str] = {}
         self.device_of_imei: dict[str, str] = {}
+        self.timers = TimerWatch()
 
     def apply(self, message: BaseModel) -> None:
         """Take one decoded message into account."""
@@ -62,6 +66,7 @@ class DetectorFeed:
         if device is None:
             return
         row = self.detector.row(device)
+        self.timers.apply(device, message)
         t = message.t  # type: ignore[attr-defined]
         if isinstance(message, AttachAccepted | SessionOpened | UsageReported):
             self.detector.network(row, t, alive=True)

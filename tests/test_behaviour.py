@@ -22,7 +22,9 @@ from diagnostics.diagnosis.behaviour import (
 )
 from diagnostics.diagnosis.checks import check_behaviour
 from diagnostics.diagnosis.messages import customer_message
+from diagnostics.misbehaving import TimerWatch
 from protocol.causes import Cause
+from protocol.identifiers import iccid_range, imei_range
 from protocol.messages import (
     AttachAccepted,
     AttachRejected,
@@ -32,10 +34,13 @@ from protocol.messages import (
 )
 from simulator.world.simulate import RunResult, simulate
 from simulator.world.sinks import MemorySink
+from tests.diagnosis_worlds import serve
 from tests.test_diagnosis import ICCID, T, _case, _report
-from tests.world_fixtures import collars, world
+from tests.world_fixtures import FIRST_ICCID, FIRST_IMEI, collars, world
 
 IMEI = "356938030000005"
+ICCIDS = [str(i) for i in iccid_range(FIRST_ICCID, 20)]
+IMEIS = [i.value for i in imei_range(FIRST_IMEI, 20)]
 NOW = T + 6 * 3600
 HOUR_AGO = NOW - 3600
 
@@ -327,3 +332,45 @@ def test_a_reconnect_storm_names_a_behaviour_that_misbehaves():
     assert "reconnect_storm: value 'ts34' is not one of tight_loop, reboot_on_failure" in (
         result.error
     )
+
+
+# ---- the service: no victim of the congestion ---------------------------------------------------
+
+
+def test_a_device_that_does_not_wait_is_left_out_of_the_congestion_incident(tmp_path):
+    """Six collars that wait and three that do not, on cell 101 congested from 2 h."""
+    rogues = collars(
+        3, name="rogue", lon=34.80, first_iccid=ICCIDS[10], first_imei=IMEIS[10], retry="tight_loop"
+    )
+    spec = world(
+        devices=[collars(6, lon=34.80), rogues],
+        faults=[{"fault": "congestion", "at": "2h", "cell": 101}],
+    )
+    support, truth, _ = serve(spec, 4 * 3600, tmp_path)
+    (incident,) = support.service.grouper.open_incidents()
+    assert (incident.dimension, incident.value) == ("cell", "101")
+    polite = {f"collar-{n:04d}" for n in range(1, 7)}
+    storming = {f"rogue-{n:04d}" for n in range(1, 4)}
+    assert incident.quiet == polite, "the rogues are quiet by their own firmware"
+    assert {r.device_id: r.cause for r in truth} == dict.fromkeys(polite, Cause.CONGESTION) | (
+        dict.fromkeys(storming, Cause.RECONNECT_STORM)
+    )
+    for device_id in sorted(polite | storming):
+        diagnosis = support.diagnose_device(device_id)
+        body = customer_message(diagnosis, "en").body
+        if device_id in storming:
+            assert (diagnosis.cause, diagnosis.decided_by) == (Cause.RECONNECT_STORM, "behaviour")
+            assert "not a fault in your devices" not in body
+        else:
+            assert (diagnosis.cause, diagnosis.decided_by) == (Cause.CONGESTION, "registration")
+            assert "not a fault in your devices" in body
+
+
+@pytest.mark.parametrize(("inside", "ignoring"), [(MAX_REQUESTS_IN_TIMER, False), (2, True)])
+def test_the_service_watch_uses_the_diagnosis_limit(inside, ignoring):
+    watch = TimerWatch()
+    start = T + 5 * 3600
+    for k in range(inside + 1):
+        watch.apply("c-1", congested(start + 60 * k, backoff=1800.0))
+    assert watch.ignoring(start + 600) == ({"c-1"} if ignoring else set())
+    assert watch.ignoring(start + 60 * inside + 3601) == set(), "an hour later it is forgotten"

@@ -17,7 +17,7 @@ network's last reject of its kind set had run out.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from protocol.causes import Cause
@@ -30,6 +30,8 @@ from protocol.messages import (
 )
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from diagnostics.diagnosis.model import Case, Seen
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "WAIT_CAUSES",
     "WINDOW_S",
     "Conduct",
+    "Timers",
     "conduct",
 ]
 
@@ -155,25 +158,32 @@ def _resets(network: list[Seen]) -> list[Seen]:
 
 
 def _in_timer(network: list[Seen]) -> list[Seen]:
-    """Requests made before the back-off the last reject of their kind set had run out.
+    """Requests made before the back-off the last reject of their kind set had run out."""
+    timers = Timers()
+    return [seen for seen in network if timers.inside(seen.message)]
+
+
+@dataclass(slots=True)
+class Timers:
+    """The back-off timers the network set for one device, read message by message.
 
     T3346 holds back attach requests; T3396 session requests for the APN it was set for.
     """
-    t3346 = -math.inf
-    t3396: dict[str, float] = {}
-    found = []
-    for seen in network:
-        message, t = seen.message, seen.t
+
+    t3346: float = -math.inf
+    t3396: dict[str, float] = field(default_factory=dict)
+
+    def inside(self, message: BaseModel) -> bool:
+        """Whether `message` is a request made while its timer ran; a reject sets its timer."""
         if isinstance(message, _ATTACH):
-            running = t < t3346 - TIMER_SLACK_S
+            end = self.t3346
         elif isinstance(message, _SESSION):
-            running = t < t3396.get(message.apn, -math.inf) - TIMER_SLACK_S
+            end = self.t3396.get(message.apn, -math.inf)
         else:
-            continue
-        if running:
-            found.append(seen)
+            return False
+        t = message.t
         if isinstance(message, AttachRejected) and message.backoff_s:
-            t3346 = t + message.backoff_s
+            self.t3346 = t + message.backoff_s
         elif isinstance(message, SessionRejected) and message.backoff_s:
-            t3396[message.apn] = t + message.backoff_s
-    return found
+            self.t3396[message.apn] = t + message.backoff_s
+        return t < end - TIMER_SLACK_S

@@ -4,13 +4,16 @@ Device messages name their device; network events name a SIM (and the IMEI it
 was in), so `DetectorFeed` keeps which device the stream last saw with each
 SIM and IMEI, only to put a network event on the right device's row. The
 timers granted at an attach that came before the device's first report wait
-for that report, since they say how long the device may sleep.
+for that report, since they say how long the device may sleep. It also
+keeps, per device, the requests made inside the network's back-off timers
+(`TimerWatch`), so incidents can leave out a device that does not wait.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from diagnostics.misbehaving import TimerWatch
 from protocol.messages import (
     AttachAccepted,
     AttachRejected,
@@ -44,6 +47,7 @@ class DetectorFeed:
         self.device_of_imei: dict[str, str] = {}
         self._pending_grant: dict[str, _Registered] = {}
         """Per SIM, timers granted before the stream named the SIM's device."""
+        self.timers = TimerWatch()
 
     def apply(self, message: BaseModel) -> None:
         """Take one decoded message into account."""
@@ -76,6 +80,7 @@ class DetectorFeed:
                 self._pending_grant[message.iccid] = message
             return
         row = self.detector.row(device)
+        self.timers.apply(device, message)
         t = message.t  # type: ignore[attr-defined]
         if isinstance(message, _REGISTERED):
             self._grant(row, message)

@@ -102,6 +102,12 @@ _TESTS_BY_WORD: Final = (
 )
 """Words in a diagnosis's `separating_test` → the test explained to the customer."""
 _NOT_POSSIBLE: Final = ("impossible", "not possible", "cannot", "out of reach")
+_COUNTS: Final = (
+    ("requests", "requests_last_hour"),
+    ("in_backoff", "requests_in_backoff"),
+    ("resets", "resets_last_hour"),
+)
+"""Placeholders that are counts → the facts they are read from (a device's behaviour)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +305,8 @@ def _values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
     values.update({key: when(t) for key, t in times.items() if t is not None})
     values.update(_device_values(diagnosis, words))
     values.update(_fact_values(diagnosis, words))
+    counts = {key: _number(diagnosis.facts, fact) for key, fact in _COUNTS}
+    values.update({key: str(round(n)) for key, n in counts.items() if n is not None})
     note = words.status_notes.get(diagnosis.detection_status)
     if note:
         values["status_note"] = note

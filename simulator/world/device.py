@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from simulator.platform.customer import RadioType
     from simulator.world.core import Session
     from simulator.world.network import Cell
-    from simulator.world.spec import DeviceGroupSpec
+    from simulator.world.spec import DeviceGroupSpec, RetryBehaviour
     from simulator.world.surroundings import Surroundings
 
 __all__ = ["Device"]
@@ -72,6 +72,8 @@ class Device:
         self.hung = False
         self.broker_ok = True
         self.reboot_loop = False
+        self.retry: RetryBehaviour = spec.retry
+        """How its firmware retries after a failure (see `retry`)."""
         self.loss_since: float | None = None
         self.whereabouts = Whereabouts(spec, self.rng)
         self.forbidden: set[str] = set()
@@ -368,9 +370,15 @@ class Device:
         self.poke()
 
     def stop_reboot_loop(self) -> None:
-        """The firmware stops crashing."""
+        """The firmware is fixed: it stops crashing and retries as its group's firmware does."""
         self.reboot_loop = False
         self.crash_at = math.inf
+        self.retry = self.spec.retry
+
+    def retry_like(self, behaviour: RetryBehaviour) -> None:
+        """Its firmware retries after failures as `behaviour` says from now on."""
+        self.retry = behaviour
+        self.poke()
 
     def lose_broker(self) -> None:
         """The broker is out of the device's reach (above IP)."""

@@ -2,13 +2,18 @@
 
 Device messages name their device; network events name a SIM (and the IMEI it
 was in), so `DetectorFeed` keeps which device the stream last saw with each
-SIM and IMEI, only to put a network event on the right device's row.
+SIM and IMEI, only to put a network event on the right device's row. The
+timers granted at an attach that came before the device's first report wait
+for that report, since they say how long the device may sleep. It also
+keeps, per device, the requests made inside the network's back-off timers
+(`TimerWatch`), so incidents can leave out a device that does not wait.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from diagnostics.misbehaving import TimerWatch
 from protocol.messages import (
     AttachAccepted,
     AttachRejected,
@@ -17,6 +22,7 @@ from protocol.messages import (
     SessionOpened,
     SessionRejected,
     Telemetry,
+    TrackingAreaUpdated,
     UsageReported,
 )
 
@@ -27,6 +33,10 @@ if TYPE_CHECKING:
 
 __all__ = ["DetectorFeed"]
 
+_Registered = AttachAccepted | TrackingAreaUpdated
+_REGISTERED = (AttachAccepted, TrackingAreaUpdated)
+"""Registrations: the network hears the device and says which timers it granted."""
+
 
 class DetectorFeed:
     """Feeds a detector from messages; knows which device holds which SIM, as the stream says."""
@@ -35,6 +45,9 @@ class DetectorFeed:
         self.detector = detector
         self.device_of_sim: dict[str, str] = {}
         self.device_of_imei: dict[str, str] = {}
+        self._pending_grant: dict[str, _Registered] = {}
+        """Per SIM, timers granted before the stream named the SIM's device."""
+        self.timers = TimerWatch()
 
     def apply(self, message: BaseModel) -> None:
         """Take one decoded message into account."""
@@ -43,6 +56,9 @@ class DetectorFeed:
             row = d.row(message.device_id)
             self.device_of_sim[message.iccid] = message.device_id
             self.device_of_imei[message.imei] = message.device_id
+            pending = self._pending_grant.pop(message.iccid, None)
+            if pending is not None:
+                self._grant(row, pending)
             d.report(row, message.t)
         elif isinstance(message, DeviceStatus):
             row = d.row(message.device_id)
@@ -60,15 +76,24 @@ class DetectorFeed:
     def _network(self, message: BaseModel) -> None:
         device = self._device_of(message)
         if device is None:
+            if isinstance(message, _REGISTERED):
+                self._pending_grant[message.iccid] = message
             return
         row = self.detector.row(device)
+        self.timers.apply(device, message)
         t = message.t  # type: ignore[attr-defined]
-        if isinstance(message, AttachAccepted | SessionOpened | UsageReported):
+        if isinstance(message, _REGISTERED):
+            self._grant(row, message)
+        if isinstance(message, (*_REGISTERED, SessionOpened, UsageReported)):
             self.detector.network(row, t, alive=True)
         elif isinstance(message, Detached) and message.reason in {"implicit", "network"}:
             self.detector.network(row, t, lost=True)
         elif isinstance(message, AttachRejected | SessionRejected):
             self.detector.network(row, t, rejected=True)
+
+    def _grant(self, row: int, message: _Registered) -> None:
+        if message.t3412_s:
+            self.detector.granted(row, t3412=message.t3412_s, psm=message.t3324_s is not None)
 
     def _device_of(self, message: BaseModel) -> str | None:
         imei = getattr(message, "imei", None)

@@ -10,7 +10,8 @@ names the device's *own explanation* (`explanation`), a `Cause`, classed by `CLA
 * `Explains.PLATFORM`: a platform- or plan-side cause (a SIM state, a data block, a SIM
   the network does not know, a plan's refusal). Such a device counts in no statistical
   group at all; devices that share the cause and a platform attribute of their SIM
-  record (`PLATFORM_KEYS`) become a group of that kind instead.
+  record (`PLATFORM_KEYS`: a shared data pool, an account) become a group of that kind
+  instead.
 * `Explains.DEVICE`: the device's own refusal (its APN, its credentials, its IMEI). It
   counts in no network group (`NETWORK_DIMENSIONS`), but still in its firmware and
   account, where a shared cause of many devices lives.
@@ -70,10 +71,11 @@ class Explains(enum.StrEnum):
 NETWORK_DIMENSIONS: Final = frozenset({"cell", "operator", "apn", "tunnel"})
 """The dimensions of network outages: a device's own explanation keeps it out of them."""
 
-PLATFORM_KEYS: Final = ("account",)
-"""SIM-record attributes a platform-side cause is shared over, narrowest last.
+PLATFORM_KEYS: Final = ("pool", "account")
+"""SIM-record fields a platform-side cause is shared over, the more specific first.
 
-A shared data pool is one more: its SIM-record field is added here and in `SimReasons.record`.
+Each is a field of `SimRecord` (a SIM without one, e.g. on a per-SIM plan, is in no group
+of it); another shared platform attribute is one more name here.
 """
 
 CLASS_OF: Final[dict[Cause, Explains]] = {

@@ -10,10 +10,12 @@ Two kinds of candidate:
   tail < `p_value`). Devices whose quiet has an explanation of their own
   (`diagnostics.incidents_reasons`) are left out of k and n of the groups that explanation
   rules out, so a deactivated SIM is no evidence of a cell outage.
-* a **platform** group (`platform_candidates`): k devices of one platform attribute (an
-  account, later a shared pool) quiet with the same platform-side cause (a state, a data
+* a **platform** group (`platform_candidates`): k devices of one platform attribute (a
+  shared data pool, an account) quiet with the same platform-side cause (a state, a data
   block). The platform said so for each device, so no statistics are needed beyond
   k >= `min_devices` and k / n >= `min_share`; such a group is never a network outage.
+  Of groups with the same cause, the narrowest comes first (fewest devices, then the
+  order of the attributes: a pool before its account) and takes the devices it holds.
 
 Choosing among outage candidates (`select`), in this order:
 
@@ -165,6 +167,7 @@ def platform_candidates(
 ) -> list[Candidate]:
     """Devices of one platform attribute quiet with one platform-side cause, enough of them."""
     cause_values, cause_codes = encode(causes) or ([], np.full(len(causes), -1, np.int64))
+    rank = {key: i for i, key in enumerate(platform)}
     found: list[Candidate] = []
     for key, (values, codes) in platform.items():
         n = np.bincount(codes[codes >= 0], minlength=len(values))
@@ -175,7 +178,7 @@ def platform_candidates(
                 rows = frozenset(np.flatnonzero(hit & (codes == code)).tolist())
                 value = values[int(code)]
                 found.append(Candidate(key, value, rows, int(n[code]), 0.0, 0.0, "platform", cause))
-    return found
+    return sorted(found, key=lambda c: (c.devices, rank[c.dimension], c.value))
 
 
 def _score(named: tuple[str, ...], dimension: str) -> int:

@@ -319,6 +319,9 @@ class Service:
             return
         attributes, reasons = self._attributes(ids)
         quiet = np.isin(self.detector.column("status"), _QUIET)
+        ignoring = self.feed.timers.ignoring(clock)  # quiet by their own firmware: no victims
+        if ignoring:
+            quiet &= ~np.isin(np.asarray(ids), list(ignoring))
         self.grouper.update(clock, ids, attributes, quiet, self.since, reasons)
         self.incident_of = self.grouper.incident_of()
 

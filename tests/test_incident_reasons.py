@@ -211,3 +211,14 @@ def test_a_member_explained_later_leaves_the_open_outage():
     assert incident.open
     assert incident.quiet == down - {ids[0]}
     assert (incident.evidence.quiet, incident.evidence.devices) == (29, 29)
+
+
+def test_a_pool_used_up_is_one_pool_group_not_also_its_accounts():
+    pooled = CELL | {"account": "utrecht", "pool": "utrecht/dock-pool"}
+    ids, attributes = fleet([(9, pooled), (3, CELL | {"account": "utrecht", "pool": None})])
+    down = {d for d in ids if d.startswith("g0-")}
+    incidents = sweep(ids, attributes, down, dict.fromkeys(down, Cause.DATA_LIMIT_REACHED))
+    assert [(i.kind, i.dimension, i.value, i.cause) for i in incidents] == [
+        ("platform", "pool", "utrecht/dock-pool", "data_limit_reached")
+    ]
+    assert incidents[0].quiet == down

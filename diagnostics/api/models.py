@@ -180,14 +180,14 @@ class HealthOut(_Out):
     )
 
 
-Dimension = Literal["cell", "apn", "tunnel", "firmware", "account", "operator"]
+Dimension = Literal["cell", "apn", "tunnel", "firmware", "pool", "account", "operator"]
 
 
 class IncidentOut(_Out):
     """Devices quiet together in one scope."""
 
     id: str
-    dimension: str = Field(description="cell, apn, tunnel, firmware, account or operator")
+    dimension: str = Field(description="cell, apn, tunnel, firmware, pool, account or operator")
     value: str
     kind: str = Field(
         description="outage (more quiet than chance allows) or platform (a platform-side cause "

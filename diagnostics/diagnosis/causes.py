@@ -70,8 +70,9 @@ _ROWS: Final = (
         C.RECONNECT_STORM,
         "Reconnect loop",
         L.DEVICE,
-        "The device reconnects many times an hour. The firmware needs a randomised back-off "
-        "and at most one modem reset an hour; send the customer the reconnect guidelines.",
+        "The device reconnects many times an hour, or retries while the network asks it to "
+        "wait. The firmware needs a randomised back-off that obeys the network's back-off "
+        "timers and at most one modem reset an hour; send the customer the reconnect guidelines.",
     ),
     CauseInfo(
         C.WRONG_APN,

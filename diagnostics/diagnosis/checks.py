@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Final
 
+from diagnostics.diagnosis.behaviour import WINDOW_S, conduct
 from diagnostics.diagnosis.cause_rules import (
     EMM_CAUSES,
     ESM_CAUSES,
@@ -21,6 +22,7 @@ from diagnostics.diagnosis.cause_rules import (
     USABLE_STATES,
 )
 from diagnostics.diagnosis.model import Candidate, CheckResult, Evidence, Status
+from diagnostics.diagnosis.platform_said import block_summary, state_summary
 from diagnostics.diagnosis.readings import (
     FLAT_BATTERY_PCT,
     IMPLICIT_DETACH_S,
@@ -60,7 +62,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHECKS",
-    "STORM_ATTACHES_PER_HOUR",
     "check_above_ip",
     "check_behaviour",
     "check_incident",
@@ -70,8 +71,6 @@ __all__ = [
     "check_sim_state",
 ]
 
-STORM_ATTACHES_PER_HOUR: Final = 4
-"""More attaches than this in the last hour is a reconnect loop (a healthy device: one a day)."""
 UNLIKELY: Final = 0.1
 """Candidates less likely than this (after the first) are left out of a diagnosis."""
 
@@ -110,7 +109,7 @@ def check_sim_state(case: Case) -> CheckResult:
             name,
             title,
             Status.BROKE if worked else Status.NEVER,
-            f"SIM moved {text} at {when(seen.t)}",
+            state_summary(change, seen.t),
             (cite(seen, text),),
             _ranked([(cause, 1.0)]),
             decisive=True,
@@ -136,7 +135,7 @@ def check_limits(case: Case) -> CheckResult:
             name,
             title,
             Status.BROKE,
-            f"Data blocked at {when(seen.t)}: {block.reason}",
+            block_summary(block, seen.t),
             (cite(seen, f"data blocked: {block.reason}"),),
             _ranked([(Cause.DATA_LIMIT_REACHED, 1.0)]),
             decisive=True,
@@ -286,44 +285,54 @@ def check_session(case: Case) -> CheckResult:
 
 
 def check_behaviour(case: Case) -> CheckResult:
-    """5. Reconnecting too often, or a back-off timer running."""
+    """5. Reconnecting too often, or a back-off timer running (TS.34's limits: `behaviour`)."""
     name, title = "behaviour", "Behaviour"
-    hour = case.now - 3600.0
-    attaches = case.events(AttachAccepted, hour)
-    if len(attaches) > STORM_ATTACHES_PER_HOUR:
+    hour = case.now - WINDOW_S
+    seen = conduct(case)
+    breaches = seen.breaches()
+    excused = not (seen.ignores_timers or seen.too_many_resets) and weak_signal_lately(case, hour)
+    if breaches and not excused:
+        # every breach holds requests of the hour: a reset counts only with the attach after it
         evidence = (
-            cite(attaches[0][0], "first attach of the hour"),
-            cite(attaches[-1][0], "latest"),
+            cite(seen.requests[0], "first request of the hour"),
+            *(cite(s, "first request while the back-off timer ran") for s in seen.in_timer[:1]),
+            *(cite(s, "latest modem reset") for s in seen.resets[-1:]),
+            cite(seen.requests[-1], "latest request"),
+            Evidence(case.now, seen.figures()),
         )
-        if weak_signal_lately(case, hour):
-            return CheckResult(
-                name,
-                title,
-                Status.OK,
-                f"{len(attaches)} attaches in the last hour at the edge of coverage (weak signal): "
-                "the device re-registers when the signal dips, which is not a fault of its own",
-                evidence,
-            )
         return CheckResult(
             name,
             title,
             Status.BROKE,
-            f"{len(attaches)} attaches in the last hour",
+            "; ".join(breaches),
             evidence,
             _ranked([(Cause.RECONNECT_STORM, 1.0)]),
             decisive=True,
         )
-    waits = [(seen, until) for seen, until in backoffs(case, hour) if until > case.now]
+    if breaches:
+        return CheckResult(
+            name,
+            title,
+            Status.OK,
+            f"{len(seen.requests)} attach and session requests in the last hour at the edge of "
+            "coverage (weak signal): the device re-registers when the signal dips, which is not "
+            "a fault of its own",
+            (
+                cite(seen.requests[0], "first request of the hour"),
+                cite(seen.requests[-1], "latest"),
+            ),
+        )
+    waits = [(s, until) for s, until in backoffs(case, hour) if until > case.now]
     if waits:
-        seen, until = waits[-1]
+        last, until = waits[-1]
         return CheckResult(
             name,
             title,
             Status.BROKE,
             f"Back-off timer running until {when(until)}",
-            (cite(seen, "reject with a back-off timer"),),
+            (cite(last, "reject with a back-off timer"),),
         )
-    return _ok(name, title, f"{len(attaches)} attaches in the last hour")
+    return _ok(name, title, f"{len(seen.requests)} attach and session requests in the last hour")
 
 
 def check_above_ip(case: Case) -> CheckResult:

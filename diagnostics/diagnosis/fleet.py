@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from diagnostics.diagnosis.messages import CONFIDENT, compose_message, customer_values
-from diagnostics.diagnosis.wording import load_words, say, sentences
+from diagnostics.diagnosis.messages import CONFIDENT, customer_values
+from diagnostics.diagnosis.wording import load_words, say, sentences, steps_block
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -112,13 +112,15 @@ def _message(
     values["what"] = say(template.what, values)
     saw = sentences((words.fleet_about, words.fleet_down, words.fleet_cause), values)
     did = sentences((*template.did, words.fleet_did), values)
-    message = compose_message(
-        language,
-        subject=say(words.fleet_subject, values),
-        paragraphs=(saw, did, "\n".join((say(words.fleet_listed, values), *listed))),
-        steps=sentences(template.steps, values),
-        resumes=sentences(template.resumes, values),
-        signature=signature,
+    steps = sentences(template.steps, values)
+    blocks = (
+        words.greeting,
+        " ".join(saw),
+        " ".join(did),
+        "\n".join((say(words.fleet_listed, values), *listed)),
+        steps_block(steps, words, words.nothing_to_do),
+        " ".join(sentences(template.resumes, values)),
+        f"{words.closing}\n{signature}",
     )
     return FleetMessage(
         account=account,
@@ -128,7 +130,7 @@ def _message(
         started=started,
         resumes=resumes,
         language=language,
-        subject=message.subject,
-        body=message.body,
-        steps=message.steps,
+        subject=say(words.fleet_subject, values),
+        body="\n\n".join(block for block in blocks if block),
+        steps=steps,
     )

@@ -32,14 +32,14 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from diagnostics.diagnosis.wording import load_words, say, sentences
+from diagnostics.diagnosis.wording import load_words, say, sentences, steps_block
+from protocol.causes import Cause
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from diagnostics.diagnosis.model import Diagnosis
     from diagnostics.diagnosis.wording import Template, Words
-    from protocol.causes import Cause
 
 __all__ = [
     "CONFIDENT",
@@ -48,7 +48,6 @@ __all__ = [
     "MAX_OTHERS",
     "TEMPLATES",
     "CustomerMessage",
-    "compose_message",
     "customer_message",
     "customer_values",
 ]
@@ -102,6 +101,12 @@ _TESTS_BY_WORD: Final = (
 )
 """Words in a diagnosis's `separating_test` → the test explained to the customer."""
 _NOT_POSSIBLE: Final = ("impossible", "not possible", "cannot", "out of reach")
+_COUNTS: Final = (
+    ("requests", "requests_last_hour"),
+    ("in_backoff", "requests_in_backoff"),
+    ("resets", "resets_last_hour"),
+)
+"""Placeholders that are counts → the facts they are read from (a device's behaviour)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,25 +143,6 @@ def customer_message(
     )
 
 
-def compose_message(
-    language: str,
-    *,
-    subject: str,
-    paragraphs: tuple[tuple[str, ...], tuple[str, ...], str],
-    steps: tuple[str, ...],
-    resumes: tuple[str, ...],
-    signature: str = "Operations team",
-) -> CustomerMessage:
-    """A message of given sentences in the language's frame.
-
-    `paragraphs`: what we saw, what we did (sentences each), and a block said after them.
-    """
-    words = _words(language)
-    saw, did, block = paragraphs
-    draft = _Draft(subject, saw, did, steps, resumes, words.nothing_to_do, block)
-    return CustomerMessage(language, subject, _body(draft, words, signature), steps)
-
-
 @dataclass(frozen=True, slots=True)
 class _Draft:
     """A message's sentences, piece by piece, before the frame is put round them."""
@@ -182,7 +168,15 @@ def _draft(diagnosis: Diagnosis, words: Words, values: Mapping[str, str]) -> _Dr
         return _from_template(words.no_data, words, values, words.nothing_yet)
     if len(diagnosis.candidates) > 1 or diagnosis.confidence < CONFIDENT:
         return _unsure(diagnosis, cause, words, values)
-    return _from_template(words.templates[cause], words, values, words.nothing_to_do)
+    return _from_template(_template(diagnosis, cause, words), words, values, words.nothing_to_do)
+
+
+def _template(diagnosis: Diagnosis, cause: Cause, words: Words) -> Template:
+    """The cause's template; for a deactivated SIM, the one for who deactivated it, if known."""
+    actor = _text(diagnosis.facts, "state_actor")
+    if cause is Cause.SIM_DEACTIVATED and actor is not None and actor in words.deactivated_by:
+        return words.deactivated_by[actor]
+    return words.templates[cause]
 
 
 def _from_template(
@@ -246,11 +240,7 @@ def _test_kind(separating_test: str | None) -> str | None:
 
 def _body(draft: _Draft, words: Words, signature: str) -> str:
     blocks = [words.greeting, " ".join(draft.saw), " ".join(draft.did), draft.test]
-    if len(draft.steps) > 1:
-        numbered = (f"{n}. {step}" for n, step in enumerate(draft.steps, start=1))
-        blocks.append("\n".join((words.steps_heading, *numbered)))
-    else:
-        blocks.append(draft.steps[0] if draft.steps else draft.idle)
+    blocks.append(steps_block(draft.steps, words, draft.idle))
     blocks += [" ".join(draft.resumes), f"{words.closing}\n{signature}"]
     return "\n\n".join(block for block in blocks if block)
 
@@ -297,6 +287,8 @@ def _values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
     values.update({key: when(t) for key, t in times.items() if t is not None})
     values.update(_device_values(diagnosis, words))
     values.update(_fact_values(diagnosis, words))
+    counts = {key: _number(diagnosis.facts, fact) for key, fact in _COUNTS}
+    values.update({key: str(round(n)) for key, n in counts.items() if n is not None})
     note = words.status_notes.get(diagnosis.detection_status)
     if note:
         values["status_note"] = note
@@ -352,6 +344,7 @@ def _fact_values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
     radios = [r for r in radios if r and r != radio]
     if radios:
         values["radios"] = _either(radios, words)
+    values.update(_platform_values(facts, words))
     country = _country(facts, words)
     if country:
         values["country"] = country
@@ -359,6 +352,24 @@ def _fact_values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
         imei = _text(facts, key)
         if imei:
             values[key] = words.imei.format(last4=_last4(imei))
+    return values
+
+
+def _platform_values(facts: Mapping[str, str | float], words: Words) -> dict[str, str]:
+    """The reason the platform gave for a state change, and a used-up pool's size and SIMs."""
+    values: dict[str, str] = {}
+    reason = _text(facts, "state_reason")
+    if reason:
+        values["state_reason"] = reason
+    if _text(facts, "pool") is None:
+        return values
+    limit = _number(facts, "pool_limit_mb")
+    if limit is not None:
+        values["pool_limit"] = f"{limit:g}".replace(".", words.decimal) + " MB"
+    sims = _number(facts, "pool_sims")
+    if sims is not None and sims >= 1:
+        values["pool_sims"] = f"{sims:.0f}"
+        values["pool_others"] = f"{sims - 1:.0f}"
     return values
 
 

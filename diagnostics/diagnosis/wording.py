@@ -22,7 +22,10 @@ Placeholders (`str.format` fields):
   (times in the customer's zone), `site`, `last4` (the SIM card's last four
   digits), `battery`, `limit`, `apn` (the APN the customer must set), `radio`,
   `radios` (the radio types the SIM card may use), `country`, `imei_new`,
-  `imei_locked` (a device identity by its last digits) and `status_note`.
+  `imei_locked` (a device identity by its last digits), `status_note`,
+  `state_reason` (the reason the platform gave for a state change, as given),
+  `pool_limit`, `pool_sims` and `pool_others` (a shared data pool used up: its
+  size, how many SIM cards share it, how many besides this one).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ __all__ = [
     "parse_words",
     "say",
     "sentences",
+    "steps_block",
 ]
 
 Text = str | tuple[str, ...]
@@ -142,6 +146,9 @@ class Words:
     tests: Mapping[str, CustomerTest]
     """The tests we can explain, by kind ("swap", "recharge", "restart")."""
     templates: Mapping[Cause, Template]
+    deactivated_by: Mapping[str, Template]
+    """A deactivated SIM's template by who deactivated it (the audit trail's actor), said in
+    place of the cause's own when the platform names the actor."""
     """One template per cause."""
     fleet_subject: str
     """A fleet message's subject (many devices, one cause), from `count` and `what`."""
@@ -177,6 +184,14 @@ def say(text: Text, values: Mapping[str, str]) -> str:
         if _placeholders(alternative) <= values.keys():
             return alternative.format_map(values)
     raise LookupError(f"no wording fits the known facts {sorted(values)}: {alternatives!r}")
+
+
+def steps_block(steps: tuple[str, ...], words: Words, idle: str) -> str:
+    """A message's steps: numbered under the heading when several, else the one (or `idle`)."""
+    if len(steps) > 1:
+        numbered = (f"{n}. {step}" for n, step in enumerate(steps, start=1))
+        return "\n".join((words.steps_heading, *numbered))
+    return steps[0] if steps else idle
 
 
 def sentences(texts: tuple[Text, ...], values: Mapping[str, str]) -> tuple[str, ...]:
@@ -231,6 +246,8 @@ def parse_words(text: str, *, where: str = "<wording>") -> Words:
             fields[key] = _template(value, at)
         elif key == "templates":
             fields[key] = {_cause(c, at): _template(v, f"{at}.{c}") for c, v in _items(value, at)}
+        elif key == "deactivated_by":
+            fields[key] = {str(k): _template(v, f"{at}.{k}") for k, v in _items(value, at)}
         elif key == "tests":
             fields[key] = {str(k): _customer_test(v, f"{at}.{k}") for k, v in _items(value, at)}
         elif key in {"countries", "status_notes"}:

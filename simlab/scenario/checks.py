@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 from simlab.scenario.devices import DeviceIds
 from simlab.scenario.model import SilenceAction
 from simlab.scenario.possible import Timeline, causes_for
-from simulator.world.spec import world_problems
+from simulator.world.spec import pools, world_problems
 from simulator.yamlfile import format_loc
 
 if TYPE_CHECKING:
@@ -188,13 +188,14 @@ def _incident_problems(spec: ScenarioSpec) -> list[tuple[Loc, str]]:
 def _value_problems(
     spec: ScenarioSpec, where: Loc, dimension: str, value: str
 ) -> list[tuple[Loc, str]]:
-    """An incident's value must name a cell, operator, APN, tunnel, account or firmware there."""
+    """An incident's value must name a cell, operator, APN, tunnel, pool, account or firmware."""
     world = spec.world
     known: dict[str, Iterable[str]] = {
         "cell": (str(c.id) for c in world.cells),
         "operator": (o.mcc_mnc for o in world.operators),
         "apn": (a.name.lower() for p in world.customer.communication_plans for a in p.apns),
         "tunnel": (t.name for t in world.customer.tunnels),
+        "pool": pools(world.customer),
         "account": (a.id for a in world.customer.accounts),
         "firmware": (
             *(v for g in world.devices for v in (g.firmware, f"{g.firmware}+ota")),

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from protocol.causes import Cause
+from protocol.sim_state import SimState
 from simulator.world.spec import Duration, WorldSpec, parse_duration
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "SwapTestAction",
     "User",
     "as_text",
+    "state_by_name",
 ]
 
 
@@ -81,6 +83,11 @@ def _known_cause(value: object) -> object:
     return value
 
 
+def state_by_name(value: object) -> object:
+    """A SIM state as the file writes it: by its name (DEACTIVATED, PURGED)."""
+    return SimState.parse(value) if isinstance(value, str) else value
+
+
 OneLine = Annotated[str, BeforeValidator(_one_line), Field(min_length=1)]
 Value = Annotated[str, BeforeValidator(as_text), Field(min_length=1)]
 CauseId = Annotated[Cause, BeforeValidator(_known_cause)]
@@ -101,6 +108,7 @@ class Dimension(enum.StrEnum):
     OPERATOR = "operator"
     APN = "apn"
     TUNNEL = "tunnel"
+    POOL = "pool"
     ACCOUNT = "account"
     FIRMWARE = "firmware"
 
@@ -221,6 +229,9 @@ class DeviceAnswer(_Model):
     start: Duration
     """From the world's start: when the fault is injected or the SIM carrying it arrives, or the
     earliest moment a fault that arises by itself (a battery, a walk out of coverage) can begin."""
+    sim_state: Annotated[SimState, BeforeValidator(state_by_name)] | None = None
+    """The state the service should show for the device's SIM when support looks, if it matters
+    (DEACTIVATED, PURGED, INVENTORY)."""
     note: str | None = None
 
 
@@ -229,7 +240,8 @@ class IncidentAnswer(_Model):
 
     dimension: Dimension
     value: Value
-    """The cell id, the operator's MCC-MNC, the APN, the tunnel, the account id or the firmware."""
+    """The cell id, the operator's MCC-MNC, the APN, the tunnel, the shared data pool
+    (`account/rate plan`), the account id or the firmware version."""
     start: Duration
     kind: Literal["outage", "platform"] | None = None
     """What it must be: an `outage` (more quiet than chance allows) or a `platform` group (a

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from simulator.platform.customer import RadioType
     from simulator.world.core import Session
     from simulator.world.network import Cell
-    from simulator.world.spec import DeviceGroupSpec
+    from simulator.world.spec import DeviceGroupSpec, RetryBehaviour
     from simulator.world.surroundings import Surroundings
 
 __all__ = ["Device"]
@@ -66,12 +66,14 @@ class Device:
         self.apn = spec.apn
         self.firmware = spec.firmware
         self.credentials_ok = spec.apn_credentials_ok
-        self.battery: float | None = None if spec.battery_mah is None else 100.0
+        self.battery: float | None = None if spec.battery_mah is None else spec.battery_pct
         self.fast_drain = False
         self.powered = True
         self.hung = False
         self.broker_ok = True
         self.reboot_loop = False
+        self.retry: RetryBehaviour = spec.retry
+        """How its firmware retries after a failure (see `retry`)."""
         self.loss_since: float | None = None
         self.whereabouts = Whereabouts(spec, self.rng)
         self.forbidden: set[str] = set()
@@ -86,6 +88,8 @@ class Device:
         self.will_due: float | None = None
         self.will_sim: str | None = None
         """The SIM named in the Last Will registered with the current broker connection."""
+        self.wake_at = -math.inf
+        """A PSM device sleeps until then; its modem wakes before only for a periodic TAU."""
         self._poked = False
         self.seq = 0
         self.boot = 0.0
@@ -139,6 +143,8 @@ class Device:
             return 0
         if self.session is None:
             return self._open_session(now)
+        if not self.mqtt and now < self.wake_at:
+            return self.world.core.doze(self, now)
         if not self.mqtt:
             return self._connect_mqtt(now)
         return self._report(now)
@@ -254,6 +260,8 @@ class Device:
                 ),
             )
             self.mqtt = False
+            self.wake_at = now + interval
+            interval = self.world.core.doze(self, now)
         if self.reboot_loop:
             interval = min(interval, self.crash_at - now)
         return max(interval, 1.0)
@@ -290,6 +298,7 @@ class Device:
         """Cell, data session and broker connection are gone (it detached, or was detached)."""
         self.cell = None
         self.session = None
+        self.wake_at = -math.inf
         self.world.core.drop_mqtt(self)
 
     def detached_by_network(self) -> None:
@@ -361,9 +370,15 @@ class Device:
         self.poke()
 
     def stop_reboot_loop(self) -> None:
-        """The firmware stops crashing."""
+        """The firmware is fixed: it stops crashing and retries as its group's firmware does."""
         self.reboot_loop = False
         self.crash_at = math.inf
+        self.retry = self.spec.retry
+
+    def retry_like(self, behaviour: RetryBehaviour) -> None:
+        """Its firmware retries after failures as `behaviour` says from now on."""
+        self.retry = behaviour
+        self.poke()
 
     def lose_broker(self) -> None:
         """The broker is out of the device's reach (above IP)."""

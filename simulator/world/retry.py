@@ -4,8 +4,9 @@ Well-behaved firmware follows GSMA TS.34: it obeys the network's back-off timers
 (T3346, T3396), backs off exponentially with jitter up to an hour, resets the
 modem at most once an hour to clear its forbidden networks, and after a
 permanent reject waits about an hour before one more reset. Misbehaving firmware
-(`RetryBehaviour`) retries in a tight loop or reboots on every failure,
-forgetting the timers each time: the storms operators see in congestion.
+(`RetryBehaviour`, the device's `retry`: its group's, or a reconnect-storm fault's)
+retries in a tight loop or reboots on every failure, forgetting the timers each
+time: the storms operators see in congestion.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ PERMANENT_CAUSES: Final = frozenset(
 
 def after_scan(device: Device, now: float) -> float:
     """The wait after a network scan found no cell the device may use."""
-    ts34 = device.spec.retry is RetryBehaviour.TS34
+    ts34 = device.retry is RetryBehaviour.TS34
     if device.forbidden and now - device.last_reset >= HOUR and ts34:
         device.reboot(now)  # at most one modem reset an hour clears the forbidden list
         return device.rng.uniform(30, 60)
@@ -62,7 +63,7 @@ def after_attach_reject(device: Device, now: float, cell: Cell, refusal: Refusal
         device.forbidden.add(cell.mcc_mnc)
         return device.rng.uniform(5, 15)
     if refusal.backoff is not None:
-        if device.spec.retry is not RetryBehaviour.TS34:
+        if device.retry is not RetryBehaviour.TS34:
             device.reboot(now)  # misbehaving firmware resets the modem, which forgets T3346
             return retry_delay(device, now)
         device.t3346 = now + refusal.backoff
@@ -73,14 +74,14 @@ def after_attach_reject(device: Device, now: float, cell: Cell, refusal: Refusal
 
 def after_session_reject(device: Device, now: float, refusal: Refusal) -> float:
     """The wait after the network refused a data session (TS.34 firmware obeys T3396)."""
-    if refusal.backoff is not None and device.spec.retry is RetryBehaviour.TS34:
+    if refusal.backoff is not None and device.retry is RetryBehaviour.TS34:
         device.t3396 = now + refusal.backoff
         return retry_delay(device, now, floor=refusal.backoff)
     return retry_delay(device, now)
 
 
 def _after_permanent_reject(device: Device, now: float) -> float:
-    if device.spec.retry is RetryBehaviour.TS34:
+    if device.retry is RetryBehaviour.TS34:
         device.crash_at = math.inf
         device.env.process(_reset_later(device, device.rng.uniform(0.9, 1.1) * HOUR))
         return math.inf
@@ -97,7 +98,7 @@ def _reset_later(device: Device, delay: float) -> Generator[simpy.Event, object,
 
 def retry_delay(device: Device, now: float, floor: float = 0.0) -> float:
     """How long the firmware waits before trying again after a failure."""
-    behaviour = device.spec.retry
+    behaviour = device.retry
     if behaviour is RetryBehaviour.TS34:
         device.failures += 1
         wait = min(60.0 * 2.0 ** (device.failures - 1), HOUR) * device.rng.uniform(0.5, 1.5)

@@ -56,6 +56,7 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "state_change": ("old", "new", "actor", "reason"),
     "record": ("state",),
     "imei_change": ("imei", "old_imei"),
+    "firmware_update": ("version", "state"),
     "usage": (),
     "data_blocked": ("blocked",),
     "audit": ("field",),
@@ -500,8 +501,9 @@ def test_swap_leaves_a_wrong_apn_with_the_device():
     messages, result = run(spec, until=7 * HOUR)
     t_fault = 2 * HOUR
     wrong = ("session_reject", "iot.savana", EsmCause.MISSING_OR_UNKNOWN_APN)
-    before = trace(messages, sim=SIM_A, since=t_fault)[:4]
+    before = trace(messages, sim=SIM_A, since=t_fault)[:5]
     assert before == [  # the firmware update resets the modem: a clean detach, then #27
+        (t_fault, ("firmware_update", "1.0.0+ota", "updating")),  # the server says it updates
         (t_fault, ("session_close", "detach")),
         (t_fault, ("detach", "device", IMEI_A)),
         (t_fault, attach(IMEI_A)),

@@ -2,8 +2,8 @@
 
 At its moment a rollout picks its devices (`RolloutSpec`), and for each the
 device-management server does what a real one does (LwM2M object 5): it has the
-device apply the package, and the platform's stream says so (a `FirmwareUpdate`
-event naming the version, state `updating`). The device then runs the new version:
+device apply the package, and the platform's stream says so (`firmware.install`: a
+`FirmwareUpdate` event naming the version, state `updating`). The device then runs the new version:
 it reports it in its telemetry when it reports at all, and it does whatever the
 version brings, which is one of the catalogue's device faults (a hang, a reconnect
 loop, a wrong APN), injected with its ground truth as a fault on the timeline is.
@@ -15,9 +15,9 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from protocol.messages import FirmwareUpdate
 from simulator.errors import SimulatorError
 from simulator.world.faults import CATALOGUE, inject
+from simulator.world.firmware import install
 from simulator.world.spec import FaultSpec
 
 if TYPE_CHECKING:
@@ -62,20 +62,8 @@ def rollout_process(world: World, spec: RolloutSpec) -> Generator[simpy.Event, o
     yield world.env.timeout(spec.at)
     devices = chosen(world, spec)
     for d in devices:
-        assert d.sim is not None
-        world.output.emit(
-            FirmwareUpdate(
-                t=world.output.ts(world.env.now),
-                iccid=d.sim,
-                imei=d.imei.value,
-                version=spec.version,
-                state="updating",
-            )
-        )
-        d.firmware = spec.version
+        install(world, d, spec.version, d.apn)
     if kind is None:
-        for d in devices:
-            d.install_firmware(spec.version, d.apn)
         return
     fault = FaultSpec(
         fault=kind.id,

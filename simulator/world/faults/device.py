@@ -14,6 +14,7 @@ from simulator.platform.customer import RadioType
 from simulator.platform.lifecycle import Actor
 from simulator.world.device import Device
 from simulator.world.faults.kind import FaultKind, each, platform_acts, sim_of
+from simulator.world.firmware import install
 from simulator.world.spec import FaultId, RetryBehaviour
 
 if TYPE_CHECKING:
@@ -32,9 +33,11 @@ def _battery_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
 
 def _apn_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     for d in devices:
-        rolled_out = d.firmware != d.spec.firmware  # a rollout named the version already
-        version = d.firmware if rolled_out else f"{d.spec.firmware}+ota"
-        d.install_firmware(version, spec.value or _typo(d.apn))
+        apn = spec.value or _typo(d.apn)
+        if d.firmware != d.spec.firmware:  # a rollout installed the version that writes it
+            d.install_firmware(d.firmware, apn)
+        else:
+            install(world, d, f"{d.spec.firmware}+ota", apn)
 
 
 def _typo(apn: str) -> str:
@@ -43,7 +46,7 @@ def _typo(apn: str) -> str:
 
 def _apn_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     for d in devices:
-        d.install_firmware(d.spec.firmware, d.spec.apn)
+        install(world, d, d.spec.firmware, d.spec.apn)
 
 
 def _radio_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:

@@ -3,7 +3,8 @@
 `diagnostics.diagnosis` is pure: it takes a `Case` (or a swap test's `Pairing`) and
 never reads a store. This module is the one place that reads the store for it: it
 decodes the stored rows (`decoded`), keeps a device's own messages and its SIM's
-events apart, leaves out the events of a SIM that now works in another device, and
+events apart, diagnoses a device with the SIM it holds now as the service's one
+device <-> SIM map says (`Holding`), leaves out what a SIM did in another device, and
 puts back a SIM's inventory record as it stood at the moment asked about
 (`record_at`), so support can look back at the moment a customer called. What the
 service holds in memory (the detector's status, the incident a device is quiet in)
@@ -12,6 +13,8 @@ comes in as arguments.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from pydantic import ValidationError
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CASE_LIMIT",
     "HISTORY_S",
+    "Holding",
     "decoded",
     "detection_at",
     "device_case",
@@ -57,6 +61,18 @@ def decoded(rows: Iterable[StoredMessage]) -> list[tuple[StoredMessage, Seen]]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """What the device <-> SIM map (`diagnostics.sim_map`) says of one device, for its case."""
+
+    held: str | None
+    """The SIM the device holds now (None: it gave its SIM away, or never reported one)."""
+    last: str | None
+    """The SIM it last reported with."""
+    owner: Callable[[str], str | None]
+    """The device that reports with an IMEI, if any."""
+
+
 def device_case(
     store: Store,
     device_id: str,
@@ -66,40 +82,66 @@ def device_case(
     detection_since: float | None,
     interval_s: float | None,
     incident: IncidentRef | None,
-    owner_of_imei: Callable[[str], str | None],
+    holding: Holding,
 ) -> Case:
     """Everything stored about the device up to `now`, with what the service holds of it.
 
     `detection_status`, `detection_since`, `interval_s` and `incident` are the service's; the
-    messages are the store's. `owner_of_imei` names the device that reports with an
-    IMEI, if any: after a swap the device's old SIM works on in the other device, and
-    its events there carry that device's IMEI, so they are left out. An IMEI no device
-    reports with stays (new hardware, a lock refusal).
+    messages are the store's. The device is diagnosed with the SIM it holds now, and that
+    SIM's events while it held it (`_tenure`): after a swap or a move its old SIM works on in
+    another device, and what it does there is left out. A device that gave its SIM away and
+    holds none known keeps its old SIM's events up to the handover, without that SIM's record.
     """
     stored = store.device_timeline(device_id, since=now - HISTORY_S, until=now, limit=CASE_LIMIT)
-    rows = decoded(stored)
-    device = [s for s in rows if s[0].device_id is not None]
-    network = [s for s in rows if s[0].device_id is None]
-    reports = [seen for _, seen in device if isinstance(seen.message, Telemetry)]
-    iccid = reports[-1].message.iccid if reports else None  # type: ignore[attr-defined]
-    if iccid is not None:
-        network = [(m, s) for m, s in network if m.iccid == iccid]
-    own = {seen.message.imei for seen in reports}  # type: ignore[attr-defined]
-    others = {_imei(s) for _, s in network} - own
-    elsewhere = {i for i in others if i is not None and owner_of_imei(i) not in {None, device_id}}
-    network = [(m, s) for m, s in network if _imei(s) not in elsewhere]
+    device = [seen for row, seen in decoded(stored) if row.device_id is not None]
+    iccid = holding.held or holding.last
+    history = (
+        [s for _, s in decoded(store.sim_events(iccid, until=now, limit=CASE_LIMIT))]
+        if iccid is not None
+        else []
+    )
+    reports = [s.t for s in device if getattr(s.message, "iccid", None) == iccid]
+    anchor = math.inf if holding.held is not None else max(reports, default=math.inf)
+    network = [
+        s for s in _tenure(history, device_id, anchor, holding.owner) if s.t >= now - HISTORY_S
+    ]
+    record = _with_lock(record_at(store, holding.held, at=now), history)
     return Case(
         now=now,
         device_id=device_id,
-        iccid=iccid,
+        iccid=holding.held,
         detection_status=detection_status,
         detection_since=detection_since,
         interval_s=interval_s,
-        record=record_at(store, iccid, at=now),
-        device=tuple(seen for _, seen in device),
-        network=tuple(seen for _, seen in network),
+        record=record,
+        device=tuple(device),
+        network=tuple(network),
         incident=incident,
     )
+
+
+def _tenure(
+    events: list[Seen], device_id: str, anchor: float, owner: Callable[[str], str | None]
+) -> list[Seen]:
+    """The SIM's events while the device held it around `anchor`, oldest first.
+
+    An event whose IMEI another device reports with was in that device: the device's tenure
+    lies between the last such event before `anchor` and the first after it. An IMEI no
+    device reports with stays (new hardware, a lock refusal).
+    """
+    owners = {imei: owner(imei) for s in events if (imei := _imei(s)) is not None}
+    elsewhere = [s.t for s in events if owners.get(_imei(s) or "") not in {None, device_id}]
+    begin = max((t for t in elsewhere if t <= anchor), default=-math.inf)
+    end = min((t for t in elsewhere if t > anchor), default=math.inf)
+    return [s for s in events if begin < s.t < end]
+
+
+def _with_lock(record: SimRecord | None, history: list[Seen]) -> SimRecord | None:
+    """The record with the IMEI its lock holds, where the record leaves it out (see locked_imei)."""
+    if record is None or not record.imei_lock or record.locked_imei:
+        return record
+    locked = locked_imei(record, history)
+    return record if locked is None else record.model_copy(update={"locked_imei": locked})
 
 
 def sim_case(store: Store, iccid: str, *, now: float) -> Case | None:

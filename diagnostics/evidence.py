@@ -1,8 +1,9 @@
 """What each received message tells the detector: the service's reading of the stream.
 
 Device messages name their device; network events name a SIM (and the IMEI it
-was in), so `DetectorFeed` keeps which device the stream last saw with each
-SIM and IMEI, only to put a network event on the right device's row.
+was in), so `DetectorFeed` asks the service's one device <-> SIM map
+(`diagnostics.sim_map`) which device's row a network event belongs on. It feeds
+that map too, before it reads it, so the map and the rows never disagree.
 """
 
 from __future__ import annotations
@@ -24,30 +25,26 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from diagnostics.detection import Detector
+    from diagnostics.sim_map import SimMap
 
 __all__ = ["DetectorFeed"]
 
 
 class DetectorFeed:
-    """Feeds a detector from messages; knows which device holds which SIM, as the stream says."""
+    """Feeds a detector from messages, and the device <-> SIM map it reads network events by."""
 
-    def __init__(self, detector: Detector) -> None:
+    def __init__(self, detector: Detector, sims: SimMap) -> None:
         self.detector = detector
-        self.device_of_sim: dict[str, str] = {}
-        self.device_of_imei: dict[str, str] = {}
+        self.sims = sims
 
     def apply(self, message: BaseModel) -> None:
-        """Take one decoded message into account."""
+        """Take one decoded message into account (in the map first, then on its device's row)."""
+        self.sims.observe(message)
         d = self.detector
         if isinstance(message, Telemetry):
-            row = d.row(message.device_id)
-            self.device_of_sim[message.iccid] = message.device_id
-            self.device_of_imei[message.imei] = message.device_id
-            d.report(row, message.t)
+            d.report(d.row(message.device_id), message.t)
         elif isinstance(message, DeviceStatus):
             row = d.row(message.device_id)
-            if message.iccid:
-                self.device_of_sim[message.iccid] = message.device_id
             if message.status == "asleep" and message.next_report is not None:
                 d.asleep(row, message.t, message.next_report)
             elif message.status == "offline" and message.will:
@@ -58,7 +55,10 @@ class DetectorFeed:
             self._network(message)
 
     def _network(self, message: BaseModel) -> None:
-        device = self._device_of(message)
+        iccid = getattr(message, "iccid", None)
+        if iccid is None:
+            return
+        device = self.sims.device_of(iccid, getattr(message, "imei", None))
         if device is None:
             return
         row = self.detector.row(device)
@@ -69,10 +69,3 @@ class DetectorFeed:
             self.detector.network(row, t, lost=True)
         elif isinstance(message, AttachRejected | SessionRejected):
             self.detector.network(row, t, rejected=True)
-
-    def _device_of(self, message: BaseModel) -> str | None:
-        imei = getattr(message, "imei", None)
-        if imei is not None and imei in self.device_of_imei:
-            return self.device_of_imei[imei]
-        iccid = getattr(message, "iccid", None)
-        return self.device_of_sim.get(iccid) if iccid is not None else None

@@ -3,13 +3,13 @@
 `Service.handle` is the ingest's callback. It reads a batch (messages outside
 the subscription are ignored, undecodable ones become dead letters counted per
 code, one the broker sent again after a crash (DUP) and that is stored already
-is skipped), feeds the good ones to the detector through `DetectorFeed`, sweeps
-the detector at each watermark it meets (`Clock` messages are the service's
-"now"; a batch of a fast replay spans many of them, and each detection change
-is recorded at the watermark that showed it) and writes the batch's messages,
-dead letters, detection changes and clock in ONE `write_batch`; the ingest
-acknowledges the batch only after that returns. `tick` does the sweep by the
-wall clock instead, for a real fleet. `rebuild` replays the store into a fresh
+is skipped), feeds the good ones to the device <-> SIM map (`Service.sims`) and the
+detector through `DetectorFeed`, sweeps the detector at each watermark it meets
+(`Clock` messages are the service's "now"; a batch of a fast replay spans many of
+them, and each detection change is recorded at the watermark that showed it) and
+writes the batch's messages, dead letters, detection changes and clock in ONE
+`write_batch`; the ingest acknowledges the batch only after that returns. `tick`
+does the sweep by the wall clock instead, for a real fleet. `rebuild` replays the store into a fresh
 detector on start, so a restart keeps its detection statuses; maintenance silences are
 kept in the store as actions and taken back first.
 
@@ -37,6 +37,7 @@ from diagnostics.detection import DetectionStatus, Detector, Reason
 from diagnostics.errors import SilenceError
 from diagnostics.evidence import DetectorFeed
 from diagnostics.incidents import DIMENSIONS, Grouper, Silence
+from diagnostics.sim_map import SimMap
 from diagnostics.store import DetectionChange, accepted, dead_letter
 from protocol.messages import Clock, DeviceStatus, SimRecord, Telemetry
 from protocol.wire import Topics, WireError, decode, decode_any, matches
@@ -131,7 +132,9 @@ class Service:
         self.subscription = subscription or topics.everything()
         self._inside = _subscription_test(self.subscription)
         self.detector = detector or Detector()
-        self.feed = DetectorFeed(self.detector)
+        self.sims = SimMap()
+        """Which device holds which SIM: the one map detection, support and diagnosis read."""
+        self.feed = DetectorFeed(self.detector, self.sims)
         self.grouper = grouper or Grouper()
         self.incident_of: dict[str, str] = {}
         """Quiet device -> the open incident it points to."""
@@ -140,10 +143,6 @@ class Service:
         """Seconds of service clock between sweeps inside a batch (0: at every watermark)."""
         self.clock: float | None = None
         self.devices: dict[str, DeviceFacts] = {}
-        self.device_of_sim: dict[str, str] = {}
-        """ICCID -> the device whose newest report carried it."""
-        self.device_of_imei: dict[str, str] = {}
-        """IMEI -> the device whose newest report carried it."""
         self.since: dict[str, float] = {}
         self.counters = Counters()
         self.ingest: Ingest | None = None
@@ -269,8 +268,6 @@ class Service:
             if facts.last_report is None or message.t >= facts.last_report:
                 facts.account = account or facts.account
                 facts.iccid, facts.imei = message.iccid, message.imei
-                self.device_of_sim[message.iccid] = message.device_id
-                self.device_of_imei[message.imei] = message.device_id
                 facts.operator, facts.cell = message.mcc_mnc, message.cell_id
                 facts.apn = message.apn
                 facts.last_report = message.t

@@ -1,0 +1,144 @@
+"""Which device holds which SIM: one map with one rule, read by detection, support and diagnosis.
+
+Device messages pair a device with the SIM it reports with (telemetry also with
+its IMEI); network events pair a SIM with the IMEI of the device it is in. The
+rule: a SIM is where its newest pairing puts it, newest by the message's own
+timestamp: in the device that reported with it, or in the device that reports
+with the IMEI the network saw it with. A network pairing with an IMEI no device
+has reported with (new hardware that never got online, refused by a lock, say)
+leaves the SIM with the device that last reported with it.
+
+Every pairing is kept as the newest by (timestamp, kind, name), never by arrival,
+so the same messages delivered in any order give the same map. A Last Will is no
+pairing: the broker sends it late, naming the SIM of a connection that may be gone.
+Pure and in memory; `SimMap.observe` takes each decoded message once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from protocol.messages import DeviceStatus, SimRecord, Telemetry
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+__all__ = ["Sighting", "SimMap"]
+
+_NETWORK: Final = 0
+_DEVICE: Final = 1
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Sighting:
+    """One pairing of a SIM: when, by whom (a device's report, or the network), and with what."""
+
+    t: float
+    rank: int
+    """0: the network saw the SIM with an IMEI; 1: a device reported with it (wins a tie)."""
+    name: str
+    """The device id (a report) or the IMEI (the network)."""
+
+    @property
+    def by_device(self) -> bool:
+        """A device's own report, not the network's pairing."""
+        return self.rank == _DEVICE
+
+
+class SimMap:
+    """Device <-> SIM and IMEI -> device, as the newest pairings say."""
+
+    def __init__(self) -> None:
+        self._newest: dict[str, Sighting] = {}
+        """ICCID -> its newest pairing of either kind."""
+        self._reported: dict[str, Sighting] = {}
+        """ICCID -> the newest device report with it."""
+        self._owner: dict[str, Sighting] = {}
+        """IMEI -> the newest report with it (name: the device)."""
+        self._imeis: dict[str, set[str]] = {}
+        """Device -> every IMEI it reported with."""
+        self._direct: dict[str, set[str]] = {}
+        """Device -> every SIM it reported with."""
+        self._last: dict[str, tuple[float, str]] = {}
+        """Device -> (t, ICCID) of its newest report with a SIM."""
+        self._in_imei: dict[str, set[str]] = {}
+        """IMEI -> every SIM the network saw with it."""
+
+    def observe(self, message: BaseModel) -> None:
+        """Take one decoded message's pairing into account (messages without one are ignored)."""
+        if isinstance(message, Telemetry):
+            self._device(message.device_id, message.iccid, message.t)
+            seen = Sighting(message.t, _DEVICE, message.device_id)
+            _keep(self._owner, message.imei, seen)
+            self._imeis.setdefault(message.device_id, set()).add(message.imei)
+        elif isinstance(message, DeviceStatus):
+            if message.iccid and not message.will:
+                self._device(message.device_id, message.iccid, message.t)
+        elif not isinstance(message, SimRecord):
+            iccid = getattr(message, "iccid", None)
+            imei = getattr(message, "imei", None)
+            if iccid is not None and imei is not None:
+                _keep(self._newest, iccid, Sighting(message.t, _NETWORK, imei))  # type: ignore[attr-defined]
+                self._in_imei.setdefault(imei, set()).add(iccid)
+
+    def _device(self, device_id: str, iccid: str, t: float) -> None:
+        seen = Sighting(t, _DEVICE, device_id)
+        _keep(self._newest, iccid, seen)
+        _keep(self._reported, iccid, seen)
+        self._direct.setdefault(device_id, set()).add(iccid)
+        last = self._last.get(device_id)
+        if last is None or (t, iccid) > last:
+            self._last[device_id] = (t, iccid)
+
+    # ---- questions ----------------------------------------------------------------------------
+
+    def owner(self, imei: str) -> str | None:
+        """The device that reports with this IMEI (None: no device has)."""
+        seen = self._owner.get(imei)
+        return seen.name if seen is not None else None
+
+    def holder(self, iccid: str) -> str | None:
+        """The device the SIM is in now, by the rule (None: no device is known with it)."""
+        newest = self._newest.get(iccid)
+        if newest is None:
+            return None
+        if newest.by_device:
+            return newest.name
+        owner = self.owner(newest.name)
+        if owner is not None:
+            return owner
+        reported = self._reported.get(iccid)
+        return reported.name if reported is not None else None
+
+    def device_of(self, iccid: str, imei: str | None) -> str | None:
+        """The device a network event about the SIM, seen with `imei`, concerns."""
+        owner = self.owner(imei) if imei is not None else None
+        return owner if owner is not None else self.holder(iccid)
+
+    def sim_of(self, device_id: str) -> str | None:
+        """The SIM the device holds now (None: it gave its SIM away, or never reported one)."""
+        held = [iccid for iccid in self._paired(device_id) if self.holder(iccid) == device_id]
+        return max(held, key=lambda iccid: (self._newest[iccid], iccid)) if held else None
+
+    def last_sim(self, device_id: str) -> str | None:
+        """The SIM the device reported with last, whether it holds it still or not."""
+        last = self._last.get(device_id)
+        return last[1] if last is not None else None
+
+    def imeis(self, device_id: str) -> frozenset[str]:
+        """Every IMEI the device reported with."""
+        return frozenset(self._imeis.get(device_id, ()))
+
+    def _paired(self, device_id: str) -> set[str]:
+        found = set(self._direct.get(device_id, ()))
+        for imei in self._imeis.get(device_id, ()):
+            found |= self._in_imei.get(imei, set())
+        return found
+
+
+def _keep(table: dict[str, Sighting], key: str, seen: Sighting) -> None:
+    """Keep `seen` if it is newer than what the table holds for `key`."""
+    old = table.get(key)
+    if old is None or seen > old:
+        table[key] = seen

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from diagnostics.diagnosis import Case, IncidentRef, Seen
 from diagnostics.diagnosis.readings import locked_imei
 from diagnostics.diagnosis.swap import Pairing, pairing
+from diagnostics.sim_map import SimMap
 from protocol.messages import DataBlocked, SimRecord, StateChanged, Telemetry
 from protocol.wire import decode_any
 
@@ -37,6 +38,7 @@ __all__ = [
     "decoded",
     "detection_at",
     "device_case",
+    "holding_at",
     "record_at",
     "sim_before",
     "sim_case",
@@ -100,7 +102,7 @@ def device_case(
         if iccid is not None
         else []
     )
-    reports = [s.t for s in device if getattr(s.message, "iccid", None) == iccid]
+    reports = [s.t for s in device if isinstance(s.message, Telemetry) and s.message.iccid == iccid]
     anchor = math.inf if holding.held is not None else max(reports, default=math.inf)
     network = [
         s for s in _tenure(history, device_id, anchor, holding.owner) if s.t >= now - HISTORY_S
@@ -120,20 +122,51 @@ def device_case(
     )
 
 
+def holding_at(
+    store: Store,
+    device_id: str,
+    at: float,
+    *,
+    sims: frozenset[str],
+    devices: frozenset[str],
+    owner: Callable[[str], str | None],
+) -> Holding:
+    """What the map said of the device at a past moment `at`: the same rule over the stored stream.
+
+    `sims` are the SIMs the device was ever paired with and `devices` every device that
+    reported with one of them (both from the service's map); their stored messages up to
+    `at` rebuild the map as it stood then, asking `owner` for IMEIs they do not show.
+    """
+    then = SimMap(owners=owner)
+    since = at - HISTORY_S
+    for name in sorted(devices | {device_id}):
+        stored = store.device_timeline(name, since=since, until=at, limit=CASE_LIMIT)
+        for _, seen in decoded(stored):
+            then.observe(seen.message)
+    for iccid in sorted(sims):
+        for _, seen in decoded(store.sim_events(iccid, since=since, until=at, limit=CASE_LIMIT)):
+            then.observe(seen.message)
+    return Holding(then.sim_of(device_id), then.last_sim(device_id), then.owner)
+
+
 def _tenure(
     events: list[Seen], device_id: str, anchor: float, owner: Callable[[str], str | None]
 ) -> list[Seen]:
     """The SIM's events while the device held it around `anchor`, oldest first.
 
     An event whose IMEI another device reports with was in that device: the device's tenure
-    lies between the last such event before `anchor` and the first after it. An IMEI no
-    device reports with stays (new hardware, a lock refusal).
+    lies between the last such event before `anchor` and the first after it, and at those
+    very instants holds only the events with its own IMEI. An IMEI no device reports with
+    stays (new hardware, a lock refusal).
     """
     owners = {imei: owner(imei) for s in events if (imei := _imei(s)) is not None}
-    elsewhere = [s.t for s in events if owners.get(_imei(s) or "") not in {None, device_id}]
+    whose = [(s, owners.get(_imei(s) or "")) for s in events]
+    elsewhere = [s.t for s, name in whose if name not in {None, device_id}]
     begin = max((t for t in elsewhere if t <= anchor), default=-math.inf)
     end = min((t for t in elsewhere if t > anchor), default=math.inf)
-    return [s for s in events if begin < s.t < end]
+    return [
+        s for s, name in whose if begin < s.t < end or (s.t in {begin, end} and name == device_id)
+    ]
 
 
 def _with_lock(record: SimRecord | None, history: list[Seen]) -> SimRecord | None:

@@ -9,7 +9,8 @@ has reported with (new hardware that never got online, refused by a lock, say)
 leaves the SIM with the device that last reported with it.
 
 Every pairing is kept as the newest by (timestamp, kind, name), never by arrival,
-so the same messages delivered in any order give the same map. A Last Will is no
+so the same messages delivered in any order give the same map; at one instant a
+detach is older than what else is said (the SIM left one device for another). A Last Will is no
 pairing: the broker sends it late, naming the SIM of a connection that may be gone.
 Pure and in memory; `SimMap.observe` takes each decoded message once.
 """
@@ -19,15 +20,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from protocol.messages import DeviceStatus, SimRecord, Telemetry
+from protocol.messages import Detached, DeviceStatus, SimRecord, Telemetry
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pydantic import BaseModel
 
 __all__ = ["Sighting", "SimMap"]
 
-_NETWORK: Final = 0
-_DEVICE: Final = 1
+_DETACHED: Final = 0
+_NETWORK: Final = 1
+_DEVICE: Final = 2
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -36,7 +40,8 @@ class Sighting:
 
     t: float
     rank: int
-    """0: the network saw the SIM with an IMEI; 1: a device reported with it (wins a tie)."""
+    """What says so, which settles a tie: 0 the network's detach (the SIM left that device), 1
+    any other network event (the IMEI it is in), 2 a device's own report."""
     name: str
     """The device id (a report) or the IMEI (the network)."""
 
@@ -49,7 +54,13 @@ class Sighting:
 class SimMap:
     """Device <-> SIM and IMEI -> device, as the newest pairings say."""
 
-    def __init__(self) -> None:
+    def __init__(self, owners: Callable[[str], str | None] | None = None) -> None:
+        """A map of the messages it is given.
+
+        `owners` says who reports with an IMEI those messages do not show: a map rebuilt from
+        part of the stream, as it stood at a past moment, asks the whole one.
+        """
+        self._owners = owners
         self._newest: dict[str, Sighting] = {}
         """ICCID -> its newest pairing of either kind."""
         self._reported: dict[str, Sighting] = {}
@@ -60,6 +71,8 @@ class SimMap:
         """Device -> every IMEI it reported with."""
         self._direct: dict[str, set[str]] = {}
         """Device -> every SIM it reported with."""
+        self._reporters: dict[str, set[str]] = {}
+        """ICCID -> every device that reported with it."""
         self._last: dict[str, tuple[float, str]] = {}
         """Device -> (t, ICCID) of its newest report with a SIM."""
         self._in_imei: dict[str, set[str]] = {}
@@ -79,7 +92,8 @@ class SimMap:
             iccid = getattr(message, "iccid", None)
             imei = getattr(message, "imei", None)
             if iccid is not None and imei is not None:
-                _keep(self._newest, iccid, Sighting(message.t, _NETWORK, imei))  # type: ignore[attr-defined]
+                rank = _DETACHED if isinstance(message, Detached) else _NETWORK
+                _keep(self._newest, iccid, Sighting(message.t, rank, imei))  # type: ignore[attr-defined]
                 self._in_imei.setdefault(imei, set()).add(iccid)
 
     def _device(self, device_id: str, iccid: str, t: float) -> None:
@@ -87,6 +101,7 @@ class SimMap:
         _keep(self._newest, iccid, seen)
         _keep(self._reported, iccid, seen)
         self._direct.setdefault(device_id, set()).add(iccid)
+        self._reporters.setdefault(iccid, set()).add(device_id)
         last = self._last.get(device_id)
         if last is None or (t, iccid) > last:
             self._last[device_id] = (t, iccid)
@@ -96,7 +111,9 @@ class SimMap:
     def owner(self, imei: str) -> str | None:
         """The device that reports with this IMEI (None: no device has)."""
         seen = self._owner.get(imei)
-        return seen.name if seen is not None else None
+        if seen is not None:
+            return seen.name
+        return self._owners(imei) if self._owners is not None else None
 
     def holder(self, iccid: str) -> str | None:
         """The device the SIM is in now, by the rule (None: no device is known with it)."""
@@ -129,6 +146,14 @@ class SimMap:
     def imeis(self, device_id: str) -> frozenset[str]:
         """Every IMEI the device reported with."""
         return frozenset(self._imeis.get(device_id, ()))
+
+    def reporters(self, iccid: str) -> frozenset[str]:
+        """Every device that reported with the SIM."""
+        return frozenset(self._reporters.get(iccid, ()))
+
+    def paired(self, device_id: str) -> frozenset[str]:
+        """Every SIM the device reported with or the network saw with one of its IMEIs."""
+        return frozenset(self._paired(device_id))
 
     def _paired(self, device_id: str) -> set[str]:
         found = set(self._direct.get(device_id, ()))

@@ -20,6 +20,7 @@ from diagnostics.cases import (
     Holding,
     detection_at,
     device_case,
+    holding_at,
     sim_before,
     sim_case,
     swap_pairing,
@@ -77,8 +78,18 @@ class Support:
             incident = self._incident(device_id, now, current=current)
             sims = service.sims
             holding = Holding(sims.sim_of(device_id), sims.last_sim(device_id), self._owner_of_imei)
+            paired = sims.paired(device_id)
+            reporters = frozenset().union(*(sims.reporters(iccid) for iccid in paired))
         if not current:
             status, since = detection_at(service.store, device_id, now)
+            holding = holding_at(
+                service.store,
+                device_id,
+                now,
+                sims=paired,
+                devices=reporters,
+                owner=self._owner_of_imei,
+            )
         return device_case(
             service.store,
             device_id,

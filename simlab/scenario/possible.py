@@ -1,7 +1,8 @@
 """What can happen to a device of a world: the causes its faults and its set-up can give.
 
 A device can get a cause from a fault on the timeline that names it (following
-its SIM through swaps, for faults of the SIM), a fault of its cell, operator,
+its SIM through swaps and moves, for faults of the SIM; an IMEI lock refusing the
+locked SIM a swap or a move puts into it), a fault of its cell, operator,
 APN or tunnel, a fault drawn at a rate for its group, or something that arises
 by itself in this world (a battery running flat, a moving device leaving
 coverage or entering a network its plan does not allow, a TEST_READY SIM whose
@@ -64,6 +65,14 @@ def _apn_entry(plan: CommunicationPlan | None, apn: str) -> Apn | None:
     return next((a for a in plan.apns if a.name.lower() == apn.lower()), None)
 
 
+def _locked(customer: CustomerFile, found: tuple[DeviceGroupSpec, int] | None) -> bool:
+    """Whether the SIM a device was delivered with is locked to its IMEI."""
+    if found is None:
+        return False
+    sims = _range_of(customer, found[0].first_iccid.body_int + found[1] - 1)
+    return sims is not None and sims.imei_lock
+
+
 def _arising(world: WorldSpec, group: DeviceGroupSpec, n: int) -> set[Cause]:
     """Causes that can arise by themselves for device `n` of `group`, no fault needed."""
     customer = world.customer
@@ -112,13 +121,22 @@ class Timeline:
                 self.by_tunnel[fault.tunnel or ""].add(cause)
             else:
                 self.everywhere.add(cause)
-        for _ in world.swaps:  # a SIM may pass through several swaps
-            for swap in world.swaps:
-                moved = (self.named[swap.device] | self.named[swap.into]) & SIM_CAUSES
-                self.named[swap.device] |= moved
-                self.named[swap.into] |= moved
+        self._follow_sims(world)
         for rate in world.fault_rates:
             self.by_group[rate.group].add(rate.fault.cause)
+
+    def _follow_sims(self, world: WorldSpec) -> None:
+        """SIM causes go where swaps and moves take the SIM; an IMEI lock refuses it there."""
+        moves = [(m.device, m.into) for m in world.moves]
+        swaps = [(s.device, s.into) for s in world.swaps]
+        changes = swaps + [(into, device) for device, into in swaps] + moves
+        for _ in changes:  # a SIM may pass through several swaps and moves
+            for device, into in changes:
+                self.named[into] |= self.named[device] & SIM_CAUSES
+        fleet = DeviceIds(world)
+        for device, into in changes:
+            if _locked(world.customer, fleet.find(device)):
+                self.named[into].add(Cause.IMEI_LOCK_MISMATCH)
 
 
 def possible_causes(world: WorldSpec, device_id: str) -> set[Cause]:

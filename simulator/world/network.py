@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 from protocol.nas import EmmCause, EsmCause
 from protocol.sim_state import SimState
 from simulator.world.radio import COVERAGE_FLOOR_DBM, distance_km, rsrp_at
+from simulator.world.spec import FaultId
 
 if TYPE_CHECKING:
     import random
@@ -71,6 +72,8 @@ class Refusal:
 
     cause: int
     backoff: float | None = None
+    fault: FaultId | None = None
+    """The fault the world knows it is, where the cause alone does not say (#6: lock or list)."""
 
 
 @dataclass(slots=True)
@@ -150,7 +153,7 @@ class Network:
         if iccid in self.unprovisioned or state is SimState.PURGED:
             return Refusal(EmmCause.IMSI_UNKNOWN_IN_HSS)
         if imei.value in self.blacklisted:
-            return Refusal(EmmCause.ILLEGAL_ME)
+            return Refusal(EmmCause.ILLEGAL_ME, fault=FaultId.IMEI_BLACKLISTED)
         partners = cell.operator.spec.roaming_partners
         visiting = cell.mcc_mnc != imsi_plmn
         if visiting and partners is not None and imsi_plmn not in partners:
@@ -164,7 +167,7 @@ class Network:
             return Refusal(EmmCause.EPS_AND_NON_EPS_SERVICES_NOT_ALLOWED)
         refused = self.platform.attach(iccid, imei, now=now)
         if refused is not None:  # the IMEI lock
-            return Refusal(EmmCause.ILLEGAL_ME)
+            return Refusal(EmmCause.ILLEGAL_ME, fault=FaultId.IMEI_LOCK_MISMATCH)
         return None
 
     def open_session(  # noqa: PLR0911 - one return per rule, in the network's order

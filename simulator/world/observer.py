@@ -51,9 +51,20 @@ class TruthObserver:
         fault = FaultId.ROAMING_NOT_ALLOWED if device.forbidden else FaultId.COVERAGE_LOSS
         self.emergent(device, fault)
 
-    def refused(self, device: Device, *, emm: int | None = None, esm: int | None = None) -> None:
-        """The network refused the device; a cause that points at one fault is ground truth."""
-        fault = EMM_FAULTS.get(emm) if emm is not None else ESM_FAULTS.get(esm or 0)
+    def refused(
+        self,
+        device: Device,
+        *,
+        emm: int | None = None,
+        esm: int | None = None,
+        fault: FaultId | None = None,
+    ) -> None:
+        """The network refused the device; a cause that points at one fault is ground truth.
+
+        `fault`: the one the world knows it is, where the cause alone does not say.
+        """
+        if fault is None:
+            fault = EMM_FAULTS.get(emm) if emm is not None else ESM_FAULTS.get(esm or 0)
         if fault is not None:
             self.emergent(device, fault)
 

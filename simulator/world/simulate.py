@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from protocol.messages import Clock
 from simulator.world.faults import CATALOGUE, draw, schedule
 from simulator.world.spec import world_problems
-from simulator.world.swaps import swap_process
+from simulator.world.swaps import move_process, swap_process
 from simulator.world.world import World
 from simulator.yamlfile import format_loc
 
@@ -61,6 +61,8 @@ def simulate(spec: WorldSpec, sink: Sink, *, until: float, clock_every: float = 
             env.process(draw(world, rate, CATALOGUE[rate.fault]))
         for swap in spec.swaps:
             env.process(swap_process(world, swap))
+        for moved in spec.moves:
+            env.process(move_process(world, moved))
         env.process(world.clock(clock_every))
         while env.peek() < until:
             env.step()

@@ -25,6 +25,7 @@ __all__ = [
     "FaultRateSpec",
     "FaultSpec",
     "MobilitySpec",
+    "MoveSpec",
     "OperatorSpec",
     "RetryBehaviour",
     "SwapSpec",
@@ -213,6 +214,16 @@ class SwapSpec(_Model):
     """When the SIMs are put back, if they are."""
 
 
+class MoveSpec(_Model):
+    """A SIM moved into another device for good: replacement hardware, say (`swaps` exchange)."""
+
+    at: Duration
+    device: str
+    """The device whose SIM is taken out; it is left without one."""
+    into: str
+    """The device it goes into; that device's own SIM, if any, is taken out and kept aside."""
+
+
 class WorldSpec(_Model):
     """A whole world: the customer, the networks, the devices and the timeline."""
 
@@ -224,6 +235,7 @@ class WorldSpec(_Model):
     devices: list[DeviceGroupSpec] = Field(min_length=1)
     faults: list[FaultSpec] = Field(default_factory=list)
     swaps: list[SwapSpec] = Field(default_factory=list)
+    moves: list[MoveSpec] = Field(default_factory=list)
     fault_rates: list[FaultRateSpec] = Field(default_factory=list)
     message_loss: float = Field(default=0.0, ge=0, lt=1)
     """Share of device messages lost on the way (radio, broker), drawn per message."""
@@ -322,10 +334,17 @@ def _covered(spans: list[tuple[int, int]], first: int, last: int) -> bool:
 
 def _timeline_problems(spec: WorldSpec, ids: dict[str, str]) -> list[tuple[Loc, str]]:
     problems = _fault_problems(spec, ids)
-    for i, swap in enumerate(spec.swaps):
+    changes: list[tuple[str, int, SwapSpec | MoveSpec]] = [
+        ("swaps", i, c) for i, c in enumerate(spec.swaps)
+    ]
+    changes += [("moves", i, c) for i, c in enumerate(spec.moves)]
+    for kind, i, change in changes:
         for field in ("device", "into"):
-            if getattr(swap, field) not in ids:
-                problems.append((("swaps", i, field), f"unknown device {getattr(swap, field)!r}"))
+            name = getattr(change, field)
+            if name not in ids:
+                problems.append(((kind, i, field), f"unknown device {name!r}"))
+        if change.device == change.into:
+            problems.append(((kind, i, "into"), "a SIM moves between two devices"))
     groups = {g.name for g in spec.devices}
     for i, rate in enumerate(spec.fault_rates):
         if rate.group is not None and rate.group not in groups:

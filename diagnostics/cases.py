@@ -23,7 +23,14 @@ from diagnostics.diagnosis import Case, IncidentRef, Seen
 from diagnostics.diagnosis.readings import locked_imei
 from diagnostics.diagnosis.swap import Pairing, pairing
 from diagnostics.sim_map import SimMap
-from protocol.messages import DataBlocked, SimRecord, StateChanged, Telemetry
+from protocol.messages import (
+    AttachAccepted,
+    AttachRejected,
+    DataBlocked,
+    SimRecord,
+    StateChanged,
+    Telemetry,
+)
 from protocol.wire import decode_any
 
 if TYPE_CHECKING:
@@ -49,6 +56,7 @@ HISTORY_S: Final = 2 * 86400.0
 """How far back a case looks (its evidence window)."""
 CASE_LIMIT: Final = 5000
 """At most this many stored messages of a device go into its case."""
+_ATTACHES: Final = (AttachAccepted, AttachRejected)
 
 
 def decoded(rows: Iterable[StoredMessage]) -> list[tuple[StoredMessage, Seen]]:
@@ -92,7 +100,8 @@ def device_case(
     messages are the store's. The device is diagnosed with the SIM it holds now, and that
     SIM's events while it held it (`_tenure`): after a swap or a move its old SIM works on in
     another device, and what it does there is left out. A device that gave its SIM away and
-    holds none known keeps its old SIM's events up to the handover, without that SIM's record.
+    holds none known keeps its old SIM's events up to the handover, without that SIM's record,
+    and the SIM's first attach attempt in the other device (`Case.sim_elsewhere`).
     """
     stored = store.device_timeline(device_id, since=now - HISTORY_S, until=now, limit=CASE_LIMIT)
     device = [seen for row, seen in decoded(stored) if row.device_id is not None]
@@ -104,9 +113,13 @@ def device_case(
     )
     reports = [s.t for s in device if isinstance(s.message, Telemetry) and s.message.iccid == iccid]
     anchor = math.inf if holding.held is not None else max(reports, default=math.inf)
-    network = [
-        s for s in _tenure(history, device_id, anchor, holding.owner) if s.t >= now - HISTORY_S
-    ]
+    kept = _tenure(history, device_id, anchor, holding.owner)
+    network = [s for s in kept if s.t >= now - HISTORY_S]
+    after = kept[-1].t if kept else -math.inf
+    elsewhere = None
+    if holding.held is None:
+        tries = [s for s in history if s.t >= after and isinstance(s.message, _ATTACHES)]
+        elsewhere = next((s for s in tries if s not in kept), None)
     record = _with_lock(record_at(store, holding.held, at=now), history)
     return Case(
         now=now,
@@ -119,6 +132,7 @@ def device_case(
         device=tuple(device),
         network=tuple(network),
         incident=incident,
+        sim_elsewhere=elsewhere,
     )
 
 

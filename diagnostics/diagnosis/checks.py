@@ -224,12 +224,16 @@ def check_registration(case: Case) -> CheckResult:
         return _ok(name, title, "Not registered now, and the device is not overdue")
     # detached and quiet: the device (or its SIM) is gone from the radio
     weights = _silence_candidates(case)
+    evidence = [cite(seen, f"detached: {detach.reason}"), *last_report_evidence(case)]
+    if case.sim_elsewhere is not None:  # its old SIM tries to register elsewhere: a card that works
+        weights = [(c, w) for c, w in weights if c is not Cause.DAMAGED_SIM] or weights
+        evidence.append(cite(case.sim_elsewhere, "its SIM tried to register in another device"))
     return CheckResult(
         name,
         title,
         Status.BROKE if ever_attached else Status.NEVER,
         f"Detached ({detach.reason}) at {when(seen.t)}, no attach attempt since",
-        (cite(seen, f"detached: {detach.reason}"), *last_report_evidence(case)),
+        tuple(evidence),
         _ranked(weights),
     )
 

@@ -72,6 +72,8 @@ __all__ = [
 
 STORM_ATTACHES_PER_HOUR: Final = 4
 """More attaches than this in the last hour is a reconnect loop (a healthy device: one a day)."""
+OVERDUE_INTERVALS: Final = 1.5
+"""A device silent for this many of its intervals is overdue (the detector's LATE)."""
 UNLIKELY: Final = 0.1
 """Candidates less likely than this (after the first) are left out of a diagnosis."""
 
@@ -225,9 +227,11 @@ def check_registration(case: Case) -> CheckResult:
     # detached and quiet: the device (or its SIM) is gone from the radio
     weights = _silence_candidates(case)
     evidence = [cite(seen, f"detached: {detach.reason}"), *last_report_evidence(case)]
-    if case.sim_elsewhere is not None:  # its old SIM tries to register elsewhere: a card that works
+    elsewhere = case.sim_elsewhere
+    if elsewhere is not None and _quiet_before(case, elsewhere.t):
+        # quiet with the SIM inside, and that SIM registers elsewhere: the card can be read
         weights = [(c, w) for c, w in weights if c is not Cause.DAMAGED_SIM] or weights
-        evidence.append(cite(case.sim_elsewhere, "its SIM tried to register in another device"))
+        evidence.append(cite(elsewhere, "its SIM tried to register in another device"))
     return CheckResult(
         name,
         title,
@@ -236,6 +240,11 @@ def check_registration(case: Case) -> CheckResult:
         tuple(evidence),
         _ranked(weights),
     )
+
+
+def _quiet_before(case: Case, t: float) -> bool:
+    """The device was overdue already at `t` (when its SIM left, say), by its own interval."""
+    return t - silence_start(case) > OVERDUE_INTERVALS * (case.interval_s or 0.0)
 
 
 def _silence_candidates(case: Case) -> list[tuple[Cause, float]]:

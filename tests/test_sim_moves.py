@@ -1,0 +1,219 @@
+"""SIMs that move: one device <-> SIM map, and each device diagnosed with the SIM it holds now.
+
+Seeded worlds move a collar's SIM into another collar for good (`world.moves`) or
+cross-swap two collars' SIMs; the stream goes to a real service (SQLite store) in
+order, reversed and shuffled, and support diagnoses both devices afterwards.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING
+
+from diagnostics.diagnosis.messages import customer_message
+from diagnostics.diagnosis.swap import SwapOutcome
+from diagnostics.ingest import Received
+from diagnostics.service import Service
+from diagnostics.sim_map import SimMap
+from diagnostics.store import SQLiteStore
+from diagnostics.support import Support
+from protocol.causes import Cause
+from protocol.messages import Clock
+from protocol.wire import Topics, encode
+from simulator.world.simulate import simulate
+from simulator.world.sinks import MemorySink
+from tests.diagnosis_worlds import T0, serve
+from tests.test_swap_tests import unlocked_customer
+from tests.world_fixtures import collars, world
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+H = 3600.0
+AT = 2 * H
+MOVE_AT = AT + H
+GIVER, RECEIVER = "collar-0001", "collar-0002"
+SWAP_ASK = "swapping SIM cards"
+"""How the customer message asks for a swap test (languages/en.yaml, tests.swap.intro)."""
+
+
+def moved_world(*, faults: list[dict], locked: bool, swaps=(), moves=None):
+    return world(
+        devices=[collars(4)],
+        faults=faults,
+        swaps=list(swaps),
+        moves=[{"at": MOVE_AT, "device": GIVER, "into": RECEIVER}] if moves is None else moves,
+        customer=None if locked else unlocked_customer(),
+        seed=11,
+    )
+
+
+def _first_sim(support: Support, device_id: str) -> str | None:
+    from diagnostics.cases import sim_before  # noqa: PLC0415
+
+    return sim_before(support.service.store, device_id, T0 + AT)
+
+
+# ---- the map --------------------------------------------------------------------------------
+
+
+def test_out_of_order_delivery_gives_the_same_map() -> None:
+    spec = moved_world(
+        faults=[],
+        locked=False,
+        swaps=[{"at": AT, "device": "collar-0003", "into": "collar-0004"}],
+    )
+    sink = MemorySink()
+    result = simulate(spec, sink, until=MOVE_AT + 2 * H)
+    assert result.error is None, result.error
+    messages = list(sink.messages)
+    shuffled = list(messages)
+    random.Random(3).shuffle(shuffled)
+    maps = []
+    for order in (messages, list(reversed(messages)), shuffled):
+        sims = SimMap()
+        for message in order:
+            sims.observe(message)
+        maps.append(sims)
+    world_now = {d.id: d.sim for d in result.world.devices}  # type: ignore[union-attr]
+    iccids = {getattr(m, "iccid", None) for m in messages} - {None, ""}
+    answers = [
+        (
+            {i: m.holder(i) for i in sorted(iccids)},  # type: ignore[arg-type]
+            {d: m.sim_of(d) for d in sorted(world_now)},
+        )
+        for m in maps
+    ]
+    assert answers[0] == answers[1] == answers[2]
+    # and the map is the world's: the swapped pair crossed, the move reached its new device
+    assert answers[0][1] == world_now | {GIVER: None}
+    assert world_now[GIVER] is None
+
+
+def test_the_service_keeps_one_map_whatever_the_delivery_order(tmp_path: Path) -> None:
+    spec = moved_world(faults=[], locked=True)
+    sink = MemorySink()
+    assert simulate(spec, sink, until=MOVE_AT + 2 * H).error is None
+    topics = Topics("diag/simlab")
+    items = [
+        Received(topics.for_message(m, a), encode(m), 1, n, 0.0)
+        for n, (m, a) in enumerate(zip(sink.messages, sink.accounts, strict=True), start=1)
+        if a and not isinstance(m, Clock)
+    ]
+    shuffled = list(items)
+    random.Random(5).shuffle(shuffled)
+    now = T0 + MOVE_AT + 2 * H
+    answers = []
+    for k, order in enumerate((items, shuffled)):
+        service = Service(store=SQLiteStore(tmp_path / f"{k}.sqlite"), topics=topics)
+        for start in range(0, len(order), 400):
+            service.handle(order[start : start + 400])
+        service.handle([Received(topics.clock(), encode(Clock(t=now)), 1, 0, 0.0)])
+        sims = service.sims
+        devices = sorted(service.detector.ids)
+        receiver = Support(service).diagnose_device(RECEIVER)
+        answers.append(({d: sims.sim_of(d) for d in devices}, receiver.cause, receiver.iccid))
+        assert service.feed.sims is sims  # detection reads the same map
+    assert answers[0] == answers[1]
+    held, cause, iccid = answers[0]
+    assert held[GIVER] is None
+    assert (cause, iccid) == (Cause.IMEI_LOCK_MISMATCH, held[RECEIVER])
+
+
+# ---- the receiving device: IMEI lock or black-listed IMEI -----------------------------------
+
+
+def test_a_locked_sim_moved_into_a_new_device_is_its_imei_lock(tmp_path: Path) -> None:
+    # the giver dies first; its SIM, locked to the giver's IMEI, goes into the receiver
+    spec = moved_world(faults=[{"fault": "power_loss", "at": AT, "devices": [GIVER]}], locked=True)
+    support, truth, _ = serve(spec, MOVE_AT + 3 * H, tmp_path)
+    moved = _first_sim(support, GIVER)
+    assert {(r.device_id, r.cause) for r in truth} >= {
+        (GIVER, Cause.POWER_LOSS),
+        (RECEIVER, Cause.IMEI_LOCK_MISMATCH),
+    }
+    receiver = support.diagnose_device(RECEIVER)
+    assert (receiver.cause, receiver.iccid) == (Cause.IMEI_LOCK_MISMATCH, moved)
+    giver_imei = next(iter(support.service.sims.imeis(GIVER)))
+    assert receiver.facts["imei_locked"] == giver_imei
+    # the giver is diagnosed from its SIM's events while it held it, not the refusals after
+    giver = support.diagnose_device(GIVER)
+    assert giver.iccid is None
+    assert [c.cause for c in giver.candidates] == [Cause.POWER_LOSS]
+    assert "IMEI" not in giver.summary
+    # the SIM's own diagnosis goes through the device that holds it now
+    assert support.diagnose_sim(moved or "").device_id == RECEIVER
+
+
+def test_an_unlocked_sim_refused_in_a_blacklisted_device_is_that_device_identity(
+    tmp_path: Path,
+) -> None:
+    spec = moved_world(
+        faults=[{"fault": "imei_blacklisted", "at": AT, "devices": [RECEIVER]}], locked=False
+    )
+    support, _, _ = serve(spec, MOVE_AT + 3 * H, tmp_path)
+    receiver = support.diagnose_device(RECEIVER)
+    assert receiver.iccid == _first_sim(support, GIVER)
+    assert receiver.cause is Cause.IMEI_BLACKLISTED
+    assert "imei_locked" not in receiver.facts
+
+
+def test_a_locked_sim_refused_in_a_blacklisted_device_it_is_locked_to_is_the_blacklist(
+    tmp_path: Path,
+) -> None:
+    # the receiver's own SIM is locked to the receiver: its IMEI cause there is the device's
+    spec = moved_world(
+        faults=[{"fault": "imei_blacklisted", "at": AT, "devices": [RECEIVER]}],
+        locked=True,
+        moves=[],
+    )
+    support, _, _ = serve(spec, AT + 2 * H, tmp_path)
+    receiver = support.diagnose_device(RECEIVER)
+    assert receiver.cause is Cause.IMEI_BLACKLISTED
+    assert receiver.iccid == _first_sim(support, RECEIVER)
+
+
+# ---- a swap verdict changes both devices' diagnoses and messages -----------------------------
+
+
+def _swap(fault: str, tmp_path: Path) -> tuple[Support, str]:
+    swap_at = AT + 2 * H
+    spec = world(
+        devices=[collars(4)],
+        faults=[{"fault": fault, "at": AT, "devices": [GIVER]}],
+        swaps=[{"at": swap_at, "device": GIVER, "into": RECEIVER}],
+        customer=unlocked_customer(),
+        seed=5,
+    )
+    support, _, _ = serve(spec, swap_at + 2 * H, tmp_path)
+    before = support.diagnose_device(GIVER, at=T0 + swap_at - 60)
+    assert SWAP_ASK in customer_message(before).body  # asked for before the test
+    test = support.register_swap(suspect_device=GIVER, good_device=RECEIVER, at=T0 + swap_at)
+    return support, support.swap_result(test.id).outcome
+
+
+def _asks_for_a_swap(support: Support, device_id: str) -> bool:
+    diagnosis = support.diagnose_device(device_id)
+    return diagnosis.separating_test is not None or SWAP_ASK in customer_message(diagnosis).body
+
+
+def test_after_stays_with_the_device_the_device_fault_comes_first(tmp_path: Path) -> None:
+    support, outcome = _swap("power_loss", tmp_path)
+    assert outcome is SwapOutcome.STAYS_WITH_DEVICE
+    suspect = support.diagnose_device(GIVER)
+    assert [c.cause for c in suspect.candidates] == [Cause.POWER_LOSS]
+    assert suspect.decided_by == "swap_test"
+    assert not _asks_for_a_swap(support, GIVER)
+    assert not _asks_for_a_swap(support, RECEIVER)
+    assert support.diagnose_device(RECEIVER).cause is None
+
+
+def test_after_follows_the_sim_the_device_holding_it_has_the_sim_fault(tmp_path: Path) -> None:
+    support, outcome = _swap("damaged_sim", tmp_path)
+    assert outcome is SwapOutcome.FOLLOWS_SIM
+    holder = support.diagnose_device(RECEIVER)
+    assert [c.cause for c in holder.candidates] == [Cause.DAMAGED_SIM]
+    assert "damaged" in customer_message(holder).body.lower()
+    assert not _asks_for_a_swap(support, RECEIVER)
+    assert not _asks_for_a_swap(support, GIVER)
+    assert support.diagnose_device(GIVER).cause is None

@@ -76,7 +76,6 @@ class DeviceFacts:
 
     device_id: str
     account: str | None = None
-    iccid: str | None = None
     imei: str | None = None
     operator: str | None = None
     """MCC-MNC of its newest telemetry."""
@@ -267,7 +266,7 @@ class Service:
             facts = self.devices.setdefault(message.device_id, DeviceFacts(message.device_id))
             if facts.last_report is None or message.t >= facts.last_report:
                 facts.account = account or facts.account
-                facts.iccid, facts.imei = message.iccid, message.imei
+                facts.imei = message.imei
                 facts.operator, facts.cell = message.mcc_mnc, message.cell_id
                 facts.apn = message.apn
                 facts.last_report = message.t
@@ -277,7 +276,6 @@ class Service:
             facts = self.devices.setdefault(message.device_id, DeviceFacts(message.device_id))
             if facts.status_t is None or message.t >= facts.status_t:
                 facts.account = account or facts.account
-                facts.iccid = message.iccid or facts.iccid
                 facts.status, facts.status_t = message.status, message.t
 
     def _stored_already(self, message: BaseModel, payload: bytes) -> bool:

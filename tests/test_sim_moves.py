@@ -20,8 +20,10 @@ from diagnostics.support import Support
 from protocol.causes import Cause
 from protocol.messages import Clock
 from protocol.wire import Topics, encode
+from simlab.scenario.possible import possible_causes
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
+from simulator.world.spec import world_problems
 from tests.diagnosis_worlds import T0, serve
 from tests.test_swap_tests import unlocked_customer
 from tests.world_fixtures import collars, world
@@ -217,3 +219,33 @@ def test_after_follows_the_sim_the_device_holding_it_has_the_sim_fault(tmp_path:
     assert not _asks_for_a_swap(support, RECEIVER)
     assert not _asks_for_a_swap(support, GIVER)
     assert support.diagnose_device(GIVER).cause is None
+
+
+# ---- the format --------------------------------------------------------------------------------
+
+
+def test_an_answer_key_may_hold_the_imei_lock_on_the_device_a_locked_sim_moved_into() -> None:
+    locked = possible_causes(moved_world(faults=[], locked=True), RECEIVER)
+    unlocked = possible_causes(moved_world(faults=[], locked=False), RECEIVER)
+    assert Cause.IMEI_LOCK_MISMATCH in locked
+    assert Cause.IMEI_LOCK_MISMATCH not in unlocked
+    # a SIM fault goes where the move takes the SIM
+    damaged = moved_world(
+        faults=[{"fault": "damaged_sim", "at": AT, "devices": [GIVER]}], locked=False
+    )
+    assert Cause.DAMAGED_SIM in possible_causes(damaged, RECEIVER)
+
+
+def test_a_move_names_two_devices_of_the_world() -> None:
+    spec = moved_world(
+        faults=[],
+        locked=False,
+        moves=[
+            {"at": MOVE_AT, "device": GIVER, "into": GIVER},
+            {"at": MOVE_AT, "device": GIVER, "into": "collar-0099"},
+        ],
+    )
+    assert world_problems(spec) == [
+        (("moves", 0, "into"), "a SIM moves between two devices"),
+        (("moves", 1, "into"), "unknown device 'collar-0099'"),
+    ]

@@ -103,23 +103,20 @@ def device_case(
     holds none known keeps its old SIM's events up to the handover, without that SIM's record,
     and the SIM's first attach attempt in the other device (`Case.sim_elsewhere`).
     """
-    stored = store.device_timeline(device_id, since=now - HISTORY_S, until=now, limit=CASE_LIMIT)
+    since = now - HISTORY_S
+    stored = store.device_timeline(device_id, since=since, until=now, limit=CASE_LIMIT)
     device = [seen for row, seen in decoded(stored) if row.device_id is not None]
     iccid = holding.held or holding.last
-    history = (
-        [s for _, s in decoded(store.sim_events(iccid, until=now, limit=CASE_LIMIT))]
-        if iccid is not None
-        else []
-    )
+    stored_sim = store.sim_events(iccid, since=since, until=now, limit=CASE_LIMIT) if iccid else []
+    history = [s for _, s in decoded(stored_sim)]
     reports = [s.t for s in device if isinstance(s.message, Telemetry) and s.message.iccid == iccid]
     anchor = math.inf if holding.held is not None else max(reports, default=math.inf)
-    kept = _tenure(history, device_id, anchor, holding.owner)
-    network = [s for s in kept if s.t >= now - HISTORY_S]
-    after = kept[-1].t if kept else -math.inf
+    network = _tenure(history, device_id, anchor, holding.owner)
+    after = network[-1].t if network else -math.inf
     elsewhere = None
     if holding.held is None:
         tries = [s for s in history if s.t >= after and isinstance(s.message, _ATTACHES)]
-        elsewhere = next((s for s in tries if s not in kept), None)
+        elsewhere = next((s for s in tries if s not in network), None)
     record = _with_lock(record_at(store, holding.held, at=now), history)
     return Case(
         now=now,

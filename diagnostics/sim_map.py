@@ -17,8 +17,7 @@ Pure and in memory; `SimMap.observe` takes each decoded message once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 from protocol.messages import Detached, DeviceStatus, SimRecord, Telemetry
 
@@ -34,21 +33,13 @@ _NETWORK: Final = 1
 _DEVICE: Final = 2
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Sighting:
-    """One pairing of a SIM: when, by whom (a device's report, or the network), and with what."""
+Sighting: TypeAlias = tuple[float, int, str]
+"""One pairing of a SIM, compared as a plain tuple: (t, rank, name).
 
-    t: float
-    rank: int
-    """What says so, which settles a tie: 0 the network's detach (the SIM left that device), 1
-    any other network event (the IMEI it is in), 2 a device's own report."""
-    name: str
-    """The device id (a report) or the IMEI (the network)."""
-
-    @property
-    def by_device(self) -> bool:
-        """A device's own report, not the network's pairing."""
-        return self.rank == _DEVICE
+`rank` says what says so, which settles a tie: 0 the network's detach (the SIM left that
+device), 1 any other network event (the IMEI it is in), 2 a device's own report. `name` is
+the device id (a report) or the IMEI (the network). A plain tuple, as fast as the stream.
+"""
 
 
 class SimMap:
@@ -80,31 +71,34 @@ class SimMap:
 
     def observe(self, message: BaseModel) -> None:
         """Take one decoded message's pairing into account (messages without one are ignored)."""
-        if isinstance(message, Telemetry):
-            self._device(message.device_id, message.iccid, message.t)
-            seen = Sighting(message.t, _DEVICE, message.device_id)
-            _keep(self._owner, message.imei, seen)
-            self._imeis.setdefault(message.device_id, set()).add(message.imei)
-        elif isinstance(message, DeviceStatus):
-            if message.iccid and not message.will:
-                self._device(message.device_id, message.iccid, message.t)
-        elif not isinstance(message, SimRecord):
-            iccid = getattr(message, "iccid", None)
-            imei = getattr(message, "imei", None)
-            if iccid is not None and imei is not None:
-                rank = _DETACHED if isinstance(message, Detached) else _NETWORK
-                _keep(self._newest, iccid, Sighting(message.t, rank, imei))  # type: ignore[attr-defined]
-                self._in_imei.setdefault(imei, set()).add(iccid)
+        fields = vars(message)  # the model's field values: plain lookups, none that can raise
+        iccid = fields.get("iccid")
+        kind = type(message)  # compared by identity: isinstance on a model class is slow
+        if not iccid or kind is SimRecord:
+            return
+        t = fields["t"]
+        if kind is Telemetry:
+            device_id, imei = fields["device_id"], fields["imei"]
+            _keep(self._owner, imei, self._device(device_id, iccid, t))
+            _add(self._imeis, device_id, imei)
+        elif kind is DeviceStatus:
+            if not fields["will"]:
+                self._device(fields["device_id"], iccid, t)
+        elif (imei := fields.get("imei")) is not None:
+            rank = _DETACHED if kind is Detached else _NETWORK
+            _keep(self._newest, iccid, (t, rank, imei))
+            _add(self._in_imei, imei, iccid)
 
-    def _device(self, device_id: str, iccid: str, t: float) -> None:
-        seen = Sighting(t, _DEVICE, device_id)
+    def _device(self, device_id: str, iccid: str, t: float) -> Sighting:
+        seen = (t, _DEVICE, device_id)
         _keep(self._newest, iccid, seen)
         _keep(self._reported, iccid, seen)
-        self._direct.setdefault(device_id, set()).add(iccid)
-        self._reporters.setdefault(iccid, set()).add(device_id)
+        _add(self._direct, device_id, iccid)
+        _add(self._reporters, iccid, device_id)
         last = self._last.get(device_id)
         if last is None or (t, iccid) > last:
             self._last[device_id] = (t, iccid)
+        return seen
 
     # ---- questions ----------------------------------------------------------------------------
 
@@ -112,7 +106,7 @@ class SimMap:
         """The device that reports with this IMEI (None: no device has)."""
         seen = self._owner.get(imei)
         if seen is not None:
-            return seen.name
+            return seen[2]
         return self._owners(imei) if self._owners is not None else None
 
     def holder(self, iccid: str) -> str | None:
@@ -120,13 +114,13 @@ class SimMap:
         newest = self._newest.get(iccid)
         if newest is None:
             return None
-        if newest.by_device:
-            return newest.name
-        owner = self.owner(newest.name)
+        if newest[1] == _DEVICE:
+            return newest[2]
+        owner = self.owner(newest[2])
         if owner is not None:
             return owner
         reported = self._reported.get(iccid)
-        return reported.name if reported is not None else None
+        return reported[2] if reported is not None else None
 
     def device_of(self, iccid: str, imei: str | None) -> str | None:
         """The device a network event about the SIM, seen with `imei`, concerns."""
@@ -160,6 +154,15 @@ class SimMap:
         for imei in self._imeis.get(device_id, ()):
             found |= self._in_imei.get(imei, set())
         return found
+
+
+def _add(table: dict[str, set[str]], key: str, value: str) -> None:
+    """Add `value` to the set the table holds for `key`."""
+    found = table.get(key)
+    if found is None:
+        table[key] = {value}
+    else:
+        found.add(value)
 
 
 def _keep(table: dict[str, Sighting], key: str, seen: Sighting) -> None:

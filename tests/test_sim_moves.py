@@ -20,10 +20,14 @@ from diagnostics.support import Support
 from protocol.causes import Cause
 from protocol.messages import Clock
 from protocol.wire import Topics, encode
+from simlab.resources import bundled
+from simlab.scenario import load_scenario
+from simlab.scenario.checks import scenario_problems
+from simlab.scenario.model import AnswerKey
 from simlab.scenario.possible import possible_causes
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
-from simulator.world.spec import world_problems
+from simulator.world.spec import SwapSpec, world_problems
 from tests.diagnosis_worlds import T0, serve
 from tests.test_swap_tests import unlocked_customer
 from tests.world_fixtures import collars, world
@@ -249,3 +253,30 @@ def test_a_move_names_two_devices_of_the_world() -> None:
         (("moves", 0, "into"), "a SIM moves between two devices"),
         (("moves", 1, "into"), "unknown device 'collar-0099'"),
     ]
+
+
+def test_a_device_a_sim_is_moved_out_of_must_be_in_the_answer_key() -> None:
+    spec = load_scenario(bundled() / "sim-moved-into-spare-monitor.yaml")
+    assert scenario_problems(spec) == []
+    kept = [a for a in spec.answer_key.devices if a.device != "farm-0007"]
+    dropped = spec.model_copy(
+        update={
+            "answer_key": AnswerKey(devices=kept),
+            "world": spec.world.model_copy(update={"faults": []}),
+        }
+    )
+    quiet = (
+        "farm-0007 is left without a SIM at 9h and goes quiet; answer_key.devices must list it "
+        "with the fault that stopped it first"
+    )
+    assert scenario_problems(dropped) == [(("world", "moves", 0, "device"), quiet)]
+
+
+def test_a_past_moment_is_diagnosed_with_the_sim_the_device_held_then(tmp_path: Path) -> None:
+    spec = moved_world(faults=[], locked=False, moves=[])
+    spec = spec.model_copy(update={"swaps": [SwapSpec(at=AT, device=GIVER, into=RECEIVER)]})
+    support, _, _ = serve(spec, AT + 2 * H, tmp_path)
+    before = {d: _first_sim(support, d) for d in (GIVER, RECEIVER)}
+    then = support.diagnose_device(GIVER, at=T0 + AT - 120)
+    now = support.diagnose_device(GIVER)
+    assert (then.iccid, now.iccid) == (before[GIVER], before[RECEIVER])

@@ -138,8 +138,10 @@ def _unanswered_moves(spec: ScenarioSpec) -> list[tuple[Loc, str]]:
     return [
         (
             ("world", "moves", i, "device"),
-            f"{moved.device} is left without a SIM at {format_span(moved.at)} and goes quiet; "
-            "answer_key.devices must list it with the fault that stopped it first",
+            (
+                f"{moved.device} is left without a SIM at {format_span(moved.at)} and goes "
+                "quiet; answer_key.devices must list it with the fault that stopped it first"
+            ),
         )
         for i, moved in enumerate(spec.world.moves)
         if moved.device not in answered

@@ -1,8 +1,7 @@
 """What can happen to a device of a world: the causes its faults and its set-up can give.
 
 A device can get a cause from a fault on the timeline that names it (following
-its SIM through swaps and moves, for faults of the SIM; an IMEI lock refusing the
-locked SIM a swap or a move puts into it), a fault of its cell, operator,
+its SIM through swaps, for faults of the SIM), a fault of its cell, operator,
 APN or tunnel, a fault drawn at a rate for its group, or something that arises
 by itself in this world (a battery running flat, a moving device leaving
 coverage or entering a network its plan does not allow, a TEST_READY SIM whose
@@ -73,6 +72,24 @@ def _locked(customer: CustomerFile, found: tuple[DeviceGroupSpec, int] | None) -
     return sims is not None and sims.imei_lock
 
 
+def _follow_sims(named: dict[str, set[Cause]], world: WorldSpec) -> None:
+    """SIM causes go where swaps and moves (`world.moves`) take the SIM.
+
+    And an IMEI-locked SIM is refused in the device a swap or a move puts it into: an IMEI
+    lock mismatch there.
+    """
+    moves = [(m.device, m.into) for m in world.moves]
+    swaps = [(s.device, s.into) for s in world.swaps]
+    changes = swaps + [(into, device) for device, into in swaps] + moves
+    for _ in changes:  # a SIM may pass through several swaps and moves
+        for device, into in changes:
+            named[into] |= named[device] & SIM_CAUSES
+    fleet = DeviceIds(world)
+    for device, into in changes:
+        if _locked(world.customer, fleet.find(device)):
+            named[into].add(Cause.IMEI_LOCK_MISMATCH)
+
+
 def _arising(world: WorldSpec, group: DeviceGroupSpec, n: int) -> set[Cause]:
     """Causes that can arise by themselves for device `n` of `group`, no fault needed."""
     customer = world.customer
@@ -121,22 +138,9 @@ class Timeline:
                 self.by_tunnel[fault.tunnel or ""].add(cause)
             else:
                 self.everywhere.add(cause)
-        self._follow_sims(world)
+        _follow_sims(self.named, world)
         for rate in world.fault_rates:
             self.by_group[rate.group].add(rate.fault.cause)
-
-    def _follow_sims(self, world: WorldSpec) -> None:
-        """SIM causes go where swaps and moves take the SIM; an IMEI lock refuses it there."""
-        moves = [(m.device, m.into) for m in world.moves]
-        swaps = [(s.device, s.into) for s in world.swaps]
-        changes = swaps + [(into, device) for device, into in swaps] + moves
-        for _ in changes:  # a SIM may pass through several swaps and moves
-            for device, into in changes:
-                self.named[into] |= self.named[device] & SIM_CAUSES
-        fleet = DeviceIds(world)
-        for device, into in changes:
-            if _locked(world.customer, fleet.find(device)):
-                self.named[into].add(Cause.IMEI_LOCK_MISMATCH)
 
 
 def possible_causes(world: WorldSpec, device_id: str) -> set[Cause]:

@@ -8,8 +8,14 @@ The fleet (seeded, generated with numpy, fed straight to the detectors, no broke
 Every message is lost independently with probability --loss (1%); a lost message is simply
 not fed. --death-rate (5%) of the devices die at a uniform time inside the scored window
 and send nothing after. A warm-up of --warmup-hours (24) precedes the scored --days (3):
-every device is alive then, and the detectors learn; it is not scored, but the alarms it
-raises are printed as `warmup_false_alarms` (a cold start: every device new at once).
+every device is alive then, and the detectors learn; it is not scored with the window, but
+the alarms it raises are printed as `warmup_false_alarms` (a cold start: every device new at
+once, as a new customer's first day is) and, for ours, scored as
+`first_day_false_alarms_per_10k_device_days` (entries into OFFLINE per 10,000 device-days of
+the warm-up; target <= 1).
+Beside it, a fleet of --psm-devices (2,000) PSM devices whose statuses get lost, fed with
+the network-side events the world would send (detection_psm.py, whose docstring says how);
+it prints the `psm_*` figures.
 
 Detectors, all judged every 60 s of simulated time on the same grid:
   ours         diagnostics.detection.Detector: report() per Telemetry, asleep() per PSM
@@ -54,12 +60,15 @@ Then:
   index_bytes_per_device       the id index: the dict, the ids list, the id strings
                                ("device-0000001") and the row ints, by sys.getsizeof
   hot_state_bytes_per_device   columns + index
-Then wall_s and target_*_met; last, ours by device class (p50, p99, max, false alarms).
-Targets: ours <= 1 false alarm per 10,000 device-days with p99 <= 5 intervals, and at that
-false-alarm rate each baseline, its threshold swept to match, detects later.
+Then the PSM fleet's `psm_*` figures, wall_s and target_*_met; last, ours by device class
+(p50, p99, max, false alarms).
+Targets: ours <= 1 false alarm per 10,000 device-days with p99 <= 5 intervals, on the first
+day too, and at that false-alarm rate each baseline, its threshold swept to match, detects
+later; on the PSM fleet no false OFFLINE and p99 <= 5 sleeps.
 
 Usage: python benchmarks/detection.py [--devices N] [--days D] [--warmup-hours H] [--loss P]
-           [--death-rate P] [--seed S] [--phi-pause K] [--scale-devices N] [--quick]
+           [--death-rate P] [--seed S] [--phi-pause K] [--scale-devices N] [--psm-devices N]
+           [--psm-days D] [--psm-loss P] [--quick]
 """
 
 from __future__ import annotations
@@ -73,6 +82,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from detection_psm import report as report_psm  # the script's own directory
+from detection_psm import run_psm
 
 from diagnostics.detection import DetectionStatus, Detector
 
@@ -560,8 +571,8 @@ def by_class(fleet: Fleet, score: Score, out: Callable[[str], None]) -> None:
         )
 
 
-def main() -> None:
-    """Run the benchmark and print its figures."""
+def parse() -> argparse.Namespace:
+    """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=10_000)
     parser.add_argument("--days", type=float, default=3.0)
@@ -572,10 +583,20 @@ def main() -> None:
     parser.add_argument("--phi-pause", type=float, default=0.0)
     parser.add_argument("--scale-devices", type=int, default=1_000_000)
     parser.add_argument("--time-limit", type=float, default=1800.0, help="wall seconds, feed")
+    parser.add_argument("--psm-devices", type=int, default=2000)
+    parser.add_argument("--psm-days", type=float, default=5.0)
+    parser.add_argument("--psm-loss", type=float, default=0.02)
     parser.add_argument(
-        "--quick", action="store_true", help="250 devices for 3 days, the sweep over 200,000"
+        "--quick",
+        action="store_true",
+        help="250 devices for 3 days, 150 PSM devices, the sweep over 200,000",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    args = parse()
     devices = 250 if args.quick else args.devices
     out = print
     began = time.perf_counter()
@@ -588,6 +609,14 @@ def main() -> None:
     moments = phi_moments(fleet)
     ph = [(f"{p:g}", phi(fleet, moments, float(p), args.phi_pause)) for p in PHI_THRESHOLDS]
     big = scale(200_000 if args.quick else args.scale_devices, args.seed)
+    psm = run_psm(
+        devices=150 if args.quick else args.psm_devices,
+        days=args.psm_days,
+        loss=args.psm_loss,
+        death_rate=args.death_rate,
+        seed=args.seed,
+    )
+    first_day = ours.warmup_false_alarms / (devices * args.warmup_hours / 24) * 10_000
     wall = time.perf_counter() - began
 
     out(f"devices={devices}")
@@ -600,6 +629,7 @@ def main() -> None:
     out(f"feed_events_per_s={ours_run.events / ours_run.feed_s:.0f}")
     out(f"ours_sweep_ms={ours_run.sweep_s * 1000 / ours_run.sweeps:.3f}")
     out(f"detector=ours {ours.figures()}")
+    out(f"first_day_false_alarms_per_10k_device_days={first_day:.2f}")
     out(f"detector=thingsboard timeout_s=600 {dict(tb)['600s'].figures()}")
     out(f"detector=phi threshold=8 pause_mean_gaps={args.phi_pause:g} {dict(ph)['8'].figures()}")
     for setting, score in tb:
@@ -613,8 +643,11 @@ def main() -> None:
     out(f"columns_bytes_per_device={big.columns_bytes:.1f}")
     out(f"index_bytes_per_device={big.index_bytes:.1f}")
     out(f"hot_state_bytes_per_device={big.columns_bytes + big.index_bytes:.1f}")
+    report_psm(psm, out)
     out(f"wall_s={wall:.1f}")
     out(f"target_false_alarms_met={ours.false_alarm_rate <= 1.0}")
+    out(f"target_first_day_met={first_day <= 1.0}")
+    out(f"target_psm_met={psm.false_offline == 0 and psm.quantile(0.99) <= 5.0}")
     out(f"target_p99_met={ours.quantile(0.99) <= 5.0}")
     out(f"target_baselines_later_met={bool(tb_later) and bool(phi_later)}")
     by_class(fleet, ours, out)

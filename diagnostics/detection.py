@@ -6,7 +6,18 @@ and five-minute trackers are judged each by its own clock. Silence is
 measured in those intervals: LATE after 1.5, SUSPECT after 2.5, OFFLINE after
 4.5 (with 1% message loss about four reports in a row must be missing before
 silence can be told from loss). A planned PSM/eDRX sleep is ASLEEP, never
-silence. A Last Will makes a device SUSPECT at once; network evidence
+silence.
+
+A sleep survives the loss of the status that announced it. The network says
+how long a PSM device may sleep: the periodic TAU timer it granted (T3412),
+past which its mobile reachable timer runs `reachable_margin` more and then
+detaches the device implicitly. A device granted PSM is ASLEEP while the
+network can still be waiting for it (its last contact plus T3412 and the
+margin) and its own schedule does not say it is late; until its own first
+gap it is judged by T3412; once that implicit detach comes after its last
+report, it is OFFLINE. A device that has shown no gap and no planned sleep
+has no schedule yet: it is not OFFLINE before `first_gap_limit`, since its
+first sleep may be a day long. A Last Will makes a device SUSPECT at once; network evidence
 changes the status and its reason: a device the network still sees (an
 attach, a session, data) is not OFFLINE but SUSPECT, "on the network, not
 reporting". An OFFLINE device that reports again stays LATE ("recovering")
@@ -81,6 +92,10 @@ class DetectorSettings:
     """Recent gaps the interval is learned from."""
     min_gaps: int = 3
     """Gaps needed before the learned interval replaces the announced one."""
+    reachable_margin: float = 240.0
+    """Seconds the network's mobile reachable timer runs past T3412 before it detaches."""
+    first_gap_limit: float = 25 * 3600.0
+    """Seconds of silence before a device with no schedule yet can be OFFLINE: a day's sleep."""
 
 
 _UNSEEN: Final = np.nan
@@ -125,6 +140,7 @@ class Detector:
             "net_alive_at": np.full(capacity, np.nan, np.float64),
             "net_lost_at": np.full(capacity, np.nan, np.float64),
             "net_rejected_at": np.full(capacity, np.nan, np.float64),
+            "t3412": np.full(capacity, np.nan, np.float32),
         }
         old = getattr(self, "_cols", None)
         if old is not None:
@@ -226,6 +242,10 @@ class Detector:
         if rejected:
             c["net_rejected_at"][row] = t
 
+    def granted(self, row: int, *, t3412: float, psm: bool) -> None:
+        """The network granted the device's SIM its timers (attach or TAU): PSM, and its T3412."""
+        self._cols["t3412"][row] = t3412 if psm and t3412 > 0 else np.nan
+
     def _learn(self, row: int, gap: float) -> None:
         c = self._cols
         k = self.settings.gap_window
@@ -248,10 +268,16 @@ class Detector:
         n = self._n
         c = {name: col[:n] for name, col in self._cols.items()}
         s = self.settings
-        interval = c["interval"].astype(np.float64)
-        slack = np.maximum(s.tolerance, 0.1 * interval)
         sleeping_until = c["sleep_until"]
         planned = ~np.isnan(sleeping_until)
+        interval = c["interval"].astype(np.float64)
+        # Rows the network granted PSM, and rows with no gap and no planned sleep yet: few.
+        granted = np.flatnonzero(~np.isnan(c["t3412"]))
+        fresh = np.flatnonzero(c["gap_count"] == 0)
+        fresh = fresh[~planned[fresh]]
+        fresh_psm = fresh[~np.isnan(c["t3412"][fresh])]
+        interval[fresh_psm] = np.fmax(interval[fresh_psm], c["t3412"][fresh_psm])
+        slack = np.maximum(s.tolerance, 0.1 * interval)
         # A sleeping device's next report is due at its wake time, one interval after "last".
         last = np.where(planned, sleeping_until - interval, c["last_seen"])
         silence = now - last
@@ -260,13 +286,16 @@ class Detector:
         late = silence > s.late_after * interval + slack
         suspect = silence > s.suspect_after * interval + slack
         offline = silence > s.offline_after * interval + slack
+        blind = fresh[np.isnan(c["t3412"][fresh]) & ~c["announced"][fresh]]  # no schedule yet
+        offline[blind[silence[blind] <= s.first_gap_limit]] = False
         status[late] = DetectionStatus.LATE
         status[suspect] = DetectionStatus.SUSPECT
         status[offline] = DetectionStatus.OFFLINE
         reason[late] = Reason.SILENT
+        asleep = planned & (now <= sleeping_until + slack)
         with np.errstate(invalid="ignore"):
             self._weigh_evidence(c, last, status, reason)
-        asleep = planned & (now <= sleeping_until + slack)
+            self._weigh_grant(c, now, granted, last, slack, status, reason, asleep)
         status[asleep] = DetectionStatus.ASLEEP
         reason[asleep] = Reason.SLEEPING
         recovering = c["recovering"] & (status == DetectionStatus.ONLINE)
@@ -305,6 +334,41 @@ class Detector:
         )
         status[alive & (status == DetectionStatus.OFFLINE)] = DetectionStatus.SUSPECT
         reason[alive] = Reason.NETWORK_ONLY
+
+    def _weigh_grant(
+        self,
+        c: dict[str, NDArray[Any]],
+        now: float,
+        rows: NDArray[np.intp],
+        last: NDArray[np.float64],
+        slack: NDArray[np.float64],
+        status: NDArray[np.uint8],
+        reason: NDArray[np.uint8],
+        asleep: NDArray[np.bool_],
+    ) -> None:
+        """The PSM timers the network granted `rows`: how long they may sleep, when it let go.
+
+        An implicit detach after the last report (and no contact since) ends any sleep: the
+        network's reachable timer ran out. Until then a device not yet late by its own
+        schedule, or with no schedule of its own yet, sleeps as granted, status or not.
+        """
+        lost, alive = c["net_lost_at"][rows], c["net_alive_at"][rows]
+        gone = (lost > last[rows]) & ~(alive > lost)
+        reach = np.fmax(c["last_seen"][rows], alive) + c["t3412"][rows]
+        seen = status[rows]
+        own = (c["gap_count"][rows] > 0) | ~np.isnan(c["sleep_until"][rows])
+        quiet = (seen == DetectionStatus.ONLINE) | (~own & (seen == DetectionStatus.LATE))
+        dozing = (
+            quiet
+            & np.isnan(c["sleep_until"][rows])
+            & ~c["recovering"][rows]
+            & (now <= reach + self.settings.reachable_margin + slack[rows])
+        )
+        asleep[rows[dozing & ~gone]] = True
+        away = rows[gone]
+        asleep[away] = False
+        status[away] = DetectionStatus.OFFLINE
+        reason[away] = Reason.NETWORK_LOST
 
     def status(self, row: int) -> tuple[DetectionStatus, Reason]:
         """The device's status and reason as of the last sweep."""

@@ -3,7 +3,9 @@
 Device messages name their device; network events name a SIM (and the IMEI it
 was in), so `DetectorFeed` asks the service's one device <-> SIM map
 (`diagnostics.sim_map`) which device's row a network event belongs on. It feeds
-that map too, before it reads it, so the map and the rows never disagree.
+that map too, before it reads it, so the map and the rows never disagree. The
+timers granted at an attach that came before the device's first report wait
+for that report, since they say how long the device may sleep.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from protocol.messages import (
     SessionOpened,
     SessionRejected,
     Telemetry,
+    TrackingAreaUpdated,
     UsageReported,
 )
 
@@ -29,6 +32,10 @@ if TYPE_CHECKING:
 
 __all__ = ["DetectorFeed"]
 
+_Registered = AttachAccepted | TrackingAreaUpdated
+_REGISTERED = (AttachAccepted, TrackingAreaUpdated)
+"""Registrations: the network hears the device and says which timers it granted."""
+
 
 class DetectorFeed:
     """Feeds a detector from messages, and the device <-> SIM map it reads network events by."""
@@ -36,13 +43,19 @@ class DetectorFeed:
     def __init__(self, detector: Detector, sims: SimMap) -> None:
         self.detector = detector
         self.sims = sims
+        self._pending_grant: dict[str, _Registered] = {}
+        """Per SIM, timers granted before the stream named the SIM's device."""
 
     def apply(self, message: BaseModel) -> None:
         """Take one decoded message into account (in the map first, then on its device's row)."""
         self.sims.observe(message)
         d = self.detector
         if isinstance(message, Telemetry):
-            d.report(d.row(message.device_id), message.t)
+            row = d.row(message.device_id)
+            pending = self._pending_grant.pop(message.iccid, None)
+            if pending is not None:
+                self._grant(row, pending)
+            d.report(row, message.t)
         elif isinstance(message, DeviceStatus):
             row = d.row(message.device_id)
             if message.status == "asleep" and message.next_report is not None:
@@ -60,12 +73,20 @@ class DetectorFeed:
             return
         device = self.sims.device_of(iccid, getattr(message, "imei", None))
         if device is None:
+            if isinstance(message, _REGISTERED):
+                self._pending_grant[iccid] = message
             return
         row = self.detector.row(device)
         t = message.t  # type: ignore[attr-defined]
-        if isinstance(message, AttachAccepted | SessionOpened | UsageReported):
+        if isinstance(message, _REGISTERED):
+            self._grant(row, message)
+        if isinstance(message, (*_REGISTERED, SessionOpened, UsageReported)):
             self.detector.network(row, t, alive=True)
         elif isinstance(message, Detached) and message.reason in {"implicit", "network"}:
             self.detector.network(row, t, lost=True)
         elif isinstance(message, AttachRejected | SessionRejected):
             self.detector.network(row, t, rejected=True)
+
+    def _grant(self, row: int, message: _Registered) -> None:
+        if message.t3412_s:
+            self.detector.granted(row, t3412=message.t3412_s, psm=message.t3324_s is not None)

@@ -2,11 +2,16 @@
 
 Two sources of evidence, as in the real world. Devices publish telemetry
 (after LwM2M objects 3 and 4) and a status that doubles as their Last Will.
-The platform publishes network events keyed by the SIM (attach, reject with
-the EMM cause, sessions, reject with the ESM cause, state changes, usage,
-limits, IMEI changes, audit entries) and each SIM's inventory record. Every
-message carries the simulated time it happened (`t`, Unix seconds) and the
-identifiers its sender knows. No message names a fault.
+The platform publishes network events keyed by the SIM (attach and tracking
+area update with the timers the network granted, reject with the EMM cause,
+sessions, reject with the ESM cause, state changes, usage, limits, IMEI
+changes, audit entries) and each SIM's inventory record. Every message carries
+the simulated time it happened (`t`, Unix seconds) and the identifiers its
+sender knows. No message names a fault.
+
+Version 1 grows only by optional fields with a default (the granted timers,
+the `tau` event): a payload written before them still decodes to the same
+message.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ __all__ = [
     "SimRecord",
     "StateChanged",
     "Telemetry",
+    "TrackingAreaUpdated",
     "UsageReported",
 ]
 
@@ -95,13 +101,30 @@ class _SimEvent(_Payload):
     """The device identity the network saw with this SIM, when it saw one."""
 
 
-class AttachAccepted(_SimEvent):
-    """The SIM registered on a network."""
-
-    kind: Literal["attach"] = "attach"
+class _Registered(_SimEvent):
     mcc_mnc: str
     cell_id: int
     rat: str
+    t3412_s: float | None = None
+    """The periodic TAU timer the network granted (T3412, extended under PSM), seconds.
+
+    The network's mobile reachable timer runs a few minutes past it; when that runs out
+    without a word from the device, the network detaches it implicitly. None: not sent.
+    """
+    t3324_s: float | None = None
+    """The active time the network granted (T3324), seconds; None: no PSM granted."""
+
+
+class AttachAccepted(_Registered):
+    """The SIM registered on a network."""
+
+    kind: Literal["attach"] = "attach"
+
+
+class TrackingAreaUpdated(_Registered):
+    """The device's periodic tracking area update, sent each time its T3412 runs out."""
+
+    kind: Literal["tau"] = "tau"
 
 
 class AttachRejected(_SimEvent):
@@ -169,6 +192,12 @@ class UsageReported(_SimEvent):
     bytes: int
     cycle_bytes: int
     allowance: int
+    pool: str | None = None
+    """The shared data pool the SIM counts against (a pooled rate plan), by name."""
+    pool_bytes: int | None = None
+    """The whole pool's usage this cycle."""
+    pool_allowance: int | None = None
+    """The pool's allowance this cycle: one allowance per SIM in it."""
 
 
 class DataBlocked(_SimEvent):
@@ -177,6 +206,14 @@ class DataBlocked(_SimEvent):
     kind: Literal["data_blocked"] = "data_blocked"
     blocked: bool
     reason: str
+    limit: int | None = None
+    """A block: the bytes of the limit reached (the pool's, for a pooled rate plan)."""
+    pool: str | None = None
+    """A block: the shared data pool that is used up, by name (None: the SIM's own limit)."""
+    pool_sims: int | None = None
+    """A block of a pool: how many SIMs share it (and are blocked with it)."""
+    until: float | None = None
+    """A block: when it lifts by itself (the next billing cycle), Unix seconds."""
 
 
 class ImeiChanged(_SimEvent):
@@ -199,6 +236,7 @@ class AuditRecorded(_SimEvent):
 
 NetworkEvent = Annotated[
     AttachAccepted
+    | TrackingAreaUpdated
     | AttachRejected
     | Detached
     | SessionOpened
@@ -225,6 +263,8 @@ class SimRecord(_Payload):
     account_name: str
     communication_plan: str
     rate_plan: str
+    pool: str | None = None
+    """The shared data pool of a pooled rate plan (`account/rate plan`); None: data per SIM."""
     apns: list[str]
     networks: list[str]
     """Allowed networks: MCC-MNC codes and ISO country codes."""
@@ -248,6 +288,7 @@ Message = Annotated[
     Telemetry
     | DeviceStatus
     | AttachAccepted
+    | TrackingAreaUpdated
     | AttachRejected
     | Detached
     | SessionOpened

@@ -69,7 +69,13 @@ def collect(
         for r in result.truth
     ]
     expected = [
-        ExpectedDevice(d.device, str(d.cause), t0 + d.start) for d in spec.answer_key.devices
+        ExpectedDevice(
+            d.device,
+            str(d.cause),
+            t0 + d.start,
+            None if d.sim_state is None else d.sim_state.name,
+        )
+        for d in spec.answer_key.devices
     ]
     with open_database(database) as store:
         history = detection_histories(store)
@@ -109,6 +115,7 @@ def collect(
             body["started"],
             at,
             body["facts"].get("last_report"),
+            body["facts"].get("state"),
         )
         if body["cause"] is not None or device_id in looks or device_id in ever_quiet:
             messages = {

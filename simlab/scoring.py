@@ -44,6 +44,8 @@ class ExpectedDevice:
     device_id: str
     cause: str
     start: float
+    sim_state: str | None = None
+    """The state the service should show for the device's SIM when it is looked at."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,8 @@ class DeviceView:
     asked_at: float | None = None
     last_report: float | None = None
     """The device's newest report before it was asked about."""
+    sim_state: str | None = None
+    """The state the service showed for the device's SIM when it was asked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,14 @@ class DeviceScore:
     """From the fault's start, or the device's last report after it, to the first SUSPECT or
     OFFLINE status (None: never quiet)."""
     detect_intervals: float | None
+    sim_state_expected: str | None = None
+    sim_state_shown: str | None = None
+    """The SIM state the service showed at the look (held against the expected one, if any)."""
+
+    @property
+    def state_right(self) -> bool:
+        """The service showed the SIM state the answer key expects (or the key expects none)."""
+        return self.sim_state_expected is None or self.sim_state_expected == self.sim_state_shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +136,7 @@ class Scorecard:
     def passed(self) -> bool:
         """The answer key is met: every cause right, every incident found, no false alarm."""
         return (
-            all(d.grade != "wrong" for d in self.devices)
+            all(d.grade != "wrong" and d.state_right for d in self.devices)
             and all(i.found for i in self.incidents)
             and not self.false_alarms
             and (self.swap_expected is None or self.swap_expected == self.swap_outcome)
@@ -193,6 +205,8 @@ def score(
                 grade=_grade(entry.cause, view),
                 detect_s=detect,
                 detect_intervals=None if detect is None or interval is None else detect / interval,
+                sim_state_expected=entry.sim_state,
+                sim_state_shown=view.sim_state if view else None,
             )
         )
     affected = {e.device_id for e in expected} | set(spans)

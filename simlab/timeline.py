@@ -114,6 +114,7 @@ def _trend(reports: Sequence[Entry]) -> str:
 
 _SAID: Final[dict[str, str]] = {
     "attach": "attached to {mcc_mnc} cell {cell_id} ({rat})",
+    "tau": "periodic tracking area update on {mcc_mnc} cell {cell_id}",
     "detach": "detached ({reason})",
     "session_open": "data session opened on {apn}",
     "session_close": "data session on {apn} closed ({reason})",

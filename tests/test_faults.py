@@ -564,7 +564,7 @@ def _deactivated_device(run: Run) -> None:
 def _deactivated_network(run: Run) -> None:
     changes = run.during(VICTIM, "state_change")
     assert [(m.old, m.new, m.actor, m.reason) for m in changes] == [
-        ("ACTIVATED", "DEACTIVATED", "operator", "billing: invoice overdue")
+        ("ACTIVATED", "DEACTIVATED", "billing", "invoice overdue")
     ]
     assert run.rel(changes[0]) == AT
     assert [m.state for m in run.during(VICTIM, "record")] == ["DEACTIVATED"]
@@ -575,7 +575,7 @@ def _deactivated_network(run: Run) -> None:
     )
     retries_hourly(run, rejects)
     changes = run.net(VICTIM, "state_change", since=run.scenario.end)
-    assert [(m.old, m.new, m.actor) for m in changes] == [("DEACTIVATED", "ACTIVATED", "operator")]
+    assert [(m.old, m.new, m.actor) for m in changes] == [("DEACTIVATED", "ACTIVATED", "billing")]
 
 
 @device_side(FaultId.SIM_NOT_PROVISIONED)

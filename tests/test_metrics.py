@@ -43,7 +43,7 @@ def service(tmp_path):
     topics = Topics("metrics/simlab")
     store = SQLiteStore(tmp_path / "metrics.sqlite")
     service = Service(store=store, topics=topics)
-    stream = [telemetry("m-1", T0), Clock(t=T0 + 86400)]
+    stream = [telemetry("m-1", T0), Clock(t=T0 + 2 * 86400)]  # heard once: OFFLINE past a day
     batch = [
         Received(topics.for_message(m, "acme"), encode(m), 1, i, T0) for i, m in enumerate(stream)
     ]
@@ -73,7 +73,7 @@ def test_the_service_counters_read_at_scrape_time(service):
     assert found["simlab_dead_letters_total", (("code", "not_json"),)] == 1
     assert found["simlab_devices", (("verdict", "OFFLINE"),)] == 1
     assert found["simlab_devices", (("verdict", "ONLINE"),)] == 0
-    assert found["simlab_clock_seconds", ()] == T0 + 86400
+    assert found["simlab_clock_seconds", ()] == T0 + 2 * 86400
     assert not any(name.startswith("simlab_ingest_") for name, _ in found), "no ingest yet"
     service.handle([])
     assert scrape(service)["simlab_accepted_total", ()] == 2, "read again, not cached"

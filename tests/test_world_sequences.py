@@ -451,7 +451,7 @@ def test_sim_deactivated_is_refused_once_at_the_fault_start():
     messages, _ = run(spec, until=3 * HOUR)
     at_start = [(t, k) for t, k in trace(messages, sim=SIM_A) if t == 2 * HOUR]
     assert kinds(at_start) == [
-        ("state_change", "ACTIVATED", "DEACTIVATED", "operator", "billing: invoice overdue"),
+        ("state_change", "ACTIVATED", "DEACTIVATED", "billing", "invoice overdue"),
         ("session_close", "network"),
         ("detach", "network", IMEI_A),
         ("record", "DEACTIVATED"),

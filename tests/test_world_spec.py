@@ -3,7 +3,10 @@
 import copy
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from simlab.scenario import format_span
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
 from simulator.world.spec import WorldSpec, parse_duration, world_problems
@@ -96,3 +99,22 @@ def test_simulate_runs_nothing_and_lists_the_problems():
     result = simulate(spec, sink, until=3600)
     assert result.error == "faults[0].devices[0]: power_loss: unknown device 'collar-0042'"
     assert sink.messages == []
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("2h10m", 7800.0), ("1d2h", 93_600.0), ("45m30s", 2730.0), ("1h 30m 15s", 5415.0)],
+)
+def test_durations_read_as_simlab_prints_them(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["2m1h", "1h1h", "1h x", "h", "1h-5m"])
+def test_a_compound_duration_goes_from_days_down_each_unit_once(text):
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration(text)
+
+
+@given(st.integers(min_value=0, max_value=400 * 86_400))
+def test_what_simlab_prints_reads_back_as_the_same_seconds(seconds):
+    assert parse_duration(format_span(seconds)) == seconds

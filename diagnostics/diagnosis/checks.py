@@ -21,6 +21,7 @@ from diagnostics.diagnosis.cause_rules import (
     USABLE_STATES,
 )
 from diagnostics.diagnosis.model import Candidate, CheckResult, Evidence, Status
+from diagnostics.diagnosis.platform_said import block_summary, state_summary
 from diagnostics.diagnosis.readings import (
     FLAT_BATTERY_PCT,
     IMPLICIT_DETACH_S,
@@ -112,7 +113,7 @@ def check_sim_state(case: Case) -> CheckResult:
             name,
             title,
             Status.BROKE if worked else Status.NEVER,
-            f"SIM moved {text} at {when(seen.t)}",
+            state_summary(change, seen.t),
             (cite(seen, text),),
             _ranked([(cause, 1.0)]),
             decisive=True,
@@ -138,7 +139,7 @@ def check_limits(case: Case) -> CheckResult:
             name,
             title,
             Status.BROKE,
-            f"Data blocked at {when(seen.t)}: {block.reason}",
+            block_summary(block, seen.t),
             (cite(seen, f"data blocked: {block.reason}"),),
             _ranked([(Cause.DATA_LIMIT_REACHED, 1.0)]),
             decisive=True,

@@ -35,13 +35,13 @@ from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from diagnostics.diagnosis.wording import load_words
+from protocol.causes import Cause
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from diagnostics.diagnosis.model import Diagnosis
     from diagnostics.diagnosis.wording import Template, Text, Words
-    from protocol.causes import Cause
 
 __all__ = [
     "CONFIDENT",
@@ -167,7 +167,15 @@ def _draft(diagnosis: Diagnosis, words: Words, values: Mapping[str, str]) -> _Dr
         return _from_template(words.no_data, words, values, words.nothing_yet)
     if len(diagnosis.candidates) > 1 or diagnosis.confidence < CONFIDENT:
         return _unsure(diagnosis, cause, words, values)
-    return _from_template(words.templates[cause], words, values, words.nothing_to_do)
+    return _from_template(_template(diagnosis, cause, words), words, values, words.nothing_to_do)
+
+
+def _template(diagnosis: Diagnosis, cause: Cause, words: Words) -> Template:
+    """The cause's template; for a deactivated SIM, the one for who deactivated it, if known."""
+    actor = _text(diagnosis.facts, "state_actor")
+    if cause is Cause.SIM_DEACTIVATED and actor is not None and actor in words.deactivated_by:
+        return words.deactivated_by[actor]
+    return words.templates[cause]
 
 
 def _from_template(
@@ -346,6 +354,7 @@ def _fact_values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
     radios = [r for r in radios if r and r != radio]
     if radios:
         values["radios"] = _either(radios, words)
+    values.update(_platform_values(facts, words))
     country = _country(facts, words)
     if country:
         values["country"] = country
@@ -353,6 +362,24 @@ def _fact_values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
         imei = _text(facts, key)
         if imei:
             values[key] = words.imei.format(last4=_last4(imei))
+    return values
+
+
+def _platform_values(facts: Mapping[str, str | float], words: Words) -> dict[str, str]:
+    """The reason the platform gave for a state change, and a used-up pool's size and SIMs."""
+    values: dict[str, str] = {}
+    reason = _text(facts, "state_reason")
+    if reason:
+        values["state_reason"] = reason
+    if _text(facts, "pool") is None:
+        return values
+    limit = _number(facts, "pool_limit_mb")
+    if limit is not None:
+        values["pool_limit"] = f"{limit:g}".replace(".", words.decimal) + " MB"
+    sims = _number(facts, "pool_sims")
+    if sims is not None and sims >= 1:
+        values["pool_sims"] = f"{sims:.0f}"
+        values["pool_others"] = f"{sims - 1:.0f}"
     return values
 
 

@@ -20,6 +20,7 @@ from diagnostics.diagnosis.model import Evidence
 from protocol.messages import (
     AttachAccepted,
     AttachRejected,
+    DataBlocked,
     Detached,
     SessionClosed,
     SessionOpened,
@@ -46,6 +47,7 @@ __all__ = [
     "WEAK_SIGNAL_DBM",
     "backoffs",
     "battery_running_down",
+    "block_facts",
     "cite",
     "customer_facts",
     "last_battery",
@@ -264,6 +266,7 @@ def _platform_facts(case: Case) -> dict[str, str | float]:
         facts["state"] = state
     if change is not None:
         facts["state_reason"] = change.reason
+        facts["state_actor"] = change.actor
     since = silence_start(case)
     rejects = case.events(AttachRejected, since)
     if rejects:
@@ -286,4 +289,27 @@ def _platform_facts(case: Case) -> dict[str, str | float]:
     usage = case.events(UsageReported)
     if usage:
         facts["limit_mb"] = round(usage[-1][1].allowance / 1e6, 1)
+    facts.update(block_facts(case))
+    return facts
+
+
+def block_facts(case: Case) -> dict[str, str | float]:
+    """What the platform said of the data block in force: when it lifts, and the pool used up.
+
+    A pooled rate plan's block names the pool and how many SIMs share it: the limit reached
+    is the pool's, not the SIM's own allowance, and every SIM in the pool is blocked with it.
+    """
+    blocks = case.events(DataBlocked)
+    if not blocks or not blocks[-1][1].blocked:
+        return {}
+    block = blocks[-1][1]
+    facts: dict[str, str | float] = {}
+    if block.until is not None:
+        facts["cycle_end"] = block.until
+    if block.pool is not None:
+        facts["pool"] = block.pool
+        if block.pool_sims is not None:
+            facts["pool_sims"] = block.pool_sims
+        if block.limit is not None:
+            facts["pool_limit_mb"] = round(block.limit / 1e6, 1)
     return facts

@@ -21,7 +21,10 @@ Placeholders (`str.format` fields):
   (times in the customer's zone), `site`, `last4` (the SIM card's last four
   digits), `battery`, `limit`, `apn` (the APN the customer must set), `radio`,
   `radios` (the radio types the SIM card may use), `country`, `imei_new`,
-  `imei_locked` (a device identity by its last digits) and `status_note`.
+  `imei_locked` (a device identity by its last digits), `status_note`,
+  `state_reason` (the reason the platform gave for a state change, as given),
+  `pool_limit`, `pool_sims` and `pool_others` (a shared data pool used up: its
+  size, how many SIM cards share it, how many besides this one).
 """
 
 from __future__ import annotations
@@ -138,6 +141,9 @@ class Words:
     tests: Mapping[str, CustomerTest]
     """The tests we can explain, by kind ("swap", "recharge", "restart")."""
     templates: Mapping[Cause, Template]
+    deactivated_by: Mapping[str, Template]
+    """A deactivated SIM's template by who deactivated it (the audit trail's actor), said in
+    place of the cause's own when the platform names the actor."""
     """One template per cause."""
 
 
@@ -187,6 +193,8 @@ def parse_words(text: str, *, where: str = "<wording>") -> Words:
             fields[key] = _template(value, at)
         elif key == "templates":
             fields[key] = {_cause(c, at): _template(v, f"{at}.{c}") for c, v in _items(value, at)}
+        elif key == "deactivated_by":
+            fields[key] = {str(k): _template(v, f"{at}.{k}") for k, v in _items(value, at)}
         elif key == "tests":
             fields[key] = {str(k): _customer_test(v, f"{at}.{k}") for k, v in _items(value, at)}
         elif key in {"countries", "status_notes"}:

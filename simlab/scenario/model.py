@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from protocol.causes import Cause
+from protocol.sim_state import SimState
 from simulator.world.spec import Duration, WorldSpec, parse_duration
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "SwapTestAction",
     "User",
     "as_text",
+    "state_by_name",
 ]
 
 
@@ -79,6 +81,11 @@ def _known_cause(value: object) -> object:
         hint = f" (did you mean {near[0]!r}?)" if near else ""
         raise ValueError(f"unknown cause {value!r}{hint}; `simlab faults` lists the causes")
     return value
+
+
+def state_by_name(value: object) -> object:
+    """A SIM state as the file writes it: by its name (DEACTIVATED, PURGED)."""
+    return SimState.parse(value) if isinstance(value, str) else value
 
 
 OneLine = Annotated[str, BeforeValidator(_one_line), Field(min_length=1)]
@@ -220,6 +227,9 @@ class DeviceAnswer(_Model):
     start: Duration
     """From the world's start: when the fault is injected or the SIM carrying it arrives, or the
     earliest moment a fault that arises by itself (a battery, a walk out of coverage) can begin."""
+    sim_state: Annotated[SimState, BeforeValidator(state_by_name)] | None = None
+    """The state the service should show for the device's SIM when support looks, if it matters
+    (DEACTIVATED, PURGED, INVENTORY)."""
     note: str | None = None
 
 

@@ -2,7 +2,7 @@
 
 A device can get a cause from a fault on the timeline that names it (following
 its SIM through swaps, for faults of the SIM), a fault of its cell, operator,
-APN or tunnel, a fault drawn at a rate for its group, or something that arises
+APN, tunnel or shared data pool, a fault drawn at a rate for its group, or something that arises
 by itself in this world (a battery running flat, a moving device leaving
 coverage or entering a network its plan does not allow, a TEST_READY SIM whose
 account stops service after the test using its quota, a device set up with an
@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Final
 from protocol.causes import Cause
 from protocol.sim_state import SimState
 from simlab.scenario.devices import DeviceIds
+from simulator.platform.billing import pool_name
 from simulator.platform.customer import AccountSettings
 from simulator.world.faults import CATALOGUE
 
 if TYPE_CHECKING:
     from simulator.platform.customer import Apn, CommunicationPlan, CustomerFile, SimRange
-    from simulator.world.spec import DeviceGroupSpec, WorldSpec
+    from simulator.world.spec import DeviceGroupSpec, FaultSpec, WorldSpec
 
 __all__ = ["SIM_CAUSES", "Timeline", "causes_for", "possible_causes"]
 
@@ -56,6 +57,15 @@ def _plan_of(customer: CustomerFile, group: DeviceGroupSpec, n: int) -> Communic
     return next(
         (p for p in customer.communication_plans if p.name == sims.communication_plan), None
     )
+
+
+def _pool_of(customer: CustomerFile, group: DeviceGroupSpec, n: int) -> str | None:
+    """The shared data pool device `n`'s SIM counts against (`account/rate plan`), if any."""
+    sims = _range_of(customer, group.first_iccid.body_int + n - 1)
+    pooled = {r.name for r in customer.rate_plans if r.pooled}
+    if sims is None or sims.rate_plan not in pooled:
+        return None
+    return pool_name(sims.account, sims.rate_plan)
 
 
 def _apn_entry(plan: CommunicationPlan | None, apn: str) -> Apn | None:
@@ -119,7 +129,7 @@ def _arising(world: WorldSpec, group: DeviceGroupSpec, n: int) -> set[Cause]:
 
 
 class Timeline:
-    """The causes the world's faults can give, by device, group, APN and tunnel."""
+    """The causes the world's faults can give, by device, group, APN, tunnel and pool."""
 
     def __init__(self, world: WorldSpec) -> None:
         self.named: dict[str, set[Cause]] = defaultdict(set)
@@ -127,11 +137,16 @@ class Timeline:
         self.by_apn: dict[str, set[Cause]] = defaultdict(set)
         self.by_tunnel: dict[str, set[Cause]] = defaultdict(set)
         self.by_group: dict[str | None, set[Cause]] = defaultdict(set)
+        self.by_pool: dict[str, set[Cause]] = defaultdict(set)
+        fleet = DeviceIds(world)
         for fault in world.faults:
             scope, cause = CATALOGUE[fault.fault].scope, fault.fault.cause
-            if scope in {"device", "sim"}:
+            if fault.pool is not None:
+                self.by_pool[fault.pool].add(cause)
+            elif scope in {"device", "sim"}:
                 for device in fault.devices or []:
                     self.named[device].add(cause)
+                self._pools_of_named(world, fleet, fault)
             elif scope == "apn":
                 self.by_apn[(fault.apn or "").lower()].add(cause)
             elif scope == "tunnel":
@@ -141,6 +156,16 @@ class Timeline:
         _follow_sims(self.named, world)
         for rate in world.fault_rates:
             self.by_group[rate.group].add(rate.fault.cause)
+
+    def _pools_of_named(self, world: WorldSpec, fleet: DeviceIds, fault: FaultSpec) -> None:
+        """A fault that strikes a SIM's shared pool reaches every device in the pools it names."""
+        if not CATALOGUE[fault.fault].pool_wide:
+            return
+        for device in fault.devices or []:
+            found = fleet.find(device)
+            pool = None if found is None else _pool_of(world.customer, *found)
+            if pool is not None:
+                self.by_pool[pool].add(fault.fault.cause)
 
 
 def possible_causes(world: WorldSpec, device_id: str) -> set[Cause]:
@@ -158,6 +183,9 @@ def causes_for(
     causes = set(timeline.named.get(device_id, ())) | timeline.everywhere
     causes |= timeline.by_group.get(None, set()) | timeline.by_group.get(group.name, set())
     causes |= timeline.by_apn.get(group.apn.lower(), set())
+    pool = _pool_of(world.customer, group, n)
+    if pool is not None:
+        causes |= timeline.by_pool.get(pool, set())
     plan = _plan_of(world.customer, group, n)
     entry = _apn_entry(plan, group.apn)
     if entry is not None and entry.tunnel is not None:

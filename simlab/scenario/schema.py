@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic.json_schema import GenerateJsonSchema
 
 from protocol.sim_state import SimState
-from simlab.scenario.model import ScenarioSpec, as_text
+from simlab.scenario.model import ScenarioSpec, as_text, state_by_name
 from simulator.platform.units import parse_bytes
 from simulator.world.spec import parse_duration
 
@@ -21,8 +21,9 @@ _DURATION_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "number", "minimum": 0},
         {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[smhd]?\s*$"},
+        {"type": "string", "pattern": r"^(\s*\d+(\.\d+)?\s*[dhms])+\s*$"},
     ],
-    "description": "seconds, or with a unit: 90s, 15m, 36h, 2d",
+    "description": "seconds, or with units: 90s, 15m, 36h, 2d, 2h10m, 1d2h, 45m30s",
 }
 _BYTES_SCHEMA: dict[str, Any] = {
     "anyOf": [
@@ -44,6 +45,8 @@ class _FileSchema(GenerateJsonSchema):
             return dict(_DURATION_SCHEMA)
         if function is parse_bytes:
             return dict(_BYTES_SCHEMA)
+        if function is state_by_name:
+            return {"type": "string", "enum": [v.name for v in SimState]}
         if function is as_text:
             return {"anyOf": [{"type": "string", "minLength": 1}, {"type": "integer"}]}
         return super().function_before_schema(schema)

@@ -10,6 +10,7 @@ month: usage starts again from zero and blocked SIMs are unblocked.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,28 @@ if TYPE_CHECKING:
     from simulator.platform.rule_runner import RuleRunner
     from simulator.platform.sims import SimTable
 
-__all__ = ["Billing"]
+__all__ = ["Billing", "Standing", "pool_name"]
+
+
+def pool_name(account: str, rate_plan: str) -> str:
+    """The name of the data pool an account's SIMs on a pooled rate plan share."""
+    return f"{account}/{rate_plan}"
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a SIM stands against its rate plan this cycle (a pooled plan: where its pool does)."""
+
+    used: int
+    """Bytes counted: the SIM's own, or the whole pool's."""
+    allowance: int
+    """The SIM's allowance, or the pool's: one allowance per SIM in it."""
+    limit: int | None
+    """Bytes at which data is blocked (allowance and overage); None = never blocked."""
+    sims: int
+    """SIMs sharing the count: 1 for a plan per SIM, the pool's size for a pooled plan."""
+    cycle_end: float
+    """When this billing cycle ends and a block lifts by itself, in simulated seconds."""
 
 
 class Billing:
@@ -93,13 +115,23 @@ class Billing:
         key = self._pool_key(row)
         return self._pool_usage.get(key, 0), self._pool_sizes.get(key, 0)
 
+    def standing(self, row: int) -> Standing:
+        """The SIM's (or its pool's) count against its rate plan this cycle."""
+        plan = self.rate_plans[int(self.sims["rate_plan"][row])]
+        used, shares = self.counted(row)
+        limit = None if plan.overage_limit is None else (plan.allowance + plan.overage_limit)
+        return Standing(
+            used=used,
+            allowance=plan.allowance * shares,
+            limit=None if limit is None else limit * shares,
+            sims=shares,
+            cycle_end=self._cycle_end,
+        )
+
     def bytes_to_limit(self, row: int) -> int | None:
         """Data the SIM (or its pool) may still use before it is blocked; None = never blocked."""
-        plan = self.rate_plans[int(self.sims["rate_plan"][row])]
-        if plan.overage_limit is None:
-            return None
-        used, shares = self.counted(row)
-        return max(0, (plan.allowance + plan.overage_limit) * shares - used)
+        standing = self.standing(row)
+        return None if standing.limit is None else max(0, standing.limit - standing.used)
 
     def lift_block(self, row: int, *, actor: Actor, reason: str, now: float) -> None:
         """Lift the SIM's data block for the rest of the billing cycle."""

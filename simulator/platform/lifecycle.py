@@ -27,6 +27,8 @@ class Actor(enum.IntEnum):
     """The connectivity operator's staff."""
     SYSTEM = 2
     """The platform itself: automatic moves and automation rules."""
+    BILLING = 3
+    """The operator's billing system: a SIM deactivated for an unpaid invoice, and back."""
 
 
 _ANY: Final = frozenset(Actor)

@@ -20,7 +20,7 @@ from protocol.sim_state import SimState
 from simulator.errors import OnboardingConflictError, SimulatorError, TransitionRefusedError
 from simulator.platform.audit import NONE, AuditField, AuditLog
 from simulator.platform.automation import MAX_RULES, RuleBook
-from simulator.platform.billing import Billing
+from simulator.platform.billing import Billing, Standing, pool_name
 from simulator.platform.changes import Changes
 from simulator.platform.customer import (
     Account,
@@ -225,6 +225,18 @@ class Platform:
     def usage(self, iccid: Iccid | str) -> int:
         """Bytes counted against the rate plan this cycle."""
         return int(self.sims["usage"][self.row(iccid)])
+
+    def pool(self, iccid: Iccid | str) -> str | None:
+        """The data pool the SIM shares (`account/rate plan`), for a pooled rate plan; else None."""
+        row = self.row(iccid)
+        plan = self.rate_plans[int(self.sims["rate_plan"][row])]
+        if not plan.pooled:
+            return None
+        return pool_name(self.accounts[int(self.sims["account"][row])].id, plan.name)
+
+    def standing(self, iccid: Iccid | str) -> Standing:
+        """Where the SIM (or its pool) stands against its rate plan this cycle."""
+        return self._billing.standing(self.row(iccid))
 
     def summary_by_state(self) -> dict[str, int]:
         """Number of SIMs per lifecycle state (states with none left out)."""

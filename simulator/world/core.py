@@ -4,8 +4,10 @@
 remembers between requests (the cell each SIM is on, its open session, when it
 was last heard from) and says what happens on the SIM's events: attaches
 accepted or refused, sessions opened, closed and their usage, detaches by the
-device, by the network and the implicit one after an hour of silence. The
-broker's side is here too: a connection lost uncleanly is followed by its Will.
+device, by the network and the implicit one when the mobile reachable timer
+runs out (`psm`: T3412 and its margin). Every accepted attach and periodic TAU
+says which timers the network granted. The broker's side is here too: a
+connection lost uncleanly is followed by its Will.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from protocol.messages import (
     SessionClosed,
     SessionOpened,
     SessionRejected,
+    TrackingAreaUpdated,
     UsageReported,
 )
 from simulator.errors import SimulatorError
+from simulator.world import psm
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator
@@ -39,8 +43,8 @@ if TYPE_CHECKING:
 
 __all__ = ["IMPLICIT_DETACH_S", "USAGE_INTERVAL_S", "Core", "Session"]
 
-IMPLICIT_DETACH_S: Final = 3600.0
-"""The network detaches a silent device implicitly after its mobile reachable timer (~1 h)."""
+IMPLICIT_DETACH_S: Final = psm.DEFAULT_T3412_S + psm.REACHABLE_MARGIN_S
+"""A device without PSM lost without a word is detached implicitly this long after (58 min)."""
 USAGE_INTERVAL_S: Final = 3600.0
 """Interim usage records for long sessions, as a charging system writes them."""
 
@@ -100,6 +104,10 @@ class Core:
         self.attached_at: dict[str, int] = {}
         """The cell each SIM is registered on."""
         self.contact: dict[str, int] = {}
+        self.contact_at: dict[str, float] = {}
+        """When the network last heard from each SIM."""
+        self.granted: dict[str, psm.Grant] = {}
+        """The timers each SIM was granted at its last attach."""
         self._session_ids = 0
 
     # ---- requests -----------------------------------------------------------------------------
@@ -134,8 +142,45 @@ class Core:
         self._close(device.sim, "detach")  # any session still held for the SIM is gone
         self.attached_at[device.sim] = cell.id
         self._touch(device.sim)
-        self.output.emit(AttachAccepted(**self._about(device), **where))
+        given = psm.grant(
+            psm=device.spec.psm,
+            sleep=device.spec.report_interval + device.spec.report_jitter,
+            network_max=cell.operator.spec.psm_max_t3412,
+        )
+        self.granted[device.sim] = given
+        self.output.emit(
+            AttachAccepted(**self._about(device), **where, t3412_s=given.t3412, t3324_s=given.t3324)
+        )
         return None
+
+    def periodic_tau(self, device: Device) -> float:
+        """The device's periodic TAU: the network hears from it; returns when the next is due."""
+        assert device.sim is not None
+        assert device.cell is not None
+        given = self.granted[device.sim]
+        self._touch(device.sim)
+        self.output.emit(
+            TrackingAreaUpdated(
+                **self._about(device),
+                mcc_mnc=device.cell.mcc_mnc,
+                cell_id=device.cell.id,
+                rat=device.radio.value,
+                t3412_s=given.t3412,
+                t3324_s=given.t3324,
+            )
+        )
+        return self.env.now + given.t3412
+
+    def doze(self, device: Device, now: float) -> float:
+        """A PSM device asleep until its wake: a periodic TAU whenever T3412 runs out first.
+
+        Returns how long it sleeps before it looks again.
+        """
+        assert device.sim is not None
+        due = self.contact_at[device.sim] + self.granted[device.sim].t3412
+        if now >= due:
+            due = self.periodic_tau(device)
+        return min(device.wake_at, due) - now
 
     def open_session(self, device: Device) -> Session | Refusal:
         """The device asks for a data session on its APN: the session, or the network's refusal."""
@@ -194,20 +239,25 @@ class Core:
         session.reported_at = now
         if delta <= 0:
             return
-        row = self.platform.row(iccid)
+        pool = self.platform.pool(iccid)
+        standing = self.platform.standing(iccid) if pool is not None else None
         self.output.emit(
             UsageReported(
                 t=self.output.ts(now),
                 iccid=iccid,
                 imei=self.output.seen_imei(iccid),
                 bytes=delta,
-                cycle_bytes=int(self.platform.sims["usage"][row]),
+                cycle_bytes=self.platform.usage(iccid),
                 allowance=self.platform.rate_plan(iccid).allowance,
+                pool=pool,
+                pool_bytes=None if standing is None else standing.used,
+                pool_allowance=None if standing is None else standing.allowance,
             ),
         )
 
     def _touch(self, iccid: str) -> None:
         self.contact[iccid] = self.contact.get(iccid, 0) + 1
+        self.contact_at[iccid] = self.env.now
 
     def _close(self, iccid: str, reason: CloseReason) -> None:
         session = self.sessions.pop(iccid, None)
@@ -258,13 +308,17 @@ class Core:
             self._detach(device.sim, "device", device.imei.value)
 
     def device_lost_network(self, device: Device) -> None:
-        """The device lost its cell without a word: the network notices after an hour's silence."""
+        """The device lost its cell without a word: the network notices when its timer runs out."""
         if device.sim is not None:
             self.env.process(self._implicit_detach(device.sim))
 
     def _implicit_detach(self, iccid: str) -> Generator[simpy.Event, object, None]:
         seen = self.contact.get(iccid, 0)
-        yield self.env.timeout(IMPLICIT_DETACH_S)
+        now = self.env.now
+        due = psm.implicit_detach_at(
+            self.granted.get(iccid), last_contact=self.contact_at.get(iccid, now), lost=now
+        )
+        yield self.env.timeout(due - now)
         if self.contact.get(iccid, 0) == seen and iccid in self.attached_at:
             self._detach(iccid, "implicit", self.output.seen_imei(iccid))
 

@@ -66,7 +66,7 @@ class Device:
         self.apn = spec.apn
         self.firmware = spec.firmware
         self.credentials_ok = spec.apn_credentials_ok
-        self.battery: float | None = None if spec.battery_mah is None else 100.0
+        self.battery: float | None = None if spec.battery_mah is None else spec.battery_pct
         self.fast_drain = False
         self.powered = True
         self.hung = False
@@ -86,6 +86,8 @@ class Device:
         self.will_due: float | None = None
         self.will_sim: str | None = None
         """The SIM named in the Last Will registered with the current broker connection."""
+        self.wake_at = -math.inf
+        """A PSM device sleeps until then; its modem wakes before only for a periodic TAU."""
         self._poked = False
         self.seq = 0
         self.boot = 0.0
@@ -139,6 +141,8 @@ class Device:
             return 0
         if self.session is None:
             return self._open_session(now)
+        if not self.mqtt and now < self.wake_at:
+            return self.world.core.doze(self, now)
         if not self.mqtt:
             return self._connect_mqtt(now)
         return self._report(now)
@@ -254,6 +258,8 @@ class Device:
                 ),
             )
             self.mqtt = False
+            self.wake_at = now + interval
+            interval = self.world.core.doze(self, now)
         if self.reboot_loop:
             interval = min(interval, self.crash_at - now)
         return max(interval, 1.0)
@@ -290,6 +296,7 @@ class Device:
         """Cell, data session and broker connection are gone (it detached, or was detached)."""
         self.cell = None
         self.session = None
+        self.wake_at = -math.inf
         self.world.core.drop_mqtt(self)
 
     def detached_by_network(self) -> None:

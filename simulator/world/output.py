@@ -126,6 +126,7 @@ class Output:
             account_name=account.name,
             communication_plan=plan.name,
             rate_plan=p.rate_plans[int(sims["rate_plan"][row])].name,
+            pool=p.pool(iccid),
             apns=[a.name for a in plan.apns],
             networks=[n.mcc_mnc or n.country or "" for n in plan.networks],
             radio_types=[r.value for r in plan.radio_types],
@@ -167,9 +168,7 @@ class Output:
                 reason=entry.reason,
             )
         if entry.field is AuditField.DATA_BLOCKED:
-            return DataBlocked(
-                t=t, iccid=iccid, imei=imei, blocked=bool(entry.new), reason=entry.reason
-            )
+            return self._data_blocked(entry, iccid, imei)
         if entry.field is AuditField.IMEI:
             return ImeiChanged(
                 t=t, iccid=iccid, imei=f"{entry.new:015d}", old_imei=f"{entry.old:015d}"
@@ -183,6 +182,25 @@ class Output:
             new=self._audit_value(entry.field, entry.new),
             actor=entry.actor.name.lower(),
             reason=entry.reason,
+        )
+
+    def _data_blocked(self, entry: AuditEntry, iccid: str, imei: str | None) -> DataBlocked:
+        """A block names the limit, the pool that is used up and when it lifts by itself."""
+        t = self.ts(entry.time)
+        if not entry.new:
+            return DataBlocked(t=t, iccid=iccid, imei=imei, blocked=False, reason=entry.reason)
+        standing = self.platform.standing(iccid)
+        pool = self.platform.pool(iccid)
+        return DataBlocked(
+            t=t,
+            iccid=iccid,
+            imei=imei,
+            blocked=True,
+            reason=entry.reason,
+            limit=standing.limit,
+            pool=pool,
+            pool_sims=standing.sims if pool is not None else None,
+            until=self.ts(standing.cycle_end),
         )
 
     def _audit_value(self, field: AuditField, value: int) -> str:

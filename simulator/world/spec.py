@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from protocol.causes import Cause
 from protocol.identifiers import Iccid, Imei
+from simulator.platform.billing import pool_name
 from simulator.platform.customer import CustomerFile, RadioType, cross_check
 
 __all__ = [
@@ -32,22 +33,43 @@ __all__ = [
     "Waypoint",
     "WorldSpec",
     "parse_duration",
+    "pools",
     "world_problems",
 ]
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
-_UNIT = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86_400.0, None: 1.0}
+_NUMBER = r"\d+(?:\.\d+)?"
+_DURATION = re.compile(rf"^\s*({_NUMBER})\s*([smhd]?)\s*$")
+_PART = re.compile(rf"\s*({_NUMBER})\s*([dhms])")
+_UNIT = {"d": 86_400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "": 1.0}
+_ORDER = "dhms"
 
 
 def parse_duration(value: object) -> object:
-    """Read a duration such as 90s, 15m, 36h or 2d as seconds; numbers are seconds already."""
+    """Read a duration such as 90s, 15m, 36h, 2d, or as simlab prints them (2h10m, 1d2h, 45m30s).
+
+    Numbers are seconds already. Parts of a compound duration go from days down to seconds,
+    each unit at most once.
+    """
     if not isinstance(value, str):
         return value
     match = _DURATION.match(value)
-    if match is None:
-        raise ValueError(f"{value!r} is not a duration; write e.g. 90s, 15m, 36h or 2d")
-    number, unit = match.groups()
-    return float(number) * _UNIT[unit]
+    if match is not None:
+        number, unit = match.groups()
+        return float(number) * _UNIT[unit]
+    seconds, at, last = 0.0, 0, -1
+    for part in _PART.finditer(value):
+        order = _ORDER.index(part.group(2))
+        if part.start() != at or order <= last:
+            raise _not_a_duration(value)
+        seconds += float(part.group(1)) * _UNIT[part.group(2)]
+        at, last = part.end(), order
+    if at == 0 or value[at:].strip():
+        raise _not_a_duration(value)
+    return seconds
+
+
+def _not_a_duration(value: str) -> ValueError:
+    return ValueError(f"{value!r} is not a duration; write e.g. 90s, 15m, 36h or 2d")
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
@@ -67,6 +89,8 @@ class OperatorSpec(_Model):
     country: Country
     roaming_partners: list[MccMnc] | None = None
     """Home networks whose SIMs may roam here; None = every network (a hub agreement)."""
+    psm_max_t3412: Duration | None = None
+    """The longest periodic TAU timer (T3412) it grants a PSM device; None: what is asked."""
 
 
 class CellSpec(_Model):
@@ -134,6 +158,8 @@ class DeviceGroupSpec(_Model):
     mobility: MobilitySpec | None = None
     battery_mah: float | None = Field(default=None, gt=0)
     """None: mains powered."""
+    battery_pct: float = Field(default=100.0, gt=0, le=100)
+    """The battery's level when the run starts (battery-powered devices only)."""
     report_interval: Duration = 900.0
     report_jitter: Duration = 60.0
     report_bytes: int = Field(default=400, ge=1)
@@ -188,6 +214,8 @@ class FaultSpec(_Model):
     operator: MccMnc | None = None
     apn: str | None = None
     tunnel: str | None = None
+    pool: str | None = None
+    """A shared data pool (`account/rate plan`), for faults of the SIMs in it."""
     value: str | None = None
     """Fault-specific: the wrong APN, the unallowed radio type, the country moved to."""
 
@@ -332,6 +360,12 @@ def _covered(spans: list[tuple[int, int]], first: int, last: int) -> bool:
     return reach >= last
 
 
+def pools(customer: CustomerFile) -> set[str]:
+    """The customer's shared data pools (`account/rate plan`): accounts' SIMs on pooled plans."""
+    pooled = {r.name for r in customer.rate_plans if r.pooled}
+    return {pool_name(r.account, r.rate_plan) for r in customer.sim_ranges if r.rate_plan in pooled}
+
+
 def _timeline_problems(spec: WorldSpec, ids: dict[str, str]) -> list[tuple[Loc, str]]:
     problems = _fault_problems(spec, ids)
     changes: list[tuple[str, int, SwapSpec | MoveSpec]] = [
@@ -358,6 +392,7 @@ def _fault_problems(spec: WorldSpec, ids: dict[str, str]) -> list[tuple[Loc, str
         "operator": {o.mcc_mnc for o in spec.operators},
         "apn": {a.name.lower() for p in spec.customer.communication_plans for a in p.apns},
         "tunnel": {t.name for t in spec.customer.tunnels},
+        "pool": pools(spec.customer),
     }
     problems: list[tuple[Loc, str]] = []
     for i, fault in enumerate(spec.faults):

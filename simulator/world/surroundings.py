@@ -46,6 +46,9 @@ class CoreSide(Protocol):
     def count_usage(self, iccid: str, nbytes: int, now: float) -> None:
         """The device sent `nbytes` over its session."""
 
+    def doze(self, device: Device, now: float) -> float:
+        """A PSM device asleep: its periodic TAUs until its wake; how long until it looks again."""
+
     def device_detaches(self, device: Device) -> None:
         """The device detaches cleanly, if it is registered."""
 

@@ -11,6 +11,7 @@ import random
 from typing import TYPE_CHECKING
 
 from simulator.errors import SimulatorError
+from simulator.world.faults.pools import pool_members, whole_pools
 from simulator.world.spec import FaultId, FaultSpec
 from simulator.world.truth import TruthRecord
 
@@ -29,13 +30,19 @@ __all__ = ["affected", "draw", "schedule"]
 
 def affected(world: World, spec: FaultSpec, kind: FaultKind) -> list[Device]:
     """The devices a fault (of `kind`) reaches when it starts."""
+    if kind.scope == "sim" and spec.pool is not None:
+        members = pool_members(world, spec.pool)
+        if not members:
+            raise SimulatorError(f"{spec.fault.value}: no device's SIM is in pool {spec.pool!r}")
+        return members
     if kind.scope in {"device", "sim"}:
         if not spec.devices:
             raise SimulatorError(f"{spec.fault.value}: say which devices")
         missing = [i for i in spec.devices if i not in world.by_id]
         if missing:
             raise SimulatorError(f"{spec.fault.value}: no device {missing[0]!r} in this world")
-        return [world.by_id[i] for i in spec.devices]
+        named = [world.by_id[i] for i in spec.devices]
+        return whole_pools(world, named) if kind.pool_wide else named
     if spec.fault is FaultId.CONGESTION or kind.scope in {"cell", "operator"}:
         return [d for d in world.devices if d.cell is not None and _on(d, spec)]
     if kind.scope == "apn":

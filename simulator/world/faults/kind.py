@@ -36,6 +36,8 @@ class FaultKind:
     summary: str
     apply: Action
     revert: Action
+    pool_wide: bool = False
+    """It strikes the SIM's shared data pool: every SIM in the pool with it."""
 
 
 def sim_of(device: Device) -> str:

@@ -41,14 +41,18 @@ def _state(world: World, d: Device, target: SimState, actor: Actor, reason: str)
     platform_acts(world, d, change, actor=actor, reason=reason)
 
 
+def _invoice(spec: FaultSpec) -> str:
+    return "invoice" if spec.value is None else f"invoice {spec.value}"
+
+
 def _deactivate_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     for d in devices:
-        _state(world, d, SimState.DEACTIVATED, Actor.OPERATOR, "billing: invoice overdue")
+        _state(world, d, SimState.DEACTIVATED, Actor.BILLING, f"{_invoice(spec)} overdue")
 
 
 def _deactivate_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     for d in devices:
-        _state(world, d, SimState.ACTIVATED, Actor.OPERATOR, "billing: invoice paid")
+        _state(world, d, SimState.ACTIVATED, Actor.BILLING, f"{_invoice(spec)} paid")
 
 
 def _unprovisioned_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
@@ -84,6 +88,8 @@ def _quota_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
 def _limit_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     for d in devices:
         iccid = sim_of(d)
+        if world.platform.data_blocked(iccid):
+            continue  # its pool was used up with another SIM's upload
         left = world.platform.bytes_to_limit(iccid)
         if left is None:
             raise SimulatorError(
@@ -103,7 +109,11 @@ def _limit_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
 F = FaultId
 SIM_FAULTS = (
     FaultKind(
-        F.SIM_DEACTIVATED, "sim", "billing deactivates the SIM", _deactivate_on, _deactivate_off
+        F.SIM_DEACTIVATED,
+        "sim",
+        "billing deactivates the SIM for an overdue invoice (value: the invoice number)",
+        _deactivate_on,
+        _deactivate_off,
     ),
     FaultKind(
         F.SIM_NOT_PROVISIONED,
@@ -122,9 +132,10 @@ SIM_FAULTS = (
     FaultKind(
         F.DATA_LIMIT_REACHED,
         "sim",
-        "a runaway upload reaches the rate plan's limit",
+        "a runaway upload reaches the rate plan's limit (a pool's: every SIM in the pool)",
         _limit_on,
         _limit_off,
+        pool_wide=True,
     ),
     FaultKind(
         F.DAMAGED_SIM,

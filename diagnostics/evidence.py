@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from diagnostics.sim_map import SimMap
 from protocol.messages import (
     AttachAccepted,
     AttachRejected,
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from diagnostics.detection import Detector
-    from diagnostics.sim_map import SimMap
 
 __all__ = ["DetectorFeed"]
 
@@ -40,9 +40,10 @@ _REGISTERED = (AttachAccepted, TrackingAreaUpdated)
 class DetectorFeed:
     """Feeds a detector from messages, and the device <-> SIM map it reads network events by."""
 
-    def __init__(self, detector: Detector, sims: SimMap) -> None:
+    def __init__(self, detector: Detector, sims: SimMap | None = None) -> None:
+        """`sims`: the service's device <-> SIM map; a feed on its own keeps its own."""
         self.detector = detector
-        self.sims = sims
+        self.sims = sims if sims is not None else SimMap()
         self._pending_grant: dict[str, _Registered] = {}
         """Per SIM, timers granted before the stream named the SIM's device."""
 

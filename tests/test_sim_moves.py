@@ -151,6 +151,23 @@ def test_a_locked_sim_moved_into_a_new_device_is_its_imei_lock(tmp_path: Path) -
     assert support.diagnose_sim(moved or "").device_id == RECEIVER
 
 
+def test_a_device_that_gave_its_sim_away_is_not_asked_to_swap_a_sim_it_does_not_hold(
+    tmp_path: Path,
+) -> None:
+    spec = moved_world(faults=[], locked=False)
+    support, _, _ = serve(spec, MOVE_AT + 3 * H, tmp_path)
+    giver = support.diagnose_device(GIVER)
+    assert giver.iccid is None
+    assert "Quiet since its SIM went into another device" in giver.summary
+    assert any(
+        e.text == "its SIM tried to register in another device"
+        for c in giver.checks
+        for e in c.evidence
+    )
+    assert not _asks_for_a_swap(support, GIVER)
+    assert support.diagnose_device(RECEIVER).healthy
+
+
 def test_an_unlocked_sim_refused_in_a_blacklisted_device_is_that_device_identity(
     tmp_path: Path,
 ) -> None:

@@ -228,16 +228,19 @@ def check_registration(case: Case) -> CheckResult:
     # detached and quiet: the device (or its SIM) is gone from the radio
     weights = _silence_candidates(case)
     evidence = [cite(seen, f"detached: {detach.reason}"), *last_report_evidence(case)]
+    text = f"Detached ({detach.reason}) at {when(seen.t)}, no attach attempt since"
     elsewhere = case.sim_elsewhere
-    if elsewhere is not None and _quiet_before(case, elsewhere.t):
-        # quiet with the SIM inside, and that SIM registers elsewhere: the card can be read
-        weights = [(c, w) for c, w in weights if c is not Cause.DAMAGED_SIM] or weights
+    if elsewhere is not None:
         evidence.append(cite(elsewhere, "its SIM tried to register in another device"))
+        if _quiet_before(case, elsewhere.t):  # quiet with the SIM inside: the card can be read
+            weights = [(c, w) for c, w in weights if c is not Cause.DAMAGED_SIM] or weights
+        else:  # it went quiet when its SIM left it: what it holds now, the network has not seen
+            text = f"Quiet since its SIM went into another device at {when(elsewhere.t)}"
     return CheckResult(
         name,
         title,
         Status.BROKE if ever_attached else Status.NEVER,
-        f"Detached ({detach.reason}) at {when(seen.t)}, no attach attempt since",
+        text,
         tuple(evidence),
         _ranked(weights),
     )

@@ -957,7 +957,7 @@ def test_the_groups_of_network_scenarios_are_placed_as_intended():
     network = run_of(FaultId.CELL_OUTAGE).world.network
 
     def cells(group: dict) -> list[int]:
-        heard = network.audible(group["lat"], group["lon"], RadioType.LTE_M, 0.0, set())
+        heard = network.audible(group["lat"], group["lon"], RadioType.LTE_M, 0.0)
         return [cell.id for cell, _ in heard]
 
     assert cells(CELL_101_ONLY) == [101], "no neighbour cell to fall back on"

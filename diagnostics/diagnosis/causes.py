@@ -105,8 +105,9 @@ _ROWS: Final = (
         C.SIM_NOT_PROVISIONED,
         "SIM not provisioned on the network",
         L.SIM,
-        "The home network does not know the SIM (attach reject #2). Re-provision the SIM range "
-        "on the network and ask the customer to restart the device.",
+        "The home network does not know the SIM (attach reject #2, or #8 from a core that "
+        "follows TS 29.272 Annex A, while the SIM is active). Re-provision the SIM range on the "
+        "network and ask the customer to restart the device.",
     ),
     CauseInfo(
         C.TEST_QUOTA_USED,
@@ -134,9 +135,10 @@ _ROWS: Final = (
         "Network not in the plan",
         L.SIM,
         "The device is on a network its communication plan does not allow. Add that network "
-        "if the rate plan covers it. The device clears its forbidden-network list at its next "
-        "modem reset (about hourly) or power cycle; ask for a power cycle only if someone can "
-        "reach it.",
+        "if the rate plan covers it, then clear the SIM's forbidden-network list (EF_FPLMN) "
+        "over the air: the list lives on the SIM, so no reset, power cycle or swap clears it, "
+        "and the device does not try the network again until it is cleared. Someone at the "
+        "device can instead select the network manually once.",
     ),
     CauseInfo(
         C.RADIO_TYPE_NOT_ALLOWED,

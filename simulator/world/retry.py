@@ -8,10 +8,11 @@ attempt waits T3402 (12 min) before the next round.
 
 Well-behaved firmware follows GSMA TS.34 on top: it obeys the network's back-off
 timers (T3346, T3396), backs off exponentially with jitter up to an hour after
-session failures, resets the modem at most once an hour to clear the modem's
-lists (the SIM's forbidden-network list stays: only the operator over the air, or
-a manual selection, clears it), and after a permanent reject waits about an hour
-before one more reset. Misbehaving firmware (`RetryBehaviour`) retries in a tight
+session failures, resets the modem at most once an hour to clear the networks the
+modem refuses (#14; the SIM's forbidden-network list stays: only the operator over
+the air, or a manual selection, clears it), leaves forbidden tracking areas to their
+periodic deletion, and after a permanent reject waits about an hour before one more
+reset. Misbehaving firmware (`RetryBehaviour`) retries in a tight
 loop or reboots on every failure, forgetting the timers each time: the storms
 operators see in congestion.
 """
@@ -62,14 +63,12 @@ PERMANENT_CAUSES: Final = frozenset(
 
 def after_scan(device: Device, now: float) -> float:
     """The wait after a network scan found no cell the device may use."""
-    ts34 = device.spec.retry is RetryBehaviour.TS34
-    lists = device.nas.holds_lists()
-    if lists and now - device.last_reset >= HOUR and ts34:
-        device.reboot(now)  # at most one modem reset an hour clears the modem's lists
-        return device.rng.uniform(30, 60)
-    if ts34:
-        return device.rng.uniform(300, 600)
-    if lists:
+    if device.spec.retry is RetryBehaviour.TS34:
+        if device.nas.gprs_forbidden and now - device.last_reset >= HOUR:
+            device.reboot(now)  # at most one modem reset an hour clears the refused networks
+            return device.rng.uniform(30, 60)
+        return device.rng.uniform(300, 600)  # forbidden areas: the list is deleted in 12-24 h
+    if device.nas.holds_lists():
         device.reboot(now)
     return device.rng.uniform(10, 30)
 

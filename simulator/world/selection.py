@@ -67,7 +67,7 @@ class Nas:
         self.attempts = 0
 
     def holds_lists(self) -> bool:
-        """Whether anything a modem reset clears keeps the device off a network."""
+        """Whether anything a modem reset clears keeps the device off a network or an area."""
         return bool(self.gprs_forbidden or self.forbidden_tas)
 
 

@@ -14,6 +14,8 @@ import itertools
 
 import pytest
 
+from diagnostics.diagnosis.messages import customer_message
+from protocol.causes import Cause
 from protocol.identifiers import iccid_range, imei_range
 from protocol.nas import EmmCause
 from simulator.world.mobility import HOUR
@@ -21,6 +23,7 @@ from simulator.world.selection import TA_LIST_HOURS
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
 from simulator.world.spec import CoreProfile, FaultId
+from tests.diagnosis_worlds import serve
 from tests.world_fixtures import CUSTOMER, FIRST_ICCID, FIRST_IMEI, START, collars, world
 
 T0 = START.timestamp()
@@ -162,3 +165,19 @@ def test_an_unknown_subscriber_retries_as_its_cause_says(core, cause, waits):
     else:  # TS.34: one modem reset about an hour after a permanent reject
         assert len(gaps) >= 2
         assert all(0.9 * HOUR <= gap <= 1.1 * HOUR + 60 for gap in gaps)
+
+
+def test_support_is_told_the_sims_list_holds_the_network_the_plan_now_allows(tmp_path):
+    devices = [collars(1, mobility={"waypoints": TO_FRANCE})]
+    added = {"at": "3h", "action": "change_plan", "devices": [A], "value": "collar-europe"}
+    spec = world(devices=devices, customer=_customer(), interventions=[added])
+    support, _, _ = serve(spec, 5 * HOUR, tmp_path)
+    diagnosis = support.diagnose_device(A)
+    assert diagnosis.cause is Cause.ROAMING_NOT_ALLOWED
+    registration = next(c for c in diagnosis.checks if c.name == "registration")
+    assert any("forbidden-network list" in e.text for e in registration.evidence)
+    assert diagnosis.facts["network_added"] == T0 + 3 * HOUR
+    body = customer_message(diagnosis).body
+    assert "We added the network for the SIM card on 2 March 2026 at 06:00" in body
+    assert "connects again once we have cleared the list" in body
+    assert "we will add the network" not in body

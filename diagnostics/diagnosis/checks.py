@@ -30,6 +30,7 @@ from diagnostics.diagnosis.readings import (
     last_report_evidence,
     locked_imei_of,
     open_session,
+    plan_changes,
     refused_by_lock,
     registration,
     signal_fading,
@@ -189,8 +190,8 @@ def check_registration(case: Case) -> CheckResult:
     since = silence_start(case)
     rejects = case.events(AttachRejected, since)
     ever_attached = bool(case.events(AttachAccepted))
-    state = sim_state(case)[0]
-    settled = [(s, m, settle(m, case.record, state)) for s, m in rejects]
+    state, changes = sim_state(case)[0], plan_changes(case)
+    settled = [(s, m, settle(m, case.record, state, changes)) for s, m in rejects]
     named = [(s, m, found) for s, m, found in settled if found is not None]
     if named:
         counts = Counter(m.emm_cause for _, m, _ in named)

@@ -272,6 +272,7 @@ def _values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
         "resumes": resumes,
         "last_report": _number(facts, "last_report"),
         "cycle_end": _number(facts, "cycle_end"),
+        "network_added": _number(facts, "network_added"),
     }
     values.update({key: when(t) for key, t in times.items() if t is not None})
     values.update(_device_values(diagnosis, words))

@@ -26,11 +26,11 @@ from protocol.identifiers.countries import countries_of
 from protocol.nas import EmmCause
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from protocol.messages import AttachRejected, SimRecord
 
-__all__ = ["RULES", "Reading", "Rule", "Settled", "settle"]
+__all__ = ["RULES", "Reading", "Rule", "Settled", "network_allowed", "read", "settle"]
 
 _EPS_RADIOS: Final = frozenset({"LTE", "LTE-M", "NB-IoT"})
 
@@ -49,6 +49,8 @@ class Reading:
     """The plan allows some LTE radio type at all."""
     visiting: bool | None
     """The network that refused is not the SIM's home network."""
+    added_since: float | None = None
+    """When the plan came to allow the network, if that was after the reject."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,14 @@ RULES: Final[tuple[Rule, ...]] = (
         "TS 29.272 Annex A 5420 unknown EPS subscription: #15",
     ),
     Rule(
+        frozenset({E.PLMN_NOT_ALLOWED}),
+        lambda r: r.network_allowed is True and r.added_since is not None,
+        Cause.ROAMING_NOT_ALLOWED,
+        "the plan allows the network only since it refused the SIM, which keeps it on its "
+        "forbidden-network list until that is cleared over the air",
+        "TS 24.301 #11 and TS 31.102 EF_FPLMN: the network stays forbidden on the SIM",
+    ),
+    Rule(
         _WHERE,
         lambda r: r.visiting is True and r.network_allowed is True,
         Cause.ROAMING_NOT_ALLOWED,
@@ -132,10 +142,18 @@ class Settled:
     rule: Rule | None = None
 
 
-def settle(reject: AttachRejected, record: SimRecord | None, state: str | None) -> Settled | None:
-    """The cause `reject` names for the SIM of `record` in `state`; None: it names none."""
+def settle(
+    reject: AttachRejected,
+    record: SimRecord | None,
+    state: str | None,
+    plan_changes: Sequence[float] = (),
+) -> Settled | None:
+    """The cause `reject` names for the SIM of `record` in `state`; None: it names none.
+
+    `plan_changes`: when the SIM's communication plan changed, oldest first.
+    """
     if record is not None:
-        reading = read(reject, record, state)
+        reading = read(reject, record, state, plan_changes)
         for rule in RULES:
             if reject.emm_cause in rule.numbers and rule.holds(reading):
                 return Settled(rule.cause, rule)
@@ -143,22 +161,29 @@ def settle(reject: AttachRejected, record: SimRecord | None, state: str | None) 
     return None if cause is None else Settled(cause)
 
 
-def read(reject: AttachRejected, record: SimRecord, state: str | None) -> Reading:
-    """What `record` (and the SIM's `state` now) says about `reject`."""
-    network = reject.mcc_mnc
-    countries = countries_of(network)
-    if network in record.networks or any(c in record.networks for c in countries):
-        allowed: bool | None = True
-    else:
-        allowed = False if countries else None
+def read(
+    reject: AttachRejected, record: SimRecord, state: str | None, plan_changes: Sequence[float]
+) -> Reading:
+    """What `record` (and the SIM's `state` now, its plan's changes) says about `reject`."""
+    allowed = network_allowed(reject.mcc_mnc, record)
     try:
         home: str | None = Imsi.parse(record.imsi).plmn
     except InvalidIdentifierError:
         home = None
+    later = [t for t in plan_changes if t > reject.t]
     return Reading(
         usable=None if state is None else state in USABLE_STATES,
         network_allowed=allowed,
         radio_allowed=reject.rat in record.radio_types,
         eps_allowed=bool(_EPS_RADIOS.intersection(record.radio_types)),
-        visiting=None if home is None else network != home,
+        visiting=None if home is None else reject.mcc_mnc != home,
+        added_since=later[0] if later and allowed else None,
     )
+
+
+def network_allowed(network: str, record: SimRecord) -> bool | None:
+    """Whether the SIM's plan allows `network` (by MCC-MNC or its country); None: cannot say."""
+    countries = countries_of(network)
+    if network in record.networks or any(c in record.networks for c in countries):
+        return True
+    return False if countries else None

@@ -20,10 +20,9 @@ from protocol.identifiers import iccid_range, imei_range
 from protocol.nas import EmmCause
 from simulator.world.mobility import HOUR
 from simulator.world.selection import TA_LIST_HOURS
-from simulator.world.simulate import simulate
-from simulator.world.sinks import MemorySink
 from simulator.world.spec import CoreProfile, FaultId
 from tests.diagnosis_worlds import serve
+from tests.test_world_sequences import rel, run
 from tests.world_fixtures import CUSTOMER, FIRST_ICCID, FIRST_IMEI, START, collars, world
 
 T0 = START.timestamp()
@@ -51,22 +50,14 @@ def _run(until: float, **parts):
         collars(1, mobility={"waypoints": TO_FRANCE}),
         collars(1, name="calf", first_iccid=SIM_B, first_imei=IMEI_B),
     ]
-    spec = world(devices=devices, customer=_customer(), **parts)
-    sink = MemorySink()
-    result = simulate(spec, sink, until=until)
-    assert result.error is None, result.error
-    return sink.messages, result
-
-
-def _rel(message) -> float:
-    return round(message.t - T0, 3)
+    return run(world(devices=devices, customer=_customer(), **parts), until)
 
 
 def _net(messages, iccid: str, kind: str, since: float = 0.0, until: float = 1e12) -> list:
     return [
         m
         for m in messages
-        if m.kind == kind and getattr(m, "iccid", None) == iccid and since <= _rel(m) < until
+        if m.kind == kind and getattr(m, "iccid", None) == iccid and since <= rel(m) < until
     ]
 
 
@@ -82,15 +73,15 @@ def test_the_sims_list_outlives_a_power_cycle_and_a_swap_until_cleared_over_the_
     )
     (refused,) = _net(messages, SIM_A, "attach_reject")
     assert (refused.mcc_mnc, refused.emm_cause, refused.imei) == (FRANCE, 11, IMEI_A)
-    assert 2 * HOUR < _rel(refused) < 3 * HOUR
+    assert 2 * HOUR < rel(refused) < 3 * HOUR
     (plan,) = _net(messages, SIM_A, "audit")
-    assert (plan.field, plan.new, _rel(plan)) == ("communication_plan", "collar-europe", 3 * HOUR)
+    assert (plan.field, plan.new, rel(plan)) == ("communication_plan", "collar-europe", 3 * HOUR)
     records = _net(messages, SIM_A, "record", since=3 * HOUR)
     assert "FR" in records[0].networks
     # the plan allows France from 3 h, yet SIM A tries it only after the list is cleared at 7 h:
     # not after the power cycle (3 h 40), not in the calf's collar (5-6 h), not back home
     on_france = [m for m in _net(messages, SIM_A, "attach") if m.mcc_mnc == FRANCE]
-    assert [(_rel(m), m.imei) for m in on_france] == [(7 * HOUR, IMEI_A)]
+    assert [(rel(m), m.imei) for m in on_france] == [(7 * HOUR, IMEI_A)]
     in_calf = _net(messages, SIM_A, "attach", since=5 * HOUR, until=6 * HOUR)
     assert [(m.mcc_mnc, m.imei) for m in in_calf] == [(KENYA, IMEI_B)]
     # SIM B in the collar in France is refused there too, and keeps that on its own card
@@ -101,7 +92,7 @@ def test_the_sims_list_outlives_a_power_cycle_and_a_swap_until_cleared_over_the_
     # ground truth: the collar is off the network from the first scan after #11 to 7 h
     (roaming,) = [r for r in result.truth if r.fault is FaultId.ROAMING_NOT_ALLOWED]
     assert roaming.device_id == A
-    assert 5 - MS <= roaming.start - _rel(refused) <= 15 + MS
+    assert 5 - MS <= roaming.start - rel(refused) <= 15 + MS
     assert roaming.end is not None
     assert 7 * HOUR <= roaming.end <= 7 * HOUR + 60
 
@@ -117,7 +108,7 @@ def test_a_network_selected_by_hand_is_tried_once_and_leaves_the_sims_list():
     )
     # at 1 h France is not heard in Kenya: the selection lapses; at 4 h it is tried and accepted
     (attach,) = [m for m in _net(messages, SIM_A, "attach") if m.mcc_mnc == FRANCE]
-    assert _rel(attach) == 4 * HOUR
+    assert rel(attach) == 4 * HOUR
     assert len(_net(messages, SIM_A, "attach_reject")) == 1
     assert result.world.sim_files.forbidden(SIM_A) == ()
 
@@ -134,11 +125,11 @@ def test_13_forbids_the_tracking_area_not_the_network():
     first, second, *later = rejects
     # both cells of 63902 are tried at once (one area each): the network itself is not barred
     assert (first.cell_id, second.cell_id) == (101, 102)
-    assert _rel(second) - _rel(first) <= 15 + MS
+    assert rel(second) - rel(first) <= 15 + MS
     # the next try waits for the list's deletion, 12-24 h on
     lo, hi = TA_LIST_HOURS
     assert later
-    assert lo * HOUR <= _rel(later[0]) - _rel(first) <= hi * HOUR + 600
+    assert lo * HOUR <= rel(later[0]) - rel(first) <= hi * HOUR + 600
     assert result.world.sim_files.forbidden(SIM_B) == ()
 
 
@@ -159,7 +150,7 @@ def test_an_unknown_subscriber_retries_as_its_cause_says(core, cause, waits):
     )
     rejects = _net(messages, SIM_B, "attach_reject")
     assert {m.emm_cause for m in rejects} == {cause}
-    gaps = [round(_rel(b) - _rel(a), 3) for a, b in itertools.pairwise(rejects)]
+    gaps = [round(rel(b) - rel(a), 3) for a, b in itertools.pairwise(rejects)]
     if waits is not None:
         assert gaps[: len(waits)] == waits
     else:  # TS.34: one modem reset about an hour after a permanent reject

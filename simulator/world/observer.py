@@ -64,10 +64,10 @@ class TruthObserver:
         self.emergent(device, fault)
 
     def refused(
-        self, device: Device, *, emm: Refused | None = None, esm: int | None = None
+        self, device: Device, *, attach: Refused | None = None, esm: int | None = None
     ) -> None:
-        """The network refused the device; a reason that points at one fault is ground truth."""
-        fault = REFUSED_FAULTS.get(emm) if emm is not None else ESM_FAULTS.get(esm or 0)
+        """The network refused an attach (why) or a session (ESM cause): one fault's, truth."""
+        fault = REFUSED_FAULTS.get(attach) if attach is not None else ESM_FAULTS.get(esm or 0)
         if fault is not None:
             self.emergent(device, fault)
 

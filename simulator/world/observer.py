@@ -66,7 +66,7 @@ class TruthObserver:
     def refused(
         self, device: Device, *, attach: Refused | None = None, esm: int | None = None
     ) -> None:
-        """The network refused an attach (why) or a session (ESM cause): one fault's, truth."""
+        """The network refused an attach or a session; a refusal naming one fault is truth."""
         fault = REFUSED_FAULTS.get(attach) if attach is not None else ESM_FAULTS.get(esm or 0)
         if fault is not None:
             self.emergent(device, fault)

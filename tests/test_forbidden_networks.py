@@ -169,6 +169,7 @@ def test_support_is_told_the_sims_list_holds_the_network_the_plan_now_allows(tmp
     assert any("forbidden-network list" in e.text for e in registration.evidence)
     assert diagnosis.facts["network_added"] == T0 + 3 * HOUR
     body = customer_message(diagnosis).body
+    assert "Until 2 March 2026 at 06:00 (Africa/Nairobi time), that network was not" in body
     assert "We added the network for the SIM card on 2 March 2026 at 06:00" in body
     assert "connects again once we have cleared the list" in body
     assert "we will add the network" not in body

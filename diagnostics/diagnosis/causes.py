@@ -144,8 +144,10 @@ _ROWS: Final = (
         C.RADIO_TYPE_NOT_ALLOWED,
         "Radio type not allowed",
         L.DEVICE,
-        "The device uses a radio type its plan does not allow there. Allow that radio type in "
-        "the communication plan, or have the device use an allowed one.",
+        "The device uses a radio type its plan does not allow there (#15, or #13 from a core "
+        "that follows TS 29.272 Annex A). Allow that radio type in the communication plan, or "
+        "have the device use an allowed one. The reject forbids the tracking area: the device "
+        "tries it again after a power cycle, or when its list is deleted within 12-24 h.",
     ),
     CauseInfo(
         C.PRIVATE_APN_CREDENTIALS,

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Final
 
 from diagnostics.diagnosis.behaviour import WINDOW_S, conduct
 from diagnostics.diagnosis.cause_rules import (
-    EMM_CAUSES,
     ESM_CAUSES,
     INCIDENT_CAUSES,
     USABLE_STATES,
@@ -33,6 +32,7 @@ from diagnostics.diagnosis.readings import (
     last_report_evidence,
     locked_imei_of,
     open_session,
+    plan_changes,
     refused_by_lock,
     registration,
     signal_fading,
@@ -41,6 +41,7 @@ from diagnostics.diagnosis.readings import (
     weak_signal_lately,
     when,
 )
+from diagnostics.diagnosis.settle import settle
 from protocol.causes import Cause
 from protocol.messages import (
     AttachAccepted,
@@ -188,17 +189,21 @@ def check_registration(case: Case) -> CheckResult:
     since = silence_start(case)
     rejects = case.events(AttachRejected, since)
     ever_attached = bool(case.events(AttachAccepted))
-    named = [(s, m) for s, m in rejects if m.emm_cause in EMM_CAUSES]
+    state, changes = sim_state(case)[0], plan_changes(case)
+    settled = [(s, m, settle(m, case.record, state, changes)) for s, m in rejects]
+    named = [(s, m, found) for s, m, found in settled if found is not None]
     if named:
-        counts = Counter(m.emm_cause for _, m in named)
+        counts = Counter(m.emm_cause for _, m, _ in named)
         code = counts.most_common(1)[0][0]
-        first = next(s for s, m in named if m.emm_cause == code)
-        last_seen, last = next((s, m) for s, m in reversed(named) if m.emm_cause == code)
-        cause = EMM_CAUSES[code]
+        first = next(s for s, m, _ in named if m.emm_cause == code)
+        last_seen, last, found = next(x for x in reversed(named) if x[1].emm_cause == code)
+        cause = found.cause
         status = Status.BROKE if ever_attached else Status.NEVER
         text = f"attach rejected {counts[code]}x with EMM #{code} on {last.mcc_mnc} ({last.rat})"
         evidence = [cite(first, f"first reject EMM #{code}"), cite(last_seen, text)]
         record = case.record
+        if found.rule is not None and record is not None:
+            evidence.append(Evidence(record.t, f"settled by the SIM record: {found.rule.shows}"))
         if cause is Cause.ROAMING_NOT_ALLOWED and record is not None:
             evidence.append(
                 Evidence(record.t, f"plan allows networks {', '.join(record.networks)}")

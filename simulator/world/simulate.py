@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from protocol.messages import Clock
 from simulator.world.faults import CATALOGUE, draw, schedule
+from simulator.world.interventions import intervention_process
 from simulator.world.spec import world_problems
 from simulator.world.swaps import swap_process
 from simulator.world.world import World
@@ -61,6 +62,8 @@ def simulate(spec: WorldSpec, sink: Sink, *, until: float, clock_every: float = 
             env.process(draw(world, rate, CATALOGUE[rate.fault]))
         for swap in spec.swaps:
             env.process(swap_process(world, swap))
+        for step in spec.interventions:
+            env.process(intervention_process(world, step))
         env.process(world.clock(clock_every))
         while env.peek() < until:
             env.step()

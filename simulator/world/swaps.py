@@ -1,8 +1,10 @@
 """SIM swaps: a SIM taken out of one device and put into another, with real consequences.
 
 Both devices are powered off for the swap and on again: each detaches, its
-forbidden-network list and back-off timers are cleared, and the network sees
-each SIM come back with another IMEI (an IMEI lock refuses it).
+modem's lists (forbidden areas, networks refused for service) and back-off
+timers are cleared, and the network sees each SIM come back with another IMEI
+(an IMEI lock refuses it). The SIM's own forbidden-network list goes with the
+SIM (`sim_files`).
 """
 
 from __future__ import annotations

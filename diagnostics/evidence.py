@@ -5,13 +5,16 @@ was in), so `DetectorFeed` asks the service's one device <-> SIM map
 (`diagnostics.sim_map`) which device's row a network event belongs on. It feeds
 that map too, before it reads it, so the map and the rows never disagree. The
 timers granted at an attach that came before the device's first report wait
-for that report, since they say how long the device may sleep.
+for that report, since they say how long the device may sleep. It also
+keeps, per device, the requests made inside the network's back-off timers
+(`TimerWatch`), so incidents can leave out a device that does not wait.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from diagnostics.misbehaving import TimerWatch
 from diagnostics.sim_map import SimMap
 from protocol.messages import (
     AttachAccepted,
@@ -46,6 +49,7 @@ class DetectorFeed:
         self.sims = sims if sims is not None else SimMap()
         self._pending_grant: dict[str, _Registered] = {}
         """Per SIM, timers granted before the stream named the SIM's device."""
+        self.timers = TimerWatch()
 
     def apply(self, message: BaseModel) -> None:
         """Take one decoded message into account (in the map first, then on its device's row)."""
@@ -78,6 +82,7 @@ class DetectorFeed:
                 self._pending_grant[iccid] = message
             return
         row = self.detector.row(device)
+        self.timers.apply(device, message)
         t = message.t  # type: ignore[attr-defined]
         if isinstance(message, _REGISTERED):
             self._grant(row, message)

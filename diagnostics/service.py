@@ -316,6 +316,9 @@ class Service:
             attributes["account"].append(f.account if f else None)
             attributes["firmware"].append(f.firmware if f else None)
         quiet = np.isin(self.detector.column("status"), _QUIET)
+        ignoring = self.feed.timers.ignoring(clock)  # quiet by their own firmware: no victims
+        if ignoring:
+            quiet &= ~np.isin(np.asarray(ids), list(ignoring))
         self.grouper.update(clock, ids, attributes, quiet, self.since)
         self.incident_of = self.grouper.incident_of()
 

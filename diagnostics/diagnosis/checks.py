@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Final
 
+from diagnostics.diagnosis.behaviour import WINDOW_S, conduct
 from diagnostics.diagnosis.cause_rules import (
-    EMM_CAUSES,
     ESM_CAUSES,
     INCIDENT_CAUSES,
     USABLE_STATES,
@@ -32,6 +32,7 @@ from diagnostics.diagnosis.readings import (
     last_report_evidence,
     locked_imei_of,
     open_session,
+    plan_changes,
     refused_by_lock,
     registration,
     signal_fading,
@@ -40,6 +41,7 @@ from diagnostics.diagnosis.readings import (
     weak_signal_lately,
     when,
 )
+from diagnostics.diagnosis.settle import settle
 from protocol.causes import Cause
 from protocol.messages import (
     AttachAccepted,
@@ -61,7 +63,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHECKS",
-    "STORM_ATTACHES_PER_HOUR",
     "check_above_ip",
     "check_behaviour",
     "check_incident",
@@ -71,8 +72,6 @@ __all__ = [
     "check_sim_state",
 ]
 
-STORM_ATTACHES_PER_HOUR: Final = 4
-"""More attaches than this in the last hour is a reconnect loop (a healthy device: one a day)."""
 OVERDUE_INTERVALS: Final = 1.5
 """A device silent for this many of its intervals is overdue (the detector's LATE)."""
 UNLIKELY: Final = 0.1
@@ -192,17 +191,21 @@ def check_registration(case: Case) -> CheckResult:
     since = silence_start(case)
     rejects = case.events(AttachRejected, since)
     ever_attached = bool(case.events(AttachAccepted))
-    named = [(s, m) for s, m in rejects if m.emm_cause in EMM_CAUSES]
+    state, changes = sim_state(case)[0], plan_changes(case)
+    settled = [(s, m, settle(m, case.record, state, changes)) for s, m in rejects]
+    named = [(s, m, found) for s, m, found in settled if found is not None]
     if named:
-        counts = Counter(m.emm_cause for _, m in named)
+        counts = Counter(m.emm_cause for _, m, _ in named)
         code = counts.most_common(1)[0][0]
-        first = next(s for s, m in named if m.emm_cause == code)
-        last_seen, last = next((s, m) for s, m in reversed(named) if m.emm_cause == code)
-        cause = EMM_CAUSES[code]
+        first = next(s for s, m, _ in named if m.emm_cause == code)
+        last_seen, last, found = next(x for x in reversed(named) if x[1].emm_cause == code)
+        cause = found.cause
         status = Status.BROKE if ever_attached else Status.NEVER
         text = f"attach rejected {counts[code]}x with EMM #{code} on {last.mcc_mnc} ({last.rat})"
         evidence = [cite(first, f"first reject EMM #{code}"), cite(last_seen, text)]
         record = case.record
+        if found.rule is not None and record is not None:
+            evidence.append(Evidence(record.t, f"settled by the SIM record: {found.rule.shows}"))
         if cause is Cause.ROAMING_NOT_ALLOWED and record is not None:
             evidence.append(
                 Evidence(record.t, f"plan allows networks {', '.join(record.networks)}")
@@ -303,44 +306,54 @@ def check_session(case: Case) -> CheckResult:
 
 
 def check_behaviour(case: Case) -> CheckResult:
-    """5. Reconnecting too often, or a back-off timer running."""
+    """5. Reconnecting too often, or a back-off timer running (TS.34's limits: `behaviour`)."""
     name, title = "behaviour", "Behaviour"
-    hour = case.now - 3600.0
-    attaches = case.events(AttachAccepted, hour)
-    if len(attaches) > STORM_ATTACHES_PER_HOUR:
+    hour = case.now - WINDOW_S
+    seen = conduct(case)
+    breaches = seen.breaches()
+    excused = not (seen.ignores_timers or seen.too_many_resets) and weak_signal_lately(case, hour)
+    if breaches and not excused:
+        # every breach holds requests of the hour: a reset counts only with the attach after it
         evidence = (
-            cite(attaches[0][0], "first attach of the hour"),
-            cite(attaches[-1][0], "latest"),
+            cite(seen.requests[0], "first request of the hour"),
+            *(cite(s, "first request while the back-off timer ran") for s in seen.in_timer[:1]),
+            *(cite(s, "latest modem reset") for s in seen.resets[-1:]),
+            cite(seen.requests[-1], "latest request"),
+            Evidence(case.now, seen.figures()),
         )
-        if weak_signal_lately(case, hour):
-            return CheckResult(
-                name,
-                title,
-                Status.OK,
-                f"{len(attaches)} attaches in the last hour at the edge of coverage (weak signal): "
-                "the device re-registers when the signal dips, which is not a fault of its own",
-                evidence,
-            )
         return CheckResult(
             name,
             title,
             Status.BROKE,
-            f"{len(attaches)} attaches in the last hour",
+            "; ".join(breaches),
             evidence,
             _ranked([(Cause.RECONNECT_STORM, 1.0)]),
             decisive=True,
         )
-    waits = [(seen, until) for seen, until in backoffs(case, hour) if until > case.now]
+    if breaches:
+        return CheckResult(
+            name,
+            title,
+            Status.OK,
+            f"{len(seen.requests)} attach and session requests in the last hour at the edge of "
+            "coverage (weak signal): the device re-registers when the signal dips, which is not "
+            "a fault of its own",
+            (
+                cite(seen.requests[0], "first request of the hour"),
+                cite(seen.requests[-1], "latest"),
+            ),
+        )
+    waits = [(s, until) for s, until in backoffs(case, hour) if until > case.now]
     if waits:
-        seen, until = waits[-1]
+        last, until = waits[-1]
         return CheckResult(
             name,
             title,
             Status.BROKE,
             f"Back-off timer running until {when(until)}",
-            (cite(seen, "reject with a back-off timer"),),
+            (cite(last, "reject with a back-off timer"),),
         )
-    return _ok(name, title, f"{len(attaches)} attaches in the last hour")
+    return _ok(name, title, f"{len(seen.requests)} attach and session requests in the last hour")
 
 
 def check_above_ip(case: Case) -> CheckResult:

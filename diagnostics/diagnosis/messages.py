@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from diagnostics.diagnosis.wording import load_words
 from protocol.causes import Cause
+from protocol.identifiers.countries import countries_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -76,22 +77,6 @@ TEMPLATES: Final[Mapping[str, Mapping[Cause, Template]]] = {
 }
 """Per language, every cause's template."""
 
-_MCC_COUNTRY: Final = {
-    "208": "FR",
-    "234": "GB",
-    "238": "DK",
-    "240": "SE",
-    "242": "NO",
-    "244": "FI",
-    "262": "DE",
-    "310": "US",
-    "311": "US",
-    "639": "KE",
-    "640": "TZ",
-    "641": "UG",
-}
-"""Mobile country codes of the networks simlab uses → ISO country code."""
-
 _TESTS_BY_WORD: Final = (
     ("swap", "swap"),
     ("battery", "recharge"),
@@ -102,6 +87,12 @@ _TESTS_BY_WORD: Final = (
 )
 """Words in a diagnosis's `separating_test` → the test explained to the customer."""
 _NOT_POSSIBLE: Final = ("impossible", "not possible", "cannot", "out of reach")
+_COUNTS: Final = (
+    ("requests", "requests_last_hour"),
+    ("in_backoff", "requests_in_backoff"),
+    ("resets", "resets_last_hour"),
+)
+"""Placeholders that are counts → the facts they are read from (a device's behaviour)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,10 +286,13 @@ def _values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
         "resumes": resumes,
         "last_report": _number(facts, "last_report"),
         "cycle_end": _number(facts, "cycle_end"),
+        "network_added": _number(facts, "network_added"),
     }
     values.update({key: when(t) for key, t in times.items() if t is not None})
     values.update(_device_values(diagnosis, words))
     values.update(_fact_values(diagnosis, words))
+    counts = {key: _number(diagnosis.facts, fact) for key, fact in _COUNTS}
+    values.update({key: str(round(n)) for key, n in counts.items() if n is not None})
     note = words.status_notes.get(diagnosis.detection_status)
     if note:
         values["status_note"] = note
@@ -395,7 +389,7 @@ def _country(facts: Mapping[str, str | float], words: Words) -> str | None:
     iso = _text(facts, "country")
     network = _text(facts, "network")
     if iso is None and network is not None:
-        iso = _MCC_COUNTRY.get(network[:3])
+        iso = next(iter(countries_of(network)), None)
     return words.countries.get(iso.upper()) if iso else None
 
 

@@ -8,8 +8,9 @@ pairings after the swap and gives the swap's result with its evidence:
 - fault follows the SIM: the suspect SIM fails in the good device, the good SIM works
   in the suspect device;
 - fault stays with the device: the other way round;
-- both work now: something transient was cleared by the swap (a forbidden-network
-  list, a back-off timer): re-test the original pairing;
+- both work now: something transient was cleared by the swap (a back-off timer, the
+  modem's list of forbidden areas; the SIM's forbidden-network list goes with the SIM):
+  re-test the original pairing;
 - inconclusive: an IMEI lock refuses a SIM in the other device, both pairings fail,
   or not enough time has passed;
 - impossible: the SIM is out of reach; the result says what the network's evidence
@@ -168,7 +169,7 @@ def compare(  # noqa: PLR0911 - one return per outcome
             test,
             SwapOutcome.BOTH_WORK,
             "Both pairings work now: the swap cleared something transient "
-            "(a forbidden-network list or a back-off timer)",
+            "(a back-off timer, or the modem's list of forbidden areas)",
             "Put the SIMs back as they were and watch the original pairing again before "
             "concluding.",
             evidence,

@@ -2,7 +2,9 @@
 
 `diagnose` runs every check of `checks.CHECKS` on a case and chooses. The probable
 cause comes from the first check whose finding is *decisive* (the network or the
-platform said so outright: a reject cause, a state, a block); failing that from an
+platform said so outright: a reject cause, a state, a block), except that a device
+breaking TS.34's limits while the network asks it to wait (congestion) is a firmware
+fault of its own, not the network's victim (`behaviour`); failing that from an
 incident the device is quiet in (many devices quiet together are one outage, not many
 device faults); failing that from the first check that found something by inference
 (a battery running down before the silence). Where the evidence cannot separate
@@ -15,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Final
 
+from diagnostics.diagnosis.behaviour import WAIT_CAUSES, conduct
 from diagnostics.diagnosis.causes import CAUSES
 from diagnostics.diagnosis.checks import CHECKS
 from diagnostics.diagnosis.model import Diagnosis
@@ -54,6 +57,8 @@ def diagnose(case: Case) -> Diagnosis:
     resumes = _resumes(case, cause)
     if resumes is not None:
         facts["backoff_until"] = resumes
+    if finding.name == "behaviour":
+        facts.update(conduct(case).facts())
     confidence = candidates[0].likelihood * (0.95 if finding.decisive else 0.8)
     next_step = _next_step(case, finding, separating, resumes)
     return Diagnosis(
@@ -79,9 +84,13 @@ def diagnose(case: Case) -> Diagnosis:
 
 def _finding(case: Case, results: tuple[CheckResult, ...]) -> CheckResult | None:
     """Decisive first, then an incident, then an inference (only for a device that is down)."""
-    decisive = next((r for r in results if r.decisive and r.candidates), None)
-    if decisive is not None:
-        return decisive
+    decisive = [r for r in results if r.decisive and r.candidates]
+    if decisive:
+        first = decisive[0]
+        misbehaving = next((r for r in decisive if r.name == "behaviour"), None)
+        if misbehaving is not None and first.candidates[0].cause in WAIT_CAUSES:
+            return misbehaving  # it does not wait as the network asked: its firmware is at fault
+        return first
     if not case.silent:
         return None
     incident = next((r for r in results if r.name == "incident" and r.candidates), None)
@@ -173,6 +182,8 @@ def _started(case: Case, finding: CheckResult) -> float | None:
         return finding.evidence[0].t
     if finding.name == "incident" and case.incident is not None:
         return case.incident.started_at
+    if finding.name == "behaviour" and finding.evidence:  # a device in a loop may still report
+        return min(silence_start(case), finding.evidence[0].t)
     start = silence_start(case)
     if math.isfinite(start):
         return start

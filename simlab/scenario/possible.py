@@ -6,7 +6,8 @@ APN, tunnel or shared data pool, a fault drawn at a rate for its group, or somet
 by itself in this world (a battery running flat, a moving device leaving
 coverage or entering a network its plan does not allow, a TEST_READY SIM whose
 account stops service after the test using its quota, a device set up with an
-APN, radio or credentials its plan refuses).
+APN, radio or credentials its plan refuses, firmware that ignores the network's
+back-off timers turning a congestion into a reconnect storm).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from simlab.scenario.devices import DeviceIds
 from simulator.platform.billing import pool_name
 from simulator.platform.customer import AccountSettings
 from simulator.world.faults import CATALOGUE
+from simulator.world.spec import RetryBehaviour
 
 if TYPE_CHECKING:
     from simulator.platform.customer import Apn, CommunicationPlan, CustomerFile, SimRange
@@ -108,6 +110,8 @@ def _arising(world: WorldSpec, group: DeviceGroupSpec, n: int) -> set[Cause]:
         causes.add(Cause.BATTERY_DEPLETED)
     if group.mobility is not None:
         causes |= {Cause.COVERAGE_LOSS, Cause.ROAMING_NOT_ALLOWED}
+    if group.retry is not RetryBehaviour.TS34:
+        causes.add(Cause.RECONNECT_STORM)
     sims = _range_of(customer, group.first_iccid.body_int + n - 1)
     if (
         sims is not None

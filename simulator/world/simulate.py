@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from protocol.messages import Clock
 from simulator.world.faults import CATALOGUE, draw, schedule
+from simulator.world.interventions import intervention_process
 from simulator.world.spec import world_problems
 from simulator.world.swaps import move_process, swap_process
 from simulator.world.world import World
@@ -63,6 +64,8 @@ def simulate(spec: WorldSpec, sink: Sink, *, until: float, clock_every: float = 
             env.process(swap_process(world, swap))
         for moved in spec.moves:
             env.process(move_process(world, moved))
+        for step in spec.interventions:
+            env.process(intervention_process(world, step))
         env.process(world.clock(clock_every))
         while env.peek() < until:
             env.step()

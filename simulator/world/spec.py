@@ -20,11 +20,14 @@ from simulator.platform.customer import CustomerFile, RadioType, cross_check
 
 __all__ = [
     "CellSpec",
+    "CoreProfile",
     "DeviceGroupSpec",
     "Duration",
     "FaultId",
     "FaultRateSpec",
     "FaultSpec",
+    "InterventionId",
+    "InterventionSpec",
     "MobilitySpec",
     "MoveSpec",
     "OperatorSpec",
@@ -252,6 +255,35 @@ class MoveSpec(_Model):
     """The device it goes into; that device's own SIM, if any, is taken out and kept aside."""
 
 
+class CoreProfile(enum.StrEnum):
+    """Which EMM causes the core network sends for a subscription problem (`core_causes`)."""
+
+    SIMPLE = "simple"
+    """One cause per problem, as the TS 24.301 names read: #2 for an unknown subscriber."""
+    ANNEX_A = "annex-a"
+    """TS 29.272 Annex A as Open5GS's MME maps the HSS's answers: #8 for an unknown subscriber."""
+
+
+class InterventionId(enum.StrEnum):
+    """What people do to a SIM or a device on the timeline."""
+
+    CHANGE_PLAN = "change_plan"
+    """The operator puts the SIM on another communication plan (`value`: its name)."""
+    CLEAR_FORBIDDEN_NETWORKS = "clear_forbidden_networks"
+    """The operator clears the SIM's forbidden-network list (EF_FPLMN) over the air."""
+    SELECT_NETWORK = "select_network"
+    """Someone at the device selects a network by hand, once (`value`: its MCC-MNC)."""
+
+
+class InterventionSpec(_Model):
+    """One intervention on the timeline: what, when, on which devices' SIMs."""
+
+    at: Duration
+    action: InterventionId
+    devices: list[str] = Field(min_length=1)
+    value: str | None = None
+
+
 class WorldSpec(_Model):
     """A whole world: the customer, the networks, the devices and the timeline."""
 
@@ -264,9 +296,12 @@ class WorldSpec(_Model):
     faults: list[FaultSpec] = Field(default_factory=list)
     swaps: list[SwapSpec] = Field(default_factory=list)
     moves: list[MoveSpec] = Field(default_factory=list)
+    interventions: list[InterventionSpec] = Field(default_factory=list)
     fault_rates: list[FaultRateSpec] = Field(default_factory=list)
     message_loss: float = Field(default=0.0, ge=0, lt=1)
     """Share of device messages lost on the way (radio, broker), drawn per message."""
+    core: CoreProfile = CoreProfile.SIMPLE
+    """Which cause table the core network answers with."""
 
     @model_validator(mode="after")
     def _start_is_aware(self) -> WorldSpec:
@@ -379,10 +414,31 @@ def _timeline_problems(spec: WorldSpec, ids: dict[str, str]) -> list[tuple[Loc, 
                 problems.append(((kind, i, field), f"unknown device {name!r}"))
         if change.device == change.into:
             problems.append(((kind, i, "into"), "a SIM moves between two devices"))
+    problems += _intervention_problems(spec, ids)
     groups = {g.name for g in spec.devices}
     for i, rate in enumerate(spec.fault_rates):
         if rate.group is not None and rate.group not in groups:
             problems.append((("fault_rates", i, "group"), f"unknown device group {rate.group!r}"))
+    return problems
+
+
+def _intervention_problems(spec: WorldSpec, ids: dict[str, str]) -> list[tuple[Loc, str]]:
+    plans = {p.name for p in spec.customer.communication_plans}
+    operators = {o.mcc_mnc for o in spec.operators}
+    needs = {InterventionId.CHANGE_PLAN: plans, InterventionId.SELECT_NETWORK: operators}
+    problems: list[tuple[Loc, str]] = []
+    for i, step in enumerate(spec.interventions):
+        action = step.action.value
+        problems += [
+            (("interventions", i, "devices", j), f"{action}: unknown device {device!r}")
+            for j, device in enumerate(step.devices)
+            if device not in ids
+        ]
+        known = needs.get(step.action)
+        if known is not None and step.value not in known:
+            problems.append(
+                (("interventions", i, "value"), f"{action}: unknown value {step.value!r}")
+            )
     return problems
 
 

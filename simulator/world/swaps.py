@@ -3,10 +3,12 @@
 A swap exchanges the SIMs of two devices (a cross-swap test); a move puts one
 device's SIM into another for good (replacement hardware), whose own SIM is
 taken out and kept aside, and leaves the first without one. Both devices are
-powered off for it and on again: each detaches, its forbidden-network list and
-back-off timers are cleared, and the network sees each SIM come back with
-another IMEI (an IMEI lock refuses it: the world's truth then has the lock on
-the device the SIM went into). What is wrong with a SIM goes where the SIM goes.
+powered off for it and on again: each detaches, its modem's lists (forbidden
+areas, networks refused for service) and back-off timers are cleared, and the
+network sees each SIM come back with another IMEI (an IMEI lock refuses it:
+the world's truth then has the lock on the device the SIM went into). The SIM's
+own forbidden-network list goes with the SIM (`sim_files`), and so does what is
+wrong with the SIM.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from simulator.platform.customer import RadioType
 from simulator.platform.lifecycle import Actor
 from simulator.world.device import Device
 from simulator.world.faults.kind import FaultKind, each, platform_acts, sim_of
-from simulator.world.spec import FaultId
+from simulator.world.spec import FaultId, RetryBehaviour
 
 if TYPE_CHECKING:
     from simulator.world.spec import FaultSpec
@@ -97,6 +97,21 @@ def _blacklist_off(world: World, spec: FaultSpec, devices: list[Device]) -> None
         d.poke()
 
 
+def _storm_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    """A reboot loop; or, with a `value`, firmware that retries as that behaviour says."""
+    if spec.value is None:
+        each(Device.start_reboot_loop)(world, spec, devices)
+        return
+    misbehaving = [b.value for b in RetryBehaviour if b is not RetryBehaviour.TS34]
+    if spec.value not in misbehaving:
+        raise SimulatorError(
+            f"reconnect_storm: value {spec.value!r} is not one of {', '.join(misbehaving)}"
+        )
+    for d in devices:
+        world.truth.close(d.id, FaultId.CONGESTION, world.env.now)  # it no longer waits its turn
+        d.retry_like(RetryBehaviour(spec.value))
+
+
 F = FaultId
 DEVICE_FAULTS = (
     FaultKind(
@@ -130,7 +145,7 @@ DEVICE_FAULTS = (
     FaultKind(
         F.RADIO_TYPE_NOT_ALLOWED,
         "device",
-        "firmware switches to a radio the plan does not allow: EMM #15",
+        "firmware switches to a radio the plan does not allow: EMM #15 (#13 from Annex A)",
         _radio_on,
         _radio_off,
     ),
@@ -172,8 +187,9 @@ DEVICE_FAULTS = (
     FaultKind(
         F.RECONNECT_STORM,
         "device",
-        "firmware reboots every few minutes, reconnecting each time",
-        each(Device.start_reboot_loop),
+        "firmware reboots every few minutes, reconnecting each time; with value tight_loop or "
+        "reboot_on_failure it ignores the network's back-off timers after a failure instead",
+        _storm_on,
         each(Device.stop_reboot_loop),
     ),
     FaultKind(

@@ -100,7 +100,7 @@ def draw(
 def _inject(world: World, spec: FaultSpec, kind: FaultKind) -> Generator[simpy.Event, object, None]:
     devices = affected(world, spec, kind)
     sims = [d.sim for d in devices]
-    for d in devices:
+    for d in filter(kind.victim, devices):
         world.truth.open(TruthRecord(d.id, d.sim, spec.fault, spec.fault.cause, world.env.now))
     kind.apply(world, spec, devices)
     if spec.duration is None:

@@ -1,7 +1,9 @@
 """Faults of the radio network: a cell or a whole operator off air, a congested cell or operator.
 
 They strike every device on the cell or operator when they begin; when they end,
-every device without a cell looks again.
+every device without a cell looks again. Congestion asks devices to wait (T3346):
+a device whose firmware does not wait is no victim of it but a reconnect storm of
+its own (GSMA TS.34), and its ground truth says so.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from simulator.errors import SimulatorError
 from simulator.world.faults.kind import FaultKind, sim_of
-from simulator.world.spec import FaultId
+from simulator.world.spec import FaultId, RetryBehaviour
 
 if TYPE_CHECKING:
     from simulator.world.device import Device
@@ -46,7 +48,14 @@ def _operator_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
 def _congestion_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     _congested(world, spec, on=True)
     for d in devices:
+        if not _waits(d):
+            world.observer.emergent(d, FaultId.RECONNECT_STORM)
         world.core.network_detach(sim_of(d))
+
+
+def _waits(device: Device) -> bool:
+    """Whether the device's firmware obeys the network's back-off timers."""
+    return device.retry is RetryBehaviour.TS34
 
 
 def _congestion_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
@@ -94,6 +103,7 @@ NETWORK_FAULTS = (
         "a cell or operator is congested: attaches get EMM #22 with T3346",
         _congestion_on,
         _congestion_off,
+        victim=_waits,
     ),
 )
 """The radio network's faults, in the catalogue's order."""

@@ -27,7 +27,8 @@ from simlab.scenario.model import AnswerKey
 from simlab.scenario.possible import possible_causes
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
-from simulator.world.spec import SwapSpec, world_problems
+from simulator.world.spec import SwapSpec
+from simulator.world.spec_problems import world_problems
 from tests.diagnosis_worlds import T0, serve
 from tests.test_swap_tests import unlocked_customer
 from tests.world_fixtures import collars, world

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Final
 from simlab.scenario.devices import DeviceIds
 from simlab.scenario.model import SilenceAction
 from simlab.scenario.possible import Timeline, causes_for
-from simulator.world.spec import world_problems
+from simulator.world.spec_problems import world_problems
 from simulator.yamlfile import format_loc
 
 if TYPE_CHECKING:

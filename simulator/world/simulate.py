@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from protocol.messages import Clock
 from simulator.world.faults import CATALOGUE, draw, schedule
 from simulator.world.interventions import intervention_process
-from simulator.world.spec import world_problems
+from simulator.world.spec_problems import world_problems
 from simulator.world.swaps import move_process, swap_process
 from simulator.world.world import World
 from simulator.yamlfile import format_loc

@@ -3,7 +3,8 @@
 `diagnostics.diagnosis` is pure: it takes a `Case` (or a swap test's `Pairing`) and
 never reads a store. This module is the one place that reads the store for it: it
 decodes the stored rows (`decoded`), keeps a device's own messages and its SIM's
-events apart, leaves out the events of a SIM that now works in another device, and
+events apart, diagnoses a device with the SIM it holds now as the service's one
+device <-> SIM map says (`Holding`), leaves out what a SIM did in another device, and
 puts back a SIM's inventory record as it stood at the moment asked about
 (`record_at`), so support can look back at the moment a customer called. What the
 service holds in memory (the detector's status, the incident a device is quiet in)
@@ -12,6 +13,8 @@ comes in as arguments.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from pydantic import ValidationError
@@ -19,7 +22,15 @@ from pydantic import ValidationError
 from diagnostics.diagnosis import Case, IncidentRef, Seen
 from diagnostics.diagnosis.readings import locked_imei
 from diagnostics.diagnosis.swap import Pairing, pairing
-from protocol.messages import DataBlocked, SimRecord, StateChanged, Telemetry
+from diagnostics.sim_map import SimMap
+from protocol.messages import (
+    AttachAccepted,
+    AttachRejected,
+    DataBlocked,
+    SimRecord,
+    StateChanged,
+    Telemetry,
+)
 from protocol.wire import decode_any
 
 if TYPE_CHECKING:
@@ -30,9 +41,11 @@ if TYPE_CHECKING:
 __all__ = [
     "CASE_LIMIT",
     "HISTORY_S",
+    "Holding",
     "decoded",
     "detection_at",
     "device_case",
+    "holding_at",
     "record_at",
     "sim_before",
     "sim_case",
@@ -43,6 +56,7 @@ HISTORY_S: Final = 2 * 86400.0
 """How far back a case looks (its evidence window)."""
 CASE_LIMIT: Final = 5000
 """At most this many stored messages of a device go into its case."""
+_ATTACHES: Final = (AttachAccepted, AttachRejected)
 
 
 def decoded(rows: Iterable[StoredMessage]) -> list[tuple[StoredMessage, Seen]]:
@@ -57,6 +71,18 @@ def decoded(rows: Iterable[StoredMessage]) -> list[tuple[StoredMessage, Seen]]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """What the device <-> SIM map (`diagnostics.sim_map`) says of one device, for its case."""
+
+    held: str | None
+    """The SIM the device holds now (None: it gave its SIM away, or never reported one)."""
+    last: str | None
+    """The SIM it last reported with."""
+    owner: Callable[[str], str | None]
+    """The device that reports with an IMEI, if any."""
+
+
 def device_case(
     store: Store,
     device_id: str,
@@ -66,40 +92,100 @@ def device_case(
     detection_since: float | None,
     interval_s: float | None,
     incident: IncidentRef | None,
-    owner_of_imei: Callable[[str], str | None],
+    holding: Holding,
 ) -> Case:
     """Everything stored about the device up to `now`, with what the service holds of it.
 
     `detection_status`, `detection_since`, `interval_s` and `incident` are the service's; the
-    messages are the store's. `owner_of_imei` names the device that reports with an
-    IMEI, if any: after a swap the device's old SIM works on in the other device, and
-    its events there carry that device's IMEI, so they are left out. An IMEI no device
-    reports with stays (new hardware, a lock refusal).
+    messages are the store's. The device is diagnosed with the SIM it holds now, and that
+    SIM's events while it held it (`_tenure`): after a swap or a move its old SIM works on in
+    another device, and what it does there is left out. A device that gave its SIM away and
+    holds none known keeps its old SIM's events up to the handover, without that SIM's record,
+    and the SIM's first attach attempt in the other device (`Case.sim_elsewhere`).
     """
-    stored = store.device_timeline(device_id, since=now - HISTORY_S, until=now, limit=CASE_LIMIT)
-    rows = decoded(stored)
-    device = [s for s in rows if s[0].device_id is not None]
-    network = [s for s in rows if s[0].device_id is None]
-    reports = [seen for _, seen in device if isinstance(seen.message, Telemetry)]
-    iccid = reports[-1].message.iccid if reports else None  # type: ignore[attr-defined]
-    if iccid is not None:
-        network = [(m, s) for m, s in network if m.iccid == iccid]
-    own = {seen.message.imei for seen in reports}  # type: ignore[attr-defined]
-    others = {_imei(s) for _, s in network} - own
-    elsewhere = {i for i in others if i is not None and owner_of_imei(i) not in {None, device_id}}
-    network = [(m, s) for m, s in network if _imei(s) not in elsewhere]
+    since = now - HISTORY_S
+    stored = store.device_timeline(device_id, since=since, until=now, limit=CASE_LIMIT)
+    device = [seen for row, seen in decoded(stored) if row.device_id is not None]
+    iccid = holding.held or holding.last
+    stored_sim = store.sim_events(iccid, since=since, until=now, limit=CASE_LIMIT) if iccid else []
+    history = [s for _, s in decoded(stored_sim)]
+    reports = [s.t for s in device if isinstance(s.message, Telemetry) and s.message.iccid == iccid]
+    anchor = math.inf if holding.held is not None else max(reports, default=math.inf)
+    network = _tenure(history, device_id, anchor, holding.owner)
+    after = network[-1].t if network else -math.inf
+    elsewhere = None
+    if holding.held is None:
+        tries = [s for s in history if s.t >= after and isinstance(s.message, _ATTACHES)]
+        elsewhere = next((s for s in tries if s not in network), None)
+    record = _with_lock(record_at(store, holding.held, at=now), history)
     return Case(
         now=now,
         device_id=device_id,
-        iccid=iccid,
+        iccid=holding.held,
         detection_status=detection_status,
         detection_since=detection_since,
         interval_s=interval_s,
-        record=record_at(store, iccid, at=now),
-        device=tuple(seen for _, seen in device),
-        network=tuple(seen for _, seen in network),
+        record=record,
+        device=tuple(device),
+        network=tuple(network),
         incident=incident,
+        sim_elsewhere=elsewhere,
     )
+
+
+def holding_at(
+    store: Store,
+    device_id: str,
+    at: float,
+    *,
+    sims: frozenset[str],
+    devices: frozenset[str],
+    owner: Callable[[str], str | None],
+) -> Holding:
+    """What the map said of the device at a past moment `at`: the same rule over the stored stream.
+
+    `sims` are the SIMs the device was ever paired with and `devices` every device that
+    reported with one of them (both from the service's map); their stored messages up to
+    `at` rebuild the map as it stood then, asking `owner` for IMEIs they do not show.
+    """
+    then = SimMap(owners=owner)
+    since = at - HISTORY_S
+    for name in sorted(devices | {device_id}):
+        stored = store.device_timeline(name, since=since, until=at, limit=CASE_LIMIT)
+        for _, seen in decoded(stored):
+            then.observe(seen.message)
+    for iccid in sorted(sims):
+        for _, seen in decoded(store.sim_events(iccid, since=since, until=at, limit=CASE_LIMIT)):
+            then.observe(seen.message)
+    return Holding(then.sim_of(device_id), then.last_sim(device_id), then.owner)
+
+
+def _tenure(
+    events: list[Seen], device_id: str, anchor: float, owner: Callable[[str], str | None]
+) -> list[Seen]:
+    """The SIM's events while the device held it around `anchor`, oldest first.
+
+    An event whose IMEI another device reports with was in that device: the device's tenure
+    lies between the last such event before `anchor` and the first after it, and at those
+    very instants holds only the events with its own IMEI. An IMEI no device reports with
+    stays (new hardware, a lock refusal).
+    """
+    owners = {imei: owner(imei) for s in events if (imei := _imei(s)) is not None}
+    whose = [(s, owners.get(_imei(s) or "")) for s in events]
+    elsewhere = [s.t for s, name in whose if name not in {None, device_id}]
+    begin = max((t for t in elsewhere if t <= anchor), default=-math.inf)
+    end = min((t for t in elsewhere if t > anchor), default=math.inf)
+    return [
+        s for s, name in whose if begin < s.t < end or (s.t in {begin, end} and name == device_id)
+    ]
+
+
+def _with_lock(record: SimRecord | None, history: list[Seen]) -> SimRecord | None:
+    """The record with the IMEI its lock holds, where the record leaves it out (see locked_imei)."""
+    if record is None or not record.imei_lock or record.locked_imei:
+        return record
+    locked = locked_imei(record, history)
+    return record if locked is None else record.model_copy(update={"locked_imei": locked})
 
 
 def sim_case(store: Store, iccid: str, *, now: float) -> Case | None:

@@ -1,8 +1,9 @@
 """What each received message tells the detector: the service's reading of the stream.
 
 Device messages name their device; network events name a SIM (and the IMEI it
-was in), so `DetectorFeed` keeps which device the stream last saw with each
-SIM and IMEI, only to put a network event on the right device's row. The
+was in), so `DetectorFeed` asks the service's one device <-> SIM map
+(`diagnostics.sim_map`) which device's row a network event belongs on. It feeds
+that map too, before it reads it, so the map and the rows never disagree. The
 timers granted at an attach that came before the device's first report wait
 for that report, since they say how long the device may sleep. It also
 keeps, per device, the requests made inside the network's back-off timers
@@ -14,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from diagnostics.misbehaving import TimerWatch
+from diagnostics.sim_map import SimMap
 from protocol.messages import (
     AttachAccepted,
     AttachRejected,
@@ -39,31 +41,28 @@ _REGISTERED = (AttachAccepted, TrackingAreaUpdated)
 
 
 class DetectorFeed:
-    """Feeds a detector from messages; knows which device holds which SIM, as the stream says."""
+    """Feeds a detector from messages, and the device <-> SIM map it reads network events by."""
 
-    def __init__(self, detector: Detector) -> None:
+    def __init__(self, detector: Detector, sims: SimMap | None = None) -> None:
+        """`sims`: the service's device <-> SIM map; a feed on its own keeps its own."""
         self.detector = detector
-        self.device_of_sim: dict[str, str] = {}
-        self.device_of_imei: dict[str, str] = {}
+        self.sims = sims if sims is not None else SimMap()
         self._pending_grant: dict[str, _Registered] = {}
         """Per SIM, timers granted before the stream named the SIM's device."""
         self.timers = TimerWatch()
 
     def apply(self, message: BaseModel) -> None:
-        """Take one decoded message into account."""
+        """Take one decoded message into account (in the map first, then on its device's row)."""
+        self.sims.observe(message)
         d = self.detector
         if isinstance(message, Telemetry):
             row = d.row(message.device_id)
-            self.device_of_sim[message.iccid] = message.device_id
-            self.device_of_imei[message.imei] = message.device_id
             pending = self._pending_grant.pop(message.iccid, None)
             if pending is not None:
                 self._grant(row, pending)
             d.report(row, message.t)
         elif isinstance(message, DeviceStatus):
             row = d.row(message.device_id)
-            if message.iccid:
-                self.device_of_sim[message.iccid] = message.device_id
             if message.status == "asleep" and message.next_report is not None:
                 d.asleep(row, message.t, message.next_report)
             elif message.status == "offline" and message.will:
@@ -74,10 +73,13 @@ class DetectorFeed:
             self._network(message)
 
     def _network(self, message: BaseModel) -> None:
-        device = self._device_of(message)
+        iccid = getattr(message, "iccid", None)
+        if iccid is None:
+            return
+        device = self.sims.device_of(iccid, getattr(message, "imei", None))
         if device is None:
             if isinstance(message, _REGISTERED):
-                self._pending_grant[message.iccid] = message
+                self._pending_grant[iccid] = message
             return
         row = self.detector.row(device)
         self.timers.apply(device, message)
@@ -94,10 +96,3 @@ class DetectorFeed:
     def _grant(self, row: int, message: _Registered) -> None:
         if message.t3412_s:
             self.detector.granted(row, t3412=message.t3412_s, psm=message.t3324_s is not None)
-
-    def _device_of(self, message: BaseModel) -> str | None:
-        imei = getattr(message, "imei", None)
-        if imei is not None and imei in self.device_of_imei:
-            return self.device_of_imei[imei]
-        iccid = getattr(message, "iccid", None)
-        return self.device_of_sim.get(iccid) if iccid is not None else None

@@ -3,13 +3,13 @@
 `Service.handle` is the ingest's callback. It reads a batch (messages outside
 the subscription are ignored, undecodable ones become dead letters counted per
 code, one the broker sent again after a crash (DUP) and that is stored already
-is skipped), feeds the good ones to the detector through `DetectorFeed`, sweeps
-the detector at each watermark it meets (`Clock` messages are the service's
-"now"; a batch of a fast replay spans many of them, and each detection change
-is recorded at the watermark that showed it) and writes the batch's messages,
-dead letters, detection changes and clock in ONE `write_batch`; the ingest
-acknowledges the batch only after that returns. `tick` does the sweep by the
-wall clock instead, for a real fleet. `rebuild` replays the store into a fresh
+is skipped), feeds the good ones to the device <-> SIM map (`Service.sims`) and the
+detector through `DetectorFeed`, sweeps the detector at each watermark it meets
+(`Clock` messages are the service's "now"; a batch of a fast replay spans many of
+them, and each detection change is recorded at the watermark that showed it) and
+writes the batch's messages, dead letters, detection changes and clock in ONE
+`write_batch`; the ingest acknowledges the batch only after that returns. `tick`
+does the sweep by the wall clock instead, for a real fleet. `rebuild` replays the store into a fresh
 detector on start, so a restart keeps its detection statuses; maintenance silences are
 kept in the store as actions and taken back first.
 
@@ -38,6 +38,7 @@ from diagnostics.errors import SilenceError
 from diagnostics.evidence import DetectorFeed
 from diagnostics.incidents import DIMENSIONS, Grouper, Reasons, Silence
 from diagnostics.incidents_reasons import PLATFORM_KEYS, SimReasons
+from diagnostics.sim_map import SimMap
 from diagnostics.store import DetectionChange, accepted, dead_letter
 from protocol.messages import Clock, DeviceStatus, SimRecord, Telemetry
 from protocol.wire import Topics, WireError, decode, decode_any, matches
@@ -76,7 +77,6 @@ class DeviceFacts:
 
     device_id: str
     account: str | None = None
-    iccid: str | None = None
     imei: str | None = None
     operator: str | None = None
     """MCC-MNC of its newest telemetry."""
@@ -132,7 +132,9 @@ class Service:
         self.subscription = subscription or topics.everything()
         self._inside = _subscription_test(self.subscription)
         self.detector = detector or Detector()
-        self.feed = DetectorFeed(self.detector)
+        self.sims = SimMap()
+        """Which device holds which SIM: the one map detection, support and diagnosis read."""
+        self.feed = DetectorFeed(self.detector, self.sims)
         self.grouper = grouper or Grouper()
         self.reasons = SimReasons()
         """What the network and the platform said about each SIM that grouping depends on."""
@@ -143,10 +145,6 @@ class Service:
         """Seconds of service clock between sweeps inside a batch (0: at every watermark)."""
         self.clock: float | None = None
         self.devices: dict[str, DeviceFacts] = {}
-        self.device_of_sim: dict[str, str] = {}
-        """ICCID -> the device whose newest report carried it."""
-        self.device_of_imei: dict[str, str] = {}
-        """IMEI -> the device whose newest report carried it."""
         self.since: dict[str, float] = {}
         self.counters = Counters()
         self.ingest: Ingest | None = None
@@ -271,9 +269,7 @@ class Service:
             facts = self.devices.setdefault(message.device_id, DeviceFacts(message.device_id))
             if facts.last_report is None or message.t >= facts.last_report:
                 facts.account = account or facts.account
-                facts.iccid, facts.imei = message.iccid, message.imei
-                self.device_of_sim[message.iccid] = message.device_id
-                self.device_of_imei[message.imei] = message.device_id
+                facts.imei = message.imei
                 facts.operator, facts.cell = message.mcc_mnc, message.cell_id
                 facts.apn = message.apn
                 facts.last_report = message.t
@@ -283,7 +279,6 @@ class Service:
             facts = self.devices.setdefault(message.device_id, DeviceFacts(message.device_id))
             if facts.status_t is None or message.t >= facts.status_t:
                 facts.account = account or facts.account
-                facts.iccid = message.iccid or facts.iccid
                 facts.status, facts.status_t = message.status, message.t
         else:
             self.reasons.apply(message)
@@ -333,7 +328,7 @@ class Service:
         said = self.reasons
         for device_id in ids:
             f = self.devices.get(device_id) or DeviceFacts(device_id)
-            iccid = f.iccid
+            iccid = self.sims.sim_of(device_id)
             attributes["cell"].append(None if f.cell is None else str(f.cell))
             attributes["operator"].append(f.operator)
             attributes["apn"].append(f.apn)

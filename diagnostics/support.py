@@ -3,10 +3,10 @@
 `Support` is the glue between the running service and the pure code of
 `diagnostics.diagnosis`: it takes what the service holds in memory under its lock
 (the detector's status and interval, the incident a device is quiet in, which
-device reports with which SIM and IMEI), has `diagnostics.cases` read the rest from
-the store, and hands the case to `diagnose`. A case can be built at any moment up to
-the service clock (`at`), so support can look back at the moment a customer called.
-Swap tests are kept in the store as support actions, so they survive a restart.
+SIM a device holds by the service's one device <-> SIM map), has `diagnostics.cases`
+read the rest from the store, and hands the case to `diagnose`. A case can be built
+at any moment up to the service clock (`at`), so support can look back at the moment
+a customer called. Swap tests are kept in the store as support actions, so they survive a restart.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Final
 
 from diagnostics.cases import (
+    Holding,
     detection_at,
     device_case,
+    holding_at,
     sim_before,
     sim_case,
     swap_pairing,
@@ -75,8 +77,20 @@ class Support:
             since = service.since.get(device_id)
             current = now >= (service.clock or now)
             incident = self._incident(device_id, now, current=current)
+            sims = service.sims
+            holding = Holding(sims.sim_of(device_id), sims.last_sim(device_id), self._owner_of_imei)
+            paired = sims.paired(device_id)
+            reporters = frozenset().union(*(sims.reporters(iccid) for iccid in paired))
         if not current:
             status, since = detection_at(service.store, device_id, now)
+            holding = holding_at(
+                service.store,
+                device_id,
+                now,
+                sims=paired,
+                devices=reporters,
+                owner=self._owner_of_imei,
+            )
         return device_case(
             service.store,
             device_id,
@@ -85,15 +99,15 @@ class Support:
             detection_since=since,
             interval_s=interval,
             incident=incident,
-            owner_of_imei=self._owner_of_imei,
+            holding=holding,
         )
 
     def _owner_of_imei(self, imei: str) -> str | None:
         with self.service.lock:
-            return self.service.device_of_imei.get(imei)
+            return self.service.sims.owner(imei)
 
     def sim_case(self, iccid: str, *, at: float | None = None) -> Case:
-        """The SIM's case: through the device that last reported with it, else the SIM alone."""
+        """The SIM's case: through the device that holds it now, else the SIM alone."""
         device_id = self._device_of(iccid)
         if device_id is not None:
             case = self.device_case(device_id, at=at)
@@ -140,7 +154,7 @@ class Support:
 
     def _device_of(self, iccid: str) -> str | None:
         with self.service.lock:
-            return self.service.device_of_sim.get(iccid)
+            return self.service.sims.holder(iccid)
 
     def _incident(self, device_id: str, now: float, *, current: bool) -> IncidentRef | None:
         grouper = self.service.grouper

@@ -47,6 +47,7 @@ class DeviceRow:
     since: float | None
     account: str | None
     iccid: str | None
+    """The SIM it holds now, by the service's device <-> SIM map."""
     operator: str | None
     cell: int | None
     last_seen: float | None
@@ -254,9 +255,10 @@ class ServiceView:
             sleep = float(service.detector.column("sleep_until")[row])
             facts = service.devices.get(device_id, DeviceFacts(device_id))
             facts = replace(facts)  # a copy: the committer thread updates the original
+            held = service.sims.sim_of(device_id)
             incident_id = service.incident_of.get(device_id)
             alarm = incident_id is None and summary.status == DetectionStatus.OFFLINE.name
-        record = service.store.record(facts.iccid) if facts.iccid else None
+        record = service.store.record(held) if held else None
         return DeviceDetail(
             device=summary,
             interval_s=interval,
@@ -314,7 +316,7 @@ class ServiceView:
             reason=reason.name,
             since=service.since.get(device_id),
             account=facts.account if facts else None,
-            iccid=facts.iccid if facts else None,
+            iccid=service.sims.sim_of(device_id),
             operator=facts.operator if facts else None,
             cell=facts.cell if facts else None,
             last_seen=None if np.isnan(last) else last,

@@ -26,6 +26,7 @@ from protocol.nas import EmmCause, EsmCause
 from simulator.platform.customer import RadioType
 from simulator.world.core import IMPLICIT_DETACH_S
 from simulator.world.faults import CATALOGUE
+from simulator.world.retry import MAX_ATTACH_ATTEMPTS, T3402_S, T3411_S
 from simulator.world.simulate import RunResult, simulate
 from simulator.world.sinks import MemorySink
 from simulator.world.spec import FaultId, WorldSpec
@@ -378,6 +379,16 @@ def retries_hourly(run: Run, rejects: list) -> None:
         assert 0.9 * H <= after - before <= 1.1 * H
 
 
+def retries_t3411_t3402(run: Run, rejects: list) -> None:
+    """TS 24.301 after any other failure: T3411 (10 s) between attempts, T3402 after five."""
+    times = [run.rel(m) for m in rejects]
+    waits = [b - a for a, b in itertools.pairwise(times)]
+    assert len(waits) >= 10
+    for i, wait in enumerate(waits):
+        expected = T3402_S if i % MAX_ATTACH_ATTEMPTS == MAX_ATTACH_ATTEMPTS - 1 else T3411_S
+        assert wait == pytest.approx(expected, abs=1e-3), (i, waits)
+
+
 def backs_off(run: Run, rejects: list) -> None:
     """TS.34 after a temporary reject: the wait grows from about a minute towards an hour."""
     times = [run.rel(m) for m in rejects]
@@ -587,7 +598,7 @@ def _unprovisioned_device(run: Run) -> None:
 def _unprovisioned_network(run: Run) -> None:
     detached_by_network_at_once(run, VICTIM)
     rejects = only_cause(run, VICTIM, "attach_reject", EmmCause.IMSI_UNKNOWN_IN_HSS, at_least=4)
-    retries_hourly(run, rejects)
+    retries_t3411_t3402(run, rejects)
     # the platform still thinks all is well: no state change, no record
     assert run.during(VICTIM, "state_change", "record", "audit") == []
 
@@ -655,10 +666,10 @@ def _roaming_device(run: Run) -> None:
 
 @network_side(FaultId.ROAMING_NOT_ALLOWED)
 def _roaming_network(run: Run) -> None:
-    rejects = only_cause(run, VICTIM, "attach_reject", EmmCause.PLMN_NOT_ALLOWED, at_least=4)
+    rejects = only_cause(run, VICTIM, "attach_reject", EmmCause.PLMN_NOT_ALLOWED, at_least=1)
     assert {(m.mcc_mnc, m.cell_id) for m in rejects} == {("20801", 301)}
-    # the network goes on the forbidden list; only a modem reset (one an hour) clears it
-    retries_hourly(run, rejects[1:])
+    # the network goes on the SIM's forbidden list, which no modem reset clears: one try
+    assert len(rejects) == 1
     (record,) = run.net(VICTIM, "record", until=1)
     assert "20801" not in record.networks
     assert "FR" not in record.networks
@@ -679,10 +690,13 @@ def _radio_network(run: Run) -> None:
     # the firmware switch resets the modem, which detaches first
     assert [(run.rel(m), m.reason) for m in run.during(VICTIM, "detach")] == [(AT, "device")]
     rejects = only_cause(
-        run, VICTIM, "attach_reject", EmmCause.NO_SUITABLE_CELLS_IN_TRACKING_AREA, at_least=5
+        run, VICTIM, "attach_reject", EmmCause.NO_SUITABLE_CELLS_IN_TRACKING_AREA, at_least=2
     )
     assert {m.rat for m in rejects} == {RadioType.NB_IOT.value}
-    backs_off(run, rejects)
+    # #15 forbids the tracking area: each NB-IoT cell (one area each) is tried once, at once,
+    # and not again until the forbidden-area list is deleted 12-24 h later
+    assert sorted(m.cell_id for m in rejects) == [101, 102]
+    assert run.rel(rejects[-1]) - AT <= 20
     (record,) = run.net(VICTIM, "record", until=1)
     assert record.radio_types == ["LTE-M"]
     assert run.during(VICTIM, "attach") == []
@@ -957,7 +971,7 @@ def test_the_groups_of_network_scenarios_are_placed_as_intended():
     network = run_of(FaultId.CELL_OUTAGE).world.network
 
     def cells(group: dict) -> list[int]:
-        heard = network.audible(group["lat"], group["lon"], RadioType.LTE_M, 0.0, set())
+        heard = network.audible(group["lat"], group["lon"], RadioType.LTE_M, 0.0)
         return [cell.id for cell, _ in heard]
 
     assert cells(CELL_101_ONLY) == [101], "no neighbour cell to fall back on"

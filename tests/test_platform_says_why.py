@@ -21,7 +21,7 @@ from simlab.scoring import DeviceView, ExpectedDevice, score
 from simulator.errors import SimulatorError
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
-from simulator.world.spec import world_problems
+from simulator.world.spec_problems import world_problems
 from tests.test_diagnosis import ICCID, T
 from tests.test_diagnosis import _case as diagnosis_case
 from tests.test_diagnosis import _record as record

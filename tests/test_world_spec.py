@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from simlab.scenario import format_span
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
-from simulator.world.spec import WorldSpec, parse_duration, world_problems
+from simulator.world.spec import WorldSpec, parse_duration
+from simulator.world.spec_problems import world_problems
 from tests.world_fixtures import CUSTOMER, collars, world
 
 

@@ -39,7 +39,7 @@ IMEI_REFUSALS: Final = frozenset({EmmCause.ILLEGAL_ME, EmmCause.IMEI_NOT_ACCEPTE
 """Attach rejects for the device identity: a blacklisted IMEI, or an IMEI lock."""
 EMM_CAUSES: Final[dict[int, Cause]] = {
     EmmCause.IMSI_UNKNOWN_IN_HSS: Cause.SIM_NOT_PROVISIONED,
-    EmmCause.ILLEGAL_UE: Cause.SIM_NOT_PROVISIONED,
+    EmmCause.ILLEGAL_UE: Cause.DAMAGED_SIM,  # authentication failed: a damaged or cloned SIM
     EmmCause.EPS_SERVICES_NOT_ALLOWED: Cause.SIM_NOT_PROVISIONED,
     EmmCause.EPS_AND_NON_EPS_SERVICES_NOT_ALLOWED: Cause.SIM_DEACTIVATED,
     EmmCause.IMEI_NOT_ACCEPTED: Cause.IMEI_BLACKLISTED,
@@ -48,7 +48,10 @@ EMM_CAUSES: Final[dict[int, Cause]] = {
     EmmCause.CONGESTION: Cause.CONGESTION,
     **dict.fromkeys(_MOBILITY_REJECTS, Cause.ROAMING_NOT_ALLOWED),
 }
-"""EMM cause -> the cause it names; #17 and #19 name none by themselves."""
+"""EMM cause -> the cause it names by its number alone; #17 and #19 name none by themselves.
+
+Several numbers mean different things on different cores: `settle` reads them against
+the SIM's record first, and falls back to this table."""
 ESM_CAUSES: Final[dict[int, Cause]] = {
     EsmCause.OPERATOR_DETERMINED_BARRING: Cause.DATA_LIMIT_REACHED,
     EsmCause.INSUFFICIENT_RESOURCES: Cause.CONGESTION,

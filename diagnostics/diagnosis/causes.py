@@ -106,8 +106,9 @@ _ROWS: Final = (
         C.SIM_NOT_PROVISIONED,
         "SIM not provisioned on the network",
         L.SIM,
-        "The home network does not know the SIM (attach reject #2). Re-provision the SIM range "
-        "on the network and ask the customer to restart the device.",
+        "The home network does not know the SIM (attach reject #2, or #8 from a core that "
+        "follows TS 29.272 Annex A, while the SIM is active). Re-provision the SIM range on the "
+        "network and ask the customer to restart the device.",
     ),
     CauseInfo(
         C.TEST_QUOTA_USED,
@@ -135,16 +136,19 @@ _ROWS: Final = (
         "Network not in the plan",
         L.SIM,
         "The device is on a network its communication plan does not allow. Add that network "
-        "if the rate plan covers it. The device clears its forbidden-network list at its next "
-        "modem reset (about hourly) or power cycle; ask for a power cycle only if someone can "
-        "reach it.",
+        "if the rate plan covers it, then clear the SIM's forbidden-network list (EF_FPLMN) "
+        "over the air: the list lives on the SIM, so no reset, power cycle or swap clears it, "
+        "and the device does not try the network again until it is cleared. Someone at the "
+        "device can instead select the network manually once.",
     ),
     CauseInfo(
         C.RADIO_TYPE_NOT_ALLOWED,
         "Radio type not allowed",
         L.DEVICE,
-        "The device uses a radio type its plan does not allow there. Allow that radio type in "
-        "the communication plan, or have the device use an allowed one.",
+        "The device uses a radio type its plan does not allow there (#15, or #13 from a core "
+        "that follows TS 29.272 Annex A). Allow that radio type in the communication plan, or "
+        "have the device use an allowed one. The reject forbids the tracking area: the device "
+        "tries it again after a power cycle, or when its list is deleted within 12-24 h.",
     ),
     CauseInfo(
         C.PRIVATE_APN_CREDENTIALS,

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Final
 
 from diagnostics.diagnosis.behaviour import WINDOW_S, conduct
 from diagnostics.diagnosis.cause_rules import (
-    EMM_CAUSES,
     ESM_CAUSES,
     INCIDENT_CAUSES,
     USABLE_STATES,
@@ -33,6 +32,7 @@ from diagnostics.diagnosis.readings import (
     last_report_evidence,
     locked_imei_of,
     open_session,
+    plan_changes,
     refused_by_lock,
     registration,
     signal_fading,
@@ -41,6 +41,7 @@ from diagnostics.diagnosis.readings import (
     weak_signal_lately,
     when,
 )
+from diagnostics.diagnosis.settle import settle
 from protocol.causes import Cause
 from protocol.messages import (
     AttachAccepted,
@@ -71,6 +72,8 @@ __all__ = [
     "check_sim_state",
 ]
 
+OVERDUE_INTERVALS: Final = 1.5
+"""A device silent for this many of its intervals is overdue (the detector's LATE)."""
 UNLIKELY: Final = 0.1
 """Candidates less likely than this (after the first) are left out of a diagnosis."""
 
@@ -188,17 +191,21 @@ def check_registration(case: Case) -> CheckResult:
     since = silence_start(case)
     rejects = case.events(AttachRejected, since)
     ever_attached = bool(case.events(AttachAccepted))
-    named = [(s, m) for s, m in rejects if m.emm_cause in EMM_CAUSES]
+    state, changes = sim_state(case)[0], plan_changes(case)
+    settled = [(s, m, settle(m, case.record, state, changes)) for s, m in rejects]
+    named = [(s, m, found) for s, m, found in settled if found is not None]
     if named:
-        counts = Counter(m.emm_cause for _, m in named)
+        counts = Counter(m.emm_cause for _, m, _ in named)
         code = counts.most_common(1)[0][0]
-        first = next(s for s, m in named if m.emm_cause == code)
-        last_seen, last = next((s, m) for s, m in reversed(named) if m.emm_cause == code)
-        cause = EMM_CAUSES[code]
+        first = next(s for s, m, _ in named if m.emm_cause == code)
+        last_seen, last, found = next(x for x in reversed(named) if x[1].emm_cause == code)
+        cause = found.cause
         status = Status.BROKE if ever_attached else Status.NEVER
         text = f"attach rejected {counts[code]}x with EMM #{code} on {last.mcc_mnc} ({last.rat})"
         evidence = [cite(first, f"first reject EMM #{code}"), cite(last_seen, text)]
         record = case.record
+        if found.rule is not None and record is not None:
+            evidence.append(Evidence(record.t, f"settled by the SIM record: {found.rule.shows}"))
         if cause is Cause.ROAMING_NOT_ALLOWED and record is not None:
             evidence.append(
                 Evidence(record.t, f"plan allows networks {', '.join(record.networks)}")
@@ -223,14 +230,28 @@ def check_registration(case: Case) -> CheckResult:
         return _ok(name, title, "Not registered now, and the device is not overdue")
     # detached and quiet: the device (or its SIM) is gone from the radio
     weights = _silence_candidates(case)
+    evidence = [cite(seen, f"detached: {detach.reason}"), *last_report_evidence(case)]
+    text = f"Detached ({detach.reason}) at {when(seen.t)}, no attach attempt since"
+    elsewhere = case.sim_elsewhere
+    if elsewhere is not None:
+        evidence.append(cite(elsewhere, "its SIM tried to register in another device"))
+        if _quiet_before(case, elsewhere.t):  # quiet with the SIM inside: the card can be read
+            weights = [(c, w) for c, w in weights if c is not Cause.DAMAGED_SIM] or weights
+        else:  # it went quiet when its SIM left it: what it holds now, the network has not seen
+            text = f"Quiet since its SIM went into another device at {when(elsewhere.t)}"
     return CheckResult(
         name,
         title,
         Status.BROKE if ever_attached else Status.NEVER,
-        f"Detached ({detach.reason}) at {when(seen.t)}, no attach attempt since",
-        (cite(seen, f"detached: {detach.reason}"), *last_report_evidence(case)),
+        text,
+        tuple(evidence),
         _ranked(weights),
     )
+
+
+def _quiet_before(case: Case, t: float) -> bool:
+    """The device was overdue already at `t` (when its SIM left, say), by its own interval."""
+    return t - silence_start(case) > OVERDUE_INTERVALS * (case.interval_s or 0.0)
 
 
 def _silence_candidates(case: Case) -> list[tuple[Cause, float]]:

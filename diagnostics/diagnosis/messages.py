@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from diagnostics.diagnosis.wording import load_words, say, sentences, steps_block
 from protocol.causes import Cause
+from protocol.identifiers.countries import countries_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -74,22 +75,6 @@ TEMPLATES: Final[Mapping[str, Mapping[Cause, Template]]] = {
     language: words.templates for language, words in _WORDS.items()
 }
 """Per language, every cause's template."""
-
-_MCC_COUNTRY: Final = {
-    "208": "FR",
-    "234": "GB",
-    "238": "DK",
-    "240": "SE",
-    "242": "NO",
-    "244": "FI",
-    "262": "DE",
-    "310": "US",
-    "311": "US",
-    "639": "KE",
-    "640": "TZ",
-    "641": "UG",
-}
-"""Mobile country codes of the networks simlab uses → ISO country code."""
 
 _TESTS_BY_WORD: Final = (
     ("swap", "swap"),
@@ -283,6 +268,7 @@ def _values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
         "resumes": resumes,
         "last_report": _number(facts, "last_report"),
         "cycle_end": _number(facts, "cycle_end"),
+        "network_added": _number(facts, "network_added"),
     }
     values.update({key: when(t) for key, t in times.items() if t is not None})
     values.update(_device_values(diagnosis, words))
@@ -385,7 +371,7 @@ def _country(facts: Mapping[str, str | float], words: Words) -> str | None:
     iso = _text(facts, "country")
     network = _text(facts, "network")
     if iso is None and network is not None:
-        iso = _MCC_COUNTRY.get(network[:3])
+        iso = next(iter(countries_of(network)), None)
     return words.countries.get(iso.upper()) if iso else None
 
 

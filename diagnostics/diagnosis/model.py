@@ -94,6 +94,9 @@ class Case:
     network: tuple[Seen, ...] = ()
     """The platform's events about the SIM (records left out)."""
     incident: IncidentRef | None = None
+    sim_elsewhere: Seen | None = None
+    """After the device gave its SIM away: that SIM's first attach attempt in another device,
+    which shows the card can be read."""
 
     # ---- views the checks share ---------------------------------------------------------
 

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Final
 
 from diagnostics.diagnosis.cause_rules import IMEI_REFUSALS
 from diagnostics.diagnosis.model import Evidence
+from diagnostics.diagnosis.settle import read
 from protocol.messages import (
     AttachAccepted,
     AttachRejected,
+    AuditRecorded,
     DataBlocked,
     Detached,
     SessionClosed,
@@ -44,6 +46,7 @@ __all__ = [
     "LOW_BATTERY_PCT",
     "LWM2M_LOW_BATTERY",
     "LWM2M_LOW_SIGNAL",
+    "PLAN_FIELD",
     "WEAK_SIGNAL_DBM",
     "backoffs",
     "battery_running_down",
@@ -55,6 +58,7 @@ __all__ = [
     "locked_imei",
     "locked_imei_of",
     "open_session",
+    "plan_changes",
     "refused_by_lock",
     "registration",
     "signal_fading",
@@ -80,6 +84,8 @@ LWM2M_LOW_BATTERY: Final = 1
 """The LwM2M device error code for a low battery."""
 LWM2M_LOW_SIGNAL: Final = 4
 """The LwM2M device error code for a low signal strength."""
+PLAN_FIELD: Final = "communication_plan"
+"""The audit field of a SIM's communication plan."""
 
 
 def cite(seen: Seen, text: str) -> Evidence:
@@ -134,6 +140,11 @@ def open_session(case: Case) -> Seen | None:
         elif isinstance(message, Detached):
             open_.clear()
     return max(open_.values(), key=lambda s: s.t) if open_ else None
+
+
+def plan_changes(case: Case) -> list[float]:
+    """When the SIM's communication plan changed, oldest first (the audit trail says)."""
+    return [s.t for s, m in case.events(AuditRecorded) if m.field == PLAN_FIELD]
 
 
 def backoffs(case: Case, since: float = -math.inf) -> list[tuple[Seen, float]]:
@@ -257,6 +268,18 @@ def _apn_expected(case: Case, used: str) -> str | None:
     return close[0] if close else None
 
 
+def _reject_facts(case: Case, reject: AttachRejected, state: str | None) -> dict[str, str | float]:
+    """What the newest attach reject says: the network, the radio, the device, a plan since."""
+    facts: dict[str, str | float] = {"network": reject.mcc_mnc, "radio": reject.rat}
+    if reject.imei is not None:
+        facts["imei_new"] = reject.imei
+    if case.record is not None:
+        added = read(reject, case.record, state, plan_changes(case)).added_since
+        if added is not None:
+            facts["network_added"] = added
+    return facts
+
+
 def _platform_facts(case: Case) -> dict[str, str | float]:
     """What the platform and the network said, for the customer message."""
     facts: dict[str, str | float] = {}
@@ -270,11 +293,7 @@ def _platform_facts(case: Case) -> dict[str, str | float]:
     since = silence_start(case)
     rejects = case.events(AttachRejected, since)
     if rejects:
-        reject = rejects[-1][1]
-        facts["network"] = reject.mcc_mnc
-        facts["radio"] = reject.rat
-        if reject.imei is not None:
-            facts["imei_new"] = reject.imei
+        facts.update(_reject_facts(case, rejects[-1][1], state))
     sessions = case.events(SessionRejected, since)
     if sessions:
         facts["apn_used"] = sessions[-1][1].apn

@@ -8,8 +8,9 @@ pairings after the swap and gives the swap's result with its evidence:
 - fault follows the SIM: the suspect SIM fails in the good device, the good SIM works
   in the suspect device;
 - fault stays with the device: the other way round;
-- both work now: something transient was cleared by the swap (a forbidden-network
-  list, a back-off timer): re-test the original pairing;
+- both work now: something transient was cleared by the swap (a back-off timer, the
+  modem's list of forbidden areas; the SIM's forbidden-network list goes with the SIM):
+  re-test the original pairing;
 - inconclusive: an IMEI lock refuses a SIM in the other device, both pairings fail,
   or not enough time has passed;
 - impossible: the SIM is out of reach; the result says what the network's evidence
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from diagnostics.diagnosis.causes import CAUSES, Lives
-from diagnostics.diagnosis.model import Evidence
+from diagnostics.diagnosis.model import Candidate, Evidence
 from diagnostics.diagnosis.readings import refused_by_lock
 from protocol.messages import AttachRejected, Telemetry
 
@@ -168,7 +169,7 @@ def compare(  # noqa: PLR0911 - one return per outcome
             test,
             SwapOutcome.BOTH_WORK,
             "Both pairings work now: the swap cleared something transient "
-            "(a forbidden-network list or a back-off timer)",
+            "(a back-off timer, or the modem's list of forbidden areas)",
             "Put the SIMs back as they were and watch the original pairing again before "
             "concluding.",
             evidence,
@@ -269,33 +270,56 @@ def pairing(
     return Pairing(device_id, iccid, reports, rejects, interval_s, locked_imei)
 
 
-def weigh_swap(diagnosis: Diagnosis, result: SwapResult) -> Diagnosis:
-    """The diagnosis with a swap test's result weighed in: candidates where the fault lives first.
+_SETTLES: Final = {
+    SwapOutcome.FOLLOWS_SIM: (Lives.SIM, Lives.DEVICE),
+    SwapOutcome.STAYS_WITH_DEVICE: (Lives.DEVICE, Lives.SIM),
+}
+"""A verdict -> where it puts the fault, and the side it clears."""
 
-    A fault that follows the SIM is a SIM or subscription cause; one that stays with the
-    device is the device's. Candidates that do not fit keep their order behind those that do;
-    a diagnosis without candidates, or a result that says neither, is returned as it was.
+
+def weigh_swap(diagnosis: Diagnosis, result: SwapResult) -> Diagnosis:
+    """The diagnosis of one of the test's devices with the test's result weighed in.
+
+    A test done is never asked for again: the diagnosis no longer names the swap as the
+    test that would tell its candidates apart, and its next step is the result's. A fault that
+    follows the SIM is a SIM or subscription cause of the device that holds the suspect SIM now
+    (the good device); one that stays with the device is the suspect device's own. For that
+    device the verdict's side comes first and the side it clears is left out; the other
+    device of the test, which works with its new SIM, is not reordered. A test still pending,
+    or impossible, changes nothing: it has not been done.
     """
-    lives = {
-        SwapOutcome.FOLLOWS_SIM: Lives.SIM,
-        SwapOutcome.STAYS_WITH_DEVICE: Lives.DEVICE,
-    }.get(result.outcome)
-    if lives is None or len(diagnosis.candidates) < 2:
+    if result.outcome in {SwapOutcome.IMPOSSIBLE, SwapOutcome.PENDING}:
         return diagnosis
+    test = result.test
+    settled = _SETTLES.get(result.outcome)
+    faulty = test.good_device if result.outcome is SwapOutcome.FOLLOWS_SIM else test.suspect_device
+    if settled is None or diagnosis.device_id != faulty or not diagnosis.candidates:
+        return _done(diagnosis, result)
+    lives, cleared = settled
     fitting = [c for c in diagnosis.candidates if CAUSES[c.cause].lives is lives]
-    if not fitting or fitting[0] == diagnosis.candidates[0]:
-        return diagnosis
-    rest = [c for c in diagnosis.candidates if c not in fitting]
-    candidates = tuple(fitting + rest)
+    if not fitting:
+        return _done(diagnosis, result)
+    kept = fitting + [
+        c for c in diagnosis.candidates if CAUSES[c.cause].lives not in {lives, cleared}
+    ]
+    total = sum(c.likelihood for c in kept)
+    candidates = tuple(Candidate(c.cause, round(c.likelihood / total, 3)) for c in kept)
     cause = candidates[0].cause
     return dataclasses.replace(
         diagnosis,
         cause=cause,
         candidates=candidates,
-        confidence=round(max(diagnosis.confidence, 0.85), 3),
+        confidence=round(max(diagnosis.confidence, 0.85 * candidates[0].likelihood), 3),
         decided_by="swap_test",
         summary=f"{CAUSES[cause].title}: {result.summary}",
         fix=CAUSES[cause].fix,
         next_step=None,
         separating_test=None,
     )
+
+
+def _done(diagnosis: Diagnosis, result: SwapResult) -> Diagnosis:
+    """The diagnosis without asking for the swap test that has been done."""
+    if diagnosis.separating_test is None or "swap" not in diagnosis.separating_test.lower():
+        return diagnosis
+    return dataclasses.replace(diagnosis, separating_test=None, next_step=result.next_step)

@@ -52,7 +52,7 @@ def diagnose(case: Case) -> Diagnosis:
     candidates = finding.candidates
     cause = candidates[0].cause
     info = CAUSES[cause]
-    separating = _separating_test(candidates)
+    separating = _separating_test(candidates, swappable=case.iccid is not None)
     started = _started(case, finding)
     resumes = _resumes(case, cause)
     if resumes is not None:
@@ -134,12 +134,13 @@ def _no_cause(
     )
 
 
-def _separating_test(candidates: tuple[Candidate, ...]) -> str | None:
+def _separating_test(candidates: tuple[Candidate, ...], *, swappable: bool = True) -> str | None:
+    """The test that tells the candidates apart; a swap only for a device with a SIM we know."""
     if len(candidates) < 2:
         return None
     causes = {c.cause for c in candidates}
     if Cause.DAMAGED_SIM in causes:
-        return f"Run {SWAP_TEST}"
+        return f"Run {SWAP_TEST}" if swappable else None
     if Cause.FIRMWARE_HANG in causes and Cause.BROKER_UNREACHABLE in causes:
         return (
             "Ask the customer to power-cycle the device: a hung device comes back; if it stays "

@@ -18,8 +18,9 @@ Placeholders (`str.format` fields):
   capitalised or not), `back_by` (when we will write again) and `checked` (when
   the diagnosis was made);
 * in a fleet message (`Words.fleet_*`): `count`, `more` and `what`;
-* when the facts give them: `started`, `resumes`, `last_report`, `cycle_end`
-  (times in the customer's zone), `site`, `last4` (the SIM card's last four
+* when the facts give them: `started`, `resumes`, `last_report`, `cycle_end`,
+  `network_added` (when the plan came to allow a network that had refused the
+  SIM) (times in the customer's zone), `site`, `last4` (the SIM card's last four
   digits), `battery`, `limit`, `apn` (the APN the customer must set), `radio`,
   `radios` (the radio types the SIM card may use), `country`, `imei_new`,
   `imei_locked` (a device identity by its last digits), `status_note`,

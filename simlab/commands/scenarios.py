@@ -296,6 +296,7 @@ def _print_timeline(spec: ScenarioSpec) -> None:
     for swap in world.swaps:
         back = f", back at {format_span(swap.back_at)}" if swap.back_at is not None else ""
         lines.append((swap.at, f"SIM swap: {swap.device} ↔ {swap.into}{back}"))
+    lines += [(m.at, f"SIM moved: the SIM of {m.device} into {m.into}") for m in world.moves]
     for rate in world.fault_rates:
         group = f" in group {rate.group}" if rate.group else ""
         lines.append(

@@ -4,7 +4,8 @@
 actions may name only devices, cells, operators, APNs, accounts and firmware
 that exist. Every cause in the answer key must be one the world can give that
 device (`simlab.scenario.possible`). And every device a fault on the timeline
-names must be in the answer key with that fault's cause.
+names must be in the answer key with that fault's cause, and so must every device
+a SIM is moved out of (it is left without one).
 
 `truth_problems` runs after a simulation: ground truth must name the same
 devices with the same causes, each starting when the answer key says or
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Final
 from simlab.scenario.devices import DeviceIds
 from simlab.scenario.model import SilenceAction
 from simlab.scenario.possible import Timeline, causes_for
-from simulator.world.spec import pools, world_problems
+from simulator.world.spec_problems import pools, world_problems
 from simulator.yamlfile import format_loc
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def scenario_problems(spec: ScenarioSpec, *, inline: bool = True) -> list[tuple[
     problems = _size_problems(spec)
     problems += _answer_problems(spec, fleet)
     problems += _unanswered_faults(spec, inline=inline)
+    problems += _unanswered_moves(spec)
     problems += _action_problems(spec, fleet)
     problems += _incident_problems(spec)
     return problems
@@ -128,6 +130,22 @@ def _unanswered_faults(spec: ScenarioSpec, *, inline: bool) -> list[tuple[Loc, s
             else:
                 problems.append((("answer_key", "devices"), f"world faults[{i}]: {message}"))
     return problems
+
+
+def _unanswered_moves(spec: ScenarioSpec) -> list[tuple[Loc, str]]:
+    """A device a SIM is moved out of goes quiet: the answer key must say why it stopped."""
+    answered = {a.device for a in spec.answer_key.devices}
+    return [
+        (
+            ("world", "moves", i, "device"),
+            (
+                f"{moved.device} is left without a SIM at {format_span(moved.at)} and goes "
+                "quiet; answer_key.devices must list it with the fault that stopped it first"
+            ),
+        )
+        for i, moved in enumerate(spec.world.moves)
+        if moved.device not in answered
+    ]
 
 
 def _action_problems(spec: ScenarioSpec, fleet: DeviceIds) -> list[tuple[Loc, str]]:

@@ -77,6 +77,32 @@ def _apn_entry(plan: CommunicationPlan | None, apn: str) -> Apn | None:
     return next((a for a in plan.apns if a.name.lower() == apn.lower()), None)
 
 
+def _locked(customer: CustomerFile, found: tuple[DeviceGroupSpec, int] | None) -> bool:
+    """Whether the SIM a device was delivered with is locked to its IMEI."""
+    if found is None:
+        return False
+    sims = _range_of(customer, found[0].first_iccid.body_int + found[1] - 1)
+    return sims is not None and sims.imei_lock
+
+
+def _follow_sims(named: dict[str, set[Cause]], world: WorldSpec) -> None:
+    """SIM causes go where swaps and moves (`world.moves`) take the SIM.
+
+    And an IMEI-locked SIM is refused in the device a swap or a move puts it into: an IMEI
+    lock mismatch there.
+    """
+    moves = [(m.device, m.into) for m in world.moves]
+    swaps = [(s.device, s.into) for s in world.swaps]
+    changes = swaps + [(into, device) for device, into in swaps] + moves
+    for _ in changes:  # a SIM may pass through several swaps and moves
+        for device, into in changes:
+            named[into] |= named[device] & SIM_CAUSES
+    fleet = DeviceIds(world)
+    for device, into in changes:
+        if _locked(world.customer, fleet.find(device)):
+            named[into].add(Cause.IMEI_LOCK_MISMATCH)
+
+
 def _arising(world: WorldSpec, group: DeviceGroupSpec, n: int) -> set[Cause]:
     """Causes that can arise by themselves for device `n` of `group`, no fault needed."""
     customer = world.customer
@@ -132,11 +158,7 @@ class Timeline:
                 self.by_tunnel[fault.tunnel or ""].add(cause)
             else:
                 self.everywhere.add(cause)
-        for _ in world.swaps:  # a SIM may pass through several swaps
-            for swap in world.swaps:
-                moved = (self.named[swap.device] | self.named[swap.into]) & SIM_CAUSES
-                self.named[swap.device] |= moved
-                self.named[swap.into] |= moved
+        _follow_sims(self.named, world)
         for rate in world.fault_rates:
             self.by_group[rate.group].add(rate.fault.cause)
         self._rollouts(world)

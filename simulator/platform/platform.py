@@ -263,6 +263,18 @@ class Platform:
         """Put one SIM on another rate plan."""
         self.set_rate_plan(self.row(iccid), plan, actor=actor, reason=reason, now=now)
 
+    def change_communication_plan(
+        self, iccid: Iccid | str, plan: str, *, actor: Actor, reason: str, now: float
+    ) -> None:
+        """Put one SIM on another communication plan (other networks, radio types, APNs)."""
+        new = self._comm_row.get(plan)
+        if new is None:
+            raise SimulatorError(f"unknown communication plan {plan!r}")
+        row = self.row(iccid)
+        if int(self.sims["comm_plan"][row]) != new:
+            field = AuditField.COMMUNICATION_PLAN
+            self._changes.write(row, field, new, actor=actor, reason=reason, now=now)
+
     def override_data_limit(
         self, iccid: Iccid | str, *, actor: Actor, reason: str, now: float
     ) -> None:

@@ -137,7 +137,7 @@ class Core:
                     backoff_s=refusal.backoff,
                 )
             )
-            self.observer.refused(device, emm=refusal.cause)
+            self.observer.refused(device, attach=refusal.reason)
             return refusal
         self._close(device.sim, "detach")  # any session still held for the SIM is gone
         self.attached_at[device.sim] = cell.id

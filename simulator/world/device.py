@@ -21,10 +21,11 @@ import simpy
 
 from protocol.identifiers import Imei
 from protocol.messages import DeviceStatus, Telemetry
-from simulator.world import retry
+from simulator.world import retry, selection
 from simulator.world.mobility import HOUR, Whereabouts
 from simulator.world.network import Refusal
 from simulator.world.radio import COVERAGE_FLOOR_DBM, LOW_SIGNAL_DBM
+from simulator.world.selection import Nas
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -76,9 +77,8 @@ class Device:
         """How its firmware retries after a failure (see `retry`)."""
         self.loss_since: float | None = None
         self.whereabouts = Whereabouts(spec, self.rng)
-        self.forbidden: set[str] = set()
-        self.t3346 = 0.0
-        self.t3396 = 0.0
+        self.nas = Nas()
+        self.t3346 = self.t3396 = 0.0
         self.failures = 0
         self.last_reset = -math.inf
         self.cell: Cell | None = None
@@ -156,16 +156,18 @@ class Device:
             return self.t3346 - now
         assert self.sim is not None
         lat, lon = self.position(now)
-        heard = self.world.network.audible(lat, lon, self.radio, self.loss_db(now), self.forbidden)
-        if not heard:
-            self.world.observer.no_network(self)
+        cells, barred = selection.choose(self, now, lat, lon)
+        if not cells:
+            self.world.observer.no_network(self, barred=barred)
             return retry.after_scan(self, now)
-        cell = heard[0][0]  # the strongest
+        cell = cells[0]  # the strongest
         refusal = self.world.core.attach(self, cell)
+        selection.note_attempt(self, cell, accepted=refusal is None)
         if refusal is not None:
             return retry.after_attach_reject(self, now, cell, refusal)
         self.cell = cell
         self.failures = 0
+        self.nas.attempts = 0
         return 0
 
     # ---- data session and broker ------------------------------------------------------------
@@ -279,10 +281,10 @@ class Device:
     # ---- losing touch -------------------------------------------------------------------------
 
     def reboot(self, now: float) -> None:
-        """A modem reset or power cycle: forbidden list and timers cleared, links dropped."""
+        """A modem reset or power cycle: the modem's lists and timers cleared, links dropped."""
         self.world.core.device_detaches(self)
         self.lose_links()
-        self.forbidden.clear()
+        self.nas.switch_off()
         self.t3346 = self.t3396 = 0.0
         self.failures = 0
         self.boot = now

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulator.platform.onboarding import load_customer
-from simulator.world.spec import WorldSpec, world_problems
+from simulator.world.spec import WorldSpec
+from simulator.world.spec_problems import world_problems
 from simulator.yamlfile import load_model
 
 __all__ = ["load_world"]

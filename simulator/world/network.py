@@ -1,8 +1,9 @@
 """The networks a device roams on, and their answers to attach and data session requests.
 
 The rules are the real ones, checked in the order a core network applies
-them, each refusal carrying the 3GPP cause a real network would send. The
-subscription side (state, limits, IMEI lock) is asked of the platform.
+them. Each refusal names its reason (`core_causes.Refused`) and carries the 3GPP
+cause the world's core profile sends for it. The subscription side (state,
+limits, IMEI lock) is asked of the platform.
 """
 
 from __future__ import annotations
@@ -10,21 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from protocol.nas import EmmCause, EsmCause
+from protocol.nas import EsmCause
 from protocol.sim_state import SimState
+from simulator.platform.customer import RadioType
+from simulator.world.core_causes import Refused, emm_cause
 from simulator.world.radio import COVERAGE_FLOOR_DBM, distance_km, rsrp_at
+from simulator.world.spec import CoreProfile
 
 if TYPE_CHECKING:
     import random
 
     from protocol.identifiers import Imei
-    from simulator.platform.customer import CommunicationPlan, RadioType
+    from simulator.platform.customer import CommunicationPlan
     from simulator.platform.platform import Platform
     from simulator.world.spec import CellSpec, OperatorSpec
 
 __all__ = ["Cell", "Network", "Operator", "Refusal"]
 
 _NO_SERVICE: Final = frozenset({SimState.INVENTORY, SimState.DEACTIVATED, SimState.RETIRED})
+_EPS_RADIOS: Final = frozenset({RadioType.LTE, RadioType.LTE_M, RadioType.NB_IOT})
+"""The radio types of EPS (LTE): a plan with none of them has no EPS subscription."""
 
 
 @dataclass(slots=True)
@@ -71,6 +77,8 @@ class Refusal:
 
     cause: int
     backoff: float | None = None
+    reason: Refused | None = None
+    """Why an attach was refused (the simulator's knowledge; the wire carries only `cause`)."""
 
 
 @dataclass(slots=True)
@@ -89,15 +97,22 @@ class Network:
     tunnels_down: set[str] = field(default_factory=set)
     apns: frozenset[str] = frozenset()
     """Every APN some communication plan on the platform offers (lower case)."""
+    core: CoreProfile = CoreProfile.SIMPLE
+    """Which cause table the core answers attaches with."""
 
     @classmethod
     def build(
-        cls, platform: Platform, operators: list[OperatorSpec], cells: list[CellSpec]
+        cls,
+        platform: Platform,
+        operators: list[OperatorSpec],
+        cells: list[CellSpec],
+        core: CoreProfile = CoreProfile.SIMPLE,
     ) -> Network:
-        """Live networks from their specs."""
+        """Live networks from their specs, answering with the cause table of `core`."""
         ops = {o.mcc_mnc: Operator(o) for o in operators}
         apns = frozenset(a.name.lower() for plan in platform.comm_plans for a in plan.apns)
-        return cls(platform, ops, [Cell(c, ops[c.operator]) for c in cells], apns=apns)
+        cells_ = [Cell(c, ops[c.operator]) for c in cells]
+        return cls(platform, ops, cells_, apns=apns, core=core)
 
     def cell(self, cell_id: int) -> Cell:
         """A cell by id."""
@@ -109,17 +124,12 @@ class Network:
         lon: float,
         radio: RadioType,
         loss_db: float,
-        forbidden: set[str],
     ) -> list[tuple[Cell, float]]:
-        """Cells a device can register on, strongest first, with their signal."""
+        """Cells a device hears well enough to register on, strongest first, with their signal."""
         floor = COVERAGE_FLOOR_DBM[radio]
         heard = []
         for cell in self.cells:
-            if (
-                not cell.serving()
-                or radio not in cell.spec.radio_types
-                or cell.mcc_mnc in forbidden
-            ):
+            if not cell.serving() or radio not in cell.spec.radio_types:
                 continue
             rsrp = cell.signal(lat, lon) - loss_db
             if rsrp >= floor:
@@ -132,7 +142,7 @@ class Network:
         row = self.platform.row(iccid)
         return self.platform.comm_plans[int(self.platform.sims["comm_plan"][row])]
 
-    def attach(  # noqa: PLR0911 - one return per rule, in the network's order
+    def attach(
         self,
         *,
         iccid: str,
@@ -145,27 +155,40 @@ class Network:
     ) -> Refusal | None:
         """The network's answer to an attach; None = accepted."""
         if cell.congested or cell.operator.congested:
-            return Refusal(EmmCause.CONGESTION, backoff=rng.uniform(900, 1800))
+            return self._refuse(Refused.CONGESTION, backoff=rng.uniform(900, 1800))
+        reason = self._subscription(iccid, imsi_plmn, imei, cell, radio)
+        if reason is None and self.platform.attach(iccid, imei, now=now) is not None:
+            reason = Refused.IMEI_LOCKED
+        return None if reason is None else self._refuse(reason)
+
+    def _subscription(  # noqa: PLR0911 - one return per rule, in the network's order
+        self, iccid: str, imsi_plmn: str, imei: Imei, cell: Cell, radio: RadioType
+    ) -> Refused | None:
+        """Why the core refuses the SIM on `cell` by its subscription, if it does."""
         state = self.platform.state(iccid)
         if iccid in self.unprovisioned or state is SimState.PURGED:
-            return Refusal(EmmCause.IMSI_UNKNOWN_IN_HSS)
+            return Refused.UNKNOWN_SUBSCRIBER
         if imei.value in self.blacklisted:
-            return Refusal(EmmCause.ILLEGAL_ME)
+            return Refused.IMEI_REFUSED
         partners = cell.operator.spec.roaming_partners
         visiting = cell.mcc_mnc != imsi_plmn
         if visiting and partners is not None and imsi_plmn not in partners:
-            return Refusal(EmmCause.PLMN_NOT_ALLOWED)
+            return Refused.NO_ROAMING_AGREEMENT
         plan = self.plan_of(iccid)
         if not _network_allowed(plan, cell):
-            return Refusal(EmmCause.PLMN_NOT_ALLOWED)
+            if visiting:
+                return Refused.VISITED_NETWORK_NOT_IN_PLAN
+            return Refused.HOME_NETWORK_NOT_IN_PLAN
+        if not _EPS_RADIOS.intersection(plan.radio_types):
+            return Refused.NO_EPS_SUBSCRIPTION
         if radio not in plan.radio_types:
-            return Refusal(EmmCause.NO_SUITABLE_CELLS_IN_TRACKING_AREA)
+            return Refused.RADIO_NOT_IN_PLAN
         if state in _NO_SERVICE:
-            return Refusal(EmmCause.EPS_AND_NON_EPS_SERVICES_NOT_ALLOWED)
-        refused = self.platform.attach(iccid, imei, now=now)
-        if refused is not None:  # the IMEI lock
-            return Refusal(EmmCause.ILLEGAL_ME)
+            return Refused.NO_SERVICE
         return None
+
+    def _refuse(self, reason: Refused, backoff: float | None = None) -> Refusal:
+        return Refusal(emm_cause(self.core, reason), backoff, reason)
 
     def open_session(  # noqa: PLR0911 - one return per rule, in the network's order
         self,

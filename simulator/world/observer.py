@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from protocol.nas import EmmCause, EsmCause
+from protocol.nas import EsmCause
+from simulator.world.core_causes import Refused
 from simulator.world.spec import FaultId
 from simulator.world.truth import TruthLog, TruthRecord
 
@@ -20,14 +21,19 @@ if TYPE_CHECKING:
     import simpy
 
     from simulator.world.device import Device
+    from simulator.world.selection import Barred
 
-__all__ = ["EMM_FAULTS", "ESM_FAULTS", "TruthObserver"]
+__all__ = ["ESM_FAULTS", "REFUSED_FAULTS", "TruthObserver"]
 
-EMM_FAULTS: Final[dict[int, FaultId]] = {
-    EmmCause.IMSI_UNKNOWN_IN_HSS: FaultId.SIM_NOT_PROVISIONED,
-    EmmCause.NO_SUITABLE_CELLS_IN_TRACKING_AREA: FaultId.RADIO_TYPE_NOT_ALLOWED,
+REFUSED_FAULTS: Final[dict[Refused, FaultId]] = {
+    Refused.UNKNOWN_SUBSCRIBER: FaultId.SIM_NOT_PROVISIONED,
+    Refused.NO_EPS_SUBSCRIPTION: FaultId.RADIO_TYPE_NOT_ALLOWED,
+    Refused.RADIO_NOT_IN_PLAN: FaultId.RADIO_TYPE_NOT_ALLOWED,
+    Refused.IMEI_LOCKED: FaultId.IMEI_LOCK_MISMATCH,
 }
-"""Attach rejects that name their fault whatever caused them (a device set up wrong, say)."""
+"""Why an attach was refused → the fault, whatever caused it (a device set up wrong, say).
+
+Read by the reason, not by the EMM cause: the number depends on the core's profile."""
 ESM_FAULTS: Final[dict[int, FaultId]] = {
     EsmCause.MISSING_OR_UNKNOWN_APN: FaultId.WRONG_APN,
     EsmCause.USER_AUTHENTICATION_FAILED: FaultId.PRIVATE_APN_CREDENTIALS,
@@ -46,14 +52,23 @@ class TruthObserver:
         """The device's battery ran out."""
         self.emergent(device, FaultId.BATTERY_DEPLETED)
 
-    def no_network(self, device: Device) -> None:
-        """The device hears no network it may use."""
-        fault = FaultId.ROAMING_NOT_ALLOWED if device.forbidden else FaultId.COVERAGE_LOSS
+    def no_network(self, device: Device, *, barred: Barred) -> None:
+        """The device hears no network it may use; `barred`: what its lists forbid it.
+
+        Networks on its lists refused it (#11, #14): it is off networks its plan does not
+        allow, however long ago they refused it. Areas on its list: the refusal that put
+        them there wrote its own truth.
+        """
+        if barred == "area":
+            return
+        fault = FaultId.COVERAGE_LOSS if barred is None else FaultId.ROAMING_NOT_ALLOWED
         self.emergent(device, fault)
 
-    def refused(self, device: Device, *, emm: int | None = None, esm: int | None = None) -> None:
-        """The network refused the device; a cause that points at one fault is ground truth."""
-        fault = EMM_FAULTS.get(emm) if emm is not None else ESM_FAULTS.get(esm or 0)
+    def refused(
+        self, device: Device, *, attach: Refused | None = None, esm: int | None = None
+    ) -> None:
+        """The network refused an attach or a session; a refusal naming one fault is truth."""
+        fault = REFUSED_FAULTS.get(attach) if attach is not None else ESM_FAULTS.get(esm or 0)
         if fault is not None:
             self.emergent(device, fault)
 

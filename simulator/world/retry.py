@@ -1,12 +1,20 @@
 """What a device's firmware does after a failure: how long it waits, and when it resets.
 
-Well-behaved firmware follows GSMA TS.34: it obeys the network's back-off timers
-(T3346, T3396), backs off exponentially with jitter up to an hour, resets the
-modem at most once an hour to clear its forbidden networks, and after a
-permanent reject waits about an hour before one more reset. Misbehaving firmware
-(`RetryBehaviour`, the device's `retry`: its group's, or a reconnect-storm fault's)
-retries in a tight loop or reboots on every failure, forgetting the timers each
-time: the storms operators see in congestion.
+The modem follows TS 24.301 §5.5.1.2: a reject that forbids a network or a tracking
+area puts it on a list (`selection`) and the device looks for another cell at once;
+#3, #5, #6, #7 and #8 make the SIM invalid until a switch-off; any other failure
+counts an attach attempt and retries after T3411 (10 s), and after the fifth
+attempt waits T3402 (12 min) before the next round.
+
+Well-behaved firmware follows GSMA TS.34 on top: it obeys the network's back-off
+timers (T3346, T3396), backs off exponentially with jitter up to an hour after
+session failures, resets the modem at most once an hour to clear the networks the
+modem refuses (#14; the SIM's forbidden-network list stays: only the operator over
+the air, or a manual selection, clears it), leaves forbidden tracking areas to their
+periodic deletion, and after a permanent reject waits about an hour before one more
+reset. Misbehaving firmware (`RetryBehaviour`, the device's `retry`: its group's, or a
+reconnect-storm fault's) retries in a tight loop or reboots on every failure,
+forgetting the timers each time: the storms operators see in congestion.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import math
 from typing import TYPE_CHECKING, Final
 
 from protocol.nas import EmmCause
+from simulator.world import selection
 from simulator.world.mobility import HOUR
 from simulator.world.spec import RetryBehaviour
 
@@ -26,14 +35,23 @@ if TYPE_CHECKING:
     from simulator.world.device import Device
     from simulator.world.network import Cell, Refusal
 
-__all__ = ["after_attach_reject", "after_scan", "after_session_reject", "retry_delay"]
+__all__ = [
+    "MAX_ATTACH_ATTEMPTS",
+    "T3402_S",
+    "T3411_S",
+    "after_attach_reject",
+    "after_scan",
+    "after_session_reject",
+    "retry_delay",
+]
 
-FORBIDDEN_CAUSES: Final = frozenset(
-    {EmmCause.PLMN_NOT_ALLOWED, EmmCause.ROAMING_NOT_ALLOWED_IN_THIS_TRACKING_AREA},
-)
+T3411_S: Final = 10.0
+"""TS 24.301 T3411: the wait before the next attach attempt after a failure."""
+T3402_S: Final = 720.0
+"""TS 24.301 T3402 (its default): the wait after the fifth failed attempt in a row."""
+MAX_ATTACH_ATTEMPTS: Final = 5
 PERMANENT_CAUSES: Final = frozenset(
     {
-        EmmCause.IMSI_UNKNOWN_IN_HSS,
         EmmCause.ILLEGAL_UE,
         EmmCause.IMEI_NOT_ACCEPTED,
         EmmCause.ILLEGAL_ME,
@@ -45,13 +63,12 @@ PERMANENT_CAUSES: Final = frozenset(
 
 def after_scan(device: Device, now: float) -> float:
     """The wait after a network scan found no cell the device may use."""
-    ts34 = device.retry is RetryBehaviour.TS34
-    if device.forbidden and now - device.last_reset >= HOUR and ts34:
-        device.reboot(now)  # at most one modem reset an hour clears the forbidden list
-        return device.rng.uniform(30, 60)
-    if ts34:
-        return device.rng.uniform(300, 600)
-    if device.forbidden:
+    if device.retry is RetryBehaviour.TS34:
+        if device.nas.gprs_forbidden and now - device.last_reset >= HOUR:
+            device.reboot(now)  # at most one modem reset an hour clears the refused networks
+            return device.rng.uniform(30, 60)
+        return device.rng.uniform(300, 600)  # forbidden areas: the list is deleted in 12-24 h
+    if device.nas.holds_lists():
         device.reboot(now)
     return device.rng.uniform(10, 30)
 
@@ -59,9 +76,8 @@ def after_scan(device: Device, now: float) -> float:
 def after_attach_reject(device: Device, now: float, cell: Cell, refusal: Refusal) -> float:
     """The wait after the network refused to register the device on `cell`."""
     cause = refusal.cause
-    if cause in FORBIDDEN_CAUSES:
-        device.forbidden.add(cell.mcc_mnc)
-        return device.rng.uniform(5, 15)
+    if selection.note_reject(device, cell, cause, now):
+        return device.rng.uniform(5, 15)  # look for another cell or network
     if refusal.backoff is not None:
         if device.retry is not RetryBehaviour.TS34:
             device.reboot(now)  # misbehaving firmware resets the modem, which forgets T3346
@@ -69,7 +85,20 @@ def after_attach_reject(device: Device, now: float, cell: Cell, refusal: Refusal
         device.t3346 = now + refusal.backoff
     if cause in PERMANENT_CAUSES:
         return _after_permanent_reject(device, now)
-    return retry_delay(device, now, floor=refusal.backoff or 0.0)
+    if refusal.backoff is not None:
+        return retry_delay(device, now, floor=refusal.backoff)
+    if device.retry is RetryBehaviour.TS34:
+        return _next_attempt(device)
+    return retry_delay(device, now)
+
+
+def _next_attempt(device: Device) -> float:
+    """T3411 after each failed attempt, T3402 after the fifth in a row (TS 24.301 §5.5.1.2.6)."""
+    device.nas.attempts += 1
+    if device.nas.attempts < MAX_ATTACH_ATTEMPTS:
+        return T3411_S
+    device.nas.attempts = 0
+    return T3402_S
 
 
 def after_session_reject(device: Device, now: float, refusal: Refusal) -> float:

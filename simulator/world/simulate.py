@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 from protocol.messages import Clock
 from simulator.world.faults import CATALOGUE, draw, schedule
+from simulator.world.interventions import intervention_process
 from simulator.world.rollout import rollout_process
-from simulator.world.spec import world_problems
-from simulator.world.swaps import swap_process
+from simulator.world.spec_problems import world_problems
+from simulator.world.swaps import move_process, swap_process
 from simulator.world.world import World
 from simulator.yamlfile import format_loc
 
@@ -62,6 +63,10 @@ def simulate(spec: WorldSpec, sink: Sink, *, until: float, clock_every: float = 
             env.process(draw(world, rate, CATALOGUE[rate.fault]))
         for swap in spec.swaps:
             env.process(swap_process(world, swap))
+        for moved in spec.moves:
+            env.process(move_process(world, moved))
+        for step in spec.interventions:
+            env.process(intervention_process(world, step))
         for rollout in spec.rollouts:
             env.process(rollout_process(world, rollout))
         env.process(world.clock(clock_every))

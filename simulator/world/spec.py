@@ -15,17 +15,20 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from protocol.causes import Cause
 from protocol.identifiers import Iccid, Imei
-from simulator.platform.billing import pool_name
-from simulator.platform.customer import CustomerFile, RadioType, cross_check
+from simulator.platform.customer import CustomerFile, RadioType
 
 __all__ = [
     "CellSpec",
+    "CoreProfile",
     "DeviceGroupSpec",
     "Duration",
     "FaultId",
     "FaultRateSpec",
     "FaultSpec",
+    "InterventionId",
+    "InterventionSpec",
     "MobilitySpec",
+    "MoveSpec",
     "OperatorSpec",
     "RetryBehaviour",
     "RolloutSpec",
@@ -33,8 +36,6 @@ __all__ = [
     "Waypoint",
     "WorldSpec",
     "parse_duration",
-    "pools",
-    "world_problems",
 ]
 
 _NUMBER = r"\d+(?:\.\d+)?"
@@ -264,6 +265,45 @@ class RolloutSpec(_Model):
     """How long until the fault is fixed (a rollback to the old version); None: not in the run."""
 
 
+class MoveSpec(_Model):
+    """A SIM moved into another device for good: replacement hardware, say (`swaps` exchange)."""
+
+    at: Duration
+    device: str
+    """The device whose SIM is taken out; it is left without one."""
+    into: str
+    """The device it goes into; that device's own SIM, if any, is taken out and kept aside."""
+
+
+class CoreProfile(enum.StrEnum):
+    """Which EMM causes the core network sends for a subscription problem (`core_causes`)."""
+
+    SIMPLE = "simple"
+    """One cause per problem, as the TS 24.301 names read: #2 for an unknown subscriber."""
+    ANNEX_A = "annex-a"
+    """TS 29.272 Annex A as Open5GS's MME maps the HSS's answers: #8 for an unknown subscriber."""
+
+
+class InterventionId(enum.StrEnum):
+    """What people do to a SIM or a device on the timeline."""
+
+    CHANGE_PLAN = "change_plan"
+    """The operator puts the SIM on another communication plan (`value`: its name)."""
+    CLEAR_FORBIDDEN_NETWORKS = "clear_forbidden_networks"
+    """The operator clears the SIM's forbidden-network list (EF_FPLMN) over the air."""
+    SELECT_NETWORK = "select_network"
+    """Someone at the device selects a network by hand, once (`value`: its MCC-MNC)."""
+
+
+class InterventionSpec(_Model):
+    """One intervention on the timeline: what, when, on which devices' SIMs."""
+
+    at: Duration
+    action: InterventionId
+    devices: list[str] = Field(min_length=1)
+    value: str | None = None
+
+
 class WorldSpec(_Model):
     """A whole world: the customer, the networks, the devices and the timeline."""
 
@@ -276,9 +316,13 @@ class WorldSpec(_Model):
     faults: list[FaultSpec] = Field(default_factory=list)
     swaps: list[SwapSpec] = Field(default_factory=list)
     rollouts: list[RolloutSpec] = Field(default_factory=list)
+    moves: list[MoveSpec] = Field(default_factory=list)
+    interventions: list[InterventionSpec] = Field(default_factory=list)
     fault_rates: list[FaultRateSpec] = Field(default_factory=list)
     message_loss: float = Field(default=0.0, ge=0, lt=1)
     """Share of device messages lost on the way (radio, broker), drawn per message."""
+    core: CoreProfile = CoreProfile.SIMPLE
+    """Which cause table the core network answers with."""
 
     @model_validator(mode="after")
     def _start_is_aware(self) -> WorldSpec:
@@ -288,136 +332,3 @@ class WorldSpec(_Model):
 
 
 Kind = Literal["device", "cell", "operator", "apn", "tunnel"]
-
-
-_TOPIC_LEVEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-Loc = tuple[str | int, ...]
-
-
-def world_problems(spec: WorldSpec) -> list[tuple[Loc, str]]:
-    """Problems across the world's parts, each with the path of the field it concerns."""
-    problems: list[tuple[Loc, str]] = [
-        (("customer", *loc), msg) for loc, msg in cross_check(spec.customer)
-    ]
-    problems += _network_problems(spec)
-    ids = _device_problems(spec, problems)
-    problems += _timeline_problems(spec, ids)
-    return problems
-
-
-def _network_problems(spec: WorldSpec) -> list[tuple[Loc, str]]:
-    problems: list[tuple[Loc, str]] = []
-    operators = {o.mcc_mnc for o in spec.operators}
-    seen: set[int] = set()
-    for i, cell in enumerate(spec.cells):
-        if cell.operator not in operators:
-            problems.append((("cells", i, "operator"), f"unknown operator {cell.operator!r}"))
-        if cell.id in seen:
-            problems.append((("cells", i, "id"), f"cell {cell.id} is defined twice"))
-        seen.add(cell.id)
-    return problems
-
-
-def _device_problems(spec: WorldSpec, problems: list[tuple[Loc, str]]) -> dict[str, str]:
-    """Check device groups; returns every device id with its group name."""
-    spans = [
-        (r.first_iccid.body_int, r.first_iccid.body_int + r.count - 1)
-        for r in spec.customer.sim_ranges
-    ]
-    ids: dict[str, str] = {}
-    for i, group in enumerate(spec.devices):
-        first = group.first_iccid.body_int
-        last = first + group.count - 1
-        if not _covered(spans, first, last):
-            problems.append(
-                (
-                    ("devices", i, "first_iccid"),
-                    f"{group.count} SIMs from {group.first_iccid} are not all in sim_ranges",
-                ),
-            )
-        for n in (1, group.count):
-            try:
-                device_id = group.id_format.format(group=group.name, n=n)
-                group.name_format.format(group=group.name, n=n)
-            except (KeyError, IndexError, ValueError) as exc:
-                problems.append((("devices", i, "id_format"), f"cannot be filled in: {exc}"))
-                return ids
-            if not _TOPIC_LEVEL.match(device_id):
-                problems.append(
-                    (
-                        ("devices", i, "id_format"),
-                        f"device id {device_id!r} must be letters, digits, '_.-'",
-                    ),
-                )
-        for n in range(1, group.count + 1):
-            device_id = group.id_format.format(group=group.name, n=n)
-            if device_id in ids:
-                problems.append(
-                    (("devices", i, "id_format"), f"device id {device_id!r} is used twice")
-                )
-                break
-            ids[device_id] = group.name
-    return ids
-
-
-def _covered(spans: list[tuple[int, int]], first: int, last: int) -> bool:
-    """Whether the ranges `spans` hold every number from `first` to `last`."""
-    reach = first - 1
-    for lo, hi in sorted(spans):
-        if lo > reach + 1:
-            if lo <= last:
-                return False
-            break
-        reach = max(reach, hi)
-    return reach >= last
-
-
-def pools(customer: CustomerFile) -> set[str]:
-    """The customer's shared data pools (`account/rate plan`): accounts' SIMs on pooled plans."""
-    pooled = {r.name for r in customer.rate_plans if r.pooled}
-    return {pool_name(r.account, r.rate_plan) for r in customer.sim_ranges if r.rate_plan in pooled}
-
-
-def _timeline_problems(spec: WorldSpec, ids: dict[str, str]) -> list[tuple[Loc, str]]:
-    problems = _fault_problems(spec, ids)
-    for i, swap in enumerate(spec.swaps):
-        for field in ("device", "into"):
-            if getattr(swap, field) not in ids:
-                problems.append((("swaps", i, field), f"unknown device {getattr(swap, field)!r}"))
-    groups = {g.name for g in spec.devices}
-    for i, rate in enumerate(spec.fault_rates):
-        if rate.group is not None and rate.group not in groups:
-            problems.append((("fault_rates", i, "group"), f"unknown device group {rate.group!r}"))
-    for i, rollout in enumerate(spec.rollouts):
-        if rollout.group is not None and rollout.group not in groups:
-            problems.append((("rollouts", i, "group"), f"unknown device group {rollout.group!r}"))
-        problems += [
-            (("rollouts", i, "devices", j), f"unknown device {device!r}")
-            for j, device in enumerate(rollout.devices or [])
-            if device not in ids
-        ]
-    return problems
-
-
-def _fault_problems(spec: WorldSpec, ids: dict[str, str]) -> list[tuple[Loc, str]]:
-    known: dict[str, set[int] | set[str]] = {
-        "cell": {c.id for c in spec.cells},
-        "operator": {o.mcc_mnc for o in spec.operators},
-        "apn": {a.name.lower() for p in spec.customer.communication_plans for a in p.apns},
-        "tunnel": {t.name for t in spec.customer.tunnels},
-        "pool": pools(spec.customer),
-    }
-    problems: list[tuple[Loc, str]] = []
-    for i, fault in enumerate(spec.faults):
-        problems += [
-            (("faults", i, "devices", j), f"{fault.fault.value}: unknown device {device!r}")
-            for j, device in enumerate(fault.devices or [])
-            if device not in ids
-        ]
-        for field, names in known.items():
-            value = getattr(fault, field)
-            if value is not None and (value.lower() if field == "apn" else value) not in names:
-                problems.append(
-                    (("faults", i, field), f"{fault.fault.value}: unknown {field} {value!r}")
-                )
-    return problems

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from simulator.world.core import Session
     from simulator.world.device import Device
     from simulator.world.network import Cell, Network, Refusal
+    from simulator.world.selection import Barred
+    from simulator.world.sim_files import SimFiles
 
 __all__ = ["CoreSide", "DeviceObserver", "DeviceOutput", "Surroundings"]
 
@@ -68,8 +70,8 @@ class DeviceObserver(Protocol):
     def battery_empty(self, device: Device) -> None:
         """The battery ran out."""
 
-    def no_network(self, device: Device) -> None:
-        """The device hears no network it may use."""
+    def no_network(self, device: Device, *, barred: Barred) -> None:
+        """The device hears no network it may use (`barred`: what its lists forbid it)."""
 
     def reported(self, device: Device) -> None:
         """The device reported."""
@@ -101,6 +103,10 @@ class Surroundings(Protocol):
     @property
     def observer(self) -> DeviceObserver:
         """The truth observer."""
+
+    @property
+    def sim_files(self) -> SimFiles:
+        """What the SIM cards keep on themselves (their forbidden-network lists)."""
 
     def sim_readable(self, iccid: str) -> bool:
         """Whether the SIM can still be read (a damaged one cannot)."""

@@ -23,6 +23,7 @@ from simulator.world.device import Device
 from simulator.world.network import Network
 from simulator.world.observer import TruthObserver
 from simulator.world.output import Output
+from simulator.world.sim_files import SimFiles
 from simulator.world.spec import FaultId
 from simulator.world.truth import TruthLog
 
@@ -48,7 +49,7 @@ class World:
         self.env = simpy.Environment()
         self.platform = Platform(start=spec.start)
         self.platform.onboard(spec.customer)
-        self.network = Network.build(self.platform, spec.operators, spec.cells)
+        self.network = Network.build(self.platform, spec.operators, spec.cells, spec.core)
         self.truth = TruthLog()
         self.observer = TruthObserver(self.env, self.truth)
         self.output = Output(
@@ -68,6 +69,7 @@ class World:
             holder=self.holder,
         )
         self.damaged_sims: set[str] = set()
+        self.sim_files = SimFiles()
         self.devices: list[Device] = []
         self.by_id: dict[str, Device] = {}
         self.by_sim: dict[str, Device] = {}

@@ -150,7 +150,7 @@ DEVICE_FAULTS = (
     FaultKind(
         F.RADIO_TYPE_NOT_ALLOWED,
         "device",
-        "firmware switches to a radio the plan does not allow: EMM #15",
+        "firmware switches to a radio the plan does not allow: EMM #15 (#13 from Annex A)",
         _radio_on,
         _radio_off,
     ),

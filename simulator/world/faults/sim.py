@@ -118,7 +118,7 @@ SIM_FAULTS = (
     FaultKind(
         F.SIM_NOT_PROVISIONED,
         "sim",
-        "the home network does not know the SIM: EMM #2",
+        "the home network does not know the SIM: EMM #2 (#8 from an Annex A core)",
         _unprovisioned_on,
         _unprovisioned_off,
     ),

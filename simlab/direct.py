@@ -39,12 +39,22 @@ __all__ = ["feed", "in_process_api", "serve"]
 
 
 def feed(
-    service: Service, topics: Topics, sink: MemorySink, until: float, batch: int = 500
+    service: Service,
+    topics: Topics,
+    sink: MemorySink,
+    until: float,
+    batch: int = 500,
+    *,
+    since: float | None = None,
 ) -> None:
-    """Hand the stream up to `until` (Unix seconds) to the service, as the ingest would."""
+    """Hand the stream up to `until` (Unix seconds) to the service, as the ingest would.
+
+    With `since`, only what is stamped after it (the part not handed over yet).
+    """
     items = []
     for i, (message, account) in enumerate(zip(sink.messages, sink.accounts, strict=True)):
-        if message.t > until:  # type: ignore[attr-defined]
+        t = message.t  # type: ignore[attr-defined]
+        if t > until or (since is not None and t <= since):
             continue
         topic = topics.for_message(message, account) if account else topics.clock()
         items.append(Received(topic, encode(message), 1, i + 1, 0.0))
@@ -88,5 +98,5 @@ def in_process_api(service: Service) -> Iterator[httpx.Client]:
     app = FastAPI(exception_handlers=exception_handlers)
     app.include_router(api_router)
     app.state.service = service
-    with TestClient(app) as client:
+    with TestClient(app, raise_server_exceptions=False) as client:
         yield client

@@ -111,10 +111,7 @@ def collect(
             body["facts"].get("last_report"),
         )
         if body["cause"] is not None or device_id in looks or device_id in ever_quiet:
-            messages = {
-                lang: client.get(f"{path}/message", params={"at": at, "lang": lang}).json()
-                for lang in languages
-            }
+            messages = {lang: _message(client, path, at, lang) for lang in languages}
             record = shown.get("record") or {}
             diagnoses.append(
                 {
@@ -149,6 +146,15 @@ def collect(
         incidents=incidents,
         fleet=fleet_at_end(history),
     )
+
+
+def _message(client: httpx.Client, path: str, at: float, lang: str) -> dict[str, Any]:
+    """The customer message, or what went wrong asking for it (the service failed to write it)."""
+    answer = client.get(f"{path}/message", params={"at": at, "lang": lang})
+    if answer.status_code != 200:  # noqa: PLR2004 - HTTP OK
+        return {"error": answer.status_code, "detail": answer.text[:500]}
+    body: dict[str, Any] = answer.json()
+    return body
 
 
 def fleet_at_end(history: dict[str, list[tuple[float, str]]]) -> dict[str, int]:

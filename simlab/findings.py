@@ -61,8 +61,12 @@ def collect(
     until: float,
     swap_ids: list[str],
     languages: tuple[str, ...],
+    only: set[str] | None = None,
 ) -> Findings:
-    """Ask the service about the run that ended at `t0` + `until` and score it (see module)."""
+    """Ask the service about the run that ended at `t0` + `until` and score it (see module).
+
+    With `only`, only those devices are diagnosed (a sample of a large fleet).
+    """
     end = t0 + until
     truth = [
         TruthSpan(r.device_id, r.cause.value, t0 + r.start, None if r.end is None else t0 + r.end)
@@ -78,6 +82,8 @@ def collect(
     wanted = {e.device_id for e in expected} | {t.device_id for t in truth} | ever_quiet
     if len(devices) <= DIAGNOSE_ALL_UP_TO:
         wanted |= set(devices)
+    if only is not None:
+        wanted &= only
     looks = {t.device_id: _look(t, end) for t in truth}
     world = result.world
     sims = {d.id: d.sim for d in world.devices if d.sim is not None} if world is not None else {}

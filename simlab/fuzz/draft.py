@@ -40,6 +40,8 @@ class Group:
     imsi: str
     state: str = "ACTIVATED"
     imei_lock: bool = False
+    cell: int = 0
+    """The cell the group is installed under (it offers the group's radio)."""
 
     @property
     def ids(self) -> list[str]:

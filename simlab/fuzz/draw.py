@@ -101,6 +101,7 @@ def _fleet(d: Draft) -> None:
             entry["settings"] = settings
         d.accounts.append(entry)
         iccid, imei, imsi = d.identities(count)
+        cell = d.rng.choice([c for c in d.cells if c["id"] < 900])  # installed where it is served
         interval = d.rng.choice(industry.intervals)
         model = d.rng.choice(industry.models)
         spec = {
@@ -113,9 +114,9 @@ def _fleet(d: Draft) -> None:
             "firmware": f"{d.rng.randint(1, 5)}.{d.rng.randint(0, 9)}.{d.rng.randint(0, 9)}",
             "site": d.home.town,
             "time_zone": d.home.time_zone,
-            "lat": round(d.home.lat + d.rng.uniform(-0.03, 0.03), 4),
-            "lon": round(d.home.lon + d.rng.uniform(-0.03, 0.03), 4),
-            "spread_km": d.rng.choice((0.5, 1, 3)),
+            "lat": cell["lat"],
+            "lon": cell["lon"],
+            "spread_km": round(cell["radius_km"] * d.rng.choice((0.1, 0.3, 0.5)), 2),
             "report_interval": span(interval),
             "report_jitter": span(_jitter(d.rng, interval)),
             "keepalive": span(max(interval * 1.5, 600.0) if not industry.psm else 1200.0),
@@ -124,9 +125,9 @@ def _fleet(d: Draft) -> None:
             spec["battery_mah"] = d.rng.choice((2500, 8000, 19000))
         if industry.psm:
             spec["psm"] = True
-        d.groups.append(
-            Group(spec, industry, account, f"plan-{n + 1}", f"rate-{n + 1}", imsi, state)
-        )
+        group = Group(spec, industry, account, f"plan-{n + 1}", f"rate-{n + 1}", imsi, state)
+        group.cell = cell["id"]
+        d.groups.append(group)
     d.notes.append(f"{d.company}: {industry.name} in {d.home.town}, {total} devices.")
 
 
@@ -146,10 +147,10 @@ def _jitter(rng: random.Random, interval: float) -> float:
 def _radio_and_plans(d: Draft) -> None:
     """Each group's radio (one its home cells offer) and its plans: APNs, networks, limits."""
     assert d.home is not None
-    offered = sorted({r for c in d.cells if c["id"] < 900 for r in c["radio_types"]})
     roam = [o["country"] for o in d.operators if o["country"] != d.home.iso]
     for n, g in enumerate(d.groups):
-        radio = d.rng.choice(offered)
+        home = next(c for c in d.cells if c["id"] == g.cell)
+        radio = d.rng.choice(home["radio_types"])  # one its own cell offers
         g.spec["radio"] = radio
         allowed = sorted({radio, *d.rng.sample(RADIOS, d.rng.randint(0, 2))})
         networks = [{"country": d.home.iso}]

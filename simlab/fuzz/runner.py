@@ -12,7 +12,7 @@ that `simlab.fuzz.score` scores the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -23,8 +23,9 @@ from protocol.wire import Topics
 from simlab.direct import feed, in_process_api
 from simlab.findings import collect
 from simlab.fuzz.answers import answer_key
+from simlab.fuzz.score import sample
 from simlab.fuzz.stream import Stream
-from simlab.rundir import detection_histories, open_database
+from simlab.rundir import RunDir, detection_histories, open_database
 from simlab.scenario import ScenarioSpec, load_scenario
 from simlab.support_actions import support_actions
 from simulator.world.simulate import RunResult, simulate
@@ -95,6 +96,9 @@ def run_direct(draft: Draft, directory: Path) -> Observed:
             fed = at
             act()
         feed(service, topics, sink, end, since=fed)
+        with open_database(database) as store:
+            histories = detection_histories(store)
+        truth = [replace(r, start=t0 + r.start) for r in result.truth]
         found = collect(
             client,
             spec=spec,
@@ -104,10 +108,9 @@ def run_direct(draft: Draft, directory: Path) -> Observed:
             until=draft.duration,
             swap_ids=swap_ids,
             languages=LANGUAGES,
+            only=sample(draft, truth, histories),
         )
     service.store.close()
-    with open_database(database) as store:
-        histories = detection_histories(store)
     return Observed(
         draft,
         key,
@@ -133,7 +136,7 @@ def run_mqtt(draft: Draft, directory: Path) -> Observed:
     sink, _, key = _simulated(draft)  # the same seed gives the same stream the broker carried
     if report.result.messages != len(sink.messages):
         raise WorldFailed(f"world {draft.seed}: the broker run sent another stream")
-    with open_database(report.out / "diagnosis.sqlite") as store:
+    with open_database(RunDir(report.out).database) as store:
         histories = detection_histories(store)
     return Observed(
         draft,

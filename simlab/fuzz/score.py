@@ -16,6 +16,7 @@ for reconnect_storm", "psm false offline", "message: stop time").
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -25,10 +26,11 @@ from simlab.fuzz.words import Facts, check
 from simulator.world.spec import parse_duration
 
 if TYPE_CHECKING:
+    from simlab.fuzz.draft import Draft
     from simlab.fuzz.runner import Observed
     from simulator.world.truth import TruthRecord
 
-__all__ = ["EVIDENCE", "RECOVERY", "WorldCard", "score_world"]
+__all__ = ["EVIDENCE", "RECOVERY", "SAMPLE", "WorldCard", "sample", "score_world"]
 
 EVIDENCE: Final = 1.5
 """Report intervals (plus `EVIDENCE_SLACK_S`) a fault must have lasted to be scored."""
@@ -36,6 +38,27 @@ EVIDENCE_SLACK_S: Final = 900.0
 RECOVERY: Final = 2.0
 """Report intervals (plus an hour) after a fault's end in which OFFLINE is still its own."""
 LOOK_BEFORE_END_S: Final = 300.0
+SAMPLE: Final = 40
+"""At most this many affected devices of a world are diagnosed and scored (a seeded sample),
+and as many of its alarmed devices: a fleet of thousands costs no more."""
+SAMPLE_HEALTHY: Final = 8
+"""Devices with no fault and no alarm whose messages are checked too."""
+
+
+def sample(
+    draft: Draft, truth: list[TruthRecord], histories: dict[str, list[tuple[float, str]]]
+) -> set[str]:
+    """The devices of a world that are diagnosed and scored (see `SAMPLE`)."""
+    rng = random.Random(f"simlab-fuzz/sample/{draft.seed}")
+    affected = sorted({r.device_id for r in truth})
+    alarmed = sorted(
+        d for d, h in histories.items() if d not in affected and any(s == "OFFLINE" for _, s in h)
+    )
+    rest = sorted(set(draft.devices()) - set(affected) - set(alarmed))
+    chosen: set[str] = set()
+    for devices, most in ((affected, SAMPLE), (alarmed, SAMPLE), (rest, SAMPLE_HEALTHY)):
+        chosen |= set(devices if len(devices) <= most else rng.sample(devices, most))
+    return chosen
 
 
 @dataclass(slots=True)
@@ -47,6 +70,8 @@ class WorldCard:
     device_days: float = 0.0
     affected: int = 0
     too_recent: int = 0
+    unsampled: int = 0
+    """Affected devices left out of the sample."""
     cause_first: int = 0
     cause_right: int = 0
     false_alarms: int = 0
@@ -103,7 +128,11 @@ def _abs(observed: Observed) -> list[TruthRecord]:
 
 def _down_at(truth: list[TruthRecord], device_id: str, t: float) -> TruthRecord | None:
     return next(
-        (r for r in truth if r.device_id == device_id and r.start <= t and (r.end is None or r.end > t)),
+        (
+            r
+            for r in truth
+            if r.device_id == device_id and r.start <= t and (r.end is None or r.end > t)
+        ),
         None,
     )
 
@@ -115,8 +144,11 @@ def score_world(observed: Observed) -> WorldCard:
     card = WorldCard(seed=draft.seed, devices=len(draft.devices()))
     card.device_days = card.devices * observed.until / 86_400
     truth = _abs(observed)
+    chosen = sample(draft, truth, observed.histories)
+    observed.diagnoses = [d for d in observed.diagnoses if d["device_id"] in chosen]
     by_device = {d["device_id"]: d for d in observed.diagnoses}
-    _causes(observed, card, truth, by_device, end)
+    card.unsampled = len({r.device_id for r in truth} - chosen)
+    _causes(observed, card, truth, by_device, end, chosen)
     _alarms(observed, card, truth)
     _incidents(observed, card)
     _swaps(observed, card)
@@ -130,9 +162,12 @@ def _causes(
     truth: list[TruthRecord],
     by_device: dict[str, dict[str, Any]],
     end: float,
+    chosen: set[str],
 ) -> None:
     last = {r.device_id: r for r in truth}  # the record support looks at, as collect does
     for device_id, record in sorted(last.items()):
+        if device_id not in chosen:
+            continue  # not in the sample
         look = end
         if record.end is not None and record.end < end:
             look = max(record.start, record.end - LOOK_BEFORE_END_S)
@@ -161,14 +196,20 @@ def _causes(
 def _alarms(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> None:
     for device_id, history in sorted(observed.histories.items()):
         grace = RECOVERY * _interval(observed, device_id) + 3600
-        spans = [(r.start, None if r.end is None else r.end + grace) for r in truth if r.device_id == device_id]
+        spans = [
+            (r.start, None if r.end is None else r.end + grace)
+            for r in truth
+            if r.device_id == device_id
+        ]
         for t, status in history:
             if status != "OFFLINE":
                 continue
             if any(a <= t and (b is None or t <= b) for a, b in spans):
                 continue
             card.false_alarms += 1
-            card.fail("psm false offline" if _psm(observed, device_id) else "false offline", device_id)
+            card.fail(
+                "psm false offline" if _psm(observed, device_id) else "false offline", device_id
+            )
 
 
 def _incidents(observed: Observed, card: WorldCard) -> None:

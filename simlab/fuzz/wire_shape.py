@@ -25,9 +25,30 @@ if TYPE_CHECKING:
 __all__ = ["IGNORED", "shape"]
 
 IGNORED: Final = frozenset(
-    {"t", "seq", "device_id", "iccid", "imei", "ip", "uptime_s", "rsrp", "rsrq", "snr",
-     "supply_mv", "cell_id", "bytes_up", "bytes_down", "bytes", "session_id", "at", "used",
-     "period_end", "until", "sent_bytes", "received_bytes"}
+    {
+        "t",
+        "seq",
+        "device_id",
+        "iccid",
+        "imei",
+        "ip",
+        "uptime_s",
+        "rsrp",
+        "rsrq",
+        "snr",
+        "supply_mv",
+        "cell_id",
+        "bytes_up",
+        "bytes_down",
+        "bytes",
+        "session_id",
+        "at",
+        "used",
+        "period_end",
+        "until",
+        "sent_bytes",
+        "received_bytes",
+    }
 )
 """Fields that carry identities, timings or chance readings, never a fault's signature."""
 

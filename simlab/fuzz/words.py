@@ -37,9 +37,7 @@ __all__ = ["CUSTOMER_ACTS", "Facts", "Finding", "check", "stated_times"]
 MONTHS: Final = (
     "January February March April May June July August September October November December"
 ).split()
-_TIME: Final = (
-    r"(\d{1,2}) (" + "|".join(MONTHS) + r") (\d{4}) at (\d{2}):(\d{2}) \(([^)]+)\)"
-)
+_TIME: Final = r"(\d{1,2}) (" + "|".join(MONTHS) + r") (\d{4}) at (\d{2}):(\d{2}) \(([^)]+)\)"
 STOP_CLAIMS: Final = (
     "stopped reporting on",
     "stopped sending data on",
@@ -118,7 +116,9 @@ def _parse(match: re.Match[str]) -> float:
     day, month, year, hour, minute, zone = match.groups()
     name = zone.removesuffix(" time")
     tz = ZoneInfo("UTC" if name == "UTC" else name)
-    local = datetime(int(year), MONTHS.index(month) + 1, int(day), int(hour), int(minute), tzinfo=tz)
+    local = datetime(
+        int(year), MONTHS.index(month) + 1, int(day), int(hour), int(minute), tzinfo=tz
+    )
     return local.timestamp()
 
 

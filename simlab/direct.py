@@ -13,6 +13,7 @@ running service.
 from __future__ import annotations
 
 import math
+import warnings
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -91,7 +92,11 @@ def serve(spec: WorldSpec, look_at: float, path: Path) -> tuple[Support, list[Tr
 def in_process_api(service: Service) -> Iterator[httpx.Client]:
     """The service's REST API as an HTTP client that calls the app in this process."""
     from fastapi import FastAPI  # noqa: PLC0415 - FastAPI is heavy; only the fast path needs it
-    from fastapi.testclient import TestClient  # noqa: PLC0415
+
+    with warnings.catch_warnings():
+        # Starlette's notice that its test client will move to httpx2; httpx is what we have
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from fastapi.testclient import TestClient  # noqa: PLC0415
 
     from diagnostics.api import api_router, exception_handlers  # noqa: PLC0415
 

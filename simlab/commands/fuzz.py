@@ -26,7 +26,9 @@ __all__ = ["fuzz"]
 
 
 def fuzz(
-    seed: Annotated[int, typer.Option(help="The first world's seed; worlds take seed, seed+1, ...")] = 1,
+    seed: Annotated[
+        int, typer.Option(help="The first world's seed; worlds take seed, seed+1, ...")
+    ] = 1,
     worlds: Annotated[int, typer.Option(help="How many worlds to generate and score.")] = 20,
     out: Annotated[
         Path | None,

@@ -35,6 +35,7 @@ QUICK_WORLDS = 20
 
 
 def main() -> None:
+    """Run the worlds and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--worlds", type=int, default=None, help="default 300 (--quick: 20)")
@@ -54,9 +55,9 @@ def main() -> None:
         print(f"mqtt_sample_same_card={sum(same.values())}")
     if args.json:
         import json  # noqa: PLC0415
+        from pathlib import Path  # noqa: PLC0415
 
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(card.as_dict(), f, indent=1, sort_keys=True)
+        Path(args.json).write_text(json.dumps(card.as_dict(), indent=1, sort_keys=True))
     print(f"wall_s={time.perf_counter() - began:.1f}", file=sys.stderr)
 
 

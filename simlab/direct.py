@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import httpx
+    from pydantic import BaseModel
 
     from simulator.world.spec import WorldSpec
     from simulator.world.truth import TruthRecord
@@ -64,7 +65,9 @@ def feed(
         service.handle(items[start : start + batch])
 
 
-def serve(spec: WorldSpec, look_at: float, path: Path) -> tuple[Support, list[TruthRecord], list]:
+def serve(
+    spec: WorldSpec, look_at: float, path: Path
+) -> tuple[Support, list[TruthRecord], list[BaseModel]]:
     """Simulate `spec` past `look_at` (seconds from its start) and feed a service up to it.
 
     Raises:

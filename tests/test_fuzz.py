@@ -54,8 +54,17 @@ def test_a_drawn_world_is_a_scenario_file_that_loads(tmp_path: Path) -> None:
 def test_the_benchmark_smoke_run_gives_the_same_scorecard_as_the_campaign() -> None:
     began = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, "benchmarks/diagnosis.py", "--quick", "--worlds", "3"]
-        + ["--seed", str(SMALL), "--workers", "1"],
+        [
+            sys.executable,
+            "benchmarks/diagnosis.py",
+            "--quick",
+            "--worlds",
+            "3",
+            "--seed",
+            str(SMALL),
+            "--workers",
+            "1",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -9,7 +9,7 @@ done so far is written).
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path  # noqa: TC003 - typer reads the annotation
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,6 +19,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from simlab.commands.exits import EXIT_KEY_NOT_MET, EXIT_OK, bad_input, cut_short
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from simlab.fuzz.score import WorldCard
     from simlab.fuzz.scorecard import Scorecard
 
@@ -77,7 +79,9 @@ def fuzz(
     raise typer.Exit(EXIT_KEY_NOT_MET if failed else EXIT_OK)
 
 
-def _write(card: Scorecard, out: Path, write_failing) -> list[Path]:  # type: ignore[no-untyped-def]
+def _write(
+    card: Scorecard, out: Path, write_failing: Callable[[Scorecard, Path], list[Path]]
+) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "scorecard.json").write_text(json.dumps(card.as_dict(), indent=1, sort_keys=True))
     files: list[Path] = write_failing(card, out)

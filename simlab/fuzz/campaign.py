@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simlab.fuzz.draw import draw
-from simlab.fuzz.runner import WorldFailed, run_direct, run_mqtt, scenario_file
+from simlab.fuzz.runner import WorldFailedError, run_direct, run_mqtt, scenario_file
 from simlab.fuzz.score import WorldCard, score_world
 from simlab.fuzz.scorecard import Scorecard
 
@@ -31,7 +31,7 @@ def one_world(seed: int) -> WorldCard | str:
     with tempfile.TemporaryDirectory(prefix="simlab-fuzz-") as tmp:
         try:
             return score_world(run_direct(draw(seed), Path(tmp)))
-        except WorldFailed as exc:
+        except WorldFailedError as exc:
             return str(exc)
 
 
@@ -90,6 +90,6 @@ def write_failing(card: Scorecard, out: Path) -> list[Path]:
     for s in failing:
         try:
             written.append(scenario_file(draw(s), out / f"world-{s}.yaml"))
-        except WorldFailed:
+        except WorldFailedError:
             continue  # it cannot run: the scorecard says why
     return written

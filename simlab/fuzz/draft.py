@@ -9,13 +9,16 @@ after the world has run, from its ground truth: `simlab.fuzz.answers`).
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protocol.identifiers import Iccid, Imei
-from simlab.fuzz.places import Country, Industry
+
+if TYPE_CHECKING:
+    import random
+
+    from simlab.fuzz.places import Country, Industry
 
 __all__ = ["Draft", "Group", "span"]
 
@@ -138,8 +141,13 @@ class Draft:
             "title": f"Generated world {self.seed}",
             "summary": f"A generated world: {self.company}, {len(self.devices())} devices.",
             "story": "\n".join(
-                [f"A world drawn at random (seed {self.seed}), run until {moment:%Y-%m-%d %H:%M}."]
-                + self.notes
+                [
+                    (
+                        f"A world drawn at random (seed {self.seed}), "
+                        f"run until {moment:%Y-%m-%d %H:%M}."
+                    ),
+                    *self.notes,
+                ]
             ),
             "users": ["qa"],
             "tags": ["generated"],

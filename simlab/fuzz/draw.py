@@ -11,9 +11,10 @@ leaving the others alone. Faults and support actions are drawn in
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from simlab.fuzz.draft import Draft, Group, span
 from simlab.fuzz.places import COUNTRIES, INDUSTRIES, NEIGHBOURS
@@ -65,7 +66,9 @@ def _cells(d: Draft) -> None:
         d.cells.append(_cell(d, 900 + n, operator["mcc_mnc"], lat, lon, list(RADIOS)))
 
 
-def _cell(d: Draft, cid: int, operator: str, lat: float, lon: float, radios: list[str]) -> dict:
+def _cell(
+    d: Draft, cid: int, operator: str, lat: float, lon: float, radios: list[str]
+) -> dict[str, Any]:
     return {
         "id": cid,
         "operator": operator,
@@ -95,7 +98,11 @@ def _fleet(d: Draft) -> None:
         if d.rng.random() < 0.15:  # a pilot on test SIMs
             state = "TEST_READY"
             settings = {"test_quota": "50 MB", "after_test": "INVENTORY"}
-        entry = {"id": account, "name": f"{d.company} {n + 1}", "kind": "business_unit"}
+        entry: dict[str, Any] = {
+            "id": account,
+            "name": f"{d.company} {n + 1}",
+            "kind": "business_unit",
+        }
         entry["parent"] = root
         if settings:
             entry["settings"] = settings
@@ -135,7 +142,7 @@ def _split(rng: random.Random, total: int, parts: int) -> list[int]:
     parts = min(parts, total)
     cuts = sorted(rng.sample(range(1, total), parts - 1)) if parts > 1 else []
     edges = [0, *cuts, total]
-    return [b - a for a, b in zip(edges, edges[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(edges)]
 
 
 def _jitter(rng: random.Random, interval: float) -> float:
@@ -155,7 +162,7 @@ def _radio_and_plans(d: Draft) -> None:
         allowed = sorted({radio, *d.rng.sample(RADIOS, d.rng.randint(0, 2))})
         networks = [{"country": d.home.iso}]
         networks += [{"country": c} for c in roam if d.rng.random() < 0.5]
-        apns = [{"name": "internet.m2m"}]
+        apns: list[dict[str, Any]] = [{"name": "internet.m2m"}]
         if d.rng.random() < 0.3:  # a private APN behind the customer's own tunnel
             tunnel = f"dc{n + 1}"
             private = f"{g.account}.private"
@@ -175,7 +182,10 @@ def _radio_and_plans(d: Draft) -> None:
                 "radio_types": allowed,
             }
         )
-        rate: dict = {"name": g.rate, "allowance": d.rng.choice(("5 MB", "50 MB", "1 GB"))}
+        rate: dict[str, Any] = {
+            "name": g.rate,
+            "allowance": d.rng.choice(("5 MB", "50 MB", "1 GB")),
+        }
         if d.rng.random() < 0.6:
             rate["overage_limit"] = "100 MB"
         d.rates.append(rate)

@@ -7,7 +7,7 @@ models, how they are powered, how often they report and whether they move.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 __all__ = ["COUNTRIES", "INDUSTRIES", "NEIGHBOURS", "Country", "Industry"]
@@ -140,15 +140,15 @@ class Industry:
     noun: str
     """What the customer calls one device ("Soil probe")."""
     models: tuple[str, ...]
-    battery: bool
     intervals: tuple[float, ...]
     """Report intervals in seconds it can have."""
-    psm: bool
-    """Its devices sleep between reports."""
     moves: str
     """none, walk (each alone) or convoy (together along waypoints)."""
     company: str
     """How its companies are named."""
+    battery: bool = field(kw_only=True)
+    psm: bool = field(kw_only=True)
+    """Its devices sleep between reports."""
 
 
 H = 3600.0
@@ -157,104 +157,111 @@ INDUSTRIES: Final = (
         "water metering",
         "Water meter",
         ("hydrosense-n2", "aquatick-4"),
-        True,
         (6 * H, 12 * H, 24 * H),
-        True,
         "none",
         "Vatten",
+        battery=True,
+        psm=True,
     ),
     Industry(
         "gas metering",
         "Gas meter",
         ("gasline-g7",),
-        True,
         (6 * H, 12 * H, 24 * H),
-        True,
         "none",
         "Gas",
+        battery=True,
+        psm=True,
     ),
     Industry(
         "soil sensing",
         "Soil probe",
         ("terraprobe-s3", "agrisoil-2"),
-        True,
         (6 * H, 12 * H),
-        True,
         "none",
         "Agri",
+        battery=True,
+        psm=True,
     ),
     Industry(
         "ev charging",
         "Charger",
         ("voltbox-22", "ampcharge-11"),
-        False,
         (300.0, 600.0, 900.0),
-        False,
         "none",
         "Charge",
+        battery=False,
+        psm=False,
     ),
     Industry(
         "lift monitoring",
         "Lift monitor",
         ("liftguard-7",),
-        False,
         (600.0, 1200.0),
-        False,
         "none",
         "Lift",
+        battery=False,
+        psm=False,
     ),
     Industry(
         "vending",
         "Vending machine",
         ("snackcast-3", "vendnet-5"),
-        False,
         (1800.0, 3600.0),
-        False,
         "none",
         "Vend",
+        battery=False,
+        psm=False,
     ),
     Industry(
         "street lighting",
         "Light controller",
         ("lumenode-2",),
-        False,
         (1800.0, 3600.0),
-        False,
         "none",
         "Lumen",
+        battery=False,
+        psm=False,
     ),
     Industry(
         "wildlife tracking",
         "Tracking tag",
         ("fauna-tag-l4",),
-        True,
         (1800.0, 3600.0),
-        False,
         "walk",
         "Wild",
+        battery=True,
+        psm=False,
     ),
     Industry(
         "bike sharing",
         "Bike lock",
         ("cyclelock-b5",),
-        True,
         (900.0, 1800.0),
-        False,
         "walk",
         "Cycle",
+        battery=True,
+        psm=False,
     ),
     Industry(
         "cold chain",
         "Reefer unit",
         ("coldlink-8", "frigotrack-3"),
-        False,
         (600.0, 900.0),
-        False,
         "convoy",
         "Cold",
+        battery=False,
+        psm=False,
     ),
     Industry(
-        "livestock", "Cattle collar", ("herdtag-c2",), True, (1800.0, 3600.0), False, "walk", "Herd"
+        "livestock",
+        "Cattle collar",
+        ("herdtag-c2",),
+        (1800.0, 3600.0),
+        "walk",
+        "Herd",
+        battery=True,
+        psm=False,
     ),
 )
 """The fleets generated worlds hold."""

@@ -59,7 +59,7 @@ class Observed:
     result: RunResult
 
 
-class WorldFailed(RuntimeError):
+class WorldFailedError(RuntimeError):
     """The simulator could not run a generated world (a bug of the generator or the model)."""
 
 
@@ -68,7 +68,7 @@ def _simulated(draft: Draft) -> tuple[MemorySink, RunResult, dict[str, Any]]:
     sink = MemorySink()
     result = simulate(world, sink, until=draft.duration)
     if result.error is not None:
-        raise WorldFailed(f"world {draft.seed}: {result.error}")
+        raise WorldFailedError(f"world {draft.seed}: {result.error}")
     return sink, result, answer_key(draft, result.truth)
 
 
@@ -135,7 +135,7 @@ def run_mqtt(draft: Draft, directory: Path) -> Observed:
     report = run_scenario(spec, path.stem, options)
     sink, _, key = _simulated(draft)  # the same seed gives the same stream the broker carried
     if report.result.messages != len(sink.messages):
-        raise WorldFailed(f"world {draft.seed}: the broker run sent another stream")
+        raise WorldFailedError(f"world {draft.seed}: the broker run sent another stream")
     with open_database(RunDir(report.out).database) as store:
         histories = detection_histories(store)
     return Observed(

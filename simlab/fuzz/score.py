@@ -98,7 +98,7 @@ class WorldCard:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, for JSON (classes sorted)."""
-        data = {k: getattr(self, k) for k in self.__slots__ if k not in {"failures", "examples"}}  # type: ignore[attr-defined]
+        data = {k: getattr(self, k) for k in self.__slots__ if k not in {"failures", "examples"}}
         data["device_days"] = round(self.device_days, 3)
         data["failures"] = dict(sorted(self.failures.items()))
         data["examples"] = dict(sorted(self.examples.items()))

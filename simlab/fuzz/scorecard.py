@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protocol.inseparable import INSEPARABLE
-from simlab.fuzz.score import WorldCard
+
+if TYPE_CHECKING:
+    from simlab.fuzz.score import WorldCard
 
 __all__ = ["Scorecard"]
 
@@ -30,7 +32,7 @@ class Scorecard:
         self.cards.append(card)
 
     def _sum(self, name: str) -> float:
-        return sum(getattr(c, name) for c in self.cards)
+        return float(sum(getattr(c, name) for c in self.cards))
 
     def failures(self) -> Counter[str]:
         """Failures by class over every world (a broken world is a class of its own)."""

@@ -1,5 +1,6 @@
-"""Drawing a world's timeline: faults of the catalogue at random moments and scopes, SIM swaps,
-and support's actions (a swap test, a maintenance silence).
+"""Drawing a world's timeline: faults at random moments and scopes, swaps, support's actions.
+
+Faults come from the catalogue; support's actions are a swap test or a maintenance silence.
 
 A fault strikes one device, a subset, a whole account or firmware version (the
 devices are named), or a cell, an operator, an APN or a tunnel. Each device

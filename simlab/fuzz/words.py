@@ -35,8 +35,19 @@ from zoneinfo import ZoneInfo
 __all__ = ["CUSTOMER_ACTS", "Facts", "Finding", "check", "stated_times"]
 
 MONTHS: Final = (
-    "January February March April May June July August September October November December"
-).split()
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _TIME: Final = r"(\d{1,2}) (" + "|".join(MONTHS) + r") (\d{4}) at (\d{2}):(\d{2}) \(([^)]+)\)"
 STOP_CLAIMS: Final = (
     "stopped reporting on",
@@ -129,8 +140,11 @@ def _minute(t: float) -> float:
 def check(
     facts: Facts, body: str, steps: tuple[str, ...] = (), staff: str = ""
 ) -> tuple[list[Finding], list[Finding]]:
-    """The fact errors and the missing facts of one message (`body`, its `steps`, and the
-    `staff` text beside it: summary, next step, check summaries)."""
+    """The fact errors and the missing facts of one message.
+
+    `body` and `steps` are the customer's message; `staff` is the text beside it (summary,
+    next step, check summaries).
+    """
     errors = _stop_errors(facts, body)
     low = body.lower()
     if any(a in low for a in BATTERY_ADVICE) and not facts.battery_reported:

@@ -81,6 +81,12 @@ def test_the_sim_card_works_only_where_the_network_shows_it() -> None:
     assert kinds(replace(FACTS, sim_works=False), RIGHT)[0] == ["message: SIM works unseen"]
 
 
+def test_connected_only_while_the_network_has_the_sim_attached() -> None:
+    said = RIGHT + " Its SIM card is still connected to the mobile network."
+    assert kinds(replace(FACTS, attached=True), said)[0] == []
+    assert kinds(replace(FACTS, attached=False), said)[0] == ["message: connected but detached"]
+
+
 def test_a_swap_test_already_done_is_not_asked_for_again() -> None:
     ask = RIGHT + (
         "\n\nA simple test would help us find the cause: swapping SIM cards between two devices."

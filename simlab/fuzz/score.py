@@ -273,6 +273,7 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
             interval_s=_interval(observed, device_id),
             battery_reported=stream.reported_battery(device_id, at),
             sim_works=stream.sim_works(iccid, at),
+            attached=stream.attached(iccid, at),
             swap_done=_swap_done(observed, device_id, at),
             down_cause=None if down is None else down.cause.value,
             resumes=float(resumes) if isinstance(resumes, int | float) else None,

@@ -14,7 +14,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from protocol.messages import AttachAccepted, SessionOpened, SimRecord, Telemetry
+from protocol.messages import (
+    AttachAccepted,
+    AttachRejected,
+    Detached,
+    SessionOpened,
+    SimRecord,
+    Telemetry,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -47,6 +54,10 @@ class Stream:
     reports: dict[str, list[Report]] = field(default_factory=lambda: defaultdict(list))
     working: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     """SIM -> times of accepted attaches and opened sessions."""
+    registrations: dict[str, list[tuple[float, bool]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    """SIM -> (time, attached after it) for each attach accepted, rejected, or detach."""
     records: dict[str, SimRecord] = field(default_factory=dict)
     accounts: dict[str, str] = field(default_factory=dict)
     """Device -> the account its messages were published under."""
@@ -72,6 +83,10 @@ class Stream:
                     found.accounts[message.device_id] = account
             elif isinstance(message, AttachAccepted | SessionOpened):
                 found.working[message.iccid].append(message.t)
+                if isinstance(message, AttachAccepted):
+                    found.registrations[message.iccid].append((message.t, True))
+            elif isinstance(message, AttachRejected | Detached):
+                found.registrations[message.iccid].append((message.t, False))
             elif isinstance(message, SimRecord):
                 found.records[message.iccid] = message
         for reports in found.reports.values():
@@ -98,6 +113,11 @@ class Stream:
         """Whether the network side showed the SIM attached or in session lately (by `t`)."""
         times = self.working.get(iccid or "", [])
         return any(t - NETWORK_SHOWS_S <= s <= t for s in times)
+
+    def attached(self, iccid: str | None, t: float) -> bool | None:
+        """Whether the network last saw the SIM attached by `t` (None: it never said)."""
+        said = [a for s, a in sorted(self.registrations.get(iccid or "", [])) if s <= t]
+        return said[-1] if said else None
 
     def members(self, dimension: str, value: str, t: float) -> set[str]:
         """Devices whose newest report by `t` puts them in the group (cell, operator, APN...)."""

@@ -194,7 +194,7 @@ def draw_faults(d: Draft) -> None:
 def draw_swaps(d: Draft) -> None:
     """Sometimes a cross-swap test on a device with a fault of its own, with a working partner."""
     single = [f for f in d.faults if len(f["_devices"]) == 1 and FaultId(f["fault"]) in SWAPPABLE]
-    if not single or d.rng.random() > 0.4:
+    if not single or d.rng.random() > 0.8:
         return
     fault = d.rng.choice(single)
     suspect = fault["_devices"][0]

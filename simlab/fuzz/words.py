@@ -11,7 +11,9 @@ What a message may say, and what it must (`check` returns both lists):
   devices whose newest report puts them in the group, and those of them
   really down); battery advice only for a device that has reported a battery
   level; "the SIM card works" only where the network side showed it (an
-  accepted attach or a data session within a day); a swap test already
+  accepted attach or a data session within a day); "connected to the mobile
+  network" only while the network's last word on the SIM was not a detach
+  or a reject; a swap test already
   registered for the device is not asked for again (in the message, or in the
   staff's next step).
 * **missing facts** (`messages_missing_facts`), for a device really down: the
@@ -59,6 +61,11 @@ STOP_CLAIMS: Final = (
 STOP_WORDS: Final = ("stopped reporting", "stopped sending data")
 """Phrases that say a device stopped (with or without a moment)."""
 SIM_WORKS: Final = ("it works normally", "both work normally")
+CONNECTED: Final = (
+    "is still connected to the mobile network",
+    "is connected to the mobile network",
+)
+"""Phrases that say the network has the device attached now."""
 BATTERY_ADVICE: Final = ("recharge or replace the battery", "recharge the battery")
 SWAP_ASK: Final = ("swapping sim cards", "cross-swap", "swap test", "swap the sim")
 _COUNT: Final = re.compile(r"(\d+) of (\d+) devices of (\w+) (\S+)")
@@ -97,6 +104,8 @@ class Facts:
     sim_works: bool
     swap_done: bool
     """A swap test had been registered for the device by then."""
+    attached: bool | None = None
+    """Whether the network last saw the device's SIM attached (None: it never said)."""
     down_cause: str | None = None
     """The true cause when the device is really down at `at` (None: it is fine)."""
     resumes: float | None = None
@@ -151,6 +160,8 @@ def check(
         errors.append(Finding("message: battery advice without battery", facts.device_id))
     if any(w in low for w in SIM_WORKS) and not facts.sim_works:
         errors.append(Finding("message: SIM works unseen", facts.device_id))
+    if facts.attached is False and any(w in low for w in CONNECTED):
+        errors.append(Finding("message: connected but detached", facts.device_id))
     if facts.swap_done and any(w in low for w in SWAP_ASK):
         errors.append(Finding("message: repeated swap test", facts.device_id))
     if facts.swap_done and any(w in staff.lower() for w in SWAP_ASK[2:]):

@@ -73,6 +73,7 @@ class Draft:
     groups: list[Group] = field(default_factory=list)
     faults: list[dict[str, Any]] = field(default_factory=list)
     swaps: list[dict[str, Any]] = field(default_factory=list)
+    fault_rates: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     message_loss: float = 0.0
     incidents: list[dict[str, Any]] = field(default_factory=list)
@@ -131,6 +132,7 @@ class Draft:
             "devices": [g.spec for g in self.groups],
             "faults": [{k: v for k, v in f.items() if not k.startswith("_")} for f in self.faults],
             "swaps": self.swaps,
+            "fault_rates": self.fault_rates,
             "message_loss": self.message_loss,
         }
 

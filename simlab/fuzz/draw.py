@@ -218,6 +218,25 @@ def _mobility(d: Draft) -> None:
             d.notes.append(f"Group {g.spec['name']} travels together from {points[0]['at']}.")
 
 
+def _firmware_behaviour(d: Draft) -> None:
+    """How each group's firmware retries, how much it sends, and whether its login is right."""
+    for g in d.groups:
+        g.spec["retry"] = d.rng.choices(("ts34", "tight_loop", "reboot_on_failure"), (8, 1, 1))[0]
+        g.spec["report_bytes"] = d.rng.choice((60, 200, 400, 1200))
+        private = g.spec["apn"] != "internet.m2m"
+        if private and d.rng.random() < 0.1:  # set up with the wrong login from day one
+            g.spec["apn_credentials_ok"] = False
+
+
+def _roaming_partners(d: Draft) -> None:
+    """Sometimes a network abroad takes roaming SIMs only from some home networks."""
+    assert d.home is not None
+    home = [o["mcc_mnc"] for o in d.operators if o["country"] == d.home.iso]
+    for operator in d.operators:
+        if operator["country"] != d.home.iso and d.rng.random() < 0.3:
+            operator["roaming_partners"] = home[: d.rng.randint(0, len(home))]
+
+
 def _loss(d: Draft) -> None:
     """Message loss on the devices' side: none to 3%."""
     d.message_loss = d.rng.choice((0.0, 0.005, 0.01, 0.02, 0.03))
@@ -230,6 +249,8 @@ DIMENSIONS: Final[tuple[Callable[[Draft], None], ...]] = (
     _fleet,
     _radio_and_plans,
     _mobility,
+    _firmware_behaviour,
+    _roaming_partners,
     _loss,
     draw_faults,
     draw_swaps,

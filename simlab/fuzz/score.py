@@ -237,12 +237,18 @@ def _swaps(observed: Observed, card: WorldCard) -> None:
 
 
 def _swap_done(observed: Observed, device_id: str, at: float) -> bool:
-    for action in observed.draft.actions:
-        test = action.get("swap_test")
-        moment = observed.t0 + float(parse_duration(action["at"]))  # type: ignore[arg-type]
-        if test and moment <= at and device_id in {test.get("sim_of"), test.get("into")}:
-            return True
-    return False
+    """Whether the device's SIM swap test had been done (the SIMs swapped) by `at`."""
+    tested = {
+        name
+        for action in observed.draft.actions
+        if (test := action.get("swap_test"))
+        for name in (test.get("sim_of"), test.get("into"))
+    }
+    return device_id in tested and any(
+        observed.t0 + float(parse_duration(swap["at"])) <= at  # type: ignore[arg-type]
+        and device_id in {swap["device"], swap["into"]}
+        for swap in observed.draft.swaps
+    )
 
 
 def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> None:

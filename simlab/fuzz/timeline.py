@@ -182,8 +182,18 @@ def _add(
 
 
 def draw_faults(d: Draft) -> None:
-    """None to three faults of the catalogue, at random moments and scopes."""
-    for _ in range(d.rng.choice((0, 1, 1, 1, 2, 2, 3))):
+    """None to three faults of the catalogue, at random moments and scopes.
+
+    A world with none may get faults of one kind at random times on a group (`fault_rates`).
+    """
+    count = d.rng.choice((0, 1, 1, 1, 2, 2, 3))
+    if count == 0 and d.rng.random() < 0.3:
+        g = d.rng.choice(d.groups)
+        fault = d.rng.choice((F.POWER_LOSS, F.FIRMWARE_HANG, F.DAMAGED_SIM, F.COVERAGE_LOSS))
+        rate = {"fault": fault.value, "per_device_day": 0.05, "duration": span(3 * H)}
+        d.fault_rates.append(rate | {"group": g.spec["name"]})
+        d.notes.append(f"{fault.value} strikes devices of group {g.spec['name']} at random.")
+    for _ in range(count):
         fault = d.rng.choice(list(CATALOGUE))
         if CATALOGUE[fault].scope in {"device", "sim"}:
             _device_fault(d, fault)
@@ -208,7 +218,10 @@ def draw_swaps(d: Draft) -> None:
     if not partners:
         return
     partner = d.rng.choice(partners)
-    d.swaps.append({"at": span(swap_at), "device": suspect, "into": partner})
+    swap: dict[str, Any] = {"at": span(swap_at), "device": suspect, "into": partner}
+    if d.rng.random() < 0.3 and swap_at + 4 * H < min(end, d.duration):
+        swap["back_at"] = span(swap_at + 3 * H)  # the SIMs go back after the test
+    d.swaps.append(swap)
     d.actions.append(
         {"at": span(swap_at - 1800), "swap_test": {"sim_of": suspect, "into": partner}}
     )

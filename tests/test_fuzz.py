@@ -3,6 +3,7 @@ scored the same through Mosquitto as directly, and the benchmark's smoke run byt
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -85,3 +86,22 @@ def test_a_world_through_mosquitto_scores_as_it_does_directly(tmp_path: Path) ->
     assert direct.affected > 0
     through = score_world(run_mqtt(draw(SMALL + 1), tmp_path))
     assert through.as_dict() == direct.as_dict()
+
+
+def test_simlab_fuzz_keeps_each_failing_world_as_a_scenario_that_loads(tmp_path: Path) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from simlab.commands.app import app  # noqa: PLC0415
+    from simlab.commands.exits import EXIT_BAD_INPUT, EXIT_KEY_NOT_MET, EXIT_OK  # noqa: PLC0415
+
+    assert CliRunner().invoke(app, ["fuzz", "--worlds", "0"]).exit_code == EXIT_BAD_INPUT
+    out = tmp_path / "fuzz"
+    result = CliRunner().invoke(
+        app, ["fuzz", "--seed", str(SMALL + 1), "--worlds", "1", "--out", str(out)]
+    )
+    card = json.loads((out / "scorecard.json").read_text())
+    failing = [w["seed"] for w in card["worlds"] if w["failures"]]
+    assert result.exit_code == (EXIT_KEY_NOT_MET if failing else EXIT_OK), result.output
+    assert sorted(p.name for p in out.glob("world-*.yaml")) == [f"world-{s}.yaml" for s in failing]
+    for path in out.glob("world-*.yaml"):
+        assert load_scenario(path).world.seed in failing

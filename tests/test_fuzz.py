@@ -7,14 +7,16 @@ import json
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from simlab.fuzz.campaign import campaign, one_world
+from simlab.fuzz.campaign import campaign, one_world, write_failing
 from simlab.fuzz.draw import draw
 from simlab.fuzz.runner import run_mqtt, scenario_file
-from simlab.fuzz.score import score_world
+from simlab.fuzz.score import WorldCard, score_world
+from simlab.fuzz.scorecard import Scorecard
 from simlab.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,7 +99,7 @@ def test_simlab_fuzz_keeps_each_failing_world_as_a_scenario_that_loads(tmp_path:
     assert CliRunner().invoke(app, ["fuzz", "--worlds", "0"]).exit_code == EXIT_BAD_INPUT
     out = tmp_path / "fuzz"
     result = CliRunner().invoke(
-        app, ["fuzz", "--seed", str(SMALL + 1), "--worlds", "1", "--out", str(out)]
+        app, ["fuzz", "--seed", str(SMALL + 2), "--worlds", "1", "--out", str(out)]
     )
     card = json.loads((out / "scorecard.json").read_text())
     failing = [w["seed"] for w in card["worlds"] if w["failures"]]
@@ -105,3 +107,11 @@ def test_simlab_fuzz_keeps_each_failing_world_as_a_scenario_that_loads(tmp_path:
     assert sorted(p.name for p in out.glob("world-*.yaml")) == [f"world-{s}.yaml" for s in failing]
     for path in out.glob("world-*.yaml"):
         assert load_scenario(path).world.seed in failing
+
+
+def test_a_failing_world_is_written_as_a_scenario_that_loads(tmp_path: Path) -> None:
+    card = Scorecard()
+    card.add(WorldCard(seed=SMALL + 1, failures=Counter({"message: stop time": 1})))
+    card.add(WorldCard(seed=SMALL))
+    assert write_failing(card, tmp_path) == [tmp_path / f"world-{SMALL + 1}.yaml"]
+    assert load_scenario(tmp_path / f"world-{SMALL + 1}.yaml").world.seed == SMALL + 1

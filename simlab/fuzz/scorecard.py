@@ -59,6 +59,7 @@ class Scorecard:
             ("device_days", f"{days:.1f}"),
             ("devices_affected", str(int(affected))),
             ("devices_too_recent_to_score", str(int(self._sum("too_recent")))),
+            ("devices_not_sampled", str(int(self._sum("unsampled")))),
             ("cause_first_rate", rate(self._sum("cause_first"), affected)),
             ("cause_right_rate", rate(self._sum("cause_right"), affected)),
             ("inseparable_pairs", str(len(INSEPARABLE))),

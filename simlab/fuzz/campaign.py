@@ -4,7 +4,8 @@
 in its own temporary directory through the direct path, `workers` at a time,
 and sums their cards in seed order, so the result does not depend on which
 worker finished first. A world the simulator cannot run is kept as broken
-(with why), never dropped. `mqtt_check` runs a few worlds again end to end
+(with why), never dropped; so is one whose run raised (a support action the service
+refused, say). `mqtt_check` runs a few worlds again end to end
 through Mosquitto and says which gave a different card.
 """
 
@@ -33,6 +34,8 @@ def one_world(seed: int) -> WorldCard | str:
             return score_world(run_direct(draw(seed), Path(tmp)))
         except WorldFailedError as exc:
             return str(exc)
+        except Exception as exc:  # noqa: BLE001 - a world that breaks is counted, not fatal
+            return f"world {seed}: {type(exc).__name__}: {exc}"
 
 
 def campaign(

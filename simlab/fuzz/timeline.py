@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from simlab.fuzz.draft import Draft, Group, span
 from simulator.world.faults import CATALOGUE
-from simulator.world.spec import FaultId
+from simulator.world.spec import FaultId, parse_duration
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -209,6 +209,8 @@ def draw_swaps(d: Draft) -> None:
     fault = d.rng.choice(single)
     suspect = fault["_devices"][0]
     group = next(g for g in d.groups if suspect in g.ids)
+    if fault["_at"] < 2 * parse_duration(group.spec["report_interval"]):  # type: ignore[operator]
+        return  # support swap-tests a device that has reported, not one it never heard from
     swap_at = fault["_at"] + d.rng.choice((1, 2, 3)) * H
     end = fault["_at"] + (fault["_for"] or d.duration)
     if group.imei_lock or swap_at + 3 * H > min(end, d.duration):

@@ -53,7 +53,7 @@ class Findings:
     """One message per account and cause that many devices share, per language."""
 
 
-def collect(
+def collect(  # noqa: PLR0913 - keyword-only: each is one part of the finished run
     client: httpx.Client,
     *,
     spec: ScenarioSpec,
@@ -63,8 +63,12 @@ def collect(
     until: float,
     swap_ids: list[str],
     languages: tuple[str, ...],
+    only: set[str] | None = None,
 ) -> Findings:
-    """Ask the service about the run that ended at `t0` + `until` and score it (see module)."""
+    """Ask the service about the run that ended at `t0` + `until` and score it (see module).
+
+    With `only`, only those devices are diagnosed (a sample of a large fleet).
+    """
     end = t0 + until
     truth = [
         TruthSpan(r.device_id, r.cause.value, t0 + r.start, None if r.end is None else t0 + r.end)
@@ -86,6 +90,8 @@ def collect(
     wanted = {e.device_id for e in expected} | {t.device_id for t in truth} | ever_quiet
     if len(devices) <= DIAGNOSE_ALL_UP_TO:
         wanted |= set(devices)
+    if only is not None:
+        wanted &= only
     looks = {t.device_id: _look(t, end) for t in truth}
     world = result.world
     sims = {d.id: d.sim for d in world.devices if d.sim is not None} if world is not None else {}
@@ -120,10 +126,7 @@ def collect(
             body["facts"].get("state"),
         )
         if body["cause"] is not None or device_id in looks or device_id in ever_quiet:
-            messages = {
-                lang: client.get(f"{path}/message", params={"at": at, "lang": lang}).json()
-                for lang in languages
-            }
+            messages = {lang: _message(client, path, at, lang) for lang in languages}
             record = shown.get("record") or {}
             diagnoses.append(
                 {
@@ -177,6 +180,15 @@ def _fleet_messages(
                 if key not in found or message["count"] > found[key]["count"]:
                     found[key] = message
     return [found[k] for k in sorted(found)]
+
+
+def _message(client: httpx.Client, path: str, at: float, lang: str) -> dict[str, Any]:
+    """The customer message, or what went wrong asking for it (the service failed to write it)."""
+    answer = client.get(f"{path}/message", params={"at": at, "lang": lang})
+    if answer.status_code != 200:
+        return {"error": answer.status_code, "detail": answer.text[:500]}
+    body: dict[str, Any] = answer.json()
+    return body
 
 
 def fleet_at_end(history: dict[str, list[tuple[float, str]]]) -> dict[str, int]:

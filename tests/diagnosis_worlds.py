@@ -9,18 +9,10 @@ shortly before the fault ends, as when a customer calls while it is still on.
 from __future__ import annotations
 
 import copy
-import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from diagnostics.ingest import Received
-from diagnostics.service import Service
-from diagnostics.store import SQLiteStore
-from diagnostics.support import Support
-from protocol.messages import Clock
-from protocol.wire import Topics, encode
-from simulator.world.simulate import simulate
-from simulator.world.sinks import MemorySink
+from simlab.direct import serve
 from simulator.world.spec import FaultId
 from tests.test_faults import AT, trial_customer
 from tests.world_fixtures import START, collars, world
@@ -28,6 +20,7 @@ from tests.world_fixtures import START, collars, world
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from diagnostics.support import Support
     from simulator.world.spec import WorldSpec
     from simulator.world.truth import TruthRecord
 
@@ -175,38 +168,6 @@ class Looked:
     def devices(self) -> list[str]:
         """Every device the service has seen."""
         return sorted(self.support.service.detector.ids)
-
-
-def feed(
-    service: Service, topics: Topics, sink: MemorySink, until: float, batch: int = 500
-) -> None:
-    """Hand the stream up to `until` (Unix seconds) to the service, as the ingest would."""
-    items = []
-    for i, (message, account) in enumerate(zip(sink.messages, sink.accounts, strict=True)):
-        if message.t > until:  # type: ignore[attr-defined]
-            continue
-        topic = topics.for_message(message, account) if account else topics.clock()
-        items.append(Received(topic, encode(message), 1, i + 1, 0.0))
-    items.append(Received(topics.clock(), encode(Clock(t=until)), 1, len(items) + 1, 0.0))
-    for start in range(0, len(items), batch):
-        service.handle(items[start : start + batch])
-
-
-def serve(spec: WorldSpec, look_at: float, path: Path) -> tuple[Support, list[TruthRecord], list]:
-    """Simulate `spec` past `look_at` (seconds from its start) and feed a service up to it."""
-    sink = MemorySink()
-    result = simulate(spec, sink, until=look_at + 600)
-    assert result.error is None, result.error
-    topics = Topics("diag/simlab")
-    service = Service(store=SQLiteStore(path / "diagnosis.sqlite"), topics=topics)
-    now = T0 + look_at
-    feed(service, topics, sink, now)
-    assert math.isclose(service.clock or 0.0, now)
-    truth = [
-        replace(r, start=T0 + r.start, end=None if r.end is None else T0 + r.end)
-        for r in result.truth
-    ]
-    return Support(service), truth, list(sink.messages)
 
 
 def look(cause_world: CauseWorld, path: Path, *, loss: float = LOSS) -> Looked:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from diagnostics.diagnosis.swap import MIN_WAIT_S, SwapOutcome
-from tests.diagnosis_worlds import T0, serve
+from simlab.direct import serve
+from tests.diagnosis_worlds import T0
 from tests.test_faults import AT
 from tests.world_fixtures import CUSTOMER, collars, world
 

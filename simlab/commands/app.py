@@ -8,6 +8,7 @@ from rich.console import Console
 from simlab import __version__
 from simlab.commands.broker import broker_config
 from simlab.commands.customers import onboard
+from simlab.commands.fuzz import fuzz
 from simlab.commands.reference import faults, files
 from simlab.commands.report import report
 from simlab.commands.run import run
@@ -40,7 +41,7 @@ app.command()(onboard)
 app.command()(faults)
 app.add_typer(protocol_app, name="protocol")
 app.add_typer(scenarios_app, name="scenarios")
-for command in (simulate, replay, serve, files, train, report, run):
+for command in (simulate, replay, serve, files, train, report, run, fuzz):
     app.command()(command)
 app.command("broker-config")(broker_config)
 

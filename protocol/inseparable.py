@@ -1,0 +1,50 @@
+"""The causes reality cannot tell apart from the wire, and the test that separates each pair.
+
+A pair belongs here only when both faults put the same messages on the wire
+(the same kinds in the same order, saying the same things, up to identifiers
+and timings): `tests/test_inseparable.py` shows it for each pair in the same
+world. For such a pair a diagnosis that names one cause first and the other
+as a candidate, proposing the pair's test, is right; for any other pair it is
+wrong.
+
+* power loss / damaged SIM: the device falls silent at once, its MQTT Will
+  says offline, and an hour later the network closes the session and detaches
+  the SIM implicitly. Neither leaves a trace of its own (a dead SIM makes no
+  attach attempts at all). A SIM swap test separates them: a damaged SIM's
+  fault goes with the SIM, a dead power supply stays with the device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from protocol.causes import Cause
+
+__all__ = ["INSEPARABLE", "Inseparable", "separable_by"]
+
+
+@dataclass(frozen=True, slots=True)
+class Inseparable:
+    """Two causes the wire cannot separate, and the test that does."""
+
+    causes: frozenset[Cause]
+    test: str
+    """The word the diagnosis's separating test names ("swap": a SIM swap test)."""
+    why: str
+
+
+INSEPARABLE: Final = (
+    Inseparable(
+        frozenset({Cause.POWER_LOSS, Cause.DAMAGED_SIM}),
+        "swap",
+        "both fall silent, the Will says offline, the network detaches the SIM implicitly",
+    ),
+)
+"""Every pair of causes the wire cannot separate (see the module)."""
+
+
+def separable_by(first: str, other: str) -> str | None:
+    """The test that separates cause `first` from `other`, if the pair is inseparable."""
+    pair = {first, other}
+    return next((p.test for p in INSEPARABLE if {c.value for c in p.causes} == pair), None)

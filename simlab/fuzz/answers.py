@@ -1,0 +1,44 @@
+"""The answer key of a generated world, written from its ground truth after it has run.
+
+Every truth record is an affected device with its cause and start. An incident is
+expected where a fault struck a group (a cell, an operator, an APN or tunnel,
+a whole account or firmware version) and the truth holds at least
+`INCIDENT_MIN_DEVICES` devices with that fault from its start: fewer than that
+is not a pattern any grouping can see.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from simlab.fuzz.draft import Draft
+    from simulator.world.truth import TruthRecord
+
+__all__ = ["INCIDENT_MIN_DEVICES", "answer_key"]
+
+INCIDENT_MIN_DEVICES: Final = 3
+START_SLACK_S: Final = 120.0
+"""A record opened this soon after the group fault's start belongs to it."""
+
+
+def answer_key(draft: Draft, truth: list[TruthRecord]) -> dict[str, Any]:
+    """The key for the world of `draft`, whose run gave `truth` (seconds from its start)."""
+    devices = [
+        {"device": r.device_id, "cause": r.cause.value, "start": round(r.start, 3)} for r in truth
+    ]
+    incidents = []
+    for group in draft.incidents:
+        struck = {
+            r.device_id
+            for r in truth
+            if r.fault.value == group["fault"] and 0 <= r.start - group["start"] <= START_SLACK_S
+        }
+        if len(struck) >= INCIDENT_MIN_DEVICES:
+            incidents.append(
+                {"dimension": group["dimension"], "value": group["value"], "start": group["start"]}
+            )
+    key: dict[str, Any] = {"devices": devices, "incidents": incidents}
+    if draft.swap_verdict is not None:
+        key["swap_verdict"] = draft.swap_verdict
+    return key

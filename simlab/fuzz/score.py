@@ -1,0 +1,296 @@
+"""Scoring a generated world against its ground truth, strictly: causes, alarms, incidents, words.
+
+Per affected device (a truth record the service had a fair chance to see: it
+lasted, by the moment support looked, at least `EVIDENCE` report intervals
+plus a quarter hour), the cause the service named first must be the truth
+(`cause_first`); `cause_right` also takes the truth named as a candidate
+beside the cause named first, only for a pair of `protocol.inseparable` and
+with that pair's separating test proposed. A false alarm is an OFFLINE change
+of a device with no fault then (nor in the `RECOVERY` after one ended). An
+incident is spurious unless a fault struck that group; one is missed when the
+answer key expects it and the service never opened it. Every message and
+staff summary the service wrote goes through `simlab.fuzz.words`.
+Each failure is counted under a short class name ("wrong cause: congestion
+for reconnect_storm", "psm false offline", "message: stop time").
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from protocol.inseparable import separable_by
+from simlab.fuzz.words import Facts, check
+from simulator.world.spec import parse_duration
+
+if TYPE_CHECKING:
+    from simlab.fuzz.draft import Draft
+    from simlab.fuzz.runner import Observed
+    from simulator.world.truth import TruthRecord
+
+__all__ = ["EVIDENCE", "RECOVERY", "SAMPLE", "WorldCard", "sample", "score_world"]
+
+EVIDENCE: Final = 1.5
+"""Report intervals (plus `EVIDENCE_SLACK_S`) a fault must have lasted to be scored."""
+EVIDENCE_SLACK_S: Final = 900.0
+RECOVERY: Final = 2.0
+"""Report intervals (plus an hour) after a fault's end in which OFFLINE is still its own."""
+LOOK_BEFORE_END_S: Final = 300.0
+SAMPLE: Final = 40
+"""At most this many affected devices of a world are diagnosed and scored (a seeded sample),
+and as many of its alarmed devices: a fleet of thousands costs no more."""
+SAMPLE_HEALTHY: Final = 8
+"""Devices with no fault and no alarm whose messages are checked too."""
+
+
+def sample(
+    draft: Draft, truth: list[TruthRecord], histories: dict[str, list[tuple[float, str]]]
+) -> set[str]:
+    """The devices of a world that are diagnosed and scored (see `SAMPLE`)."""
+    rng = random.Random(f"simlab-fuzz/sample/{draft.seed}")
+    affected = sorted({r.device_id for r in truth})
+    alarmed = sorted(
+        d for d, h in histories.items() if d not in affected and any(s == "OFFLINE" for _, s in h)
+    )
+    rest = sorted(set(draft.devices()) - set(affected) - set(alarmed))
+    chosen: set[str] = set()
+    for devices, most in ((affected, SAMPLE), (alarmed, SAMPLE), (rest, SAMPLE_HEALTHY)):
+        chosen |= set(devices if len(devices) <= most else rng.sample(devices, most))
+    return chosen
+
+
+@dataclass(slots=True)
+class WorldCard:
+    """One world's figures and its failures by class."""
+
+    seed: int
+    devices: int = 0
+    device_days: float = 0.0
+    affected: int = 0
+    too_recent: int = 0
+    unsampled: int = 0
+    """Affected devices left out of the sample."""
+    cause_first: int = 0
+    cause_right: int = 0
+    false_alarms: int = 0
+    spurious_incidents: int = 0
+    missed_incidents: int = 0
+    swap_tests: int = 0
+    swap_right: int = 0
+    messages: int = 0
+    fact_errors: int = 0
+    missing_facts: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+    """One example (device or group) per failure class."""
+
+    @property
+    def failed(self) -> bool:
+        """Whether anything went wrong in this world."""
+        return bool(self.failures)
+
+    def fail(self, kind: str, example: str) -> None:
+        """Count one failure of class `kind`."""
+        self.failures[kind] += 1
+        self.examples.setdefault(kind, example)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, for JSON (classes sorted)."""
+        data = {k: getattr(self, k) for k in self.__slots__ if k not in {"failures", "examples"}}
+        data["device_days"] = round(self.device_days, 3)
+        data["failures"] = dict(sorted(self.failures.items()))
+        data["examples"] = dict(sorted(self.examples.items()))
+        return data
+
+
+def _interval(observed: Observed, device_id: str) -> float:
+    for g in observed.draft.groups:
+        if device_id in g.ids:
+            return float(parse_duration(g.spec["report_interval"]))  # type: ignore[arg-type]
+    return 900.0
+
+
+def _psm(observed: Observed, device_id: str) -> bool:
+    return any(device_id in g.ids and g.spec.get("psm") for g in observed.draft.groups)
+
+
+def _abs(observed: Observed) -> list[TruthRecord]:
+    from dataclasses import replace  # noqa: PLC0415
+
+    t0 = observed.t0
+    return [
+        replace(r, start=t0 + r.start, end=None if r.end is None else t0 + r.end)
+        for r in observed.result.truth
+    ]
+
+
+def _down_at(truth: list[TruthRecord], device_id: str, t: float) -> TruthRecord | None:
+    return next(
+        (
+            r
+            for r in truth
+            if r.device_id == device_id and r.start <= t and (r.end is None or r.end > t)
+        ),
+        None,
+    )
+
+
+def score_world(observed: Observed) -> WorldCard:
+    """The card of one world (see the module)."""
+    draft = observed.draft
+    end = observed.t0 + observed.until
+    card = WorldCard(seed=draft.seed, devices=len(draft.devices()))
+    card.device_days = card.devices * observed.until / 86_400
+    truth = _abs(observed)
+    chosen = sample(draft, truth, observed.histories)
+    observed.diagnoses = [d for d in observed.diagnoses if d["device_id"] in chosen]
+    by_device = {d["device_id"]: d for d in observed.diagnoses}
+    card.unsampled = len({r.device_id for r in truth} - chosen)
+    _causes(observed, card, truth, by_device, end, chosen)
+    _alarms(observed, card, truth)
+    _incidents(observed, card)
+    _swaps(observed, card)
+    _words(observed, card, truth)
+    return card
+
+
+def _causes(
+    observed: Observed,
+    card: WorldCard,
+    truth: list[TruthRecord],
+    by_device: dict[str, dict[str, Any]],
+    end: float,
+    chosen: set[str],
+) -> None:
+    last = {r.device_id: r for r in truth}  # the record support looks at, as collect does
+    for device_id, record in sorted(last.items()):
+        if device_id not in chosen:
+            continue  # not in the sample
+        look = end
+        if record.end is not None and record.end < end:
+            look = max(record.start, record.end - LOOK_BEFORE_END_S)
+        window = EVIDENCE * _interval(observed, device_id) + EVIDENCE_SLACK_S
+        if min(look, record.end or look) - record.start < window:
+            card.too_recent += 1
+            continue
+        card.affected += 1
+        expected = record.cause.value
+        body = by_device.get(device_id, {}).get("diagnosis") or {}
+        named = body.get("cause")
+        candidates = [c["cause"] for c in body.get("candidates", [])]
+        test = body.get("separating_test") or ""
+        if named == expected:
+            card.cause_first += 1
+            card.cause_right += 1
+            continue
+        pair = separable_by(named, expected) if named else None
+        if pair is not None and expected in candidates and pair.lower() in test.lower():
+            card.cause_right += 1
+            continue
+        kind = f"wrong cause: {named} for {expected}" if named else f"no cause for {expected}"
+        card.fail(kind, device_id)
+
+
+def _alarms(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> None:
+    for device_id, history in sorted(observed.histories.items()):
+        grace = RECOVERY * _interval(observed, device_id) + 3600
+        spans = [
+            (r.start, None if r.end is None else r.end + grace)
+            for r in truth
+            if r.device_id == device_id
+        ]
+        for t, status in history:
+            if status != "OFFLINE":
+                continue
+            if any(a <= t and (b is None or t <= b) for a, b in spans):
+                continue
+            card.false_alarms += 1
+            card.fail(
+                "psm false offline" if _psm(observed, device_id) else "false offline", device_id
+            )
+
+
+def _incidents(observed: Observed, card: WorldCard) -> None:
+    struck = {(g["dimension"], g["value"]) for g in observed.draft.incidents}
+    expected = {(i["dimension"], str(i["value"])) for i in observed.key["incidents"]}
+    opened = {(i["dimension"], str(i["value"])) for i in observed.incidents}
+    for dimension, value in sorted(opened - struck - expected):
+        card.spurious_incidents += 1
+        card.fail(f"spurious {dimension} incident", f"{dimension}={value}")
+    for dimension, value in sorted(expected - opened):
+        card.missed_incidents += 1
+        card.fail(f"missed {dimension} incident", f"{dimension}={value}")
+
+
+def _swaps(observed: Observed, card: WorldCard) -> None:
+    expected = observed.draft.swap_verdict
+    if expected is None:
+        return
+    card.swap_tests += 1
+    outcome = observed.swap_tests[-1].get("outcome") if observed.swap_tests else None
+    if outcome == expected:
+        card.swap_right += 1
+    else:
+        card.fail(f"swap verdict: {outcome} for {expected}", str(observed.draft.seed))
+
+
+def _swap_done(observed: Observed, device_id: str, at: float) -> bool:
+    """Whether the device's SIM swap test had been done (the SIMs swapped) by `at`."""
+    tested = {
+        name
+        for action in observed.draft.actions
+        if (test := action.get("swap_test"))
+        for name in (test.get("sim_of"), test.get("into"))
+    }
+    return device_id in tested and any(
+        observed.t0 + float(parse_duration(swap["at"])) <= at  # type: ignore[arg-type]
+        and device_id in {swap["device"], swap["into"]}
+        for swap in observed.draft.swaps
+    )
+
+
+def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> None:
+    stream = observed.stream
+    for entry in observed.diagnoses:
+        device_id = entry["device_id"]
+        body = entry["diagnosis"]
+        message = entry["messages"].get("en", {})
+        if "error" in message:
+            card.fail("service error: message", device_id)
+            continue
+        card.messages += 1
+        at = float(body["at"])
+        iccid = body.get("iccid")
+        record = stream.records.get(iccid or "")
+        down = _down_at(truth, device_id, at)
+        resumes = body.get("resumes") or body["facts"].get("backoff_until")
+        counts = []
+        for incident in observed.incidents:
+            members = stream.members(incident["dimension"], str(incident["value"]), at)
+            really = sum(_down_at(truth, m, at) is not None for m in members)
+            counts.append((incident["dimension"], str(incident["value"]), really, len(members)))
+        facts = Facts(
+            device_id=device_id,
+            name=record.device_name if record else None,
+            at=at,
+            last_report=stream.last_report(device_id, at),
+            interval_s=_interval(observed, device_id),
+            battery_reported=stream.reported_battery(device_id, at),
+            sim_works=stream.sim_works(iccid, at),
+            attached=stream.attached(iccid, at),
+            swap_done=_swap_done(observed, device_id, at),
+            down_cause=None if down is None else down.cause.value,
+            resumes=float(resumes) if isinstance(resumes, int | float) else None,
+            counts=tuple(counts),
+        )
+        staff = " ".join(
+            [body.get("summary") or "", body.get("next_step") or "", body.get("fix") or ""]
+            + [c.get("summary") or "" for c in body.get("checks", [])]
+        )
+        errors, missing = check(facts, message["body"], tuple(message.get("steps", ())), staff)
+        card.fact_errors += len(errors)
+        card.missing_facts += len(missing)
+        for finding in (*errors, *missing):
+            card.fail(finding.kind, finding.detail)

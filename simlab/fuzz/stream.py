@@ -1,0 +1,139 @@
+"""What the stream the service received says about each device, for the scorer to check words by.
+
+Built from the messages the service was fed (the world's output after message
+loss), never from what the service concluded: the device's reports (telemetry)
+with their times, cells, networks, APNs, firmware and whether they carried a
+battery level; its SIM's network events; each SIM's record (name, account).
+`at(t)` answers for one moment: what had arrived by then.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from protocol.messages import (
+    AttachAccepted,
+    AttachRejected,
+    Detached,
+    SessionOpened,
+    SimRecord,
+    Telemetry,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pydantic import BaseModel
+
+__all__ = ["Report", "Stream"]
+
+NETWORK_SHOWS_S = 86_400.0
+"""The network side "shows the SIM works" with an accepted attach or session this recent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One report (telemetry) as it arrived."""
+
+    t: float
+    iccid: str
+    cell: int
+    operator: str
+    apn: str
+    firmware: str
+    battery: bool
+
+
+@dataclass(slots=True)
+class Stream:
+    """The received stream, by device and by SIM (see the module)."""
+
+    reports: dict[str, list[Report]] = field(default_factory=lambda: defaultdict(list))
+    working: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    """SIM -> times of accepted attaches and opened sessions."""
+    registrations: dict[str, list[tuple[float, bool]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    """SIM -> (time, attached after it) for each attach accepted, rejected, or detach."""
+    records: dict[str, SimRecord] = field(default_factory=dict)
+    accounts: dict[str, str] = field(default_factory=dict)
+    """Device -> the account its messages were published under."""
+
+    @classmethod
+    def of(cls, messages: Iterable[BaseModel], accounts: Iterable[str | None]) -> Stream:
+        """The stream of a sink's messages and their accounts, in the order they were sent."""
+        found = cls()
+        for message, account in zip(messages, accounts, strict=True):
+            if isinstance(message, Telemetry):
+                found.reports[message.device_id].append(
+                    Report(
+                        message.t,
+                        message.iccid,
+                        message.cell_id,
+                        message.mcc_mnc,
+                        message.apn,
+                        message.firmware,
+                        message.battery is not None,
+                    )
+                )
+                if account:
+                    found.accounts[message.device_id] = account
+            elif isinstance(message, AttachAccepted | SessionOpened):
+                found.working[message.iccid].append(message.t)
+                if isinstance(message, AttachAccepted):
+                    found.registrations[message.iccid].append((message.t, True))
+            elif isinstance(message, AttachRejected | Detached):
+                found.registrations[message.iccid].append((message.t, False))
+            elif isinstance(message, SimRecord):
+                found.records[message.iccid] = message
+        for reports in found.reports.values():
+            reports.sort(key=lambda r: r.t)
+        for times in found.working.values():
+            times.sort()
+        return found
+
+    def until(self, device_id: str, t: float) -> list[Report]:
+        """The device's reports that had arrived by `t`."""
+        reports = self.reports.get(device_id, [])
+        return reports[: bisect.bisect_right([r.t for r in reports], t)]
+
+    def last_report(self, device_id: str, t: float) -> float | None:
+        """When the device's newest report before `t` was sent (None: it never reported)."""
+        reports = self.until(device_id, t)
+        return reports[-1].t if reports else None
+
+    def reported_battery(self, device_id: str, t: float) -> bool:
+        """Whether any report by `t` carried a battery level."""
+        return any(r.battery for r in self.until(device_id, t))
+
+    def sim_works(self, iccid: str | None, t: float) -> bool:
+        """Whether the network side showed the SIM attached or in session lately (by `t`)."""
+        times = self.working.get(iccid or "", [])
+        return any(t - NETWORK_SHOWS_S <= s <= t for s in times)
+
+    def attached(self, iccid: str | None, t: float) -> bool | None:
+        """Whether the network last saw the SIM attached by `t` (None: it never said)."""
+        said = [a for s, a in sorted(self.registrations.get(iccid or "", [])) if s <= t]
+        return said[-1] if said else None
+
+    def members(self, dimension: str, value: str, t: float) -> set[str]:
+        """Devices whose newest report by `t` puts them in the group (cell, operator, APN...)."""
+        out = set()
+        for device_id in self.reports:
+            reports = self.until(device_id, t)
+            if not reports:
+                continue
+            last = reports[-1]
+            seen = {
+                "cell": str(last.cell),
+                "operator": last.operator,
+                "apn": last.apn.lower(),
+                "firmware": last.firmware,
+                "account": self.accounts.get(device_id, ""),
+            }
+            if seen.get(dimension) == (value.lower() if dimension == "apn" else value):
+                out.add(device_id)
+        return out

@@ -1,0 +1,250 @@
+"""Drawing a world's timeline: faults at random moments and scopes, swaps, support's actions.
+
+Faults come from the catalogue; support's actions are a swap test or a maintenance silence.
+
+A fault strikes one device, a subset, a whole account or firmware version (the
+devices are named), or a cell, an operator, an APN or a tunnel. Each device
+carries at most one injected fault at a time, and a fault of the network has
+the world to itself while it lasts, so the ground truth names one cause per
+device at any moment. Faults are drawn only where the world allows them (a
+battery to drain, a test SIM to use up, a SIM locked to its IMEI, a radio type
+the plan refuses, a network abroad the plan leaves out); the catalogue's own
+checks say the same, and a fault it rejects would be a bug of this module.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+from simlab.fuzz.draft import Draft, Group, span
+from simulator.world.faults import CATALOGUE
+from simulator.world.spec import FaultId, parse_duration
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["draw_actions", "draw_faults", "draw_swaps"]
+
+H: Final = 3600.0
+F = FaultId
+ACCOUNT_WIDE: Final = frozenset({F.SIM_DEACTIVATED, F.SIM_NOT_PROVISIONED, F.DATA_LIMIT_REACHED})
+"""Faults of the platform that can strike every SIM of an account at once."""
+FIRMWARE_WIDE: Final = frozenset({F.FIRMWARE_HANG, F.RECONNECT_STORM, F.WRONG_APN})
+"""Faults of the software that can strike every device of a firmware version at once."""
+SWAPPABLE: Final = frozenset(
+    {F.DAMAGED_SIM, F.SIM_DEACTIVATED, F.POWER_LOSS, F.FIRMWARE_HANG, F.BATTERY_DEPLETED}
+)
+"""Faults a cross-swap test tells apart by where they go (the SIM or the device)."""
+
+
+def _busy(d: Draft) -> dict[str, list[tuple[float, float]]]:
+    busy: dict[str, list[tuple[float, float]]] = {}
+    for fault in d.faults:
+        start = fault["_at"]
+        end = start + fault["_for"] if fault["_for"] else d.duration
+        for device in fault["_devices"]:
+            busy.setdefault(device, []).append((start, end))
+    return busy
+
+
+def _free(
+    busy: dict[str, list[tuple[float, float]]], device: str, start: float, end: float
+) -> bool:
+    return all(end + H <= a or start >= b + H for a, b in busy.get(device, []))
+
+
+def _eligible(g: Group, d: Draft, fault: FaultId) -> dict[str, Any] | None:
+    """What the fault needs from the group's devices (its `value`, `operator`), or None."""
+    plan = next(p for p in d.plans if p["name"] == g.plan)
+    rate = next(r for r in d.rates if r["name"] == g.rate)
+    private = any(a.get("private") and a["name"] == g.spec["apn"] for a in plan["apns"])
+    needs: dict[FaultId, Callable[[], dict[str, Any] | None]] = {
+        F.BATTERY_DEPLETED: lambda: {} if "battery_mah" in g.spec else None,
+        F.TEST_QUOTA_USED: lambda: {} if g.state == "TEST_READY" else None,
+        F.DATA_LIMIT_REACHED: lambda: {} if "overage_limit" in rate else None,
+        F.IMEI_LOCK_MISMATCH: lambda: {} if g.imei_lock else None,
+        F.PRIVATE_APN_CREDENTIALS: lambda: {} if private else None,
+        F.ROAMING_NOT_ALLOWED: lambda: _abroad(d, plan),
+        F.RADIO_TYPE_NOT_ALLOWED: lambda: _radio(d, plan),
+    }
+    return needs.get(fault, dict)()
+
+
+def _abroad(d: Draft, plan: dict[str, Any]) -> dict[str, Any] | None:
+    allowed = {n["country"] for n in plan["networks"]}
+    refused = [o["mcc_mnc"] for o in d.operators if o["country"] not in allowed]
+    return {"operator": d.rng.choice(refused)} if refused else None
+
+
+def _radio(d: Draft, plan: dict[str, Any]) -> dict[str, Any] | None:
+    offered = {r for c in d.cells if c["id"] < 900 for r in c["radio_types"]}
+    refused = sorted(offered - set(plan["radio_types"]))
+    return {"value": d.rng.choice(refused)} if refused else None
+
+
+def _moment(d: Draft) -> tuple[float, float | None]:
+    at = int(d.rng.uniform(0.5 * H, d.duration - 2 * H) // 60) * 60
+    lasting = d.rng.random() < 0.35
+    return float(at), None if lasting else float(d.rng.choice((1, 2, 3, 5, 8)) * H)
+
+
+def _device_fault(d: Draft, fault: FaultId) -> None:
+    busy = _busy(d)
+    at, duration = _moment(d)
+    end = at + (duration or d.duration)
+    g = d.rng.choice(d.groups)
+    extra = _eligible(g, d, fault)
+    if extra is None:
+        return
+    free = [i for i in g.ids if _free(busy, i, at, end) and not _network_at(d, at, end)]
+    if not free:
+        return
+    kind = d.rng.random()
+    scope, dimension = "device", None
+    if kind < 0.15 and fault in ACCOUNT_WIDE and len(free) == len(g.ids) >= 3:
+        devices, scope, dimension = free, "account", ("account", g.account)
+    elif kind < 0.15 and fault in FIRMWARE_WIDE and len(free) == len(g.ids) >= 3:
+        devices, scope, dimension = free, "firmware", ("firmware", g.spec["firmware"])
+    elif kind < 0.4 and len(free) > 2:
+        devices, scope = (
+            sorted(d.rng.sample(free, d.rng.randint(2, min(10, len(free) - 1)))),
+            "subset",
+        )
+    else:
+        devices = [d.rng.choice(free)]
+    _add(d, fault, at, duration, {"devices": devices, **extra}, devices, dimension)
+    d.notes.append(f"{fault.value} on {scope} ({len(devices)} devices) at {span(at)}.")
+
+
+def _network_at(d: Draft, start: float, end: float) -> bool:
+    return any(
+        f["_network"]
+        and not (end + H <= f["_at"] or start >= f["_at"] + (f["_for"] or d.duration) + H)
+        for f in d.faults
+    )
+
+
+def _network_fault(d: Draft, fault: FaultId) -> None:
+    at, duration = _moment(d)
+    end = at + (duration or d.duration)
+    if any(
+        not (end + H <= f["_at"] or at >= f["_at"] + (f["_for"] or d.duration) + H)
+        for f in d.faults
+    ):
+        return  # a fault of the network has the world to itself
+    scope = CATALOGUE[fault].scope
+    home = [c for c in d.cells if c["id"] < 900]
+    if fault is F.CONGESTION or scope == "cell":
+        cell = d.rng.choice(home)
+        where, dimension = {"cell": cell["id"]}, ("cell", str(cell["id"]))
+    elif scope == "operator":
+        operator = d.rng.choice(sorted({c["operator"] for c in home}))
+        where, dimension = {"operator": operator}, ("operator", operator)
+    elif scope == "apn":
+        apn = d.rng.choice(sorted({g.spec["apn"] for g in d.groups}))
+        where, dimension = {"apn": apn}, ("apn", apn)
+    else:
+        tunnels = [
+            (t["name"], g.spec["apn"])
+            for t in d.tunnels
+            for g in d.groups
+            if g.spec["apn"].startswith(g.account)
+        ]
+        if not tunnels:
+            return
+        tunnel, apn = d.rng.choice(tunnels)
+        where, dimension = {"tunnel": tunnel}, ("apn", apn)
+    devices = d.devices()  # every device is kept free of other faults meanwhile
+    _add(d, fault, at, duration, where, devices, dimension, network=True)
+    d.notes.append(f"{fault.value} on {dimension[0]} {dimension[1]} at {span(at)}.")
+
+
+def _add(
+    d: Draft,
+    fault: FaultId,
+    at: float,
+    duration: float | None,
+    where: dict[str, Any],
+    devices: list[str],
+    dimension: tuple[str, str] | None,
+    *,
+    network: bool = False,
+) -> None:
+    entry: dict[str, Any] = {"fault": fault.value, "at": span(at)}
+    if duration is not None:
+        entry["duration"] = span(duration)
+    entry |= where
+    d.faults.append(entry | {"_at": at, "_for": duration, "_devices": devices, "_network": network})
+    if dimension is not None:
+        d.incidents.append(
+            {"dimension": dimension[0], "value": dimension[1], "start": at, "fault": fault.value}
+        )
+
+
+def draw_faults(d: Draft) -> None:
+    """None to three faults of the catalogue, at random moments and scopes.
+
+    A world with none may get faults of one kind at random times on a group (`fault_rates`).
+    """
+    count = d.rng.choice((0, 1, 1, 1, 2, 2, 3))
+    if count == 0 and d.rng.random() < 0.3:
+        g = d.rng.choice(d.groups)
+        fault = d.rng.choice((F.POWER_LOSS, F.FIRMWARE_HANG, F.DAMAGED_SIM, F.COVERAGE_LOSS))
+        rate = {"fault": fault.value, "per_device_day": 0.05, "duration": span(3 * H)}
+        d.fault_rates.append(rate | {"group": g.spec["name"]})
+        d.notes.append(f"{fault.value} strikes devices of group {g.spec['name']} at random.")
+    for _ in range(count):
+        fault = d.rng.choice(list(CATALOGUE))
+        if CATALOGUE[fault].scope in {"device", "sim"}:
+            _device_fault(d, fault)
+        else:
+            _network_fault(d, fault)
+
+
+def draw_swaps(d: Draft) -> None:
+    """Sometimes a cross-swap test on a device with a fault of its own, with a working partner."""
+    single = [f for f in d.faults if len(f["_devices"]) == 1 and FaultId(f["fault"]) in SWAPPABLE]
+    if not single or d.rng.random() > 0.8:
+        return
+    fault = d.rng.choice(single)
+    suspect = fault["_devices"][0]
+    group = next(g for g in d.groups if suspect in g.ids)
+    if fault["_at"] < 2 * parse_duration(group.spec["report_interval"]):  # type: ignore[operator]
+        return  # support swap-tests a device that has reported, not one it never heard from
+    swap_at = fault["_at"] + d.rng.choice((1, 2, 3)) * H
+    end = fault["_at"] + (fault["_for"] or d.duration)
+    if group.imei_lock or swap_at + 3 * H > min(end, d.duration):
+        return
+    busy = _busy(d)
+    partners = [i for i in group.ids if i != suspect and _free(busy, i, swap_at - H, d.duration)]
+    if not partners:
+        return
+    partner = d.rng.choice(partners)
+    swap: dict[str, Any] = {"at": span(swap_at), "device": suspect, "into": partner}
+    if d.rng.random() < 0.3 and swap_at + 4 * H < min(end, d.duration):
+        swap["back_at"] = span(swap_at + 3 * H)  # the SIMs go back after the test
+    d.swaps.append(swap)
+    d.actions.append(
+        {"at": span(swap_at - 1800), "swap_test": {"sim_of": suspect, "into": partner}}
+    )
+    follows = CATALOGUE[FaultId(fault["fault"])].scope == "sim"
+    d.swap_verdict = "follows_sim" if follows else "stays_with_device"
+    d.notes.append(f"Cross-swap test of {suspect} with {partner} at {span(swap_at)}.")
+
+
+def draw_actions(d: Draft) -> None:
+    """Sometimes support silences the group a fault strikes, as for planned maintenance."""
+    if d.incidents and d.rng.random() < 0.2:
+        incident = d.rng.choice(d.incidents)
+        at = incident["start"] + 1800
+        d.actions.append(
+            {
+                "at": span(at),
+                "silence": {
+                    "dimension": incident["dimension"],
+                    "value": incident["value"],
+                    "duration": span(2 * H),
+                },
+                "note": "planned maintenance",
+            }
+        )

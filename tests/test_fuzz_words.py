@@ -1,0 +1,115 @@
+"""The word checker fails on deliberately wrong messages and passes on right ones.
+
+Each wrong message differs from a right one in exactly the fact under test: a
+stop time that is the detection moment instead of the last report, a stop
+stated for a device that never reported, a wrong count in the staff text,
+battery advice for a device that never reported a battery level, "the SIM card
+works" with nothing from the network, a swap test asked for again; and
+messages that leave out what the truth gives them to say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from simlab.fuzz.words import Facts, check
+
+pytestmark = pytest.mark.unit
+
+LAST = datetime(2026, 3, 2, 6, 12, 40, tzinfo=UTC).timestamp()
+"""The device's last report: 09:12 in Nairobi (UTC+3)."""
+FACTS = Facts(
+    device_id="collar-0001",
+    name="Giraffe collar 1",
+    at=LAST + 3 * 3600,
+    last_report=LAST,
+    interval_s=900.0,
+    battery_reported=True,
+    sim_works=True,
+    swap_done=False,
+    down_cause="power_loss",
+    counts=(("cell", "101", 8, 8),),
+)
+RIGHT = (
+    "Hello,\n\nWe are writing about Giraffe collar 1 (SIM card ending 0018). It stopped "
+    "reporting on 2 March 2026 at 09:12 (Africa/Nairobi time). We checked the SIM card: it "
+    "works normally.\n\nWhat to do:\n1. Check the power supply of Giraffe collar 1."
+)
+STEPS = ("Check the power supply of Giraffe collar 1.",)
+STAFF = "Quiet with 8 of 8 devices of cell 101 since 2026-03-02 06:20 UTC (incident inc-1)"
+
+
+def kinds(facts: Facts, body: str, steps=STEPS, staff: str = STAFF) -> tuple[list, list]:
+    errors, missing = check(facts, body, steps, staff)
+    return [e.kind for e in errors], [m.kind for m in missing]
+
+
+def test_a_right_message_passes() -> None:
+    assert kinds(FACTS, RIGHT) == ([], [])
+
+
+def test_a_stop_time_that_is_the_detection_moment_fails() -> None:
+    detected = RIGHT.replace("at 09:12", "at 09:48")
+    assert kinds(FACTS, detected)[0] == ["message: stop time"]
+
+
+def test_a_device_that_never_reported_is_not_said_to_have_stopped() -> None:
+    never = replace(FACTS, last_report=None, down_cause=None)
+    assert kinds(never, RIGHT)[0] == ["message: stopped but never reported"]
+    assert kinds(never, RIGHT.replace(" on 2 March 2026 at 09:12 (Africa/Nairobi time)", ""))[
+        0
+    ] == ["message: stopped but never reported"]
+
+
+def test_a_wrong_count_in_the_staff_text_fails() -> None:
+    assert kinds(FACTS, RIGHT, staff=STAFF.replace("8 of 8", "0 of 8"))[0] == ["staff: count"]
+    assert kinds(FACTS, RIGHT, staff=STAFF.replace("8 of 8", "8 of 9"))[0] == ["staff: count"]
+
+
+def test_battery_advice_without_a_battery_level_fails() -> None:
+    advice = RIGHT + "\n2. Recharge or replace the battery of Giraffe collar 1."
+    assert kinds(FACTS, advice)[0] == []
+    assert kinds(replace(FACTS, battery_reported=False), advice)[0] == [
+        "message: battery advice without battery"
+    ]
+
+
+def test_the_sim_card_works_only_where_the_network_shows_it() -> None:
+    assert kinds(replace(FACTS, sim_works=False), RIGHT)[0] == ["message: SIM works unseen"]
+
+
+def test_connected_only_while_the_network_has_the_sim_attached() -> None:
+    said = RIGHT + " Its SIM card is still connected to the mobile network."
+    assert kinds(replace(FACTS, attached=True), said)[0] == []
+    assert kinds(replace(FACTS, attached=False), said)[0] == ["message: connected but detached"]
+
+
+def test_a_swap_test_already_done_is_not_asked_for_again() -> None:
+    ask = RIGHT + (
+        "\n\nA simple test would help us find the cause: swapping SIM cards between two devices."
+    )
+    assert kinds(FACTS, ask)[0] == []
+    assert kinds(replace(FACTS, swap_done=True), ask)[0] == ["message: repeated swap test"]
+    staff = STAFF + " Next: a SIM swap test with a working device."
+    assert kinds(replace(FACTS, swap_done=True), RIGHT, staff=staff)[0] == [
+        "staff: repeated swap test"
+    ]
+
+
+def test_a_message_that_leaves_out_what_truth_gives_it_misses_facts() -> None:
+    nameless = RIGHT.replace("Giraffe collar 1", "your device")
+    assert kinds(FACTS, nameless, steps=())[1] == ["missing: the device", "missing: what to do"]
+    timeless = RIGHT.replace(" on 2 March 2026 at 09:12 (Africa/Nairobi time)", "")
+    assert kinds(FACTS, timeless)[1] == ["missing: when it stopped"]
+    back = LAST + 6 * 3600
+    assert kinds(replace(FACTS, resumes=back), RIGHT)[1] == ["missing: when service resumes"]
+    said = RIGHT + " We expect service back by 2 March 2026 at 15:12 (Africa/Nairobi time)."
+    assert kinds(replace(FACTS, resumes=back), said)[1] == []
+
+
+def test_a_healthy_device_misses_nothing() -> None:
+    fine = replace(FACTS, down_cause=None)
+    assert kinds(fine, "Hello,\n\nIt reports normally.", steps=())[1] == []

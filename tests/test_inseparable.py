@@ -1,0 +1,56 @@
+"""Each pair of the inseparable table puts the same messages on the wire in the same world.
+
+The shape of the wire (`simlab.fuzz.wire_shape`) is the device's and its SIM's
+messages from the fault on, without identifiers and timings; for a pair of
+`protocol.inseparable` it is the same for both faults, with and without a
+battery reported. A pair that is not in the table differs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol.inseparable import INSEPARABLE, separable_by
+from simlab.fuzz.wire_shape import shape
+from simulator.world.simulate import simulate
+from simulator.world.sinks import MemorySink
+from tests.world_fixtures import START, collars, world
+
+pytestmark = pytest.mark.unit
+
+AT = 6 * 3600.0
+LOOK = 4 * 3600.0
+DEVICE = "collar-0001"
+
+
+def wire(fault: str, battery: float | None) -> list[tuple[object, ...]]:
+    spec = world(
+        devices=[collars(4, battery_mah=battery)],
+        faults=[{"fault": fault, "at": AT, "devices": [DEVICE]}],
+        seed=5,
+    )
+    sink = MemorySink()
+    result = simulate(spec, sink, until=AT + LOOK)
+    assert result.error is None, result.error
+    iccid = next(m.iccid for m in sink.messages if getattr(m, "device_id", None) == DEVICE)
+    t0 = START.timestamp()
+    return shape(sink.messages, device_id=DEVICE, iccid=iccid, since=t0 + AT, until=t0 + AT + LOOK)
+
+
+@pytest.mark.parametrize("battery", [None, 6000.0], ids=["mains", "battery"])
+@pytest.mark.parametrize("pair", INSEPARABLE, ids=lambda p: "-".join(sorted(p.causes)))
+def test_both_faults_put_the_same_messages_on_the_wire(pair, battery) -> None:
+    first, other = sorted(pair.causes)
+    seen = wire(first.value, battery)
+    assert seen, "the fault leaves the device's messages empty: nothing was compared"
+    assert seen == wire(other.value, battery)
+
+
+def test_a_pair_outside_the_table_differs_on_the_wire() -> None:
+    assert separable_by("power_loss", "firmware_hang") is None
+    assert wire("power_loss", None) != wire("firmware_hang", None)
+
+
+def test_the_table_names_each_pair_once_with_its_test() -> None:
+    assert separable_by("damaged_sim", "power_loss") == "swap"
+    assert len({p.causes for p in INSEPARABLE}) == len(INSEPARABLE)

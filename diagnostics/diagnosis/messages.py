@@ -92,6 +92,11 @@ _COUNTS: Final = (
     ("resets", "resets_last_hour"),
 )
 """Placeholders that are counts → the facts they are read from (a device's behaviour)."""
+_GATES: Final = (
+    ("if_battery", "battery_reported"),
+    ("if_sim_works", "sim_worked"),
+)
+"""Placeholders that only gate a claim (said as nothing) → the evidence fact they need."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +280,7 @@ def _values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
     values.update(_fact_values(diagnosis, words))
     counts = {key: _number(diagnosis.facts, fact) for key, fact in _COUNTS}
     values.update({key: str(round(n)) for key, n in counts.items() if n is not None})
+    values.update({gate: "" for gate, fact in _GATES if _number(facts, fact) is not None})
     note = words.status_notes.get(diagnosis.detection_status)
     if note:
         values["status_note"] = note

@@ -266,7 +266,8 @@ def last_report_evidence(case: Case) -> list[Evidence]:
     if found is None:
         stopped = stopped_at(case)
         if stopped is not None:
-            return [Evidence(stopped, f"last report at {when(stopped)}, before the evidence window")]
+            text = f"last report at {when(stopped)}, before the evidence window"
+            return [Evidence(stopped, text)]
         return [Evidence(case.now, "the device never reported")]
     seen, report = found
     battery = "mains" if report.battery is None else f"battery {report.battery:.0f}%"

@@ -286,10 +286,11 @@ def weigh_swap(diagnosis: Diagnosis, result: SwapResult) -> Diagnosis:
     (the good device); one that stays with the device is the suspect device's own. For that
     device the verdict's side comes first and the side it clears is left out; the other
     device of the test, which works with its new SIM, is not reordered. A test still pending,
-    or impossible, changes nothing: it has not been done.
+    or impossible, weighs nothing in, but is not asked for again either: the SIMs are
+    swapped already (its result comes later), or the swap cannot be done.
     """
     if result.outcome in {SwapOutcome.IMPOSSIBLE, SwapOutcome.PENDING}:
-        return diagnosis
+        return _done(diagnosis, result)
     test = result.test
     settled = _SETTLES.get(result.outcome)
     faulty = test.good_device if result.outcome is SwapOutcome.FOLLOWS_SIM else test.suspect_device

@@ -421,7 +421,8 @@ def check_incident(case: Case) -> CheckResult:
         "Shared platform cause (not a network outage)" if incident.kind == "platform" else title,
         Status.BROKE,
         f"Quiet with {incident.quiet} of {incident.members} devices of {incident.dimension} "
-        f"{incident.value} since {when(incident.started_at)} (incident {incident.id})",
+        f"{incident.value}, the first detected at {when(incident.started_at)} "
+        f"(incident {incident.id})",
         (Evidence(incident.started_at, f"incident {incident.id}"),),
         _ranked(weights),
     )

@@ -200,7 +200,10 @@ def _unsure(diagnosis: Diagnosis, cause: Cause, words: Words, values: Mapping[st
     did.append(say(words.write_back, values))
     steps: tuple[str, ...] = ()
     intro = ""
-    test = words.tests.get(_test_kind(diagnosis.separating_test) or "")
+    kind = _test_kind(diagnosis.separating_test)
+    if kind == "swap" and "swap_registered" in diagnosis.facts:
+        kind = None  # registered already: underway, or it cannot be done
+    test = words.tests.get(kind or "")
     if test is not None:
         intro = say(test.intro, values)
         locked = diagnosis.record is not None and diagnosis.record.imei_lock

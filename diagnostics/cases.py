@@ -130,6 +130,7 @@ def device_case(
         network=tuple(network),
         incident=incident,
         sim_elsewhere=elsewhere,
+        last_heard=store.last_report(device_id, until=now),
     )
 
 

@@ -161,6 +161,8 @@ def sim_record(**changes):
 
 FACTS = {
     "last_report": T0 - 0.5 * H,
+    "battery_reported": T0 - 0.5 * H,
+    "sim_worked": T0 - 3 * H,
     "battery": 4.0,
     "rsrp": RSRP,
     "apn_used": APN_USED,
@@ -415,14 +417,15 @@ def test_unknown_language_names_itself_and_the_supported_ones():
 def test_times_are_in_the_customers_zone_with_the_zone_named():
     en = message(str(Cause.SIM_DEACTIVATED), "en")
     sv = message(str(Cause.SIM_DEACTIVATED), "sv")
-    assert "on 2 March 2026 at 06:15 (Africa/Nairobi time)" in en.body
-    assert "den 2 mars 2026 kl. 06:15 (tidszon Africa/Nairobi)" in sv.body
+    # the stop moment is the last report (half an hour before the trouble was found)
+    assert "on 2 March 2026 at 05:45 (Africa/Nairobi time)" in en.body
+    assert "den 2 mars 2026 kl. 05:45 (tidszon Africa/Nairobi)" in sv.body
 
 
 @pytest.mark.parametrize("zone", [None, "Mars/Olympus_Mons", "UTC"])
 def test_an_unknown_zone_falls_back_to_utc_and_says_so(zone):
     d = diagnosis(Cause.SIM_DEACTIVATED, record=sim_record(time_zone=zone))
-    assert "on 2 March 2026 at 03:15 (UTC)" in customer_message(d).body
+    assert "on 2 March 2026 at 02:45 (UTC)" in customer_message(d).body
 
 
 def test_the_network_is_described_by_its_country():
@@ -501,7 +504,9 @@ def giraffe(cause, candidates, confidence, separating_test=None, **facts):
         candidates=candidates,
         confidence=confidence,
         separating_test=separating_test,
-        facts={"last_report": T0 - 0.5 * H} | facts,
+        facts={"last_report": T0 - 0.5 * H, "battery_reported": T0 - 0.5 * H}
+        | {"sim_worked": T0 - 3 * H}
+        | facts,
         record=sim_record(imei_lock=True, locked_imei="356938035643809"),
     )
 

@@ -6,13 +6,22 @@ from diagnostics.diagnosis.fleet import NAMES_LISTED, fleet_messages
 from protocol.causes import Cause
 from simlab.rundir import messages_markdown
 from simlab.scoring import ExpectedIncident, score
-from tests.test_customer_messages import T0, H, diagnosis, jargon, long_sentences, sim_record
+from tests.test_customer_messages import (
+    FACTS,
+    T0,
+    H,
+    diagnosis,
+    jargon,
+    long_sentences,
+    sim_record,
+)
 
 
 def collar(n, cause=Cause.SIM_DEACTIVATED, *, account="savanna-kenya", started=T0, **kw):
     record = sim_record(
         iccid=f"89462000100000{n:04d}0", account=account, device_name=f"Giraffe collar {n}"
     )
+    kw.setdefault("facts", FACTS | {"last_report": started + n * 60 - 0.5 * H})
     return diagnosis(
         cause, device_id=f"collar-{n:04d}", record=record, started=started + n * 60, **kw
     )
@@ -29,7 +38,7 @@ def test_many_devices_with_one_cause_get_one_message_naming_them_and_counting_ri
         12,
     )
     assert message.device_ids == tuple(f"collar-{n:04d}" for n in range(1, 13))
-    assert message.started == T0 + 60
+    assert message.started == T0 + 60 - 0.5 * H, "the earliest of their last reports"
     assert message.subject.startswith("12 ")
     listed = [f"- Giraffe collar {n}" for n in range(1, NAMES_LISTED + 1)]
     lines = message.body.splitlines()
@@ -38,7 +47,7 @@ def test_many_devices_with_one_cause_get_one_message_naming_them_and_counting_ri
     assert lines[first + NAMES_LISTED] == ("- and 2 more" if language == "en" else "- och 2 till")
     assert "Giraffe collar 11" not in message.body
     assert " 12 " in message.body
-    assert "06:16" in message.body, "from the earliest of them, in their zone"
+    assert "05:46" in message.body, "from the earliest of them, in their zone"
     assert jargon(message.body) == []
     assert long_sentences(message.body) == []
     assert "ending 0010" not in message.body, "no single SIM card's digits"

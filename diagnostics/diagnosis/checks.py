@@ -26,6 +26,7 @@ from diagnostics.diagnosis.readings import (
     FLAT_BATTERY_PCT,
     IMPLICIT_DETACH_S,
     backoffs,
+    battery_reported,
     battery_running_down,
     cite,
     last_battery,
@@ -264,8 +265,9 @@ def _silence_candidates(case: Case) -> list[tuple[Cause, float]]:
         if flat:
             return [(Cause.BATTERY_DEPLETED, 0.95), (Cause.COVERAGE_LOSS, 0.05)]
         return [(Cause.BATTERY_DEPLETED, 0.85), (Cause.COVERAGE_LOSS, 0.15)]
-    if signal:
-        return [(Cause.COVERAGE_LOSS, 0.85), (Cause.BATTERY_DEPLETED, 0.15)]
+    if signal:  # a flat battery is a candidate only for a device that reports one
+        other = Cause.BATTERY_DEPLETED if battery_reported(case) is not None else Cause.POWER_LOSS
+        return [(Cause.COVERAGE_LOSS, 0.85), (other, 0.15)]
     return [(Cause.POWER_LOSS, 0.55), (Cause.DAMAGED_SIM, 0.45)]
 
 
@@ -419,7 +421,8 @@ def check_incident(case: Case) -> CheckResult:
         "Shared platform cause (not a network outage)" if incident.kind == "platform" else title,
         Status.BROKE,
         f"Quiet with {incident.quiet} of {incident.members} devices of {incident.dimension} "
-        f"{incident.value} since {when(incident.started_at)} (incident {incident.id})",
+        f"{incident.value}, the first detected at {when(incident.started_at)} "
+        f"(incident {incident.id})",
         (Evidence(incident.started_at, f"incident {incident.id}"),),
         _ranked(weights),
     )

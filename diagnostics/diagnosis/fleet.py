@@ -36,7 +36,17 @@ FLEET_MIN_DEVICES: Final = 3
 NAMES_LISTED: Final = 10
 """Devices named in a fleet message; the rest are counted."""
 _OWN_FACTS: Final = frozenset(
-    {"who", "last4", "battery", "last_report", "imei_new", "imei_locked", "status_note"}
+    {
+        "who",
+        "last4",
+        "battery",
+        "last_report",
+        "imei_new",
+        "imei_locked",
+        "status_note",
+        "if_battery",
+        "if_sim_works",
+    }
 )
 """Placeholders that speak of one device, left out of a fleet message."""
 
@@ -51,7 +61,8 @@ class FleetMessage:
     """Every device of the group, by id."""
     count: int
     started: float | None
-    """When the earliest of them stopped, by the evidence."""
+    """When the earliest of them stopped: the earliest of their last reports (None: none
+    of them ever reported)."""
     resumes: float | None
     """When service is back for all of them, where each knows it."""
     language: str
@@ -82,19 +93,30 @@ def fleet_messages(
     return sorted(found, key=lambda m: (-m.count, m.account, m.cause))
 
 
+def _number(value: str | float | None) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
 def _message(
     account: str, cause: Cause, members: list[Diagnosis], language: str, signature: str
 ) -> FleetMessage:
     words = load_words(language)
     members = sorted(members, key=lambda d: d.device_id or d.iccid or "")
     each = [customer_values(d, language) for d in members]
-    started = min((d.started for d in members if d.started is not None), default=None)
+    stops = [_number(d.facts.get("last_report")) for d in members]
+    reported = [i for i, t in enumerate(stops) if t is not None]
+    first = min(reported, key=lambda i: stops[i] or 0.0, default=0)
+    started = stops[first]
     times = [d.resumes for d in members]
     resumes = None if None in times else max(t for t in times if t is not None)
-    first = min(range(len(members)), key=lambda i: members[i].started or float("inf"))
     latest = max(range(len(members)), key=lambda i: members[i].resumes or float("-inf"))
     values = {k: v for k, v in each[first].items() if k not in _OWN_FACTS}
     values.pop("resumes", None)
+    gates = ("if_battery", "if_sim_works")  # a claim for all holds only if it holds for each
+    values |= {g: "" for g in gates if all(g in v for v in each)}
+    if reported:  # the earliest of their last reports, and whether each of them ever reported
+        values["last_report"] = each[first]["last_report"]
+        values["if_all_reported" if len(reported) == len(members) else "if_some_reported"] = ""
     if resumes is not None and "resumes" in each[latest]:
         values["resumes"] = each[latest]["resumes"]
     if any(v.get("site") != values.get("site") for v in each):

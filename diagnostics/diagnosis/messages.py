@@ -92,6 +92,11 @@ _COUNTS: Final = (
     ("resets", "resets_last_hour"),
 )
 """Placeholders that are counts → the facts they are read from (a device's behaviour)."""
+_GATES: Final = (
+    ("if_battery", "battery_reported"),
+    ("if_sim_works", "sim_worked"),
+)
+"""Placeholders that only gate a claim (said as nothing) → the evidence fact they need."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +200,10 @@ def _unsure(diagnosis: Diagnosis, cause: Cause, words: Words, values: Mapping[st
     did.append(say(words.write_back, values))
     steps: tuple[str, ...] = ()
     intro = ""
-    test = words.tests.get(_test_kind(diagnosis.separating_test) or "")
+    kind = _test_kind(diagnosis.separating_test)
+    if kind == "swap" and "swap_registered" in diagnosis.facts:
+        kind = None  # registered already: underway, or it cannot be done
+    test = words.tests.get(kind or "")
     if test is not None:
         intro = say(test.intro, values)
         locked = diagnosis.record is not None and diagnosis.record.imei_lock
@@ -275,6 +283,7 @@ def _values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
     values.update(_fact_values(diagnosis, words))
     counts = {key: _number(diagnosis.facts, fact) for key, fact in _COUNTS}
     values.update({key: str(round(n)) for key, n in counts.items() if n is not None})
+    values.update({gate: "" for gate, fact in _GATES if _number(facts, fact) is not None})
     note = words.status_notes.get(diagnosis.detection_status)
     if note:
         values["status_note"] = note

@@ -97,6 +97,10 @@ class Case:
     sim_elsewhere: Seen | None = None
     """After the device gave its SIM away: that SIM's first attach attempt in another device,
     which shows the card can be read."""
+    last_heard: float | None = None
+    """When the newest report the service had received from the device by `now` was sent, as
+    the store holds it (None: none, or the case was not read from a store). The evidence above
+    looks back a window only; this does not (`readings.stopped_at`)."""
 
     # ---- views the checks share ---------------------------------------------------------
 

@@ -47,8 +47,10 @@ __all__ = [
     "LWM2M_LOW_BATTERY",
     "LWM2M_LOW_SIGNAL",
     "PLAN_FIELD",
+    "SIM_WORKS_S",
     "WEAK_SIGNAL_DBM",
     "backoffs",
+    "battery_reported",
     "battery_running_down",
     "block_facts",
     "cite",
@@ -64,6 +66,8 @@ __all__ = [
     "signal_fading",
     "silence_start",
     "sim_state",
+    "sim_worked",
+    "stopped_at",
     "weak_signal_lately",
     "when",
 ]
@@ -84,6 +88,8 @@ LWM2M_LOW_BATTERY: Final = 1
 """The LwM2M device error code for a low battery."""
 LWM2M_LOW_SIGNAL: Final = 4
 """The LwM2M device error code for a low signal strength."""
+SIM_WORKS_S: Final = 86400.0
+"""The network side shows a SIM working with an accepted attach or a session this recent."""
 PLAN_FIELD: Final = "communication_plan"
 """The audit field of a SIM's communication plan."""
 
@@ -98,10 +104,41 @@ def when(t: float) -> str:
     return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def stopped_at(case: Case) -> float | None:
+    """When the device stopped, as every message says it: its newest report the service had.
+
+    The store's answer at the case's moment (`Case.last_heard`, which looks past the evidence
+    window), or the case's own newest report where it holds a newer one (a case built without
+    a store). Never a detection time, nor the time of the evidence that explains the silence.
+    None: the device never reported, and is not said to have stopped.
+    """
+    last = case.last_report
+    heard = [t for t in (case.last_heard, last[0].t if last else None) if t is not None]
+    return max(heard, default=None)
+
+
 def silence_start(case: Case) -> float:
     """Since when the trouble can have started: the device's newest report (or ever)."""
-    last = case.last_report
-    return last[0].t if last is not None else -math.inf
+    stopped = stopped_at(case)
+    return -math.inf if stopped is None else stopped
+
+
+def sim_worked(case: Case) -> float | None:
+    """When the network side last showed the SIM working in this device, if lately.
+
+    An accepted attach or an opened data session within `SIM_WORKS_S` of the case's moment
+    (the case holds the SIM's events while this device held it). None: the network has not
+    shown it lately, and no message says the SIM card works.
+    """
+    worked = [s.t for s in case.network if isinstance(s.message, AttachAccepted | SessionOpened)]
+    latest = max(worked, default=None)
+    return latest if latest is not None and case.now - latest <= SIM_WORKS_S else None
+
+
+def battery_reported(case: Case) -> float | None:
+    """When the device's newest report with a battery level was sent (None: it never gave one)."""
+    levels = [s.t for s, m in case.telemetry() if m.battery is not None]
+    return levels[-1] if levels else None
 
 
 def sim_state(case: Case) -> tuple[str | None, Seen | None, StateChanged | None]:
@@ -227,6 +264,10 @@ def last_report_evidence(case: Case) -> list[Evidence]:
     """What the newest report said of battery and signal, as evidence."""
     found = case.last_report
     if found is None:
+        stopped = stopped_at(case)
+        if stopped is not None:
+            text = f"last report at {when(stopped)}, before the evidence window"
+            return [Evidence(stopped, text)]
         return [Evidence(case.now, "the device never reported")]
     seen, report = found
     battery = "mains" if report.battery is None else f"battery {report.battery:.0f}%"
@@ -237,10 +278,15 @@ def last_report_evidence(case: Case) -> list[Evidence]:
 def customer_facts(case: Case) -> dict[str, str | float]:
     """What the customer message may name."""
     facts: dict[str, str | float] = {}
+    evidence = {
+        "last_report": stopped_at(case),
+        "battery_reported": battery_reported(case),
+        "sim_worked": sim_worked(case),
+    }
+    facts.update({key: t for key, t in evidence.items() if t is not None})
     last = case.last_report
     if last is not None:
-        seen, report = last
-        facts["last_report"] = seen.t
+        _, report = last
         facts["rsrp"] = report.rsrp
         if report.battery is not None:
             facts["battery"] = report.battery

@@ -286,10 +286,10 @@ def weigh_swap(diagnosis: Diagnosis, result: SwapResult) -> Diagnosis:
     (the good device); one that stays with the device is the suspect device's own. For that
     device the verdict's side comes first and the side it clears is left out; the other
     device of the test, which works with its new SIM, is not reordered. A test still pending,
-    or impossible, changes nothing: it has not been done.
+    or impossible, weighs nothing in, but is not asked for again either (`_registered`).
     """
     if result.outcome in {SwapOutcome.IMPOSSIBLE, SwapOutcome.PENDING}:
-        return diagnosis
+        return _registered(diagnosis, result)
     test = result.test
     settled = _SETTLES.get(result.outcome)
     faulty = test.good_device if result.outcome is SwapOutcome.FOLLOWS_SIM else test.suspect_device
@@ -323,3 +323,16 @@ def _done(diagnosis: Diagnosis, result: SwapResult) -> Diagnosis:
     if diagnosis.separating_test is None or "swap" not in diagnosis.separating_test.lower():
         return diagnosis
     return dataclasses.replace(diagnosis, separating_test=None, next_step=result.next_step)
+
+
+def _registered(diagnosis: Diagnosis, result: SwapResult) -> Diagnosis:
+    """The diagnosis with a swap test registered that has no verdict (pending, or impossible).
+
+    The swap still names what would tell the candidates apart, for staff, but the test is
+    underway or cannot be done: the `swap_registered` fact keeps the customer message from
+    asking for it, and a next step that asked for it is the result's.
+    """
+    facts = diagnosis.facts | {"swap_registered": result.test.at}
+    asked = diagnosis.next_step is not None and "swap" in diagnosis.next_step.lower()
+    next_step = result.next_step if asked else diagnosis.next_step
+    return dataclasses.replace(diagnosis, facts=facts, next_step=next_step)

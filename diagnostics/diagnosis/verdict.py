@@ -26,6 +26,7 @@ from diagnostics.diagnosis.readings import (
     backoffs,
     customer_facts,
     silence_start,
+    stopped_at,
     when,
 )
 from protocol.causes import Cause
@@ -181,7 +182,9 @@ def _started(case: Case, finding: CheckResult) -> float | None:
     if finding.name in {"sim_state", "limits"} and finding.evidence:
         return finding.evidence[0].t
     if finding.name == "incident" and case.incident is not None:
-        return case.incident.started_at
+        # the device's own stop, not when the incident's first member was detected quiet
+        stopped = stopped_at(case)
+        return case.incident.started_at if stopped is None else stopped
     if finding.name == "behaviour" and finding.evidence:  # a device in a loop may still report
         return min(silence_start(case), finding.evidence[0].t)
     start = silence_start(case)

@@ -26,7 +26,18 @@ Placeholders (`str.format` fields):
   `imei_locked` (a device identity by its last digits), `status_note`,
   `state_reason` (the reason the platform gave for a state change, as given),
   `pool_limit`, `pool_sims` and `pool_others` (a shared data pool used up: its
-  size, how many SIM cards share it, how many besides this one).
+  size, how many SIM cards share it, how many besides this one);
+* gates, said as nothing, known only where the evidence shows what the sentence
+  claims: `if_battery` (the device has reported a battery level: the words may
+  speak of its battery), `if_sim_works` (the network accepted the SIM in this
+  device lately: the words may say the SIM card works), and in a fleet message
+  `if_all_reported` / `if_some_reported` (every device, or only some, have ever
+  reported: `last_report` is the earliest of their last reports).
+
+The moment a device stopped is always `last_report`, the newest report the service
+had received from it; never `started`, which may be when the trouble was detected or
+explained. A device that never reported has no `last_report`, and is not said to have
+stopped.
 """
 
 from __future__ import annotations

@@ -71,6 +71,14 @@ class StoreReader(Protocol):
         """Every kept action of `kind` as (id, t, body), oldest first."""
         ...
 
+    def last_report(self, device_id: str, *, until: float | None = None) -> float | None:
+        """When the device's newest report (telemetry) at or before `until` was sent.
+
+        None: the store holds no report from it. Not bounded by any evidence window: this is
+        the one answer to "when did the service last hear from the device".
+        """
+        ...
+
     def latest_status(self, device_id: str) -> StoredStatus | None:
         """The device's newest retained status."""
         ...

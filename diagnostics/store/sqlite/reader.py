@@ -233,6 +233,15 @@ class SQLiteReader:
         )
         return StoredRecord(*found[0]) if found else None
 
+    def last_report(self, device_id: str, *, until: float | None = None) -> float | None:
+        """When the device's newest stored report (telemetry) at or before `until` was sent."""
+        found = self._rows(
+            "SELECT max(t) FROM messages WHERE device_id = ? AND kind = 'telemetry' AND t <= ?",
+            (device_id, _INF if until is None else until),
+        )
+        t = found[0][0] if found else None
+        return None if t is None else float(t)
+
     def latest_status(self, device_id: str) -> StoredStatus | None:
         """The device's newest retained status, or None."""
         found = self._rows(

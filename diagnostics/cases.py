@@ -36,6 +36,7 @@ from protocol.wire import decode_any
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from diagnostics.diagnosis.model import CellPeers
     from diagnostics.store import Store, StoredMessage
 
 __all__ = [
@@ -93,6 +94,7 @@ def device_case(
     interval_s: float | None,
     incident: IncidentRef | None,
     holding: Holding,
+    cell_peers: CellPeers | None = None,
 ) -> Case:
     """Everything stored about the device up to `now`, with what the service holds of it.
 
@@ -130,6 +132,7 @@ def device_case(
         network=tuple(network),
         incident=incident,
         sim_elsewhere=elsewhere,
+        cell_peers=cell_peers,
     )
 
 

@@ -34,6 +34,7 @@ from diagnostics.diagnosis.swap import (
     weigh_swap,
 )
 from diagnostics.errors import DiagnosticsError
+from diagnostics.peers import cell_peers
 
 if TYPE_CHECKING:
     from diagnostics.service import Service
@@ -81,7 +82,11 @@ class Support:
             holding = Holding(sims.sim_of(device_id), sims.last_sim(device_id), self._owner_of_imei)
             paired = sims.paired(device_id)
             reporters = frozenset().union(*(sims.reporters(iccid) for iccid in paired))
+            facts = service.devices.get(device_id)
+            quiet = status in {"SUSPECT", "OFFLINE"}
+            peers = cell_peers(service.devices.values(), facts) if facts and quiet else None
         if not current:
+            peers = None  # only each device's newest report is held
             status, since = detection_at(service.store, device_id, now)
             holding = holding_at(
                 service.store,
@@ -100,6 +105,7 @@ class Support:
             interval_s=interval,
             incident=incident,
             holding=holding,
+            cell_peers=peers,
         )
 
     def _owner_of_imei(self, imei: str) -> str | None:

@@ -23,10 +23,12 @@ class Cause(enum.StrEnum):
     RECONNECT_STORM = "reconnect_storm"
     WRONG_APN = "wrong_apn"
     IMEI_BLACKLISTED = "imei_blacklisted"
+    RADIO_HARDWARE = "radio_hardware"
     # SIM and subscription
     DAMAGED_SIM = "damaged_sim"
     SIM_DEACTIVATED = "sim_deactivated"
     SIM_NOT_PROVISIONED = "sim_not_provisioned"
+    SIM_PURGED = "sim_purged"
     TEST_QUOTA_USED = "test_quota_used"
     DATA_LIMIT_REACHED = "data_limit_reached"
     IMEI_LOCK_MISMATCH = "imei_lock_mismatch"

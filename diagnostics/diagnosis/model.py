@@ -24,6 +24,7 @@ M = TypeVar("M", bound=BaseModel)
 __all__ = [
     "Candidate",
     "Case",
+    "CellPeers",
     "CheckResult",
     "Diagnosis",
     "Evidence",
@@ -77,6 +78,17 @@ class IncidentRef:
 
 
 @dataclass(frozen=True, slots=True)
+class CellPeers:
+    """The other devices on the cell of a device's last report, as they report since."""
+
+    cell: int
+    reporting: int
+    """How many of them reported after the device's last report."""
+    rsrp: float | None
+    """Their median signal (RSRP, dBm) in those reports; None when none reported."""
+
+
+@dataclass(frozen=True, slots=True)
 class Case:
     """Everything the service knows about one device (or SIM) at `now`, oldest first."""
 
@@ -97,6 +109,8 @@ class Case:
     sim_elsewhere: Seen | None = None
     """After the device gave its SIM away: that SIM's first attach attempt in another device,
     which shows the card can be read."""
+    cell_peers: CellPeers | None = None
+    """Its neighbours on its last cell (None: not known, e.g. when looking back)."""
 
     # ---- views the checks share ---------------------------------------------------------
 

@@ -21,6 +21,7 @@ from diagnostics.diagnosis.behaviour import WAIT_CAUSES, conduct
 from diagnostics.diagnosis.causes import CAUSES
 from diagnostics.diagnosis.checks import CHECKS
 from diagnostics.diagnosis.model import Diagnosis
+from diagnostics.diagnosis.radio import SEPARATING_TEST as RADIO_TEST
 from diagnostics.diagnosis.readings import (
     IMPLICIT_DETACH_S,
     backoffs,
@@ -146,6 +147,8 @@ def _separating_test(candidates: tuple[Candidate, ...], *, swappable: bool = Tru
             "Ask the customer to power-cycle the device: a hung device comes back; if it stays "
             "quiet while data flows, check the customer's broker and credentials."
         )
+    if {Cause.RADIO_HARDWARE, Cause.COVERAGE_LOSS} <= causes:
+        return f"Run {RADIO_TEST}" if swappable else None
     if {Cause.BATTERY_DEPLETED, Cause.COVERAGE_LOSS} <= causes:
         return (
             "Ask the customer to look at the device: a recharged battery brings it back; if it "

@@ -8,9 +8,11 @@ Two faults change it, each as the real thing does:
   cracked leaves the modem on its bare connector, tens of decibels down at once (an
   external antenna lost costs 25-40 dB); the water or strain that did it finishes the
   rest within the hour. The device still camps on its cell for a report or two, at a
-  signal far below what its neighbours on the same cell report, then hears nothing at
-  all: no attach attempt of its own reaches the network, so no reject is sent, and the
-  SIM record stays as it was. Put into another device, its SIM works; another SIM in
+  signal far below what its neighbours on the same cell report, then loses it; a new
+  registration would have to reach the cell through the broken antenna at a fraction
+  of the cell's transmit power (the uplink is the weaker side of the link budget), so
+  no attach attempt of its own reaches the network (`reach_db`): no reject is sent, and
+  the SIM record stays as it was. Put into another device, its SIM works; another SIM in
   this device does not (the fault stays with the device).
 """
 
@@ -49,6 +51,10 @@ class Antenna:
     def mend(self) -> None:
         """The signal is whole again (coverage back, or the antenna replaced)."""
         self.since, self.broken = None, False
+
+    def reach_db(self, now: float) -> float:
+        """The loss a new registration must overcome: a broken antenna's reaches no cell."""
+        return COVERAGE_FAULT_DB if self.broken else self.loss_db(now)
 
     def loss_db(self, now: float) -> float:
         """Extra loss at `now`: a ramp over `FADE_S`, or a step and then the rest in an hour."""

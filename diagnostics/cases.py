@@ -36,7 +36,6 @@ from protocol.wire import decode_any
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from diagnostics.diagnosis.model import CellPeers
     from diagnostics.store import Store, StoredMessage
 
 __all__ = [
@@ -94,7 +93,6 @@ def device_case(
     interval_s: float | None,
     incident: IncidentRef | None,
     holding: Holding,
-    cell_peers: CellPeers | None = None,
 ) -> Case:
     """Everything stored about the device up to `now`, with what the service holds of it.
 
@@ -132,7 +130,6 @@ def device_case(
         network=tuple(network),
         incident=incident,
         sim_elsewhere=elsewhere,
-        cell_peers=cell_peers,
     )
 
 

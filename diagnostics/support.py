@@ -11,6 +11,7 @@ a customer called. Swap tests are kept in the store as support actions, so they 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from dataclasses import asdict
@@ -96,7 +97,7 @@ class Support:
                 devices=reporters,
                 owner=self._owner_of_imei,
             )
-        return device_case(
+        case = device_case(
             service.store,
             device_id,
             now=now,
@@ -105,8 +106,8 @@ class Support:
             interval_s=interval,
             incident=incident,
             holding=holding,
-            cell_peers=peers,
         )
+        return dataclasses.replace(case, cell_peers=peers) if peers is not None else case
 
     def _owner_of_imei(self, imei: str) -> str | None:
         with self.service.lock:

@@ -126,7 +126,9 @@ def check_sim_state(case: Case) -> CheckResult:
         Status.NEVER,
         f"SIM is {state} in its inventory record",
         (Evidence(case.record.t if case.record else case.now, f"record state {state}"),),
-        _ranked([(Cause.SIM_PURGED if state == SimState.PURGED.name else Cause.SIM_DEACTIVATED, 1.0)]),
+        _ranked(
+            [(Cause.SIM_PURGED if state == SimState.PURGED.name else Cause.SIM_DEACTIVATED, 1.0)]
+        ),
         decisive=True,
     )
 

@@ -1,4 +1,4 @@
-"""A broken radio or antenna, told from lost coverage by the device's own reports and its neighbours.
+"""A broken radio or antenna, told from lost coverage by the device's reports and neighbours.
 
 Both end the same way on the wire: the device's signal falls, it goes quiet, and no
 attach of its own reaches the network (no reject, the SIM record unchanged). What
@@ -17,6 +17,7 @@ that reports rarely enough to go from a good report straight to silence shows ne
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -98,7 +99,7 @@ def radio_reading(case: Case) -> RadioReading:
 
 def _step(reports: list[tuple[Seen, Telemetry]]) -> tuple[Seen, float, float] | None:
     """The newest report on one cell after which the signal fell at once: by how much, to what."""
-    for (s1, a), (s2, b) in reversed(list(zip(reports, reports[1:], strict=False))):
+    for (s1, a), (s2, b) in reversed(list(itertools.pairwise(reports))):
         same_cell = (a.mcc_mnc, a.cell_id) == (b.mcc_mnc, b.cell_id)
         if same_cell and a.rsrp - b.rsrp >= STEP_DB and s2.t - s1.t <= STEP_WINDOW_S:
             return s2, a.rsrp - b.rsrp, b.rsrp

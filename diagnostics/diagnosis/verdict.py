@@ -140,15 +140,15 @@ def _separating_test(candidates: tuple[Candidate, ...], *, swappable: bool = Tru
     if len(candidates) < 2:
         return None
     causes = {c.cause for c in candidates}
-    if Cause.DAMAGED_SIM in causes:
-        return f"Run {SWAP_TEST}" if swappable else None
+    radio = {Cause.RADIO_HARDWARE, Cause.COVERAGE_LOSS} <= causes
+    swap = SWAP_TEST if Cause.DAMAGED_SIM in causes else RADIO_TEST if radio else None
+    if swap is not None:
+        return f"Run {swap}" if swappable else None
     if Cause.FIRMWARE_HANG in causes and Cause.BROKER_UNREACHABLE in causes:
         return (
             "Ask the customer to power-cycle the device: a hung device comes back; if it stays "
             "quiet while data flows, check the customer's broker and credentials."
         )
-    if {Cause.RADIO_HARDWARE, Cause.COVERAGE_LOSS} <= causes:
-        return f"Run {RADIO_TEST}" if swappable else None
     if {Cause.BATTERY_DEPLETED, Cause.COVERAGE_LOSS} <= causes:
         return (
             "Ask the customer to look at the device: a recharged battery brings it back; if it "

@@ -11,6 +11,7 @@ a word to the device, which returns at its own next attempt.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,15 @@ from diagnostics.diagnosis.swap import SwapOutcome
 from diagnostics.peers import cell_peers
 from diagnostics.service import DeviceFacts
 from protocol.causes import Cause
-from protocol.messages import AttachRejected, Detached, SimRecord, StateChanged, Telemetry
+from protocol.messages import (
+    AttachAccepted,
+    AttachRejected,
+    Detached,
+    SessionOpened,
+    SimRecord,
+    StateChanged,
+    Telemetry,
+)
 from protocol.sim_state import SimState
 from simlab.scenario.possible import possible_causes
 from simulator.platform.lifecycle import Actor, refusal
@@ -257,3 +266,16 @@ def test_a_swap_on_a_broken_radio_says_the_fault_stays_with_the_device(tmp_path:
     diagnosis = support.diagnose_device(SUSPECT)
     assert diagnosis.cause is Cause.RADIO_HARDWARE
     assert support.diagnose_device(GOOD).cause is None
+
+
+def test_before_the_network_lets_go_the_step_already_names_the_radio() -> None:
+    case = _quiet_case([-76, -77, -112], 900.0, FINE)
+    registered = (
+        Seen(91, AttachAccepted(t=500.0, iccid=ICCID, imei="356938035643809", mcc_mnc="24001",
+                                cell_id=7, rat="LTE-M")),
+        Seen(92, SessionOpened(t=501.0, iccid=ICCID, session_id=1, apn="iot", ip="10.0.0.1")),
+    )  # fmt: skip
+    still_on = dataclasses.replace(case, network=registered, now=case.device[-1].t + 1800)
+    diagnosis = diagnose(still_on)
+    assert diagnosis.decided_by == "above_ip"
+    assert [c.cause for c in diagnosis.candidates] == [Cause.RADIO_HARDWARE]

@@ -395,14 +395,16 @@ def check_above_ip(case: Case) -> CheckResult:
             (cite(session, "session still open"),),
             _ranked([(Cause.FIRMWARE_HANG, 0.8), (Cause.BROKER_UNREACHABLE, 0.2)]),
         )
+    radio = radio_reading(case)
     return CheckResult(
         name,
         title,
         Status.UNKNOWN,
         "Registered with a session open; too soon to tell a hung device from a dead one",
-        (cite(session, "session still open"),),
+        (cite(session, "session still open"), *radio.evidence),
         _ranked(
-            [
+            radio.candidates()
+            or [
                 (Cause.POWER_LOSS, 0.35),
                 (Cause.FIRMWARE_HANG, 0.25),
                 (Cause.DAMAGED_SIM, 0.2),

@@ -17,7 +17,6 @@ that reports rarely enough to go from a good report straight to silence shows ne
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -99,7 +98,8 @@ def radio_reading(case: Case) -> RadioReading:
 
 def _step(reports: list[tuple[Seen, Telemetry]]) -> tuple[Seen, float, float] | None:
     """The newest report on one cell after which the signal fell at once: by how much, to what."""
-    for (s1, a), (s2, b) in reversed(list(itertools.pairwise(reports))):
+    for i in range(len(reports) - 1, 0, -1):  # the newest pair first
+        (s1, a), (s2, b) = reports[i - 1], reports[i]
         same_cell = (a.mcc_mnc, a.cell_id) == (b.mcc_mnc, b.cell_id)
         if same_cell and a.rsrp - b.rsrp >= STEP_DB and s2.t - s1.t <= STEP_WINDOW_S:
             return s2, a.rsrp - b.rsrp, b.rsrp

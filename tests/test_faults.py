@@ -611,29 +611,28 @@ def _deactivated_network(run: Run) -> None:
 
 
 @device_side(FaultId.SIM_NOT_PROVISIONED)
+@device_side(FaultId.SIM_PURGED)
 def _unprovisioned_device(run: Run) -> None:
     goes_silent_at_once(run, VICTIM)
 
 
-@network_side(FaultId.SIM_NOT_PROVISIONED)
-def _unprovisioned_network(run: Run) -> None:
+def unknown_subscriber(run: Run) -> None:
+    """Detached at once, then refused as a subscriber the network does not know (#2)."""
     detached_by_network_at_once(run, VICTIM)
     rejects = only_cause(run, VICTIM, "attach_reject", EmmCause.IMSI_UNKNOWN_IN_HSS, at_least=4)
     retries_t3411_t3402(run, rejects)
+
+
+@network_side(FaultId.SIM_NOT_PROVISIONED)
+def _unprovisioned_network(run: Run) -> None:
+    unknown_subscriber(run)
     # the platform still thinks all is well: no state change, no record
     assert run.during(VICTIM, "state_change", "record", "audit") == []
 
 
-@device_side(FaultId.SIM_PURGED)
-def _purged_device(run: Run) -> None:
-    goes_silent_at_once(run, VICTIM)
-
-
 @network_side(FaultId.SIM_PURGED)
 def _purged_network(run: Run) -> None:
-    detached_by_network_at_once(run, VICTIM)
-    rejects = only_cause(run, VICTIM, "attach_reject", EmmCause.IMSI_UNKNOWN_IN_HSS, at_least=4)
-    retries_t3411_t3402(run, rejects)
+    unknown_subscriber(run)
     # the audit trail: retired and purged by the operator at once, re-provisioned at the end
     moves = [(run.rel(m), m.old, m.new, m.actor) for m in run.net(VICTIM, "state_change")]
     assert moves == [

@@ -23,12 +23,10 @@ class Cause(enum.StrEnum):
     RECONNECT_STORM = "reconnect_storm"
     WRONG_APN = "wrong_apn"
     IMEI_BLACKLISTED = "imei_blacklisted"
-    RADIO_HARDWARE = "radio_hardware"
     # SIM and subscription
     DAMAGED_SIM = "damaged_sim"
     SIM_DEACTIVATED = "sim_deactivated"
     SIM_NOT_PROVISIONED = "sim_not_provisioned"
-    SIM_PURGED = "sim_purged"
     TEST_QUOTA_USED = "test_quota_used"
     DATA_LIMIT_REACHED = "data_limit_reached"
     IMEI_LOCK_MISMATCH = "imei_lock_mismatch"
@@ -44,3 +42,8 @@ class Cause(enum.StrEnum):
     IPSEC_TUNNEL_DOWN = "ipsec_tunnel_down"
     # above IP
     BROKER_UNREACHABLE = "broker_unreachable"
+    # added later, kept last so that every cause keeps its number (training answers use it)
+    RADIO_HARDWARE = "radio_hardware"
+    """Device: its radio or antenna is broken."""
+    SIM_PURGED = "sim_purged"
+    """SIM: purged from the network (an operator's mistake, say)."""

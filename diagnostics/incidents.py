@@ -316,7 +316,7 @@ class Grouper:
         closed: list[str] = []
         taken: set[str] = set()
         selected = {c.scope: c for c in kept}
-        # Open incidents first: they keep their quiet members.
+        # Open incidents first: they keep their quiet members, unless a wider outage holds them.
         for incident in self.open_incidents():
             candidate = selected.pop(incident.scope, None)
             still = (incident.quiet | incident.members) & quiet
@@ -326,7 +326,8 @@ class Grouper:
             if incident.kind == "outage":  # a member explained since is the outage's no more
                 still -= barred.get(incident.dimension, set())
             still -= taken
-            if candidate is None and len(still) < self.settings.min_devices:
+            wider = candidate is None and self._absorbed(incident, still, devices, kept)
+            if wider or (candidate is None and len(still) < self.settings.min_devices):
                 incident.closed_at = now
                 incident.quiet = set()
                 del self._open[incident.scope]
@@ -359,6 +360,24 @@ class Grouper:
             opened.append(incident.id)
         self._forget()
         return opened, closed
+
+    def _absorbed(
+        self, incident: Incident, still: set[str], devices: Sequence[str], kept: list[Candidate]
+    ) -> bool:
+        """Whether a wider outage kept now holds the quiet members of this open outage.
+
+        The narrower group was significant first (its devices report more often, say); once
+        the wider one is, they are its devices, as `select` says of candidates.
+        """
+        if incident.kind != "outage" or not still:
+            return False
+        width = (incident.evidence.devices, DIMENSIONS.index(incident.dimension))
+        return any(
+            c.kind == "outage"
+            and (c.devices, DIMENSIONS.index(c.dimension)) > width
+            and len(still & {devices[r] for r in c.rows}) >= self.settings.cover * len(still)
+            for c in kept
+        )
 
     def _learn(
         self,
@@ -401,7 +420,9 @@ class Grouper:
 def _counted(encoded: Encoded, causes: Sequence[Cause | None]) -> dict[str, NDArray[np.bool_]]:
     """Per dimension, the devices that count in its groups (an own explanation keeps one out)."""
     kinds = [CLASS_OF.get(c) if c is not None else None for c in causes]
-    platform = np.fromiter((k is Explains.PLATFORM for k in kinds), np.bool_, len(kinds))
+    platform = np.fromiter(
+        (k is Explains.PLATFORM or k is Explains.READINGS for k in kinds), np.bool_, len(kinds)
+    )
     device = np.fromiter((k is Explains.DEVICE for k in kinds), np.bool_, len(kinds))
     return {d: ~(platform | device) if d in NETWORK_DIMENSIONS else ~platform for d in encoded}
 

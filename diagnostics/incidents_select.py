@@ -9,7 +9,9 @@ Two kinds of candidate:
   than its normal quiet rate p0 allows (k >= `min_devices`, k / n >= `min_share`, binomial
   tail < `p_value`). Devices whose quiet has an explanation of their own
   (`diagnostics.incidents_reasons`) are left out of k and n of the groups that explanation
-  rules out, so a deactivated SIM is no evidence of a cell outage.
+  rules out, so a deactivated SIM is no evidence of a cell outage. A group is no candidate
+  when most of its quiet devices' evidence names other dimensions and not its own (devices
+  whose sessions the APN rejects are no firmware group, whichever firmware they share).
 * a **platform** group (`platform_candidates`): k devices of one platform attribute (a
   shared data pool, an account) quiet with the same platform-side cause (a state, a data
   block). The platform said so for each device, so no statistics are needed beyond
@@ -24,8 +26,12 @@ Choosing among outage candidates (`select`), in this order:
    (`NAMED_BY`: ESM #30 names the tunnel, then the APN; a congestion reject names the
    cell, then the operator; an update the devices have not reported since names the
    firmware). A dimension a device names first scores 2 for it, any later one 1; the highest
-   score wins if it reaches the number of quiet devices (most of them name it), and
-   otherwise (e.g. no evidence at all: a silent cell) the tie falls to rule 2.
+   score wins if it reaches the number of quiet devices (most of them name it). Where
+   the evidence does not name an APN or tunnel so, a radio dimension (`RADIO_DIMENSIONS`)
+   holding the same devices wins over it: a gateway or tunnel that fails leaves its
+   devices on the air and rejects their sessions, so silence points at the radio (an
+   operator outage of a fleet on one APN is the operator's). Otherwise (e.g. no evidence
+   at all: a silent cell beside its firmware) the tie falls to rule 2.
 2. Narrowest scope: by group size, then by dimension (`DIMENSIONS`, cell first). A broader
    candidate `cover` of whose quiet devices are those of ONE narrower candidate is dropped
    (the cell explains its operator's quiet devices), and a narrower candidate inside a
@@ -60,6 +66,11 @@ DIMENSIONS: Final = ("cell", "apn", "tunnel", "firmware", "account", "operator")
 """The dimensions devices are grouped by, narrowest first (the order scopes are preferred in)."""
 
 _RANK: Final = {d: i for i, d in enumerate(DIMENSIONS)}
+
+RADIO_DIMENSIONS: Final = frozenset({"cell", "operator"})
+"""Where an outage takes devices off the air without a word to them: their quiet is silent."""
+SESSION_DIMENSIONS: Final = frozenset({"apn", "tunnel"})
+"""Where an outage leaves devices on the air and refuses their sessions: the rejects name it."""
 
 Encoded = dict[str, tuple[list[str], "NDArray[np.int64]"]]
 """Per dimension: its values, and each device's value as an index into them (-1: none)."""
@@ -153,9 +164,17 @@ def statistical_candidates(
             p = binomial_tail(int(k[code]), int(n[code]), p0)
             if p < limits.p_value:
                 rows = frozenset(np.flatnonzero((codes == code) & known & quiet).tolist())
+                if _named_elsewhere(rows, names, dimension):
+                    continue
                 score = sum(_score(names[r], dimension) for r in rows)
                 found.append(Candidate(dimension, value, rows, int(n[code]), p0, p, named=score))
     return found
+
+
+def _named_elsewhere(rows: frozenset[int], names: Sequence[tuple[str, ...]], dimension: str) -> bool:
+    """Most of the quiet devices' evidence points at other dimensions, none of it at this one."""
+    elsewhere = sum(1 for r in rows if names[r] and dimension not in names[r])
+    return 2 * elsewhere > len(rows)
 
 
 def platform_candidates(
@@ -196,9 +215,15 @@ def select(candidates: list[Candidate], *, cover: float) -> list[Candidate]:
     def holds(a: Candidate, b: Candidate) -> bool:
         return len(a.rows & b.rows) >= cover * len(b.rows)
 
-    # 1. the tie rule: of candidates holding the same devices, the one the evidence names.
+    # 1. the tie rule: of candidates holding the same devices, the one the evidence names;
+    # where it names none, the radio, whose outage is silent, over a session dimension.
     def named_over(o: Candidate, c: Candidate) -> bool:
-        return o.named > c.named and o.named >= len(o.rows) and holds(o, c) and holds(c, o)
+        if not (holds(o, c) and holds(c, o)):
+            return False
+        if o.named > c.named and o.named >= len(o.rows):
+            return True
+        silent = c.named < len(c.rows)
+        return silent and o.dimension in RADIO_DIMENSIONS and c.dimension in SESSION_DIMENSIONS
 
     named = [c for c in candidates if not any(named_over(o, c) for o in candidates)]
     ordered = sorted(named, key=width)

@@ -52,8 +52,10 @@ from diagnostics.incidents_select import (
     Candidate,
     Encoded,
     Thresholds,
+    absorbed,
     binomial_tail,
     encode,
+    group_points_elsewhere,
     platform_candidates,
     select,
     statistical_candidates,
@@ -264,9 +266,11 @@ class Grouper:
         names = list(reasons.names) if reasons else [()] * len(devices)
         counted = _counted(encoded, causes)
         limits = Thresholds(s.min_devices, s.min_share, s.p_value)
+        own = [c is not None and CLASS_OF.get(c) is Explains.READINGS for c in causes]
+        evidence = (names, own)
         kept = select(
             statistical_candidates(
-                encoded, quiet_mask, counted, names, normal_rate=self.normal_rate, limits=limits
+                encoded, quiet_mask, counted, evidence, normal_rate=self.normal_rate, limits=limits
             ),
             cover=s.cover,
         )
@@ -280,7 +284,15 @@ class Grouper:
         barred = {
             d: {devices[i] for i in np.flatnonzero(~mask).tolist()} for d, mask in counted.items()
         }
-        opened, closed = self._follow(now, devices, kept, quiet_ids, barred, quiet_since or {})
+        elsewhere = {
+            i.scope
+            for i in self.open_incidents()
+            if i.kind == "outage"
+            and group_points_elsewhere(encoded, i.scope[1:3], quiet_mask, counted, evidence)
+        }
+        opened, closed = self._follow(
+            now, devices, kept, quiet_ids, barred, quiet_since or {}, elsewhere
+        )
         explained = np.zeros(len(devices), np.bool_)
         index = {d: i for i, d in enumerate(devices)}
         for incident in self.open_incidents():
@@ -311,8 +323,10 @@ class Grouper:
         quiet: set[str],
         barred: Mapping[str, set[str]],
         quiet_since: Mapping[str, float],
+        elsewhere: set[Scope],
     ) -> tuple[list[str], list[str]]:
         opened: list[str] = []
+        row = {d: i for i, d in enumerate(devices)}
         closed: list[str] = []
         taken: set[str] = set()
         selected = {c.scope: c for c in kept}
@@ -326,8 +340,20 @@ class Grouper:
             if incident.kind == "outage":  # a member explained since is the outage's no more
                 still -= barred.get(incident.dimension, set())
             still -= taken
-            wider = candidate is None and self._absorbed(incident, still, devices, kept)
-            if wider or (candidate is None and len(still) < self.settings.min_devices):
+            gone = candidate is None and (
+                len(still) < self.settings.min_devices
+                or (
+                    incident.kind == "outage"
+                    and absorbed(
+                        (incident.evidence.devices, incident.dimension),
+                        {row[d] for d in still},
+                        kept,
+                        cover=self.settings.cover,
+                    )
+                )
+                or incident.scope in elsewhere
+            )
+            if gone:
                 incident.closed_at = now
                 incident.quiet = set()
                 del self._open[incident.scope]
@@ -360,24 +386,6 @@ class Grouper:
             opened.append(incident.id)
         self._forget()
         return opened, closed
-
-    def _absorbed(
-        self, incident: Incident, still: set[str], devices: Sequence[str], kept: list[Candidate]
-    ) -> bool:
-        """Whether a wider outage kept now holds the quiet members of this open outage.
-
-        The narrower group was significant first (its devices report more often, say); once
-        the wider one is, they are its devices, as `select` says of candidates.
-        """
-        if incident.kind != "outage" or not still:
-            return False
-        width = (incident.evidence.devices, DIMENSIONS.index(incident.dimension))
-        return any(
-            c.kind == "outage"
-            and (c.devices, DIMENSIONS.index(c.dimension)) > width
-            and len(still & {devices[r] for r in c.rows}) >= self.settings.cover * len(still)
-            for c in kept
-        )
 
     def _learn(
         self,
@@ -420,9 +428,7 @@ class Grouper:
 def _counted(encoded: Encoded, causes: Sequence[Cause | None]) -> dict[str, NDArray[np.bool_]]:
     """Per dimension, the devices that count in its groups (an own explanation keeps one out)."""
     kinds = [CLASS_OF.get(c) if c is not None else None for c in causes]
-    platform = np.fromiter(
-        (k is Explains.PLATFORM or k is Explains.READINGS for k in kinds), np.bool_, len(kinds)
-    )
+    platform = np.fromiter((k is Explains.PLATFORM for k in kinds), np.bool_, len(kinds))
     device = np.fromiter((k is Explains.DEVICE for k in kinds), np.bool_, len(kinds))
     return {d: ~(platform | device) if d in NETWORK_DIMENSIONS else ~platform for d in encoded}
 

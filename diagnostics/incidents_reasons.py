@@ -15,9 +15,11 @@ names the device's *own explanation* (`explanation`), a `Cause`, classed by `CLA
 * `Explains.DEVICE`: the device's own refusal (its APN, its credentials, its IMEI). It
   counts in no network group (`NETWORK_DIMENSIONS`), but still in its firmware and
   account, where a shared cause of many devices lives.
-* `Explains.READINGS`: the device's own newest reports (a signal fading out of coverage,
-  a battery running down; `diagnostics.incidents_readings`). It counts in no group at all
-  and forms none: devices that leave coverage together are each out of coverage.
+* `Explains.READINGS`: the device's own newest reports (a signal falling out of coverage,
+  a battery running down; `diagnostics.incidents_readings`). A group most of whose quiet
+  devices are so explained is no outage (devices that leave coverage together are each
+  out of coverage, with those whose last reports caught no fall); a few of them in a real
+  outage still count in it.
 
 It also keeps what a grouping needs beyond the device's own reports: the IPsec tunnel
 a SIM's private APN goes through (from its session events) and the firmware the
@@ -70,7 +72,7 @@ class Explains(enum.StrEnum):
     DEVICE = "device"
     """Out of the network groups only (cell, operator, APN, tunnel)."""
     READINGS = "readings"
-    """Out of every group: its own newest reports explain it (`diagnostics.incidents_readings`)."""
+    """Its own newest reports explain it: a group most of whose quiet devices are so is none."""
 
 
 NETWORK_DIMENSIONS: Final = frozenset({"cell", "operator", "apn", "tunnel"})

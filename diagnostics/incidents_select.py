@@ -11,7 +11,11 @@ Two kinds of candidate:
   (`diagnostics.incidents_reasons`) are left out of k and n of the groups that explanation
   rules out, so a deactivated SIM is no evidence of a cell outage. A group is no candidate
   when most of its quiet devices' evidence names other dimensions and not its own (devices
-  whose sessions the APN rejects are no firmware group, whichever firmware they share).
+  whose sessions the APN rejects are no firmware group, whichever firmware they share), or
+  when `OWN_SHARE` of them are explained by their own newest reports (devices that leave
+  coverage together, their signal falling, are no cell outage, nor are those of them
+  whose last reports caught no fall). An open outage whose quiet devices come to point
+  elsewhere so closes (`points_elsewhere`).
 * a **platform** group (`platform_candidates`): k devices of one platform attribute (a
   shared data pool, an account) quiet with the same platform-side cause (a state, a data
   block). The platform said so for each device, so no statistics are needed beyond
@@ -47,7 +51,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Collection, Mapping, Sequence
 
     from numpy.typing import NDArray
 
@@ -55,9 +59,12 @@ __all__ = [
     "DIMENSIONS",
     "Candidate",
     "Encoded",
+    "absorbed",
     "binomial_tail",
     "encode",
+    "group_points_elsewhere",
     "platform_candidates",
+    "points_elsewhere",
     "select",
     "statistical_candidates",
 ]
@@ -69,6 +76,10 @@ _RANK: Final = {d: i for i, d in enumerate(DIMENSIONS)}
 
 RADIO_DIMENSIONS: Final = frozenset({"cell", "operator"})
 """Where an outage takes devices off the air without a word to them: their quiet is silent."""
+OWN_SHARE: Final = 0.25
+"""Share of a group's quiet devices explained by their own newest reports that makes it no
+outage: a signal does not fall 20 dB by chance, so a quarter of them falling says the group
+left coverage, the rest unseen."""
 SESSION_DIMENSIONS: Final = frozenset({"apn", "tunnel"})
 """Where an outage leaves devices on the air and refuses their sessions: the rejects name it."""
 
@@ -147,12 +158,17 @@ def statistical_candidates(
     encoded: Encoded,
     quiet: NDArray[np.bool_],
     counted: dict[str, NDArray[np.bool_]],
-    names: Sequence[tuple[str, ...]],
+    evidence: tuple[Sequence[tuple[str, ...]], Sequence[bool]],
     *,
     normal_rate: Callable[[str, str], float],
     limits: Thresholds,
 ) -> list[Candidate]:
-    """Groups with far more quiet devices than normal; `counted[d]`: devices that count in d."""
+    """Groups with far more quiet devices than normal; `counted[d]`: devices that count in d.
+
+    `evidence`: per device, the dimensions its evidence names, and whether its own newest
+    reports explain its quiet (`Explains.READINGS`).
+    """
+    names = evidence[0]
     found: list[Candidate] = []
     for dimension, (values, codes) in encoded.items():
         known = (codes >= 0) & counted[dimension]
@@ -164,17 +180,26 @@ def statistical_candidates(
             p = binomial_tail(int(k[code]), int(n[code]), p0)
             if p < limits.p_value:
                 rows = frozenset(np.flatnonzero((codes == code) & known & quiet).tolist())
-                if _named_elsewhere(rows, names, dimension):
+                if points_elsewhere(rows, evidence, dimension):
                     continue
                 score = sum(_score(names[r], dimension) for r in rows)
                 found.append(Candidate(dimension, value, rows, int(n[code]), p0, p, named=score))
     return found
 
 
-def _named_elsewhere(rows: frozenset[int], names: Sequence[tuple[str, ...]], dimension: str) -> bool:
-    """Most of the quiet devices' evidence points at other dimensions, none of it at this one."""
+def points_elsewhere(
+    rows: Collection[int],
+    evidence: tuple[Sequence[tuple[str, ...]], Sequence[bool]],
+    dimension: str,
+) -> bool:
+    """The quiet devices' own evidence points away from this dimension (they are no outage).
+
+    It does when most of them name other dimensions and not this one, or when `OWN_SHARE`
+    of them are explained by their own newest reports.
+    """
+    names, own = evidence
     elsewhere = sum(1 for r in rows if names[r] and dimension not in names[r])
-    return 2 * elsewhere > len(rows)
+    return 2 * elsewhere > len(rows) or sum(own[r] for r in rows) >= OWN_SHARE * len(rows)
 
 
 def platform_candidates(
@@ -235,3 +260,41 @@ def select(candidates: list[Candidate], *, cover: float) -> list[Candidate]:
     return [
         c for c in broad_kept if not any(width(b) > width(c) and holds(b, c) for b in broad_kept)
     ]
+
+
+def group_points_elsewhere(
+    encoded: Encoded,
+    scope: tuple[str, str],
+    quiet: NDArray[np.bool_],
+    counted: Mapping[str, NDArray[np.bool_]],
+    evidence: tuple[Sequence[tuple[str, ...]], Sequence[bool]],
+) -> bool:
+    """Whether the quiet devices that count in one group point elsewhere (`points_elsewhere`).
+
+    An open outage whose group's quiet devices come to point elsewhere closes.
+    """
+    dimension, value = scope
+    if dimension not in encoded or value not in encoded[dimension][0]:
+        return False
+    values, codes = encoded[dimension]
+    hit = (codes == values.index(value)) & quiet & counted[dimension]
+    rows = np.flatnonzero(hit).tolist()
+    return bool(rows) and points_elsewhere(rows, evidence, dimension)
+
+
+def absorbed(
+    width: tuple[int, str], rows: set[int], kept: list[Candidate], *, cover: float
+) -> bool:
+    """Whether a wider outage kept now holds `cover` of an open outage's quiet rows.
+
+    `width`: the open outage's group size and dimension. It was significant first (its
+    devices report more often, say); once the wider group is, they are its devices, as
+    `select` says of candidates.
+    """
+    size, dimension = width
+    return bool(rows) and any(
+        c.kind == "outage"
+        and (c.devices, _RANK[c.dimension]) > (size, _RANK[dimension])
+        and len(rows & c.rows) >= cover * len(rows)
+        for c in kept
+    )

@@ -31,10 +31,10 @@ Choosing among outage candidates (`select`), in this order:
    cell, then the operator; an update the devices have not reported since names the
    firmware). A dimension a device names first scores 2 for it, any later one 1; the highest
    score wins if it reaches the number of quiet devices (most of them name it). Where
-   the evidence does not name an APN or tunnel so, a radio dimension (`RADIO_DIMENSIONS`)
-   holding the same devices wins over it: a gateway or tunnel that fails leaves its
-   devices on the air and rejects their sessions, so silence points at the radio (an
-   operator outage of a fleet on one APN is the operator's). Otherwise (e.g. no evidence
+   the evidence does not name an APN, tunnel or account so, a radio dimension
+   (`RADIO_DIMENSIONS`) holding the same devices wins over it: those fail with words of
+   their own (`SPOKEN_DIMENSIONS`), so silence points at the radio (an operator outage
+   of a fleet on one APN and one account is the operator's). Otherwise (e.g. no evidence
    at all: a silent cell beside its firmware) the tie falls to rule 2.
 2. Narrowest scope: by group size, then by dimension (`DIMENSIONS`, cell first). A broader
    candidate `cover` of whose quiet devices are those of ONE narrower candidate is dropped
@@ -80,8 +80,10 @@ OWN_SHARE: Final = 0.25
 """Share of a group's quiet devices explained by their own newest reports that makes it no
 outage: a signal does not fall 20 dB by chance, so a quarter of them falling says the group
 left coverage, the rest unseen."""
-SESSION_DIMENSIONS: Final = frozenset({"apn", "tunnel"})
-"""Where an outage leaves devices on the air and refuses their sessions: the rejects name it."""
+SPOKEN_DIMENSIONS: Final = frozenset({"apn", "tunnel", "account"})
+"""Where a failure puts its own words on the wire: a gateway or tunnel leaves its devices on
+the air and rejects their sessions, an account's SIMs are changed by the platform, which
+says so (`platform_candidates`)."""
 
 Encoded = dict[str, tuple[list[str], "NDArray[np.int64]"]]
 """Per dimension: its values, and each device's value as an index into them (-1: none)."""
@@ -241,14 +243,14 @@ def select(candidates: list[Candidate], *, cover: float) -> list[Candidate]:
         return len(a.rows & b.rows) >= cover * len(b.rows)
 
     # 1. the tie rule: of candidates holding the same devices, the one the evidence names;
-    # where it names none, the radio, whose outage is silent, over a session dimension.
+    # where it names none, the radio, whose outage is silent, over a dimension that speaks.
     def named_over(o: Candidate, c: Candidate) -> bool:
         if not (holds(o, c) and holds(c, o)):
             return False
         if o.named > c.named and o.named >= len(o.rows):
             return True
         silent = c.named < len(c.rows)
-        return silent and o.dimension in RADIO_DIMENSIONS and c.dimension in SESSION_DIMENSIONS
+        return silent and o.dimension in RADIO_DIMENSIONS and c.dimension in SPOKEN_DIMENSIONS
 
     named = [c for c in candidates if not any(named_over(o, c) for o in candidates)]
     ordered = sorted(named, key=width)

@@ -50,6 +50,8 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
+from diagnostics.incidents_reasons import NETWORK_DIMENSIONS
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping, Sequence
 
@@ -287,15 +289,18 @@ def group_points_elsewhere(
 def absorbed(
     width: tuple[int, str], rows: set[int], kept: list[Candidate], *, cover: float
 ) -> bool:
-    """Whether a wider outage kept now holds `cover` of an open outage's quiet rows.
+    """Whether a wider network outage kept now holds `cover` of an open outage's quiet rows.
 
     `width`: the open outage's group size and dimension. It was significant first (its
-    devices report more often, say); once the wider group is, they are its devices, as
-    `select` says of candidates.
+    devices report more often, say); once the wider outage of the network is, they are
+    its devices, as `select` says of candidates. Only the network's (`NETWORK_DIMENSIONS`):
+    a trouble of the network explains the quiet of any firmware or account on it, while
+    a firmware group that outgrows an APN's is no wider trouble of that APN's devices.
     """
     size, dimension = width
     return bool(rows) and any(
         c.kind == "outage"
+        and c.dimension in NETWORK_DIMENSIONS
         and (c.devices, _RANK[c.dimension]) > (size, _RANK[dimension])
         and len(rows & c.rows) >= cover * len(rows)
         for c in kept

@@ -10,20 +10,9 @@ from diagnostics.incidents import Grouper, Reasons
 from diagnostics.incidents_readings import OwnReadings
 from protocol.causes import Cause
 from protocol.messages import Telemetry
+from tests.test_incident_reasons import fleet
 
 H = 3600.0
-
-
-def fleet(groups):
-    """Devices as [(count, {dimension: value})]; returns (ids, attributes)."""
-    ids, attributes = [], {}
-    keys = {k for _, attrs in groups for k in attrs}
-    for g, (count, attrs) in enumerate(groups):
-        for n in range(count):
-            ids.append(f"g{g}-{n:03d}")
-            for key in keys:
-                attributes.setdefault(key, []).append(attrs.get(key))
-    return ids, attributes
 
 
 def reasons(ids, causes=None, names=None):

@@ -52,8 +52,10 @@ from diagnostics.incidents_select import (
     Candidate,
     Encoded,
     Thresholds,
+    absorbed,
     binomial_tail,
     encode,
+    group_points_elsewhere,
     platform_candidates,
     select,
     statistical_candidates,
@@ -264,9 +266,11 @@ class Grouper:
         names = list(reasons.names) if reasons else [()] * len(devices)
         counted = _counted(encoded, causes)
         limits = Thresholds(s.min_devices, s.min_share, s.p_value)
+        own = [c is not None and CLASS_OF.get(c) is Explains.READINGS for c in causes]
+        evidence = (names, own)
         kept = select(
             statistical_candidates(
-                encoded, quiet_mask, counted, names, normal_rate=self.normal_rate, limits=limits
+                encoded, quiet_mask, counted, evidence, normal_rate=self.normal_rate, limits=limits
             ),
             cover=s.cover,
         )
@@ -280,7 +284,15 @@ class Grouper:
         barred = {
             d: {devices[i] for i in np.flatnonzero(~mask).tolist()} for d, mask in counted.items()
         }
-        opened, closed = self._follow(now, devices, kept, quiet_ids, barred, quiet_since or {})
+        elsewhere = {
+            i.scope
+            for i in self.open_incidents()
+            if i.kind == "outage"
+            and group_points_elsewhere(encoded, i.scope[1:3], quiet_mask, counted, evidence)
+        }
+        opened, closed = self._follow(
+            now, devices, kept, quiet_ids, barred, quiet_since or {}, elsewhere
+        )
         explained = np.zeros(len(devices), np.bool_)
         index = {d: i for i, d in enumerate(devices)}
         for incident in self.open_incidents():
@@ -311,12 +323,14 @@ class Grouper:
         quiet: set[str],
         barred: Mapping[str, set[str]],
         quiet_since: Mapping[str, float],
+        elsewhere: set[Scope],
     ) -> tuple[list[str], list[str]]:
         opened: list[str] = []
+        row = {d: i for i, d in enumerate(devices)}
         closed: list[str] = []
         taken: set[str] = set()
         selected = {c.scope: c for c in kept}
-        # Open incidents first: they keep their quiet members.
+        # Open incidents first: they keep their quiet members, unless a wider outage holds them.
         for incident in self.open_incidents():
             candidate = selected.pop(incident.scope, None)
             still = (incident.quiet | incident.members) & quiet
@@ -326,7 +340,20 @@ class Grouper:
             if incident.kind == "outage":  # a member explained since is the outage's no more
                 still -= barred.get(incident.dimension, set())
             still -= taken
-            if candidate is None and len(still) < self.settings.min_devices:
+            gone = candidate is None and (
+                len(still) < self.settings.min_devices
+                or (
+                    incident.kind == "outage"
+                    and absorbed(
+                        (incident.evidence.devices, incident.dimension),
+                        {row[d] for d in still},
+                        kept,
+                        cover=self.settings.cover,
+                    )
+                )
+                or incident.scope in elsewhere
+            )
+            if gone:
                 incident.closed_at = now
                 incident.quiet = set()
                 del self._open[incident.scope]

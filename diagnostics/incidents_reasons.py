@@ -15,6 +15,11 @@ names the device's *own explanation* (`explanation`), a `Cause`, classed by `CLA
 * `Explains.DEVICE`: the device's own refusal (its APN, its credentials, its IMEI). It
   counts in no network group (`NETWORK_DIMENSIONS`), but still in its firmware and
   account, where a shared cause of many devices lives.
+* `Explains.READINGS`: the device's own newest reports (a signal falling out of coverage,
+  a battery running down; `diagnostics.incidents_readings`). A group most of whose quiet
+  devices are so explained is no outage (devices that leave coverage together are each
+  out of coverage, with those whose last reports caught no fall); a few of them in a real
+  outage still count in it.
 
 It also keeps what a grouping needs beyond the device's own reports: the IPsec tunnel
 a SIM's private APN goes through (from its session events) and the firmware the
@@ -66,6 +71,8 @@ class Explains(enum.StrEnum):
     """Out of every statistical group; grouped by a platform attribute with its cause."""
     DEVICE = "device"
     """Out of the network groups only (cell, operator, APN, tunnel)."""
+    READINGS = "readings"
+    """Its own newest reports explain it: a group most of whose quiet devices are so is none."""
 
 
 NETWORK_DIMENSIONS: Final = frozenset({"cell", "operator", "apn", "tunnel"})
@@ -91,6 +98,8 @@ CLASS_OF: Final[dict[Cause, Explains]] = {
     Cause.IMEI_BLACKLISTED: Explains.DEVICE,
     Cause.IMEI_LOCK_MISMATCH: Explains.DEVICE,
     Cause.DAMAGED_SIM: Explains.DEVICE,
+    Cause.COVERAGE_LOSS: Explains.READINGS,
+    Cause.BATTERY_DEPLETED: Explains.READINGS,
 }
 """A device's own explanation -> how it is kept out of groups; other causes explain nothing."""
 

@@ -9,7 +9,13 @@ Two kinds of candidate:
   than its normal quiet rate p0 allows (k >= `min_devices`, k / n >= `min_share`, binomial
   tail < `p_value`). Devices whose quiet has an explanation of their own
   (`diagnostics.incidents_reasons`) are left out of k and n of the groups that explanation
-  rules out, so a deactivated SIM is no evidence of a cell outage.
+  rules out, so a deactivated SIM is no evidence of a cell outage. A group is no candidate
+  when most of its quiet devices' evidence names other dimensions and not its own (devices
+  whose sessions the APN rejects are no firmware group, whichever firmware they share), or
+  when `OWN_SHARE` of them are explained by their own newest reports (devices that leave
+  coverage together, their signal falling, are no cell outage, nor are those of them
+  whose last reports caught no fall). An open outage whose quiet devices come to point
+  elsewhere so closes (`points_elsewhere`).
 * a **platform** group (`platform_candidates`): k devices of one platform attribute (a
   shared data pool, an account) quiet with the same platform-side cause (a state, a data
   block). The platform said so for each device, so no statistics are needed beyond
@@ -24,8 +30,12 @@ Choosing among outage candidates (`select`), in this order:
    (`NAMED_BY`: ESM #30 names the tunnel, then the APN; a congestion reject names the
    cell, then the operator; an update the devices have not reported since names the
    firmware). A dimension a device names first scores 2 for it, any later one 1; the highest
-   score wins if it reaches the number of quiet devices (most of them name it), and
-   otherwise (e.g. no evidence at all: a silent cell) the tie falls to rule 2.
+   score wins if it reaches the number of quiet devices (most of them name it). Where
+   the evidence does not name an APN, tunnel or account so, a radio dimension
+   (`RADIO_DIMENSIONS`) holding the same devices wins over it: those fail with words of
+   their own (`SPOKEN_DIMENSIONS`), so silence points at the radio (an operator outage
+   of a fleet on one APN and one account is the operator's). Otherwise (e.g. no evidence
+   at all: a silent cell beside its firmware) the tie falls to rule 2.
 2. Narrowest scope: by group size, then by dimension (`DIMENSIONS`, cell first). A broader
    candidate `cover` of whose quiet devices are those of ONE narrower candidate is dropped
    (the cell explains its operator's quiet devices), and a narrower candidate inside a
@@ -40,8 +50,10 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
+from diagnostics.incidents_reasons import NETWORK_DIMENSIONS
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Collection, Mapping, Sequence
 
     from numpy.typing import NDArray
 
@@ -49,9 +61,12 @@ __all__ = [
     "DIMENSIONS",
     "Candidate",
     "Encoded",
+    "absorbed",
     "binomial_tail",
     "encode",
+    "group_points_elsewhere",
     "platform_candidates",
+    "points_elsewhere",
     "select",
     "statistical_candidates",
 ]
@@ -60,6 +75,17 @@ DIMENSIONS: Final = ("cell", "apn", "tunnel", "firmware", "account", "operator")
 """The dimensions devices are grouped by, narrowest first (the order scopes are preferred in)."""
 
 _RANK: Final = {d: i for i, d in enumerate(DIMENSIONS)}
+
+RADIO_DIMENSIONS: Final = frozenset({"cell", "operator"})
+"""Where an outage takes devices off the air without a word to them: their quiet is silent."""
+OWN_SHARE: Final = 0.25
+"""Share of a group's quiet devices explained by their own newest reports that makes it no
+outage: a signal does not fall 20 dB by chance, so a quarter of them falling says the group
+left coverage, the rest unseen."""
+SPOKEN_DIMENSIONS: Final = frozenset({"apn", "tunnel", "account"})
+"""Where a failure puts its own words on the wire: a gateway or tunnel leaves its devices on
+the air and rejects their sessions, an account's SIMs are changed by the platform, which
+says so (`platform_candidates`)."""
 
 Encoded = dict[str, tuple[list[str], "NDArray[np.int64]"]]
 """Per dimension: its values, and each device's value as an index into them (-1: none)."""
@@ -136,12 +162,17 @@ def statistical_candidates(
     encoded: Encoded,
     quiet: NDArray[np.bool_],
     counted: dict[str, NDArray[np.bool_]],
-    names: Sequence[tuple[str, ...]],
+    evidence: tuple[Sequence[tuple[str, ...]], Sequence[bool]],
     *,
     normal_rate: Callable[[str, str], float],
     limits: Thresholds,
 ) -> list[Candidate]:
-    """Groups with far more quiet devices than normal; `counted[d]`: devices that count in d."""
+    """Groups with far more quiet devices than normal; `counted[d]`: devices that count in d.
+
+    `evidence`: per device, the dimensions its evidence names, and whether its own newest
+    reports explain its quiet (`Explains.READINGS`).
+    """
+    names = evidence[0]
     found: list[Candidate] = []
     for dimension, (values, codes) in encoded.items():
         known = (codes >= 0) & counted[dimension]
@@ -153,9 +184,26 @@ def statistical_candidates(
             p = binomial_tail(int(k[code]), int(n[code]), p0)
             if p < limits.p_value:
                 rows = frozenset(np.flatnonzero((codes == code) & known & quiet).tolist())
+                if points_elsewhere(rows, evidence, dimension):
+                    continue
                 score = sum(_score(names[r], dimension) for r in rows)
                 found.append(Candidate(dimension, value, rows, int(n[code]), p0, p, named=score))
     return found
+
+
+def points_elsewhere(
+    rows: Collection[int],
+    evidence: tuple[Sequence[tuple[str, ...]], Sequence[bool]],
+    dimension: str,
+) -> bool:
+    """The quiet devices' own evidence points away from this dimension (they are no outage).
+
+    It does when most of them name other dimensions and not this one, or when `OWN_SHARE`
+    of them are explained by their own newest reports.
+    """
+    names, own = evidence
+    elsewhere = sum(1 for r in rows if names[r] and dimension not in names[r])
+    return 2 * elsewhere > len(rows) or sum(own[r] for r in rows) >= OWN_SHARE * len(rows)
 
 
 def platform_candidates(
@@ -196,9 +244,15 @@ def select(candidates: list[Candidate], *, cover: float) -> list[Candidate]:
     def holds(a: Candidate, b: Candidate) -> bool:
         return len(a.rows & b.rows) >= cover * len(b.rows)
 
-    # 1. the tie rule: of candidates holding the same devices, the one the evidence names.
+    # 1. the tie rule: of candidates holding the same devices, the one the evidence names;
+    # where it names none, the radio, whose outage is silent, over a dimension that speaks.
     def named_over(o: Candidate, c: Candidate) -> bool:
-        return o.named > c.named and o.named >= len(o.rows) and holds(o, c) and holds(c, o)
+        if not (holds(o, c) and holds(c, o)):
+            return False
+        if o.named > c.named and o.named >= len(o.rows):
+            return True
+        silent = c.named < len(c.rows)
+        return silent and o.dimension in RADIO_DIMENSIONS and c.dimension in SPOKEN_DIMENSIONS
 
     named = [c for c in candidates if not any(named_over(o, c) for o in candidates)]
     ordered = sorted(named, key=width)
@@ -210,3 +264,44 @@ def select(candidates: list[Candidate], *, cover: float) -> list[Candidate]:
     return [
         c for c in broad_kept if not any(width(b) > width(c) and holds(b, c) for b in broad_kept)
     ]
+
+
+def group_points_elsewhere(
+    encoded: Encoded,
+    scope: tuple[str, str],
+    quiet: NDArray[np.bool_],
+    counted: Mapping[str, NDArray[np.bool_]],
+    evidence: tuple[Sequence[tuple[str, ...]], Sequence[bool]],
+) -> bool:
+    """Whether the quiet devices that count in one group point elsewhere (`points_elsewhere`).
+
+    An open outage whose group's quiet devices come to point elsewhere closes.
+    """
+    dimension, value = scope
+    if dimension not in encoded or value not in encoded[dimension][0]:
+        return False
+    values, codes = encoded[dimension]
+    hit = (codes == values.index(value)) & quiet & counted[dimension]
+    rows = np.flatnonzero(hit).tolist()
+    return bool(rows) and points_elsewhere(rows, evidence, dimension)
+
+
+def absorbed(
+    width: tuple[int, str], rows: set[int], kept: list[Candidate], *, cover: float
+) -> bool:
+    """Whether a wider network outage kept now holds `cover` of an open outage's quiet rows.
+
+    `width`: the open outage's group size and dimension. It was significant first (its
+    devices report more often, say); once the wider outage of the network is, they are
+    its devices, as `select` says of candidates. Only the network's (`NETWORK_DIMENSIONS`):
+    a trouble of the network explains the quiet of any firmware or account on it, while
+    a firmware group that outgrows an APN's is no wider trouble of that APN's devices.
+    """
+    size, dimension = width
+    return bool(rows) and any(
+        c.kind == "outage"
+        and c.dimension in NETWORK_DIMENSIONS
+        and (c.devices, _RANK[c.dimension]) > (size, _RANK[dimension])
+        and len(rows & c.rows) >= cover * len(rows)
+        for c in kept
+    )

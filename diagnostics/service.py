@@ -37,6 +37,7 @@ from diagnostics.detection import DetectionStatus, Detector, Reason
 from diagnostics.errors import SilenceError
 from diagnostics.evidence import DetectorFeed
 from diagnostics.incidents import DIMENSIONS, Grouper, Reasons, Silence
+from diagnostics.incidents_readings import OwnReadings
 from diagnostics.incidents_reasons import PLATFORM_KEYS, SimReasons
 from diagnostics.sim_map import SimMap
 from diagnostics.store import DetectionChange, accepted, dead_letter
@@ -137,6 +138,7 @@ class Service:
         self.feed = DetectorFeed(self.detector, self.sims)
         self.grouper = grouper or Grouper()
         self.reasons = SimReasons()
+        self.readings = OwnReadings()
         """What the network and the platform said about each SIM that grouping depends on."""
         self.incident_of: dict[str, str] = {}
         """Quiet device -> the open incident it points to."""
@@ -275,6 +277,7 @@ class Service:
                 facts.last_report = message.t
                 facts.battery, facts.rsrp = message.battery, message.rsrp
                 facts.firmware = message.firmware
+            self.readings.apply(message)
         elif isinstance(message, DeviceStatus):
             facts = self.devices.setdefault(message.device_id, DeviceFacts(message.device_id))
             if facts.status_t is None or message.t >= facts.status_t:
@@ -337,7 +340,7 @@ class Service:
             attributes["firmware"].append(firmware)
             for key in PLATFORM_KEYS:
                 attributes[key].append(said.record(iccid, key) or getattr(f, key, None))
-            causes.append(said.explanation(iccid))
+            causes.append(said.explanation(iccid) or self.readings.explanation(device_id))
             names.append(said.names(iccid, last_report=f.last_report))
         return attributes, Reasons(causes, names)
 

@@ -117,3 +117,10 @@ def test_a_failing_world_is_written_as_a_scenario_that_loads(tmp_path: Path) -> 
     card.add(WorldCard(seed=SMALL))
     assert write_failing(card, tmp_path) == [tmp_path / f"world-{SMALL + 1}.yaml"]
     assert load_scenario(tmp_path / f"world-{SMALL + 1}.yaml").world.seed == SMALL + 1
+
+
+@pytest.mark.unit
+def test_a_tunnel_fault_strikes_the_tunnel_as_the_bank_keys_it() -> None:
+    # the service groups a tunnel's devices by the tunnel (ESM #30 names it before the APN)
+    struck = {g["fault"]: (g["dimension"], g["value"]) for g in draw(96).incidents}
+    assert struck["ipsec_tunnel_down"] == ("tunnel", "dc2")

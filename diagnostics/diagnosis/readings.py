@@ -33,7 +33,7 @@ from protocol.messages import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from pydantic import BaseModel
 
@@ -47,11 +47,13 @@ __all__ = [
     "LWM2M_LOW_BATTERY",
     "LWM2M_LOW_SIGNAL",
     "PLAN_FIELD",
+    "RECENT_REPORTS",
     "SIM_WORKS_S",
     "WEAK_SIGNAL_DBM",
     "backoffs",
     "battery_reported",
     "battery_running_down",
+    "battery_running_down_in",
     "block_facts",
     "cite",
     "customer_facts",
@@ -64,6 +66,8 @@ __all__ = [
     "refused_by_lock",
     "registration",
     "signal_fading",
+    "signal_fading_in",
+    "signal_falling_in",
     "silence_start",
     "sim_state",
     "sim_worked",
@@ -227,7 +231,11 @@ def locked_imei_of(case: Case) -> str | None:
     return locked_imei(case.record, case.network)
 
 
-def _recent_reports(case: Case, n: int = 4) -> list[Telemetry]:
+RECENT_REPORTS: Final = 4
+"""How many of a device's newest reports its battery and signal trends are read from."""
+
+
+def _recent_reports(case: Case, n: int = RECENT_REPORTS) -> list[Telemetry]:
     """The device's last `n` reports, oldest first."""
     return [m for _, m in case.telemetry()[-n:]]
 
@@ -240,7 +248,11 @@ def last_battery(case: Case) -> float:
 
 def battery_running_down(case: Case) -> bool:
     """The recent reports show a low battery, or one that fell by 10 points or more."""
-    reports = _recent_reports(case)
+    return battery_running_down_in(_recent_reports(case))
+
+
+def battery_running_down_in(reports: Sequence[Telemetry]) -> bool:
+    """`battery_running_down` of these reports (oldest first)."""
     levels = [m.battery for m in reports if m.battery is not None]
     if not levels:
         return False
@@ -250,12 +262,21 @@ def battery_running_down(case: Case) -> bool:
 
 def signal_fading(case: Case) -> bool:
     """The recent reports end on a weak signal, or one that fell by 20 dB or more."""
-    reports = _recent_reports(case)
+    return signal_fading_in(_recent_reports(case))
+
+
+def signal_fading_in(reports: Sequence[Telemetry]) -> bool:
+    """`signal_fading` of these reports (oldest first)."""
     if not reports:
         return False
     last = reports[-1]
     weak = last.rsrp <= WEAK_SIGNAL_DBM or LWM2M_LOW_SIGNAL in last.errors
-    return weak or (len(reports) >= 3 and reports[0].rsrp - last.rsrp >= 20)
+    return weak or signal_falling_in(reports)
+
+
+def signal_falling_in(reports: Sequence[Telemetry]) -> bool:
+    """These reports (oldest first, at least 3) show the signal falling by 20 dB or more."""
+    return len(reports) >= 3 and reports[0].rsrp - reports[-1].rsrp >= 20
 
 
 def weak_signal_lately(case: Case, since: float) -> bool:

@@ -152,8 +152,8 @@ def _network_fault(d: Draft, fault: FaultId) -> None:
         ]
         if not tunnels:
             return
-        tunnel, apn = d.rng.choice(tunnels)
-        where, dimension = {"tunnel": tunnel}, ("apn", apn)
+        tunnel, _ = d.rng.choice(tunnels)  # a tunnel is a dimension of its own
+        where, dimension = {"tunnel": tunnel}, ("tunnel", tunnel)
     devices = d.devices()  # every device is kept free of other faults meanwhile
     _add(d, fault, at, duration, where, devices, dimension, network=True)
     d.notes.append(f"{fault.value} on {dimension[0]} {dimension[1]} at {span(at)}.")

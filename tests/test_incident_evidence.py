@@ -1,0 +1,132 @@
+"""Groups the quiet devices' own evidence rules out, and the widest scope the evidence covers.
+
+Devices that leave coverage together (their own reports show the signal falling), devices
+whose sessions their APN rejects, an operator outage of a fleet on one APN, an outage first
+seen in one firmware's devices: the grouper on plain data, and `OwnReadings` on real
+telemetry messages.
+"""
+
+from diagnostics.incidents import Grouper, Reasons
+from diagnostics.incidents_readings import OwnReadings
+from protocol.causes import Cause
+from protocol.messages import Telemetry
+from tests.test_incident_reasons import fleet
+
+H = 3600.0
+
+
+def reasons(ids, causes=None, names=None):
+    return Reasons([(causes or {}).get(d) for d in ids], [(names or {}).get(d, ()) for d in ids])
+
+
+def scopes(grouper):
+    return sorted((i.dimension, i.value) for i in grouper.open_incidents())
+
+
+HERD = {"cell": "4410", "operator": "65501", "apn": "veld.iot", "account": "karoo"}
+
+
+def test_a_convoy_leaving_coverage_is_no_cell_or_firmware_outage():
+    # 12 trucks of 40 in one cell drive away: 4 of them showed their signal falling
+    ids, attributes = fleet([(12, HERD | {"firmware": "4.1"}), (28, HERD | {"firmware": "4.0"})])
+    trucks = ids[:12]
+    grouper = Grouper()
+    grouper.update(0.0, ids, attributes, [False] * len(ids))
+    causes = dict.fromkeys(trucks[:4], Cause.COVERAGE_LOSS)
+    quiet = [d in trucks for d in ids]
+    assert grouper.update(H, ids, attributes, quiet, None, reasons(ids, causes)) == ([], [])
+    # the same quiet with no word of a fall is a cell outage of its own
+    opened, _ = Grouper().update(H, ids, attributes, quiet, None, reasons(ids))
+    assert opened
+
+
+def test_an_open_outage_closes_when_its_quiet_devices_come_to_point_elsewhere():
+    ids, attributes = fleet([(12, HERD | {"firmware": "4.1"}), (28, HERD | {"firmware": "4.0"})])
+    trucks = ids[:12]
+    grouper = Grouper()
+    grouper.update(0.0, ids, attributes, [False] * len(ids))
+    first = [d in trucks[:8] for d in ids]  # the first to go showed no fall
+    (opened,), _ = grouper.update(H, ids, attributes, first, None, reasons(ids))
+    causes = dict.fromkeys(trucks[8:], Cause.COVERAGE_LOSS)  # the others did
+    quiet = [d in trucks for d in ids]
+    assert grouper.update(2 * H, ids, attributes, quiet, None, reasons(ids, causes)) == (
+        [],
+        [opened],
+    )
+    assert grouper.incident_of() == {}
+
+
+def test_an_operator_outage_of_a_fleet_on_one_apn_is_the_operators_not_the_apns():
+    ids, attributes = fleet(
+        [(20, HERD | {"firmware": "4.0"}), (25, HERD | {"cell": "4411", "firmware": "4.1"})]
+    )
+    grouper = Grouper()
+    grouper.update(0.0, ids, attributes, [False] * len(ids))
+    grouper.update(H, ids, attributes, [True] * len(ids), None, reasons(ids))
+    assert scopes(grouper) == [("operator", "65501")]
+    # an APN outage names itself: its devices' sessions are rejected (ESM #38)
+    named = dict.fromkeys(ids, ("apn", "tunnel"))
+    gateway = Grouper()
+    gateway.update(H, ids, attributes, [True] * len(ids), None, reasons(ids, names=named))
+    assert scopes(gateway) == [("apn", "veld.iot")]
+
+
+def test_an_outage_first_seen_in_one_firmwares_devices_becomes_the_operators():
+    # the 16 devices of 5.2 report every 15 min and go quiet first; the 49 others follow
+    ids, attributes = fleet(
+        [
+            (16, HERD | {"firmware": "5.2"}),
+            (24, HERD | {"firmware": "5.1"}),
+            (25, HERD | {"cell": "4411", "firmware": "5.1"}),
+        ]
+    )
+    fast = set(ids[:16])
+    grouper = Grouper()
+    grouper.update(0.0, ids, attributes, [False] * len(ids))
+    (first,), _ = grouper.update(H, ids, attributes, [d in fast for d in ids], None, reasons(ids))
+    assert scopes(grouper) == [("firmware", "5.2")]
+    opened, closed = grouper.update(2 * H, ids, attributes, [True] * len(ids), None, reasons(ids))
+    assert closed == [first]
+    assert scopes(grouper) == [("operator", "65501")]
+    (operator,) = opened
+    assert grouper.incidents[operator].quiet == set(ids)
+
+
+def test_devices_their_apn_refuses_form_no_firmware_group():
+    # an APN gateway fails for all 300; the 8 of firmware 3.8 that report often go quiet first
+    ids, attributes = fleet([(35, HERD | {"firmware": "3.8"}), (265, HERD | {"firmware": "3.9"})])
+    early = ids[:8]
+    grouper = Grouper()
+    grouper.update(0.0, ids, attributes, [False] * len(ids))
+    named = dict.fromkeys(early, ("apn", "tunnel"))
+    quiet = [d in early for d in ids]
+    assert grouper.update(H, ids, attributes, quiet, None, reasons(ids, names=named)) == ([], [])
+
+
+def report(t, rsrp, battery=None):
+    return Telemetry(
+        t=t, device_id="truck-7", iccid="8927000000000000017", imei="356938035643809", seq=1,
+        firmware="4.1", battery=battery, supply_mv=None, bearer="LTE-M", mcc_mnc="65501",
+        cell_id=4410, rsrp=rsrp, rsrq=-10.0, snr=8.0, apn="veld.iot", ip="10.0.0.7",
+        uptime_s=100,
+    )  # fmt: skip
+
+
+def test_own_readings_name_a_falling_signal_or_battery_not_a_weak_one():
+    readings = OwnReadings()
+    for t, rsrp in [(4, -112.0), (1, -85.0), (3, -101.0), (2, -90.0)]:  # one arrives late
+        readings.apply(report(t * H, rsrp))
+    assert readings.explanation("truck-7") is Cause.COVERAGE_LOSS
+    edge = OwnReadings()  # always at the cell's edge: weak, but nothing fell
+    for t in range(6):
+        edge.apply(report(t * H, -118.0 + t % 2))
+    assert edge.explanation("truck-7") is None
+    draining = OwnReadings()
+    for t, level in enumerate((60.0, 52.0, 44.0, 37.0)):
+        draining.apply(report(t * H, -80.0, battery=level))
+    assert draining.explanation("truck-7") is Cause.BATTERY_DEPLETED
+    assert OwnReadings().explanation("truck-7") is None
+    kept = OwnReadings()  # only the newest few count: an old fall is no fall now
+    for t, rsrp in enumerate((-60.0, -95.0, -95.0, -96.0, -95.0)):
+        kept.apply(report(t * H, rsrp))
+    assert kept.explanation("truck-7") is None

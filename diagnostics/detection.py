@@ -32,7 +32,7 @@ until a second on-time report.
 Time is whatever the caller says it is (`sweep(now)`): the service clock,
 which is the simulator's watermark in simulated runs, so the same stream
 gives the same statuses live, accelerated or replayed. The state of every
-device lives in numpy columns (about 130 bytes each); a sweep over a million
+device lives in numpy columns (about 135 bytes each); a sweep over a million
 devices is a few vectorised comparisons. The module is pure: no I/O.
 """
 

@@ -6,7 +6,13 @@ and five-minute trackers are judged each by its own clock. Silence is
 measured in those intervals: LATE after 1.5, SUSPECT after 2.5, OFFLINE after
 4.5 (with 1% message loss about four reports in a row must be missing before
 silence can be told from loss). A planned PSM/eDRX sleep is ASLEEP, never
-silence.
+silence. Only a device's own rhythm teaches its interval: a gap across which
+its connection broke (a Last Will: a reconnect storm, a reboot, a lost cell)
+ended when the connection came back, not when the schedule said, and an
+outage is not a gap to learn either. A device that has come back on another
+rhythm (its interval learned too short, or changed) shows it with two
+returning gaps that agree within `rhythm_ratio`: its window restarts from
+them, so it is not OFFLINE between every report from then on.
 
 A sleep survives the loss of the status that announced it. The network says
 how long a PSM device may sleep: the periodic TAU timer it granted (T3412),
@@ -26,7 +32,7 @@ until a second on-time report.
 Time is whatever the caller says it is (`sweep(now)`): the service clock,
 which is the simulator's watermark in simulated runs, so the same stream
 gives the same statuses live, accelerated or replayed. The state of every
-device lives in numpy columns (about 130 bytes each); a sweep over a million
+device lives in numpy columns (about 135 bytes each); a sweep over a million
 devices is a few vectorised comparisons. The module is pure: no I/O.
 """
 
@@ -96,6 +102,9 @@ class DetectorSettings:
     """Seconds the network's mobile reachable timer runs past T3412 before it detaches."""
     first_gap_limit: float = 25 * 3600.0
     """Seconds of silence before a device with no schedule yet can be OFFLINE: a day's sleep."""
+    rhythm_ratio: float = 2.0
+    """Two gaps after a return agree (a new rhythm) when the longer is at most this times the
+    shorter: a +/-25% jitter or one lost report stays inside it."""
 
 
 _UNSEEN: Final = np.nan
@@ -135,6 +144,8 @@ class Detector:
             "reason": np.zeros(capacity, np.uint8),
             "recovering": np.zeros(capacity, np.bool_),
             "announced": np.zeros(capacity, np.bool_),
+            "broken": np.zeros(capacity, np.bool_),
+            "stray": np.full(capacity, np.nan, np.float32),
             "sleep_until": np.full(capacity, np.nan, np.float64),
             "will_at": np.full(capacity, np.nan, np.float64),
             "net_alive_at": np.full(capacity, np.nan, np.float64),
@@ -198,13 +209,18 @@ class Detector:
         outage = not learning and (
             status in _OUTAGE or (gap is not None and gap > self.settings.offline_after * interval)
         )
-        if gap is not None and not outage:
+        if c["broken"][row]:
+            c["broken"][row] = False  # the connection broke in the gap: not its rhythm
+        elif gap is not None and not outage:
             self._learn(row, gap)
+        elif gap is not None and c["recovering"][row] and self._rhythm(row, gap):
+            interval = float(c["interval"][row])
         on_time = gap is not None and gap <= self._late_limit(interval)
         if status == _OFFLINE or (c["recovering"][row] and not on_time):
             c["recovering"][row] = True
         elif c["recovering"][row] and on_time:
             c["recovering"][row] = False
+            c["stray"][row] = np.nan
         c["last_seen"][row] = t
         c["sleep_until"][row] = np.nan
         c["will_at"][row] = np.nan
@@ -229,6 +245,7 @@ class Detector:
     def will(self, row: int, t: float) -> None:
         """The broker published the device's Last Will: its connection is gone."""
         self._cols["will_at"][row] = t
+        self._cols["broken"][row] = True
 
     def network(
         self, row: int, t: float, *, alive: bool = False, lost: bool = False, rejected: bool = False
@@ -257,6 +274,25 @@ class Detector:
         if count >= self.settings.min_gaps or not c["announced"][row]:
             # Unannounced devices use whatever gaps they have from the first one on.
             c["interval"][row] = _median(c["gaps"][row, :count].tolist())
+
+    def _rhythm(self, row: int, gap: float) -> bool:
+        """A gap too long for the interval, from a device back from an outage: a new rhythm?
+
+        The first such gap waits in `stray`; a second that agrees with it restarts the
+        window from the two of them (returns whether it did).
+        """
+        c = self._cols
+        stray = float(c["stray"][row])
+        c["stray"][row] = gap
+        if stray != stray or max(stray, gap) > self.settings.rhythm_ratio * min(stray, gap):  # noqa: PLR0124
+            return False
+        c["gaps"][row, :] = np.nan
+        c["gaps"][row, :2] = (stray, gap)
+        c["gap_pos"][row] = 2
+        c["gap_count"][row] = 2
+        c["interval"][row] = (stray + gap) / 2
+        c["stray"][row] = np.nan
+        return True
 
     def _late_limit(self, interval: float) -> float:
         return self.settings.late_after * interval + max(self.settings.tolerance, 0.1 * interval)

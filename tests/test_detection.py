@@ -174,3 +174,52 @@ def test_a_two_hourly_meter_learns_from_its_first_gap():
     d.report(row, T0)
     d.report(row, T0 + 7200)
     assert d.column("interval")[row] == pytest.approx(7200)
+
+
+def shown(d, row, start, end, step=MIN):
+    """Every status a 60 s sweep shows from `start` to `end`."""
+    return {judge(d, row, t)[0] for t in np.arange(start, end, step)}
+
+
+def test_a_reconnect_storm_does_not_teach_its_reconnects_as_the_interval():
+    d, row, last = fleet(30 * MIN, reports=17)
+    t = last
+    for _ in range(40):  # two hours of reconnecting every three minutes, a report each time
+        t += 3 * MIN
+        d.will(row, t)  # the broker sends the old Will at the takeover
+        d.online(row, t)
+        d.report(row, t)
+        d.sweep(t)
+    assert d.column("interval")[row] == pytest.approx(30 * MIN)
+    seen = set()
+    for k in range(1, 9):  # then on its schedule again
+        seen |= shown(d, row, t + (k - 1) * 30 * MIN, t + k * 30 * MIN)
+        d.report(row, t + k * 30 * MIN)
+    assert DetectionStatus.OFFLINE not in seen
+    assert DetectionStatus.SUSPECT not in seen
+
+
+def test_a_device_back_on_a_longer_rhythm_relearns_it_from_two_agreeing_gaps():
+    d, row, t = fleet(5 * MIN, reports=17)  # its interval learned as five minutes
+    offline = []
+    for k in range(1, 11):  # from now on every half hour (-10% to +20%), with no Will
+        gap = 30 * MIN * (1.2 if k % 2 else 0.9)
+        if DetectionStatus.OFFLINE in shown(d, row, t, t + gap):
+            offline.append(k)
+        t += gap
+        d.report(row, t)
+    assert offline == [1, 2, 3]  # gone, back, and again gone before the rhythm is clear
+    assert d.column("interval")[row] == pytest.approx(30 * MIN, rel=0.25)
+    assert judge(d, row, t + 1)[0] is DetectionStatus.ONLINE
+    assert judge(d, row, t + 5 * 36 * MIN)[0] is DetectionStatus.OFFLINE, "and a death is seen"
+
+
+def test_one_long_gap_after_a_return_does_not_become_the_interval():
+    d, row, last = fleet(15 * MIN, reports=17)
+    back = last + 10 * 3600
+    d.sweep(back - 1)
+    d.report(row, back)
+    d.sweep(back + 3 * 3600 - 1)
+    d.report(row, back + 3 * 3600)  # back once more, after another three hours
+    assert d.column("interval")[row] == pytest.approx(15 * MIN)
+    assert judge(d, row, back + 3 * 3600 + 5 * 15 * MIN)[0] is DetectionStatus.OFFLINE

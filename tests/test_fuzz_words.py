@@ -69,6 +69,25 @@ def test_a_wrong_count_in_the_staff_text_fails() -> None:
     assert kinds(FACTS, RIGHT, staff=STAFF.replace("8 of 8", "8 of 9"))[0] == ["staff: count"]
 
 
+def test_a_wrong_count_in_the_incident_summary_as_written_fails() -> None:
+    # the incident check's own words: the group's value is followed by a comma
+    summary = (
+        "Quiet with 8 of 8 devices of cell 101, the first detected at 2026-03-02 06:20:00 UTC "
+        "(incident inc-000001)"
+    )
+    assert kinds(FACTS, RIGHT, staff=summary)[0] == []
+    wrong = summary.replace("8 of 8", "0 of 8")
+    assert kinds(FACTS, RIGHT, staff=wrong)[0] == ["staff: count"]
+
+
+def test_no_step_is_owed_before_the_fault_could_be_seen() -> None:
+    # a quarter hour after its last report: not yet silent for two of its intervals
+    early = replace(FACTS, at=LAST + 900)
+    asleep = "Hello,\n\nWe are writing about Giraffe collar 1. It reports normally."
+    assert kinds(replace(early, evident=False), asleep, steps=())[1] == []
+    assert kinds(early, asleep, steps=())[1] == ["missing: what to do"]
+
+
 def test_battery_advice_without_a_battery_level_fails() -> None:
     advice = RIGHT + "\n2. Recharge or replace the battery of Giraffe collar 1."
     assert kinds(FACTS, advice)[0] == []

@@ -19,7 +19,10 @@ What a message may say, and what it must (`check` returns both lists):
 * **missing facts** (`messages_missing_facts`), for a device really down: the
   message names the device; says when it stopped, when it had reported and
   has been silent for two of its intervals since; says what to do when the
-  cause is one the customer must act on (`CUSTOMER_ACTS`); and says when
+  cause is one the customer must act on (`CUSTOMER_ACTS`) and it has lasted
+  long enough for the service to see it (a device is told to do something only
+  where the evidence points there, and a fault younger than the scoring window
+  has left none yet); and says when
   service resumes where the diagnosis knows it.
 
 Times are read back from the message's own words ("2 March 2026 at 06:15
@@ -68,7 +71,8 @@ CONNECTED: Final = (
 """Phrases that say the network has the device attached now."""
 BATTERY_ADVICE: Final = ("recharge or replace the battery", "recharge the battery")
 SWAP_ASK: Final = ("swapping sim cards", "cross-swap", "swap test", "swap the sim")
-_COUNT: Final = re.compile(r"(\d+) of (\d+) devices of (\w+) (\S+)")
+_COUNT: Final = re.compile(r"(\d+) of (\d+) devices of (\w+) ([^\s,]+)")
+"""A count in a staff text: "5 of 40 devices of cell 101" (the value ends at a comma)."""
 CUSTOMER_ACTS: Final = frozenset(
     {
         "battery_depleted",
@@ -108,6 +112,9 @@ class Facts:
     """Whether the network last saw the device's SIM attached (None: it never said)."""
     down_cause: str | None = None
     """The true cause when the device is really down at `at` (None: it is fine)."""
+    evident: bool = True
+    """Whether that fault had lasted long enough by `at` for the service to see it (the
+    window `simlab.fuzz.score` scores causes in): before that, no step is owed."""
     resumes: float | None = None
     """When service resumes, where the diagnosis knows it."""
     counts: tuple[tuple[str, str, int, int], ...] = ()
@@ -205,7 +212,7 @@ def _missing(facts: Facts, body: str, steps: tuple[str, ...]) -> list[Finding]:
     stated = [t for p in STOP_CLAIMS for t in stated_times(body, p) if t is not None]
     if silent and not stated:
         missing.append(Finding("missing: when it stopped", facts.device_id))
-    if facts.down_cause in CUSTOMER_ACTS and not steps:
+    if facts.down_cause in CUSTOMER_ACTS and facts.evident and not steps:
         missing.append(Finding("missing: what to do", f"{facts.device_id} {facts.down_cause}"))
     if facts.resumes is not None:
         times = [_parse(m) for m in re.finditer(_TIME, body)]

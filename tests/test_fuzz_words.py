@@ -80,6 +80,15 @@ def test_a_wrong_count_in_the_incident_summary_as_written_fails() -> None:
     assert kinds(FACTS, RIGHT, staff=wrong)[0] == ["staff: count"]
 
 
+def test_a_count_may_leave_out_only_devices_struck_too_recently_to_be_seen() -> None:
+    # 8 of the cell's 8 devices are down, 6 of them so recently that no report is missed yet
+    recent = replace(FACTS, recent=(("cell", "101", 6),))
+    for quiet in ("2", "5", "8"):
+        assert kinds(recent, RIGHT, staff=STAFF.replace("8 of 8", f"{quiet} of 8"))[0] == []
+    assert kinds(recent, RIGHT, staff=STAFF.replace("8 of 8", "1 of 8"))[0] == ["staff: count"]
+    assert kinds(FACTS, RIGHT, staff=STAFF.replace("8 of 8", "5 of 8"))[0] == ["staff: count"]
+
+
 def test_no_step_is_owed_before_the_fault_could_be_seen() -> None:
     # a quarter hour after its last report: not yet silent for two of its intervals
     early = replace(FACTS, at=LAST + 900)

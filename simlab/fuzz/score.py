@@ -271,11 +271,13 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
         record = stream.records.get(iccid or "")
         down = _down_at(truth, device_id, at)
         resumes = body.get("resumes") or body["facts"].get("backoff_until")
-        counts = []
+        counts, recent = [], []
         for incident in observed.incidents:
-            members = stream.members(incident["dimension"], str(incident["value"]), at)
-            really = sum(_down_at(truth, m, at) is not None for m in members)
-            counts.append((incident["dimension"], str(incident["value"]), really, len(members)))
+            scope = (incident["dimension"], str(incident["value"]))
+            members = stream.members(*scope, at)
+            faults = [f for m in members if (f := _down_at(truth, m, at)) is not None]
+            counts.append((*scope, len(faults), len(members)))
+            recent.append((*scope, sum(not _evident(observed, f, at) for f in faults)))
         facts = Facts(
             device_id=device_id,
             name=record.device_name if record else None,
@@ -290,6 +292,7 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
             evident=down is not None and _evident(observed, down, at),
             resumes=float(resumes) if isinstance(resumes, int | float) else None,
             counts=tuple(counts),
+            recent=tuple(recent),
         )
         staff = " ".join(
             [body.get("summary") or "", body.get("next_step") or "", body.get("fix") or ""]

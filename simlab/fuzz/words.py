@@ -9,7 +9,8 @@ What a message may say, and what it must (`check` returns both lists):
   moment it was detected); a device that never reported is not said to have
   stopped at all; "N of M devices of <group>" counts are the real counts (the
   devices whose newest report puts them in the group, and those of them
-  really down); battery advice only for a device that has reported a battery
+  really down, of which those struck too recently to be seen yet may be left
+  out); battery advice only for a device that has reported a battery
   level; "the SIM card works" only where the network side showed it (an
   accepted attach or a data session within a day); "connected to the mobile
   network" only while the network's last word on the SIM was not a detach
@@ -119,6 +120,9 @@ class Facts:
     """When service resumes, where the diagnosis knows it."""
     counts: tuple[tuple[str, str, int, int], ...] = ()
     """(dimension, value, really down, members) of the groups the staff text may count."""
+    recent: tuple[tuple[str, str, int], ...] = ()
+    """(dimension, value, how many) of each group's really-down devices whose fault is too
+    young to have been seen (not `evident`): a count of quiet devices may leave them out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,10 +197,15 @@ def _stop_errors(facts: Facts, body: str) -> list[Finding]:
 
 def _count_errors(facts: Facts, staff: str) -> list[Finding]:
     real = {(d, v): (down, members) for d, v, down, members in facts.counts}
+    young = {(d, v): n for d, v, n in facts.recent}
     errors = []
     for quiet, members, dimension, value in _COUNT.findall(staff):
         truth = real.get((dimension, value))
-        if truth is not None and truth != (int(quiet), int(members)):
+        if truth is None:
+            continue
+        down, group = truth
+        seen = down - young.get((dimension, value), 0)
+        if not (seen <= int(quiet) <= down and int(members) == group):
             said = f"{quiet} of {members}, really {truth[0]} of {truth[1]}"
             errors.append(Finding("staff: count", f"{facts.device_id} {dimension} {value}: {said}"))
     return errors

@@ -56,6 +56,12 @@ def test_a_stop_time_that_is_the_detection_moment_fails() -> None:
     assert kinds(FACTS, detected)[0] == ["message: stop time"]
 
 
+def test_a_last_report_said_to_arrive_at_another_moment_fails() -> None:
+    said = "Hello,\n\nIts last report arrived on 2 March 2026 at 09:12 (Africa/Nairobi time)."
+    assert kinds(FACTS, said)[0] == []
+    assert kinds(FACTS, said.replace("09:12", "09:27"))[0] == ["message: stop time"]
+
+
 def test_a_device_that_never_reported_is_not_said_to_have_stopped() -> None:
     never = replace(FACTS, last_report=None, down_cause=None)
     assert kinds(never, RIGHT)[0] == ["message: stopped but never reported"]

@@ -6,7 +6,9 @@
 * "connected to the mobile network" only while the network's last word on the SIM is
   an accepted attach (no detach or rejected attach since);
 * a device whose next report is overdue (LATE) is not said to report normally: the
-  message says since when it has sent nothing.
+  message says since when it has sent nothing;
+* a message whose opening names the trouble (a data limit, a busy network, a device
+  that reconnects too often) still says when the last report arrived.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from protocol.causes import Cause
 from protocol.identifiers import iccid_range, imei_range
 from protocol.messages import AttachRejected
 from simlab.direct import serve
+from simlab.fuzz.words import stated_times
 from tests.test_customer_messages import CASES
 from tests.test_store import row
 from tests.test_true_words import SIM, attached, case_at, detached, report, utc
@@ -136,3 +139,15 @@ def test_a_late_device_is_not_said_to_report_normally(store):
     assert "rapporterar normalt" not in sv
     online = customer_message(diagnose(case_at(store, [], 3600.0, status="ONLINE"))).body
     assert "It reports normally." in online
+
+
+# ---- when it stopped, where the opening says something else -------------------------------------
+
+
+def test_messages_that_open_with_the_trouble_say_when_the_last_report_arrived():
+    for cause in (Cause.DATA_LIMIT_REACHED, Cause.CONGESTION, Cause.RECONNECT_STORM):
+        case = CASES[str(cause)]
+        last = float(case.facts["last_report"])
+        body = customer_message(case).body
+        assert stated_times(body, "its last report arrived on") == [last - last % 60], cause
+        assert "Den senaste rapporten kom den" in customer_message(case, "sv").body

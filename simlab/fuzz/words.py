@@ -4,8 +4,9 @@ What a message may say, and what it must (`check` returns both lists):
 
 * **facts** (`message_fact_errors`): a stop moment stated ("stopped reporting
   on …", "stopped sending data on …", "has not sent data since …", "has not
-  reached your server since …") is the last report the service had received
-  from the device, to the minute in the customer's time zone (never the
+  reached your server since …", "its last report arrived on …") is the last
+  report the service had received from the device, to the minute in the
+  customer's time zone (never the
   moment it was detected); a device that never reported is not said to have
   stopped at all; "N of M devices of <group>" counts are the real counts (the
   devices whose newest report puts them in the group, and those of them
@@ -60,6 +61,7 @@ STOP_CLAIMS: Final = (
     "stopped sending data on",
     "has not sent data since",
     "has not reached your server since",
+    "its last report arrived on",
 )
 """Phrases that state the moment a device stopped, followed by that moment."""
 STOP_WORDS: Final = ("stopped reporting", "stopped sending data")

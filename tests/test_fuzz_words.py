@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from simlab.fuzz.stream import Stream
 from simlab.fuzz.words import Facts, check
 
 pytestmark = pytest.mark.unit
@@ -147,3 +148,9 @@ def test_a_message_that_leaves_out_what_truth_gives_it_misses_facts() -> None:
 def test_a_healthy_device_misses_nothing() -> None:
     fine = replace(FACTS, down_cause=None)
     assert kinds(fine, "Hello,\n\nIt reports normally.", steps=())[1] == []
+
+
+def test_a_group_no_report_tells_is_not_counted_against() -> None:
+    # a tunnel or a pool: the received stream cannot say which devices are in it
+    assert Stream().members("tunnel", "dc1", LAST) is None
+    assert Stream().members("cell", "101", LAST) == set()

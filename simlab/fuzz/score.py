@@ -275,6 +275,8 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
         for incident in observed.incidents:
             scope = (incident["dimension"], str(incident["value"]))
             members = stream.members(*scope, at)
+            if members is None:
+                continue  # no report tells this dimension: nothing to hold the count to
             faults = [f for m in members if (f := _down_at(truth, m, at)) is not None]
             counts.append((*scope, len(faults), len(members)))
             recent.append((*scope, sum(not _evident(observed, f, at) for f in faults)))

@@ -157,11 +157,26 @@ class Incident:
     """`outage` (many quiet beyond chance) or `platform` (a platform-side cause they share)."""
     cause: str | None = None
     """A platform group's shared cause (a `Cause` id)."""
+    counts: list[tuple[float, int, int]] = field(default_factory=list)
+    """(from when, devices of its group quiet, devices its group counted), a point per change:
+    what its summary says at any moment it was open."""
 
     @property
     def open(self) -> bool:
         """Whether it is still going on."""
         return self.closed_at is None
+
+    def counts_at(self, t: float) -> tuple[int, int]:
+        """How many devices of its group were quiet at `t`, of how many its group counted."""
+        before = [c for c in self.counts if c[0] <= t]
+        _, quiet, devices = before[-1] if before else (t, len(self.quiet), self.evidence.devices)
+        return quiet, devices
+
+    def count(self, now: float, quiet: int) -> None:
+        """Note at `now` that `quiet` devices of its group are quiet, where that changed."""
+        point = (now, quiet, self.evidence.devices)
+        if not self.counts or self.counts[-1][1:] != point[1:]:
+            self.counts.append(point)
 
     @property
     def scope(self) -> Scope:
@@ -361,6 +376,8 @@ class Grouper:
                 continue
             incident.quiet = still
             incident.members |= still
+            # the group's quiet devices, those another incident holds too; else its own
+            incident.count(now, len(candidate.rows) if candidate is not None else len(still))
             taken |= still
         for scope, candidate in selected.items():
             members = {devices[r] for r in candidate.rows} - taken
@@ -380,6 +397,7 @@ class Grouper:
                 kind=candidate.kind,
                 cause=candidate.cause,
             )
+            incident.count(now, len(candidate.rows))
             self.incidents[incident.id] = incident
             self._open[scope] = incident.id
             taken |= members

@@ -179,8 +179,9 @@ class Support:
         if not incidents:
             return None
         i = incidents[-1]
+        quiet, devices = i.counts_at(now)
         return IncidentRef(
-            i.id, i.dimension, i.value, i.started_at, len(i.quiet), len(i.members), i.kind, i.cause
+            i.id, i.dimension, i.value, i.started_at, quiet, devices, i.kind, i.cause
         )
 
     # ---- swap tests ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from simlab.fuzz.stream import Stream
 from simlab.fuzz.words import Facts, check
 
 pytestmark = pytest.mark.unit
@@ -56,6 +57,12 @@ def test_a_stop_time_that_is_the_detection_moment_fails() -> None:
     assert kinds(FACTS, detected)[0] == ["message: stop time"]
 
 
+def test_a_last_report_said_to_arrive_at_another_moment_fails() -> None:
+    said = "Hello,\n\nIts last report arrived on 2 March 2026 at 09:12 (Africa/Nairobi time)."
+    assert kinds(FACTS, said)[0] == []
+    assert kinds(FACTS, said.replace("09:12", "09:27"))[0] == ["message: stop time"]
+
+
 def test_a_device_that_never_reported_is_not_said_to_have_stopped() -> None:
     never = replace(FACTS, last_report=None, down_cause=None)
     assert kinds(never, RIGHT)[0] == ["message: stopped but never reported"]
@@ -67,6 +74,34 @@ def test_a_device_that_never_reported_is_not_said_to_have_stopped() -> None:
 def test_a_wrong_count_in_the_staff_text_fails() -> None:
     assert kinds(FACTS, RIGHT, staff=STAFF.replace("8 of 8", "0 of 8"))[0] == ["staff: count"]
     assert kinds(FACTS, RIGHT, staff=STAFF.replace("8 of 8", "8 of 9"))[0] == ["staff: count"]
+
+
+def test_a_wrong_count_in_the_incident_summary_as_written_fails() -> None:
+    # the incident check's own words: the group's value is followed by a comma
+    summary = (
+        "Quiet with 8 of 8 devices of cell 101, the first detected at 2026-03-02 06:20:00 UTC "
+        "(incident inc-000001)"
+    )
+    assert kinds(FACTS, RIGHT, staff=summary)[0] == []
+    wrong = summary.replace("8 of 8", "0 of 8")
+    assert kinds(FACTS, RIGHT, staff=wrong)[0] == ["staff: count"]
+
+
+def test_a_count_may_leave_out_only_devices_struck_too_recently_to_be_seen() -> None:
+    # 8 of the cell's 8 devices are down, 6 of them so recently that no report is missed yet
+    recent = replace(FACTS, recent=(("cell", "101", 6),))
+    for quiet in ("2", "5", "8"):
+        assert kinds(recent, RIGHT, staff=STAFF.replace("8 of 8", f"{quiet} of 8"))[0] == []
+    assert kinds(recent, RIGHT, staff=STAFF.replace("8 of 8", "1 of 8"))[0] == ["staff: count"]
+    assert kinds(FACTS, RIGHT, staff=STAFF.replace("8 of 8", "5 of 8"))[0] == ["staff: count"]
+
+
+def test_no_step_is_owed_before_the_fault_could_be_seen() -> None:
+    # a quarter hour after its last report: not yet silent for two of its intervals
+    early = replace(FACTS, at=LAST + 900)
+    asleep = "Hello,\n\nWe are writing about Giraffe collar 1. It reports normally."
+    assert kinds(replace(early, evident=False), asleep, steps=())[1] == []
+    assert kinds(early, asleep, steps=())[1] == ["missing: what to do"]
 
 
 def test_battery_advice_without_a_battery_level_fails() -> None:
@@ -113,3 +148,9 @@ def test_a_message_that_leaves_out_what_truth_gives_it_misses_facts() -> None:
 def test_a_healthy_device_misses_nothing() -> None:
     fine = replace(FACTS, down_cause=None)
     assert kinds(fine, "Hello,\n\nIt reports normally.", steps=())[1] == []
+
+
+def test_a_group_no_report_tells_is_not_counted_against() -> None:
+    # a tunnel or a pool: the received stream cannot say which devices are in it
+    assert Stream().members("tunnel", "dc1", LAST) is None
+    assert Stream().members("cell", "101", LAST) == set()

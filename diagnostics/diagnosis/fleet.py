@@ -46,6 +46,7 @@ _OWN_FACTS: Final = frozenset(
         "status_note",
         "if_battery",
         "if_sim_works",
+        "if_attached",
     }
 )
 """Placeholders that speak of one device, left out of a fleet message."""
@@ -112,7 +113,11 @@ def _message(
     latest = max(range(len(members)), key=lambda i: members[i].resumes or float("-inf"))
     values = {k: v for k, v in each[first].items() if k not in _OWN_FACTS}
     values.pop("resumes", None)
-    gates = ("if_battery", "if_sim_works")  # a claim for all holds only if it holds for each
+    gates = (
+        "if_battery",
+        "if_sim_works",
+        "if_attached",
+    )  # a claim for all holds only if it holds for each
     values |= {g: "" for g in gates if all(g in v for v in each)}
     if reported:  # the earliest of their last reports, and whether each of them ever reported
         values["last_report"] = each[first]["last_report"]

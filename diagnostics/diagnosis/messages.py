@@ -68,6 +68,8 @@ MAX_OTHERS: Final = 2
 _QUARTER_HOUR: Final = 900.0
 _DOWN_STATUSES: Final = frozenset({"SUSPECT", "OFFLINE"})
 _HEALTHY_STATUSES: Final = frozenset({"ONLINE", "LATE", "ASLEEP"})
+_OVERDUE_STATUSES: Final = frozenset({"LATE"})
+"""Healthy statuses whose next report is overdue: the message says since when it is silent."""
 
 _WORDS: Final[Mapping[str, Words]] = {language: load_words(language) for language in LANGUAGES}
 
@@ -95,6 +97,7 @@ _COUNTS: Final = (
 _GATES: Final = (
     ("if_battery", "battery_reported"),
     ("if_sim_works", "sim_worked"),
+    ("if_attached", "attached"),
 )
 """Placeholders that only gate a claim (said as nothing) → the evidence fact they need."""
 
@@ -287,6 +290,8 @@ def _values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
     note = words.status_notes.get(diagnosis.detection_status)
     if note:
         values["status_note"] = note
+    if diagnosis.detection_status in _OVERDUE_STATUSES:
+        values["if_overdue"] = ""
     return values
 
 

@@ -70,7 +70,9 @@ class IncidentRef:
     value: str
     started_at: float
     quiet: int
+    """The devices of its group quiet at the case's moment (as the grouper counted them)."""
     members: int
+    """The devices of its group the grouper counted then, quiet or not."""
     kind: str = "outage"
     """`outage`, or `platform`: a platform-side cause the devices share (never the network)."""
     cause: str | None = None

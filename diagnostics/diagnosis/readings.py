@@ -50,6 +50,7 @@ __all__ = [
     "RECENT_REPORTS",
     "SIM_WORKS_S",
     "WEAK_SIGNAL_DBM",
+    "attached_now",
     "backoffs",
     "battery_reported",
     "battery_running_down",
@@ -137,6 +138,20 @@ def sim_worked(case: Case) -> float | None:
     worked = [s.t for s in case.network if isinstance(s.message, AttachAccepted | SessionOpened)]
     latest = max(worked, default=None)
     return latest if latest is not None and case.now - latest <= SIM_WORKS_S else None
+
+
+def attached_now(case: Case) -> float | None:
+    """When the SIM's attach the network still stands by was accepted (None: not attached now).
+
+    The network's last word on the SIM in this device decides: an accepted attach, not
+    followed by a detach or a rejected attach. None: it detached or refused the SIM since, or
+    never said, and no message says the SIM card is connected to the mobile network.
+    """
+    said = [
+        s for s in case.network if isinstance(s.message, AttachAccepted | AttachRejected | Detached)
+    ]
+    last = max(said, key=lambda s: s.t, default=None)
+    return last.t if last is not None and isinstance(last.message, AttachAccepted) else None
 
 
 def battery_reported(case: Case) -> float | None:
@@ -308,6 +323,7 @@ def customer_facts(case: Case) -> dict[str, str | float]:
         "last_report": stopped_at(case),
         "battery_reported": battery_reported(case),
         "sim_worked": sim_worked(case),
+        "attached": attached_now(case),
     }
     facts.update({key: t for key, t in evidence.items() if t is not None})
     last = case.last_report

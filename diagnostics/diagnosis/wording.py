@@ -30,7 +30,11 @@ Placeholders (`str.format` fields):
 * gates, said as nothing, known only where the evidence shows what the sentence
   claims: `if_battery` (the device has reported a battery level: the words may
   speak of its battery), `if_sim_works` (the network accepted the SIM in this
-  device lately: the words may say the SIM card works), and in a fleet message
+  device lately: the words may say the SIM card works), `if_attached` (the network's
+  last word on the SIM is an accepted attach: the words may say it is connected to the
+  mobile network), `if_overdue` (a healthy device whose next report is overdue: the words
+  say since when it has sent nothing rather than that it reports normally), and in a
+  fleet message
   `if_all_reported` / `if_some_reported` (every device, or only some, have ever
   reported: `last_report` is the earliest of their last reports).
 

@@ -126,6 +126,12 @@ def _abs(observed: Observed) -> list[TruthRecord]:
     ]
 
 
+def _evident(observed: Observed, record: TruthRecord, at: float) -> bool:
+    """Whether the fault had lasted long enough by `at` to be seen (see `EVIDENCE`)."""
+    window = EVIDENCE * _interval(observed, record.device_id) + EVIDENCE_SLACK_S
+    return at - record.start >= window
+
+
 def _down_at(truth: list[TruthRecord], device_id: str, t: float) -> TruthRecord | None:
     return next(
         (
@@ -171,8 +177,7 @@ def _causes(
         look = end
         if record.end is not None and record.end < end:
             look = max(record.start, record.end - LOOK_BEFORE_END_S)
-        window = EVIDENCE * _interval(observed, device_id) + EVIDENCE_SLACK_S
-        if min(look, record.end or look) - record.start < window:
+        if not _evident(observed, record, min(look, record.end or look)):
             card.too_recent += 1
             continue
         card.affected += 1
@@ -266,11 +271,15 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
         record = stream.records.get(iccid or "")
         down = _down_at(truth, device_id, at)
         resumes = body.get("resumes") or body["facts"].get("backoff_until")
-        counts = []
+        counts, recent = [], []
         for incident in observed.incidents:
-            members = stream.members(incident["dimension"], str(incident["value"]), at)
-            really = sum(_down_at(truth, m, at) is not None for m in members)
-            counts.append((incident["dimension"], str(incident["value"]), really, len(members)))
+            scope = (incident["dimension"], str(incident["value"]))
+            members = stream.members(*scope, at)
+            if members is None:
+                continue  # no report tells this dimension: nothing to hold the count to
+            faults = [f for m in members if (f := _down_at(truth, m, at)) is not None]
+            counts.append((*scope, len(faults), len(members)))
+            recent.append((*scope, sum(not _evident(observed, f, at) for f in faults)))
         facts = Facts(
             device_id=device_id,
             name=record.device_name if record else None,
@@ -282,8 +291,10 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
             attached=stream.attached(iccid, at),
             swap_done=_swap_done(observed, device_id, at),
             down_cause=None if down is None else down.cause.value,
+            evident=down is not None and _evident(observed, down, at),
             resumes=float(resumes) if isinstance(resumes, int | float) else None,
             counts=tuple(counts),
+            recent=tuple(recent),
         )
         staff = " ".join(
             [body.get("summary") or "", body.get("next_step") or "", body.get("fix") or ""]

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Report", "Stream"]
 
+SEEN = frozenset({"cell", "operator", "apn", "firmware", "account"})
+"""The dimensions a device's reports tell its group in."""
 NETWORK_SHOWS_S = 86_400.0
 """The network side "shows the SIM works" with an accepted attach or session this recent."""
 
@@ -119,8 +121,13 @@ class Stream:
         said = [a for s, a in sorted(self.registrations.get(iccid or "", [])) if s <= t]
         return said[-1] if said else None
 
-    def members(self, dimension: str, value: str, t: float) -> set[str]:
-        """Devices whose newest report by `t` puts them in the group (cell, operator, APN...)."""
+    def members(self, dimension: str, value: str, t: float) -> set[str] | None:
+        """Devices whose newest report by `t` puts them in the group (cell, operator, APN...).
+
+        None for a dimension no report tells (a tunnel, a pool): the stream cannot count it.
+        """
+        if dimension not in SEEN:
+            return None
         out = set()
         for device_id in self.reports:
             reports = self.until(device_id, t)

@@ -4,12 +4,14 @@ What a message may say, and what it must (`check` returns both lists):
 
 * **facts** (`message_fact_errors`): a stop moment stated ("stopped reporting
   on …", "stopped sending data on …", "has not sent data since …", "has not
-  reached your server since …") is the last report the service had received
-  from the device, to the minute in the customer's time zone (never the
+  reached your server since …", "its last report arrived on …") is the last
+  report the service had received from the device, to the minute in the
+  customer's time zone (never the
   moment it was detected); a device that never reported is not said to have
   stopped at all; "N of M devices of <group>" counts are the real counts (the
   devices whose newest report puts them in the group, and those of them
-  really down); battery advice only for a device that has reported a battery
+  really down, of which those struck too recently to be seen yet may be left
+  out); battery advice only for a device that has reported a battery
   level; "the SIM card works" only where the network side showed it (an
   accepted attach or a data session within a day); "connected to the mobile
   network" only while the network's last word on the SIM was not a detach
@@ -19,7 +21,10 @@ What a message may say, and what it must (`check` returns both lists):
 * **missing facts** (`messages_missing_facts`), for a device really down: the
   message names the device; says when it stopped, when it had reported and
   has been silent for two of its intervals since; says what to do when the
-  cause is one the customer must act on (`CUSTOMER_ACTS`); and says when
+  cause is one the customer must act on (`CUSTOMER_ACTS`) and it has lasted
+  long enough for the service to see it (a device is told to do something only
+  where the evidence points there, and a fault younger than the scoring window
+  has left none yet); and says when
   service resumes where the diagnosis knows it.
 
 Times are read back from the message's own words ("2 March 2026 at 06:15
@@ -56,6 +61,7 @@ STOP_CLAIMS: Final = (
     "stopped sending data on",
     "has not sent data since",
     "has not reached your server since",
+    "its last report arrived on",
 )
 """Phrases that state the moment a device stopped, followed by that moment."""
 STOP_WORDS: Final = ("stopped reporting", "stopped sending data")
@@ -68,7 +74,8 @@ CONNECTED: Final = (
 """Phrases that say the network has the device attached now."""
 BATTERY_ADVICE: Final = ("recharge or replace the battery", "recharge the battery")
 SWAP_ASK: Final = ("swapping sim cards", "cross-swap", "swap test", "swap the sim")
-_COUNT: Final = re.compile(r"(\d+) of (\d+) devices of (\w+) (\S+)")
+_COUNT: Final = re.compile(r"(\d+) of (\d+) devices of (\w+) ([^\s,]+)")
+"""A count in a staff text: "5 of 40 devices of cell 101" (the value ends at a comma)."""
 CUSTOMER_ACTS: Final = frozenset(
     {
         "battery_depleted",
@@ -108,10 +115,16 @@ class Facts:
     """Whether the network last saw the device's SIM attached (None: it never said)."""
     down_cause: str | None = None
     """The true cause when the device is really down at `at` (None: it is fine)."""
+    evident: bool = True
+    """Whether that fault had lasted long enough by `at` for the service to see it (the
+    window `simlab.fuzz.score` scores causes in): before that, no step is owed."""
     resumes: float | None = None
     """When service resumes, where the diagnosis knows it."""
     counts: tuple[tuple[str, str, int, int], ...] = ()
     """(dimension, value, really down, members) of the groups the staff text may count."""
+    recent: tuple[tuple[str, str, int], ...] = ()
+    """(dimension, value, how many) of each group's really-down devices whose fault is too
+    young to have been seen (not `evident`): a count of quiet devices may leave them out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,10 +199,15 @@ def _stop_errors(facts: Facts, body: str) -> list[Finding]:
 
 def _count_errors(facts: Facts, staff: str) -> list[Finding]:
     real = {(d, v): (down, members) for d, v, down, members in facts.counts}
+    young = {(d, v): n for d, v, n in facts.recent}
     errors = []
     for quiet, members, dimension, value in _COUNT.findall(staff):
         truth = real.get((dimension, value))
-        if truth is not None and truth != (int(quiet), int(members)):
+        if truth is None:
+            continue
+        down, group = truth
+        seen = down - young.get((dimension, value), 0)
+        if not (seen <= int(quiet) <= down and int(members) == group):
             said = f"{quiet} of {members}, really {truth[0]} of {truth[1]}"
             errors.append(Finding("staff: count", f"{facts.device_id} {dimension} {value}: {said}"))
     return errors
@@ -205,7 +223,7 @@ def _missing(facts: Facts, body: str, steps: tuple[str, ...]) -> list[Finding]:
     stated = [t for p in STOP_CLAIMS for t in stated_times(body, p) if t is not None]
     if silent and not stated:
         missing.append(Finding("missing: when it stopped", facts.device_id))
-    if facts.down_cause in CUSTOMER_ACTS and not steps:
+    if facts.down_cause in CUSTOMER_ACTS and facts.evident and not steps:
         missing.append(Finding("missing: what to do", f"{facts.device_id} {facts.down_cause}"))
     if facts.resumes is not None:
         times = [_parse(m) for m in re.finditer(_TIME, body)]

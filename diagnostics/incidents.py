@@ -60,6 +60,7 @@ from diagnostics.incidents_select import (
     select,
     statistical_candidates,
 )
+from diagnostics.silence import Silence
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -75,7 +76,6 @@ __all__ = [
     "Incident",
     "IncidentSettings",
     "Reasons",
-    "Silence",
     "binomial_tail",
 ]
 
@@ -182,22 +182,6 @@ class Incident:
     def scope(self) -> Scope:
         """Kind, dimension, value and cause: what one open incident at a time has."""
         return (self.kind, self.dimension, self.value, self.cause)
-
-
-@dataclass(frozen=True, slots=True)
-class Silence:
-    """Maintenance: incidents in this scope are muted until `until`."""
-
-    id: str
-    dimension: str
-    value: str
-    created_at: float
-    until: float
-    reason: str = ""
-
-    def covers(self, dimension: str, value: str, now: float) -> bool:
-        """Whether it mutes an incident in this scope at `now`."""
-        return self.dimension == dimension and self.value == value and now < self.until
 
 
 _SILENCEABLE = frozenset(DIMENSIONS) | frozenset(PLATFORM_KEYS)

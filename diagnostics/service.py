@@ -36,9 +36,10 @@ from pydantic import ValidationError
 from diagnostics.detection import DetectionStatus, Detector, Reason
 from diagnostics.errors import SilenceError
 from diagnostics.evidence import DetectorFeed
-from diagnostics.incidents import DIMENSIONS, Grouper, Reasons, Silence
+from diagnostics.incidents import DIMENSIONS, Grouper, Reasons
 from diagnostics.incidents_readings import OwnReadings
 from diagnostics.incidents_reasons import PLATFORM_KEYS, SimReasons
+from diagnostics.silence import Silence
 from diagnostics.sim_map import SimMap
 from diagnostics.store import DetectionChange, accepted, dead_letter
 from protocol.messages import Clock, DeviceStatus, SimRecord, Telemetry

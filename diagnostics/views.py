@@ -21,8 +21,9 @@ from diagnostics.service import DeviceFacts
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from diagnostics.incidents import Incident, Silence
+    from diagnostics.incidents import Incident
     from diagnostics.service import Service
+    from diagnostics.silence import Silence
     from diagnostics.store import StoredDeadLetter, StoredDetection, StoredMessage, Summary
 
 __all__ = [

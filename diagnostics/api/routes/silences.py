@@ -14,7 +14,7 @@ from diagnostics.api.deps import ServiceDep, ViewDep  # noqa: TC001 - FastAPI re
 from diagnostics.api.models import SilenceIn, SilenceOut
 
 if TYPE_CHECKING:
-    from diagnostics.incidents import Silence
+    from diagnostics.silence import Silence
 
 __all__ = ["router"]
 

@@ -21,8 +21,9 @@ from simlab.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = 239
-"""The first of three small worlds (four healthy devices; one whose SIM is deactivated and
-that then travels abroad; a fleet with power losses and a tag that roams): quick enough for
+"""The first of three small worlds (four gas meters, one SIM deactivated; a reefer unit that
+travels onto a network its plan refuses, whose plan is then widened and the network selected
+by hand; gas meters with a congested cell, a shared pool and a rollout): quick enough for
 the suite."""
 FIGURES = (
     "worlds",
@@ -50,9 +51,10 @@ def test_a_drawn_world_is_a_scenario_file_that_loads(tmp_path: Path) -> None:
     path = scenario_file(draw(SMALL + 1), tmp_path / "world.yaml")
     spec = load_scenario(path)
     assert spec.world.seed == SMALL + 1
-    assert ("g1-0001", "sim_deactivated") in {
+    assert ("g1-0001", "roaming_not_allowed") in {
         (d.device, d.cause.value) for d in spec.answer_key.devices
     }
+    assert [i.action.value for i in spec.world.interventions] == ["change_plan", "select_network"]
 
 
 def test_the_benchmark_smoke_run_gives_the_same_scorecard_as_the_campaign() -> None:

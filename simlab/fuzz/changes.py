@@ -67,8 +67,8 @@ def draw_rollouts(d: Draft) -> None:
         return  # a fault of the old version as a whole is on the timeline already
     if fault is not None:
         end = at + (duration or d.duration)
-        if not free(d, g.ids, at, end):
-            return  # any of the group's devices may be one it reaches
+        if "mobility" in g.spec or not free(d, g.ids, at, end):
+            return  # any of the group's devices may be one it reaches, each where it is served
         entry["fault"] = fault.value
         if duration is not None:
             entry["duration"] = span(duration)

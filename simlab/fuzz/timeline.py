@@ -48,6 +48,9 @@ SWAPPABLE: Final = frozenset(
 
 def _busy(d: Draft) -> dict[str, list[tuple[float, float]]]:
     busy: dict[str, list[tuple[float, float]]] = {k: list(v) for k, v in d.reserved.items()}
+    for rate in d.fault_rates:  # faults at random times: the group is never free of them
+        for device in next(g for g in d.groups if g.spec["name"] == rate["group"]).ids:
+            busy.setdefault(device, []).append((0.0, d.duration))
     for fault in d.faults:
         start = fault["_at"]
         end = start + fault["_for"] if fault["_for"] else d.duration

@@ -82,6 +82,7 @@ CLASS_OF: Final[dict[Cause, Explains]] = {
     Cause.SIM_DEACTIVATED: Explains.PLATFORM,
     Cause.TEST_QUOTA_USED: Explains.PLATFORM,
     Cause.SIM_NOT_PROVISIONED: Explains.PLATFORM,
+    Cause.SIM_PURGED: Explains.PLATFORM,
     Cause.DATA_LIMIT_REACHED: Explains.PLATFORM,
     Cause.ROAMING_NOT_ALLOWED: Explains.PLATFORM,
     Cause.RADIO_TYPE_NOT_ALLOWED: Explains.PLATFORM,
@@ -93,6 +94,11 @@ CLASS_OF: Final[dict[Cause, Explains]] = {
 }
 """A device's own explanation -> how it is kept out of groups; other causes explain nothing."""
 
+_STATE_CAUSES: Final = {
+    SimState.INVENTORY.name: Cause.TEST_QUOTA_USED,
+    SimState.PURGED.name: Cause.SIM_PURGED,
+}
+"""A SIM state without service -> the cause it names (any other: a deactivated SIM)."""
 NAMED_BY: Final[dict[Cause, tuple[str, ...]]] = {
     Cause.IPSEC_TUNNEL_DOWN: ("tunnel", "apn"),
     Cause.APN_GATEWAY_OUTAGE: ("apn", "tunnel"),
@@ -170,8 +176,7 @@ class SimReasons:
         if sim is None:
             return None
         if sim.state is not None and sim.state[1] not in USABLE_STATES:
-            quota = sim.state[1] == SimState.INVENTORY.name
-            return Cause.TEST_QUOTA_USED if quota else Cause.SIM_DEACTIVATED
+            return _STATE_CAUSES.get(sim.state[1], Cause.SIM_DEACTIVATED)
         if sim.blocked is not None and sim.blocked[1]:
             return Cause.DATA_LIMIT_REACHED
         for word in (sim.attach, sim.session):

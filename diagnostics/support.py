@@ -11,6 +11,7 @@ a customer called. Swap tests are kept in the store as support actions, so they 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from dataclasses import asdict
@@ -34,6 +35,7 @@ from diagnostics.diagnosis.swap import (
     weigh_swap,
 )
 from diagnostics.errors import DiagnosticsError
+from diagnostics.peers import cell_peers
 
 if TYPE_CHECKING:
     from diagnostics.service import Service
@@ -81,7 +83,11 @@ class Support:
             holding = Holding(sims.sim_of(device_id), sims.last_sim(device_id), self._owner_of_imei)
             paired = sims.paired(device_id)
             reporters = frozenset().union(*(sims.reporters(iccid) for iccid in paired))
+            facts = service.devices.get(device_id)
+            quiet = status in {"SUSPECT", "OFFLINE"}
+            peers = cell_peers(service.devices.values(), facts) if facts and quiet else None
         if not current:
+            peers = None  # only each device's newest report is held
             status, since = detection_at(service.store, device_id, now)
             holding = holding_at(
                 service.store,
@@ -91,7 +97,7 @@ class Support:
                 devices=reporters,
                 owner=self._owner_of_imei,
             )
-        return device_case(
+        case = device_case(
             service.store,
             device_id,
             now=now,
@@ -101,6 +107,7 @@ class Support:
             incident=incident,
             holding=holding,
         )
+        return dataclasses.replace(case, cell_peers=peers) if peers is not None else case
 
     def _owner_of_imei(self, imei: str) -> str | None:
         with self.service.lock:

@@ -42,3 +42,8 @@ class Cause(enum.StrEnum):
     IPSEC_TUNNEL_DOWN = "ipsec_tunnel_down"
     # above IP
     BROKER_UNREACHABLE = "broker_unreachable"
+    # added later, kept last so that every cause keeps its number (training answers use it)
+    RADIO_HARDWARE = "radio_hardware"
+    """Device: its radio or antenna is broken."""
+    SIM_PURGED = "sim_purged"
+    """SIM: purged from the network (an operator's mistake, say)."""

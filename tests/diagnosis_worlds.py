@@ -109,6 +109,7 @@ WORLDS: dict[FaultId, CauseWorld] = {
         CauseWorld(FaultId.BATTERY_DEPLETED, ONE, DEVICE_WORLD, duration=6 * H),
         CauseWorld(FaultId.POWER_LOSS, ONE, DEVICE_WORLD),
         CauseWorld(FaultId.COVERAGE_LOSS, ONE, DEVICE_WORLD, duration=5 * H),
+        CauseWorld(FaultId.RADIO_HARDWARE, ONE, DEVICE_WORLD),
         CauseWorld(
             FaultId.CELL_OUTAGE,
             {"cell": 101},
@@ -128,6 +129,7 @@ WORLDS: dict[FaultId, CauseWorld] = {
         ),
         CauseWorld(FaultId.SIM_DEACTIVATED, ONE, DEVICE_WORLD),
         CauseWorld(FaultId.SIM_NOT_PROVISIONED, ONE, DEVICE_WORLD),
+        CauseWorld(FaultId.SIM_PURGED, ONE, DEVICE_WORLD),
         CauseWorld(FaultId.TEST_QUOTA_USED, ONE, DEVICE_WORLD, customer=trial_customer()),
         CauseWorld(FaultId.DATA_LIMIT_REACHED, ONE, DEVICE_WORLD),
         CauseWorld(FaultId.ROAMING_NOT_ALLOWED, ONE | {"operator": "20801"}, DEVICE_WORLD),

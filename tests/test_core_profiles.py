@@ -34,6 +34,10 @@ REJECTS: dict[FaultId, dict[CoreProfile, set[int]]] = {
         CoreProfile.SIMPLE: {E.IMSI_UNKNOWN_IN_HSS},
         CoreProfile.ANNEX_A: {E.EPS_AND_NON_EPS_SERVICES_NOT_ALLOWED},
     },
+    FaultId.SIM_PURGED: {
+        CoreProfile.SIMPLE: {E.IMSI_UNKNOWN_IN_HSS},
+        CoreProfile.ANNEX_A: {E.EPS_AND_NON_EPS_SERVICES_NOT_ALLOWED},
+    },
     FaultId.RADIO_TYPE_NOT_ALLOWED: {
         CoreProfile.SIMPLE: {E.NO_SUITABLE_CELLS_IN_TRACKING_AREA},
         CoreProfile.ANNEX_A: {E.ROAMING_NOT_ALLOWED_IN_THIS_TRACKING_AREA},

@@ -146,6 +146,8 @@ SCENARIOS: dict[FaultId, Scenario] = {
         Scenario(FaultId.POWER_LOSS, ONE, duration=3 * H),
         # the signal fades over three hours; the collar is lost after a little over two
         Scenario(FaultId.COVERAGE_LOSS, ONE, duration=4 * H, recovery=SCAN),
+        # the antenna is repaired and the device looks for its cell at once
+        Scenario(FaultId.RADIO_HARDWARE, ONE, duration=3 * H),
         Scenario(
             FaultId.CELL_OUTAGE,
             {"cell": 101},
@@ -181,6 +183,7 @@ SCENARIOS: dict[FaultId, Scenario] = {
         ),
         Scenario(FaultId.SIM_DEACTIVATED, ONE, recovery=RETRY),
         Scenario(FaultId.SIM_NOT_PROVISIONED, ONE, recovery=RETRY),
+        Scenario(FaultId.SIM_PURGED, ONE, recovery=RETRY),
         Scenario(FaultId.TEST_QUOTA_USED, ONE, recovery=RETRY, customer=trial_customer()),
         Scenario(FaultId.DATA_LIMIT_REACHED, ONE, recovery=RETRY),
         Scenario(FaultId.ROAMING_NOT_ALLOWED, ONE | {"operator": "20801"}, recovery=SCAN),
@@ -476,8 +479,26 @@ def _coverage_device(run: Run) -> None:
 
 
 @network_side(FaultId.COVERAGE_LOSS)
+@network_side(FaultId.RADIO_HARDWARE)
 def _coverage_network(run: Run) -> None:
     silent_then_implicit_detach(run, VICTIM, lost_when(run, VICTIM))
+
+
+@device_side(FaultId.RADIO_HARDWARE)
+def _radio_device(run: Run) -> None:
+    before = run.telemetry(VICTIM, until=AT)
+    reports = run.telemetry(VICTIM, since=AT, until=run.scenario.end)
+    # a report or two at once far below what it had (and its neighbours have), then nothing
+    assert 1 <= len(reports) <= 4
+    assert all(before[-1].rsrp - m.rsrp >= 25 for m in reports)
+    assert [4 in m.errors for m in reports] == [m.rsrp < -115 for m in reports]
+    lost = lost_when(run, VICTIM)
+    assert run.rel(reports[-1]) < lost < AT + H
+    assert run.wills(VICTIM, since=AT, until=run.scenario.end) == [
+        pytest.approx(lost + WILL_DELAY, abs=1e-3)
+    ]
+    for other in BYSTANDERS:
+        assert all(4 not in m.errors for m in run.telemetry(other))
 
 
 # cell_outage and operator_outage ---------------------------------------------------------------
@@ -590,17 +611,38 @@ def _deactivated_network(run: Run) -> None:
 
 
 @device_side(FaultId.SIM_NOT_PROVISIONED)
+@device_side(FaultId.SIM_PURGED)
 def _unprovisioned_device(run: Run) -> None:
     goes_silent_at_once(run, VICTIM)
 
 
-@network_side(FaultId.SIM_NOT_PROVISIONED)
-def _unprovisioned_network(run: Run) -> None:
+def unknown_subscriber(run: Run) -> None:
+    """Detached at once, then refused as a subscriber the network does not know (#2)."""
     detached_by_network_at_once(run, VICTIM)
     rejects = only_cause(run, VICTIM, "attach_reject", EmmCause.IMSI_UNKNOWN_IN_HSS, at_least=4)
     retries_t3411_t3402(run, rejects)
+
+
+@network_side(FaultId.SIM_NOT_PROVISIONED)
+def _unprovisioned_network(run: Run) -> None:
+    unknown_subscriber(run)
     # the platform still thinks all is well: no state change, no record
     assert run.during(VICTIM, "state_change", "record", "audit") == []
+
+
+@network_side(FaultId.SIM_PURGED)
+def _purged_network(run: Run) -> None:
+    unknown_subscriber(run)
+    # the audit trail: retired and purged by the operator at once, re-provisioned at the end
+    moves = [(run.rel(m), m.old, m.new, m.actor) for m in run.net(VICTIM, "state_change")]
+    assert moves == [
+        (AT, "ACTIVATED", "RETIRED", "operator"),
+        (AT, "RETIRED", "PURGED", "operator"),
+        (run.scenario.end, "PURGED", "ACTIVATED", "operator"),
+    ]
+    # nothing tells the device: it is back at its own next attempt (T3402 at most)
+    (back, *_) = run.net(VICTIM, "attach", since=run.scenario.end)
+    assert 0 < run.rel(back) - run.scenario.end <= T3402_S + 1
 
 
 @device_side(FaultId.TEST_QUOTA_USED)

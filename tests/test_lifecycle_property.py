@@ -40,6 +40,7 @@ ORACLE = {
     ("DEACTIVATED", "RETIRED"): "any",
     ("RETIRED", "ACTIVATED"): "operator",
     ("RETIRED", "PURGED"): "operator",
+    ("PURGED", "ACTIVATED"): "operator",
 }
 SIMS = 3
 ICCIDS = [str(i) for i in iccid_range(FIRST_ICCID, SIMS)]

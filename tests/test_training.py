@@ -141,8 +141,8 @@ def test_bad_answers_are_asked_again_with_a_clear_message(tmp_path):
     )
     assert result.exit_code == 0, result.output
     output = _flat(result.output)
-    assert "Error: 'xyz' is not a cause: give a number from 1 to 22" in output
-    assert "Error: 99: there is no cause 99; give 1 to 22" in output
+    assert "Error: 'xyz' is not a cause: give a number from 1 to 24" in output
+    assert "Error: 99: there is no cause 99; give 1 to 24" in output
     assert "'batery_depleted' is not a cause (did you mean battery_depleted?)" in output
     first = re.search(r"(\S+) \([^)]*\): cause number or id, ok if healthy:", result.output)
     assert first is not None
@@ -187,7 +187,7 @@ def test_answers_name_causes_by_number_id_or_ok():
     assert parse_answer("") is None
     assert parse_answer("ok") is None
     assert parse_answer(None) is None
-    for bad in ("0", "23", "battery", "yes"):
+    for bad in ("0", "25", "battery", "yes"):
         with pytest.raises(AnswerError):
             parse_answer(bad)
 

@@ -89,6 +89,15 @@ _ROWS: Final = (
         "network operator why it is barred; a replacement device works meanwhile.",
     ),
     CauseInfo(
+        C.RADIO_HARDWARE,
+        "Radio or antenna broken",
+        L.DEVICE,
+        "The device's own signal fell far below what other devices on its cell report, all at "
+        "once, and then no attach reached the network: its radio or antenna is broken, and "
+        "its SIM is fine. Ask the customer to check the antenna and its cable, or to replace "
+        "the device; the SIM works in another device.",
+    ),
+    CauseInfo(
         C.DAMAGED_SIM,
         "SIM card damaged",
         L.SIM,
@@ -109,6 +118,15 @@ _ROWS: Final = (
         "The home network does not know the SIM (attach reject #2, or #8 from a core that "
         "follows TS 29.272 Annex A, while the SIM is active). Re-provision the SIM range on the "
         "network and ask the customer to restart the device.",
+    ),
+    CauseInfo(
+        C.SIM_PURGED,
+        "SIM purged",
+        L.SIM,
+        "The SIM was purged (the audit trail names who and when), so the network no longer "
+        "knows it. If that was a mistake, re-provision it (operator only: PURGED -> ACTIVATED) "
+        "and tell the customer; the device registers again by itself within about an hour, or "
+        "at once after a restart.",
     ),
     CauseInfo(
         C.TEST_QUOTA_USED,

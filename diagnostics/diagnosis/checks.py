@@ -22,6 +22,7 @@ from diagnostics.diagnosis.cause_rules import (
 )
 from diagnostics.diagnosis.model import Candidate, CheckResult, Evidence, Status
 from diagnostics.diagnosis.platform_said import block_summary, state_summary
+from diagnostics.diagnosis.radio import radio_reading
 from diagnostics.diagnosis.readings import (
     FLAT_BATTERY_PCT,
     IMPLICIT_DETACH_S,
@@ -105,9 +106,11 @@ def check_sim_state(case: Case) -> CheckResult:
         evidence = [cite(seen, f"state changed to {state}")] if seen is not None else []
         return _ok(name, title, f"SIM is {state}", evidence)
     if seen is not None and change is not None:
-        worked = change.old in USABLE_STATES
+        purged = state == SimState.PURGED.name
+        worked = change.old in USABLE_STATES or (purged and bool(case.events(AttachAccepted)))
         quota = change.old == SimState.TEST_READY.name and state == SimState.INVENTORY.name
         cause = Cause.TEST_QUOTA_USED if quota else Cause.SIM_DEACTIVATED
+        cause = Cause.SIM_PURGED if purged else cause
         text = f"{change.old} -> {state} by {change.actor}: {change.reason}"
         return CheckResult(
             name,
@@ -124,7 +127,9 @@ def check_sim_state(case: Case) -> CheckResult:
         Status.NEVER,
         f"SIM is {state} in its inventory record",
         (Evidence(case.record.t if case.record else case.now, f"record state {state}"),),
-        _ranked([(Cause.SIM_DEACTIVATED, 1.0)]),
+        _ranked(
+            [(Cause.SIM_PURGED if state == SimState.PURGED.name else Cause.SIM_DEACTIVATED, 1.0)]
+        ),
         decisive=True,
     )
 
@@ -230,8 +235,10 @@ def check_registration(case: Case) -> CheckResult:
     if not case.silent:
         return _ok(name, title, "Not registered now, and the device is not overdue")
     # detached and quiet: the device (or its SIM) is gone from the radio
-    weights = _silence_candidates(case)
+    radio = radio_reading(case)
+    weights = radio.candidates() or _silence_candidates(case)
     evidence = [cite(seen, f"detached: {detach.reason}"), *last_report_evidence(case)]
+    evidence += radio.evidence
     text = f"Detached ({detach.reason}) at {when(seen.t)}, no attach attempt since"
     elsewhere = case.sim_elsewhere
     if elsewhere is not None:
@@ -390,14 +397,16 @@ def check_above_ip(case: Case) -> CheckResult:
             (cite(session, "session still open"),),
             _ranked([(Cause.FIRMWARE_HANG, 0.8), (Cause.BROKER_UNREACHABLE, 0.2)]),
         )
+    radio = radio_reading(case)
     return CheckResult(
         name,
         title,
         Status.UNKNOWN,
         "Registered with a session open; too soon to tell a hung device from a dead one",
-        (cite(session, "session still open"),),
+        (cite(session, "session still open"), *radio.evidence),
         _ranked(
-            [
+            radio.candidates()
+            or [
                 (Cause.POWER_LOSS, 0.35),
                 (Cause.FIRMWARE_HANG, 0.25),
                 (Cause.DAMAGED_SIM, 0.2),

@@ -24,6 +24,7 @@ M = TypeVar("M", bound=BaseModel)
 __all__ = [
     "Candidate",
     "Case",
+    "CellPeers",
     "CheckResult",
     "Diagnosis",
     "Evidence",
@@ -77,6 +78,17 @@ class IncidentRef:
 
 
 @dataclass(frozen=True, slots=True)
+class CellPeers:
+    """The other devices on the cell of a device's last report, as they report since."""
+
+    cell: int
+    reporting: int
+    """How many of them reported after the device's last report."""
+    rsrp: float | None
+    """Their median signal (RSRP, dBm) in those reports; None when none reported."""
+
+
+@dataclass(frozen=True, slots=True)
 class Case:
     """Everything the service knows about one device (or SIM) at `now`, oldest first."""
 
@@ -101,6 +113,8 @@ class Case:
     """When the newest report the service had received from the device by `now` was sent, as
     the store holds it (None: none, or the case was not read from a store). The evidence above
     looks back a window only; this does not (`readings.stopped_at`)."""
+    cell_peers: CellPeers | None = None
+    """Its neighbours on its last cell (None: not known, e.g. when looking back)."""
 
     # ---- views the checks share ---------------------------------------------------------
 

@@ -142,10 +142,15 @@ def battery_reported(case: Case) -> float | None:
 
 
 def sim_state(case: Case) -> tuple[str | None, Seen | None, StateChanged | None]:
-    """The SIM's state now: from its newest state change, or its inventory record."""
+    """The SIM's state now: from its newest state change, or its inventory record.
+
+    A record published after the change that still shows the state it moved to keeps
+    the change: who made it, why and when.
+    """
     changes = case.events(StateChanged)
-    record_t = case.record.t if case.record is not None else -math.inf
-    if changes and changes[-1][0].t >= record_t:
+    record = case.record
+    record_t, record_state = (record.t, record.state) if record is not None else (-math.inf, None)
+    if changes and (changes[-1][0].t >= record_t or changes[-1][1].new == record_state):
         seen, change = changes[-1]
         return change.new, seen, change
     if case.record is not None:

@@ -24,6 +24,7 @@ from protocol.causes import Cause
 from protocol.identifiers import Imsi, InvalidIdentifierError
 from protocol.identifiers.countries import countries_of
 from protocol.nas import EmmCause
+from protocol.sim_state import SimState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -49,6 +50,8 @@ class Reading:
     """The plan allows some LTE radio type at all."""
     visiting: bool | None
     """The network that refused is not the SIM's home network."""
+    purged: bool | None = None
+    """The SIM is PURGED: the platform had the network forget it."""
     added_since: float | None = None
     """When the plan came to allow the network, if that was after the reject."""
 
@@ -80,6 +83,13 @@ _RADIO: Final = frozenset({E.EPS_SERVICES_NOT_ALLOWED, E.NO_SUITABLE_CELLS_IN_TR
 _ANY: Final = _SUBSCRIPTION | _WHERE | _RADIO
 
 RULES: Final[tuple[Rule, ...]] = (
+    Rule(
+        _ANY,
+        lambda r: r.purged is True,
+        Cause.SIM_PURGED,
+        "the SIM is PURGED, so the network has forgotten it",
+        "TS 29.272 Annex A 5001 user unknown: #8 (Open5GS); #2 by the TS 24.301 name",
+    ),
     Rule(
         _ANY,
         lambda r: r.usable is False,
@@ -173,6 +183,7 @@ def read(
     later = [t for t in plan_changes if t > reject.t]
     return Reading(
         usable=None if state is None else state in USABLE_STATES,
+        purged=None if state is None else state == SimState.PURGED.name,
         network_allowed=allowed,
         radio_allowed=reject.rat in record.radio_types,
         eps_allowed=bool(_EPS_RADIOS.intersection(record.radio_types)),

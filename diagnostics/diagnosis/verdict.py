@@ -21,6 +21,7 @@ from diagnostics.diagnosis.behaviour import WAIT_CAUSES, conduct
 from diagnostics.diagnosis.causes import CAUSES
 from diagnostics.diagnosis.checks import CHECKS
 from diagnostics.diagnosis.model import Diagnosis
+from diagnostics.diagnosis.radio import SEPARATING_TEST as RADIO_TEST
 from diagnostics.diagnosis.readings import (
     IMPLICIT_DETACH_S,
     backoffs,
@@ -140,8 +141,10 @@ def _separating_test(candidates: tuple[Candidate, ...], *, swappable: bool = Tru
     if len(candidates) < 2:
         return None
     causes = {c.cause for c in candidates}
-    if Cause.DAMAGED_SIM in causes:
-        return f"Run {SWAP_TEST}" if swappable else None
+    radio = {Cause.RADIO_HARDWARE, Cause.COVERAGE_LOSS} <= causes
+    swap = SWAP_TEST if Cause.DAMAGED_SIM in causes else RADIO_TEST if radio else None
+    if swap is not None:
+        return f"Run {swap}" if swappable else None
     if Cause.FIRMWARE_HANG in causes and Cause.BROKER_UNREACHABLE in causes:
         return (
             "Ask the customer to power-cycle the device: a hung device comes back; if it stays "

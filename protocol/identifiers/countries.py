@@ -12,8 +12,10 @@ from typing import Final
 __all__ = ["MCC_COUNTRIES", "countries_of"]
 
 MCC_COUNTRIES: Final[dict[str, tuple[str, ...]]] = {
+    "204": ("NL",),
     "208": ("FR",),
     "219": ("HR",),
+    "230": ("CZ",),
     "234": ("GB", "JE", "GG", "IM"),
     "238": ("DK",),
     "240": ("SE",),

@@ -55,9 +55,14 @@ TRANSITIONS: Final = MappingProxyType(
         (S.DEACTIVATED, S.RETIRED): _ANY,
         (S.RETIRED, S.ACTIVATED): _OPERATOR,
         (S.RETIRED, S.PURGED): _OPERATOR,
+        (S.PURGED, S.ACTIVATED): _OPERATOR,
     },
 )
-"""(from, to) → the actors who may make that move. A move not listed does not exist."""
+"""(from, to) → the actors who may make that move. A move not listed does not exist.
+
+PURGED → ACTIVATED is the operator re-provisioning a SIM purged by mistake: the card and
+its keys still exist (the operator holds them from the SIM vendor's profile), so the
+subscription can be loaded onto the network again; nobody else can undo a purge."""
 
 
 def allowed_targets(source: SimState, actor: Actor) -> list[SimState]:

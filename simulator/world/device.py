@@ -22,6 +22,7 @@ import simpy
 from protocol.identifiers import Imei
 from protocol.messages import DeviceStatus, Telemetry
 from simulator.world import retry, selection
+from simulator.world.antenna import Antenna
 from simulator.world.mobility import HOUR, Whereabouts
 from simulator.world.network import Refusal
 from simulator.world.radio import COVERAGE_FLOOR_DBM, LOW_SIGNAL_DBM
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Device"]
 
-COVERAGE_FAULT_DB: Final = 70.0
-"""How much signal a coverage fault takes away at its worst (antenna broken, device buried)."""
 MQTT_OVERHEAD_BYTES: Final = 80
 TCP_RETRY_BYTES: Final = 240
 MAX_STEPS: Final = 12
@@ -75,7 +74,7 @@ class Device:
         self.reboot_loop = False
         self.retry: RetryBehaviour = spec.retry
         """How its firmware retries after a failure (see `retry`)."""
-        self.loss_since: float | None = None
+        self.antenna = Antenna()
         self.whereabouts = Whereabouts(spec, self.rng)
         self.nas = Nas()
         self.t3346 = self.t3396 = 0.0
@@ -352,12 +351,16 @@ class Device:
         self.restore_power()
 
     def start_losing_signal(self) -> None:
-        """Its antenna starts failing (or it is being buried): see `loss_db`."""
-        self.loss_since = self.env.now
+        """Its signal starts fading (it is being buried, say): see `Antenna`."""
+        self.antenna.fade(self.env.now)
+
+    def break_antenna(self) -> None:
+        """Its radio or antenna breaks: the signal drops at once, and then is gone."""
+        self.antenna.break_down(self.env.now)  # the next report, or scan, finds it out
 
     def regain_signal(self) -> None:
-        """Its signal is whole again."""
-        self.loss_since = None
+        """Its signal is whole again (coverage back, or the antenna repaired)."""
+        self.antenna.mend()
         self.poke()
 
     def hang_firmware(self) -> None:
@@ -434,17 +437,14 @@ class Device:
         return self.whereabouts.at(now)
 
     def loss_db(self, now: float) -> float:
-        """Extra path loss on the device's side (a coverage fault ramps it up over three hours)."""
-        if self.loss_since is None:
-            return 0.0
-        return min(COVERAGE_FAULT_DB, COVERAGE_FAULT_DB * (now - self.loss_since) / (3 * HOUR))
+        """Extra path loss on the device's side (see `Antenna`)."""
+        return self.antenna.loss_db(now)
 
     def _drain(self, now: float, per_report: float) -> float:
         assert self.battery is not None
         hours = (now - self.battery_at) / HOUR
         self.battery_at = now
         rate = 25.0 if self.fast_drain else 0.01  # % an hour: a failing cell, or a healthy idle one
-        self.battery = max(
-            0.0, self.battery - rate * hours - per_report * (20 if self.fast_drain else 1)
-        )
+        spent = rate * hours + per_report * (20 if self.fast_drain else 1)
+        self.battery = max(0.0, self.battery - spent)
         return self.battery

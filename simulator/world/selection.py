@@ -82,7 +82,8 @@ def choose(device: Device, now: float, lat: float, lon: float) -> tuple[list[Cel
         nas.forbidden_tas.clear()
         nas.tas_until = math.inf
     network = device.world.network
-    heard = [c for c, _ in network.audible(lat, lon, device.radio, device.loss_db(now))]
+    loss = device.antenna.reach_db(now)
+    heard = [c for c, _ in network.audible(lat, lon, device.radio, loss)]
     if nas.manual is not None:
         chosen = [c for c in heard if c.mcc_mnc == nas.manual]
         if chosen:

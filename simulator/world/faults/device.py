@@ -141,6 +141,14 @@ DEVICE_FAULTS = (
         each(Device.regain_signal),
     ),
     FaultKind(
+        F.RADIO_HARDWARE,
+        "device",
+        "its radio or antenna breaks: the signal drops 30 dB at once, then is gone within the "
+        "hour; no attach reaches the network, no reject, the SIM record unchanged",
+        each(Device.break_antenna),
+        each(Device.regain_signal),
+    ),
+    FaultKind(
         F.ROAMING_NOT_ALLOWED,
         "device",
         "the device moves onto a network its plan does not allow: EMM #11",

@@ -6,11 +6,11 @@ swap), the SIM takes its fault along, and so does the ground truth.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from protocol.sim_state import SimState
 from simulator.errors import SimulatorError
-from simulator.platform.lifecycle import Actor
+from simulator.platform.lifecycle import Actor, refusal
 from simulator.world.faults.kind import FaultKind, platform_acts, sim_of
 from simulator.world.spec import FaultId
 
@@ -67,6 +67,49 @@ def _unprovisioned_off(world: World, spec: FaultSpec, devices: list[Device]) -> 
         d.poke()
 
 
+_PURGE: Final = (SimState.RETIRED, SimState.PURGED)
+
+
+def _purge_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    """An operator's clean-up retires and purges the SIM by mistake (value: the job's name).
+
+    Purging is done to retired SIMs, so the mistake takes both moves, each in the audit
+    trail under the operator's name. The network forgets the SIM: it detaches the device,
+    and answers its attaches as for a subscriber it does not know (#2; #8 from an Annex A
+    core).
+    """
+    job = spec.value or "bulk purge of retired SIMs"
+    for d in devices:
+        iccid = sim_of(d)
+        state = world.platform.state(iccid)
+        for target in _PURGE[_PURGE.index(state) + 1 :] if state in _PURGE else _PURGE:
+            refused = refusal(world.platform.state(iccid), target, Actor.OPERATOR)
+            if refused is not None:
+                raise SimulatorError(f"sim_purged: device {d.id}'s SIM: {refused}")
+            world.platform.change_state(
+                iccid, target, actor=Actor.OPERATOR, reason=job, now=world.env.now
+            )
+        world.output.flush_platform()
+
+
+def _purge_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
+    """The operator re-provisions the SIM: its subscription is on the network again.
+
+    Nothing tells the device: it comes back at its own next attach attempt (T3402 after
+    #2, within 12 minutes; after #8 it holds the SIM invalid until its modem is reset, which
+    TS.34 firmware does itself about an hour after the reject).
+    """
+    for d in devices:
+        world.platform.change_state(
+            sim_of(d),
+            SimState.ACTIVATED,
+            actor=Actor.OPERATOR,
+            reason="re-provisioned after a purge by mistake",
+            now=world.env.now,
+        )
+    world.output.flush_platform()
+
+
 def _quota_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     for d in devices:
         iccid = sim_of(d)
@@ -121,6 +164,14 @@ SIM_FAULTS = (
         "the home network does not know the SIM: EMM #2 (#8 from an Annex A core)",
         _unprovisioned_on,
         _unprovisioned_off,
+    ),
+    FaultKind(
+        F.SIM_PURGED,
+        "sim",
+        "an operator's clean-up retires and purges the SIM by mistake (value: the job): the "
+        "network forgets it, EMM #2 (#8 from Annex A); the revert re-provisions it",
+        _purge_on,
+        _purge_off,
     ),
     FaultKind(
         F.TEST_QUOTA_USED,

@@ -1,0 +1,106 @@
+"""A broken radio or antenna, told from lost coverage by the device's reports and neighbours.
+
+Both end the same way on the wire: the device's signal falls, it goes quiet, and no
+attach of its own reaches the network (no reject, the SIM record unchanged). What
+differs is how the signal fell and what the devices around it saw:
+
+* a broken antenna takes tens of decibels away at once: between two reports less than
+  `STEP_WINDOW_S` apart the signal falls by `STEP_DB` or more. Coverage fading (a
+  device buried, snowed in or walking out of range) loses it over hours;
+* the other devices on the same cell report as before, at a signal well above the
+  device's last (`PEER_MARGIN_DB`): the cell and the coverage around it are fine.
+
+Both seen: the radio or antenna. Only the step, or only fine neighbours: either
+could be it, named with the test that separates them (`SEPARATING_TEST`). A device
+that reports rarely enough to go from a good report straight to silence shows neither.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from diagnostics.diagnosis.model import Evidence
+from diagnostics.diagnosis.readings import WEAK_SIGNAL_DBM, cite
+from protocol.causes import Cause
+
+if TYPE_CHECKING:
+    from diagnostics.diagnosis.model import Case, Seen
+    from protocol.messages import Telemetry
+
+__all__ = [
+    "PEER_MARGIN_DB",
+    "SEPARATING_TEST",
+    "STEP_DB",
+    "STEP_WINDOW_S",
+    "RadioReading",
+    "radio_reading",
+]
+
+STEP_DB: Final = 20.0
+"""A fall at least this large between two reports is a step, not a fade..."""
+STEP_WINDOW_S: Final = 1800.0
+"""...when the reports are at most this far apart (a fade takes hours: 20 dB is 1 h or more)."""
+PEER_MARGIN_DB: Final = 20.0
+"""Neighbours whose median signal is this far above the device's last report are fine."""
+MIN_PEERS: Final = 2
+"""At least this many neighbours must have reported after the device went quiet."""
+SEPARATING_TEST: Final = (
+    "a SIM swap test where the device is: its SIM into a device that works, beside it, and "
+    "that device's SIM into this one. If its SIM works in the other device, the fault stays "
+    "with this device (its radio or antenna); if neither gets a signal there, the coverage "
+    "there is lost."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RadioReading:
+    """What the reports and the neighbours say of a device's signal before it went quiet."""
+
+    step: tuple[Seen, float, float] | None
+    """The report after the signal fell at once, by how much and to what, if it did."""
+    peers_fine: bool | None
+    """The neighbours on its cell report a good signal since (None: not known)."""
+    evidence: tuple[Evidence, ...]
+
+    def candidates(self) -> list[tuple[Cause, float]] | None:
+        """Radio against coverage, by how much of the evidence points at the radio."""
+        if self.step is not None and self.peers_fine:
+            return [(Cause.RADIO_HARDWARE, 0.93), (Cause.COVERAGE_LOSS, 0.07)]
+        if self.step is not None and self.peers_fine is None:
+            return [(Cause.RADIO_HARDWARE, 0.6), (Cause.COVERAGE_LOSS, 0.4)]
+        return None
+
+
+def radio_reading(case: Case) -> RadioReading:
+    """Read the device's last reports and its neighbours."""
+    reports = case.telemetry()[-4:]
+    step = _step(reports)
+    peers = case.cell_peers
+    evidence: list[Evidence] = []
+    if step is not None:
+        after, fall, level = step
+        evidence.append(cite(after, f"signal fell {fall:.0f} dB at once, to {level:.0f} dBm"))
+    fine: bool | None = None
+    if peers is not None and reports and peers.reporting >= MIN_PEERS and peers.rsrp is not None:
+        last = reports[-1][1].rsrp
+        fine = peers.rsrp > WEAK_SIGNAL_DBM and peers.rsrp - last >= PEER_MARGIN_DB
+        if fine:
+            evidence.append(
+                Evidence(
+                    case.now,
+                    f"{peers.reporting} other devices on cell {peers.cell} report since, at "
+                    f"{peers.rsrp:.0f} dBm",
+                )
+            )
+    return RadioReading(step, fine, tuple(evidence))
+
+
+def _step(reports: list[tuple[Seen, Telemetry]]) -> tuple[Seen, float, float] | None:
+    """The newest report on one cell after which the signal fell at once: by how much, to what."""
+    for i in range(len(reports) - 1, 0, -1):  # the newest pair first
+        (s1, a), (s2, b) = reports[i - 1], reports[i]
+        same_cell = (a.mcc_mnc, a.cell_id) == (b.mcc_mnc, b.cell_id)
+        if same_cell and a.rsrp - b.rsrp >= STEP_DB and s2.t - s1.t <= STEP_WINDOW_S:
+            return s2, a.rsrp - b.rsrp, b.rsrp
+    return None

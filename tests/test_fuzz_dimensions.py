@@ -46,16 +46,16 @@ def test_each_dimension_is_drawn_in_its_share_of_the_first_hundred_worlds() -> N
         counts["tunnel"] += any("tunnel" in f for f in faults)
     assert counts == {
         "pooled plan": 41,
-        "pool used up": 5,
+        "pool used up": 3,
         "annex-a core": 30,
         "psm grant": 13,
         "battery level": 30,
-        "rollout": 16,
-        "rollout fault": 8,
-        "move": 11,
+        "rollout": 13,
+        "rollout fault": 6,
+        "move": 6,
         "intervention": 1,
-        "invoice": 2,
-        "tunnel": 1,
+        "invoice": 1,
+        "tunnel": 3,
     }
 
 
@@ -63,32 +63,25 @@ def test_each_dimension_is_drawn_in_its_share_of_the_first_hundred_worlds() -> N
 def test_a_used_up_pool_stops_every_sim_in_it_and_the_key_expects_a_pool_incident(
     tmp_path: Path,
 ) -> None:
-    spec = _loaded(86, tmp_path)
-    assert [(f.fault.value, f.pool) for f in spec.world.faults if f.pool] == [
-        ("data_limit_reached", "vikaliftab-2/rate-2")
+    spec = _loaded(301, tmp_path)
+    (fault,) = spec.world.faults
+    assert (fault.fault.value, fault.devices) == ("data_limit_reached", ["g1-0001"])  # one upload
+    assert _answers(spec) == {(f"g1-000{n}", "data_limit_reached", 25080.0) for n in (1, 2, 3)}
+    assert [(i.dimension, i.value, i.start) for i in spec.answer_key.incidents] == [
+        ("pool", "holmevendab-1/rate-1", 25080.0)
     ]
-    limit = {a for a in _answers(spec) if a[1] == "data_limit_reached"}
-    assert limit == {(f"g2-000{n}", "data_limit_reached", 16680.0) for n in (1, 2, 3)}
-    assert ("pool", "vikaliftab-2/rate-2", 16680.0) in {
-        (i.dimension, i.value, i.start) for i in spec.answer_key.incidents
-    }
 
 
 @pytest.mark.unit
 def test_a_rollouts_fault_is_the_truth_of_the_devices_it_reached_and_a_firmware_group(
     tmp_path: Path,
 ) -> None:
-    spec = _loaded(92, tmp_path)
-    assert [f.devices for f in spec.world.faults] == [["g2-0001"]]  # a wrong APN of its own
+    spec = _loaded(115, tmp_path)
     (rollout,) = spec.world.rollouts
-    assert (rollout.version, rollout.from_version, rollout.fault) == (
-        "1.3.0",
-        "1.2.1",
-        "firmware_hang",
-    )
+    assert (rollout.version, rollout.share, rollout.fault) == ("3.8.0", 0.2, "firmware_hang")
     hung = {a for a in _answers(spec) if a[1] == "firmware_hang"}
-    assert hung == {(f"g1-{n:04d}", "firmware_hang", 30780.0) for n in range(1, 27)}
-    assert [(i.dimension, i.value) for i in spec.answer_key.incidents] == [("firmware", "1.3.0")]
+    assert hung == {(f"g1-{n:04d}", "firmware_hang", 43560.0) for n in (3, 14, 17, 20, 23)}
+    assert [(i.dimension, i.value) for i in spec.answer_key.incidents] == [("firmware", "3.8.0")]
 
 
 @pytest.mark.unit

@@ -7,9 +7,11 @@ devices are named), or a cell, an operator, an APN or a tunnel. Each device
 carries at most one injected fault at a time, and a fault of the network has
 the world to itself while it lasts, so the ground truth names one cause per
 device at any moment. Faults are drawn only where the world allows them (a
-battery to drain, a test SIM to use up, a SIM locked to its IMEI, a radio type
-the plan refuses, a network abroad the plan leaves out); the catalogue's own
-checks say the same, and a fault it rejects would be a bug of this module.
+battery to drain, a test SIM to use up, an active SIM to purge, a SIM locked to
+its IMEI, a radio type the plan refuses, a network abroad the plan leaves out);
+the catalogue's own checks say the same, and a fault it rejects would be a bug
+of this module. A fault new to the catalogue is drawn as it is; one that needs
+something of the world gets its line in `eligible`.
 """
 
 from __future__ import annotations
@@ -41,7 +43,15 @@ ACCOUNT_WIDE: Final = frozenset({F.SIM_DEACTIVATED, F.SIM_NOT_PROVISIONED, F.DAT
 FIRMWARE_WIDE: Final = frozenset({F.FIRMWARE_HANG, F.RECONNECT_STORM, F.WRONG_APN})
 """Faults of the software that can strike every device of a firmware version at once."""
 SWAPPABLE: Final = frozenset(
-    {F.DAMAGED_SIM, F.SIM_DEACTIVATED, F.POWER_LOSS, F.FIRMWARE_HANG, F.BATTERY_DEPLETED}
+    {
+        F.DAMAGED_SIM,
+        F.SIM_DEACTIVATED,
+        F.SIM_PURGED,
+        F.POWER_LOSS,
+        F.FIRMWARE_HANG,
+        F.BATTERY_DEPLETED,
+        F.RADIO_HARDWARE,
+    }
 )
 """Faults a cross-swap test tells apart by where they go (the SIM or the device)."""
 
@@ -79,6 +89,7 @@ def eligible(g: Group, d: Draft, fault: FaultId) -> dict[str, Any] | None:
     needs: dict[FaultId, Callable[[], dict[str, Any] | None]] = {
         F.BATTERY_DEPLETED: lambda: {} if "battery_mah" in g.spec else None,
         F.TEST_QUOTA_USED: lambda: {} if g.state == "TEST_READY" else None,
+        F.SIM_PURGED: lambda: {} if g.state == "ACTIVATED" else None,  # a test SIM is not retired
         F.DATA_LIMIT_REACHED: lambda: {} if "overage_limit" in rate else None,
         F.SIM_DEACTIVATED: lambda: _invoice(d),
         F.IMEI_LOCK_MISMATCH: lambda: {} if g.imei_lock else None,

@@ -1,6 +1,7 @@
 """The answer key of a generated world, written from its ground truth after it has run.
 
-Every truth record is an affected device with its cause and start. An incident is
+Every affected device is listed with each cause its truth records give it, from the
+first record of that cause (a device that has the same trouble twice is listed once). An incident is
 expected where a fault struck a group (a cell, an operator, an APN or tunnel,
 a whole account or firmware version) and the truth holds at least
 `INCIDENT_MIN_DEVICES` devices with that fault from its start: fewer than that
@@ -24,9 +25,10 @@ START_SLACK_S: Final = 120.0
 
 def answer_key(draft: Draft, truth: list[TruthRecord]) -> dict[str, Any]:
     """The key for the world of `draft`, whose run gave `truth` (seconds from its start)."""
-    devices = [
-        {"device": r.device_id, "cause": r.cause.value, "start": round(r.start, 3)} for r in truth
-    ]
+    first: dict[tuple[str, str], float] = {}
+    for r in truth:  # the same trouble twice: named once, from its first record
+        first.setdefault((r.device_id, r.cause.value), round(r.start, 3))
+    devices = [{"device": d, "cause": c, "start": start} for (d, c), start in first.items()]
     incidents = []
     for group in draft.incidents:
         struck = {

@@ -45,6 +45,8 @@ class Group:
     imei_lock: bool = False
     cell: int = 0
     """The cell the group is installed under (it offers the group's radio)."""
+    pool: str | None = None
+    """The shared data pool (`account/rate plan`) its SIMs count against, on a pooled plan."""
 
     @property
     def ids(self) -> list[str]:
@@ -73,9 +75,16 @@ class Draft:
     groups: list[Group] = field(default_factory=list)
     faults: list[dict[str, Any]] = field(default_factory=list)
     swaps: list[dict[str, Any]] = field(default_factory=list)
+    rollouts: list[dict[str, Any]] = field(default_factory=list)
+    moves: list[dict[str, Any]] = field(default_factory=list)
+    interventions: list[dict[str, Any]] = field(default_factory=list)
     fault_rates: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     message_loss: float = 0.0
+    core: str = "simple"
+    reserved: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    """Times devices are taken by something other than a fault on the timeline (a battery
+    that runs out by itself, a SIM moved in, a rollout), kept free of faults."""
     incidents: list[dict[str, Any]] = field(default_factory=list)
     """The groups the faults strike (dimension, value, start): incidents the key may expect."""
     swap_verdict: str | None = None
@@ -92,6 +101,15 @@ class Draft:
         imei = Imei.from_body(f"35{self.seed % 10**5:05d}{base:07d}")
         imsi = f"24007{self.seed % 10**4:04d}{base:06d}"
         return str(iccid), str(imei), imsi
+
+    def reserve(self, devices: list[str], start: float, end: float) -> None:
+        """Keep `devices` free of faults from `start` to `end` (see `reserved`)."""
+        for device in devices:
+            self.reserved.setdefault(device, []).append((start, end))
+
+    def group_of(self, device: str) -> Group:
+        """The group `device` belongs to."""
+        return next(g for g in self.groups if device in g.ids)
 
     def devices(self) -> list[str]:
         """Every device id of the world."""
@@ -132,8 +150,12 @@ class Draft:
             "devices": [g.spec for g in self.groups],
             "faults": [{k: v for k, v in f.items() if not k.startswith("_")} for f in self.faults],
             "swaps": self.swaps,
+            "rollouts": self.rollouts,
+            "moves": self.moves,
+            "interventions": self.interventions,
             "fault_rates": self.fault_rates,
             "message_loss": self.message_loss,
+            "core": self.core,
         }
 
     def scenario(self, answer_key: dict[str, Any]) -> dict[str, Any]:

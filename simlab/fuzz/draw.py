@@ -2,11 +2,12 @@
 
 `draw(seed)` runs the dimensions in order on a `Draft`, each with the draft's
 own seeded random generator, so the same seed always draws the same world.
-A new dimension of the format (pooled plans, firmware rollouts, core profiles,
-SIMs moved into new devices, radio hardware faults, purged SIMs, a starting
-battery level) is one more function in `DIMENSIONS`, drawing its part and
-leaving the others alone. Faults and support actions are drawn in
-`simlab.fuzz.timeline`.
+A new dimension of the format is one more function in `DIMENSIONS`, drawing its
+part and leaving the others alone. Pooled plans, core profiles, PSM grants and
+starting battery levels are drawn in `simlab.fuzz.platform_draws`; faults, swaps
+and support actions in `simlab.fuzz.timeline` (a fault added to the catalogue is
+drawn from it as it is); rollouts, interventions and SIMs moved into other devices
+in `simlab.fuzz.changes`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import math
 import random
 from typing import TYPE_CHECKING, Any, Final
 
+from simlab.fuzz.changes import draw_interventions, draw_moves, draw_rollouts
 from simlab.fuzz.draft import Draft, Group, span
 from simlab.fuzz.places import COUNTRIES, INDUSTRIES, NEIGHBOURS
+from simlab.fuzz.platform_draws import draw_batteries, draw_core, draw_pools, draw_psm_grants
 from simlab.fuzz.timeline import draw_actions, draw_faults, draw_swaps
 
 if TYPE_CHECKING:
@@ -248,12 +251,19 @@ DIMENSIONS: Final[tuple[Callable[[Draft], None], ...]] = (
     _cells,
     _fleet,
     _radio_and_plans,
+    draw_pools,
     _mobility,
     _firmware_behaviour,
     _roaming_partners,
     _loss,
+    draw_core,
+    draw_psm_grants,
+    draw_batteries,
     draw_faults,
+    draw_rollouts,
     draw_swaps,
+    draw_interventions,
+    draw_moves,
     draw_actions,
 )
 """The dimensions a world is drawn in, in order; each fills in its part of the draft."""

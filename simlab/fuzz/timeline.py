@@ -7,9 +7,11 @@ devices are named), or a cell, an operator, an APN or a tunnel. Each device
 carries at most one injected fault at a time, and a fault of the network has
 the world to itself while it lasts, so the ground truth names one cause per
 device at any moment. Faults are drawn only where the world allows them (a
-battery to drain, a test SIM to use up, a SIM locked to its IMEI, a radio type
-the plan refuses, a network abroad the plan leaves out); the catalogue's own
-checks say the same, and a fault it rejects would be a bug of this module.
+battery to drain, a test SIM to use up, an active SIM to purge, a SIM locked to
+its IMEI, a radio type the plan refuses, a network abroad the plan leaves out);
+the catalogue's own checks say the same, and a fault it rejects would be a bug
+of this module. A fault new to the catalogue is drawn as it is; one that needs
+something of the world gets its line in `eligible`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,16 @@ from simulator.world.spec import FaultId, parse_duration
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["draw_actions", "draw_faults", "draw_swaps"]
+__all__ = [
+    "SWAPPABLE",
+    "add_fault",
+    "draw_actions",
+    "draw_faults",
+    "draw_swaps",
+    "eligible",
+    "free",
+    "moment",
+]
 
 H: Final = 3600.0
 F = FaultId
@@ -32,13 +43,24 @@ ACCOUNT_WIDE: Final = frozenset({F.SIM_DEACTIVATED, F.SIM_NOT_PROVISIONED, F.DAT
 FIRMWARE_WIDE: Final = frozenset({F.FIRMWARE_HANG, F.RECONNECT_STORM, F.WRONG_APN})
 """Faults of the software that can strike every device of a firmware version at once."""
 SWAPPABLE: Final = frozenset(
-    {F.DAMAGED_SIM, F.SIM_DEACTIVATED, F.POWER_LOSS, F.FIRMWARE_HANG, F.BATTERY_DEPLETED}
+    {
+        F.DAMAGED_SIM,
+        F.SIM_DEACTIVATED,
+        F.SIM_PURGED,
+        F.POWER_LOSS,
+        F.FIRMWARE_HANG,
+        F.BATTERY_DEPLETED,
+        F.RADIO_HARDWARE,
+    }
 )
 """Faults a cross-swap test tells apart by where they go (the SIM or the device)."""
 
 
 def _busy(d: Draft) -> dict[str, list[tuple[float, float]]]:
-    busy: dict[str, list[tuple[float, float]]] = {}
+    busy: dict[str, list[tuple[float, float]]] = {k: list(v) for k, v in d.reserved.items()}
+    for rate in d.fault_rates:  # faults at random times: the group is never free of them
+        for device in next(g for g in d.groups if g.spec["name"] == rate["group"]).ids:
+            busy.setdefault(device, []).append((0.0, d.duration))
     for fault in d.faults:
         start = fault["_at"]
         end = start + fault["_for"] if fault["_for"] else d.duration
@@ -53,7 +75,13 @@ def _free(
     return all(end + H <= a or start >= b + H for a, b in busy.get(device, []))
 
 
-def _eligible(g: Group, d: Draft, fault: FaultId) -> dict[str, Any] | None:
+def free(d: Draft, devices: list[str], start: float, end: float) -> bool:
+    """Whether `devices` are free of faults (and the network of its own) from `start` to `end`."""
+    busy = _busy(d)
+    return not _network_at(d, start, end) and all(_free(busy, i, start, end) for i in devices)
+
+
+def eligible(g: Group, d: Draft, fault: FaultId) -> dict[str, Any] | None:
     """What the fault needs from the group's devices (its `value`, `operator`), or None."""
     plan = next(p for p in d.plans if p["name"] == g.plan)
     rate = next(r for r in d.rates if r["name"] == g.rate)
@@ -61,13 +89,20 @@ def _eligible(g: Group, d: Draft, fault: FaultId) -> dict[str, Any] | None:
     needs: dict[FaultId, Callable[[], dict[str, Any] | None]] = {
         F.BATTERY_DEPLETED: lambda: {} if "battery_mah" in g.spec else None,
         F.TEST_QUOTA_USED: lambda: {} if g.state == "TEST_READY" else None,
+        F.SIM_PURGED: lambda: {} if g.state == "ACTIVATED" else None,  # a test SIM is not retired
         F.DATA_LIMIT_REACHED: lambda: {} if "overage_limit" in rate else None,
+        F.SIM_DEACTIVATED: lambda: _invoice(d),
         F.IMEI_LOCK_MISMATCH: lambda: {} if g.imei_lock else None,
         F.PRIVATE_APN_CREDENTIALS: lambda: {} if private else None,
         F.ROAMING_NOT_ALLOWED: lambda: _abroad(d, plan),
         F.RADIO_TYPE_NOT_ALLOWED: lambda: _radio(d, plan),
     }
     return needs.get(fault, dict)()
+
+
+def _invoice(d: Draft) -> dict[str, Any]:
+    """Billing names the overdue invoice most of the time."""
+    return {"value": f"{d.start.year}-{d.rng.randint(1, 9999):04d}"} if d.rng.random() < 0.7 else {}
 
 
 def _abroad(d: Draft, plan: dict[str, Any]) -> dict[str, Any] | None:
@@ -82,37 +117,46 @@ def _radio(d: Draft, plan: dict[str, Any]) -> dict[str, Any] | None:
     return {"value": d.rng.choice(refused)} if refused else None
 
 
-def _moment(d: Draft) -> tuple[float, float | None]:
+def moment(d: Draft) -> tuple[float, float | None]:
+    """When something on the timeline strikes, on the minute, and how long it lasts (None: on)."""
     at = int(d.rng.uniform(0.5 * H, d.duration - 2 * H) // 60) * 60
     lasting = d.rng.random() < 0.35
     return float(at), None if lasting else float(d.rng.choice((1, 2, 3, 5, 8)) * H)
 
 
-def _device_fault(d: Draft, fault: FaultId) -> None:
+def _device_fault(d: Draft, fault: FaultId, group: Group | None = None) -> None:
     busy = _busy(d)
-    at, duration = _moment(d)
+    at, duration = moment(d)
     end = at + (duration or d.duration)
-    g = d.rng.choice(d.groups)
-    extra = _eligible(g, d, fault)
+    g = d.rng.choice(d.groups) if group is None else group
+    extra = eligible(g, d, fault)
     if extra is None:
         return
-    free = [i for i in g.ids if _free(busy, i, at, end) and not _network_at(d, at, end)]
-    if not free:
+    idle = [i for i in g.ids if _free(busy, i, at, end) and not _network_at(d, at, end)]
+    if not idle:
         return
     kind = d.rng.random()
     scope, dimension = "device", None
-    if kind < 0.15 and fault in ACCOUNT_WIDE and len(free) == len(g.ids) >= 3:
-        devices, scope, dimension = free, "account", ("account", g.account)
-    elif kind < 0.15 and fault in FIRMWARE_WIDE and len(free) == len(g.ids) >= 3:
-        devices, scope, dimension = free, "firmware", ("firmware", g.spec["firmware"])
-    elif kind < 0.4 and len(free) > 2:
+    if g.pool is not None and CATALOGUE[fault].pool_wide:
+        if len(idle) < len(g.ids):
+            return  # it reaches every SIM of the pool
+        devices, scope, dimension = idle, "pool", ("pool", g.pool)
+        where = {"pool": g.pool} if kind < 0.5 else {"devices": [d.rng.choice(idle)]}
+        add_fault(d, fault, at, duration, where | extra, devices, dimension)
+        d.notes.append(f"{fault.value} on the pool {g.pool} ({len(devices)} SIMs) at {span(at)}.")
+        return
+    if kind < 0.15 and fault in ACCOUNT_WIDE and len(idle) == len(g.ids) >= 3:
+        devices, scope, dimension = idle, "account", ("account", g.account)
+    elif kind < 0.15 and fault in FIRMWARE_WIDE and len(idle) == len(g.ids) >= 3:
+        devices, scope, dimension = idle, "firmware", ("firmware", g.spec["firmware"])
+    elif kind < 0.4 and len(idle) > 2:
         devices, scope = (
-            sorted(d.rng.sample(free, d.rng.randint(2, min(10, len(free) - 1)))),
+            sorted(d.rng.sample(idle, d.rng.randint(2, min(10, len(idle) - 1)))),
             "subset",
         )
     else:
-        devices = [d.rng.choice(free)]
-    _add(d, fault, at, duration, {"devices": devices, **extra}, devices, dimension)
+        devices = [d.rng.choice(idle)]
+    add_fault(d, fault, at, duration, {"devices": devices, **extra}, devices, dimension)
     d.notes.append(f"{fault.value} on {scope} ({len(devices)} devices) at {span(at)}.")
 
 
@@ -125,16 +169,17 @@ def _network_at(d: Draft, start: float, end: float) -> bool:
 
 
 def _network_fault(d: Draft, fault: FaultId) -> None:
-    at, duration = _moment(d)
+    at, duration = moment(d)
     end = at + (duration or d.duration)
-    if any(
-        not (end + H <= f["_at"] or at >= f["_at"] + (f["_for"] or d.duration) + H)
-        for f in d.faults
-    ):
+    taken = [(f["_at"], f["_at"] + (f["_for"] or d.duration)) for f in d.faults]
+    taken += [window for windows in d.reserved.values() for window in windows]
+    if any(not (end + H <= a or at >= b + H) for a, b in taken):
         return  # a fault of the network has the world to itself
     scope = CATALOGUE[fault].scope
     home = [c for c in d.cells if c["id"] < 900]
-    if fault is F.CONGESTION or scope == "cell":
+    if fault is F.CONGESTION and d.rng.random() < 0.3:
+        scope = "operator"  # a whole network congested, not one cell
+    if scope == "cell":
         cell = d.rng.choice(home)
         where, dimension = {"cell": cell["id"]}, ("cell", str(cell["id"]))
     elif scope == "operator":
@@ -144,22 +189,23 @@ def _network_fault(d: Draft, fault: FaultId) -> None:
         apn = d.rng.choice(sorted({g.spec["apn"] for g in d.groups}))
         where, dimension = {"apn": apn}, ("apn", apn)
     else:
-        tunnels = [
-            (t["name"], g.spec["apn"])
-            for t in d.tunnels
-            for g in d.groups
-            if g.spec["apn"].startswith(g.account)
-        ]
+        tunnels = sorted({t for g in d.groups if (t := _tunnel(d, g)) is not None})
         if not tunnels:
             return
-        tunnel, _ = d.rng.choice(tunnels)  # a tunnel is a dimension of its own
+        tunnel = d.rng.choice(tunnels)  # a tunnel is a dimension of its own
         where, dimension = {"tunnel": tunnel}, ("tunnel", tunnel)
     devices = d.devices()  # every device is kept free of other faults meanwhile
-    _add(d, fault, at, duration, where, devices, dimension, network=True)
+    add_fault(d, fault, at, duration, where, devices, dimension, network=True)
     d.notes.append(f"{fault.value} on {dimension[0]} {dimension[1]} at {span(at)}.")
 
 
-def _add(
+def _tunnel(d: Draft, g: Group) -> str | None:
+    """The tunnel behind the group's APN, if it is a private one."""
+    plan = next(p for p in d.plans if p["name"] == g.plan)
+    return next((a.get("tunnel") for a in plan["apns"] if a["name"] == g.spec["apn"]), None)
+
+
+def add_fault(
     d: Draft,
     fault: FaultId,
     at: float,
@@ -170,6 +216,7 @@ def _add(
     *,
     network: bool = False,
 ) -> None:
+    """Put `fault` on the timeline `where` it is written, reaching `devices`, maybe a group."""
     entry: dict[str, Any] = {"fault": fault.value, "at": span(at)}
     if duration is not None:
         entry["duration"] = span(duration)
@@ -199,6 +246,9 @@ def draw_faults(d: Draft) -> None:
             _device_fault(d, fault)
         else:
             _network_fault(d, fault)
+    for g in d.groups:  # a shared pool is used up as often as a SIM's own allowance is
+        if g.pool is not None and d.rng.random() < 0.3:
+            _device_fault(d, F.DATA_LIMIT_REACHED, g)
 
 
 def draw_swaps(d: Draft) -> None:

@@ -1,0 +1,96 @@
+"""The generator's dimensions beside fleet and faults: each drawn in its share of worlds, and the
+world's truth and answer key right for each (a pool used up, a rollout's fault, a SIM moved into
+another device)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import pytest
+
+from simlab.fuzz.draw import draw
+from simlab.fuzz.runner import scenario_file
+from simlab.scenario import load_scenario
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from simlab.scenario import ScenarioSpec
+
+
+def _loaded(seed: int, tmp_path: Path) -> ScenarioSpec:
+    return load_scenario(scenario_file(draw(seed), tmp_path / f"world-{seed}.yaml"))
+
+
+def _answers(spec: ScenarioSpec) -> set[tuple[str, str, float]]:
+    return {(a.device, a.cause.value, a.start) for a in spec.answer_key.devices}
+
+
+@pytest.mark.unit
+def test_each_dimension_is_drawn_in_its_share_of_the_first_hundred_worlds() -> None:
+    counts: Counter[str] = Counter()
+    for seed in range(1, 101):
+        d = draw(seed)
+        faults = d.world()["faults"]
+        counts["pooled plan"] += any(g.pool is not None for g in d.groups)
+        counts["pool used up"] += any(i["dimension"] == "pool" for i in d.incidents)
+        counts["annex-a core"] += d.core == "annex-a"
+        counts["psm grant"] += any("psm_max_t3412" in o for o in d.operators)
+        counts["battery level"] += any("battery_pct" in g.spec for g in d.groups)
+        counts["rollout"] += bool(d.rollouts)
+        counts["rollout fault"] += any("fault" in r for r in d.rollouts)
+        counts["move"] += bool(d.moves)
+        counts["intervention"] += bool(d.interventions)
+        counts["invoice"] += any(f["fault"] == "sim_deactivated" and "value" in f for f in faults)
+        counts["tunnel"] += any("tunnel" in f for f in faults)
+    assert counts == {
+        "pooled plan": 41,
+        "pool used up": 3,
+        "annex-a core": 30,
+        "psm grant": 13,
+        "battery level": 30,
+        "rollout": 13,
+        "rollout fault": 6,
+        "move": 6,
+        "intervention": 1,
+        "invoice": 1,
+        "tunnel": 3,
+    }
+
+
+@pytest.mark.unit
+def test_a_used_up_pool_stops_every_sim_in_it_and_the_key_expects_a_pool_incident(
+    tmp_path: Path,
+) -> None:
+    spec = _loaded(301, tmp_path)
+    (fault,) = spec.world.faults
+    assert (fault.fault.value, fault.devices) == ("data_limit_reached", ["g1-0001"])  # one upload
+    assert _answers(spec) == {(f"g1-000{n}", "data_limit_reached", 25080.0) for n in (1, 2, 3)}
+    assert [(i.dimension, i.value, i.start) for i in spec.answer_key.incidents] == [
+        ("pool", "holmevendab-1/rate-1", 25080.0)
+    ]
+
+
+@pytest.mark.unit
+def test_a_rollouts_fault_is_the_truth_of_the_devices_it_reached_and_a_firmware_group(
+    tmp_path: Path,
+) -> None:
+    spec = _loaded(115, tmp_path)
+    (rollout,) = spec.world.rollouts
+    assert (rollout.version, rollout.share, rollout.fault) == ("3.8.0", 0.2, "firmware_hang")
+    hung = {a for a in _answers(spec) if a[1] == "firmware_hang"}
+    assert hung == {(f"g1-{n:04d}", "firmware_hang", 43560.0) for n in (3, 14, 17, 20, 23)}
+    assert [(i.dimension, i.value) for i in spec.answer_key.incidents] == [("firmware", "3.8.0")]
+
+
+@pytest.mark.unit
+def test_a_sim_moved_into_another_device_locked_to_the_old_imei_lists_giver_and_receiver(
+    tmp_path: Path,
+) -> None:
+    spec = _loaded(244, tmp_path)
+    assert [(m.device, m.into, m.at) for m in spec.world.moves] == [("g3-0001", "g3-0002", 41760.0)]
+    assert _answers(spec) == {
+        ("g3-0001", "firmware_hang", 12960.0),  # the giver keeps its own fault
+        ("g3-0002", "imei_lock_mismatch", 41760.0),  # the SIM's lock, in the device it went into
+    }

@@ -9,7 +9,7 @@ OFFLINE) and keeps the incidents open, growing and closing.
 The test, per group (every value of every dimension, e.g. cell=101): of its n
 devices k are quiet. It is an outage when
 
-* k >= `min_devices` (5),
+* k >= `min_devices` (5; `min_named`, 3, where the network's word names it for each),
 * k / n >= `min_share` (20%), and
 * the binomial tail P(X >= k | n, p0) < `p_value` (0.001), p0 being the
   group's normal quiet rate: k quiet devices are far too many for the usual
@@ -88,6 +88,8 @@ class IncidentSettings:
     """When quiet devices are one incident."""
 
     min_devices: int = 5
+    min_named: int = 3
+    """The minimum where the network's own word names the group for each quiet device."""
     min_share: float = 0.2
     p_value: float = 0.001
     base_rate: float = 0.005
@@ -264,7 +266,7 @@ class Grouper:
         causes = list(reasons.causes) if reasons else [None] * len(devices)
         names = list(reasons.names) if reasons else [()] * len(devices)
         counted = _counted(encoded, causes)
-        limits = Thresholds(s.min_devices, s.min_share, s.p_value)
+        limits = Thresholds(s.min_devices, s.min_named, s.min_share, s.p_value)
         own = [c is not None and CLASS_OF.get(c) is Explains.READINGS for c in causes]
         evidence = (names, own)
         kept = select(
@@ -365,7 +367,7 @@ class Grouper:
             taken |= still
         for scope, candidate in selected.items():
             members = {devices[r] for r in candidate.rows} - taken
-            if len(members) < self.settings.min_devices:
+            if len(members) < min(self.settings.min_devices, len(candidate.rows)):
                 continue
             self._serial += 1
             started = min((quiet_since.get(d, now) for d in members), default=now)

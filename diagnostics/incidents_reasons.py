@@ -112,6 +112,7 @@ NAMED_BY: Final[dict[Cause, tuple[str, ...]]] = {
     Cause.IPSEC_TUNNEL_DOWN: ("tunnel", "apn"),
     Cause.APN_GATEWAY_OUTAGE: ("apn", "tunnel"),
     Cause.CONGESTION: ("cell", "operator"),
+    Cause.OPERATOR_OUTAGE: ("operator",),
 }
 """A reject's cause -> the dimensions it points at, the one it names most clearly first."""
 

@@ -7,15 +7,16 @@ Two kinds of candidate:
 
 * an **outage** (`statistical_candidates`): of a group's n devices k are quiet, far more
   than its normal quiet rate p0 allows (k >= `min_devices`, k / n >= `min_share`, binomial
-  tail < `p_value`). Devices whose quiet has an explanation of their own
-  (`diagnostics.incidents_reasons`) are left out of k and n of the groups that explanation
-  rules out, so a deactivated SIM is no evidence of a cell outage. A group is no candidate
-  when most of its quiet devices' evidence names other dimensions and not its own (devices
-  whose sessions the APN rejects are no firmware group, whichever firmware they share), or
-  when `OWN_SHARE` of them are explained by their own newest reports (devices that leave
-  coverage together, their signal falling, are no cell outage, nor are those of them
-  whose last reports caught no fall). An open outage whose quiet devices come to point
-  elsewhere so closes (`points_elsewhere`).
+  tail < `p_value`); `min_named` devices suffice in a network group where the network's own
+  word (a reject from its core or gateway) names it for each of them. Devices whose quiet
+  has an explanation of their own (`diagnostics.incidents_reasons`) are left out of k and n
+  of the groups that explanation rules out, so a deactivated SIM is no evidence of a cell
+  outage. A group is no candidate when most of its quiet devices' evidence names other
+  dimensions and not its own (devices whose sessions the APN rejects are no firmware group,
+  whichever firmware they share), or when `OWN_SHARE` of them are explained by their own
+  newest reports (devices that leave coverage together, their signal falling, are no cell
+  outage, nor are those of them whose last reports caught no fall). An open outage whose
+  quiet devices come to point elsewhere so closes (`points_elsewhere`).
 * a **platform** group (`platform_candidates`): k devices of one platform attribute (a
   shared data pool, an account) quiet with the same platform-side cause (a state, a data
   block). The platform said so for each device, so no statistics are needed beyond
@@ -154,6 +155,9 @@ class Thresholds:
     """The settings a candidate must pass (a view of `IncidentSettings`)."""
 
     min_devices: int
+    min_named: int
+    """Fewer devices suffice in a network group each of whose quiet devices the network's own
+    word names it for (a reject from its core, its gateway): that many are no chance."""
     min_share: float
     p_value: float
 
@@ -178,13 +182,16 @@ def statistical_candidates(
         known = (codes >= 0) & counted[dimension]
         n = np.bincount(codes[known], minlength=len(values))
         k = np.bincount(codes[known & quiet], minlength=len(values))
-        for code in np.flatnonzero((k >= limits.min_devices) & (k >= limits.min_share * n)):
+        least = min(limits.min_named, limits.min_devices)
+        for code in np.flatnonzero((k >= least) & (k >= limits.min_share * n)):
             value = values[int(code)]
             p0 = normal_rate(dimension, value)
             p = binomial_tail(int(k[code]), int(n[code]), p0)
             if p < limits.p_value:
                 rows = frozenset(np.flatnonzero((codes == code) & known & quiet).tolist())
                 if points_elsewhere(rows, evidence, dimension):
+                    continue
+                if len(rows) < limits.min_devices and not _all_named(rows, names, dimension):
                     continue
                 score = sum(_score(names[r], dimension) for r in rows)
                 found.append(Candidate(dimension, value, rows, int(n[code]), p0, p, named=score))
@@ -227,6 +234,11 @@ def platform_candidates(
                 value = values[int(code)]
                 found.append(Candidate(key, value, rows, int(n[code]), 0.0, 0.0, "platform", cause))
     return sorted(found, key=lambda c: (c.devices, rank[c.dimension], c.value))
+
+
+def _all_named(rows: Collection[int], names: Sequence[tuple[str, ...]], dimension: str) -> bool:
+    """Whether the network's own word names this network dimension for every quiet device."""
+    return dimension in NETWORK_DIMENSIONS and all(dimension in names[r] for r in rows)
 
 
 def _score(named: tuple[str, ...], dimension: str) -> int:

@@ -404,3 +404,30 @@ def test_every_separating_test_is_a_whole_sentence(first: Cause) -> None:
         text = _separating_test((Candidate(first, 0.5), Candidate(second, 0.5)))
         assert text is None or _a_whole_sentence(text), text
     assert all(_a_whole_sentence(CAUSES[cause].fix) for cause in Cause)
+
+
+def test_the_core_refusing_with_17_is_the_operator_and_a_later_attach_ends_that_word():
+    def reject(t: float) -> AttachRejected:
+        return AttachRejected(
+            t=t,
+            iccid=ICCID,
+            imei="356938030000005",
+            mcc_mnc="63902",
+            cell_id=101,
+            rat="LTE-M",
+            emm_cause=17,
+        )
+
+    attach = AttachAccepted(
+        t=T, iccid=ICCID, imei="356938030000005", mcc_mnc="63902", cell_id=101, rat="LTE-M"
+    )
+    refused = [reject(T + 3600 + 10 * k) for k in range(5)]
+    diagnosis = diagnose(_case(_report(T + 600), attach, *refused))
+    assert diagnosis.cause is Cause.OPERATOR_OUTAGE
+    assert diagnosis.decided_by == "registration"
+    # the core came back and took the device: those rejects say nothing of a later quiet
+    back = attach.model_copy(update={"t": T + 4 * 3600})
+    later = diagnose(_case(_report(T + 600), attach, *refused, back))
+    assert later.cause is not Cause.OPERATOR_OUTAGE
+    registration = next(c for c in later.checks if c.name == "registration")
+    assert "#17" not in registration.summary

@@ -526,7 +526,13 @@ def _cell_outage_network(run: Run) -> None:
 def _operator_outage_network(run: Run) -> None:
     for device in COLLARS:
         assert {m.mcc_mnc for m in run.net(device, "attach", until=AT)} == {"63902"}
-        silent_then_implicit_detach(run, device, AT)
+        # the core fails, its cells stay on air: every registration dropped at once, and
+        # every attach refused with #17 (network failure), retried by T3411/T3402
+        detached_by_network_at_once(run, device)
+        rejects = only_cause(run, device, "attach_reject", EmmCause.NETWORK_FAILURE, at_least=10)
+        assert {m.mcc_mnc for m in rejects} == {"63902"}
+        assert all(m.backoff_s is None for m in rejects)
+        retries_t3411_t3402(run, rejects)
     for device in HERD:
         assert {(m.mcc_mnc, m.cell_id) for m in run.telemetry(device)} == {("64005", 201)}
 

@@ -2,7 +2,8 @@
 
 Devices that leave coverage together (their own reports show the signal falling), devices
 whose sessions their APN rejects, an operator outage of a fleet on one APN, an outage first
-seen in one firmware's devices: the grouper on plain data, and `OwnReadings` on real
+seen in one firmware's devices, a core refusing every device (EMM #17 names the operator,
+and three such devices are enough): the grouper on plain data, and `OwnReadings` on real
 telemetry messages.
 """
 
@@ -130,3 +131,30 @@ def test_own_readings_name_a_falling_signal_or_battery_not_a_weak_one():
     for t, rsrp in enumerate((-60.0, -95.0, -95.0, -96.0, -95.0)):
         kept.apply(report(t * H, rsrp))
     assert kept.explanation("truck-7") is None
+
+
+def test_a_core_refusing_every_device_names_the_operator_over_its_one_cell():
+    # a fleet on one cell of its operator: the cell and the operator hold the same devices
+    ids, attributes = fleet([(12, HERD | {"firmware": "4.0"})])
+    silent = Grouper()
+    silent.update(H, ids, attributes, [True] * len(ids), None, reasons(ids))
+    assert scopes(silent) == [("cell", "4410")]  # off air without a word: the narrowest
+    refused = dict.fromkeys(ids, ("operator",))  # attach rejects with #17 from the core
+    core = Grouper()
+    core.update(H, ids, attributes, [True] * len(ids), None, reasons(ids, names=refused))
+    assert scopes(core) == [("operator", "65501")]
+
+
+def test_three_devices_the_core_refuses_are_an_incident_three_silent_ones_are_not():
+    ids, attributes = fleet([(3, HERD | {"cell": "4411"}), (1, HERD)])
+    quiet = [True] * len(ids)
+    silent = Grouper()
+    assert silent.update(H, ids, attributes, quiet, None, reasons(ids)) == ([], [])
+    refused = dict.fromkeys(ids, ("operator",))
+    core = Grouper()
+    (opened,), _ = core.update(H, ids, attributes, quiet, None, reasons(ids, names=refused))
+    assert scopes(core) == [("operator", "65501")]
+    assert core.incidents[opened].quiet == set(ids)
+    # the network's word for only some of them is not enough below `min_devices`
+    some = dict.fromkeys(ids[:3], ("operator",))
+    assert Grouper().update(H, ids, attributes, quiet, None, reasons(ids, names=some)) == ([], [])

@@ -80,7 +80,8 @@ def test_the_record_settles_the_number(number, network, rat, changes, later, cau
 def test_without_a_record_the_number_means_what_its_name_says():
     assert settle(_reject(8), None, None).cause is Cause.SIM_DEACTIVATED
     assert settle(_reject(13), None, None).cause is Cause.ROAMING_NOT_ALLOWED
-    assert settle(_reject(17), None, None) is None
+    assert settle(_reject(17), None, None).cause is Cause.OPERATOR_OUTAGE  # the core failed
+    assert settle(_reject(19), None, None) is None
 
 
 def test_a_plan_that_allows_the_network_only_later_names_the_sims_list():

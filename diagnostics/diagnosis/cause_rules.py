@@ -46,9 +46,13 @@ EMM_CAUSES: Final[dict[int, Cause]] = {
     EmmCause.ILLEGAL_ME: Cause.IMEI_BLACKLISTED,
     EmmCause.NO_SUITABLE_CELLS_IN_TRACKING_AREA: Cause.RADIO_TYPE_NOT_ALLOWED,
     EmmCause.CONGESTION: Cause.CONGESTION,
+    EmmCause.NETWORK_FAILURE: Cause.OPERATOR_OUTAGE,  # the core itself cannot serve the request
     **dict.fromkeys(_MOBILITY_REJECTS, Cause.ROAMING_NOT_ALLOWED),
 }
-"""EMM cause -> the cause it names by its number alone; #17 and #19 name none by themselves.
+"""EMM cause -> the cause it names by its number alone; #19 names none by itself.
+
+#17 (network failure) is the MME saying it cannot serve the request (TS 24.301): the
+operator's core, whichever cell the device asked on.
 
 Several numbers mean different things on different cores: `settle` reads them against
 the SIM's record first, and falls back to this table."""

@@ -40,6 +40,7 @@ from diagnostics.diagnosis.readings import (
     signal_fading,
     silence_start,
     sim_state,
+    standing_rejects,
     weak_signal_lately,
     when,
 )
@@ -194,8 +195,7 @@ def check_limits(case: Case) -> CheckResult:
 def check_registration(case: Case) -> CheckResult:
     """3. Any attach at all? A reject names its cause; none at all points at the device."""
     name, title = "registration", "Registration"
-    since = silence_start(case)
-    rejects = case.events(AttachRejected, since)
+    rejects = standing_rejects(case)
     ever_attached = bool(case.events(AttachAccepted))
     state, changes = sim_state(case)[0], plan_changes(case)
     settled = [(s, m, settle(m, case.record, state, changes)) for s, m in rejects]

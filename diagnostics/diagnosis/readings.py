@@ -72,6 +72,7 @@ __all__ = [
     "silence_start",
     "sim_state",
     "sim_worked",
+    "standing_rejects",
     "stopped_at",
     "weak_signal_lately",
     "when",
@@ -126,6 +127,16 @@ def silence_start(case: Case) -> float:
     """Since when the trouble can have started: the device's newest report (or ever)."""
     stopped = stopped_at(case)
     return -math.inf if stopped is None else stopped
+
+
+def standing_rejects(case: Case) -> list[tuple[Seen, AttachRejected]]:
+    """The attach rejects since the device went quiet that no accepted attach came after.
+
+    A refusal the network took back (the device registered after it) says nothing of now:
+    the rejects of an outage that ended are not the cause of a quiet that came later.
+    """
+    accepted = max((s.t for s, _ in case.events(AttachAccepted)), default=-math.inf)
+    return [(s, m) for s, m in case.events(AttachRejected, silence_start(case)) if s.t > accepted]
 
 
 def sim_worked(case: Case) -> float | None:

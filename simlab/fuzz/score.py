@@ -133,13 +133,15 @@ def _evident(observed: Observed, record: TruthRecord, at: float) -> bool:
 
 
 def _down_at(truth: list[TruthRecord], device_id: str, t: float) -> TruthRecord | None:
-    return next(
+    """The device's trouble at `t`: of its records open then, the newest, as `_causes` scores."""
+    return max(
         (
             r
             for r in truth
             if r.device_id == device_id and r.start <= t and (r.end is None or r.end > t)
         ),
-        None,
+        key=lambda r: r.start,
+        default=None,
     )
 
 

@@ -33,6 +33,8 @@ class Refused(enum.Enum):
 
     CONGESTION = "congestion"
     """The cell or operator is congested (sent with T3346)."""
+    CORE_FAILURE = "core_failure"
+    """The operator's core network fails: it can serve no request (TS 24.301 #17)."""
     UNKNOWN_SUBSCRIBER = "unknown_subscriber"
     """The HSS does not know the IMSI: never provisioned, or purged (Diameter 5001)."""
     IMEI_REFUSED = "imei_refused"
@@ -56,6 +58,7 @@ class Refused(enum.Enum):
 R = Refused
 _SHARED: Final[dict[Refused, EmmCause]] = {
     R.CONGESTION: EmmCause.CONGESTION,
+    R.CORE_FAILURE: EmmCause.NETWORK_FAILURE,
     R.IMEI_REFUSED: EmmCause.ILLEGAL_ME,
     R.IMEI_LOCKED: EmmCause.ILLEGAL_ME,
     R.NO_ROAMING_AGREEMENT: EmmCause.PLMN_NOT_ALLOWED,

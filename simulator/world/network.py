@@ -39,6 +39,8 @@ class Operator:
 
     spec: OperatorSpec
     up: bool = True
+    """Whether its core network serves: a failed core leaves the cells on air and refuses
+    every attach with EMM #17 (network failure)."""
     congested: bool = False
 
 
@@ -62,8 +64,8 @@ class Cell:
         return self.spec.operator
 
     def serving(self) -> bool:
-        """Whether the cell is on air."""
-        return self.up and self.operator.up
+        """Whether the cell is on air (its operator's core may still refuse every attach)."""
+        return self.up
 
     def signal(self, lat: float, lon: float) -> float:
         """RSRP in dBm at a position, before device-side losses."""
@@ -154,6 +156,8 @@ class Network:
         rng: random.Random,
     ) -> Refusal | None:
         """The network's answer to an attach; None = accepted."""
+        if not cell.operator.up:
+            return self._refuse(Refused.CORE_FAILURE)
         if cell.congested or cell.operator.congested:
             return self._refuse(Refused.CONGESTION, backoff=rng.uniform(900, 1800))
         reason = self._subscription(iccid, imsi_plmn, imei, cell, radio)

@@ -1,7 +1,11 @@
-"""Faults of the radio network: a cell or a whole operator off air, a congested cell or operator.
+"""Faults of the network: a cell off air, an operator's core failing, a congested cell or operator.
 
 They strike every device on the cell or operator when they begin; when they end,
-every device without a cell looks again. Congestion asks devices to wait (T3346):
+every device without a cell looks again. A cell off air leaves its devices
+without a word (the core detaches them implicitly later). A failed core leaves its
+cells on air: it drops every registration at once (a network detach) and answers
+every attach with EMM #17 (network failure) while it lasts, so its devices retry
+by T3411/T3402 on the wire, however short the failure. Congestion asks devices to wait (T3346):
 a device whose firmware does not wait is no victim of it but a reconnect storm of
 its own (GSMA TS.34), and its ground truth says so.
 """
@@ -36,8 +40,7 @@ def _cell_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
 
 def _operator_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     world.network.operators[_operator(spec)].up = False
-    for d in devices:
-        d.poke()
+    _detach_all(world, devices)
 
 
 def _operator_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
@@ -47,6 +50,11 @@ def _operator_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
 
 def _congestion_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     _congested(world, spec, on=True)
+    _detach_all(world, devices)
+
+
+def _detach_all(world: World, devices: list[Device]) -> None:
+    """The network drops every device's registration; those that will not wait storm (TS.34)."""
     for d in devices:
         if not _waits(d):
             world.observer.emergent(d, FaultId.RECONNECT_STORM)
@@ -93,9 +101,10 @@ NETWORK_FAULTS = (
     FaultKind(
         F.OPERATOR_OUTAGE,
         "operator",
-        "every cell of an operator goes off air",
+        "an operator's core network fails: cells on air, attaches get EMM #17",
         _operator_on,
         _operator_off,
+        victim=_waits,
     ),
     FaultKind(
         F.CONGESTION,

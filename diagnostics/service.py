@@ -318,6 +318,7 @@ class Service:
             return
         attributes, reasons = self._attributes(ids)
         quiet = np.isin(self.detector.column("status"), _QUIET)
+        quiet &= self.detector.settled(clock)  # silence by a guessed interval is no victim yet
         ignoring = self.feed.timers.ignoring(clock)  # quiet by their own firmware: no victims
         if ignoring:
             quiet &= ~np.isin(np.asarray(ids), list(ignoring))

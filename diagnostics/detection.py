@@ -416,11 +416,13 @@ class Detector:
         without PSM have shown, or once a Last Will or the network says it is gone.
         """
         c = {name: col[: self._n] for name, col in self._cols.items()}
-        blind = (c["gap_count"] == 0) & ~c["announced"] & np.isnan(c["sleep_until"])
+        blind: NDArray[np.bool_] = (c["gap_count"] == 0) & ~c["announced"]
+        blind &= np.isnan(c["sleep_until"])
         blind &= np.isnan(c["t3412"])
         last = c["last_seen"]
         with np.errstate(invalid="ignore"):
-            told = (c["will_at"] >= last) | (c["net_lost_at"] > last) | (c["net_rejected_at"] > last)
+            told: NDArray[np.bool_] = c["will_at"] >= last
+            told |= (c["net_lost_at"] > last) | (c["net_rejected_at"] > last)
         shown = (c["gap_count"] > 0) & np.isnan(c["t3412"])
         if not shown.any():
             return ~blind | told

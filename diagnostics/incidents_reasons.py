@@ -59,7 +59,6 @@ __all__ = [
     "NAMED_BY",
     "NETWORK_DIMENSIONS",
     "PLATFORM_KEYS",
-    "SHARED_CAUSES",
     "Explains",
     "SimReasons",
 ]
@@ -103,19 +102,6 @@ CLASS_OF: Final[dict[Cause, Explains]] = {
     Cause.BATTERY_DEPLETED: Explains.READINGS,
 }
 """A device's own explanation -> how it is kept out of groups; other causes explain nothing."""
-
-SHARED_CAUSES: Final = frozenset(
-    {
-        Cause.SIM_DEACTIVATED,
-        Cause.TEST_QUOTA_USED,
-        Cause.SIM_NOT_PROVISIONED,
-        Cause.SIM_PURGED,
-        Cause.DATA_LIMIT_REACHED,
-    }
-)
-"""Platform-side causes a pool or an account can hold for all its SIMs at once (a state, a
-block). A plan's refusal of a network or radio type is no such cause: it depends on the
-network each device is on, so devices that roam together into one are each refused."""
 
 _STATE_CAUSES: Final = {
     SimState.INVENTORY.name: Cause.TEST_QUOTA_USED,

@@ -18,7 +18,7 @@ Two kinds of candidate:
   elsewhere so closes (`points_elsewhere`).
 * a **platform** group (`platform_candidates`): a platform attribute (a shared data pool,
   an account) struck as a whole: nearly all its devices (`whole_share`) have the same
-  platform-side cause it can share (a state, a data block; `SHARED_CAUSES`), and at least
+  platform- or plan-side cause (a state, a data block, a plan's refusal), and at least
   `platform_min_devices` of them are quiet. The platform said so for each device, so no
   statistics are needed; a few SIMs of an account with one cause are each their own
   trouble, not the account's. Such a group is never a network outage.
@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from diagnostics.incidents_reasons import NETWORK_DIMENSIONS, SHARED_CAUSES
+from diagnostics.incidents_reasons import CLASS_OF, NETWORK_DIMENSIONS, Explains
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping, Sequence
@@ -219,12 +219,12 @@ def platform_candidates(
 ) -> list[Candidate]:
     """Devices of one platform attribute quiet with one platform-side cause it holds as a whole.
 
-    `causes`: per device, its own explanation; only those an attribute can share
-    (`SHARED_CAUSES`) count. `limits.min_share` of the attribute's devices must have it,
+    `causes`: per device, its own explanation; only platform-side ones (`Explains.PLATFORM`)
+    count. `limits.min_share` of the attribute's devices must have it,
     quiet yet or not (the platform says it of each SIM at once: a pool used up blocks
     them all), and at least `limits.min_devices` of them be quiet.
     """
-    shared = [c if c in SHARED_CAUSES else None for c in causes]
+    shared = [c if c is not None and CLASS_OF.get(c) is Explains.PLATFORM else None for c in causes]
     cause_values, cause_codes = encode(shared) or ([], np.full(len(causes), -1, np.int64))
     rank = {key: i for i, key in enumerate(platform)}
     found: list[Candidate] = []

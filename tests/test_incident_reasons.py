@@ -80,7 +80,7 @@ def test_a_few_sims_of_an_account_with_one_cause_are_no_group_of_it():
     assert sweep(ids, attributes, down, dict.fromkeys(down, Cause.SIM_PURGED)) == []
 
 
-def test_a_whole_pool_used_up_is_a_group_of_three_and_roaming_together_is_none():
+def test_a_whole_pool_used_up_is_a_group_of_three():
     ids, attributes = fleet(
         [(3, CELL | {"account": "norte", "pool": "norte/p1"}), (20, CELL | {"cell": "7202"})]
     )
@@ -92,8 +92,6 @@ def test_a_whole_pool_used_up_is_a_group_of_three_and_roaming_together_is_none()
         "norte/p1",
         down,
     )
-    # a plan's refusal depends on the network each device is on: no group of the pool
-    assert sweep(ids, attributes, down, dict.fromkeys(down, Cause.ROAMING_NOT_ALLOWED)) == []
 
 
 def test_a_platform_cause_of_too_few_of_the_account_is_no_group():

@@ -406,6 +406,30 @@ class Detector:
         status[away] = DetectionStatus.OFFLINE
         reason[away] = Reason.NETWORK_LOST
 
+    def settled(self, now: float) -> NDArray[np.bool_]:
+        """Per row, whether its silence at `now` is measured by a schedule or evidence at all.
+
+        A device with no gap, no announced interval, no planned sleep and no PSM grant is
+        judged by the guessed default interval: its silence says nothing yet (an hourly
+        meter after its first report is SUSPECT by the default). It is settled once it has
+        been silent `suspect_after` times the slowest rhythm the fleet's scheduled devices
+        without PSM have shown, or once a Last Will or the network says it is gone.
+        """
+        c = {name: col[: self._n] for name, col in self._cols.items()}
+        blind: NDArray[np.bool_] = (c["gap_count"] == 0) & ~c["announced"]
+        blind &= np.isnan(c["sleep_until"])
+        blind &= np.isnan(c["t3412"])
+        last = c["last_seen"]
+        with np.errstate(invalid="ignore"):
+            told: NDArray[np.bool_] = c["will_at"] >= last
+            told |= (c["net_lost_at"] > last) | (c["net_rejected_at"] > last)
+        shown = (c["gap_count"] > 0) & np.isnan(c["t3412"])
+        if not shown.any():
+            return ~blind | told
+        rhythm = float(c["interval"][shown].max())
+        limit = self.settings.suspect_after * rhythm + max(self.settings.tolerance, 0.1 * rhythm)
+        return ~blind | told | (now - last > limit)
+
     def status(self, row: int) -> tuple[DetectionStatus, Reason]:
         """The device's status and reason as of the last sweep."""
         cols = self._cols

@@ -24,16 +24,16 @@ outage does not teach its group that outages are normal.
 
 Devices whose quiet has an explanation of their own (`Reasons`, read by
 `diagnostics.incidents_reasons`) are left out of the groups that explanation rules
-out; platform-side causes shared by many devices of one account become a group of
-their own kind (`kind="platform"`, with its `cause`), never a network outage. Which
+out; a platform-side cause nearly every SIM of a pool or an account holds makes a group
+of its own kind (`kind="platform"`, with its `cause`), never a network outage. Which
 candidates are kept, the tie rule between dimensions that hold the same devices and
 the narrowest scope, is `diagnostics.incidents_select`'s. Each quiet device belongs
 to at most one incident.
 
-An incident stays open while its scope is significant or at least
-`min_devices` of its members are still quiet; it closes when that ends, and
-its remaining quiet members get their own alarms again. `Silence`s (a scope
-and an expiry) mute an incident's alerts; the incident is detected all the same.
+An incident stays open while its scope is significant or at least `min_devices`
+(a platform group: `platform_min_devices`) of its members are still quiet; it closes
+when that ends, and its remaining quiet members get their own alarms again. `Silence`s
+(a scope and an expiry) mute an incident's alerts; it is detected all the same.
 
 Pure: no I/O, time is what the caller says it is.
 """
@@ -96,13 +96,17 @@ class IncidentSettings:
     """The prior and the floor of every group's normal quiet rate p0."""
     baseline_tau: float = 7 * 86400.0
     """Seconds: the time constant of the moving average p0 is learned by."""
+    platform_min_devices: int = 3
+    """Quiet devices a platform group needs (the platform names each one's cause)."""
+    whole_share: float = 0.8
+    """Share of a pool's or account's devices its cause must hold: it is struck whole."""
     cover: float = 0.9
     """Share of a broader group's quiet devices one narrower group must hold to explain it."""
     keep_closed: int = 100
     """Closed incidents remembered."""
 
     def __post_init__(self) -> None:
-        if self.min_devices < 1:
+        if min(self.min_devices, self.platform_min_devices) < 1:
             raise ValueError("min_devices must be at least 1")
         if not 0.0 <= self.min_share <= 1.0:
             raise ValueError("min_share must be in [0, 1]")
@@ -110,6 +114,10 @@ class IncidentSettings:
             raise ValueError("p_value must be in (0, 1]")
         if not 0.0 < self.base_rate < 1.0:
             raise ValueError("base_rate must be in (0, 1)")
+
+    def least(self, kind: str) -> int:
+        """Quiet devices an incident of `kind` needs to open and to stay open."""
+        return self.platform_min_devices if kind == "platform" else self.min_devices
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,11 +283,9 @@ class Grouper:
             ),
             cover=s.cover,
         )
-        platform_causes = [
-            c if c is not None and CLASS_OF.get(c) is Explains.PLATFORM else None for c in causes
-        ]
+        whole = Thresholds(s.platform_min_devices, s.platform_min_devices, s.whole_share, s.p_value)
         kept += platform_candidates(
-            self._encode(attributes, PLATFORM_KEYS), quiet_mask, platform_causes, limits=limits
+            self._encode(attributes, PLATFORM_KEYS), quiet_mask, causes, limits=whole
         )
         quiet_ids = {devices[i] for i in np.flatnonzero(quiet_mask).tolist()}
         barred = {
@@ -342,7 +348,7 @@ class Grouper:
                 still -= barred.get(incident.dimension, set())
             still -= taken
             gone = candidate is None and (
-                len(still) < self.settings.min_devices
+                len(still) < self.settings.least(incident.kind)
                 or (
                     incident.kind == "outage"
                     and absorbed(
@@ -367,7 +373,7 @@ class Grouper:
             taken |= still
         for scope, candidate in selected.items():
             members = {devices[r] for r in candidate.rows} - taken
-            if len(members) < min(self.settings.min_devices, len(candidate.rows)):
+            if len(members) < min(self.settings.least(candidate.kind), len(candidate.rows)):
                 continue
             self._serial += 1
             started = min((quiet_since.get(d, now) for d in members), default=now)
@@ -412,14 +418,8 @@ class Grouper:
                 self._baseline[key] = (max(s.base_rate, p0 + a * (down / total - p0)), now)
 
     def _mute(self, incident: Incident, now: float) -> None:
-        silence = next(
-            (
-                s
-                for s in self.silences.values()
-                if s.covers(incident.dimension, incident.value, now)
-            ),
-            None,
-        )
+        scope = (incident.dimension, incident.value)
+        silence = next((s for s in self.silences.values() if s.covers(*scope, now)), None)
         incident.muted = silence is not None
         incident.silence_id = silence.id if silence else None
 

@@ -17,10 +17,12 @@ Two kinds of candidate:
   newest reports (devices that leave coverage together, their signal falling, are no cell
   outage, nor are those of them whose last reports caught no fall). An open outage whose
   quiet devices come to point elsewhere so closes (`points_elsewhere`).
-* a **platform** group (`platform_candidates`): k devices of one platform attribute (a
-  shared data pool, an account) quiet with the same platform-side cause (a state, a data
-  block). The platform said so for each device, so no statistics are needed beyond
-  k >= `min_devices` and k / n >= `min_share`; such a group is never a network outage.
+* a **platform** group (`platform_candidates`): a platform attribute (a shared data pool,
+  an account) struck as a whole: nearly all its devices (`whole_share`) have the same
+  platform- or plan-side cause (a state, a data block, a plan's refusal), and at least
+  `platform_min_devices` of them are quiet. The platform said so for each device, so no
+  statistics are needed; a few SIMs of an account with one cause are each their own
+  trouble, not the account's. Such a group is never a network outage.
   Of groups with the same cause, the narrowest comes first (fewest devices, then the
   order of the attributes: a pool before its account) and takes the devices it holds.
 
@@ -51,12 +53,14 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from diagnostics.incidents_reasons import NETWORK_DIMENSIONS
+from diagnostics.incidents_reasons import CLASS_OF, NETWORK_DIMENSIONS, Explains
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping, Sequence
 
     from numpy.typing import NDArray
+
+    from protocol.causes import Cause
 
 __all__ = [
     "DIMENSIONS",
@@ -216,20 +220,29 @@ def points_elsewhere(
 def platform_candidates(
     platform: Encoded,
     quiet: NDArray[np.bool_],
-    causes: Sequence[str | None],
+    causes: Sequence[Cause | None],
     *,
     limits: Thresholds,
 ) -> list[Candidate]:
-    """Devices of one platform attribute quiet with one platform-side cause, enough of them."""
-    cause_values, cause_codes = encode(causes) or ([], np.full(len(causes), -1, np.int64))
+    """Devices of one platform attribute quiet with one platform-side cause it holds as a whole.
+
+    `causes`: per device, its own explanation; only platform-side ones (`Explains.PLATFORM`)
+    count. `limits.min_share` of the attribute's devices must have it,
+    quiet yet or not (the platform says it of each SIM at once: a pool used up blocks
+    them all), and at least `limits.min_devices` of them be quiet.
+    """
+    shared = [c if c is not None and CLASS_OF.get(c) is Explains.PLATFORM else None for c in causes]
+    cause_values, cause_codes = encode(shared) or ([], np.full(len(causes), -1, np.int64))
     rank = {key: i for i, key in enumerate(platform)}
     found: list[Candidate] = []
     for key, (values, codes) in platform.items():
         n = np.bincount(codes[codes >= 0], minlength=len(values))
         for c, cause in enumerate(cause_values):
-            hit = (codes >= 0) & quiet & (cause_codes == c)
+            sharing = (codes >= 0) & (cause_codes == c)
+            w = np.bincount(codes[sharing], minlength=len(values))
+            hit = sharing & quiet
             k = np.bincount(codes[hit], minlength=len(values))
-            for code in np.flatnonzero((k >= limits.min_devices) & (k >= limits.min_share * n)):
+            for code in np.flatnonzero((k >= limits.min_devices) & (w >= limits.min_share * n)):
                 rows = frozenset(np.flatnonzero(hit & (codes == code)).tolist())
                 value = values[int(code)]
                 found.append(Candidate(key, value, rows, int(n[code]), 0.0, 0.0, "platform", cause))

@@ -48,7 +48,6 @@ from protocol.wire import Topics, WireError, decode, decode_any, matches
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from numpy.typing import NDArray
     from pydantic import BaseModel
 
     from diagnostics.ingest import Ingest, Received
@@ -318,7 +317,8 @@ class Service:
         if not ids:
             return
         attributes, reasons = self._attributes(ids)
-        quiet = np.isin(self.detector.column("status"), _QUIET) & ~_unscheduled(self.detector)
+        quiet = np.isin(self.detector.column("status"), _QUIET)
+        quiet &= self.detector.settled(clock)  # silence by a guessed interval is no victim yet
         ignoring = self.feed.timers.ignoring(clock)  # quiet by their own firmware: no victims
         if ignoring:
             quiet &= ~np.isin(np.asarray(ids), list(ignoring))
@@ -396,21 +396,3 @@ def _subscription_test(subscription: str) -> Callable[[str], bool]:
 
 def _json(silence: Silence) -> str:
     return json.dumps(asdict(silence), sort_keys=True)
-
-
-def _unscheduled(detector: Detector) -> NDArray[np.bool_]:
-    """Devices quiet only by the default interval: no gap, no announced or granted schedule yet.
-
-    Such silence is no evidence of an outage (an hourly meter is late by the default quarter
-    hour in its first hour, and a fleet switched on together is late together); a device with
-    a word of the network or the broker (a Will, a reject, a detach) still counts.
-    """
-    column = detector.column
-    found: NDArray[np.bool_] = (
-        (column("gap_count") == 0)
-        & ~column("announced")
-        & np.isnan(column("t3412"))
-        & np.isnan(column("sleep_until"))
-        & (column("reason") == int(Reason.SILENT))
-    )
-    return found

@@ -223,3 +223,20 @@ def test_one_long_gap_after_a_return_does_not_become_the_interval():
     d.report(row, back + 3 * 3600)  # back once more, after another three hours
     assert d.column("interval")[row] == pytest.approx(15 * MIN)
     assert judge(d, row, back + 3 * 3600 + 5 * 15 * MIN)[0] is DetectionStatus.OFFLINE
+
+
+def test_silence_by_the_guessed_interval_is_settled_only_past_the_fleets_slowest_rhythm():
+    # "old" has shown an hourly rhythm; "new" reported once: SUSPECT by the 15-minute default
+    d = Detector()
+    old, new, gone = d.row("old"), d.row("new"), d.row("gone")
+    for t in (0.0, 3600.0, 7200.0):
+        d.report(old, t)
+    d.report(new, 7200.0)
+    d.report(gone, 7200.0)
+    d.will(gone, 7300.0)
+    d.sweep(7200.0 + 2400.0)
+    assert d.status(new)[0] is DetectionStatus.SUSPECT
+    assert d.settled(7200.0 + 2400.0).tolist() == [True, False, True]  # the Will says so
+    # 2.5 of the fleet's slowest rhythm (an hour) and its slack on, the silence is settled
+    assert not d.settled(7200.0 + 2.5 * 3600 + 360).tolist()[new]
+    assert d.settled(7200.0 + 2.5 * 3600 + 361).tolist()[new]

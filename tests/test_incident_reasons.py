@@ -51,11 +51,11 @@ OTHERS = {"cell": "7202", "apn": "public", "tunnel": None, "firmware": "1"}
 
 
 def test_deactivated_sims_in_a_shared_cell_open_no_cell_outage_but_their_own_group():
-    # 8 of the account's 25 in cell 7201 are deactivated; 4 of another account share it fine
+    # the account's 8 SIMs in cell 7201 are deactivated; 4 of another account share it fine
     ids, attributes = fleet(
         [
             (8, CELL | {"account": "norte"}),
-            (17, CELL | {"cell": "7202", "account": "norte"}),
+            (17, CELL | {"cell": "7202", "account": "este"}),
             (4, CELL | {"account": "sur"}),
         ]
     )
@@ -68,7 +68,30 @@ def test_deactivated_sims_in_a_shared_cell_open_no_cell_outage_but_their_own_gro
     ]
     (group,) = after
     assert group.quiet == down
-    assert (group.evidence.quiet, group.evidence.devices, group.evidence.p_value) == (8, 25, 0.0)
+    assert (group.evidence.quiet, group.evidence.devices, group.evidence.p_value) == (8, 8, 0.0)
+
+
+def test_a_few_sims_of_an_account_with_one_cause_are_no_group_of_it():
+    # 8 of the account's 25 SIMs purged: each its own trouble, not the account's
+    ids, attributes = fleet(
+        [(8, CELL | {"account": "norte"}), (17, CELL | {"cell": "7202", "account": "norte"})]
+    )
+    down = {d for d in ids if d.startswith("g0-")}
+    assert sweep(ids, attributes, down, dict.fromkeys(down, Cause.SIM_PURGED)) == []
+
+
+def test_a_whole_pool_used_up_is_a_group_of_three():
+    ids, attributes = fleet(
+        [(3, CELL | {"account": "norte", "pool": "norte/p1"}), (20, CELL | {"cell": "7202"})]
+    )
+    down = {d for d in ids if d.startswith("g0-")}
+    (pool,) = sweep(ids, attributes, down, dict.fromkeys(down, Cause.DATA_LIMIT_REACHED))
+    assert (pool.kind, pool.dimension, pool.value, pool.quiet) == (
+        "platform",
+        "pool",
+        "norte/p1",
+        down,
+    )
 
 
 def test_a_platform_cause_of_too_few_of_the_account_is_no_group():

@@ -1,7 +1,8 @@
 """The answer key of a generated world, written from its ground truth after it has run.
 
 Every affected device is listed with each cause its truth records give it, from the
-first record of that cause (a device that has the same trouble twice is listed once). An incident is
+first record of that cause (a device that has the same trouble twice is listed once; a
+record over the moment it began, a device a neighbour cell served at once, is none). An incident is
 expected where a fault struck a group (a cell, an operator, an APN or tunnel,
 a whole account or firmware version) and the truth holds at least
 `INCIDENT_MIN_DEVICES` devices with that fault from its start: fewer than that
@@ -25,6 +26,7 @@ START_SLACK_S: Final = 120.0
 
 def answer_key(draft: Draft, truth: list[TruthRecord]) -> dict[str, Any]:
     """The key for the world of `draft`, whose run gave `truth` (seconds from its start)."""
+    truth = [r for r in truth if r.end is None or r.end > r.start]  # over at once: no trouble
     first: dict[tuple[str, str], float] = {}
     for r in truth:  # the same trouble twice: named once, from its first record
         first.setdefault((r.device_id, r.cause.value), round(r.start, 3))

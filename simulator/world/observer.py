@@ -5,7 +5,8 @@ anyone injecting them: a battery runs out, a collar walks out of coverage, a tes
 quota is used up, the network refuses a device set up wrong. The observer hears of
 these from the devices and the world and keeps the truth log straight: an injected
 fault explains whatever the device meets, and a fault that arose by itself is over
-once the device reports again.
+once the device reports again, as is a network outage for a device that reports through
+another cell or network.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from simulator.world.device import Device
     from simulator.world.selection import Barred
 
-__all__ = ["ESM_FAULTS", "REFUSED_FAULTS", "TruthObserver"]
+__all__ = ["CUT_OFF", "ESM_FAULTS", "REFUSED_FAULTS", "TruthObserver"]
 
 REFUSED_FAULTS: Final[dict[Refused, FaultId]] = {
     Refused.UNKNOWN_SUBSCRIBER: FaultId.SIM_NOT_PROVISIONED,
@@ -39,6 +40,9 @@ ESM_FAULTS: Final[dict[int, FaultId]] = {
     EsmCause.USER_AUTHENTICATION_FAILED: FaultId.PRIVATE_APN_CREDENTIALS,
 }
 """Session rejects that name their fault whatever caused them."""
+CUT_OFF: Final = frozenset({FaultId.CELL_OUTAGE, FaultId.OPERATOR_OUTAGE})
+"""Injected faults that take a device's network away: once it reports (through another
+cell or network) it is served, and the fault is over for it."""
 
 
 class TruthObserver:
@@ -73,9 +77,9 @@ class TruthObserver:
             self.emergent(device, fault)
 
     def reported(self, device: Device) -> None:
-        """The device reported: faults that arose by themselves are over."""
+        """The device reported: faults that arose by themselves are over, and so is `CUT_OFF`."""
         for fault in self.truth.open_faults(device.id):
-            if not self.truth.record_of(device.id, fault).injected:
+            if fault in CUT_OFF or not self.truth.record_of(device.id, fault).injected:
                 self.truth.close(device.id, fault, self.env.now)
 
     def emergent(self, device: Device, fault: FaultId) -> None:

@@ -48,6 +48,9 @@ STEP_DB: Final = 20.0
 """A fall at least this large between two reports is a step, not a fade..."""
 STEP_WINDOW_S: Final = 1800.0
 """...when the reports are at most this far apart (a fade takes hours: 20 dB is 1 h or more)."""
+STEP_LOOKBACK_S: Final = 3600.0 + STEP_WINDOW_S
+"""How far before its last report a step is looked for: a broken antenna can keep its cell for
+up to an hour after the step, reporting ever weaker, before it loses it."""
 PEER_MARGIN_DB: Final = 20.0
 """Neighbours whose median signal is this far above the device's last report are fine."""
 MIN_PEERS: Final = 2
@@ -95,7 +98,10 @@ class RadioReading:
 
 def radio_reading(case: Case) -> RadioReading:
     """Read the device's last reports and its neighbours."""
-    reports = case.telemetry()[-4:]
+    reports = case.telemetry()
+    if reports:
+        newest = reports[-1][0].t
+        reports = [r for r in reports if r[0].t >= newest - STEP_LOOKBACK_S]
     step = _step(reports)
     peers = case.cell_peers
     evidence: list[Evidence] = []
@@ -134,10 +140,13 @@ def _left_together(peers: CellPeers | None) -> bool:
 
 
 def _step(reports: list[tuple[Seen, Telemetry]]) -> tuple[Seen, float, float] | None:
-    """The newest report on one cell after which the signal fell at once: by how much, to what."""
+    """The newest report on one cell after which the signal fell at once and never came back.
+
+    Returns the report after the fall, by how much it fell and to what."""
     for i in range(len(reports) - 1, 0, -1):  # the newest pair first
         (s1, a), (s2, b) = reports[i - 1], reports[i]
         same_cell = (a.mcc_mnc, a.cell_id) == (b.mcc_mnc, b.cell_id)
         if same_cell and a.rsrp - b.rsrp >= STEP_DB and s2.t - s1.t <= STEP_WINDOW_S:
-            return s2, a.rsrp - b.rsrp, b.rsrp
+            stayed_down = all(a.rsrp - m.rsrp >= STEP_DB for _, m in reports[i:])
+            return (s2, a.rsrp - b.rsrp, b.rsrp) if stayed_down else None
     return None

@@ -275,7 +275,7 @@ def _silence_candidates(case: Case, radio: RadioReading) -> list[tuple[Cause, fl
     if signal:  # a flat battery is a candidate only for a device that reports one
         other = Cause.BATTERY_DEPLETED if battery_reported(case) is not None else Cause.POWER_LOSS
         return [(Cause.COVERAGE_LOSS, 0.85), (other, 0.15)]
-    return radio.together() or [(Cause.POWER_LOSS, 0.55), (Cause.DAMAGED_SIM, 0.45)]
+    return radio.unexplained()
 
 
 def check_session(case: Case) -> CheckResult:

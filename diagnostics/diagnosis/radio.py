@@ -59,11 +59,17 @@ MIN_TOGETHER: Final = 2
 """At least this many devices of its cell must have gone quiet with it..."""
 FADING_SHARE: Final = 0.1
 """...this share of them (and at least one) having seen their own signal fall away first."""
+UNEXPLAINED: Final = (
+    (Cause.POWER_LOSS, 0.45),
+    (Cause.DAMAGED_SIM, 0.35),
+    (Cause.COVERAGE_LOSS, 0.2),
+)
+"""A quiet nothing explains: the wire is the same for all three (see `unexplained`)."""
 SEPARATING_TEST: Final = (
     "a SIM swap test where the device is: its SIM into a device that works, beside it, and "
     "that device's SIM into this one. If its SIM works in the other device, the fault stays "
-    "with this device (its radio or antenna); if neither gets a signal there, the coverage "
-    "there is lost."
+    "with this device (its power, radio or antenna); if the other SIM works in this one, its "
+    "SIM is damaged; if neither gets a signal there, the coverage there is lost."
 )
 
 
@@ -94,6 +100,14 @@ class RadioReading:
         if self.left_together:
             return [(Cause.COVERAGE_LOSS, 0.8), (Cause.POWER_LOSS, 0.2)]
         return None
+
+    def unexplained(self) -> list[tuple[Cause, float]]:
+        """Quiet after a report that showed nothing, with no word from the network.
+
+        Power, a dead SIM, or coverage lost between two reports further apart than a fade
+        takes (`protocol.inseparable`): unless its peers left coverage with it, all three.
+        """
+        return self.together() or list(UNEXPLAINED)
 
 
 def radio_reading(case: Case) -> RadioReading:
@@ -142,7 +156,8 @@ def _left_together(peers: CellPeers | None) -> bool:
 def _step(reports: list[tuple[Seen, Telemetry]]) -> tuple[Seen, float, float] | None:
     """The newest report on one cell after which the signal fell at once and never came back.
 
-    Returns the report after the fall, by how much it fell and to what."""
+    Returns the report after the fall, by how much it fell and to what.
+    """
     for i in range(len(reports) - 1, 0, -1):  # the newest pair first
         (s1, a), (s2, b) = reports[i - 1], reports[i]
         same_cell = (a.mcc_mnc, a.cell_id) == (b.mcc_mnc, b.cell_id)

@@ -12,9 +12,10 @@ wrong.
   the SIM implicitly. Neither leaves a trace of its own (a dead SIM makes no
   attach attempts at all). A SIM swap test separates them: a damaged SIM's
   fault goes with the SIM, a dead power supply stays with the device.
-* power loss / coverage loss, for a device whose reports are further apart than
-  coverage takes to fade (a PSM device sleeping hours): its last report shows a
-  good signal, then nothing; the network hears no detach (a device out of
+* power loss / coverage loss, where coverage is lost between two reports (a
+  device whose reports are further apart than coverage takes to fade, a PSM device
+  sleeping hours, or one carried off fast): its last report shows a good signal,
+  then nothing; the network hears no detach (a device out of
   coverage cannot send one, nor can one whose power was cut) and detaches the
   SIM implicitly once its TAU timer has run out. A device that reports often
   enough shows the fade, and the pair is told apart by its own reports. A SIM

@@ -47,7 +47,10 @@ __all__ = [
 STEP_DB: Final = 20.0
 """A fall at least this large between two reports is a step, not a fade..."""
 STEP_WINDOW_S: Final = 1800.0
-"""...when the reports are at most this far apart (a fade takes hours: 20 dB is 1 h or more)."""
+"""...when the reports are at most this far apart (a fade takes hours: 20 dB is 1 h or more);"""
+FADE_DB_PER_H: Final = 25.0
+"""...reports further apart (up to twice that) need a fall this much larger per hour beyond it:
+more than the fastest fade could take in the time."""
 STEP_LOOKBACK_S: Final = 3600.0 + STEP_WINDOW_S
 """How far before its last report a step is looked for: a broken antenna can keep its cell for
 up to an hour after the step, reporting ever weaker, before it loses it."""
@@ -161,7 +164,9 @@ def _step(reports: list[tuple[Seen, Telemetry]]) -> tuple[Seen, float, float] | 
     for i in range(len(reports) - 1, 0, -1):  # the newest pair first
         (s1, a), (s2, b) = reports[i - 1], reports[i]
         same_cell = (a.mcc_mnc, a.cell_id) == (b.mcc_mnc, b.cell_id)
-        if same_cell and a.rsrp - b.rsrp >= STEP_DB and s2.t - s1.t <= STEP_WINDOW_S:
+        dt = s2.t - s1.t
+        needed = STEP_DB + FADE_DB_PER_H * max(0.0, dt - STEP_WINDOW_S) / 3600
+        if same_cell and a.rsrp - b.rsrp >= needed and dt <= 2 * STEP_WINDOW_S:
             stayed_down = all(a.rsrp - m.rsrp >= STEP_DB for _, m in reports[i:])
             return (s2, a.rsrp - b.rsrp, b.rsrp) if stayed_down else None
     return None

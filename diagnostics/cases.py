@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CASE_LIMIT",
     "HISTORY_S",
+    "LEAD_S",
     "Holding",
     "decoded",
     "detection_at",
@@ -53,7 +54,10 @@ __all__ = [
 ]
 
 HISTORY_S: Final = 2 * 86400.0
-"""How far back a case looks (its evidence window)."""
+"""How far back a case looks (its evidence window)..."""
+LEAD_S: Final = 86400.0
+"""...and, for a device quiet for longer than that, how far before its last report: what it
+said last and what the network did when it went quiet are the evidence of its quiet."""
 CASE_LIMIT: Final = 5000
 """At most this many stored messages of a device go into its case."""
 _ATTACHES: Final = (AttachAccepted, AttachRejected)
@@ -103,7 +107,10 @@ def device_case(
     holds none known keeps its old SIM's events up to the handover, without that SIM's record,
     and the SIM's first attach attempt in the other device (`Case.sim_elsewhere`).
     """
+    last_heard = store.last_report(device_id, until=now)
     since = now - HISTORY_S
+    if last_heard is not None:
+        since = min(since, last_heard - LEAD_S)
     stored = store.device_timeline(device_id, since=since, until=now, limit=CASE_LIMIT)
     device = [seen for row, seen in decoded(stored) if row.device_id is not None]
     iccid = holding.held or holding.last
@@ -130,7 +137,7 @@ def device_case(
         network=tuple(network),
         incident=incident,
         sim_elsewhere=elsewhere,
-        last_heard=store.last_report(device_id, until=now),
+        last_heard=last_heard,
     )
 
 

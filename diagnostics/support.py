@@ -35,10 +35,12 @@ from diagnostics.diagnosis.swap import (
     weigh_swap,
 )
 from diagnostics.errors import DiagnosticsError
-from diagnostics.peers import cell_peers
+from diagnostics.peers import cell_peers, overdue
+from protocol.causes import Cause
 
 if TYPE_CHECKING:
-    from diagnostics.service import Service
+    from diagnostics.diagnosis.model import CellPeers
+    from diagnostics.service import DeviceFacts, Service
 
 __all__ = ["Support", "UnknownError"]
 
@@ -85,7 +87,7 @@ class Support:
             reporters = frozenset().union(*(sims.reporters(iccid) for iccid in paired))
             facts = service.devices.get(device_id)
             quiet = status in {"SUSPECT", "OFFLINE"}
-            peers = cell_peers(service.devices.values(), facts) if facts and quiet else None
+            peers = self._peers(facts) if facts and quiet else None
         if not current:
             peers = None  # only each device's newest report is held
             status, since = detection_at(service.store, device_id, now)
@@ -108,6 +110,14 @@ class Support:
             holding=holding,
         )
         return dataclasses.replace(case, cell_peers=peers) if peers is not None else case
+
+    def _peers(self, facts: DeviceFacts) -> CellPeers | None:
+        """The device's neighbours on its last cell, from the hot state (under the lock)."""
+        service = self.service
+        detector = service.detector
+        quiet = overdue(detector.ids, detector.column("status"), detector.column("interval"))
+        fading = {d for d in quiet if service.readings.explanation(d) is Cause.COVERAGE_LOSS}
+        return cell_peers(service.devices.values(), facts, quiet=quiet, fading=fading)
 
     def _owner_of_imei(self, imei: str) -> str | None:
         with self.service.lock:

@@ -12,6 +12,15 @@ wrong.
   the SIM implicitly. Neither leaves a trace of its own (a dead SIM makes no
   attach attempts at all). A SIM swap test separates them: a damaged SIM's
   fault goes with the SIM, a dead power supply stays with the device.
+* power loss / coverage loss, where coverage is lost between two reports (a
+  device whose reports are further apart than coverage takes to fade, a PSM device
+  sleeping hours, or one carried off fast): its last report shows a good signal,
+  then nothing; the network hears no detach (a device out of
+  coverage cannot send one, nor can one whose power was cut) and detaches the
+  SIM implicitly once its TAU timer has run out. A device that reports often
+  enough shows the fade, and the pair is told apart by its own reports. A SIM
+  swap test where the device is separates them: without power the fault stays
+  with the device, out of coverage neither SIM gets a signal there.
 """
 
 from __future__ import annotations
@@ -39,6 +48,11 @@ INSEPARABLE: Final = (
         frozenset({Cause.POWER_LOSS, Cause.DAMAGED_SIM}),
         "swap",
         "both fall silent, the Will says offline, the network detaches the SIM implicitly",
+    ),
+    Inseparable(
+        frozenset({Cause.POWER_LOSS, Cause.COVERAGE_LOSS}),
+        "swap",
+        "a sparse reporter's last report is good, then nothing; no detach, an implicit one later",
     ),
 )
 """Every pair of causes the wire cannot separate (see the module)."""

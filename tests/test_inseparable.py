@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from protocol.inseparable import INSEPARABLE, separable_by
+from protocol.causes import Cause
+from protocol.inseparable import INSEPARABLE, Inseparable, separable_by
 from simlab.fuzz.wire_shape import shape
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
@@ -21,29 +22,41 @@ pytestmark = pytest.mark.unit
 AT = 6 * 3600.0
 LOOK = 4 * 3600.0
 DEVICE = "collar-0001"
+SPARSE = {"report_interval": "6h", "report_jitter": "0s", "psm": True}
+"""Collars that sleep longer than coverage takes to fade (3 h)."""
+REPORTING = {frozenset({Cause.POWER_LOSS, Cause.COVERAGE_LOSS}): SPARSE}
+"""The devices a pair holds for, where it does not hold for every device."""
 
 
-def wire(fault: str, battery: float | None) -> list[tuple[object, ...]]:
+def wire(
+    fault: str, battery: float | None, reporting: dict | None = None, look: float = LOOK
+) -> list[tuple[object, ...]]:
     spec = world(
-        devices=[collars(4, battery_mah=battery)],
+        devices=[collars(4, battery_mah=battery, **(reporting or {}))],
         faults=[{"fault": fault, "at": AT, "devices": [DEVICE]}],
         seed=5,
     )
     sink = MemorySink()
-    result = simulate(spec, sink, until=AT + LOOK)
+    result = simulate(spec, sink, until=AT + look)
     assert result.error is None, result.error
     iccid = next(m.iccid for m in sink.messages if getattr(m, "device_id", None) == DEVICE)
     t0 = START.timestamp()
-    return shape(sink.messages, device_id=DEVICE, iccid=iccid, since=t0 + AT, until=t0 + AT + LOOK)
+    return shape(sink.messages, device_id=DEVICE, iccid=iccid, since=t0 + AT, until=t0 + AT + look)
+
+
+def _look(pair: Inseparable) -> float:
+    """Long enough for the network to detach a device of the pair's reporting implicitly."""
+    return 2 * LOOK + 6 * 3600.0 if pair.causes in REPORTING else LOOK
 
 
 @pytest.mark.parametrize("battery", [None, 6000.0], ids=["mains", "battery"])
 @pytest.mark.parametrize("pair", INSEPARABLE, ids=lambda p: "-".join(sorted(p.causes)))
 def test_both_faults_put_the_same_messages_on_the_wire(pair, battery) -> None:
     first, other = sorted(pair.causes)
-    seen = wire(first.value, battery)
+    reporting, look = REPORTING.get(pair.causes), _look(pair)
+    seen = wire(first.value, battery, reporting, look)
     assert seen, "the fault leaves the device's messages empty: nothing was compared"
-    assert seen == wire(other.value, battery)
+    assert seen == wire(other.value, battery, reporting, look)
 
 
 def test_a_pair_outside_the_table_differs_on_the_wire() -> None:
@@ -51,6 +64,11 @@ def test_a_pair_outside_the_table_differs_on_the_wire() -> None:
     assert wire("power_loss", None) != wire("firmware_hang", None)
 
 
+def test_a_device_that_reports_often_shows_a_coverage_fade_that_a_power_cut_has_not() -> None:
+    assert wire("coverage_loss", None) != wire("power_loss", None)  # 15 min reports, 3 h fade
+
+
 def test_the_table_names_each_pair_once_with_its_test() -> None:
     assert separable_by("damaged_sim", "power_loss") == "swap"
+    assert separable_by("coverage_loss", "power_loss") == "swap"
     assert len({p.causes for p in INSEPARABLE}) == len(INSEPARABLE)

@@ -146,7 +146,9 @@ def test_a_locked_sim_moved_into_a_new_device_is_its_imei_lock(tmp_path: Path) -
     # the giver is diagnosed from its SIM's events while it held it, not the refusals after
     giver = support.diagnose_device(GIVER)
     assert giver.iccid is None
-    assert [c.cause for c in giver.candidates] == [Cause.POWER_LOSS]
+    # its SIM was read in the other device (not damaged); coverage lost between reports is not
+    # ruled out by anything on the wire
+    assert [c.cause for c in giver.candidates] == [Cause.POWER_LOSS, Cause.COVERAGE_LOSS]
     assert "IMEI" not in giver.summary
     # the SIM's own diagnosis goes through the device that holds it now
     assert support.diagnose_sim(moved or "").device_id == RECEIVER

@@ -22,7 +22,7 @@ from diagnostics.diagnosis.cause_rules import (
 )
 from diagnostics.diagnosis.model import Candidate, CheckResult, Evidence, Status
 from diagnostics.diagnosis.platform_said import block_summary, state_summary
-from diagnostics.diagnosis.radio import radio_reading
+from diagnostics.diagnosis.radio import RadioReading, radio_reading
 from diagnostics.diagnosis.readings import (
     FLAT_BATTERY_PCT,
     IMPLICIT_DETACH_S,
@@ -236,7 +236,7 @@ def check_registration(case: Case) -> CheckResult:
         return _ok(name, title, "Not registered now, and the device is not overdue")
     # detached and quiet: the device (or its SIM) is gone from the radio
     radio = radio_reading(case)
-    weights = radio.candidates() or _silence_candidates(case)
+    weights = radio.candidates() or _silence_candidates(case, radio)
     evidence = [cite(seen, f"detached: {detach.reason}"), *last_report_evidence(case)]
     evidence += radio.evidence
     text = f"Detached ({detach.reason}) at {when(seen.t)}, no attach attempt since"
@@ -262,7 +262,7 @@ def _quiet_before(case: Case, t: float) -> bool:
     return t - silence_start(case) > OVERDUE_INTERVALS * (case.interval_s or 0.0)
 
 
-def _silence_candidates(case: Case) -> list[tuple[Cause, float]]:
+def _silence_candidates(case: Case, radio: RadioReading) -> list[tuple[Cause, float]]:
     """Why a device went quiet without a word from the network, by its last reports."""
     battery, signal = battery_running_down(case), signal_fading(case)
     if battery and signal:
@@ -275,7 +275,7 @@ def _silence_candidates(case: Case) -> list[tuple[Cause, float]]:
     if signal:  # a flat battery is a candidate only for a device that reports one
         other = Cause.BATTERY_DEPLETED if battery_reported(case) is not None else Cause.POWER_LOSS
         return [(Cause.COVERAGE_LOSS, 0.85), (other, 0.15)]
-    return [(Cause.POWER_LOSS, 0.55), (Cause.DAMAGED_SIM, 0.45)]
+    return radio.unexplained()
 
 
 def check_session(case: Case) -> CheckResult:
@@ -406,6 +406,7 @@ def check_above_ip(case: Case) -> CheckResult:
         (cite(session, "session still open"), *radio.evidence),
         _ranked(
             radio.candidates()
+            or radio.together()
             or [
                 (Cause.POWER_LOSS, 0.35),
                 (Cause.FIRMWARE_HANG, 0.25),

@@ -88,6 +88,10 @@ class CellPeers:
     """How many of them reported after the device's last report."""
     rsrp: float | None
     """Their median signal (RSRP, dBm) in those reports; None when none reported."""
+    quiet_with: int = 0
+    """How many of them are quiet now, their last report within a reporting interval of its."""
+    quiet_fading: int = 0
+    """How many of those saw their own signal fall away before they went quiet."""
 
 
 @dataclass(frozen=True, slots=True)

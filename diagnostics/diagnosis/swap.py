@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Final
 from diagnostics.diagnosis.causes import CAUSES, Lives
 from diagnostics.diagnosis.model import Candidate, Evidence
 from diagnostics.diagnosis.readings import refused_by_lock
+from protocol.causes import Cause
 from protocol.messages import AttachRejected, Telemetry
 
 if TYPE_CHECKING:
@@ -299,8 +300,10 @@ def weigh_swap(diagnosis: Diagnosis, result: SwapResult) -> Diagnosis:
     fitting = [c for c in diagnosis.candidates if CAUSES[c.cause].lives is lives]
     if not fitting:
         return _done(diagnosis, result)
-    kept = fitting + [
-        c for c in diagnosis.candidates if CAUSES[c.cause].lives not in {lives, cleared}
+    kept = fitting + [  # a device of the test works where it was done: the coverage is fine
+        c
+        for c in diagnosis.candidates
+        if CAUSES[c.cause].lives not in {lives, cleared} and c.cause is not Cause.COVERAGE_LOSS
     ]
     total = sum(c.likelihood for c in kept)
     candidates = tuple(Candidate(c.cause, round(c.likelihood / total, 3)) for c in kept)

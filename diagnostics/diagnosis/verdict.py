@@ -141,8 +141,10 @@ def _separating_test(candidates: tuple[Candidate, ...], *, swappable: bool = Tru
     if len(candidates) < 2:
         return None
     causes = {c.cause for c in candidates}
-    radio = {Cause.RADIO_HARDWARE, Cause.COVERAGE_LOSS} <= causes
-    swap = SWAP_TEST if Cause.DAMAGED_SIM in causes else RADIO_TEST if radio else None
+    on_site = Cause.COVERAGE_LOSS in causes and bool(
+        {Cause.RADIO_HARDWARE, Cause.DAMAGED_SIM} & causes
+    )  # only a swap beside the device tells coverage from a fault of the device or its SIM
+    swap = RADIO_TEST if on_site else SWAP_TEST if Cause.DAMAGED_SIM in causes else None
     if swap is not None:
         return f"Run {swap}" if swappable else None
     if Cause.FIRMWARE_HANG in causes and Cause.BROKER_UNREACHABLE in causes:

@@ -137,7 +137,7 @@ class Device:
             return self.rng.uniform(20, 40)
         if self.cell is None:
             return self._register(now)
-        if not self.cell.serving():
+        if not self.cell.serving() or not selection.hears(self, self.cell, now):
             self._lose_network()
             return 0
         if self.session is None:

@@ -61,9 +61,11 @@ class TruthObserver:
 
         Networks on its lists refused it (#11, #14): it is off networks its plan does not
         allow, however long ago they refused it. Areas on its list: the refusal that put
-        them there wrote its own truth.
+        them there wrote its own truth. Hearing no network at all after a refusal changes
+        nothing the network or the device says (the refusal stands, and nothing follows it
+        on the wire either way): the refusal stays the cause until the device reports again.
         """
-        if barred == "area":
+        if barred == "area" or (barred is None and self._refused_already(device)):
             return
         fault = FaultId.COVERAGE_LOSS if barred is None else FaultId.ROAMING_NOT_ALLOWED
         self.emergent(device, fault)
@@ -75,6 +77,12 @@ class TruthObserver:
         fault = REFUSED_FAULTS.get(attach) if attach is not None else ESM_FAULTS.get(esm or 0)
         if fault is not None:
             self.emergent(device, fault)
+
+    def _refused_already(self, device: Device) -> bool:
+        """A refusal that arose by itself is the device's open fault."""
+        refusals = {*REFUSED_FAULTS.values(), *ESM_FAULTS.values(), FaultId.ROAMING_NOT_ALLOWED}
+        open_now = [self.truth.record_of(device.id, f) for f in self.truth.open_faults(device.id)]
+        return any(not r.injected and r.fault in refusals for r in open_now)
 
     def reported(self, device: Device) -> None:
         """The device reported: faults that arose by themselves are over, and so is `CUT_OFF`."""

@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from protocol.nas import EmmCause
 from simulator.world.mobility import HOUR
+from simulator.world.radio import COVERAGE_FLOOR_DBM
 
 if TYPE_CHECKING:
     from simulator.world.device import Device
     from simulator.world.network import Cell
 
-__all__ = ["TA_CAUSES", "Barred", "Nas", "choose", "note_attempt", "note_reject"]
+__all__ = ["TA_CAUSES", "Barred", "Nas", "choose", "hears", "note_attempt", "note_reject"]
 
 TA_CAUSES: Final = frozenset(
     {
@@ -95,6 +96,16 @@ def choose(device: Device, now: float, lat: float, lon: float) -> tuple[list[Cel
     if allowed or not heard:
         return allowed, None
     return [], "network" if any(c.mcc_mnc in networks for c in heard) else "area"
+
+
+def hears(device: Device, cell: Cell, now: float) -> bool:
+    """Whether the device still hears the cell it camps on (it looks before it sends a word).
+
+    A device that wakes from PSM, or is about to report, where the signal has gone below
+    what its radio can use is out of coverage: it sends nothing there (no TAU, no MQTT).
+    """
+    lat, lon = device.position(now)
+    return cell.signal(lat, lon) - device.loss_db(now) >= COVERAGE_FLOOR_DBM[device.radio]
 
 
 def note_attempt(device: Device, cell: Cell, *, accepted: bool) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from protocol.inseparable import separable_by
+from simlab.fuzz.counts import group_faults, owed
 from simlab.fuzz.words import Facts, check
 from simulator.world.spec import parse_duration
 
@@ -267,7 +268,8 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
             continue
         card.messages += 1
         at = float(body["at"])
-        iccid = body.get("iccid")
+        # a diagnosis that names no SIM is still about the one the device reports with
+        iccid = body.get("iccid") or stream.sim_of(device_id, at)
         record = stream.records.get(iccid or "")
         down = _down_at(truth, device_id, at)
         resumes = body.get("resumes") or body["facts"].get("backoff_until")
@@ -279,7 +281,19 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
                 continue  # no report tells this dimension: nothing to hold the count to
             faults = [f for m in members if (f := _down_at(truth, m, at)) is not None]
             counts.append((*scope, len(faults), len(members)))
-            recent.append((*scope, sum(not _evident(observed, f, at) for f in faults)))
+            struck_by = group_faults(observed.draft, *scope)
+            owing = [
+                owed(
+                    f,
+                    at=at,
+                    last_report=stream.last_report(f.device_id, at),
+                    interval_s=_interval(observed, f.device_id),
+                    struck_by=struck_by,
+                    evident=lambda r, t: _evident(observed, r, t),
+                )
+                for f in faults
+            ]
+            recent.append((*scope, owing.count(False)))
         facts = Facts(
             device_id=device_id,
             name=record.device_name if record else None,

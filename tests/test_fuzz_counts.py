@@ -35,7 +35,7 @@ def owes(fault: TruthRecord, silent_h: float, struck_by=frozenset({"firmware_han
         last_report=at - silent_h * H,
         interval_s=H,
         struck_by=struck_by,
-        evident=lambda r, t: t - r.start >= 1.5 * H + 900,
+        evident=at - fault.start >= 1.5 * H + 900,
     )
 
 

@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING, Final
 from diagnostics.detection import DetectorSettings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from simlab.fuzz.draft import Draft
     from simulator.world.truth import TruthRecord
 
@@ -48,10 +46,13 @@ def owed(
     last_report: float | None,
     interval_s: float,
     struck_by: frozenset[str],
-    evident: Callable[[TruthRecord, float], bool],
+    evident: bool,
 ) -> bool:
-    """Whether the group's count must hold this device, really down at `at` (see the module)."""
-    if not evident(fault, at):
+    """Whether the group's count must hold this device, really down at `at` (see the module).
+
+    `evident`: whether its fault had lasted long enough by `at` to be seen.
+    """
+    if not evident:
         return False
     if struck_by and fault.fault.value not in struck_by:
         return False  # quiet for a reason of its own

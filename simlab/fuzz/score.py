@@ -129,8 +129,11 @@ def _abs(observed: Observed) -> list[TruthRecord]:
 
 def _evident(observed: Observed, record: TruthRecord, at: float) -> bool:
     """Whether the fault had lasted long enough by `at` to be seen (see `EVIDENCE`)."""
-    window = EVIDENCE * _interval(observed, record.device_id) + EVIDENCE_SLACK_S
-    return at - record.start >= window
+    return _lasted(record, at, _interval(observed, record.device_id))
+
+
+def _lasted(record: TruthRecord, at: float, interval_s: float) -> bool:
+    return at - record.start >= EVIDENCE * interval_s + EVIDENCE_SLACK_S
 
 
 def _down_at(truth: list[TruthRecord], device_id: str, t: float) -> TruthRecord | None:
@@ -259,6 +262,11 @@ def _swap_done(observed: Observed, device_id: str, at: float) -> bool:
 
 def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> None:
     stream = observed.stream
+    intervals = {
+        d: float(parse_duration(g.spec["report_interval"]))  # type: ignore[arg-type]
+        for g in observed.draft.groups
+        for d in g.ids
+    }
     for entry in observed.diagnoses:
         device_id = entry["device_id"]
         body = entry["diagnosis"]
@@ -287,9 +295,9 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
                     f,
                     at=at,
                     last_report=stream.last_report(f.device_id, at),
-                    interval_s=_interval(observed, f.device_id),
+                    interval_s=intervals.get(f.device_id, 900.0),
                     struck_by=struck_by,
-                    evident=lambda r, t: _evident(observed, r, t),
+                    evident=_lasted(f, at, intervals.get(f.device_id, 900.0)),
                 )
                 for f in faults
             ]

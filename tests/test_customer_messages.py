@@ -445,8 +445,15 @@ def test_an_unsure_diagnosis_says_what_we_check_and_when_we_write_again():
     assert "It could also be weak mobile coverage where the device is." in m.body
     assert "We will also check the mobile coverage around Maasai Mara." in m.body
     assert "We will write to you again by 2 March 2026 at 14:30 (Africa/Nairobi time)." in m.body
-    assert m.steps == ()
-    assert "You do not need to do anything yet." in m.body
+    assert m.steps == (
+        "Check the battery of Giraffe collar 7, and recharge or replace it if it is low.",
+        (
+            "Tell us whether Giraffe collar 7 may have moved, and if you can reach it, check that "
+            "its antenna is undamaged and not covered."
+        ),
+        "Reply to this e-mail with what you find, and we will tell you what we see.",
+    )
+    assert "You do not need to do anything yet." not in m.body
 
 
 def test_a_swap_test_is_explained_in_the_customers_terms():
@@ -610,7 +617,9 @@ def test_the_sea_otter_is_asked_for_nothing_it_cannot_do():
         ("Run a SIM swap test: the suspect SIM into a device that works", "Switch off"),
         ("Ask the customer to look at the device: a recharged battery brings it back", "Recharge"),
         ("Ask the customer to power-cycle the device: a hung device comes back", "Switch"),
-        ("Compare with devices on the operator's other cells", None),
+        # a test only staff can run: the steps are what the customer can look at for each cause
+        ("Compare with devices on the operator's other cells", "If Giraffe collar 7 has power"),
+        ("A SIM swap test is impossible: the SIM is out of reach", None),
     ],
 )
 def test_separating_tests_become_steps_the_customer_can_take(separating_test, first_step):

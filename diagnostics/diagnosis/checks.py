@@ -20,6 +20,7 @@ from diagnostics.diagnosis.cause_rules import (
     INCIDENT_CAUSES,
     USABLE_STATES,
 )
+from diagnostics.diagnosis.incident_said import incident_summary
 from diagnostics.diagnosis.model import Candidate, CheckResult, Evidence, Status
 from diagnostics.diagnosis.platform_said import block_summary, state_summary
 from diagnostics.diagnosis.radio import RadioReading, radio_reading
@@ -430,9 +431,7 @@ def check_incident(case: Case) -> CheckResult:
         name,
         "Shared platform cause (not a network outage)" if incident.kind == "platform" else title,
         Status.BROKE,
-        f"Quiet with {incident.quiet} of {incident.members} devices of {incident.dimension} "
-        f"{incident.value}, the first detected at {when(incident.started_at)} "
-        f"(incident {incident.id})",
+        incident_summary(incident),
         (Evidence(incident.started_at, f"incident {incident.id}"),),
         _ranked(weights),
     )

@@ -15,9 +15,13 @@ Which message a diagnosis gets:
   likely cause and the others, says what we will check for each and by when we
   will write again, and explains the separating test when it is one a customer
   can run (a SIM swap, a recharge, a restart: recognised by its words, see
-  `_TESTS_BY_WORD`) and not said to be impossible;
-* no cause: the healthy message (ONLINE, LATE, ASLEEP), "we are looking into
-  it" (SUSPECT, OFFLINE), or "not enough reports yet" (UNKNOWN).
+  `_TESTS_BY_WORD`) and not said to be impossible; without such a test, its steps
+  are what the customer can look at for each candidate (each cause's `look`: the
+  power supply, the antenna, a setting) and to tell us what they found, so an
+  unsure message too says what to do next;
+* no cause: the healthy message (ONLINE, LATE, ASLEEP; a late one says what to
+  check if it stays silent), "we are looking into it" (SUSPECT, OFFLINE: with the
+  first checks on site), or "not enough reports yet" (UNKNOWN).
 
 The wording itself is data, one file per language (`languages/en.yaml`,
 `languages/sv.yaml`, shaped and loaded by `wording`); this module turns the
@@ -32,7 +36,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from diagnostics.diagnosis.wording import load_words, say, sentences, steps_block
+from diagnostics.diagnosis.wording import load_words, look_steps, say, sentences, steps_block
 from protocol.causes import Cause
 from protocol.identifiers.countries import countries_of
 
@@ -212,6 +216,8 @@ def _unsure(diagnosis: Diagnosis, cause: Cause, words: Words, values: Mapping[st
         locked = diagnosis.record is not None and diagnosis.record.imei_lock
         first = (test.if_locked,) if locked else ()
         steps = sentences((*first, *test.steps), values)
+    if not steps and not _impossible(diagnosis.separating_test):
+        steps = look_steps((top, *others), words, values)  # what the customer can see of each
     subject = words.unsure_subject_down if down else words.unsure_subject_unwell
     return _Draft(
         subject=say(subject, values),
@@ -226,12 +232,16 @@ def _unsure(diagnosis: Diagnosis, cause: Cause, words: Words, values: Mapping[st
 
 def _test_kind(separating_test: str | None) -> str | None:
     """The customer test a diagnosis's separating test names, if it is one we can explain."""
-    if separating_test is None:
+    if separating_test is None or _impossible(separating_test):
         return None
     text = separating_test.lower()
-    if any(word in text for word in _NOT_POSSIBLE):
-        return None
     return next((kind for word, kind in _TESTS_BY_WORD if word in text), None)
+
+
+def _impossible(separating_test: str | None) -> bool:
+    """Whether the separating test is said to be out of the customer's reach."""
+    text = (separating_test or "").lower()
+    return any(word in text for word in _NOT_POSSIBLE)
 
 
 def _body(draft: _Draft, words: Words, signature: str) -> str:

@@ -59,7 +59,7 @@ from diagnostics.errors import DiagnosticsError
 from protocol.causes import Cause
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
 __all__ = [
     "CustomerTest",
@@ -68,6 +68,7 @@ __all__ = [
     "WordingError",
     "Words",
     "load_words",
+    "look_steps",
     "parse_words",
     "say",
     "sentences",
@@ -97,6 +98,9 @@ class Template:
     """The cause as a noun phrase, for an unsure message: "The most likely cause is ..."."""
     check: Text = ""
     """What we check when the cause is a candidate: "We will check ..."."""
+    look: Text = ""
+    """What the customer can look at or do that tells whether this cause is it (a step of an
+    unsure message that names it); "" where only the network or the platform can tell."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +155,8 @@ class Words:
     """The other candidates, from `what`."""
     check_first: str
     check_more: str
+    look_reply: str
+    """The last step after the candidates' looks: tell us what you found."""
     write_back: str
     healthy: Template
     down_unknown: Template
@@ -208,6 +214,14 @@ def steps_block(steps: tuple[str, ...], words: Words, idle: str) -> str:
         numbered = (f"{n}. {step}" for n, step in enumerate(steps, start=1))
         return "\n".join((words.steps_heading, *numbered))
     return steps[0] if steps else idle
+
+
+def look_steps(
+    templates: Sequence[Template], words: Words, values: Mapping[str, str]
+) -> tuple[str, ...]:
+    """Each candidate's look (the most likely first, each said once), then the reply to send."""
+    looks = tuple(dict.fromkeys(sentences(tuple(t.look for t in templates), values)))
+    return (*looks, words.look_reply) if looks else ()
 
 
 def sentences(texts: tuple[Text, ...], values: Mapping[str, str]) -> tuple[str, ...]:

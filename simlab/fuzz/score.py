@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from protocol.inseparable import separable_by
+from simlab.fuzz.counts import group_faults, owed
 from simlab.fuzz.words import Facts, check
 from simulator.world.spec import parse_duration
 
@@ -128,8 +129,11 @@ def _abs(observed: Observed) -> list[TruthRecord]:
 
 def _evident(observed: Observed, record: TruthRecord, at: float) -> bool:
     """Whether the fault had lasted long enough by `at` to be seen (see `EVIDENCE`)."""
-    window = EVIDENCE * _interval(observed, record.device_id) + EVIDENCE_SLACK_S
-    return at - record.start >= window
+    return _lasted(record, at, _interval(observed, record.device_id))
+
+
+def _lasted(record: TruthRecord, at: float, interval_s: float) -> bool:
+    return at - record.start >= EVIDENCE * interval_s + EVIDENCE_SLACK_S
 
 
 def _down_at(truth: list[TruthRecord], device_id: str, t: float) -> TruthRecord | None:
@@ -260,6 +264,11 @@ def _swap_done(observed: Observed, device_id: str, at: float) -> bool:
 
 def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> None:
     stream = observed.stream
+    intervals = {
+        d: float(parse_duration(g.spec["report_interval"]))  # type: ignore[arg-type]
+        for g in observed.draft.groups
+        for d in g.ids
+    }
     for entry in observed.diagnoses:
         device_id = entry["device_id"]
         body = entry["diagnosis"]
@@ -269,7 +278,8 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
             continue
         card.messages += 1
         at = float(body["at"])
-        iccid = body.get("iccid")
+        # a diagnosis that names no SIM is still about the one the device reports with
+        iccid = body.get("iccid") or stream.sim_of(device_id, at)
         record = stream.records.get(iccid or "")
         down = _down_at(truth, device_id, at)
         resumes = body.get("resumes") or body["facts"].get("backoff_until")
@@ -281,7 +291,19 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
                 continue  # no report tells this dimension: nothing to hold the count to
             faults = [f for m in members if (f := _down_at(truth, m, at)) is not None]
             counts.append((*scope, len(faults), len(members)))
-            recent.append((*scope, sum(not _evident(observed, f, at) for f in faults)))
+            struck_by = group_faults(observed.draft, *scope)
+            owing = [
+                owed(
+                    f,
+                    at=at,
+                    last_report=stream.last_report(f.device_id, at),
+                    interval_s=intervals.get(f.device_id, 900.0),
+                    struck_by=struck_by,
+                    evident=_lasted(f, at, intervals.get(f.device_id, 900.0)),
+                )
+                for f in faults
+            ]
+            recent.append((*scope, owing.count(False)))
         facts = Facts(
             device_id=device_id,
             name=record.device_name if record else None,

@@ -3,7 +3,9 @@
 Built from the messages the service was fed (the world's output after message
 loss), never from what the service concluded: the device's reports (telemetry)
 with their times, cells, networks, APNs, firmware and whether they carried a
-battery level; its SIM's network events; each SIM's record (name, account).
+battery level; its SIM's network events; each SIM's record (name, account); the
+device-management server's word on firmware updates (a device that updated and went
+quiet runs the new version, though no report says so).
 `at(t)` answers for one moment: what had arrived by then.
 """
 
@@ -18,6 +20,7 @@ from protocol.messages import (
     AttachAccepted,
     AttachRejected,
     Detached,
+    FirmwareUpdate,
     SessionOpened,
     SimRecord,
     Telemetry,
@@ -63,39 +66,38 @@ class Stream:
     records: dict[str, SimRecord] = field(default_factory=dict)
     accounts: dict[str, str] = field(default_factory=dict)
     """Device -> the account its messages were published under."""
+    updates: dict[str, list[tuple[float, str]]] = field(default_factory=lambda: defaultdict(list))
+    """SIM -> (time, version) of each firmware update the device-management server told of
+    (applied or still going: a failed one leaves the old version)."""
 
     @classmethod
     def of(cls, messages: Iterable[BaseModel], accounts: Iterable[str | None]) -> Stream:
         """The stream of a sink's messages and their accounts, in the order they were sent."""
         found = cls()
         for message, account in zip(messages, accounts, strict=True):
-            if isinstance(message, Telemetry):
-                found.reports[message.device_id].append(
-                    Report(
-                        message.t,
-                        message.iccid,
-                        message.cell_id,
-                        message.mcc_mnc,
-                        message.apn,
-                        message.firmware,
-                        message.battery is not None,
-                    )
-                )
-                if account:
-                    found.accounts[message.device_id] = account
-            elif isinstance(message, AttachAccepted | SessionOpened):
-                found.working[message.iccid].append(message.t)
-                if isinstance(message, AttachAccepted):
-                    found.registrations[message.iccid].append((message.t, True))
-            elif isinstance(message, AttachRejected | Detached):
-                found.registrations[message.iccid].append((message.t, False))
-            elif isinstance(message, SimRecord):
-                found.records[message.iccid] = message
+            found._take(message, account)
         for reports in found.reports.values():
             reports.sort(key=lambda r: r.t)
         for times in found.working.values():
             times.sort()
         return found
+
+    def _take(self, message: BaseModel, account: str | None) -> None:
+        """One message of the stream, in the order sent."""
+        if isinstance(message, Telemetry):
+            self.reports[message.device_id].append(_report(message))
+            if account:
+                self.accounts[message.device_id] = account
+        elif isinstance(message, AttachAccepted | SessionOpened):
+            self.working[message.iccid].append(message.t)
+            if isinstance(message, AttachAccepted):
+                self.registrations[message.iccid].append((message.t, True))
+        elif isinstance(message, AttachRejected | Detached):
+            self.registrations[message.iccid].append((message.t, False))
+        elif isinstance(message, SimRecord):
+            self.records[message.iccid] = message
+        elif isinstance(message, FirmwareUpdate) and message.result <= 1:
+            self.updates[message.iccid].append((message.t, message.version))
 
     def until(self, device_id: str, t: float) -> list[Report]:
         """The device's reports that had arrived by `t`."""
@@ -106,6 +108,11 @@ class Stream:
         """When the device's newest report before `t` was sent (None: it never reported)."""
         reports = self.until(device_id, t)
         return reports[-1].t if reports else None
+
+    def sim_of(self, device_id: str, t: float) -> str | None:
+        """The SIM the device's newest report by `t` came with (None: it never reported)."""
+        reports = self.until(device_id, t)
+        return reports[-1].iccid if reports else None
 
     def reported_battery(self, device_id: str, t: float) -> bool:
         """Whether any report by `t` carried a battery level."""
@@ -120,6 +127,11 @@ class Stream:
         """Whether the network last saw the SIM attached by `t` (None: it never said)."""
         said = [a for s, a in sorted(self.registrations.get(iccid or "", [])) if s <= t]
         return said[-1] if said else None
+
+    def firmware(self, last: Report, t: float) -> str:
+        """The firmware a device runs by `t`: its last report's, or an update told of since."""
+        told = [(s, v) for s, v in self.updates.get(last.iccid, []) if last.t < s <= t]
+        return max(told)[1] if told else last.firmware
 
     def members(self, dimension: str, value: str, t: float) -> set[str] | None:
         """Devices whose newest report by `t` puts them in the group (cell, operator, APN...).
@@ -138,9 +150,21 @@ class Stream:
                 "cell": str(last.cell),
                 "operator": last.operator,
                 "apn": last.apn.lower(),
-                "firmware": last.firmware,
+                "firmware": self.firmware(last, t),
                 "account": self.accounts.get(device_id, ""),
             }
             if seen.get(dimension) == (value.lower() if dimension == "apn" else value):
                 out.add(device_id)
         return out
+
+
+def _report(message: Telemetry) -> Report:
+    return Report(
+        message.t,
+        message.iccid,
+        message.cell_id,
+        message.mcc_mnc,
+        message.apn,
+        message.firmware,
+        message.battery is not None,
+    )

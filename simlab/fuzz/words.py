@@ -8,10 +8,12 @@ What a message may say, and what it must (`check` returns both lists):
   report the service had received from the device, to the minute in the
   customer's time zone (never the
   moment it was detected); a device that never reported is not said to have
-  stopped at all; "N of M devices of <group>" counts are the real counts (the
-  devices whose newest report puts them in the group, and those of them
-  really down, of which those struck too recently to be seen yet may be left
-  out); battery advice only for a device that has reported a battery
+  stopped at all; "N of M devices of <group>" counts are the real counts (M the
+  devices whose newest report or firmware update puts them in the group, N those of
+  them quiet: at most the really down, and at least those `simlab.fuzz.counts`
+  says the claim owes, the others being struck too recently to be seen, only late
+  yet, or quiet for reasons of their own); battery advice only for a device that
+  has reported a battery
   level; "the SIM card works" only where the network side showed it (an
   accepted attach or a data session within a day); "connected to the mobile
   network" only while the network's last word on the SIM was not a detach
@@ -123,8 +125,9 @@ class Facts:
     counts: tuple[tuple[str, str, int, int], ...] = ()
     """(dimension, value, really down, members) of the groups the staff text may count."""
     recent: tuple[tuple[str, str, int], ...] = ()
-    """(dimension, value, how many) of each group's really-down devices whose fault is too
-    young to have been seen (not `evident`): a count of quiet devices may leave them out."""
+    """(dimension, value, how many) of each group's really-down devices a count of quiet
+    devices may leave out (not owed, `simlab.fuzz.counts`: too young to have been seen, late
+    but not yet quiet, or quiet for a reason of its own)."""
 
 
 @dataclass(frozen=True, slots=True)

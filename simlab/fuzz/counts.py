@@ -1,0 +1,62 @@
+"""What a staff summary's "Quiet with K of N devices of <group>" must count, by the truth.
+
+The incident check states its count exactly (`diagnostics.diagnosis.checks`): N devices
+of the group, K of them quiet in the incident, where quiet is the service's word for a
+device silent past its SUSPECT threshold (`suspect_after` of its report intervals, plus
+the detector's slack); devices that are only late, and devices quiet for reasons of
+their own, are left out of K. So of the group's devices really down at the moment, K
+must hold every one that is `owed`: its fault is old enough to be seen (`evident`), it
+is the fault that struck the group (a fault of its own is another matter: a flat
+battery in an outage cell), and by the received stream it has been silent past that
+threshold. K may hold the others, and never more than are really down.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from diagnostics.detection import DetectorSettings
+
+if TYPE_CHECKING:
+    from simlab.fuzz.draft import Draft
+    from simulator.world.truth import TruthRecord
+
+__all__ = ["SWEEP_MARGIN_S", "group_faults", "owed"]
+
+SWEEP_MARGIN_S: Final = 120.0
+"""The service judges devices at the stream's watermarks, about a minute apart: a device
+that crossed its threshold since the last one is not quiet to it yet."""
+
+_DETECTOR: Final = DetectorSettings()
+
+
+def group_faults(draft: Draft, dimension: str, value: str) -> frozenset[str]:
+    """The faults drawn to strike the group (empty: none was; any fault may be its)."""
+    return frozenset(
+        str(g["fault"])
+        for g in draft.incidents
+        if g["dimension"] == dimension and str(g["value"]) == value and "fault" in g
+    )
+
+
+def owed(
+    fault: TruthRecord,
+    *,
+    at: float,
+    last_report: float | None,
+    interval_s: float,
+    struck_by: frozenset[str],
+    evident: bool,
+) -> bool:
+    """Whether the group's count must hold this device, really down at `at` (see the module).
+
+    `evident`: whether its fault had lasted long enough by `at` to be seen.
+    """
+    if not evident:
+        return False
+    if struck_by and fault.fault.value not in struck_by:
+        return False  # quiet for a reason of its own
+    if last_report is None:
+        return False  # never reported: the detector has no silence of it to measure
+    threshold = _DETECTOR.suspect_after * interval_s + max(_DETECTOR.tolerance, 0.1 * interval_s)
+    return at - last_report > threshold + SWEEP_MARGIN_S

@@ -1,0 +1,93 @@
+"""The staff count's claim, held exactly: which really-down devices "Quiet with K of N" owes.
+
+The incident check counts the devices quiet in the incident (silent past their SUSPECT
+threshold), leaving out those only late and those quiet for a reason of their own;
+`simlab.fuzz.counts` says which devices the count must hold, and `simlab.fuzz.stream`
+which devices are in a firmware group (an update the device-management server told of
+puts a device in its new version's group though no report says so yet).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from diagnostics.diagnosis.incident_said import incident_summary
+from diagnostics.diagnosis.model import IncidentRef
+from protocol.causes import Cause
+from protocol.messages import FirmwareUpdate, Telemetry
+from simlab.fuzz.counts import owed
+from simlab.fuzz.stream import Stream
+from simlab.fuzz.words import _COUNT
+from simulator.world.spec import FaultId
+from simulator.world.truth import TruthRecord
+
+pytestmark = pytest.mark.unit
+
+H = 3600.0
+HUNG = TruthRecord("d1", None, FaultId.FIRMWARE_HANG, Cause.FIRMWARE_HANG, start=10 * H)
+
+
+def owes(fault: TruthRecord, silent_h: float, struck_by=frozenset({"firmware_hang"})) -> bool:
+    at = 14 * H
+    return owed(
+        fault,
+        at=at,
+        last_report=at - silent_h * H,
+        interval_s=H,
+        struck_by=struck_by,
+        evident=at - fault.start >= 1.5 * H + 900,
+    )
+
+
+def test_a_device_silent_past_its_suspect_threshold_is_owed_and_a_late_one_is_not():
+    assert owes(HUNG, 2.8)  # 2.5 intervals + 6 min slack + the sweep's margin: quiet
+    assert not owes(HUNG, 2.3)  # late, not yet quiet: it joins the count later
+
+
+def test_a_device_down_for_a_reason_of_its_own_may_be_left_out():
+    flat = TruthRecord("d2", None, FaultId.BATTERY_DEPLETED, Cause.BATTERY_DEPLETED, 10 * H)
+    assert not owes(flat, 3.5)
+    assert owes(flat, 3.5, struck_by=frozenset())  # no fault drawn for the group: any is its
+
+
+def test_a_fault_too_young_to_be_seen_is_not_owed():
+    young = TruthRecord("d3", None, FaultId.FIRMWARE_HANG, Cause.FIRMWARE_HANG, 13.5 * H)
+    assert not owes(young, 3.5)
+
+
+def report(t: float, firmware: str) -> Telemetry:
+    return Telemetry(
+        t=t, device_id="d1", iccid="8927000000000000017", imei="356938035643809", seq=1,
+        firmware=firmware, battery=None, supply_mv=None, bearer="LTE-M", mcc_mnc="65501",
+        cell_id=4410, rsrp=-80.0, rsrq=-10.0, snr=8.0, apn="veld.iot", ip="10.0.0.7",
+        uptime_s=100,
+    )  # fmt: skip
+
+
+def update(t: float, result: int) -> FirmwareUpdate:
+    return FirmwareUpdate(
+        t=t, iccid="8927000000000000017", version="5.3.0", state="updating", result=result
+    )
+
+
+def test_a_firmware_update_told_of_after_the_last_report_moves_the_device_to_its_group():
+    stream = Stream.of([report(H, "5.2.7"), update(2 * H, 0)], [None, None])
+    assert stream.members("firmware", "5.2.7", 1.5 * H) == {"d1"}
+    assert stream.members("firmware", "5.3.0", 3 * H) == {"d1"}
+    assert stream.members("firmware", "5.2.7", 3 * H) == set()
+    failed = Stream.of([report(H, "5.2.7"), update(2 * H, 4)], [None, None])
+    assert failed.members("firmware", "5.2.7", 3 * H) == {"d1"}  # a failed update: still old
+    again = Stream.of([report(H, "5.2.7"), update(2 * H, 1), report(3 * H, "5.2.7")], [None] * 3)
+    assert again.members("firmware", "5.2.7", 4 * H) == {"d1"}  # its newest report says so
+
+
+def test_the_incident_line_states_what_its_count_counts():
+    outage = IncidentRef("inc-000002", "firmware", "5.3.0", 10 * H, quiet=170, members=494)
+    line = incident_summary(outage)
+    assert _COUNT.findall(line) == [("170", "494", "firmware", "5.3.0")]
+    assert "silent past their SUSPECT threshold" in line
+    assert "quiet for a reason of their own are left out" in line
+    platform = IncidentRef(
+        "inc-000003", "account", "acme-2", 10 * H, 67, 70, "platform", "roaming_not_allowed"
+    )
+    assert "refused with its cause (roaming_not_allowed)" in incident_summary(platform)

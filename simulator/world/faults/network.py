@@ -3,7 +3,8 @@
 They strike every device on the cell or operator when they begin; when they end,
 every device without a cell looks again. Congestion asks devices to wait (T3346):
 a device whose firmware does not wait is no victim of it but a reconnect storm of
-its own (GSMA TS.34), and its ground truth says so.
+its own (GSMA TS.34), and its ground truth says so from the first back-off it
+ignores (`TruthObserver.ignored_backoff`).
 """
 
 from __future__ import annotations
@@ -48,13 +49,11 @@ def _operator_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
 def _congestion_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     _congested(world, spec, on=True)
     for d in devices:
-        if not _waits(d):
-            world.observer.emergent(d, FaultId.RECONNECT_STORM)
         world.core.network_detach(sim_of(d))
 
 
-def _waits(device: Device) -> bool:
-    """Whether the device's firmware obeys the network's back-off timers."""
+def _waits(spec: FaultSpec, device: Device) -> bool:
+    """Whether the device's firmware obeys the network's back-off timers (`spec`: the congestion)."""
     return device.retry is RetryBehaviour.TS34
 
 

@@ -4,7 +4,10 @@ import pytest
 
 from diagnostics.diagnosis.fleet import NAMES_LISTED, fleet_messages
 from protocol.causes import Cause
+from simlab.resources import bundled
 from simlab.rundir import messages_markdown
+from simlab.scenario import load_scenario
+from simlab.scenario.checks import scenario_problems
 from simlab.scoring import ExpectedDevice, ExpectedFleetMessage, ExpectedIncident, score
 from tests.test_customer_messages import (
     FACTS,
@@ -159,3 +162,25 @@ def test_the_key_holds_a_fleet_message_to_its_count_and_devices():
     assert [m.found for m in _fleet_card([_shown(3, three, account="x")])] == [False]
     (missing,) = _fleet_card([])
     assert (missing.found, missing.shown, missing.count) == (False, (), 3)
+
+
+def test_the_key_of_a_fleet_message_names_an_account_and_no_more_devices_than_its_cause():
+    path = bundled() / "vending-franchise-cut-off.yaml"
+    spec = load_scenario(path)
+    wanted = [(m.account, m.cause.value, m.count) for m in spec.answer_key.fleet_messages]
+    assert wanted == [("kafebox-thessaloniki", "sim_deactivated", 9)]
+    (message,) = spec.answer_key.fleet_messages
+    wrong = [message.model_copy(update={"count": 10, "account": "kafebox-patra"})]
+    key = spec.answer_key.model_copy(update={"fleet_messages": wrong})
+    problems = scenario_problems(spec.model_copy(update={"answer_key": key}))
+    assert problems == [
+        (
+            ("answer_key", "fleet_messages", 0, "account"),
+            "unknown account 'kafebox-patra' in this world (known: kafebox, kafebox-attiki, "
+            "kafebox-thessaloniki)",
+        ),
+        (
+            ("answer_key", "fleet_messages", 0, "count"),
+            "names 10 devices with sim_deactivated, but answer_key.devices lists 9",
+        ),
+    ]

@@ -41,9 +41,8 @@ def _customer(*, nested: bool) -> dict:
     ]
     first = customer["sim_ranges"][0]
     ranges = []
-    for start, count, account in ((0, 4, "savanna"), (4, 6, "savanna-east"), (10, 2, "savanna")):
-        if nested and start == 10:
-            account = "savanna-mara"
+    last = "savanna-mara" if nested else "savanna"
+    for start, count, account in ((0, 4, "savanna"), (4, 6, "savanna-east"), (10, 2, last)):
         imsi = f"{int(first['first_imsi']) + start:015d}"
         ranges.append(
             first

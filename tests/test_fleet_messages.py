@@ -127,8 +127,10 @@ def test_sims_deactivated_by_billing_get_billings_steps_once_for_all():
     (message,) = fleet_messages([_deactivated_by("billing", n) for n in range(1, 5)])
     assert message.subject == "4 of your devices: a SIM card deactivated by our billing department"
     assert message.steps == (
-        "Settle the payment our billing department asks for, or contact them if you believe it "
-        "is already paid.",
+        (
+            "Settle the payment our billing department asks for, or contact them if you believe "
+            "it is already paid."
+        ),
     )
     assert "You do not need to do anything." not in message.body
     mixed = [*(_deactivated_by("billing", n) for n in range(1, 4)), _deactivated_by("customer", 4)]
@@ -176,8 +178,10 @@ def test_the_key_of_a_fleet_message_names_an_account_and_no_more_devices_than_it
     assert problems == [
         (
             ("answer_key", "fleet_messages", 0, "account"),
-            "unknown account 'kafebox-patra' in this world (known: kafebox, kafebox-attiki, "
-            "kafebox-thessaloniki)",
+            (
+                "unknown account 'kafebox-patra' in this world (known: kafebox, kafebox-attiki, "
+                "kafebox-thessaloniki)"
+            ),
         ),
         (
             ("answer_key", "fleet_messages", 0, "count"),

@@ -3,7 +3,8 @@
 The scorer reads each device's detection history from the service's database, asks
 the API for the diagnoses (of every device in a small fleet; else of the expected,
 affected and alarmed ones), each at a moment its fault is still on, with the
-customer messages in the run's languages, then the incidents and the swap tests,
+customer messages in the run's languages, then the incidents, the swap tests and the
+fleet messages,
 and holds all of it against the ground truth and the answer key (`simlab.scoring`).
 """
 
@@ -16,6 +17,7 @@ from simlab.rundir import detection_histories, open_database
 from simlab.scoring import (
     DeviceView,
     ExpectedDevice,
+    ExpectedFleetMessage,
     ExpectedIncident,
     Scorecard,
     TruthSpan,
@@ -144,6 +146,7 @@ def collect(  # noqa: PLR0913 - keyword-only: each is one part of the finished r
     looked = sorted({looks.get(d["device_id"], end) for d in diagnoses if d["diagnosis"]["cause"]})
     swaps = [client.get(f"/api/swap-tests/{i}", params={"at": end}).json() for i in swap_ids]
     key = spec.answer_key
+    fleet_messages = _fleet_messages(client, looked, languages)
     card = score(
         expected=expected,
         expected_incidents=[
@@ -155,6 +158,10 @@ def collect(  # noqa: PLR0913 - keyword-only: each is one part of the finished r
         incidents=[(i["dimension"], i["value"], i["opened_at"], i["kind"]) for i in incidents],
         swap_expected=None if key.swap_verdict is None else key.swap_verdict.value,
         swap_outcome=swaps[-1]["outcome"] if swaps else None,
+        fleet_expected=[
+            ExpectedFleetMessage(m.account, m.cause.value, m.count) for m in key.fleet_messages
+        ],
+        fleet_shown=fleet_messages,
     )
     return Findings(
         scorecard=card,
@@ -162,7 +169,7 @@ def collect(  # noqa: PLR0913 - keyword-only: each is one part of the finished r
         swap_tests=swaps,
         incidents=incidents,
         fleet=fleet_at_end(history),
-        fleet_messages=_fleet_messages(client, looked, languages),
+        fleet_messages=fleet_messages,
     )
 
 

@@ -2,22 +2,28 @@
 
 Pure code over plain data: the runner collects what the service said (through
 its API) and what really happened (the simulator's ground truth), and
-`score` measures detection time, false alarms, incident grouping and
-diagnosis accuracy against the scenario's answer key. Times are Unix seconds.
+`score` measures detection time, false alarms, incident grouping, diagnosis
+accuracy and the fleet messages against the scenario's answer key. Times are
+Unix seconds.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 __all__ = [
     "DeviceScore",
     "DeviceView",
     "ExpectedDevice",
+    "ExpectedFleetMessage",
     "ExpectedIncident",
+    "FleetMessageScore",
     "IncidentScore",
     "Scorecard",
     "TruthSpan",
@@ -57,6 +63,15 @@ class ExpectedIncident:
     start: float
     kind: str | None = None
     """`outage` or `platform` when the answer key says which it must be (None: either)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedFleetMessage:
+    """The answer key's entry for a fleet message: one account's devices with one cause."""
+
+    account: str
+    cause: str
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +128,19 @@ class IncidentScore:
     delay_s: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class FleetMessageScore:
+    """One expected fleet message and what the service wrote for that account and cause."""
+
+    account: str
+    cause: str
+    count: int
+    shown: tuple[int, ...]
+    """The count of each message the service wrote for them (one per language; none: none)."""
+    found: bool
+    """Each says the expected count and names only devices the key gives the cause."""
+
+
 @dataclass(slots=True)
 class Scorecard:
     """How well the diagnostics did on one run."""
@@ -122,6 +150,7 @@ class Scorecard:
     false_alarms: list[str] = field(default_factory=list)
     """Healthy devices the service called OFFLINE, or diagnosed with a fault."""
     spurious_incidents: list[str] = field(default_factory=list)
+    fleet_messages: list[FleetMessageScore] = field(default_factory=list)
     detect_p50_s: float | None = None
     detect_p99_s: float | None = None
     detect_p50_intervals: float | None = None
@@ -136,10 +165,11 @@ class Scorecard:
 
     @property
     def passed(self) -> bool:
-        """The answer key is met: every cause right, every incident found, no false alarm."""
+        """The answer key is met: every cause, incident and fleet message right, no false alarm."""
         return (
             all(d.grade != "wrong" and d.state_right for d in self.devices)
             and all(i.found for i in self.incidents)
+            and all(m.found for m in self.fleet_messages)
             and not self.false_alarms
             and (self.swap_expected is None or self.swap_expected == self.swap_outcome)
         )
@@ -173,11 +203,29 @@ def _detected(view: DeviceView | None, start: float, end: float | None) -> float
     return None
 
 
+def _fleet_score(
+    wanted: ExpectedFleetMessage,
+    expected: Sequence[ExpectedDevice],
+    shown: Sequence[Mapping[str, Any]],
+) -> FleetMessageScore:
+    """A fleet message is found when each language's says the count and names the key's devices."""
+    sharing = {e.device_id for e in expected if e.cause == wanted.cause}
+    mine = [m for m in shown if (m["account"], m["cause"]) == (wanted.account, wanted.cause)]
+    right = [m["count"] == wanted.count and set(m["device_ids"]) <= sharing for m in mine]
+    return FleetMessageScore(
+        wanted.account,
+        wanted.cause,
+        wanted.count,
+        tuple(m["count"] for m in mine),
+        found=bool(right) and all(right),
+    )
+
+
 def _pct(values: list[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if values else None
 
 
-def score(
+def score(  # noqa: PLR0913 - keyword-only: each is one part of what is held against the key
     *,
     expected: list[ExpectedDevice],
     expected_incidents: list[ExpectedIncident],
@@ -186,12 +234,15 @@ def score(
     incidents: list[tuple[str, str, float, str]],
     swap_expected: str | None = None,
     swap_outcome: str | None = None,
+    fleet_expected: Sequence[ExpectedFleetMessage] = (),
+    fleet_shown: Sequence[Mapping[str, Any]] = (),
 ) -> Scorecard:
     """Hold the service's views against the answer key and the truth.
 
     `incidents` are the service's (dimension, value, opened_at, kind); `views` every device's
     view. An incident of the answer key's dimension and value but of another kind than it names
-    is not that incident, and is spurious.
+    is not that incident, and is spurious. `fleet_shown` are the service's fleet messages
+    (as its API gives them, in each language), held against `fleet_expected`.
     """
     card = Scorecard(swap_expected=swap_expected, swap_outcome=swap_outcome)
     spans = {t.device_id: t for t in truth}
@@ -239,6 +290,7 @@ def score(
             )
         )
     card.spurious_incidents = [f"{d}={v}" for (d, v) in seen if (d, v) not in wanted]
+    card.fleet_messages = [_fleet_score(e, expected, fleet_shown) for e in fleet_expected]
     detects = [d.detect_s for d in card.devices if d.detect_s is not None]
     intervals = [d.detect_intervals for d in card.devices if d.detect_intervals is not None]
     card.detect_p50_s, card.detect_p99_s = _pct(detects, 50), _pct(detects, 99)

@@ -320,6 +320,18 @@ def test_a_firmware_that_ignores_the_back_off_hammers_a_congested_cell(storm_at)
     assert {("collar-0003", "congestion"), ("collar-0004", "congestion")} <= truth
 
 
+def test_a_firmware_that_ignores_the_back_off_is_a_storm_from_the_first_back_off_it_ignores():
+    result, _ = _storm_world("150m")
+    truth = sorted((r.device_id, r.fault.value, round(r.start), round(r.end)) for r in result.truth)
+    assert truth == [
+        ("collar-0001", "congestion", 7200, 9547),  # waiting out T3346 when its firmware changed
+        ("collar-0001", "reconnect_storm", 9547, 12604),  # its next reject: no more waiting
+        ("collar-0002", "reconnect_storm", 7200, 12629),  # installed at 1 h, harmless until 2 h
+        ("collar-0003", "congestion", 7200, 12600),
+        ("collar-0004", "congestion", 7200, 12600),
+    ]
+
+
 def test_a_reconnect_storm_names_a_behaviour_that_misbehaves():
     spec = world(
         devices=[collars(2)],

@@ -41,7 +41,9 @@ def test_deactivated_sims_make_a_platform_group_and_one_fleet_message(mosquitto,
             6,
         )
         assert message["device_ids"] == CUT
-        assert message["subject"] == "6 of your devices: an inactive SIM card"
+        assert message["subject"] == (
+            "6 of your devices: a SIM card deactivated by our billing department"
+        ), "billing deactivated each: the fleet message says so, as each device's own does"
         assert "- Giraffe collar 6" in message["body"]
         assert "Giraffe collar 7" not in message["body"]
         other = client.get("/api/fleet/messages", params={"account": "nobody"}).json()

@@ -4,8 +4,11 @@ import pytest
 
 from diagnostics.diagnosis.fleet import NAMES_LISTED, fleet_messages
 from protocol.causes import Cause
+from simlab.resources import bundled
 from simlab.rundir import messages_markdown
-from simlab.scoring import ExpectedIncident, score
+from simlab.scenario import load_scenario
+from simlab.scenario.checks import scenario_problems
+from simlab.scoring import ExpectedDevice, ExpectedFleetMessage, ExpectedIncident, score
 from tests.test_customer_messages import (
     FACTS,
     T0,
@@ -113,3 +116,75 @@ def test_an_incident_of_another_kind_than_the_key_names_is_missed_and_spurious()
     assert wrong.spurious_incidents == ["account (outage)=riego-norte"]
     either = scored([ExpectedIncident("cell", "7201", 0.0)], [("cell", "7201", 5.0, "outage")])
     assert either.incidents[0].found
+
+
+def _deactivated_by(actor, n):
+    facts = FACTS | {"last_report": T0 + n * 60 - 0.5 * H, "state_actor": actor}
+    return collar(n, facts=facts)
+
+
+def test_sims_deactivated_by_billing_get_billings_steps_once_for_all():
+    (message,) = fleet_messages([_deactivated_by("billing", n) for n in range(1, 5)])
+    assert message.subject == "4 of your devices: a SIM card deactivated by our billing department"
+    assert message.steps == (
+        (
+            "Settle the payment our billing department asks for, or contact them if you believe "
+            "it is already paid."
+        ),
+    )
+    assert "You do not need to do anything." not in message.body
+    mixed = [*(_deactivated_by("billing", n) for n in range(1, 4)), _deactivated_by("customer", 4)]
+    (generic,) = fleet_messages(mixed)
+    assert generic.subject == "4 of your devices: an inactive SIM card", "not billing's for all"
+    assert "billing" not in generic.body
+
+
+def _fleet_card(shown):
+    expected = [ExpectedDevice(f"collar-{n:04d}", "sim_deactivated", 0.0) for n in (1, 2, 3)]
+    return score(
+        expected=expected,
+        expected_incidents=[],
+        truth=[],
+        views={},
+        incidents=[],
+        fleet_expected=[ExpectedFleetMessage("savanna-kenya", "sim_deactivated", 3)],
+        fleet_shown=shown,
+    ).fleet_messages
+
+
+def _shown(count, devices, account="savanna-kenya"):
+    return {"account": account, "cause": "sim_deactivated", "count": count, "device_ids": devices}
+
+
+def test_the_key_holds_a_fleet_message_to_its_count_and_devices():
+    three = [f"collar-{n:04d}" for n in (1, 2, 3)]
+    assert [m.found for m in _fleet_card([_shown(3, three), _shown(3, three)])] == [True]
+    assert [m.found for m in _fleet_card([_shown(3, three), _shown(2, three[:2])])] == [False]
+    assert [m.found for m in _fleet_card([_shown(3, [*three[:2], "collar-0009"])])] == [False]
+    assert [m.found for m in _fleet_card([_shown(3, three, account="x")])] == [False]
+    (missing,) = _fleet_card([])
+    assert (missing.found, missing.shown, missing.count) == (False, (), 3)
+
+
+def test_the_key_of_a_fleet_message_names_an_account_and_no_more_devices_than_its_cause():
+    path = bundled() / "vending-franchise-cut-off.yaml"
+    spec = load_scenario(path)
+    wanted = [(m.account, m.cause.value, m.count) for m in spec.answer_key.fleet_messages]
+    assert wanted == [("kafebox-thessaloniki", "sim_deactivated", 9)]
+    (message,) = spec.answer_key.fleet_messages
+    wrong = [message.model_copy(update={"count": 10, "account": "kafebox-patra"})]
+    key = spec.answer_key.model_copy(update={"fleet_messages": wrong})
+    problems = scenario_problems(spec.model_copy(update={"answer_key": key}))
+    assert problems == [
+        (
+            ("answer_key", "fleet_messages", 0, "account"),
+            (
+                "unknown account 'kafebox-patra' in this world (known: kafebox, kafebox-attiki, "
+                "kafebox-thessaloniki)"
+            ),
+        ),
+        (
+            ("answer_key", "fleet_messages", 0, "count"),
+            "names 10 devices with sim_deactivated, but answer_key.devices lists 9",
+        ),
+    ]

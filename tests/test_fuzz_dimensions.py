@@ -44,18 +44,24 @@ def test_each_dimension_is_drawn_in_its_share_of_the_first_hundred_worlds() -> N
         counts["intervention"] += bool(d.interventions)
         counts["invoice"] += any(f["fault"] == "sim_deactivated" and "value" in f for f in faults)
         counts["tunnel"] += any("tunnel" in f for f in faults)
+        counts["account"] += any("account" in f for f in faults)
+        counts["storm behaviour"] += any(
+            f["fault"] == "reconnect_storm" and "value" in f for f in faults
+        )
     assert counts == {
         "pooled plan": 41,
-        "pool used up": 3,
+        "pool used up": 4,
         "annex-a core": 30,
         "psm grant": 13,
         "battery level": 30,
-        "rollout": 13,
-        "rollout fault": 6,
+        "rollout": 10,
+        "rollout fault": 4,
         "move": 6,
         "intervention": 1,
         "invoice": 1,
         "tunnel": 3,
+        "account": 2,
+        "storm behaviour": 2,
     }
 
 

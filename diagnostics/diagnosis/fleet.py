@@ -11,8 +11,10 @@ more), one set of steps and when service resumes, where every device of the grou
 knows it (the latest of their times: service is back for all of them only then).
 
 The cause's own template gives what we do, the steps and the resumption, with `device`
-worded for all of them ("each device"); facts of single devices (a battery level, a SIM
-card's last digits) are left out, so each piece falls back to its wording without them.
+worded for all of them ("each device"), or the template every device's own message uses
+where they share one (SIMs deactivated by billing: billing's steps); facts of single
+devices (a battery level, a SIM card's last digits) are left out, so each piece falls back
+to its wording without them.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from diagnostics.diagnosis.messages import CONFIDENT, customer_values
+from diagnostics.diagnosis.messages import CONFIDENT, customer_values, template_for
 from diagnostics.diagnosis.wording import load_words, say, sentences, steps_block
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from diagnostics.diagnosis.model import Diagnosis
+    from diagnostics.diagnosis.wording import Template, Words
     from protocol.causes import Cause
 
 __all__ = ["FLEET_MIN_DEVICES", "NAMES_LISTED", "FleetMessage", "fleet_messages"]
@@ -94,6 +97,18 @@ def fleet_messages(
     return sorted(found, key=lambda m: (-m.count, m.account, m.cause))
 
 
+def _shared_template(members: list[Diagnosis], cause: Cause, words: Words) -> Template:
+    """The template each member's own message uses, if they share one; else the cause's own.
+
+    A SIM deactivated by billing is told so, with billing's steps, in its own message; the
+    fleet message says the same where it holds for every device of the group.
+    """
+    chosen = [template_for(d, cause, words) for d in members]
+    if all(t is chosen[0] for t in chosen):
+        return chosen[0]
+    return words.templates[cause]
+
+
 def _number(value: str | float | None) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
@@ -130,7 +145,7 @@ def _message(
     listed = [f"- {name}" for name in names[:NAMES_LISTED]]
     if len(names) > NAMES_LISTED:
         listed.append(f"- {words.fleet_more.format(more=len(names) - NAMES_LISTED)}")
-    template = words.templates[cause]
+    template = _shared_template(members, cause, words)
     values |= {
         "device": words.fleet_each,
         "Device": words.fleet_each[:1].upper() + words.fleet_each[1:],

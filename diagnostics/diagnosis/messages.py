@@ -55,6 +55,7 @@ __all__ = [
     "CustomerMessage",
     "customer_message",
     "customer_values",
+    "template_for",
 ]
 
 LANGUAGES: Final = ("en", "sv")
@@ -165,10 +166,10 @@ def _draft(diagnosis: Diagnosis, words: Words, values: Mapping[str, str]) -> _Dr
         return _from_template(words.no_data, words, values, words.nothing_yet)
     if len(diagnosis.candidates) > 1 or diagnosis.confidence < CONFIDENT:
         return _unsure(diagnosis, cause, words, values)
-    return _from_template(_template(diagnosis, cause, words), words, values, words.nothing_to_do)
+    return _from_template(template_for(diagnosis, cause, words), words, values, words.nothing_to_do)
 
 
-def _template(diagnosis: Diagnosis, cause: Cause, words: Words) -> Template:
+def template_for(diagnosis: Diagnosis, cause: Cause, words: Words) -> Template:
     """The cause's template; for a deactivated SIM, the one for who deactivated it, if known."""
     actor = _text(diagnosis.facts, "state_actor")
     if cause is Cause.SIM_DEACTIVATED and actor is not None and actor in words.deactivated_by:

@@ -309,6 +309,9 @@ def _scorecard(report: RunReport, console: Console) -> None:
     ]
     if card.swap_expected is not None:
         rows.append(("swap test", f"{card.swap_outcome} (expected {card.swap_expected})"))
+    if card.fleet_messages:
+        right = sum(m.found for m in card.fleet_messages)
+        rows.append(("fleet messages", f"{right} of {len(card.fleet_messages)} right"))
     for figure, value in rows:
         table.add_row(figure, value)
     console.print(table)

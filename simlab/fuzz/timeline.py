@@ -2,11 +2,14 @@
 
 Faults come from the catalogue; support's actions are a swap test or a maintenance silence.
 
-A fault strikes one device, a subset, a whole account or firmware version (the
-devices are named), or a cell, an operator, an APN or a tunnel. Each device
+A fault strikes one device, a subset, a whole account (its devices named, or the
+account itself for the platform's faults that strike an account) or firmware version
+(the devices are named), or a shared pool, a cell, an operator, an APN or a tunnel. Each device
 carries at most one injected fault at a time, and a fault of the network has
 the world to itself while it lasts, so the ground truth names one cause per
-device at any moment. Faults are drawn only where the world allows them (a
+device at any moment. A congestion may come with devices whose firmware stops waiting its turn (a
+reconnect storm with a retry behaviour for `value`); elsewhere such firmware is
+latent until the network asks it to wait. Faults are drawn only where the world allows them (a
 battery to drain, a test SIM to use up, an active SIM to purge, a SIM locked to
 its IMEI, a radio type the plan refuses, a network abroad the plan leaves out);
 the catalogue's own checks say the same, and a fault it rejects would be a bug
@@ -38,8 +41,12 @@ __all__ = [
 
 H: Final = 3600.0
 F = FaultId
-ACCOUNT_WIDE: Final = frozenset({F.SIM_DEACTIVATED, F.SIM_NOT_PROVISIONED, F.DATA_LIMIT_REACHED})
-"""Faults of the platform that can strike every SIM of an account at once."""
+ACCOUNT_SHARE: Final = 0.25
+"""How often a platform fault that can strike a whole account strikes one (the fleet allowing)."""
+ACCOUNT_NAMED: Final = 0.125
+"""Of those draws, the ones below this write `account:`; the others name its devices."""
+STORM_VALUES: Final = ("tight_loop", "reboot_on_failure")
+"""How a reconnect storm's firmware retries when it is not a reboot loop."""
 FIRMWARE_WIDE: Final = frozenset({F.FIRMWARE_HANG, F.RECONNECT_STORM, F.WRONG_APN})
 """Faults of the software that can strike every device of a firmware version at once."""
 SWAPPABLE: Final = frozenset(
@@ -96,6 +103,7 @@ def eligible(g: Group, d: Draft, fault: FaultId) -> dict[str, Any] | None:
         F.PRIVATE_APN_CREDENTIALS: lambda: {} if private else None,
         F.ROAMING_NOT_ALLOWED: lambda: _abroad(d, plan),
         F.RADIO_TYPE_NOT_ALLOWED: lambda: _radio(d, plan),
+        F.RECONNECT_STORM: lambda: _storm_value(d),
     }
     return needs.get(fault, dict)()
 
@@ -137,6 +145,7 @@ def _device_fault(d: Draft, fault: FaultId, group: Group | None = None) -> None:
         return
     kind = d.rng.random()
     scope, dimension = "device", None
+    where: dict[str, Any] = {}
     if g.pool is not None and CATALOGUE[fault].pool_wide:
         if len(idle) < len(g.ids):
             return  # it reaches every SIM of the pool
@@ -145,8 +154,10 @@ def _device_fault(d: Draft, fault: FaultId, group: Group | None = None) -> None:
         add_fault(d, fault, at, duration, where | extra, devices, dimension)
         d.notes.append(f"{fault.value} on the pool {g.pool} ({len(devices)} SIMs) at {span(at)}.")
         return
-    if kind < 0.15 and fault in ACCOUNT_WIDE and len(idle) == len(g.ids) >= 3:
+    if kind < ACCOUNT_SHARE and CATALOGUE[fault].account_wide and len(idle) == len(g.ids) >= 3:
         devices, scope, dimension = idle, "account", ("account", g.account)
+        if kind < ACCOUNT_NAMED:  # written for the account, or for each of its devices
+            where = {"account": g.account}
     elif kind < 0.15 and fault in FIRMWARE_WIDE and len(idle) == len(g.ids) >= 3:
         devices, scope, dimension = idle, "firmware", ("firmware", g.spec["firmware"])
     elif kind < 0.4 and len(idle) > 2:
@@ -156,7 +167,8 @@ def _device_fault(d: Draft, fault: FaultId, group: Group | None = None) -> None:
         )
     else:
         devices = [d.rng.choice(idle)]
-    add_fault(d, fault, at, duration, {"devices": devices, **extra}, devices, dimension)
+    where = where or {"devices": devices}
+    add_fault(d, fault, at, duration, where | extra, devices, dimension)
     d.notes.append(f"{fault.value} on {scope} ({len(devices)} devices) at {span(at)}.")
 
 
@@ -197,6 +209,47 @@ def _network_fault(d: Draft, fault: FaultId) -> None:
     devices = d.devices()  # every device is kept free of other faults meanwhile
     add_fault(d, fault, at, duration, where, devices, dimension, network=True)
     d.notes.append(f"{fault.value} on {dimension[0]} {dimension[1]} at {span(at)}.")
+    if fault is F.CONGESTION:
+        _storms_in_congestion(d, at, duration, where)
+
+
+def _storm_value(d: Draft) -> dict[str, Any]:
+    """A reboot loop, or firmware that retries without waiting (latent until a back-off)."""
+    value = d.rng.choice((None, None, *STORM_VALUES))
+    return {} if value is None else {"value": value}
+
+
+def _storms_in_congestion(
+    d: Draft, at: float, duration: float | None, where: dict[str, Any]
+) -> None:
+    """Sometimes devices under a congestion get firmware that does not wait its turn.
+
+    Installed half an hour before the congestion or half an hour into it, until half an hour
+    after it ends: the truth of each is the congestion until its firmware first ignores a
+    back-off, a reconnect storm from then on (`TruthObserver.ignored_backoff`).
+    """
+    if d.rng.random() >= 0.5:
+        return
+    operator_of = {c["id"]: c["operator"] for c in d.cells}
+    served = [
+        g
+        for g in d.groups
+        if "mobility" not in g.spec
+        and (g.cell == where.get("cell") or operator_of[g.cell] == where.get("operator"))
+    ]
+    if not served:
+        return
+    g = d.rng.choice(served)
+    devices = sorted(d.rng.sample(g.ids, min(len(g.ids), d.rng.randint(1, 3))))
+    start = at + d.rng.choice((-0.5, 0.5)) * H
+    length = None if duration is None else at + duration + 0.5 * H - start
+    value = d.rng.choice(STORM_VALUES)
+    add_fault(
+        d, F.RECONNECT_STORM, start, length, {"devices": devices, "value": value}, devices, None
+    )
+    d.notes.append(
+        f"reconnect_storm ({value}) on {len(devices)} of group {g.spec['name']} at {span(start)}."
+    )
 
 
 def _tunnel(d: Draft, g: Group) -> str | None:

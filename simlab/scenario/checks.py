@@ -2,8 +2,9 @@
 
 `scenario_problems` runs when a scenario file is loaded. The answer key and the
 actions may name only devices, cells, operators, APNs, accounts and firmware
-that exist. Every cause in the answer key must be one the world can give that
-device (`simlab.scenario.possible`). And every device a fault on the timeline
+that exist, and a fleet message no more devices than the key gives its cause.
+Every cause in the answer key must be one the world can give that device
+(`simlab.scenario.possible`). And every device a fault on the timeline
 names must be in the answer key with that fault's cause, and so must every device
 a SIM is moved out of (it is left without one).
 
@@ -200,6 +201,20 @@ def _incident_problems(spec: ScenarioSpec) -> list[tuple[Loc, str]]:
             spec, (*where, "value"), incident.dimension.value, incident.value
         )
         problems += _within_run(spec, (*where, "start"), incident.start)
+    for i, message in enumerate(spec.answer_key.fleet_messages):
+        where = ("answer_key", "fleet_messages", i)
+        problems += _value_problems(spec, (*where, "account"), "account", message.account)
+        sharing = sum(a.cause is message.cause for a in spec.answer_key.devices)
+        if message.count > sharing:
+            problems.append(
+                (
+                    (*where, "count"),
+                    (
+                        f"names {message.count} devices with {message.cause.value}, but "
+                        f"answer_key.devices lists {sharing}"
+                    ),
+                )
+            )
     return problems
 
 

@@ -5,8 +5,9 @@ trainee reads (the customer's own words, no spoilers), the simulated world that
 produces it (written inline, or a world file beside it), how long and how fast
 to run it, what support does at given moments (register a SIM swap test, mute
 an incident), and the answer key: for every affected device the cause and when
-it began, for every incident the group it strikes, and for swap scenarios what
-the swap test shows. Devices the answer key does not list are healthy.
+it began, for every incident the group it strikes, for swap scenarios what
+the swap test shows, and the fleet messages staff should get. Devices the
+answer key does not list are healthy.
 
 These models check each field on its own; the checks across the whole scenario
 are in `simlab.scenario.checks`, and reading a file in `simlab.scenario.loading`.
@@ -38,6 +39,7 @@ __all__ = [
     "AnswerKey",
     "DeviceAnswer",
     "Dimension",
+    "FleetMessageAnswer",
     "IncidentAnswer",
     "RunSpec",
     "ScenarioSpec",
@@ -249,6 +251,17 @@ class IncidentAnswer(_Model):
     note: str | None = None
 
 
+class FleetMessageAnswer(_Model):
+    """One message for many: the devices of one account that share a cause, told at once."""
+
+    account: Value
+    """The account the devices' SIMs belong to."""
+    cause: CauseId
+    count: int = Field(ge=2)
+    """How many devices the message names: each one of the answer key's with this cause."""
+    note: str | None = None
+
+
 class AnswerKey(_Model):
     """The truth a trainee, or the diagnostics service, is scored against."""
 
@@ -257,6 +270,9 @@ class AnswerKey(_Model):
     incidents: list[IncidentAnswer] = Field(default_factory=list)
     swap_verdict: SwapOutcome | None = None
     """What the scenario's SIM swap test shows, or `impossible` when none can be made."""
+    fleet_messages: list[FleetMessageAnswer] = Field(default_factory=list)
+    """The fleet messages staff should get beside the per-device ones (one per account and
+    cause); a key that lists none does not judge them."""
 
 
 # ---- the scenario ---------------------------------------------------------------------------

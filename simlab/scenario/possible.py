@@ -2,7 +2,7 @@
 
 A device can get a cause from a fault on the timeline that names it (following
 its SIM through swaps, for faults of the SIM), a fault of its cell, operator,
-APN, tunnel or shared data pool, a fault drawn at a rate for its group, a firmware
+APN, tunnel, shared data pool or account, a fault drawn at a rate for its group, a firmware
 rollout that may reach it, or something that arises
 by itself in this world (a battery running flat, a moving device leaving
 coverage or entering a network its plan does not allow, a TEST_READY SIM whose
@@ -20,7 +20,7 @@ from protocol.causes import Cause
 from protocol.sim_state import SimState
 from simlab.scenario.devices import DeviceIds
 from simulator.platform.billing import pool_name
-from simulator.platform.customer import AccountSettings
+from simulator.platform.customer import AccountSettings, accounts_under
 from simulator.world.faults import CATALOGUE
 from simulator.world.spec import RetryBehaviour
 
@@ -69,6 +69,12 @@ def _pool_of(customer: CustomerFile, group: DeviceGroupSpec, n: int) -> str | No
     if sims is None or sims.rate_plan not in pooled:
         return None
     return pool_name(sims.account, sims.rate_plan)
+
+
+def _account_of(customer: CustomerFile, group: DeviceGroupSpec, n: int) -> str | None:
+    """The account device `n`'s SIM belongs to, if the customer's SIM ranges hold it."""
+    sims = _range_of(customer, group.first_iccid.body_int + n - 1)
+    return None if sims is None else sims.account
 
 
 def _apn_entry(plan: CommunicationPlan | None, apn: str) -> Apn | None:
@@ -134,7 +140,7 @@ def _arising(world: WorldSpec, group: DeviceGroupSpec, n: int) -> set[Cause]:
 
 
 class Timeline:
-    """The causes the world's faults can give, by device, group, APN, tunnel and pool."""
+    """The causes the world's faults can give, by device, group, APN, tunnel, pool and account."""
 
     def __init__(self, world: WorldSpec) -> None:
         self.named: dict[str, set[Cause]] = defaultdict(set)
@@ -143,11 +149,15 @@ class Timeline:
         self.by_tunnel: dict[str, set[Cause]] = defaultdict(set)
         self.by_group: dict[str | None, set[Cause]] = defaultdict(set)
         self.by_pool: dict[str, set[Cause]] = defaultdict(set)
+        self.by_account: dict[str, set[Cause]] = defaultdict(set)
         fleet = DeviceIds(world)
         for fault in world.faults:
             scope, cause = CATALOGUE[fault.fault].scope, fault.fault.cause
             if fault.pool is not None:
                 self.by_pool[fault.pool].add(cause)
+            elif fault.account is not None:
+                for account in accounts_under(world.customer.accounts, fault.account):
+                    self.by_account[account].add(cause)
             elif scope in {"device", "sim"}:
                 for device in fault.devices or []:
                     self.named[device].add(cause)
@@ -203,6 +213,9 @@ def causes_for(
     pool = _pool_of(world.customer, group, n)
     if pool is not None:
         causes |= timeline.by_pool.get(pool, set())
+    account = _account_of(world.customer, group, n)
+    if account is not None:
+        causes |= timeline.by_account.get(account, set())
     plan = _plan_of(world.customer, group, n)
     entry = _apn_entry(plan, group.apn)
     if entry is not None and entry.tunnel is not None:

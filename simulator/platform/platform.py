@@ -226,6 +226,10 @@ class Platform:
         """Bytes counted against the rate plan this cycle."""
         return int(self.sims["usage"][self.row(iccid)])
 
+    def account(self, iccid: Iccid | str) -> str:
+        """The id of the account the SIM belongs to."""
+        return self.accounts[int(self.sims["account"][self.row(iccid)])].id
+
     def pool(self, iccid: Iccid | str) -> str | None:
         """The data pool the SIM shares (`account/rate plan`), for a pooled rate plan; else None."""
         row = self.row(iccid)

@@ -84,6 +84,15 @@ class TruthObserver:
         open_now = [self.truth.record_of(device.id, f) for f in self.truth.open_faults(device.id)]
         return any(not r.injected and r.fault in refusals for r in open_now)
 
+    def ignored_backoff(self, device: Device) -> None:
+        """The device's firmware retries inside the back-off the network asked (T3346).
+
+        From this moment it is a reconnect storm of its own (GSMA TS.34), no longer a
+        victim of the congestion that asked it to wait; once it reports again it is over.
+        """
+        self.truth.close(device.id, FaultId.CONGESTION, self.env.now)
+        self.emergent(device, FaultId.RECONNECT_STORM)
+
     def reported(self, device: Device) -> None:
         """The device reported: faults that arose by themselves are over, and so is `CUT_OFF`."""
         for fault in self.truth.open_faults(device.id):

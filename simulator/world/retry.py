@@ -80,6 +80,7 @@ def after_attach_reject(device: Device, now: float, cell: Cell, refusal: Refusal
         return device.rng.uniform(5, 15)  # look for another cell or network
     if refusal.backoff is not None:
         if device.retry is not RetryBehaviour.TS34:
+            device.world.observer.ignored_backoff(device)
             device.reboot(now)  # misbehaving firmware resets the modem, which forgets T3346
             return retry_delay(device, now)
         device.t3346 = now + refusal.backoff

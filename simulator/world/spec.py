@@ -219,6 +219,9 @@ class FaultSpec(_Model):
     tunnel: str | None = None
     pool: str | None = None
     """A shared data pool (`account/rate plan`), for faults of the SIMs in it."""
+    account: str | None = None
+    """An account of the customer, for platform faults of every SIM in it and the accounts
+    under it (an overdue invoice, a data block)."""
     value: str | None = None
     """Fault-specific: the wrong APN, the unallowed radio type, the country moved to."""
 

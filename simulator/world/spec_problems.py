@@ -4,7 +4,8 @@ The models of `simulator.world.spec` check each field on its own; this module ch
 what only the whole world can say: cells of known operators, device ids that fit a
 topic level and SIM ranges that hold every device's SIM, and a timeline (faults, swaps,
 moves, interventions, fault rates) that names only devices, cells, operators, APNs,
-tunnels and pools the world has.
+tunnels, pools and accounts the world has (an account only for the platform's faults that
+strike a whole account).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from simulator.platform.billing import pool_name
 from simulator.platform.customer import cross_check
+from simulator.world.faults import CATALOGUE
 from simulator.world.spec import InterventionId
 
 if TYPE_CHECKING:
     from simulator.platform.customer import CustomerFile
-    from simulator.world.spec import MoveSpec, SwapSpec, WorldSpec
+    from simulator.world.spec import FaultSpec, MoveSpec, SwapSpec, WorldSpec
 
 __all__ = ["Loc", "pools", "world_problems"]
 
@@ -166,9 +168,11 @@ def _fault_problems(spec: WorldSpec, ids: dict[str, str]) -> list[tuple[Loc, str
         "apn": {a.name.lower() for p in spec.customer.communication_plans for a in p.apns},
         "tunnel": {t.name for t in spec.customer.tunnels},
         "pool": pools(spec.customer),
+        "account": {a.id for a in spec.customer.accounts},
     }
     problems: list[tuple[Loc, str]] = []
     for i, fault in enumerate(spec.faults):
+        problems += _account_scope(i, fault)
         problems += [
             (("faults", i, "devices", j), f"{fault.fault.value}: unknown device {device!r}")
             for j, device in enumerate(fault.devices or [])
@@ -181,3 +185,16 @@ def _fault_problems(spec: WorldSpec, ids: dict[str, str]) -> list[tuple[Loc, str
                     (("faults", i, field), f"{fault.fault.value}: unknown {field} {value!r}")
                 )
     return problems
+
+
+def _account_scope(i: int, fault: FaultSpec) -> list[tuple[Loc, str]]:
+    """An account is a scope of the platform's faults, and the only one the fault then has."""
+    if fault.account is None:
+        return []
+    if not CATALOGUE[fault.fault].account_wide:
+        wide = ", ".join(f.value for f, k in CATALOGUE.items() if k.account_wide)
+        message = f"{fault.fault.value} does not strike an account; these do: {wide}"
+        return [(("faults", i, "account"), message)]
+    if fault.devices is not None or fault.pool is not None:
+        return [(("faults", i, "account"), "give the account, or devices, or a pool: one of them")]
+    return []

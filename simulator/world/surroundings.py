@@ -73,6 +73,9 @@ class DeviceObserver(Protocol):
     def no_network(self, device: Device, *, barred: Barred) -> None:
         """The device hears no network it may use (`barred`: what its lists forbid it)."""
 
+    def ignored_backoff(self, device: Device) -> None:
+        """The device's firmware retries inside the network's back-off timer."""
+
     def reported(self, device: Device) -> None:
         """The device reported."""
 

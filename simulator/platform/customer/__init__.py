@@ -8,7 +8,12 @@ file (references, overlaps) live in `checks`, which returns every problem
 with the path of the field it concerns.
 """
 
-from simulator.platform.customer.accounts import Account, AccountKind, AccountSettings
+from simulator.platform.customer.accounts import (
+    Account,
+    AccountKind,
+    AccountSettings,
+    accounts_under,
+)
 from simulator.platform.customer.checks import cross_check
 from simulator.platform.customer.definition import CustomerFile
 from simulator.platform.customer.plans import (
@@ -49,5 +54,6 @@ __all__ = [
     "Trigger",
     "Tunnel",
     "Zone",
+    "accounts_under",
     "cross_check",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 
@@ -11,7 +11,10 @@ from protocol.sim_state import SimState
 from simulator.platform.customer.base import Model, Name
 from simulator.platform.units import ByteCount
 
-__all__ = ["Account", "AccountKind", "AccountSettings"]
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["Account", "AccountKind", "AccountSettings", "accounts_under"]
 
 
 class AccountKind(enum.StrEnum):
@@ -52,3 +55,11 @@ class Account(Model):
     settings: AccountSettings | None = None
     """None inherits the parent's settings (the enterprise's default is AccountSettings())."""
     custom_fields: dict[str, str] = Field(default_factory=dict)
+
+
+def accounts_under(accounts: Sequence[Account], top: str) -> set[str]:
+    """The ids of `top` and of every account below it in the tree `accounts` make."""
+    found = {top}
+    for _ in accounts:  # each round adds one level
+        found |= {a.id for a in accounts if a.parent in found}
+    return found

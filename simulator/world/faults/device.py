@@ -103,7 +103,11 @@ def _blacklist_off(world: World, spec: FaultSpec, devices: list[Device]) -> None
 
 
 def _storm_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
-    """A reboot loop; or, with a `value`, firmware that retries as that behaviour says."""
+    """A reboot loop; or, with a `value`, firmware that retries as that behaviour says.
+
+    Such firmware misbehaves only where the network asks it to wait: its truth begins at the
+    first back-off it ignores (`TruthObserver.ignored_backoff`), not when it is installed.
+    """
     if spec.value is None:
         each(Device.start_reboot_loop)(world, spec, devices)
         return
@@ -113,8 +117,12 @@ def _storm_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
             f"reconnect_storm: value {spec.value!r} is not one of {', '.join(misbehaving)}"
         )
     for d in devices:
-        world.truth.close(d.id, FaultId.CONGESTION, world.env.now)  # it no longer waits its turn
         d.retry_like(RetryBehaviour(spec.value))
+
+
+def _storms_at_once(spec: FaultSpec, device: Device) -> bool:
+    """A reboot loop is the cause from its start; a retry behaviour once it misbehaves."""
+    return spec.value is None
 
 
 F = FaultId
@@ -204,6 +212,7 @@ DEVICE_FAULTS = (
         "reboot_on_failure it ignores the network's back-off timers after a failure instead",
         _storm_on,
         each(Device.stop_reboot_loop),
+        victim=_storms_at_once,
     ),
     FaultKind(
         F.BROKER_UNREACHABLE,

@@ -11,7 +11,7 @@ import random
 from typing import TYPE_CHECKING
 
 from simulator.errors import SimulatorError
-from simulator.world.faults.pools import pool_members, whole_pools
+from simulator.world.faults.pools import account_members, pool_members, whole_pools
 from simulator.world.spec import FaultId, FaultSpec
 from simulator.world.truth import TruthRecord
 
@@ -34,6 +34,11 @@ def affected(world: World, spec: FaultSpec, kind: FaultKind) -> list[Device]:
         members = pool_members(world, spec.pool)
         if not members:
             raise SimulatorError(f"{spec.fault.value}: no device's SIM is in pool {spec.pool!r}")
+        return members
+    if spec.account is not None:
+        members = account_members(world, spec.account)
+        if not members:
+            raise SimulatorError(f"{spec.fault.value}: no device's SIM is in {spec.account!r}")
         return members
     if kind.scope in {"device", "sim"}:
         if not spec.devices:
@@ -101,7 +106,7 @@ def inject(world: World, spec: FaultSpec, kind: FaultKind) -> Generator[simpy.Ev
     """Inject `spec` now, with its truth, and revert it after its duration (a SimPy process)."""
     devices = affected(world, spec, kind)
     sims = [d.sim for d in devices]
-    for d in filter(kind.victim, devices):
+    for d in (d for d in devices if kind.victim(spec, d)):
         world.truth.open(TruthRecord(d.id, d.sim, spec.fault, spec.fault.cause, world.env.now))
     kind.apply(world, spec, devices)
     if spec.duration is None:

@@ -3,8 +3,10 @@
 A fault kind names where it strikes (`Scope`) and two actions: `apply` puts the
 fault into the world, `revert` takes it out again. Each action takes the world,
 the fault as the timeline states it, and the devices it reaches. `victim` says
-which of those it is the cause for: a congested cell asks every device to wait,
-but one whose firmware does not wait has a fault of its own.
+which of those it is the cause for from the moment it starts: a congested cell
+asks every device to wait, but one whose firmware does not wait has a fault of
+its own; firmware that only retries badly is the cause once it does (the
+observer writes that truth).
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ class FaultKind:
     revert: Action
     pool_wide: bool = False
     """It strikes the SIM's shared data pool: every SIM in the pool with it."""
-    victim: Callable[[Device], bool] = lambda _device: True
-    """Whether the fault is the cause for a device it reaches (its ground truth)."""
+    account_wide: bool = False
+    """The platform can strike every SIM of an account with it at once (`FaultSpec.account`)."""
+    victim: Callable[[FaultSpec, Device], bool] = lambda _spec, _device: True
+    """Whether the fault is the cause for a device it reaches from its start (its ground truth)."""
 
 
 def sim_of(device: Device) -> str:

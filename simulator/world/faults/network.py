@@ -7,7 +7,8 @@ cells on air: it drops every registration at once (a network detach) and answers
 every attach with EMM #17 (network failure) while it lasts, so its devices retry
 by T3411/T3402 on the wire, however short the failure. Congestion asks devices to wait (T3346):
 a device whose firmware does not wait is no victim of it but a reconnect storm of
-its own (GSMA TS.34), and its ground truth says so.
+its own (GSMA TS.34), and its ground truth says so from the first back-off it
+ignores (`TruthObserver.ignored_backoff`).
 """
 
 from __future__ import annotations
@@ -56,13 +57,11 @@ def _congestion_on(world: World, spec: FaultSpec, devices: list[Device]) -> None
 def _detach_all(world: World, devices: list[Device]) -> None:
     """The network drops every device's registration; those that will not wait storm (TS.34)."""
     for d in devices:
-        if not _waits(d):
-            world.observer.emergent(d, FaultId.RECONNECT_STORM)
         world.core.network_detach(sim_of(d))
 
 
-def _waits(device: Device) -> bool:
-    """Whether the device's firmware obeys the network's back-off timers."""
+def _waits(spec: FaultSpec, device: Device) -> bool:
+    """Whether the device's firmware obeys the network's back-off timers (`spec`: the congestion)."""
     return device.retry is RetryBehaviour.TS34
 
 

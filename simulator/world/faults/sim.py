@@ -157,6 +157,7 @@ SIM_FAULTS = (
         "billing deactivates the SIM for an overdue invoice (value: the invoice number)",
         _deactivate_on,
         _deactivate_off,
+        account_wide=True,
     ),
     FaultKind(
         F.SIM_NOT_PROVISIONED,
@@ -164,6 +165,7 @@ SIM_FAULTS = (
         "the home network does not know the SIM: EMM #2 (#8 from an Annex A core)",
         _unprovisioned_on,
         _unprovisioned_off,
+        account_wide=True,
     ),
     FaultKind(
         F.SIM_PURGED,
@@ -172,6 +174,7 @@ SIM_FAULTS = (
         "network forgets it, EMM #2 (#8 from Annex A); the revert re-provisions it",
         _purge_on,
         _purge_off,
+        account_wide=True,
     ),
     FaultKind(
         F.TEST_QUOTA_USED,
@@ -187,6 +190,7 @@ SIM_FAULTS = (
         _limit_on,
         _limit_off,
         pool_wide=True,
+        account_wide=True,
     ),
     FaultKind(
         F.DAMAGED_SIM,

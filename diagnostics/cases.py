@@ -117,7 +117,7 @@ def device_case(
     if holding.held is None:
         tries = [s for s in history if s.t >= after and isinstance(s.message, _ATTACHES)]
         elsewhere = next((s for s in tries if s not in network), None)
-    record = _with_lock(record_at(store, holding.held, at=now), history)
+    record = _with_lock(store, record_at(store, holding.held, at=now), history, now=now)
     return Case(
         now=now,
         device_id=device_id,
@@ -181,11 +181,21 @@ def _tenure(
     ]
 
 
-def _with_lock(record: SimRecord | None, history: list[Seen]) -> SimRecord | None:
-    """The record with the IMEI its lock holds, where the record leaves it out (see locked_imei)."""
+def _with_lock(
+    store: Store, record: SimRecord | None, history: list[Seen], *, now: float
+) -> SimRecord | None:
+    """The record with the IMEI its lock holds, where the record leaves it out (see locked_imei).
+
+    The lock holds the IMEI the SIM last worked in, however long ago: where the case's own
+    window shows no accepted attach (a SIM refused for days since it moved), the SIM's
+    older stored events are read for it.
+    """
     if record is None or not record.imei_lock or record.locked_imei:
         return record
     locked = locked_imei(record, history)
+    if locked is None:
+        older = store.sim_events(record.iccid, until=now, limit=CASE_LIMIT)
+        locked = locked_imei(record, [s for _, s in decoded(older)])
     return record if locked is None else record.model_copy(update={"locked_imei": locked})
 
 

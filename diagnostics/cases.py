@@ -97,13 +97,16 @@ def device_case(
     """Everything stored about the device up to `now`, with what the service holds of it.
 
     `detection_status`, `detection_since`, `interval_s` and `incident` are the service's; the
-    messages are the store's. The device is diagnosed with the SIM it holds now, and that
-    SIM's events while it held it (`_tenure`): after a swap or a move its old SIM works on in
-    another device, and what it does there is left out. A device that gave its SIM away and
+    messages are the store's: the window of `HISTORY_S` up to its last report, and on to `now`
+    (a device quiet for days is diagnosed by what happened when it stopped). The device is
+    diagnosed with the SIM it holds now, and that SIM's events while it held it (`_tenure`):
+    after a swap or a move its old SIM works on in another device, and what it does there is
+    left out. A device that gave its SIM away and
     holds none known keeps its old SIM's events up to the handover, without that SIM's record,
     and the SIM's first attach attempt in the other device (`Case.sim_elsewhere`).
     """
-    since = now - HISTORY_S
+    heard = store.last_report(device_id, until=now)
+    since = min(now, heard if heard is not None else now) - HISTORY_S  # around its stop
     stored = store.device_timeline(device_id, since=since, until=now, limit=CASE_LIMIT)
     device = [seen for row, seen in decoded(stored) if row.device_id is not None]
     iccid = holding.held or holding.last
@@ -130,7 +133,7 @@ def device_case(
         network=tuple(network),
         incident=incident,
         sim_elsewhere=elsewhere,
-        last_heard=store.last_report(device_id, until=now),
+        last_heard=heard,
     )
 
 

@@ -339,7 +339,9 @@ class Device:
         self.restart()
 
     def drain_battery_fast(self) -> None:
-        """The battery starts failing: it empties in hours."""
+        """The battery starts failing: it empties in hours (from now: until now it was well)."""
+        if self.battery is not None:
+            self._drain(self.env.now, 0.0)
         self.fast_drain = True
         self.poke()
 

@@ -2,10 +2,9 @@
 
 The checks run in the order experienced staff use: SIM state, limits and policy,
 registration, data session, behaviour, power (`battery`), above IP, correlated incident.
-Each returns a
-`CheckResult`: a colour (`Status`), the evidence it used and the causes it points to,
-most likely first, and whether its finding is *decisive* (the network or the platform
-said so outright: a reject cause, a state, a block). Choosing among the findings is
+Each returns a `CheckResult`: a colour (`Status`), the evidence it used and the causes it
+points to, most likely first, and whether its finding is *decisive* (the network or the
+platform said so outright: a reject cause, a state, a block). Choosing among the findings is
 `verdict.diagnose`'s work; the readings come from `readings`, the reject-cause rules
 from `cause_rules`.
 """

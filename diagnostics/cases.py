@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 __all__ = [
     "CASE_LIMIT",
     "HISTORY_S",
-    "LEAD_S",
     "Holding",
     "decoded",
     "detection_at",
@@ -54,10 +53,8 @@ __all__ = [
 ]
 
 HISTORY_S: Final = 2 * 86400.0
-"""How far back a case looks (its evidence window)..."""
-LEAD_S: Final = 86400.0
-"""...and, for a device quiet for longer than that, how far before its last report: what it
-said last and what the network did when it went quiet are the evidence of its quiet."""
+"""How far before its last report a case looks (its evidence window): what a device said
+last and what the network did when it went quiet are the evidence of its quiet."""
 CASE_LIMIT: Final = 5000
 """At most this many stored messages of a device go into its case."""
 _ATTACHES: Final = (AttachAccepted, AttachRejected)
@@ -101,16 +98,16 @@ def device_case(
     """Everything stored about the device up to `now`, with what the service holds of it.
 
     `detection_status`, `detection_since`, `interval_s` and `incident` are the service's; the
-    messages are the store's. The device is diagnosed with the SIM it holds now, and that
-    SIM's events while it held it (`_tenure`): after a swap or a move its old SIM works on in
-    another device, and what it does there is left out. A device that gave its SIM away and
+    messages are the store's: the window of `HISTORY_S` up to its last report, and on to `now`
+    (a device quiet for days is diagnosed by what happened when it stopped). The device is
+    diagnosed with the SIM it holds now, and that SIM's events while it held it (`_tenure`):
+    after a swap or a move its old SIM works on in another device, and what it does there is
+    left out. A device that gave its SIM away and
     holds none known keeps its old SIM's events up to the handover, without that SIM's record,
     and the SIM's first attach attempt in the other device (`Case.sim_elsewhere`).
     """
     last_heard = store.last_report(device_id, until=now)
-    since = now - HISTORY_S
-    if last_heard is not None:
-        since = min(since, last_heard - LEAD_S)
+    since = min(now, last_heard if last_heard is not None else now) - HISTORY_S  # around its stop
     stored = store.device_timeline(device_id, since=since, until=now, limit=CASE_LIMIT)
     device = [seen for row, seen in decoded(stored) if row.device_id is not None]
     iccid = holding.held or holding.last
@@ -124,7 +121,7 @@ def device_case(
     if holding.held is None:
         tries = [s for s in history if s.t >= after and isinstance(s.message, _ATTACHES)]
         elsewhere = next((s for s in tries if s not in network), None)
-    record = _with_lock(record_at(store, holding.held, at=now), history)
+    record = _with_lock(store, record_at(store, holding.held, at=now), history, now=now)
     return Case(
         now=now,
         device_id=device_id,
@@ -188,11 +185,21 @@ def _tenure(
     ]
 
 
-def _with_lock(record: SimRecord | None, history: list[Seen]) -> SimRecord | None:
-    """The record with the IMEI its lock holds, where the record leaves it out (see locked_imei)."""
+def _with_lock(
+    store: Store, record: SimRecord | None, history: list[Seen], *, now: float
+) -> SimRecord | None:
+    """The record with the IMEI its lock holds, where the record leaves it out (see locked_imei).
+
+    The lock holds the IMEI the SIM last worked in, however long ago: where the case's own
+    window shows no accepted attach (a SIM refused for days since it moved), the SIM's
+    older stored events are read for it.
+    """
     if record is None or not record.imei_lock or record.locked_imei:
         return record
     locked = locked_imei(record, history)
+    if locked is None:
+        older = store.sim_events(record.iccid, until=now, limit=CASE_LIMIT)
+        locked = locked_imei(record, [s for _, s in decoded(older)])
     return record if locked is None else record.model_copy(update={"locked_imei": locked})
 
 

@@ -77,6 +77,7 @@ def test_the_diagnosis_names_the_injected_cause(fault: FaultId, looked_root: Pat
             "registration",
             "session",
             "behaviour",
+            "power",
             "above_ip",
             "incident",
         ]
@@ -253,6 +254,7 @@ def test_the_checks_run_in_the_order_of_the_guide():
         "check_registration",
         "check_session",
         "check_behaviour",
+        "check_power",
         "check_above_ip",
         "check_incident",
     ]

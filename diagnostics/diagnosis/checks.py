@@ -1,10 +1,10 @@
 """The ordered checks: each reads one part of a case and gives a colour, evidence and causes.
 
 The checks run in the order experienced staff use: SIM state, limits and policy,
-registration, data session, behaviour, above IP, correlated incident. Each returns a
-`CheckResult`: a colour (`Status`), the evidence it used and the causes it points to,
-most likely first, and whether its finding is *decisive* (the network or the platform
-said so outright: a reject cause, a state, a block). Choosing among the findings is
+registration, data session, behaviour, power (`battery`), above IP, correlated incident.
+Each returns a `CheckResult`: a colour (`Status`), the evidence it used and the causes it
+points to, most likely first, and whether its finding is *decisive* (the network or the
+platform said so outright: a reject cause, a state, a block). Choosing among the findings is
 `verdict.diagnose`'s work; the readings come from `readings`, the reject-cause rules
 from `cause_rules`.
 """
@@ -14,12 +14,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Final
 
+from diagnostics.diagnosis.battery import check_power
 from diagnostics.diagnosis.behaviour import WINDOW_S, conduct
-from diagnostics.diagnosis.cause_rules import (
-    ESM_CAUSES,
-    INCIDENT_CAUSES,
-    USABLE_STATES,
-)
+from diagnostics.diagnosis.cause_rules import ESM_CAUSES, INCIDENT_CAUSES, USABLE_STATES
 from diagnostics.diagnosis.incident_said import incident_summary
 from diagnostics.diagnosis.model import Candidate, CheckResult, Evidence, Status
 from diagnostics.diagnosis.platform_said import block_summary, state_summary
@@ -443,6 +440,7 @@ CHECKS: Final[tuple[Callable[[Case], CheckResult], ...]] = (
     check_registration,
     check_session,
     check_behaviour,
+    check_power,
     check_above_ip,
     check_incident,
 )

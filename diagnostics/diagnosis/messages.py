@@ -170,7 +170,13 @@ def _draft(diagnosis: Diagnosis, words: Words, values: Mapping[str, str]) -> _Dr
 
 
 def template_for(diagnosis: Diagnosis, cause: Cause, words: Words) -> Template:
-    """The cause's template; for a deactivated SIM, the one for who deactivated it, if known."""
+    """The cause's template, or its variant where one fits.
+
+    A device that still reports gets the cause's `reporting` template, if it has one; a
+    deactivated SIM the one for who deactivated it, if known.
+    """
+    if diagnosis.detection_status not in _DOWN_STATUSES and cause in words.reporting:
+        return words.reporting[cause]
     actor = _text(diagnosis.facts, "state_actor")
     if cause is Cause.SIM_DEACTIVATED and actor is not None and actor in words.deactivated_by:
         return words.deactivated_by[actor]

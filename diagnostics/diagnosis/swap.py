@@ -6,7 +6,8 @@ from the device carrying that SIM's ICCID) or does not. `compare` reads both
 pairings after the swap and gives the swap's result with its evidence:
 
 - fault follows the SIM: the suspect SIM fails in the good device, the good SIM works
-  in the suspect device;
+  in the suspect device (or reaches the network there and is refused for its own
+  subscription, not for the device's identity: the device's radio and SIM reader work);
 - fault stays with the device: the other way round;
 - both work now: something transient was cleared by the swap (a back-off timer, the
   modem's list of forbidden areas; the SIM's forbidden-network list goes with the SIM):
@@ -15,6 +16,10 @@ pairings after the swap and gives the swap's result with its evidence:
   or not enough time has passed;
 - impossible: the SIM is out of reach; the result says what the network's evidence
   about the SIM can still tell, and how to learn more without the swap.
+
+A pairing works when its device reported with the SIM within the wait after the swap
+(`_wait`): a pairing that stayed silent or refused past it failed the test, even where it
+works later, once its fault was repaired.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
+from diagnostics.diagnosis.cause_rules import IMEI_REFUSALS
 from diagnostics.diagnosis.causes import CAUSES, Lives
 from diagnostics.diagnosis.model import Candidate, Evidence
 from diagnostics.diagnosis.readings import refused_by_lock
@@ -91,10 +97,19 @@ class Pairing:
     locked_imei: str | None = None
     """The IMEI the SIM is locked to, when it is locked."""
 
-    @property
-    def works(self) -> bool:
-        """The device reported with this SIM."""
-        return bool(self.reports)
+    def worked_by(self, t: float) -> bool:
+        """The device reported with this SIM at or before `t`."""
+        return any(s.t <= t for s in self.reports)
+
+    def answered(self) -> bool:
+        """The network refused the SIM here, but not for the device's identity.
+
+        The device reached the network and read the SIM: its radio and SIM reader work.
+        """
+        return any(
+            isinstance(s.message, AttachRejected) and s.message.emm_cause not in IMEI_REFUSALS
+            for s in self.rejects
+        )
 
     def lock_refused(self) -> Seen | None:
         """An IMEI-lock refusal of the SIM in this device, if any."""
@@ -123,8 +138,8 @@ def _wait(pairing: Pairing) -> float:
     return max(MIN_WAIT_S, WAIT_INTERVALS * (pairing.interval_s or 0.0))
 
 
-def _shown(pairing: Pairing, role: str) -> list[Evidence]:
-    if pairing.reports:
+def _shown(pairing: Pairing, role: str, deadline: float) -> list[Evidence]:
+    if pairing.worked_by(deadline):
         seen = pairing.reports[0]
         return [Evidence(seen.t, f"{role}: {pairing.device_id} reported with this SIM", seen.id)]
     return [
@@ -150,7 +165,11 @@ def compare(  # noqa: PLR0911 - one return per outcome
     if test.impossible is not None or suspect_sim_in_good is None or good_sim_in_suspect is None:
         return _impossible(test, sim_diagnosis)
     a, b = suspect_sim_in_good, good_sim_in_suspect
-    evidence = (*_shown(a, "suspect SIM in good device"), *_shown(b, "good SIM in suspect device"))
+    deadline = {p.device_id: test.at + _wait(p) for p in (a, b)}
+    evidence = (
+        *_shown(a, "suspect SIM in good device", deadline[a.device_id]),
+        *_shown(b, "good SIM in suspect device", deadline[b.device_id]),
+    )
     for pairing in (a, b):
         refused = pairing.lock_refused()
         if refused is not None:
@@ -162,10 +181,10 @@ def compare(  # noqa: PLR0911 - one return per outcome
                 "Lift the IMEI lock for the test (or lock it to both devices), then swap again.",
                 (Evidence(refused.t, "refused by the IMEI lock", refused.id), *evidence),
             )
-    waited = {p.device_id: now - test.at >= _wait(p) for p in (a, b)}
-    failed_a = not a.works and waited[a.device_id]
-    failed_b = not b.works and waited[b.device_id]
-    if a.works and b.works:
+    works_a, works_b = (p.worked_by(min(now, deadline[p.device_id])) for p in (a, b))
+    failed_a = not works_a and now >= deadline[a.device_id]
+    failed_b = not works_b and now >= deadline[b.device_id]
+    if works_a and works_b:
         return SwapResult(
             test,
             SwapOutcome.BOTH_WORK,
@@ -175,16 +194,17 @@ def compare(  # noqa: PLR0911 - one return per outcome
             "concluding.",
             evidence,
         )
-    if failed_a and b.works:
+    if failed_a and (works_b or (failed_b and b.answered())):
+        other = "works with another SIM" if works_b else "reaches the network with another SIM"
         return SwapResult(
             test,
             SwapOutcome.FOLLOWS_SIM,
-            f"The fault follows the SIM: SIM {a.iccid} fails in {a.device_id}, which works "
-            "with another SIM",
+            f"The fault follows the SIM: SIM {a.iccid} fails in {a.device_id}, while "
+            f"{b.device_id} {other}",
             "Replace the SIM or fix its subscription (state, provisioning, plan, IMEI lock).",
             evidence,
         )
-    if a.works and failed_b:
+    if works_a and failed_b:
         return SwapResult(
             test,
             SwapOutcome.STAYS_WITH_DEVICE,

@@ -190,7 +190,7 @@ def _started(case: Case, finding: CheckResult) -> float | None:
         # the device's own stop, not when the incident's first member was detected quiet
         stopped = stopped_at(case)
         return case.incident.started_at if stopped is None else stopped
-    if finding.name == "behaviour" and finding.evidence:  # a device in a loop may still report
+    if finding.name in {"behaviour", "power"} and finding.evidence:  # it may still report
         return min(silence_start(case), finding.evidence[0].t)
     start = silence_start(case)
     if math.isfinite(start):

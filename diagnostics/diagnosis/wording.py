@@ -168,6 +168,9 @@ class Words:
     tests: Mapping[str, CustomerTest]
     """The tests we can explain, by kind ("swap", "recharge", "restart")."""
     templates: Mapping[Cause, Template]
+    reporting: Mapping[Cause, Template]
+    """A cause's template for a device that still reports (a battery failing before it runs
+    out), said in place of the cause's own where there is one."""
     deactivated_by: Mapping[str, Template]
     """A deactivated SIM's template by who deactivated it (the audit trail's actor), said in
     place of the cause's own when the platform names the actor."""
@@ -274,7 +277,7 @@ def parse_words(text: str, *, where: str = "<wording>") -> Words:
         at = f"{where}: {key}"
         if key in {"healthy", "down_unknown", "no_data"}:
             fields[key] = _template(value, at)
-        elif key == "templates":
+        elif key in {"templates", "reporting"}:
             fields[key] = {_cause(c, at): _template(v, f"{at}.{c}") for c, v in _items(value, at)}
         elif key == "deactivated_by":
             fields[key] = {str(k): _template(v, f"{at}.{k}") for k, v in _items(value, at)}

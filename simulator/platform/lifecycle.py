@@ -13,7 +13,7 @@ from typing import Final
 
 from protocol.sim_state import SimState
 
-__all__ = ["TRANSITIONS", "Actor", "allowed_targets", "refusal"]
+__all__ = ["SERVICE_STATES", "TRANSITIONS", "Actor", "allowed_targets", "refusal"]
 
 S = SimState
 
@@ -30,6 +30,11 @@ class Actor(enum.IntEnum):
     BILLING = 3
     """The operator's billing system: a SIM deactivated for an unpaid invoice, and back."""
 
+
+SERVICE_STATES: Final = frozenset(
+    {S.TEST_READY, S.TRIAL, S.ACTIVATION_READY, S.ACTIVATED},
+)
+"""The states in which a SIM gets service (attach and data)."""
 
 _ANY: Final = frozenset(Actor)
 _OPERATOR: Final = frozenset({Actor.OPERATOR})

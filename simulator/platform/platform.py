@@ -31,7 +31,7 @@ from simulator.platform.customer import (
     Trigger,
     Tunnel,
 )
-from simulator.platform.lifecycle import Actor, refusal
+from simulator.platform.lifecycle import SERVICE_STATES, Actor, refusal
 from simulator.platform.rule_runner import DAY, RuleRunner
 from simulator.platform.sims import NO_IMEI, SimTable
 from simulator.platform.summary import OnboardingSummary, RangeSummary
@@ -43,9 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_START", "Platform"]
 
 DEFAULT_START: Final = datetime(2026, 1, 1, tzinfo=UTC)
-_SERVICE_STATES: Final = frozenset(
-    {SimState.TEST_READY, SimState.TRIAL, SimState.ACTIVATION_READY, SimState.ACTIVATED},
-)
 
 
 class Platform:
@@ -314,7 +311,7 @@ class Platform:
         self.advance(now)
         row = self.row(iccid)
         state = self.sims.state(row)
-        if state not in _SERVICE_STATES:
+        if state not in SERVICE_STATES:
             return f"the SIM is {state.name}"
         if self.sims["data_blocked"][row]:
             return "data is blocked: the rate plan's limit for this cycle is reached"
@@ -331,7 +328,7 @@ class Platform:
         self.advance(now)
         row = self.row(iccid)
         state = self.sims.state(row)
-        if state not in _SERVICE_STATES:
+        if state not in SERVICE_STATES:
             return f"the SIM is {state.name}"
         imei_value = int(imei.value)
         if self.sims["imei_lock"][row]:
@@ -360,7 +357,7 @@ class Platform:
         self.advance(now)
         row = self.row(iccid)
         state = self.sims.state(row)
-        if state not in _SERVICE_STATES or self.sims["data_blocked"][row]:
+        if state not in SERVICE_STATES or self.sims["data_blocked"][row]:
             raise SimulatorError(
                 f"SIM {self.sims.iccid(row)} has no data service, so it cannot use data"
             )

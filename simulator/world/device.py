@@ -339,7 +339,8 @@ class Device:
         self.restart()
 
     def drain_battery_fast(self) -> None:
-        """The battery starts failing: it empties in hours."""
+        """The battery starts failing: it empties in hours (from now: until now it was well)."""
+        self._drain(self.env.now, 0.0)
         self.fast_drain = True
         self.poke()
 
@@ -442,8 +443,7 @@ class Device:
 
     def _drain(self, now: float, per_report: float) -> float:
         assert self.battery is not None
-        hours = (now - self.battery_at) / HOUR
-        self.battery_at = now
+        hours, self.battery_at = (now - self.battery_at) / HOUR, now
         rate = 25.0 if self.fast_drain else 0.01  # % an hour: a failing cell, or a healthy idle one
         spent = rate * hours + per_report * (20 if self.fast_drain else 1)
         self.battery = max(0.0, self.battery - spent)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from protocol.causes import Cause
 from protocol.sim_state import SimState
 from simulator.errors import SimulatorError
-from simulator.platform.lifecycle import Actor, refusal
+from simulator.platform.lifecycle import SERVICE_STATES, Actor, refusal
 from simulator.world.faults.kind import FaultKind, platform_acts, sim_of
 from simulator.world.spec import FaultId
 
@@ -133,6 +134,8 @@ def _limit_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
         iccid = sim_of(d)
         if world.platform.data_blocked(iccid):
             continue  # its pool was used up with another SIM's upload
+        if not _past_test_quota(world, d):
+            continue
         left = world.platform.bytes_to_limit(iccid)
         if left is None:
             raise SimulatorError(
@@ -142,8 +145,29 @@ def _limit_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
         world.output.flush_platform()
 
 
+def _past_test_quota(world: World, d: Device) -> bool:
+    """A runaway upload on a test SIM uses its free test quota first; whether it goes on.
+
+    Where the account's setting ends service with the test, the upload stops there: the
+    SIM's trouble is then the used test quota, and its ground truth says so.
+    """
+    iccid = sim_of(d)
+    if world.platform.state(iccid) is not SimState.TEST_READY:
+        return True
+    world.platform.record_usage(iccid, world.platform.test_quota_left(iccid), now=world.env.now)
+    world.output.flush_platform()
+    if world.platform.state(iccid) in SERVICE_STATES:
+        return True
+    if world.truth.active(d.id, FaultId.DATA_LIMIT_REACHED):
+        world.truth.record_of(d.id, FaultId.DATA_LIMIT_REACHED).cause = Cause.TEST_QUOTA_USED
+    return False
+
+
 def _limit_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     for d in devices:
+        if world.platform.state(sim_of(d)) not in SERVICE_STATES:  # it stopped at its test quota
+            _state(world, d, SimState.ACTIVATED, Actor.CUSTOMER, "activated by the customer")
+            continue
         reason = "extra data bundle bought"
         override = world.platform.override_data_limit
         platform_acts(world, d, override, actor=Actor.CUSTOMER, reason=reason)
@@ -186,7 +210,8 @@ SIM_FAULTS = (
     FaultKind(
         F.DATA_LIMIT_REACHED,
         "sim",
-        "a runaway upload reaches the rate plan's limit (a pool's: every SIM in the pool)",
+        "a runaway upload reaches the rate plan's limit (a pool's: every SIM in the pool); a "
+        "test SIM's upload uses its test quota first, which can end its service there",
         _limit_on,
         _limit_off,
         pool_wide=True,

@@ -411,6 +411,23 @@ class Detector:
         cols = self._cols
         return DetectionStatus(int(cols["status"][row])), Reason(int(cols["reason"][row]))
 
+    def guessed(self) -> NDArray[np.bool_]:
+        """Rows silent as of the last sweep only against a guessed schedule.
+
+        A device with no gap yet, no announced interval, no PSM grant and no planned sleep is
+        judged by `default_interval`; an hourly meter that reported once is SUSPECT by it
+        before its second report is due. Its silence says nothing yet of an outage (a Last
+        Will or the network's word would: those change its reason).
+        """
+        c = {name: col[: self._n] for name, col in self._cols.items()}
+        return (
+            (c["gap_count"] == 0)
+            & np.isnan(c["sleep_until"])
+            & np.isnan(c["t3412"])
+            & ~c["announced"]
+            & (c["reason"] == Reason.SILENT)
+        )
+
     def counts(self) -> dict[str, int]:
         """Devices per status."""
         found = np.bincount(self._cols["status"][: self._n], minlength=len(DetectionStatus))

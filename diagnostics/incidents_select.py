@@ -15,7 +15,9 @@ Two kinds of candidate:
   when `OWN_SHARE` of them are explained by their own newest reports (devices that leave
   coverage together, their signal falling, are no cell outage, nor are those of them
   whose last reports caught no fall). An open outage whose quiet devices come to point
-  elsewhere so closes (`points_elsewhere`).
+  elsewhere so closes (`points_elsewhere`). A firmware group must also be quieter than
+  the devices of other versions in the same cells (`diagnostics.incidents_places`): a
+  cell down beside one site's firmware is the cell's.
 * a **platform** group (`platform_candidates`): k devices of one platform attribute (a
   shared data pool, an account) quiet with the same platform-side cause (a state, a data
   block). The platform said so for each device, so no statistics are needed beyond
@@ -50,6 +52,7 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
+from diagnostics.incidents_places import PLACED_DIMENSIONS, beyond_places
 from diagnostics.incidents_reasons import NETWORK_DIMENSIONS
 
 if TYPE_CHECKING:
@@ -186,6 +189,11 @@ def statistical_candidates(
                 rows = frozenset(np.flatnonzero((codes == code) & known & quiet).tolist())
                 if points_elsewhere(rows, evidence, dimension):
                     continue
+                if dimension in PLACED_DIMENSIONS and "cell" in encoded:
+                    group = known & (codes == code)
+                    placed = beyond_places(group, known & ~group, encoded["cell"][1], quiet)
+                    if placed is not None and placed >= limits.p_value:
+                        continue  # no quieter than other versions in the same cells
                 score = sum(_score(names[r], dimension) for r in rows)
                 found.append(Candidate(dimension, value, rows, int(n[code]), p0, p, named=score))
     return found

@@ -317,7 +317,7 @@ class Service:
         if not ids:
             return
         attributes, reasons = self._attributes(ids)
-        quiet = np.isin(self.detector.column("status"), _QUIET)
+        quiet = np.isin(self.detector.column("status"), _QUIET) & ~self.detector.guessed()
         ignoring = self.feed.timers.ignoring(clock)  # quiet by their own firmware: no victims
         if ignoring:
             quiet &= ~np.isin(np.asarray(ids), list(ignoring))

@@ -4,10 +4,11 @@ A fleet's devices of one firmware often sit together (one site's meters, one bat
 so a cell going down silences mostly devices of one version, and the firmware's group
 looks as significant as the cell's. A firmware's trouble is the firmware's only when
 its devices are quiet beyond the devices of other versions in the same cells: the
-test conditions on the place (`beyond_places`), the exact stratified test of a 2×2
+test conditions on the place (`beyond_places`), the exact stratified test of a 2x2
 table per cell (the sum of one hypergeometric draw per cell, as Mantel and Haenszel
 compare). Where no cell holds a device of another version, the place tells nothing
-apart and the group's own test stands.
+apart and the group's own test stands. Devices in trouble by their own evidence (a
+reboot loop, a wrong APN) are the group's whatever their place.
 
 Pure: numbers in, a probability out.
 """
@@ -62,21 +63,28 @@ def stratified_tail(strata: list[tuple[int, int, int]], observed: int) -> float 
 
 
 def beyond_places(
+    rows: frozenset[int],
     group: NDArray[np.bool_],
-    others: NDArray[np.bool_],
+    placeable: NDArray[np.bool_],
     places: NDArray[np.int64],
     quiet: NDArray[np.bool_],
-) -> float | None:
-    """The stratified tail of the group's quiet devices against `others` in the same places.
+    p_value: float,
+) -> frozenset[int]:
+    """The group's quiet `rows` that stand beyond the places its devices are in.
 
-    `group` and `others` mark the devices counted in the group and those of other values
-    of its dimension; `places` is each device's place (-1: unknown, a place of its own).
+    `group` marks the devices counted in the group, `placeable` those a trouble of their
+    place could silence (no explanation of their own), `places` each device's place (-1:
+    unknown, a place of its own). The placeable quiet devices of the group stand when they
+    are quieter than the placeable devices of other values in the same places (the
+    stratified tail below `p_value`, or no such other device at all); the rest always do.
     """
+    own, others = group & placeable, ~group & placeable
     strata = []
-    for place in np.unique(places[group]).tolist():
+    for place in np.unique(places[own]).tolist():
         here = places == place
-        own, rest = group & here, others & here
-        strata.append(
-            (int(own.sum()), int(rest.sum()), int((own & quiet).sum() + (rest & quiet).sum()))
-        )
-    return stratified_tail(strata, int((group & quiet).sum()))
+        mine, rest = own & here, others & here
+        strata.append((int(mine.sum()), int(rest.sum()), int(((mine | rest) & quiet).sum())))
+    tail = stratified_tail(strata, int((own & quiet).sum()))
+    if tail is None or tail < p_value:
+        return rows
+    return frozenset(r for r in rows if not placeable[r])

@@ -160,6 +160,10 @@ class Thresholds:
     min_share: float
     p_value: float
 
+    def passes(self, k: int, n: int, p: float) -> bool:
+        """Whether k quiet of n, with the tail p, are an outage."""
+        return k >= self.min_devices and k >= self.min_share * n and p < self.p_value
+
 
 def statistical_candidates(
     encoded: Encoded,
@@ -190,9 +194,10 @@ def statistical_candidates(
                 if points_elsewhere(rows, evidence, dimension):
                     continue
                 if dimension in PLACED_DIMENSIONS and "cell" in encoded:
-                    group = known & (codes == code)
-                    placed = beyond_places(group, known & ~group, encoded["cell"][1], quiet)
-                    if placed is not None and placed >= limits.p_value:
+                    group, cells = known & (codes == code), encoded["cell"][1]
+                    rows = beyond_places(rows, group, counted["cell"], cells, quiet, limits.p_value)
+                    p = binomial_tail(len(rows), int(n[code]), p0)
+                    if not limits.passes(len(rows), int(n[code]), p):
                         continue  # no quieter than other versions in the same cells
                 score = sum(_score(names[r], dimension) for r in rows)
                 found.append(Candidate(dimension, value, rows, int(n[code]), p0, p, named=score))

@@ -420,13 +420,14 @@ class Detector:
         Will or the network's word would: those change its reason).
         """
         c = {name: col[: self._n] for name, col in self._cols.items()}
-        return (
+        found: NDArray[np.bool_] = (
             (c["gap_count"] == 0)
             & np.isnan(c["sleep_until"])
             & np.isnan(c["t3412"])
             & ~c["announced"]
             & (c["reason"] == Reason.SILENT)
         )
+        return found
 
     def counts(self) -> dict[str, int]:
         """Devices per status."""

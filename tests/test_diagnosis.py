@@ -77,6 +77,7 @@ def test_the_diagnosis_names_the_injected_cause(fault: FaultId, looked_root: Pat
             "registration",
             "session",
             "behaviour",
+            "update",
             "above_ip",
             "incident",
         ]

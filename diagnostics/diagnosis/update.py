@@ -42,24 +42,13 @@ def check_update(case: Case) -> CheckResult:
         return CheckResult(name, title, Status.OK, f"Reported since its update to {update.version}")
     due = seen.t + FIRST_REPORT_INTERVALS * (case.interval_s or 0.0)
     usage = [m for _, m in case.events(UsageReported, seen.t) if m.bytes > 0]
+    updated = f"Updated to {update.version} at {when(seen.t)}"
+    cited = (cite(seen, f"update to {update.version}"),)
     if case.interval_s is None or case.now < due or usage:
-        return CheckResult(
-            name,
-            title,
-            Status.UNKNOWN,
-            f"Updated to {update.version} at {when(seen.t)}; no report since",
-            (cite(seen, f"update to {update.version}"),),
-        )
+        return CheckResult(name, title, Status.UNKNOWN, f"{updated}; no report since", cited)
     hung = (
         Candidate(Cause.FIRMWARE_HANG, HUNG_LIKELIHOOD),
         Candidate(Cause.BROKER_UNREACHABLE, round(1.0 - HUNG_LIKELIHOOD, 3)),
     )
-    return CheckResult(
-        name,
-        title,
-        Status.BROKE,
-        f"Updated to {update.version} at {when(seen.t)}, and silent since",
-        (cite(seen, f"update to {update.version}"),),
-        hung,
-        decisive=True,
-    )
+    summary = f"{updated}, and silent since"
+    return CheckResult(name, title, Status.BROKE, summary, cited, hung, decisive=True)

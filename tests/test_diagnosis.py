@@ -250,6 +250,7 @@ def test_the_checks_run_in_the_order_of_the_guide():
         "check_registration",
         "check_session",
         "check_behaviour",
+        "check_update",
         "check_above_ip",
         "check_incident",
     ]

@@ -7,7 +7,8 @@ schedule allows (`FIRST_REPORT_INTERVALS`) hung in its new firmware, registered 
 not: it was alive enough to apply the package, and the package was the change. That
 is decisive even while the detector still calls the device only late, since its last
 report came before the reset. Data flowing without a report is left to the above-IP
-check (the broker).
+check (the broker); without data on the network the device does not get as far as its
+broker, so a broker out of reach is no candidate.
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ __all__ = ["FIRST_REPORT_INTERVALS", "check_update"]
 
 FIRST_REPORT_INTERVALS: Final = 1.5
 """Intervals after its update a device's first report is overdue (the detector's LATE)."""
-HUNG_LIKELIHOOD: Final = 0.9
-"""How likely a hang is, against a broker the device cannot reach (the rest)."""
 
 
 def check_update(case: Case) -> CheckResult:
@@ -46,9 +45,6 @@ def check_update(case: Case) -> CheckResult:
     cited = (cite(seen, f"update to {update.version}"),)
     if case.interval_s is None or case.now < due or usage:
         return CheckResult(name, title, Status.UNKNOWN, f"{updated}; no report since", cited)
-    hung = (
-        Candidate(Cause.FIRMWARE_HANG, HUNG_LIKELIHOOD),
-        Candidate(Cause.BROKER_UNREACHABLE, round(1.0 - HUNG_LIKELIHOOD, 3)),
-    )
+    hung = (Candidate(Cause.FIRMWARE_HANG, 1.0),)
     summary = f"{updated}, and silent since"
     return CheckResult(name, title, Status.BROKE, summary, cited, hung, decisive=True)

@@ -98,6 +98,7 @@ CLASS_OF: Final[dict[Cause, Explains]] = {
     Cause.IMEI_BLACKLISTED: Explains.DEVICE,
     Cause.IMEI_LOCK_MISMATCH: Explains.DEVICE,
     Cause.DAMAGED_SIM: Explains.DEVICE,
+    Cause.RECONNECT_STORM: Explains.DEVICE,
     Cause.COVERAGE_LOSS: Explains.READINGS,
     Cause.BATTERY_DEPLETED: Explains.READINGS,
 }

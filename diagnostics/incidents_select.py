@@ -17,6 +17,9 @@ Two kinds of candidate:
   newest reports (devices that leave coverage together, their signal falling, are no cell
   outage, nor are those of them whose last reports caught no fall). An open outage whose
   quiet devices come to point elsewhere so closes (`points_elsewhere`).
+  A firmware group must also be quieter than the devices of other versions in the
+  same cells (`diagnostics.incidents_places`): a cell down beside one site's firmware
+  is the cell's.
 * a **platform** group (`platform_candidates`): a platform attribute (a shared data pool,
   an account) struck as a whole: nearly all its devices (`whole_share`) have the same
   platform- or plan-side cause (a state, a data block, a plan's refusal), and at least
@@ -53,6 +56,7 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
+from diagnostics.incidents_places import PLACED_DIMENSIONS, beyond_places
 from diagnostics.incidents_reasons import CLASS_OF, NETWORK_DIMENSIONS, Explains
 
 if TYPE_CHECKING:
@@ -165,6 +169,10 @@ class Thresholds:
     min_share: float
     p_value: float
 
+    def passes(self, k: int, n: int, p: float) -> bool:
+        """Whether k quiet of n, with the tail p, are an outage."""
+        return k >= self.min_devices and k >= self.min_share * n and p < self.p_value
+
 
 def statistical_candidates(
     encoded: Encoded,
@@ -197,6 +205,12 @@ def statistical_candidates(
                     continue
                 if len(rows) < limits.min_devices and not _all_named(rows, names, dimension):
                     continue
+                if dimension in PLACED_DIMENSIONS and "cell" in encoded:
+                    group, cells = known & (codes == code), encoded["cell"][1]
+                    rows = beyond_places(rows, group, counted["cell"], cells, quiet, limits.p_value)
+                    p = binomial_tail(len(rows), int(n[code]), p0)
+                    if not limits.passes(len(rows), int(n[code]), p):
+                        continue  # no quieter than other versions in the same cells
                 score = sum(_score(names[r], dimension) for r in rows)
                 found.append(Candidate(dimension, value, rows, int(n[code]), p0, p, named=score))
     return found

@@ -1,11 +1,13 @@
-"""Devices that do not wait when the network asks them to, kept as the stream arrives.
+"""Devices that break GSMA TS.34's limits towards the network, kept as the stream arrives.
 
 A congested cell asks every device on it to wait (T3346, T3396), and the devices
 that wait go quiet together: one incident. A device that keeps asking while its
-timer runs is quiet for a reason of its own, its firmware (GSMA TS.34; the
-diagnosis's `behaviour` check): it is no victim of the congestion, and the service
-leaves it out of the quiet devices it groups into incidents. The limits are the
-diagnosis's (`diagnostics.diagnosis.behaviour`), so the two never disagree.
+timer runs, or resets its modem again and again, or floods the network with
+requests, is in trouble for a reason of its own, its firmware (GSMA TS.34; the
+diagnosis's `behaviour` check): it is no victim of a network outage, and it is
+one of its firmware's troubled devices even while its reports still get through
+(a reboot loop reports between crashes). The limits and the reading of a reset are
+the diagnosis's (`diagnostics.diagnosis.behaviour`), so the two never disagree.
 """
 
 from __future__ import annotations
@@ -13,39 +15,65 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
-from diagnostics.diagnosis.behaviour import MAX_REQUESTS_IN_TIMER, WINDOW_S, Timers
+from diagnostics.diagnosis.behaviour import (
+    MAX_REQUESTS_IN_TIMER,
+    MAX_REQUESTS_PER_HOUR,
+    MAX_RESETS_PER_HOUR,
+    REQUESTS,
+    WINDOW_S,
+    Timers,
+)
+from protocol.messages import AttachAccepted, AttachRejected, Detached
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
 __all__ = ["TimerWatch"]
 
+_LIMITS = (MAX_REQUESTS_IN_TIMER, MAX_REQUESTS_PER_HOUR, MAX_RESETS_PER_HOUR)
+
 
 class TimerWatch:
-    """Per device, the network's back-off timers and the requests made inside them."""
+    """Per device: its back-off timers, and its requests and modem resets of the last hour."""
 
     def __init__(self) -> None:
         self._timers: dict[str, Timers] = {}
-        self._inside: dict[str, deque[float]] = {}
+        self._times: dict[str, tuple[deque[float], deque[float], deque[float]]] = {}
+        """Per device: requests inside a timer, all requests, modem resets."""
+        self._detached: dict[str, tuple[float, str | None]] = {}
+        """A device's detach by itself, until its next attach says whether it was a reset."""
 
     def apply(self, device_id: str, message: BaseModel) -> None:
         """Take one network event of the device into account."""
         timers = self._timers.setdefault(device_id, Timers())
-        if timers.inside(message):
-            t: float = message.t  # type: ignore[attr-defined]
-            times = self._inside.setdefault(device_id, deque())
-            times.append(t)
-            while times[0] < t - WINDOW_S:
-                times.popleft()
+        t: float = message.t  # type: ignore[attr-defined]
+        inside = timers.inside(message)
+        if isinstance(message, Detached) and message.reason == "device":
+            self._detached[device_id] = (t, message.imei)
+            return
+        if not isinstance(message, REQUESTS):
+            return
+        times = self._times.setdefault(device_id, (deque(), deque(), deque()))
+        if inside:
+            times[0].append(t)
+        times[1].append(t)
+        if isinstance(message, AttachAccepted | AttachRejected):
+            detached = self._detached.pop(device_id, None)
+            if detached is not None and detached[1] == message.imei:
+                times[2].append(detached[0])
+        for kept in times:
+            while kept and kept[0] < t - WINDOW_S:
+                kept.popleft()
 
-    def ignoring(self, now: float) -> set[str]:
-        """Devices that asked inside a running timer more often in the last hour than TS.34 lets."""
+    def misbehaving(self, now: float) -> set[str]:
+        """Devices that broke any of TS.34's limits in the last hour."""
         found = set()
-        for device_id, times in list(self._inside.items()):
-            while times and times[0] < now - WINDOW_S:
-                times.popleft()
-            if not times:
-                del self._inside[device_id]
-            elif sum(t <= now for t in times) > MAX_REQUESTS_IN_TIMER:
+        for device_id, times in list(self._times.items()):
+            for kept in times:
+                while kept and kept[0] < now - WINDOW_S:
+                    kept.popleft()
+            if not any(times):
+                del self._times[device_id]
+            elif any(sum(t <= now for t in k) > n for k, n in zip(times, _LIMITS, strict=True)):
                 found.add(device_id)
         return found

@@ -42,6 +42,7 @@ from diagnostics.incidents_reasons import PLATFORM_KEYS, SimReasons
 from diagnostics.silence import Silence
 from diagnostics.sim_map import SimMap
 from diagnostics.store import DetectionChange, accepted, dead_letter
+from protocol.causes import Cause
 from protocol.messages import Clock, DeviceStatus, SimRecord, Telemetry
 from protocol.wire import Topics, WireError, decode, decode_any, matches
 
@@ -316,17 +317,23 @@ class Service:
         ids = self.detector.ids
         if not ids:
             return
-        attributes, reasons = self._attributes(ids)
+        misbehaving = self.feed.timers.misbehaving(clock)  # their own firmware's trouble
+        attributes, reasons = self._attributes(ids, misbehaving)
         quiet = np.isin(self.detector.column("status"), _QUIET)
         quiet &= self.detector.settled(clock)  # silence by a guessed interval is no victim yet
-        ignoring = self.feed.timers.ignoring(clock)  # quiet by their own firmware: no victims
-        if ignoring:
-            quiet &= ~np.isin(np.asarray(ids), list(ignoring))
+        if misbehaving:
+            quiet |= np.isin(np.asarray(ids), list(misbehaving))
         self.grouper.update(clock, ids, attributes, quiet, self.since, reasons)
         self.incident_of = self.grouper.incident_of()
 
-    def _attributes(self, ids: list[str]) -> tuple[dict[str, list[str | None]], Reasons]:
-        """Each device's group in every dimension, and what its SIM's own evidence says."""
+    def _attributes(
+        self, ids: list[str], misbehaving: set[str]
+    ) -> tuple[dict[str, list[str | None]], Reasons]:
+        """Each device's group in every dimension, and what its SIM's own evidence says.
+
+        A device breaking TS.34's limits (`misbehaving`) is in trouble by its firmware's
+        conduct, where the platform names nothing else.
+        """
         keys = dict.fromkeys((*DIMENSIONS, *PLATFORM_KEYS))
         attributes: dict[str, list[str | None]] = {d: [] for d in keys}
         causes, names = [], []
@@ -342,7 +349,10 @@ class Service:
             attributes["firmware"].append(firmware)
             for key in PLATFORM_KEYS:
                 attributes[key].append(said.record(iccid, key) or getattr(f, key, None))
-            causes.append(said.explanation(iccid) or self.readings.explanation(device_id))
+            conduct = Cause.RECONNECT_STORM if device_id in misbehaving else None
+            causes.append(
+                said.explanation(iccid) or conduct or self.readings.explanation(device_id)
+            )
             names.append(said.names(iccid, last_report=f.last_report))
         return attributes, Reasons(causes, names)
 

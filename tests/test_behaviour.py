@@ -384,5 +384,5 @@ def test_the_service_watch_uses_the_diagnosis_limit(inside, ignoring):
     start = T + 5 * 3600
     for k in range(inside + 1):
         watch.apply("c-1", congested(start + 60 * k, backoff=1800.0))
-    assert watch.ignoring(start + 600) == ({"c-1"} if ignoring else set())
-    assert watch.ignoring(start + 60 * inside + 3601) == set(), "an hour later it is forgotten"
+    assert watch.misbehaving(start + 600) == ({"c-1"} if ignoring else set())
+    assert watch.misbehaving(start + 60 * inside + 3601) == set(), "an hour later it is forgotten"

@@ -78,6 +78,7 @@ def test_the_diagnosis_names_the_injected_cause(fault: FaultId, looked_root: Pat
             "session",
             "behaviour",
             "power",
+            "update",
             "above_ip",
             "incident",
         ]
@@ -255,6 +256,7 @@ def test_the_checks_run_in_the_order_of_the_guide():
         "check_session",
         "check_behaviour",
         "check_power",
+        "check_update",
         "check_above_ip",
         "check_incident",
     ]

@@ -38,6 +38,7 @@ __all__ = [
     "MAX_REQUESTS_IN_TIMER",
     "MAX_REQUESTS_PER_HOUR",
     "MAX_RESETS_PER_HOUR",
+    "REQUESTS",
     "WAIT_CAUSES",
     "WINDOW_S",
     "Conduct",
@@ -65,6 +66,8 @@ WAIT_CAUSES: Final = frozenset({Cause.CONGESTION})
 
 _ATTACH: Final = (AttachAccepted, AttachRejected)
 _SESSION: Final = (SessionOpened, SessionRejected)
+REQUESTS: Final = _ATTACH + _SESSION
+"""The network events that are a device's requests: attaches and data sessions."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,12 @@
 """The ordered checks: each reads one part of a case and gives a colour, evidence and causes.
 
 The checks run in the order experienced staff use: SIM state, limits and policy,
-registration, data session, behaviour, power (`battery`), above IP, correlated incident.
-Each returns a `CheckResult`: a colour (`Status`), the evidence it used and the causes it
-points to, most likely first, and whether its finding is *decisive* (the network or the
-platform said so outright: a reject cause, a state, a block). Choosing among the findings is
-`verdict.diagnose`'s work; the readings come from `readings`, the reject-cause rules
-from `cause_rules`.
+registration, data session, behaviour, power (`battery`), firmware update (`update`),
+above IP, correlated incident. Each returns a `CheckResult`: a colour (`Status`), the
+evidence it used and the causes it points to, most likely first, and whether it is
+*decisive* (the network or the platform said so outright: a reject cause, a state, a
+block). `verdict.diagnose` chooses; the readings come from `readings`, the reject-cause
+rules from `cause_rules`.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from diagnostics.diagnosis.readings import (
     when,
 )
 from diagnostics.diagnosis.settle import settle
+from diagnostics.diagnosis.update import check_update
 from protocol.causes import Cause
 from protocol.messages import (
     AttachAccepted,
@@ -441,6 +442,7 @@ CHECKS: Final[tuple[Callable[[Case], CheckResult], ...]] = (
     check_session,
     check_behaviour,
     check_power,
+    check_update,
     check_above_ip,
     check_incident,
 )

@@ -374,8 +374,7 @@ def check_above_ip(case: Case) -> CheckResult:
     if not registered or session is None:
         return CheckResult(name, title, Status.UNKNOWN, "No session to carry data")
     since = silence_start(case)
-    # a usage record at the newest report counts that report's own bytes: only later data
-    # flowed without arriving
+    # usage counted at the newest report is that report's own: only later data went astray
     usage = [(s, m) for s, m in case.events(UsageReported, since) if m.bytes > 0 and s.t > since]
     if usage:
         sent = sum(m.bytes for _, m in usage)

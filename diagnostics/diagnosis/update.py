@@ -19,7 +19,6 @@ device still rejected after its update is alive in it, and its rejects keep nami
 
 from __future__ import annotations
 
-import itertools
 from typing import TYPE_CHECKING, Final
 
 from diagnostics.diagnosis.model import Candidate, CheckResult, Status
@@ -71,7 +70,7 @@ def _attempt_cadence(case: Case, until: float) -> float | None:
     tries = [s.t for s, _ in case.events(SessionRejected) if s.t < until]
     tries += [s.t for s, _ in case.events(AttachRejected) if s.t < until]
     tries = sorted(tries)[-CADENCE_ATTEMPTS - 1 :]
-    gaps = [b - a for a, b in itertools.pairwise(tries)]
+    gaps = [tries[i + 1] - tries[i] for i in range(len(tries) - 1)]
     return max(gaps) if len(gaps) >= CADENCE_ATTEMPTS else None
 
 

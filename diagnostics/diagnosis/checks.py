@@ -374,7 +374,8 @@ def check_above_ip(case: Case) -> CheckResult:
     if not registered or session is None:
         return CheckResult(name, title, Status.UNKNOWN, "No session to carry data")
     since = silence_start(case)
-    usage = [(s, m) for s, m in case.events(UsageReported, since) if m.bytes > 0]
+    # usage counted at the newest report is that report's own: only later data went astray
+    usage = [(s, m) for s, m in case.events(UsageReported, since) if m.bytes > 0 and s.t > since]
     if usage:
         sent = sum(m.bytes for _, m in usage)
         return CheckResult(

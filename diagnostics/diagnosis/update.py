@@ -3,12 +3,18 @@
 The device-management server has the device apply a package (LwM2M object 5) and
 says so (`FirmwareUpdate`); the device resets into the new version and reports again
 within its interval. One that sends nothing after the update for longer than its
-schedule allows (`FIRST_REPORT_INTERVALS`) hung in its new firmware, registered or
+schedule allows (`FIRST_REPORT_INTERVALS`; one that never reported keeps the schedule
+of its refused attempts) hung in its new firmware, registered or
 not: it was alive enough to apply the package, and the package was the change. That
 is decisive even while the detector still calls the device only late, since its last
 report came before the reset. Data flowing without a report is left to the above-IP
 check (the broker); without data on the network the device does not get as far as its
 broker, so a broker out of reach is no candidate.
+
+A hung device stops asking the network for anything, so an update also supersedes the
+refusals the device was getting before it (`supersedes`): rejects that stop at the update
+were the device's trouble until then, and the silence after it is the new version's. A
+device still rejected after its update is alive in it, and its rejects keep naming the cause.
 """
 
 from __future__ import annotations
@@ -18,15 +24,20 @@ from typing import TYPE_CHECKING, Final
 from diagnostics.diagnosis.model import Candidate, CheckResult, Status
 from diagnostics.diagnosis.readings import cite, when
 from protocol.causes import Cause
-from protocol.messages import FirmwareUpdate, UsageReported
+from protocol.messages import AttachRejected, FirmwareUpdate, SessionRejected, UsageReported
 
 if TYPE_CHECKING:
     from diagnostics.diagnosis.model import Case
 
-__all__ = ["FIRST_REPORT_INTERVALS", "check_update"]
+__all__ = ["ATTEMPT_CHECKS", "FIRST_REPORT_INTERVALS", "check_update", "supersedes"]
 
 FIRST_REPORT_INTERVALS: Final = 1.5
 """Intervals after its update a device's first report is overdue (the detector's LATE)."""
+CADENCE_ATTEMPTS: Final = 3
+"""Gaps between its newest attempts that give a device without reports its schedule."""
+ATTEMPT_CHECKS: Final = frozenset({"registration", "session"})
+"""Checks whose finding is the network's answer to the device's own attempts, which a
+live device keeps making."""
 
 
 def check_update(case: Case) -> CheckResult:
@@ -39,12 +50,37 @@ def check_update(case: Case) -> CheckResult:
     last = case.last_report
     if last is not None and last[0].t >= seen.t:
         return CheckResult(name, title, Status.OK, f"Reported since its update to {update.version}")
-    due = seen.t + FIRST_REPORT_INTERVALS * (case.interval_s or 0.0)
+    interval = case.interval_s or _attempt_cadence(case, seen.t)
+    due = seen.t + FIRST_REPORT_INTERVALS * (interval or 0.0)
     usage = [m for _, m in case.events(UsageReported, seen.t) if m.bytes > 0]
     updated = f"Updated to {update.version} at {when(seen.t)}"
     cited = (cite(seen, f"update to {update.version}"),)
-    if case.interval_s is None or case.now < due or usage:
+    if interval is None or case.now < due or usage:
         return CheckResult(name, title, Status.UNKNOWN, f"{updated}; no report since", cited)
     hung = (Candidate(Cause.FIRMWARE_HANG, 1.0),)
     summary = f"{updated}, and silent since"
     return CheckResult(name, title, Status.BROKE, summary, cited, hung, decisive=True)
+
+
+def _attempt_cadence(case: Case, until: float) -> float | None:
+    """A device that never reported: the longest gap of its last attempts before `until`.
+
+    Its schedule is then the network's refusals of it, which come as often as it tries.
+    """
+    tries = [s.t for s, _ in case.events(SessionRejected) if s.t < until]
+    tries += [s.t for s, _ in case.events(AttachRejected) if s.t < until]
+    tries = sorted(tries)[-CADENCE_ATTEMPTS - 1 :]
+    gaps = [tries[i + 1] - tries[i] for i in range(len(tries) - 1)]
+    return max(gaps) if len(gaps) >= CADENCE_ATTEMPTS else None
+
+
+def supersedes(result: CheckResult, first: CheckResult) -> bool:
+    """Whether a hung update (`result`) names the cause over `first`, the first decisive finding.
+
+    It does over the network's refusals of the device's attempts when none of them came
+    after the update: they stopped when the new version hung.
+    """
+    if result.name != "update" or not result.decisive or first.name not in ATTEMPT_CHECKS:
+        return False
+    updated = result.evidence[0].t
+    return bool(first.evidence) and all(e.t < updated for e in first.evidence)

@@ -2,7 +2,8 @@
 
 `diagnose` runs every check of `checks.CHECKS` on a case and chooses. The probable
 cause comes from the first check whose finding is *decisive* (the network or the
-platform said so outright: a reject cause, a state, a block), except that a device
+platform said so outright: a reject cause, a state, a block; refusals that stopped at a
+firmware update the device hung in are superseded by it, `update.supersedes`), except that a device
 breaking TS.34's limits while the network asks it to wait (congestion) is a firmware
 fault of its own, not the network's victim (`behaviour`); failing that from an
 incident the device is quiet in (many devices quiet together are one outage, not many
@@ -30,6 +31,7 @@ from diagnostics.diagnosis.readings import (
     stopped_at,
     when,
 )
+from diagnostics.diagnosis.update import supersedes
 from protocol.causes import Cause
 
 if TYPE_CHECKING:
@@ -88,7 +90,7 @@ def _finding(case: Case, results: tuple[CheckResult, ...]) -> CheckResult | None
     """Decisive first, then an incident, then an inference (only for a device that is down)."""
     decisive = [r for r in results if r.decisive and r.candidates]
     if decisive:
-        first = decisive[0]
+        first = next((r for r in decisive if supersedes(r, decisive[0])), decisive[0])
         misbehaving = next((r for r in decisive if r.name == "behaviour"), None)
         if misbehaving is not None and first.candidates[0].cause in WAIT_CAUSES:
             return misbehaving  # it does not wait as the network asked: its firmware is at fault

@@ -1,0 +1,128 @@
+"""A firmware update the device hung in, against the refusals it had before, and the data of
+its newest report (pure cases, exact)."""
+
+from __future__ import annotations
+
+import pytest
+
+from diagnostics.diagnosis import Case, Seen, diagnose
+from protocol.causes import Cause
+from protocol.messages import (
+    AttachAccepted,
+    FirmwareUpdate,
+    SessionOpened,
+    SessionRejected,
+    SimRecord,
+    Telemetry,
+    UsageReported,
+)
+
+pytestmark = pytest.mark.unit
+
+T = 1_775_001_600.0
+ICCID = "8935100000000000011"
+IMEI = "354321010000019"
+APN = "harbour.private"
+RECORD = SimRecord(
+    t=T,
+    iccid=ICCID,
+    imsi="272010000000011",
+    msisdn=None,
+    state="ACTIVATED",
+    account="portbay",
+    account_name="Port Bay Cranes Ltd",
+    communication_plan="crane",
+    rate_plan="crane-10mb",
+    apns=[APN],
+    networks=["27201"],
+    radio_types=["LTE-M"],
+    imei_lock=False,
+    locked_imei=None,
+    data_blocked=False,
+    device_name="Crane sensor 4",
+    site="Cork",
+    time_zone="Europe/Dublin",
+)
+
+
+def _case(*messages: object, now: float, verdict: str, interval: float | None = None) -> Case:
+    seen = [Seen(i + 1, m) for i, m in enumerate(messages)]  # type: ignore[arg-type]
+    return Case(
+        now=now,
+        device_id="crane-4",
+        iccid=ICCID,
+        detection_status=verdict,
+        interval_s=interval,
+        record=RECORD,
+        device=tuple(s for s in seen if isinstance(s.message, Telemetry)),
+        network=tuple(s for s in seen if not isinstance(s.message, Telemetry)),
+    )
+
+
+def _reject(t: float) -> SessionRejected:
+    return SessionRejected(t=t, iccid=ICCID, imei=IMEI, apn=APN, esm_cause=29)
+
+
+UPDATE = FirmwareUpdate(t=T + 4 * 3600 + 60, iccid=ICCID, version="3.1.0", state="updating")
+REJECTS = [_reject(T + i * 1800.0) for i in range(9)]  # every 30 min until T + 4 h
+
+
+def test_refusals_that_stopped_at_an_update_are_superseded_by_the_hang():
+    case = _case(*REJECTS, UPDATE, now=T + 6 * 3600, verdict="UNKNOWN")
+    diagnosis = diagnose(case)
+    assert diagnosis.cause is Cause.FIRMWARE_HANG
+    assert diagnosis.decided_by == "update"
+
+
+def test_a_device_still_refused_after_its_update_keeps_the_refusal_as_its_cause():
+    case = _case(*REJECTS, UPDATE, _reject(T + 5 * 3600), now=T + 8 * 3600, verdict="UNKNOWN")
+    diagnosis = diagnose(case)
+    assert diagnosis.cause is Cause.PRIVATE_APN_CREDENTIALS
+    assert diagnosis.decided_by == "session"
+
+
+def test_refusals_too_few_to_give_a_schedule_leave_the_update_undecided():
+    case = _case(*REJECTS[:3], UPDATE, now=T + 6 * 3600, verdict="UNKNOWN")
+    assert diagnose(case).cause is Cause.PRIVATE_APN_CREDENTIALS
+
+
+def _report(t: float) -> Telemetry:
+    return Telemetry(
+        t=t,
+        device_id="crane-4",
+        iccid=ICCID,
+        imei=IMEI,
+        seq=int((t - T) // 900),
+        firmware="3.0.4",
+        battery=80.0,
+        supply_mv=None,
+        bearer="LTE-M",
+        mcc_mnc="27201",
+        cell_id=7,
+        rsrp=-85.0,
+        rsrq=-7.0,
+        snr=9.0,
+        apn=APN,
+        ip="10.1.0.4",
+        uptime_s=5000,
+    )
+
+
+def test_usage_counted_at_the_newest_report_is_that_reports_data_not_a_broker_fault():
+    attach = AttachAccepted(t=T, iccid=ICCID, imei=IMEI, mcc_mnc="27201", cell_id=7, rat="LTE-M")
+    session = SessionOpened(t=T, iccid=ICCID, imei=IMEI, session_id=1, apn=APN, ip="10.1.0.4")
+    last = T + 900
+    usage = UsageReported(t=last, iccid=ICCID, imei=IMEI, bytes=400, cycle_bytes=800, allowance=10)
+    case = _case(
+        attach,
+        session,
+        _report(T),
+        _report(last),
+        usage,
+        now=T + 4 * 3600,
+        verdict="OFFLINE",
+        interval=900.0,
+    )
+    diagnosis = diagnose(case)
+    assert diagnosis.cause is Cause.FIRMWARE_HANG
+    assert diagnosis.decided_by == "above_ip"

@@ -48,10 +48,14 @@ class TruthLog:
             self.records.append(record)
 
     def close(self, device_id: str, fault: FaultId, end: float) -> None:
-        """End the open record of `fault` on the device, if any."""
+        """End the open record of `fault` on the device, if any (one that ended the moment it
+        began left nothing to see, and is no record)."""
         record = self._open.get(device_id, {}).pop(fault, None)
-        if record is not None:
-            record.end = end
+        if record is None:
+            return
+        record.end = end
+        if end <= record.start:
+            self.records.remove(record)
 
     def active(self, device_id: str, fault: FaultId | None = None) -> bool:
         """Whether the device has an open record (of `fault`, or of any fault)."""

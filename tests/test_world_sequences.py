@@ -625,7 +625,8 @@ def test_a_failed_core_is_the_cause_for_a_device_that_waits_and_a_storm_for_one_
     messages, result = run(congested_world("tight_loop", outage), until=8 * HOUR)
     t_fault, t_end = 2 * HOUR, 5 * HOUR
     rejects = [m for m in messages if m.kind == "attach_reject" and m.iccid == SIM_R]
-    assert rejects and {m.emm_cause for m in rejects} == {EmmCause.NETWORK_FAILURE}
+    assert rejects
+    assert {m.emm_cause for m in rejects} == {EmmCause.NETWORK_FAILURE}
     assert all(m.backoff_s is None for m in rejects)
     # #17 owes T3411, then T3402 after the fifth attempt; a tight loop waits neither: a storm
     # of its own from its first retry (awake, that is the drop itself) to the core's return

@@ -48,8 +48,10 @@ class TruthLog:
             self.records.append(record)
 
     def close(self, device_id: str, fault: FaultId, end: float) -> None:
-        """End the open record of `fault` on the device, if any (one that ended the moment it
-        began left nothing to see, and is no record)."""
+        """End the open record of `fault` on the device, if any.
+
+        One that ends the moment it began left nothing to see: it is no record.
+        """
         record = self._open.get(device_id, {}).pop(fault, None)
         if record is None:
             return

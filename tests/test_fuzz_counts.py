@@ -50,6 +50,28 @@ def test_a_device_down_for_a_reason_of_its_own_may_be_left_out():
     assert owes(flat, 3.5, struck_by=frozenset())  # no fault drawn for the group: any is its
 
 
+def test_a_platform_group_owes_only_the_devices_refused_with_its_cause():
+    refused = TruthRecord(
+        "d4", None, FaultId.ROAMING_NOT_ALLOWED, Cause.ROAMING_NOT_ALLOWED, 10 * H
+    )
+    unpowered = TruthRecord("d5", None, FaultId.POWER_LOSS, Cause.POWER_LOSS, 10 * H)
+    at = 14 * H
+
+    def platform_owes(fault: TruthRecord) -> bool:
+        return owed(
+            fault,
+            at=at,
+            last_report=at - 3.5 * H,
+            interval_s=H,
+            struck_by=frozenset(),
+            evident=True,
+            counted_cause="roaming_not_allowed",
+        )
+
+    assert platform_owes(refused)
+    assert not platform_owes(unpowered)  # never refused: "those the platform refused" holds it not
+
+
 def test_a_fault_too_young_to_be_seen_is_not_owed():
     young = TruthRecord("d3", None, FaultId.FIRMWARE_HANG, Cause.FIRMWARE_HANG, 13.5 * H)
     assert not owes(young, 3.5)

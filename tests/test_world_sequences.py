@@ -570,8 +570,8 @@ ROGUE = "rogue-0001"
 SIM_R = ICCIDS[10]
 
 
-def congested_world(retry: str):
-    """Two devices that hear only cell 101 (lon 34.80), congested from 2 h for 3 h."""
+def congested_world(retry: str, fault: dict | None = None):
+    """Two devices that hear only cell 101 (lon 34.80), congested from 2 h for 3 h (or `fault`)."""
     return world(
         devices=[
             collars(1, lon=34.80),
@@ -579,7 +579,7 @@ def congested_world(retry: str):
                 1, name="rogue", lon=34.80, first_iccid=SIM_R, first_imei=IMEIS[10], retry=retry
             ),
         ],
-        faults=[{"fault": "congestion", "at": "2h", "duration": "3h", "cell": 101}],
+        faults=[fault or {"fault": "congestion", "at": "2h", "duration": "3h", "cell": 101}],
     )
 
 
@@ -617,6 +617,22 @@ def test_congested_cell_rejects_with_22_and_a_ts34_device_obeys_t3346():
         # its firmware does not wait out T3346: no victim of the congestion, a storm of its own,
         # over when it reports again
         (ROGUE, FaultId.RECONNECT_STORM, t_fault, pytest.approx(back, abs=1e-3)),
+    ]
+
+
+def test_a_failed_core_is_the_cause_for_a_device_that_waits_and_a_storm_for_one_that_does_not():
+    outage = {"fault": "operator_outage", "at": "2h", "duration": "3h", "operator": KENYA}
+    messages, result = run(congested_world("tight_loop", outage), until=8 * HOUR)
+    t_fault, t_end = 2 * HOUR, 5 * HOUR
+    rejects = [m for m in messages if m.kind == "attach_reject" and m.iccid == SIM_R]
+    assert rejects
+    assert {m.emm_cause for m in rejects} == {EmmCause.NETWORK_FAILURE}
+    assert all(m.backoff_s is None for m in rejects)
+    # #17 owes T3411, then T3402 after the fifth attempt; a tight loop waits neither: a storm
+    # of its own from its first retry (awake, that is the drop itself) to the core's return
+    assert [(r.device_id, r.fault, r.start, r.end) for r in result.truth] == [
+        (A, FaultId.OPERATOR_OUTAGE, t_fault, t_end),
+        (ROGUE, FaultId.RECONNECT_STORM, t_fault, t_end),
     ]
 
 

@@ -8,7 +8,10 @@ their own, are left out of K. So of the group's devices really down at the momen
 must hold every one that is `owed`: its fault is old enough to be seen (`evident`), it
 is the fault that struck the group (a fault of its own is another matter: a flat
 battery in an outage cell), and by the received stream it has been silent past that
-threshold. K may hold the others, and never more than are really down.
+threshold. K may hold the others, and never more than are really down. A platform
+group's line counts only the devices the platform refused with the group's cause
+(`diagnostics.diagnosis.incident_said`): a device of it down for another cause (its
+power lost before its account was struck) is not owed there.
 """
 
 from __future__ import annotations
@@ -47,15 +50,19 @@ def owed(
     interval_s: float,
     struck_by: frozenset[str],
     evident: bool,
+    counted_cause: str | None = None,
 ) -> bool:
     """Whether the group's count must hold this device, really down at `at` (see the module).
 
-    `evident`: whether its fault had lasted long enough by `at` to be seen.
+    `evident`: whether its fault had lasted long enough by `at` to be seen;
+    `counted_cause`: the cause a platform group counts by (None: an outage's count).
     """
     if not evident:
         return False
     if struck_by and fault.fault.value not in struck_by:
         return False  # quiet for a reason of its own
+    if counted_cause is not None and fault.cause.value != counted_cause:
+        return False  # not refused with the group's cause: its line does not count it
     if last_report is None:
         return False  # never reported: the detector has no silence of it to measure
     threshold = _DETECTOR.suspect_after * interval_s + max(_DETECTOR.tolerance, 0.1 * interval_s)

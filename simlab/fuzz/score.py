@@ -300,6 +300,9 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
                     interval_s=intervals.get(f.device_id, 900.0),
                     struck_by=struck_by,
                     evident=_lasted(f, at, intervals.get(f.device_id, 900.0)),
+                    counted_cause=incident.get("cause")
+                    if incident.get("kind") == "platform"
+                    else None,
                 )
                 for f in faults
             ]

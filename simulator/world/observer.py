@@ -43,6 +43,8 @@ ESM_FAULTS: Final[dict[int, FaultId]] = {
 CUT_OFF: Final = frozenset({FaultId.CELL_OUTAGE, FaultId.OPERATOR_OUTAGE})
 """Injected faults that take a device's network away: once it reports (through another
 cell or network) it is served, and the fault is over for it."""
+WAITED_OUT: Final = frozenset({FaultId.CONGESTION, FaultId.OPERATOR_OUTAGE})
+"""The network faults whose rejects a device must wait out (`TruthObserver.ignored_backoff`)."""
 
 
 class TruthObserver:
@@ -85,12 +87,15 @@ class TruthObserver:
         return any(not r.injected and r.fault in refusals for r in open_now)
 
     def ignored_backoff(self, device: Device) -> None:
-        """The device's firmware retries inside the back-off the network asked (T3346).
+        """The device's firmware retries without the wait it was owed after a reject.
 
-        From this moment it is a reconnect storm of its own (GSMA TS.34), no longer a
-        victim of the congestion that asked it to wait; once it reports again it is over.
+        That is the back-off the network asked (T3346 with a congestion reject) or the
+        standard's after a failure (T3411, then T3402: the core's #17). From this moment it
+        is a reconnect storm of its own (GSMA TS.34), no longer a victim of the network
+        fault that refused it; once it reports again it is over.
         """
-        self.truth.close(device.id, FaultId.CONGESTION, self.env.now)
+        for fault in WAITED_OUT:
+            self.truth.close(device.id, fault, self.env.now)
         self.emergent(device, FaultId.RECONNECT_STORM)
 
     def reported(self, device: Device) -> None:

@@ -90,6 +90,7 @@ def after_attach_reject(device: Device, now: float, cell: Cell, refusal: Refusal
         return retry_delay(device, now, floor=refusal.backoff)
     if device.retry is RetryBehaviour.TS34:
         return _next_attempt(device)
+    device.world.observer.ignored_backoff(device)  # it waits neither T3411 nor T3402
     return retry_delay(device, now)
 
 

@@ -74,7 +74,7 @@ class DeviceObserver(Protocol):
         """The device hears no network it may use (`barred`: what its lists forbid it)."""
 
     def ignored_backoff(self, device: Device) -> None:
-        """The device's firmware retries inside the network's back-off timer."""
+        """The device's firmware retries without the wait owed after a reject (T3346, T3402)."""
 
     def reported(self, device: Device) -> None:
         """The device reported."""

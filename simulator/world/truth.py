@@ -48,10 +48,16 @@ class TruthLog:
             self.records.append(record)
 
     def close(self, device_id: str, fault: FaultId, end: float) -> None:
-        """End the open record of `fault` on the device, if any."""
+        """End the open record of `fault` on the device, if any.
+
+        One that ends the moment it began left nothing to see: it is no record.
+        """
         record = self._open.get(device_id, {}).pop(fault, None)
-        if record is not None:
-            record.end = end
+        if record is None:
+            return
+        record.end = end
+        if end <= record.start:
+            self.records.remove(record)
 
     def active(self, device_id: str, fault: FaultId | None = None) -> bool:
         """Whether the device has an open record (of `fault`, or of any fault)."""

@@ -3,10 +3,9 @@
 A fault kind names where it strikes (`Scope`) and two actions: `apply` puts the
 fault into the world, `revert` takes it out again. Each action takes the world,
 the fault as the timeline states it, and the devices it reaches. `victim` says
-which of those it is the cause for from the moment it starts: a congested cell
-asks every device to wait, but one whose firmware does not wait has a fault of
-its own; firmware that only retries badly is the cause once it does (the
-observer writes that truth).
+which of those it is the cause for from the moment it starts: firmware that only
+retries badly is the cause once it does (the observer writes that truth, as it
+does for a device that skips the wait a network fault asks of it).
 """
 
 from __future__ import annotations

@@ -5,10 +5,10 @@ every device without a cell looks again. A cell off air leaves its devices
 without a word (the core detaches them implicitly later). A failed core leaves its
 cells on air: it drops every registration at once (a network detach) and answers
 every attach with EMM #17 (network failure) while it lasts, so its devices retry
-by T3411/T3402 on the wire, however short the failure. Congestion asks devices to wait (T3346):
-a device whose firmware does not wait is no victim of it but a reconnect storm of
-its own (GSMA TS.34), and its ground truth says so from the first back-off it
-ignores (`TruthObserver.ignored_backoff`).
+by T3411/T3402 on the wire, however short the failure. Congestion asks devices to wait (T3346).
+Every device either drops is a victim from that moment, asleep or not; one whose
+firmware does not wait is a victim no more but a reconnect storm of its own (GSMA
+TS.34) from the first wait it skips (`TruthObserver.ignored_backoff`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from simulator.errors import SimulatorError
 from simulator.world.faults.kind import FaultKind, sim_of
-from simulator.world.spec import FaultId, RetryBehaviour
+from simulator.world.spec import FaultId
 
 if TYPE_CHECKING:
     from simulator.world.device import Device
@@ -60,11 +60,6 @@ def _detach_all(world: World, devices: list[Device]) -> None:
         world.core.network_detach(sim_of(d))
 
 
-def _waits(spec: FaultSpec, device: Device) -> bool:
-    """Whether the device's firmware obeys the network's back-off timers (`spec`: the congestion)."""
-    return device.retry is RetryBehaviour.TS34
-
-
 def _congestion_off(world: World, spec: FaultSpec, devices: list[Device]) -> None:
     _congested(world, spec, on=False)
 
@@ -103,7 +98,6 @@ NETWORK_FAULTS = (
         "an operator's core network fails: cells on air, attaches get EMM #17",
         _operator_on,
         _operator_off,
-        victim=_waits,
     ),
     FaultKind(
         F.CONGESTION,
@@ -111,7 +105,6 @@ NETWORK_FAULTS = (
         "a cell or operator is congested: attaches get EMM #22 with T3346",
         _congestion_on,
         _congestion_off,
-        victim=_waits,
     ),
 )
 """The radio network's faults, in the catalogue's order."""

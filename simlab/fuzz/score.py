@@ -296,7 +296,9 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
                 owed(
                     f,
                     at=at,
-                    last_report=stream.last_report(f.device_id, at),
+                    last_report=stream.silent_since(
+                        f.device_id, at, intervals.get(f.device_id, 900.0)
+                    ),
                     interval_s=intervals.get(f.device_id, 900.0),
                     struck_by=struck_by,
                     evident=_lasted(f, at, intervals.get(f.device_id, 900.0)),

@@ -20,6 +20,7 @@ from protocol.messages import (
     AttachAccepted,
     AttachRejected,
     Detached,
+    DeviceStatus,
     FirmwareUpdate,
     SessionOpened,
     SimRecord,
@@ -69,6 +70,8 @@ class Stream:
     updates: dict[str, list[tuple[float, str]]] = field(default_factory=lambda: defaultdict(list))
     """SIM -> (time, version) of each firmware update the device-management server told of
     (applied or still going: a failed one leaves the old version)."""
+    sleeps: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
+    """Device -> (time, planned next report) of each "asleep until" status it sent."""
 
     @classmethod
     def of(cls, messages: Iterable[BaseModel], accounts: Iterable[str | None]) -> Stream:
@@ -96,6 +99,9 @@ class Stream:
             self.registrations[message.iccid].append((message.t, False))
         elif isinstance(message, SimRecord):
             self.records[message.iccid] = message
+        elif isinstance(message, DeviceStatus):
+            if message.status == "asleep" and message.next_report is not None:
+                self.sleeps[message.device_id].append((message.t, message.next_report))
         elif isinstance(message, FirmwareUpdate) and message.result <= 1:
             self.updates[message.iccid].append((message.t, message.version))
 
@@ -108,6 +114,19 @@ class Stream:
         """When the device's newest report before `t` was sent (None: it never reported)."""
         reports = self.until(device_id, t)
         return reports[-1].t if reports else None
+
+    def silent_since(self, device_id: str, t: float, interval_s: float) -> float | None:
+        """From when the detector measures the device's silence at `t` (None: never reported).
+
+        Its last report; or, where an "asleep until" status came after it, one interval
+        before the planned wake (the status is a sign of life, and the wake its next due).
+        """
+        last = self.last_report(device_id, t)
+        said = [(s, wake) for s, wake in self.sleeps.get(device_id, []) if s <= t]
+        if said and (last is None or max(said)[0] >= last):
+            s, wake = max(said)
+            return wake - interval_s if wake > s else s
+        return last
 
     def sim_of(self, device_id: str, t: float) -> str | None:
         """The SIM the device's newest report by `t` came with (None: it never reported)."""

@@ -13,6 +13,7 @@ comes in as arguments.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -36,6 +37,8 @@ from protocol.wire import decode_any
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from pydantic import BaseModel
+
     from diagnostics.store import Store, StoredMessage
 
 __all__ = [
@@ -57,6 +60,8 @@ HISTORY_S: Final = 2 * 86400.0
 last and what the network did when it went quiet are the evidence of its quiet."""
 CASE_LIMIT: Final = 5000
 """At most this many stored messages of a device go into its case."""
+DECODED_KEPT: Final = 16384
+"""How many decoded payloads are kept for the next case that reads them."""
 _ATTACHES: Final = (AttachAccepted, AttachRejected)
 
 
@@ -65,11 +70,22 @@ def decoded(rows: Iterable[StoredMessage]) -> list[tuple[StoredMessage, Seen]]:
     out = []
     for row in rows:
         try:
-            message = decode_any(row.payload)
+            message = _decoded(row.payload)
         except ValidationError:
             continue
         out.append((row, Seen(row.id, message)))
     return out
+
+
+@functools.lru_cache(maxsize=DECODED_KEPT)
+def _decoded(payload: bytes) -> BaseModel:
+    """One payload's message, decoded once while it is among the last `DECODED_KEPT` read.
+
+    A payload always decodes to the same message, and messages are frozen: a device's
+    case reads its own rows and its SIM's, which share many, and support often asks
+    about the same device again (its diagnosis, then its message).
+    """
+    return decode_any(payload)
 
 
 @dataclass(frozen=True, slots=True)

@@ -388,6 +388,8 @@ class Detector:
         network's reachable timer ran out. Until then a device not yet late by its own
         schedule, or with no schedule of its own yet, sleeps as granted, status or not.
         """
+        if not rows.size:
+            return  # no grant: nothing to weigh (most fleets, most sweeps)
         lost, alive = c["net_lost_at"][rows], c["net_alive_at"][rows]
         gone = (lost > last[rows]) & ~(alive > lost)
         reach = np.fmax(c["last_seen"][rows], alive) + c["t3412"][rows]

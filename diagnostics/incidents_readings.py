@@ -35,15 +35,25 @@ class OwnReadings:
 
     def __init__(self) -> None:
         self._reports: dict[str, list[Telemetry]] = {}
+        self._explained: dict[str, Cause | None] = {}
+        """Device -> `explanation`, until its next report (it depends on its reports only)."""
 
     def apply(self, report: Telemetry) -> None:
         """Take one telemetry report into account."""
         kept = self._reports.setdefault(report.device_id, [])
         bisect.insort(kept, report, key=lambda r: r.t)
         del kept[:-RECENT_REPORTS]
+        self._explained.pop(report.device_id, None)
 
     def explanation(self, device_id: str) -> Cause | None:
         """The cause the device's newest reports name for its quiet, if they name one."""
+        if device_id in self._explained:
+            return self._explained[device_id]
+        found = self._explanation(device_id)
+        self._explained[device_id] = found
+        return found
+
+    def _explanation(self, device_id: str) -> Cause | None:
         reports = self._reports.get(device_id)
         if not reports:
             return None

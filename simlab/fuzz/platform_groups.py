@@ -20,6 +20,7 @@ from simlab.fuzz.counts import quiet_after
 from simulator.world.spec import parse_duration
 
 if TYPE_CHECKING:
+    from protocol.causes import Cause
     from simlab.fuzz.draft import Draft
     from simulator.world.truth import TruthRecord
 
@@ -29,20 +30,28 @@ _SETTINGS: Final = IncidentSettings()
 
 
 def expected_platform_groups(draft: Draft, truth: list[TruthRecord]) -> list[dict[str, Any]]:
-    """Per pool or account the truth strikes whole: its dimension, value and first moment."""
+    """Per pool or account the truth strikes whole: its dimension, value and first moment.
+
+    As the service does, the narrowest group comes first (fewest devices, a pool before
+    its account) and takes the quiet devices it holds: an account whose quiet devices
+    of that cause are all its pool's is the pool's incident, not a second one.
+    """
     members: dict[tuple[str, str], list[str]] = defaultdict(list)
     interval = report_intervals(draft)
     for g in draft.groups:
         for device in g.ids:
-            members["account", g.account].append(device)
             if g.pool is not None:
                 members["pool", g.pool].append(device)
+            members["account", g.account].append(device)
+    taken: dict[Cause, set[str]] = defaultdict(set)
     found = []
-    for (dimension, value), devices in members.items():
+    for (dimension, value), devices in sorted(members.items(), key=lambda m: len(m[1])):
         inside = set(devices)
-        at = _struck_whole([r for r in truth if r.device_id in inside], len(devices), interval)
-        if at is not None:
-            found.append({"dimension": dimension, "value": value, "start": round(at, 3)})
+        held = [r for r in truth if r.device_id in inside]
+        for cause, at, silent in _struck_whole(held, len(devices), interval):
+            if len(silent - taken[cause]) >= _SETTINGS.platform_min_devices:
+                found.append({"dimension": dimension, "value": value, "start": round(at, 3)})
+            taken[cause] |= silent
     return sorted(found, key=lambda i: (i["start"], i["dimension"], i["value"]))
 
 
@@ -57,14 +66,17 @@ def report_intervals(draft: Draft) -> dict[str, float]:
 
 def _struck_whole(
     records: list[TruthRecord], devices: int, interval: dict[str, float]
-) -> float | None:
-    """The first moment one platform-side cause holds the group whole with enough quiet."""
-    by_cause: dict[Any, list[TruthRecord]] = defaultdict(list)
+) -> list[tuple[Cause, float, set[str]]]:
+    """Each platform-side cause that holds the group whole with enough of it quiet.
+
+    With the first such moment and the devices quiet with that cause then.
+    """
+    by_cause: dict[Cause, list[TruthRecord]] = defaultdict(list)
     for r in records:
         if CLASS_OF.get(r.cause) is Explains.PLATFORM:
             by_cause[r.cause].append(r)
-    first: float | None = None
-    for held in by_cause.values():
+    found = []
+    for cause, held in by_cause.items():
         quiet = {id(r): r.start + quiet_after(interval[r.device_id]) for r in held}
         for t in sorted(quiet.values()):
             open_ = [r for r in held if r.start <= t and (r.end is None or r.end > t)]
@@ -74,6 +86,6 @@ def _struck_whole(
                 len(sharing) >= _SETTINGS.whole_share * devices
                 and len(silent) >= _SETTINGS.platform_min_devices
             ):
-                first = t if first is None else min(first, t)
+                found.append((cause, t, silent))
                 break
-    return first
+    return found

@@ -47,8 +47,10 @@ Choosing among outage candidates (`select`), in this order:
    (the cell explains its operator's quiet devices), and a narrower candidate inside a
    kept broader one is absorbed by it (an operator outage over two cells). A broader
    candidate two or more narrower ones of one dimension span (they hold `cover` of its
-   devices: every cell of an operator that serves the fleet is down) is their common
-   trouble and is kept, in rule 1 as here, however many of its quiet devices one holds.
+   devices: every cell of an operator that serves the fleet is down), none of them the
+   echo of a narrower one still (a firmware's devices spread over the cells), is their
+   common trouble and is kept, in rule 1 as here, however many of its quiet devices one
+   holds.
 """
 
 from __future__ import annotations
@@ -286,11 +288,18 @@ def select(candidates: list[Candidate], *, cover: float) -> list[Candidate]:
     def holds(a: Candidate, b: Candidate) -> bool:
         return len(a.rows & b.rows) >= cover * len(b.rows)
 
+    def echo(n: Candidate) -> bool:  # one narrower candidate holds its quiet devices
+        return any(width(m) < width(n) and holds(m, n) for m in candidates)
+
     def spanned(c: Candidate) -> bool:  # every narrower group of one dimension inside it is down
         return any(
             len(inside) >= 2 and sum(n.devices for n in inside) >= cover * c.devices
             for inside in (
-                [n for n in candidates if n.dimension == d and width(n) < width(c) and holds(c, n)]
+                [
+                    n
+                    for n in candidates
+                    if n.dimension == d and width(n) < width(c) and holds(c, n) and not echo(n)
+                ]
                 for d in DIMENSIONS[: _RANK[c.dimension]]
             )
         )

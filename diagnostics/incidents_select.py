@@ -45,7 +45,12 @@ Choosing among outage candidates (`select`), in this order:
 2. Narrowest scope: by group size, then by dimension (`DIMENSIONS`, cell first). A broader
    candidate `cover` of whose quiet devices are those of ONE narrower candidate is dropped
    (the cell explains its operator's quiet devices), and a narrower candidate inside a
-   kept broader one is absorbed by it (an operator outage over two cells).
+   kept broader one is absorbed by it (an operator outage over two cells). A broader
+   candidate two or more narrower ones of one dimension span (they hold `cover` of its
+   devices: every cell of an operator that serves the fleet is down), none of them the
+   echo of a narrower one still (a firmware's devices spread over the cells), is their
+   common trouble and is kept, in rule 1 as here, however many of its quiet devices one
+   holds.
 """
 
 from __future__ import annotations
@@ -283,10 +288,26 @@ def select(candidates: list[Candidate], *, cover: float) -> list[Candidate]:
     def holds(a: Candidate, b: Candidate) -> bool:
         return len(a.rows & b.rows) >= cover * len(b.rows)
 
+    def echo(n: Candidate) -> bool:  # one narrower candidate holds its quiet devices
+        return any(width(m) < width(n) and holds(m, n) for m in candidates)
+
+    def spanned(c: Candidate) -> bool:  # every narrower group of one dimension inside it is down
+        return any(
+            len(inside) >= 2 and sum(n.devices for n in inside) >= cover * c.devices
+            for inside in (
+                [
+                    n
+                    for n in candidates
+                    if n.dimension == d and width(n) < width(c) and holds(c, n) and not echo(n)
+                ]
+                for d in DIMENSIONS[: _RANK[c.dimension]]
+            )
+        )
+
     # 1. the tie rule: of candidates holding the same devices, the one the evidence names;
     # where it names none, the radio, whose outage is silent, over a dimension that speaks.
     def named_over(o: Candidate, c: Candidate) -> bool:
-        if not (holds(o, c) and holds(c, o)):
+        if not (holds(o, c) and holds(c, o)) or spanned(c):
             return False
         if o.named > c.named and o.named >= len(o.rows):
             return True
@@ -297,7 +318,9 @@ def select(candidates: list[Candidate], *, cover: float) -> list[Candidate]:
     ordered = sorted(named, key=width)
     # 2. a broad candidate one narrower candidate explains is that one's echo ...
     broad_kept = [
-        c for c in ordered if not any(width(n) < width(c) and holds(n, c) for n in ordered)
+        c
+        for c in ordered
+        if spanned(c) or not any(width(n) < width(c) and holds(n, c) for n in ordered)
     ]
     # ... and a narrow candidate inside a kept broader one is part of it.
     return [

@@ -141,6 +141,15 @@ def test_the_tie_between_dimensions_holding_the_same_devices_goes_to_the_named_o
     assert [(i.dimension, i.value) for i in incidents] == [expected]
 
 
+def test_congestion_on_every_cell_of_an_operator_is_the_operators_outage():
+    # nearly all on one cell, a few on the operator's other; the rejects name each cell
+    attrs = CELL | {"tunnel": "dc-1", "account": "a"}
+    ids, attributes = fleet([(40, attrs), (4, attrs | OTHERS)])
+    down = set(ids)
+    incidents = sweep(ids, attributes, down, names=dict.fromkeys(down, ("cell", "operator")))
+    assert [(i.dimension, i.value, len(i.quiet)) for i in incidents] == [("operator", "722310", 44)]
+
+
 def test_a_few_devices_naming_a_dimension_do_not_tip_the_tie():
     attrs = CELL | {"tunnel": "dc-1", "account": "a"}
     ids, attributes = fleet([(12, attrs), (6, attrs | OTHERS)])

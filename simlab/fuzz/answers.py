@@ -5,13 +5,19 @@ first record of that cause (a device that has the same trouble twice is listed o
 record over the moment it began, a device a neighbour cell served at once, is none). An incident is
 expected where a fault struck a group (a cell, an operator, an APN or tunnel,
 a whole account or firmware version) and the truth holds at least
-`INCIDENT_MIN_DEVICES` devices with that fault from its start: fewer than that
-is not a pattern any grouping can see.
+`INCIDENT_MIN_DEVICES` devices with that fault from its start that it kept quiet long
+enough for the service to see (`counts.quiet_after`): fewer than that, or a fault over
+before its devices fell quiet, is not a pattern any grouping can see. A pool or account
+the truth strikes whole with one platform-side cause is expected too, drawn against it
+or not (`simlab.fuzz.platform_groups`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
+
+from simlab.fuzz.counts import quiet_after
+from simlab.fuzz.platform_groups import expected_platform_groups, report_intervals
 
 if TYPE_CHECKING:
     from simlab.fuzz.draft import Draft
@@ -32,16 +38,25 @@ def answer_key(draft: Draft, truth: list[TruthRecord]) -> dict[str, Any]:
         first.setdefault((r.device_id, r.cause.value), round(r.start, 3))
     devices = [{"device": d, "cause": c, "start": start} for (d, c), start in first.items()]
     incidents = []
+    interval = report_intervals(draft)
     for group in draft.incidents:
         struck = {
             r.device_id
             for r in truth
-            if r.fault.value == group["fault"] and 0 <= r.start - group["start"] <= START_SLACK_S
+            if r.fault.value == group["fault"]
+            and 0 <= r.start - group["start"] <= START_SLACK_S
+            and (r.end is None or r.end - r.start > quiet_after(interval[r.device_id]))
         }
         if len(struck) >= INCIDENT_MIN_DEVICES:
             incidents.append(
                 {"dimension": group["dimension"], "value": group["value"], "start": group["start"]}
             )
+    named = {(i["dimension"], str(i["value"])) for i in incidents}
+    incidents += [
+        {**group, "kind": "platform"}
+        for group in expected_platform_groups(draft, truth)
+        if (group["dimension"], group["value"]) not in named
+    ]
     key: dict[str, Any] = {"devices": devices, "incidents": incidents}
     if draft.swap_verdict is not None:
         key["swap_verdict"] = draft.swap_verdict

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from simlab.fuzz.draft import Draft
     from simulator.world.truth import TruthRecord
 
-__all__ = ["SWEEP_MARGIN_S", "group_faults", "owed"]
+__all__ = ["SWEEP_MARGIN_S", "group_faults", "owed", "quiet_after"]
 
 SWEEP_MARGIN_S: Final = 120.0
 """The service judges devices at the stream's watermarks, about a minute apart: a device
@@ -65,5 +65,10 @@ def owed(
         return False  # not refused with the group's cause: its line does not count it
     if last_report is None:
         return False  # never reported: the detector has no silence of it to measure
+    return at - last_report > quiet_after(interval_s)
+
+
+def quiet_after(interval_s: float) -> float:
+    """Seconds of silence after which the service has seen a device of `interval_s` quiet."""
     threshold = _DETECTOR.suspect_after * interval_s + max(_DETECTOR.tolerance, 0.1 * interval_s)
-    return at - last_report > threshold + SWEEP_MARGIN_S
+    return threshold + SWEEP_MARGIN_S

@@ -7,9 +7,10 @@ plus a quarter hour), the cause the service named first must be the truth
 beside the cause named first, only for a pair of `protocol.inseparable` and
 with that pair's separating test proposed. A false alarm is an OFFLINE change
 of a device with no fault then (nor in the `RECOVERY` after one ended). An
-incident is spurious unless a fault struck that group; one is missed when the
-answer key expects it and the service never opened it. Every message and
-staff summary the service wrote goes through `simlab.fuzz.words`.
+incident is spurious unless a fault struck that group (a cell of a struck operator is
+struck with it); one is missed when the answer key expects it and the service never
+opened it. An operator with a single cell in the world and that cell are one scope.
+Every message and staff summary the service wrote goes through `simlab.fuzz.words`.
 Each failure is counted under a short class name ("wrong cause: congestion
 for reconnect_storm", "psm false offline", "message: stop time").
 """
@@ -224,9 +225,24 @@ def _alarms(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> No
 
 
 def _incidents(observed: Observed, card: WorldCard) -> None:
-    struck = {(g["dimension"], g["value"]) for g in observed.draft.incidents}
-    expected = {(i["dimension"], str(i["value"])) for i in observed.key["incidents"]}
-    opened = {(i["dimension"], str(i["value"])) for i in observed.incidents}
+    cells: dict[str, list[tuple[str, str]]] = {}
+    for cell in observed.draft.cells:
+        cells.setdefault(str(cell["operator"]), []).append(("cell", str(cell["id"])))
+
+    def scope(dimension: str, value: object) -> tuple[str, str]:
+        """An operator with one cell in the world is that cell: no device tells them apart."""
+        only = cells.get(str(value), []) if dimension == "operator" else []
+        return only[0] if len(only) == 1 else (dimension, str(value))
+
+    struck = {scope(g["dimension"], g["value"]) for g in observed.draft.incidents}
+    struck |= {  # a cell of a struck operator is struck with it
+        c
+        for g in observed.draft.incidents
+        if g["dimension"] == "operator"
+        for c in cells.get(str(g["value"]), [])
+    }
+    expected = {scope(i["dimension"], i["value"]) for i in observed.key["incidents"]}
+    opened = {scope(i["dimension"], i["value"]) for i in observed.incidents}
     for dimension, value in sorted(opened - struck - expected):
         card.spurious_incidents += 1
         card.fail(f"spurious {dimension} incident", f"{dimension}={value}")

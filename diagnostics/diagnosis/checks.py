@@ -43,6 +43,7 @@ from diagnostics.diagnosis.readings import (
     when,
 )
 from diagnostics.diagnosis.settle import settle
+from diagnostics.diagnosis.unheard import never_heard
 from diagnostics.diagnosis.update import check_update
 from protocol.causes import Cause
 from protocol.messages import (
@@ -224,7 +225,7 @@ def check_registration(case: Case) -> CheckResult:
         )
     registered, seen = registration(case)
     if registered is None:
-        return CheckResult(name, title, Status.UNKNOWN, "No attach or detach seen for the SIM")
+        return never_heard(case, name, title)
     if registered:
         assert seen is not None
         return _ok(name, title, f"Registered since {when(seen.t)}", [cite(seen, "attached")])

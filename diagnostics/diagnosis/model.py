@@ -121,6 +121,10 @@ class Case:
     looks back a window only; this does not (`readings.stopped_at`)."""
     cell_peers: CellPeers | None = None
     """Its neighbours on its last cell (None: not known, e.g. when looking back)."""
+    unheard_since: float | None = None
+    """A SIM never heard from while its cohort was (`diagnostics.unheard`): when its record
+    came (its case is OFFLINE). None: heard from, or its silence says nothing (a SIM in
+    stock, a start-up not over)."""
 
     # ---- views the checks share ---------------------------------------------------------
 

@@ -19,6 +19,7 @@ from diagnostics.unheard import FirstHeard
 from protocol.causes import Cause
 from protocol.messages import AttachAccepted, SimRecord
 from simlab.direct import serve
+from tests.test_diagnosis import _record as sim_record
 from tests.world_fixtures import FIRST_ICCID, START, collars, world
 
 if TYPE_CHECKING:
@@ -30,26 +31,7 @@ T0 = START.timestamp()
 
 
 def _record(iccid: str, account: str = "acme") -> SimRecord:
-    return SimRecord(
-        t=T0,
-        iccid=iccid,
-        imsi="0" + iccid[-14:],
-        msisdn=None,
-        state="ACTIVATED",
-        account=account,
-        account_name=account,
-        communication_plan="plan",
-        rate_plan="rate",
-        apns=["iot"],
-        networks=["KE"],
-        radio_types=["LTE-M"],
-        imei_lock=False,
-        locked_imei=None,
-        data_blocked=False,
-        device_name=f"Meter {iccid}",
-        site="Nairobi",
-        time_zone="Africa/Nairobi",
-    )
+    return sim_record(t=T0, iccid=iccid, account=account)
 
 
 def _attach(iccid: str, t: float) -> AttachAccepted:

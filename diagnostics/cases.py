@@ -219,8 +219,14 @@ def _with_lock(
     return record if locked is None else record.model_copy(update={"locked_imei": locked})
 
 
-def sim_case(store: Store, iccid: str, *, now: float) -> Case | None:
-    """The SIM's case without a device: its events and record (None: never seen)."""
+def sim_case(
+    store: Store, iccid: str, *, now: float, unheard_since: float | None = None
+) -> Case | None:
+    """The SIM's case without a device: its events and record (None: never seen).
+
+    `unheard_since`: the service's word that the SIM was never heard from while its cohort
+    was (`diagnostics.unheard`): it is down (OFFLINE) though no report ever started a clock.
+    """
     stored = store.sim_events(iccid, since=now - HISTORY_S, until=now)
     record = record_at(store, iccid, at=now)
     if not stored and record is None:
@@ -229,8 +235,10 @@ def sim_case(store: Store, iccid: str, *, now: float) -> Case | None:
         now=now,
         device_id=None,
         iccid=iccid,
+        detection_status="UNKNOWN" if unheard_since is None else "OFFLINE",
         record=record,
         network=tuple(seen for _, seen in decoded(stored)),
+        unheard_since=unheard_since,
     )
 
 

@@ -42,6 +42,7 @@ from diagnostics.incidents_reasons import PLATFORM_KEYS, SimReasons
 from diagnostics.silence import Silence
 from diagnostics.sim_map import SimMap
 from diagnostics.store import DetectionChange, accepted, dead_letter
+from diagnostics.unheard import FirstHeard
 from protocol.causes import Cause
 from protocol.messages import Clock, DeviceStatus, SimRecord, Telemetry
 from protocol.wire import Topics, WireError, decode, decode_any, matches
@@ -141,6 +142,7 @@ class Service:
         self.grouper = grouper or Grouper()
         self.reasons = SimReasons()
         self.readings = OwnReadings()
+        self.first_heard = FirstHeard()
         """What the network and the platform said about each SIM that grouping depends on."""
         self.incident_of: dict[str, str] = {}
         """Quiet device -> the open incident it points to."""
@@ -269,6 +271,7 @@ class Service:
 
     def _apply(self, message: BaseModel, account: str | None) -> None:
         self.feed.apply(message)
+        self.first_heard.apply(message)
         if isinstance(message, Telemetry):
             facts = self.devices.setdefault(message.device_id, DeviceFacts(message.device_id))
             if facts.last_report is None or message.t >= facts.last_report:

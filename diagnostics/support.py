@@ -130,7 +130,10 @@ class Support:
             case = self.device_case(device_id, at=at)
             if case.iccid == iccid:
                 return case
-        found = sim_case(self.service.store, iccid, now=self._now(at))
+        now = self._now(at)
+        with self.service.lock:
+            unheard = self.service.first_heard.unheard_since(iccid, now)
+        found = sim_case(self.service.store, iccid, now=now, unheard_since=unheard)
         if found is None:
             raise UnknownError(f"no SIM {iccid!r} has been seen")
         return found

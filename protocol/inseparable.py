@@ -21,6 +21,12 @@ wrong.
   enough shows the fade, and the pair is told apart by its own reports. A SIM
   swap test where the device is separates them: without power the fault stays
   with the device, out of coverage neither SIM gets a signal there.
+* power loss / radio hardware, where the radio or antenna breaks between two reports
+  further apart than a broken antenna keeps its cell (within the hour): its last report
+  shows a good signal, then nothing; no attach of its own reaches the network, and the
+  SIM is detached implicitly, as after a power cut. A device that reports often enough
+  shows the step. A swap test leaves the fault with the device in both; a device that
+  still shows power (its lights, its supply measured) has a broken radio or antenna.
 """
 
 from __future__ import annotations
@@ -53,6 +59,11 @@ INSEPARABLE: Final = (
         frozenset({Cause.POWER_LOSS, Cause.COVERAGE_LOSS}),
         "swap",
         "a sparse reporter's last report is good, then nothing; no detach, an implicit one later",
+    ),
+    Inseparable(
+        frozenset({Cause.POWER_LOSS, Cause.RADIO_HARDWARE}),
+        "shows power",
+        "a sparse reporter's last report is good, then nothing; no attach, an implicit detach",
     ),
 )
 """Every pair of causes the wire cannot separate (see the module)."""

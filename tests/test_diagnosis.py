@@ -140,6 +140,7 @@ def test_look_alike_causes_come_with_the_test_that_separates_them(looked_root: P
             Cause.POWER_LOSS,
             Cause.DAMAGED_SIM,
             Cause.COVERAGE_LOSS,  # lost between two reports: the same on the wire
+            Cause.RADIO_HARDWARE,  # an antenna broken between two reports: the same too
         }
         assert diagnosis.separating_test is not None
         assert "SIM swap test where the device is" in diagnosis.separating_test

@@ -24,7 +24,10 @@ LOOK = 4 * 3600.0
 DEVICE = "collar-0001"
 SPARSE = {"report_interval": "6h", "report_jitter": "0s", "psm": True}
 """Collars that sleep longer than coverage takes to fade (3 h)."""
-REPORTING = {frozenset({Cause.POWER_LOSS, Cause.COVERAGE_LOSS}): SPARSE}
+REPORTING = {
+    frozenset({Cause.POWER_LOSS, Cause.COVERAGE_LOSS}): SPARSE,
+    frozenset({Cause.POWER_LOSS, Cause.RADIO_HARDWARE}): SPARSE,
+}
 """The devices a pair holds for, where it does not hold for every device."""
 
 
@@ -71,4 +74,9 @@ def test_a_device_that_reports_often_shows_a_coverage_fade_that_a_power_cut_has_
 def test_the_table_names_each_pair_once_with_its_test() -> None:
     assert separable_by("damaged_sim", "power_loss") == "swap"
     assert separable_by("coverage_loss", "power_loss") == "swap"
+    assert separable_by("radio_hardware", "power_loss") == "shows power"
     assert len({p.causes for p in INSEPARABLE}) == len(INSEPARABLE)
+
+
+def test_a_device_that_reports_often_shows_the_step_of_a_broken_antenna() -> None:
+    assert wire("radio_hardware", None) != wire("power_loss", None)  # 15 min reports, 1 h step

@@ -5,7 +5,7 @@ point an hour. One that loses `FAST_DRAIN_PCT_PER_H` points an hour or more over
 recent reports empties within a day: the cell is failing (or something drains it), and
 the device stops when it runs out. Said while the device still reports, this gives the
 customer the time to replace it first. A device already down is diagnosed by the
-registration check, from the same readings (`checks._silence_candidates`).
+registration check, from the same readings (`quiet.silence_candidates`).
 """
 
 from __future__ import annotations

@@ -18,24 +18,20 @@ from diagnostics.diagnosis.battery import check_power
 from diagnostics.diagnosis.behaviour import WINDOW_S, conduct
 from diagnostics.diagnosis.cause_rules import ESM_CAUSES, INCIDENT_CAUSES, USABLE_STATES
 from diagnostics.diagnosis.incident_said import incident_summary
-from diagnostics.diagnosis.model import Candidate, CheckResult, Evidence, Status
+from diagnostics.diagnosis.model import CheckResult, Evidence, Status, ranked
 from diagnostics.diagnosis.platform_said import block_summary, state_summary
-from diagnostics.diagnosis.radio import RadioReading, radio_reading
+from diagnostics.diagnosis.quiet import never_heard, silence_candidates
+from diagnostics.diagnosis.radio import radio_reading
 from diagnostics.diagnosis.readings import (
-    FLAT_BATTERY_PCT,
     IMPLICIT_DETACH_S,
     backoffs,
-    battery_reported,
-    battery_running_down,
     cite,
-    last_battery,
     last_report_evidence,
     locked_imei_of,
     open_session,
     plan_changes,
     refused_by_lock,
     registration,
-    signal_fading,
     silence_start,
     sim_state,
     standing_rejects,
@@ -76,20 +72,6 @@ __all__ = [
 
 OVERDUE_INTERVALS: Final = 1.5
 """A device silent for this many of its intervals is overdue (the detector's LATE)."""
-UNLIKELY: Final = 0.1
-"""Candidates less likely than this (after the first) are left out of a diagnosis."""
-
-
-def _ranked(weights: Iterable[tuple[Cause, float]]) -> tuple[Candidate, ...]:
-    """Candidates by likelihood (normalised to sum to 1), ties in the given order."""
-    merged: dict[Cause, float] = {}
-    for cause, weight in weights:
-        merged[cause] = merged.get(cause, 0.0) + weight
-    total = sum(merged.values()) or 1.0
-    ordered = sorted(merged.items(), key=lambda kv: -kv[1])
-    kept = [(c, w / total) for i, (c, w) in enumerate(ordered) if i == 0 or w / total >= UNLIKELY]
-    total = sum(w for _, w in kept)
-    return tuple(Candidate(cause, round(weight / total, 3)) for cause, weight in kept)
 
 
 def _ok(name: str, title: str, summary: str, evidence: Iterable[Evidence] = ()) -> CheckResult:
@@ -118,7 +100,7 @@ def check_sim_state(case: Case) -> CheckResult:
             Status.BROKE if worked else Status.NEVER,
             state_summary(change, seen.t),
             (cite(seen, text),),
-            _ranked([(cause, 1.0)]),
+            ranked([(cause, 1.0)]),
             decisive=True,
         )
     return CheckResult(
@@ -127,7 +109,7 @@ def check_sim_state(case: Case) -> CheckResult:
         Status.NEVER,
         f"SIM is {state} in its inventory record",
         (Evidence(case.record.t if case.record else case.now, f"record state {state}"),),
-        _ranked(
+        ranked(
             [(Cause.SIM_PURGED if state == SimState.PURGED.name else Cause.SIM_DEACTIVATED, 1.0)]
         ),
         decisive=True,
@@ -146,7 +128,7 @@ def check_limits(case: Case) -> CheckResult:
             Status.BROKE,
             block_summary(block, seen.t),
             (cite(seen, f"data blocked: {block.reason}"),),
-            _ranked([(Cause.DATA_LIMIT_REACHED, 1.0)]),
+            ranked([(Cause.DATA_LIMIT_REACHED, 1.0)]),
             decisive=True,
         )
     since = silence_start(case)
@@ -169,7 +151,7 @@ def check_limits(case: Case) -> CheckResult:
                     cite(refused[0][0], f"refused in IMEI {reject.imei} (lock mismatch)"),
                     *(cite(s, f"IMEI changed {m.old_imei} -> {m.imei}") for s, m in moved[-1:]),
                 ),
-                _ranked([(Cause.IMEI_LOCK_MISMATCH, 1.0)]),
+                ranked([(Cause.IMEI_LOCK_MISMATCH, 1.0)]),
                 decisive=True,
             )
     barred = [
@@ -185,7 +167,7 @@ def check_limits(case: Case) -> CheckResult:
             Status.BROKE,
             "Data sessions barred by the operator",
             (cite(seen, "data session barred"),),
-            _ranked([(Cause.DATA_LIMIT_REACHED, 0.6), (Cause.SIM_DEACTIVATED, 0.4)]),
+            ranked([(Cause.DATA_LIMIT_REACHED, 0.6), (Cause.SIM_DEACTIVATED, 0.4)]),
             decisive=True,
         )
     return _ok(name, title, "No block, barring or IMEI lock problem")
@@ -220,11 +202,11 @@ def check_registration(case: Case) -> CheckResult:
                 Evidence(record.t, f"plan allows radio types {', '.join(record.radio_types)}")
             )
         return CheckResult(
-            name, title, status, text, tuple(evidence), _ranked([(cause, 1.0)]), decisive=True
+            name, title, status, text, tuple(evidence), ranked([(cause, 1.0)]), decisive=True
         )
     registered, seen = registration(case)
     if registered is None:
-        return CheckResult(name, title, Status.UNKNOWN, "No attach or detach seen for the SIM")
+        return never_heard(case, name, title)
     if registered:
         assert seen is not None
         return _ok(name, title, f"Registered since {when(seen.t)}", [cite(seen, "attached")])
@@ -235,7 +217,7 @@ def check_registration(case: Case) -> CheckResult:
         return _ok(name, title, "Not registered now, and the device is not overdue")
     # detached and quiet: the device (or its SIM) is gone from the radio
     radio = radio_reading(case)
-    weights = radio.candidates() or _silence_candidates(case, radio)
+    weights = radio.candidates() or silence_candidates(case, radio)
     evidence = [cite(seen, f"detached: {detach.reason}"), *last_report_evidence(case)]
     evidence += radio.evidence
     text = f"Detached ({detach.reason}) at {when(seen.t)}, no attach attempt since"
@@ -252,29 +234,13 @@ def check_registration(case: Case) -> CheckResult:
         Status.BROKE if ever_attached else Status.NEVER,
         text,
         tuple(evidence),
-        _ranked(weights),
+        ranked(weights),
     )
 
 
 def _quiet_before(case: Case, t: float) -> bool:
     """The device was overdue already at `t` (when its SIM left, say), by its own interval."""
     return t - silence_start(case) > OVERDUE_INTERVALS * (case.interval_s or 0.0)
-
-
-def _silence_candidates(case: Case, radio: RadioReading) -> list[tuple[Cause, float]]:
-    """Why a device went quiet without a word from the network, by its last reports."""
-    battery, signal = battery_running_down(case), signal_fading(case)
-    if battery and signal:
-        return [(Cause.BATTERY_DEPLETED, 0.5), (Cause.COVERAGE_LOSS, 0.5)]
-    if battery:
-        flat = last_battery(case) <= FLAT_BATTERY_PCT
-        if flat:
-            return [(Cause.BATTERY_DEPLETED, 0.95), (Cause.COVERAGE_LOSS, 0.05)]
-        return [(Cause.BATTERY_DEPLETED, 0.85), (Cause.COVERAGE_LOSS, 0.15)]
-    if signal:  # a flat battery is a candidate only for a device that reports one
-        other = Cause.BATTERY_DEPLETED if battery_reported(case) is not None else Cause.POWER_LOSS
-        return [(Cause.COVERAGE_LOSS, 0.85), (other, 0.15)]
-    return radio.unexplained()
 
 
 def check_session(case: Case) -> CheckResult:
@@ -302,7 +268,7 @@ def check_session(case: Case) -> CheckResult:
             Status.BROKE if opened else Status.NEVER,
             text,
             tuple(evidence),
-            _ranked([(cause, 1.0)]),
+            ranked([(cause, 1.0)]),
             decisive=True,
         )
     session = open_session(case)
@@ -335,7 +301,7 @@ def check_behaviour(case: Case) -> CheckResult:
             Status.BROKE,
             "; ".join(breaches),
             evidence,
-            _ranked([(Cause.RECONNECT_STORM, 1.0)]),
+            ranked([(Cause.RECONNECT_STORM, 1.0)]),
             decisive=True,
         )
     if breaches:
@@ -384,7 +350,7 @@ def check_above_ip(case: Case) -> CheckResult:
             Status.BROKE,
             f"{sent} bytes sent over the network since the device went quiet",
             tuple(cite(s, f"{m.bytes} bytes used") for s, m in usage[-2:]),
-            _ranked([(Cause.BROKER_UNREACHABLE, 0.9), (Cause.FIRMWARE_HANG, 0.1)]),
+            ranked([(Cause.BROKER_UNREACHABLE, 0.9), (Cause.FIRMWARE_HANG, 0.1)]),
             decisive=True,
         )
     quiet_for = case.now - since
@@ -395,7 +361,7 @@ def check_above_ip(case: Case) -> CheckResult:
             Status.BROKE,
             "Still registered with a session open, yet no data for over an hour",
             (cite(session, "session still open"),),
-            _ranked([(Cause.FIRMWARE_HANG, 0.8), (Cause.BROKER_UNREACHABLE, 0.2)]),
+            ranked([(Cause.FIRMWARE_HANG, 0.8), (Cause.BROKER_UNREACHABLE, 0.2)]),
         )
     radio = radio_reading(case)
     return CheckResult(
@@ -404,7 +370,7 @@ def check_above_ip(case: Case) -> CheckResult:
         Status.UNKNOWN,
         "Registered with a session open; too soon to tell a hung device from a dead one",
         (cite(session, "session still open"), *radio.evidence),
-        _ranked(
+        ranked(
             radio.candidates()
             or radio.together()
             or [
@@ -432,7 +398,7 @@ def check_incident(case: Case) -> CheckResult:
         Status.BROKE,
         incident_summary(incident),
         (Evidence(incident.started_at, f"incident {incident.id}"),),
-        _ranked(weights),
+        ranked(weights),
     )
 
 

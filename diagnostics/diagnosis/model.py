@@ -10,16 +10,21 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from pydantic import BaseModel
 
 from protocol.messages import DeviceStatus, SimRecord, Telemetry
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from protocol.causes import Cause
 
 M = TypeVar("M", bound=BaseModel)
+
+UNLIKELY: Final = 0.1
+"""Candidates less likely than this (after the first) are left out of a diagnosis."""
 
 __all__ = [
     "Candidate",
@@ -31,6 +36,7 @@ __all__ = [
     "IncidentRef",
     "Seen",
     "Status",
+    "ranked",
 ]
 
 
@@ -121,6 +127,10 @@ class Case:
     looks back a window only; this does not (`readings.stopped_at`)."""
     cell_peers: CellPeers | None = None
     """Its neighbours on its last cell (None: not known, e.g. when looking back)."""
+    unheard_since: float | None = None
+    """A SIM never heard from while its cohort was (`diagnostics.unheard`): when its record
+    came (its case is OFFLINE). None: heard from, or its silence says nothing (a SIM in
+    stock, a start-up not over)."""
 
     # ---- views the checks share ---------------------------------------------------------
 
@@ -217,3 +227,15 @@ class Diagnosis:
     def healthy(self) -> bool:
         """Nothing wrong found and the device is not down."""
         return self.cause is None and self.detection_status not in {"SUSPECT", "OFFLINE"}
+
+
+def ranked(weights: Iterable[tuple[Cause, float]]) -> tuple[Candidate, ...]:
+    """Candidates by likelihood (normalised to sum to 1), ties in the given order."""
+    merged: dict[Cause, float] = {}
+    for cause, weight in weights:
+        merged[cause] = merged.get(cause, 0.0) + weight
+    total = sum(merged.values()) or 1.0
+    ordered = sorted(merged.items(), key=lambda kv: -kv[1])
+    kept = [(c, w / total) for i, (c, w) in enumerate(ordered) if i == 0 or w / total >= UNLIKELY]
+    total = sum(w for _, w in kept)
+    return tuple(Candidate(cause, round(weight / total, 3)) for cause, weight in kept)

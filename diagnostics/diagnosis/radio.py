@@ -63,16 +63,18 @@ MIN_TOGETHER: Final = 2
 FADING_SHARE: Final = 0.1
 """...this share of them (and at least one) having seen their own signal fall away first."""
 UNEXPLAINED: Final = (
-    (Cause.POWER_LOSS, 0.45),
-    (Cause.DAMAGED_SIM, 0.35),
-    (Cause.COVERAGE_LOSS, 0.2),
+    (Cause.POWER_LOSS, 0.4),
+    (Cause.DAMAGED_SIM, 0.3),
+    (Cause.COVERAGE_LOSS, 0.15),
+    (Cause.RADIO_HARDWARE, 0.15),
 )
-"""A quiet nothing explains: the wire is the same for all three (see `unexplained`)."""
+"""A quiet nothing explains: the wire is the same for all four (see `unexplained`)."""
 SEPARATING_TEST: Final = (
     "a SIM swap test where the device is: its SIM into a device that works, beside it, and "
     "that device's SIM into this one. If its SIM works in the other device, the fault stays "
-    "with this device (its power, radio or antenna); if the other SIM works in this one, its "
-    "SIM is damaged; if neither gets a signal there, the coverage there is lost."
+    "with this device: its power, or, where it still shows power (its lights, its supply "
+    "measured), its radio or antenna; if the other SIM works in this one, its SIM is damaged; "
+    "if neither gets a signal there, the coverage there is lost."
 )
 
 
@@ -107,8 +109,9 @@ class RadioReading:
     def unexplained(self) -> list[tuple[Cause, float]]:
         """Quiet after a report that showed nothing, with no word from the network.
 
-        Power, a dead SIM, or coverage lost between two reports further apart than a fade
-        takes (`protocol.inseparable`): unless its peers left coverage with it, all three.
+        Power, a dead SIM, coverage lost, or a radio or antenna broken, between two reports
+        further apart than a fade takes or a broken antenna keeps its cell
+        (`protocol.inseparable`): unless its peers left coverage with it, all four.
         """
         return self.together() or list(UNEXPLAINED)
 

@@ -1,8 +1,8 @@
 """Explained quiet over the wire: SIMs deactivated in a shared cell, through a real Mosquitto.
 
-Nine of ten collars on one cell lose their SIMs to billing (the account struck whole). The service, reading the
-platform's events, opens no cell outage but one platform group for the account, and
-support gets one fleet message for the nine beside their own.
+Nine of ten collars on one cell lose their SIMs to billing (the account struck whole).
+The service, reading the platform's events, opens no cell outage but one platform group
+for the account, and support gets one fleet message for the nine beside their own.
 """
 
 import pytest

@@ -106,6 +106,10 @@ class DetectorSettings:
     """Two gaps after a return agree (a new rhythm) when the longer is at most this times the
     shorter: a +/-25% jitter or one lost report stays inside it."""
 
+    def suspect_limit(self, interval: float) -> float:
+        """Seconds of silence past which a device reporting every `interval` is SUSPECT."""
+        return self.suspect_after * interval + max(self.tolerance, 0.1 * interval)
+
 
 _UNSEEN: Final = np.nan
 _OFFLINE: Final = int(DetectionStatus.OFFLINE)
@@ -429,8 +433,7 @@ class Detector:
         if not shown.any():
             return ~blind | told
         rhythm = float(c["interval"][shown].max())
-        limit = self.settings.suspect_after * rhythm + max(self.settings.tolerance, 0.1 * rhythm)
-        return ~blind | told | (now - last > limit)
+        return ~blind | told | (now - last > self.settings.suspect_limit(rhythm))
 
     def status(self, row: int) -> tuple[DetectionStatus, Reason]:
         """The device's status and reason as of the last sweep."""

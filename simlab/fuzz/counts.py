@@ -70,5 +70,4 @@ def owed(
 
 def quiet_after(interval_s: float) -> float:
     """Seconds of silence after which the service has seen a device of `interval_s` quiet."""
-    threshold = _DETECTOR.suspect_after * interval_s + max(_DETECTOR.tolerance, 0.1 * interval_s)
-    return threshold + SWEEP_MARGIN_S
+    return _DETECTOR.suspect_limit(interval_s) + SWEEP_MARGIN_S

@@ -339,6 +339,29 @@ def test_a_battery_running_down_before_the_silence_points_at_the_battery():
     ]
 
 
+def test_a_low_battery_that_barely_falls_does_not_explain_the_silence():
+    """8% lost at a tenth of a point an hour lasts for days: its quiet is unexplained."""
+    attach = AttachAccepted(
+        t=T, iccid=ICCID, imei="356938030000005", mcc_mnc="63902", cell_id=101, rat="LTE-M"
+    )
+    levels = [8.3, 8.2, 8.2, 8.1]
+    reports = [_report(T + (k + 1) * 1800, battery=b, errors=[1]) for k, b in enumerate(levels)]
+    from protocol.messages import Detached  # noqa: PLC0415
+
+    gone = Detached(t=T + 5 * 1800 + 3600, iccid=ICCID, reason="implicit")
+    diagnosis = diagnose(_case(attach, *reports, gone))
+    causes = [c.cause for c in diagnosis.candidates]
+    assert Cause.BATTERY_DEPLETED not in causes
+    assert causes[0] is Cause.POWER_LOSS
+    assert Cause.DAMAGED_SIM in causes
+    assert "swap" in (diagnosis.separating_test or "").lower()
+    # the same level falling 4 points a report is empty two reports on: the battery
+    falling = [
+        _report(T + (k + 1) * 1800, battery=b) for k, b in enumerate([20.0, 16.0, 12.0, 8.0])
+    ]
+    assert diagnose(_case(attach, *falling, gone)).cause is Cause.BATTERY_DEPLETED
+
+
 def test_the_apn_to_set_is_the_one_the_device_last_worked_with():
     from protocol.messages import SessionOpened, SessionRejected  # noqa: PLC0415
 

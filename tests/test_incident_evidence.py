@@ -122,10 +122,18 @@ def test_own_readings_name_a_falling_signal_or_battery_not_a_weak_one():
     for t in range(6):
         edge.apply(report(t * H, -118.0 + t % 2))
     assert edge.explanation("truck-7") is None
-    draining = OwnReadings()
-    for t, level in enumerate((60.0, 52.0, 44.0, 37.0)):
+    draining = OwnReadings()  # 10 points an hour, at 10%: empty within the hour
+    for t, level in enumerate((40.0, 30.0, 20.0, 10.0)):
         draining.apply(report(t * H, -80.0, battery=level))
     assert draining.explanation("truck-7") is Cause.BATTERY_DEPLETED
+    falling = OwnReadings()  # 8 points an hour, but at 37% it had hours left when it stopped
+    for t, level in enumerate((60.0, 52.0, 44.0, 37.0)):
+        falling.apply(report(t * H, -80.0, battery=level))
+    assert falling.explanation("truck-7") is None
+    low = OwnReadings()  # low, and losing a tenth of a point an hour: days left
+    for t, level in enumerate((8.3, 8.2, 8.2, 8.1)):
+        low.apply(report(t * H, -80.0, battery=level))
+    assert low.explanation("truck-7") is None
     assert OwnReadings().explanation("truck-7") is None
     kept = OwnReadings()  # only the newest few count: an old fall is no fall now
     for t, rsrp in enumerate((-60.0, -95.0, -95.0, -96.0, -95.0)):

@@ -41,10 +41,9 @@ if TYPE_CHECKING:
     from protocol.messages import SimRecord
 
 __all__ = [
+    "EMPTY_WITHIN_REPORTS",
     "FLAT_BATTERY_PCT",
     "IMPLICIT_DETACH_S",
-    "LOW_BATTERY_PCT",
-    "LWM2M_LOW_BATTERY",
     "LWM2M_LOW_SIGNAL",
     "PLAN_FIELD",
     "RECENT_REPORTS",
@@ -84,14 +83,14 @@ IMPLICIT_DETACH_S: Final = 3600.0
 Until then a silent device may still look registered whatever happened to it;
 after it, a device that is still registered is alive on the radio side.
 """
-LOW_BATTERY_PCT: Final = 10.0
-"""A last report at or below this is a battery running low."""
 FLAT_BATTERY_PCT: Final = 5.0
-"""A last report at or below this, then silence: the battery, all but certainly."""
+"""A battery running down whose last report is at or below this: the battery, all but certainly."""
+EMPTY_WITHIN_REPORTS: Final = 3.0
+"""A battery runs down when, at the rate its levels fall, it empties within this many report
+intervals of its last report (by the time a report goes missing, with room for a fall that
+began between two reports)."""
 WEAK_SIGNAL_DBM: Final = -115.0
 """RSRP at or below this is the edge of coverage."""
-LWM2M_LOW_BATTERY: Final = 1
-"""The LwM2M device error code for a low battery."""
 LWM2M_LOW_SIGNAL: Final = 4
 """The LwM2M device error code for a low signal strength."""
 SIM_WORKS_S: Final = 86400.0
@@ -273,17 +272,26 @@ def last_battery(case: Case) -> float:
 
 
 def battery_running_down(case: Case) -> bool:
-    """The recent reports show a low battery, or one that fell by 10 points or more."""
+    """The recent reports show the battery falling to empty by about when they stopped."""
     return battery_running_down_in(_recent_reports(case))
 
 
 def battery_running_down_in(reports: Sequence[Telemetry]) -> bool:
-    """`battery_running_down` of these reports (oldest first)."""
-    levels = [m.battery for m in reports if m.battery is not None]
-    if not levels:
+    """`battery_running_down` of these reports (oldest first).
+
+    A low level alone is no evidence: a healthy cell loses a fraction of a point an hour,
+    so one at 8% lasts for days. The levels must fall, and at the faster of their newest
+    fall and their fall over these reports, reach empty within `EMPTY_WITHIN_REPORTS`
+    report intervals (the newest two reports' spacing) of the last one.
+    """
+    levels = [(m.t, m.battery) for m in reports if m.battery is not None]
+    if len(levels) < 2:
         return False
-    low = levels[-1] <= LOW_BATTERY_PCT or LWM2M_LOW_BATTERY in reports[-1].errors
-    return low or (len(levels) >= 3 and levels[0] - levels[-1] >= 10)
+    (t0, first), (t1, before), (t2, last) = levels[0], levels[-2], levels[-1]
+    if t2 <= t1 or last >= before:
+        return False
+    per_s = max((before - last) / (t2 - t1), (first - last) / (t2 - t0))
+    return last / per_s <= EMPTY_WITHIN_REPORTS * (t2 - t1)
 
 
 def signal_fading(case: Case) -> bool:

@@ -194,7 +194,7 @@ class Network:
     def _refuse(self, reason: Refused, backoff: float | None = None) -> Refusal:
         return Refusal(emm_cause(self.core, reason), backoff, reason)
 
-    def open_session(  # noqa: PLR0911 - one return per rule, in the network's order
+    def open_session(
         self,
         *,
         iccid: str,
@@ -204,24 +204,47 @@ class Network:
         rng: random.Random,
     ) -> Refusal | None:
         """The network's answer to a data session request; None = accepted."""
-        wanted = apn.lower()
-        if wanted in self.gateways_down:
-            return Refusal(EsmCause.NETWORK_FAILURE)
-        if wanted not in self.apns:
-            return Refusal(EsmCause.MISSING_OR_UNKNOWN_APN, backoff=rng.uniform(600, 1200))
-        plan = self.plan_of(iccid)
-        entry = next((a for a in plan.apns if a.name.lower() == wanted), None)
-        if entry is None:
-            return Refusal(EsmCause.SERVICE_OPTION_NOT_SUBSCRIBED)
-        if self.platform.state(iccid) in _NO_SERVICE or self.platform.data_blocked(iccid):
-            return Refusal(EsmCause.OPERATOR_DETERMINED_BARRING)
-        if entry.private and not credentials_ok:
-            return Refusal(EsmCause.USER_AUTHENTICATION_FAILED)
-        if entry.tunnel is not None and entry.tunnel in self.tunnels_down:
+        cause = self._refused_before_tunnel(iccid, apn.lower(), credentials_ok=credentials_ok)
+        if cause is EsmCause.MISSING_OR_UNKNOWN_APN:
+            return Refusal(cause, backoff=rng.uniform(600, 1200))
+        if cause is not None:
+            return Refusal(cause)
+        tunnel = self.apn_tunnel(iccid, apn)
+        if tunnel is not None and tunnel in self.tunnels_down:
             return Refusal(EsmCause.REQUEST_REJECTED_BY_GATEWAY)
         refused = self.platform.open_session(iccid, now=now)
         if refused is not None:
             return Refusal(EsmCause.OPERATOR_DETERMINED_BARRING)
+        return None
+
+    def reaches_tunnel(self, iccid: str, apn: str, *, credentials_ok: bool) -> bool:
+        """Whether a session request on `apn` gets as far as its tunnel: no rule before refuses.
+
+        A request the network refuses before (wrong credentials, a barred SIM, an APN not in
+        the plan) meets the same reject whether the tunnel is up or down.
+        """
+        return (
+            self.apn_tunnel(iccid, apn) is not None
+            and self._refused_before_tunnel(iccid, apn.lower(), credentials_ok=credentials_ok)
+            is None
+        )
+
+    def _refused_before_tunnel(
+        self, iccid: str, wanted: str, *, credentials_ok: bool
+    ) -> EsmCause | None:
+        """The ESM cause of the first rule before the tunnel that refuses the request."""
+        if wanted in self.gateways_down:
+            return EsmCause.NETWORK_FAILURE
+        if wanted not in self.apns:
+            return EsmCause.MISSING_OR_UNKNOWN_APN
+        plan = self.plan_of(iccid)
+        entry = next((a for a in plan.apns if a.name.lower() == wanted), None)
+        if entry is None:
+            return EsmCause.SERVICE_OPTION_NOT_SUBSCRIBED
+        if self.platform.state(iccid) in _NO_SERVICE or self.platform.data_blocked(iccid):
+            return EsmCause.OPERATOR_DETERMINED_BARRING
+        if entry.private and not credentials_ok:
+            return EsmCause.USER_AUTHENTICATION_FAILED
         return None
 
     def apn_tunnel(self, iccid: str, apn: str) -> str | None:

@@ -38,8 +38,10 @@ Read by the reason, not by the EMM cause: the number depends on the core's profi
 ESM_FAULTS: Final[dict[int, FaultId]] = {
     EsmCause.MISSING_OR_UNKNOWN_APN: FaultId.WRONG_APN,
     EsmCause.USER_AUTHENTICATION_FAILED: FaultId.PRIVATE_APN_CREDENTIALS,
+    EsmCause.REQUEST_REJECTED_BY_GATEWAY: FaultId.IPSEC_TUNNEL_DOWN,
 }
-"""Session rejects that name their fault whatever caused them."""
+"""Session rejects that name their fault whatever caused them (#30: a device that reaches
+a tunnel already down, its credentials put right meanwhile, say)."""
 CUT_OFF: Final = frozenset({FaultId.CELL_OUTAGE, FaultId.OPERATOR_OUTAGE})
 """Injected faults that take a device's network away: once it reports (through another
 cell or network) it is served, and the fault is over for it."""

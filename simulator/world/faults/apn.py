@@ -1,7 +1,10 @@
 """Faults behind the radio, in the packet core: an APN's gateway, a customer's IPsec tunnel.
 
 Devices stay registered; their data sessions on the APN (or through the tunnel)
-are closed by the network, and new ones are refused until the fault ends.
+are closed by the network, and new ones are refused until the fault ends. A device
+whose requests the network refuses before they reach the tunnel (wrong credentials,
+a barred SIM) meets the same reject either way: the tunnel is not its cause, unless it
+reaches the tunnel while it is still down (the observer writes that truth, from ESM #30).
 """
 
 from __future__ import annotations
@@ -42,6 +45,14 @@ def _outage(
 _GATEWAY = _outage(lambda world: world.network.gateways_down, lambda s: (s.apn or "").lower())
 _TUNNEL = _outage(lambda world: world.network.tunnels_down, lambda s: s.tunnel or "")
 
+
+def _reaches_tunnel(world: World, _spec: FaultSpec, device: Device) -> bool:
+    """A tunnel down is the cause for a device whose session requests get as far as it."""
+    return device.sim is not None and world.network.reaches_tunnel(
+        device.sim, device.apn, credentials_ok=device.credentials_ok
+    )
+
+
 F = FaultId
 APN_FAULTS = (
     FaultKind(
@@ -55,6 +66,7 @@ APN_FAULTS = (
         "tunnel",
         "the customer's IPsec tunnel goes down: ESM #30",
         *_TUNNEL,
+        victim=_reaches_tunnel,
     ),
 )
 """The packet core's faults, in the catalogue's order."""

@@ -120,7 +120,7 @@ def _storm_on(world: World, spec: FaultSpec, devices: list[Device]) -> None:
         d.retry_like(RetryBehaviour(spec.value))
 
 
-def _storms_at_once(spec: FaultSpec, device: Device) -> bool:
+def _storms_at_once(_world: World, spec: FaultSpec, _device: Device) -> bool:
     """A reboot loop is the cause from its start; a retry behaviour once it misbehaves."""
     return spec.value is None
 

@@ -106,7 +106,7 @@ def inject(world: World, spec: FaultSpec, kind: FaultKind) -> Generator[simpy.Ev
     """Inject `spec` now, with its truth, and revert it after its duration (a SimPy process)."""
     devices = affected(world, spec, kind)
     sims = [d.sim for d in devices]
-    for d in (d for d in devices if kind.victim(spec, d)):
+    for d in (d for d in devices if kind.victim(world, spec, d)):
         world.truth.open(TruthRecord(d.id, d.sim, spec.fault, spec.fault.cause, world.env.now))
     kind.apply(world, spec, devices)
     if spec.duration is None:

@@ -43,7 +43,7 @@ class FaultKind:
     """It strikes the SIM's shared data pool: every SIM in the pool with it."""
     account_wide: bool = False
     """The platform can strike every SIM of an account with it at once (`FaultSpec.account`)."""
-    victim: Callable[[FaultSpec, Device], bool] = lambda _spec, _device: True
+    victim: Callable[[World, FaultSpec, Device], bool] = lambda _world, _spec, _device: True
     """Whether the fault is the cause for a device it reaches from its start (its ground truth)."""
 
 

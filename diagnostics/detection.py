@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import numpy as np
 
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = ["DetectionStatus", "Detector", "DetectorSettings", "Reason"]
+
+_Seconds = TypeVar("_Seconds", float, "NDArray[Any]")
 
 
 class DetectionStatus(enum.IntEnum):
@@ -105,6 +107,11 @@ class DetectorSettings:
     rhythm_ratio: float = 2.0
     """Two gaps after a return agree (a new rhythm) when the longer is at most this times the
     shorter: a +/-25% jitter or one lost report stays inside it."""
+
+    def late_limit(self, interval: _Seconds) -> _Seconds:
+        """Seconds of silence past which a device (or each) reporting every `interval` is LATE."""
+        limit: _Seconds = self.late_after * interval + np.maximum(self.tolerance, 0.1 * interval)
+        return limit
 
     def suspect_limit(self, interval: float) -> float:
         """Seconds of silence past which a device reporting every `interval` is SUSPECT."""
@@ -219,7 +226,7 @@ class Detector:
             self._learn(row, gap)
         elif gap is not None and c["recovering"][row] and self._rhythm(row, gap):
             interval = float(c["interval"][row])
-        on_time = gap is not None and gap <= self._late_limit(interval)
+        on_time = gap is not None and gap <= self.settings.late_limit(interval)
         if status == _OFFLINE or (c["recovering"][row] and not on_time):
             c["recovering"][row] = True
         elif c["recovering"][row] and on_time:
@@ -298,9 +305,6 @@ class Detector:
         c["stray"][row] = np.nan
         return True
 
-    def _late_limit(self, interval: float) -> float:
-        return self.settings.late_after * interval + max(self.settings.tolerance, 0.1 * interval)
-
     # ---- judgement ----------------------------------------------------------------------------
 
     def sweep(self, now: float) -> NDArray[np.intp]:
@@ -323,7 +327,7 @@ class Detector:
         silence = now - last
         status = np.full(n, DetectionStatus.ONLINE, np.uint8)
         reason = np.full(n, Reason.REPORTING, np.uint8)
-        late = silence > s.late_after * interval + slack
+        late = silence > s.late_limit(interval)
         suspect = silence > s.suspect_after * interval + slack
         offline = silence > s.offline_after * interval + slack
         blind = fresh[np.isnan(c["t3412"][fresh]) & ~c["announced"][fresh]]  # no schedule yet

@@ -27,8 +27,9 @@ Devices whose quiet has an explanation of their own (`Reasons`, read by
 out; a platform-side cause nearly every SIM of a pool or an account holds makes a group
 of its own kind (`kind="platform"`, with its `cause`), never a network outage. Which
 candidates are kept, the tie rule between dimensions that hold the same devices and
-the narrowest scope, is `diagnostics.incidents_select`'s. Each quiet device belongs
-to at most one incident.
+the narrowest scope, is `diagnostics.incidents_select`'s (a cell heard from after its
+quiet devices fell silent is none: `diagnostics.incidents_timing`). Each quiet device
+belongs to at most one incident.
 
 An incident stays open while its scope is significant or at least `min_devices`
 (a platform group: `platform_min_devices`) of its members are still quiet; it closes
@@ -60,6 +61,7 @@ from diagnostics.incidents_select import (
     select,
     statistical_candidates,
 )
+from diagnostics.incidents_timing import Timing, unheard
 from diagnostics.silence import Silence
 
 if TYPE_CHECKING:
@@ -76,6 +78,7 @@ __all__ = [
     "Incident",
     "IncidentSettings",
     "Reasons",
+    "Timing",
     "binomial_tail",
 ]
 
@@ -260,13 +263,14 @@ class Grouper:
         quiet: Sequence[bool] | NDArray[np.bool_],
         quiet_since: Mapping[str, float] | None = None,
         reasons: Reasons | None = None,
+        timing: Timing | None = None,
     ) -> tuple[list[str], list[str]]:
         """Take the fleet at `now` into account; returns the ids of incidents opened and closed.
 
         `devices[i]` has `attributes[dimension][i]` (None: not known, in no group of that
         dimension; the platform attributes `PLATFORM_KEYS` too) and is quiet (SUSPECT or
         OFFLINE) when `quiet[i]`. `quiet_since` tells since when, for an incident's start;
-        `reasons` what each device's own evidence says.
+        `reasons` what each device's own evidence says; `timing` when each reported.
         """
         s = self.settings
         quiet_mask = np.asarray(quiet, dtype=np.bool_)
@@ -277,12 +281,10 @@ class Grouper:
         limits = Thresholds(s.min_devices, s.min_named, s.min_share, s.p_value)
         own = [c is not None and CLASS_OF.get(c) is Explains.READINGS for c in causes]
         evidence = (names, own)
-        kept = select(
-            statistical_candidates(
-                encoded, quiet_mask, counted, evidence, normal_rate=self.normal_rate, limits=limits
-            ),
-            cover=s.cover,
+        candidates = statistical_candidates(
+            encoded, quiet_mask, counted, evidence, normal_rate=self.normal_rate, limits=limits
         )
+        kept = select(unheard(candidates, encoded, quiet_mask, counted, timing), cover=s.cover)
         whole = Thresholds(s.platform_min_devices, s.platform_min_devices, s.whole_share, s.p_value)
         kept += platform_candidates(
             self._encode(attributes, PLATFORM_KEYS), quiet_mask, causes, limits=whole

@@ -50,7 +50,8 @@ Choosing among outage candidates (`select`), in this order:
    devices: every cell of an operator that serves the fleet is down), none of them the
    echo of a narrower one still (a firmware's devices spread over the cells), is their
    common trouble and is kept, in rule 1 as here, however many of its quiet devices one
-   holds.
+   holds; unless one candidate of a dimension before theirs holds its quiet devices (the
+   operator's one cell, off air, holds both of its APNs: the cell is their trouble).
 """
 
 from __future__ import annotations
@@ -291,6 +292,9 @@ def select(candidates: list[Candidate], *, cover: float) -> list[Candidate]:
     def echo(n: Candidate) -> bool:  # one narrower candidate holds its quiet devices
         return any(width(m) < width(n) and holds(m, n) for m in candidates)
 
+    def placed(c: Candidate, d: str) -> bool:  # one group of a dimension before d holds it
+        return any(_RANK[m.dimension] < _RANK[d] and holds(m, c) for m in candidates)
+
     def spanned(c: Candidate) -> bool:  # every narrower group of one dimension inside it is down
         return any(
             len(inside) >= 2 and sum(n.devices for n in inside) >= cover * c.devices
@@ -301,6 +305,7 @@ def select(candidates: list[Candidate], *, cover: float) -> list[Candidate]:
                     if n.dimension == d and width(n) < width(c) and holds(c, n) and not echo(n)
                 ]
                 for d in DIMENSIONS[: _RANK[c.dimension]]
+                if not placed(c, d)
             )
         )
 

@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from diagnostics.detection import DetectionStatus, Detector, Reason
 from diagnostics.errors import SilenceError
 from diagnostics.evidence import DetectorFeed
-from diagnostics.incidents import DIMENSIONS, Grouper, Reasons
+from diagnostics.incidents import DIMENSIONS, Grouper, Reasons, Timing
 from diagnostics.incidents_readings import OwnReadings
 from diagnostics.incidents_reasons import PLATFORM_KEYS, SimReasons
 from diagnostics.silence import Silence
@@ -326,7 +326,10 @@ class Service:
         quiet &= self.detector.settled(clock)  # silence by a guessed interval is no victim yet
         if misbehaving:
             quiet |= np.isin(np.asarray(ids), list(misbehaving))
-        self.grouper.update(clock, ids, attributes, quiet, self.since, reasons)
+        reported = self.detector.column("last_seen")
+        late = reported + self.detector.settings.late_limit(self.detector.column("interval"))
+        timing = Timing(reported, late)
+        self.grouper.update(clock, ids, attributes, quiet, self.since, reasons, timing)
         self.incident_of = self.grouper.incident_of()
 
     def _attributes(

@@ -88,6 +88,16 @@ def test_two_cells_down_on_one_operator_among_many_are_two_cell_incidents():
     assert scopes == [("cell", "101"), ("cell", "102")]
 
 
+def test_one_cell_off_air_is_the_cell_not_its_operator_though_two_apns_span_it():
+    ids, attributes = fleet({100: 120})  # the operator's only cell that serves the fleet
+    attributes["apn"] = ["iot.a" if n % 2 else "iot.b" for n in range(len(ids))]
+    grouper = Grouper()
+    opened, _ = grouper.update(H, ids, attributes, quiet_of(ids, set(ids)))
+    assert [(grouper.incidents[i].dimension, grouper.incidents[i].value) for i in opened] == [
+        ("cell", "100")
+    ]
+
+
 def test_thresholds_min_devices_and_min_share():
     ids, attributes = fleet({101: 10, 102: 100})
     grouper = Grouper()

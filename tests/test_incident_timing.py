@@ -1,0 +1,85 @@
+"""A group heard from since its quiet devices fell silent is no outage: their silence is theirs."""
+
+import numpy as np
+import pytest
+
+from diagnostics.incidents import Grouper, Reasons, Timing
+from diagnostics.incidents_timing import together
+
+pytestmark = pytest.mark.unit
+
+M = 60.0
+INTERVAL = 30 * M
+
+
+def one_cell_fleet(count):
+    """`count` devices on cell 100, the operator's only cell here."""
+    ids = [f"d{n:04d}" for n in range(count)]
+    attributes = {
+        "cell": ["100"] * count,
+        "operator": ["24001"] * count,
+        "apn": ["iot.a"] * count,
+        "account": ["acme"] * count,
+        "firmware": ["1.0"] * count,
+    }
+    return ids, attributes
+
+
+def timing(ids, reported):
+    """Each device's last report (`reported`, by id) and the moment it is late (1.5 intervals)."""
+    last = np.array([reported[d] for d in ids], np.float64)
+    return Timing(last, last + 1.5 * INTERVAL + 3 * M)
+
+
+def opened_scopes(grouper, opened):
+    return sorted((grouper.incidents[i].dimension, grouper.incidents[i].value) for i in opened)
+
+
+def test_devices_silent_on_a_cell_its_other_devices_report_through_are_no_outage():
+    ids, attributes = one_cell_fleet(40)
+    broken = set(ids[:9])  # their radios broke at 0; the rest report on, every 30 minutes
+    now = 60 * M
+    reported = {d: (-5 * M if d in broken else now - 10 * M) for d in ids}
+    quiet = [d in broken for d in ids]
+    grouper = Grouper()
+    assert grouper.update(now, ids, attributes, quiet, timing=timing(ids, reported)) == ([], [])
+    # the same silence, the cell's other devices not heard since (late, not quiet yet): off air
+    reported = {d: (-5 * M if d in broken else -1 * M) for d in ids}
+    grouper = Grouper()
+    opened, _ = grouper.update(now, ids, attributes, quiet, timing=timing(ids, reported))
+    assert opened_scopes(grouper, opened) == [("cell", "100")]
+
+
+def test_a_cell_the_network_names_stays_an_outage_however_its_other_devices_report():
+    ids, attributes = one_cell_fleet(40)
+    rejected = set(ids[:9])  # a congestion reject names the cell for each of them
+    now = 60 * M
+    reported = {d: (-5 * M if d in rejected else now - 10 * M) for d in ids}
+    names = [("cell", "operator") if d in rejected else () for d in ids]
+    reasons = Reasons([None] * len(ids), names)
+    quiet = [d in rejected for d in ids]
+    grouper = Grouper()
+    opened, _ = grouper.update(
+        now, ids, attributes, quiet, reasons=reasons, timing=timing(ids, reported)
+    )
+    assert opened_scopes(grouper, opened) == [("cell", "100")]
+
+
+def test_a_firmware_group_falling_silent_one_by_one_stays_a_candidate_when_others_report():
+    ids, attributes = one_cell_fleet(40)
+    attributes["cell"] = [str(100 + n % 4) for n in range(40)]  # spread over four cells
+    hung = set(ids[:12])
+    now = 30 * 60 * M
+    # one every two hours: each hangs long after the one before was late
+    reported = {d: (n * 120 * M if d in hung else now - 5 * M) for n, d in enumerate(ids)}
+    rows = [i for i, d in enumerate(ids) if d in hung]
+    assert not together(rows, timing(ids, reported))
+    grouper = Grouper()
+    quiet = [d in hung for d in ids]
+    opened, _ = grouper.update(now, ids, attributes, quiet, timing=timing(ids, reported))
+    assert opened_scopes(grouper, opened) == [("firmware", "1.0")]
+    # the same twelve silent from one moment while the version's others report on: theirs
+    reported = {d: (0.0 if d in hung else now - 5 * M) for d in ids}
+    assert together(rows, timing(ids, reported))
+    grouper = Grouper()
+    assert grouper.update(now, ids, attributes, quiet, timing=timing(ids, reported)) == ([], [])

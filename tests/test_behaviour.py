@@ -204,6 +204,29 @@ def test_a_device_that_hammers_while_refused_for_its_sim_is_diagnosed_by_the_sim
     assert behaviour.candidates[0].cause is Cause.RECONNECT_STORM
 
 
+def _failed_core(waits: list[float]) -> list[AttachRejected]:
+    """Attaches a failed core refuses with EMM #17 (no back-off of its own), `waits` apart."""
+    times = itertools.accumulate(waits, initial=HOUR_AGO + 30)
+    return [congested(t, backoff=None, emm_cause=17) for t in times]
+
+
+@pytest.mark.parametrize(
+    ("waits", "cause"),
+    [
+        ([10.0] * 4 + [720.0], Cause.OPERATOR_OUTAGE),  # T3411 four times, then T3402
+        ([60.0], Cause.RECONNECT_STORM),  # a tight loop: neither T3411's count nor T3402
+    ],
+    ids=["waits", "hammers"],
+)
+def test_a_device_that_skips_the_standards_waits_after_a_failed_core_is_a_storm(waits, cause):
+    """#17 asks no back-off of its own, but TS 24.301's waits after it keep a device in TS.34."""
+    refused = _failed_core((waits * 80)[: len(waits) * (3500 // int(sum(waits)))])
+    diagnosis = diagnose(_case(*worked_before(), *refused))
+    assert diagnosis.cause is cause
+    registration = next(c for c in diagnosis.checks if c.name == "registration")
+    assert registration.candidates[0].cause is Cause.OPERATOR_OUTAGE
+
+
 def test_re_registering_at_the_edge_of_coverage_is_not_a_storm():
     weak = [_report(HOUR_AGO + 60 + k * 300, rsrp=-120.0) for k in range(10)]
     flaps = [attach(HOUR_AGO + 100 + k * 100) for k in range(35)]

@@ -5,7 +5,7 @@ retries with randomised, growing waits, never inside a back-off timer the networ
 set (T3346 after EMM #22, T3396 after some ESM rejects), resets its modem about once
 an hour at most, and opens a few dozen data sessions an hour at most. A device that
 breaks these limits is a firmware problem, even when the reject that set it off was
-the network's congestion: it keeps the network busy instead of waiting.
+the network's congestion or its failed core: it keeps the network busy instead of waiting.
 
 Everything is read off the network's events of the last hour (`WINDOW_S`): requests
 are attach and data session requests, accepted or rejected; a modem reset is a detach
@@ -61,8 +61,12 @@ switch-off).
 """
 TIMER_SLACK_S: Final = 1.0
 """A request this close to a timer's end is after it (times on the wire are rounded)."""
-WAIT_CAUSES: Final = frozenset({Cause.CONGESTION})
-"""Causes where the network asks devices to wait: a device that does not wait is at fault."""
+WAIT_CAUSES: Final = frozenset({Cause.CONGESTION, Cause.OPERATOR_OUTAGE})
+"""Causes where the network asks devices to wait: a device that does not wait is at fault.
+
+Congestion sets T3346 with its reject; a failed core (EMM #17) the standard's own waits
+after every failed attach, T3411 and after the fifth T3402 (TS 24.301 §5.5.1.2.6), which
+keep a device that honours them under TS.34's hourly limit however long the outage."""
 
 _ATTACH: Final = (AttachAccepted, AttachRejected)
 _SESSION: Final = (SessionOpened, SessionRejected)

@@ -4,8 +4,9 @@
 cause comes from the first check whose finding is *decisive* (the network or the
 platform said so outright: a reject cause, a state, a block; refusals that stopped at a
 firmware update the device hung in are superseded by it, `update.supersedes`), except that a device
-breaking TS.34's limits while the network asks it to wait (congestion) is a firmware
-fault of its own, not the network's victim (`behaviour`); failing that from an
+breaking TS.34's limits while the network asks it to wait (congestion, or a failed core's
+#17 and the standard's waits after it: `WAIT_CAUSES`) is a firmware fault of its own, not
+the network's victim (`behaviour`); failing that from an
 incident the device is quiet in (many devices quiet together are one outage, not many
 device faults); failing that from the first check that found something by inference
 (a battery running down before the silence). Where the evidence cannot separate

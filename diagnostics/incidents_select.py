@@ -155,13 +155,14 @@ def binomial_tail(k: int, n: int, p: float) -> float:
 
 def encode(values: Sequence[str | None]) -> tuple[list[str], NDArray[np.int64]] | None:
     """One attribute column as its distinct values and each device's index (None: no values)."""
-    table: dict[str, int] = {}
-    codes = np.fromiter(
-        (-1 if v is None else table.setdefault(v, len(table)) for v in values),
-        dtype=np.int64,
-        count=len(values),
-    )
-    return (list(table), codes) if table else None
+    distinct = dict.fromkeys(values)  # in order of first appearance
+    distinct.pop(None, None)
+    if not distinct:
+        return None
+    table: dict[str | None, int] = {v: i for i, v in enumerate(distinct)}
+    table[None] = -1
+    codes = np.fromiter(map(table.__getitem__, values), dtype=np.int64, count=len(values))
+    return [v for v in distinct if v is not None], codes
 
 
 @dataclass(frozen=True, slots=True)

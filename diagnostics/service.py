@@ -36,6 +36,7 @@ from pydantic import ValidationError
 from diagnostics.detection import DetectionStatus, Detector, Reason
 from diagnostics.errors import SilenceError
 from diagnostics.evidence import DetectorFeed
+from diagnostics.group_rows import GroupRows
 from diagnostics.incidents import DIMENSIONS, Grouper, Reasons, Timing
 from diagnostics.incidents_readings import OwnReadings
 from diagnostics.incidents_reasons import PLATFORM_KEYS, SimReasons
@@ -63,6 +64,8 @@ GROUP_EVERY_S: Final = 900.0
 The grouper's baseline is time-weighted, so skipping quiet sweeps changes nothing it learns.
 """
 _QUIET: Final = (int(DetectionStatus.SUSPECT), int(DetectionStatus.OFFLINE))
+_ROW_KEYS: Final = tuple(dict.fromkeys((*DIMENSIONS, *PLATFORM_KEYS)))
+"""The dimensions of a device's grouping row, in the order the grouper is given them."""
 
 SILENCE_ACTION: Final = "silence"
 """The store's action kind that keeps maintenance silences across restarts."""
@@ -147,6 +150,7 @@ class Service:
         self.incident_of: dict[str, str] = {}
         """Quiet device -> the open incident it points to."""
         self._grouped_at = -np.inf
+        self._rows = GroupRows(self._row, self.sims)
         self.sweep_every = sweep_every
         """Seconds of service clock between sweeps inside a batch (0: at every watermark)."""
         self.clock: float | None = None
@@ -271,6 +275,7 @@ class Service:
 
     def _apply(self, message: BaseModel, account: str | None) -> None:
         self.feed.apply(message)
+        self._rows.touch(message)
         self.first_heard.apply(message)
         if isinstance(message, Telemetry):
             facts = self.devices.setdefault(message.device_id, DeviceFacts(message.device_id))
@@ -338,29 +343,45 @@ class Service:
         """Each device's group in every dimension, and what its SIM's own evidence says.
 
         A device breaking TS.34's limits (`misbehaving`) is in trouble by its firmware's
-        conduct, where the platform names nothing else.
+        conduct, where the platform names nothing else. The rest of a device's row is kept
+        between sweeps (`GroupRows`).
         """
-        keys = dict.fromkeys((*DIMENSIONS, *PLATFORM_KEYS))
-        attributes: dict[str, list[str | None]] = {d: [] for d in keys}
-        causes, names = [], []
+        rows = self._rows.rows(ids)
+        columns = list(zip(*rows, strict=True))
+        attributes = {key: list(columns[n]) for n, key in enumerate(_ROW_KEYS)}
+        said, own = columns[len(_ROW_KEYS)], columns[len(_ROW_KEYS) + 1]
+        causes = [s or o for s, o in zip(said, own, strict=True)]
+        for device_id in misbehaving:
+            row = self.detector.index.get(device_id)
+            if row is not None:
+                causes[row] = said[row] or Cause.RECONNECT_STORM
+        return attributes, Reasons(causes, list(columns[len(_ROW_KEYS) + 2]))
+
+    def _row(self, device_id: str) -> tuple[object, ...]:
+        """A device's grouping row, as `_attributes` reads it.
+
+        Its group in each of `_ROW_KEYS`, then the cause its SIM's evidence names, the
+        cause its own readings name, and the dimensions its SIM's evidence points at
+        (misbehaving is no part of it: `_attributes` applies that at each sweep).
+        """
+        f = self.devices.get(device_id) or DeviceFacts(device_id)
         said = self.reasons
-        for device_id in ids:
-            f = self.devices.get(device_id) or DeviceFacts(device_id)
-            iccid = self.sims.sim_of(device_id)
-            attributes["cell"].append(None if f.cell is None else str(f.cell))
-            attributes["operator"].append(f.operator)
-            attributes["apn"].append(f.apn)
-            attributes["tunnel"].append(said.tunnel(iccid))
-            firmware = said.firmware(iccid, reported=f.firmware, at=f.last_report)
-            attributes["firmware"].append(firmware)
-            for key in PLATFORM_KEYS:
-                attributes[key].append(said.record(iccid, key) or getattr(f, key, None))
-            conduct = Cause.RECONNECT_STORM if device_id in misbehaving else None
-            causes.append(
-                said.explanation(iccid) or conduct or self.readings.explanation(device_id)
-            )
-            names.append(said.names(iccid, last_report=f.last_report))
-        return attributes, Reasons(causes, names)
+        iccid = self.sims.sim_of(device_id)
+        groups: dict[str, str | None] = {
+            "cell": None if f.cell is None else str(f.cell),
+            "operator": f.operator,
+            "apn": f.apn,
+            "tunnel": said.tunnel(iccid),
+            "firmware": said.firmware(iccid, reported=f.firmware, at=f.last_report),
+        }
+        for key in PLATFORM_KEYS:
+            groups[key] = said.record(iccid, key) or getattr(f, key, None)
+        return (
+            *(groups.get(key) for key in _ROW_KEYS),
+            said.explanation(iccid),
+            self.readings.explanation(device_id),
+            said.names(iccid, last_report=f.last_report),
+        )
 
     def _statuses(self) -> list[tuple[str, DetectionStatus, Reason]]:
         return [

@@ -68,6 +68,10 @@ class SimMap:
         """Device -> (t, ICCID) of its newest report with a SIM."""
         self._in_imei: dict[str, set[str]] = {}
         """IMEI -> every SIM the network saw with it."""
+        self._seen_in: dict[str, set[str]] = {}
+        """ICCID -> every IMEI the network saw it with (`_in_imei` the other way)."""
+        self._users: dict[str, set[str]] = {}
+        """IMEI -> every device that reported with it (`_imeis` the other way)."""
 
     def observe(self, message: BaseModel) -> None:
         """Take one decoded message's pairing into account (messages without one are ignored)."""
@@ -81,6 +85,7 @@ class SimMap:
             device_id, imei = fields["device_id"], fields["imei"]
             _keep(self._owner, imei, self._device(device_id, iccid, t))
             _add(self._imeis, device_id, imei)
+            _add(self._users, imei, device_id)
         elif kind is DeviceStatus:
             if not fields["will"]:
                 self._device(fields["device_id"], iccid, t)
@@ -88,6 +93,7 @@ class SimMap:
             rank = _DETACHED if kind is Detached else _NETWORK
             _keep(self._newest, iccid, (t, rank, imei))
             _add(self._in_imei, imei, iccid)
+            _add(self._seen_in, iccid, imei)
 
     def _device(self, device_id: str, iccid: str, t: float) -> Sighting:
         seen = (t, _DEVICE, device_id)
@@ -148,6 +154,17 @@ class SimMap:
     def paired(self, device_id: str) -> frozenset[str]:
         """Every SIM the device reported with or the network saw with one of its IMEIs."""
         return frozenset(self._paired(device_id))
+
+    def in_imei(self, imei: str) -> frozenset[str]:
+        """Every SIM the network saw with this IMEI (whose holder its owner may decide)."""
+        return frozenset(self._in_imei.get(imei, ()))
+
+    def pairing(self, iccid: str) -> set[str]:
+        """Every device the SIM is `paired` with: those whose `sim_of` weighs it."""
+        found = set(self._reporters.get(iccid, ()))
+        for imei in self._seen_in.get(iccid, ()):
+            found |= self._users.get(imei, set())
+        return found
 
     def _paired(self, device_id: str) -> set[str]:
         found = set(self._direct.get(device_id, ()))

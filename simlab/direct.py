@@ -45,12 +45,15 @@ def feed(
     topics: Topics,
     sink: MemorySink,
     until: float,
-    batch: int = 500,
+    batch: int = 10_000,
     *,
     since: float | None = None,
 ) -> None:
     """Hand the stream up to `until` (Unix seconds) to the service, as the ingest would.
 
+    In batches of up to `batch` messages, the ingest's largest (`Settings.batch_max`): each
+    is one transaction. Where a batch ends changes nothing the service concludes (it sweeps
+    at each watermark, wherever that falls), only how often it commits.
     With `since`, only what is stamped after it (the part not handed over yet).
     """
     items = []

@@ -54,6 +54,14 @@ class Group:
         name, count = self.spec["name"], self.spec["count"]
         return [f"{name}-{n:04d}" for n in range(1, count + 1)]
 
+    def has(self, device_id: str) -> bool:
+        """Whether the device is one of `ids` (without making them all)."""
+        name, _, number = device_id.rpartition("-")
+        if name != self.spec["name"] or not (number.isascii() and number.isdigit()):
+            return False
+        n = int(number)
+        return 1 <= n <= self.spec["count"] and device_id == f"{name}-{n:04d}"
+
 
 @dataclass(slots=True)
 class Draft:

@@ -109,13 +109,13 @@ class WorldCard:
 
 def _interval(observed: Observed, device_id: str) -> float:
     for g in observed.draft.groups:
-        if device_id in g.ids:
+        if g.has(device_id):
             return float(parse_duration(g.spec["report_interval"]))  # type: ignore[arg-type]
     return 900.0
 
 
 def _psm(observed: Observed, device_id: str) -> bool:
-    return any(device_id in g.ids and g.spec.get("psm") for g in observed.draft.groups)
+    return any(g.has(device_id) and g.spec.get("psm") for g in observed.draft.groups)
 
 
 def _abs(observed: Observed) -> list[TruthRecord]:

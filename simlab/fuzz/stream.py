@@ -108,7 +108,7 @@ class Stream:
     def until(self, device_id: str, t: float) -> list[Report]:
         """The device's reports that had arrived by `t`."""
         reports = self.reports.get(device_id, [])
-        return reports[: bisect.bisect_right([r.t for r in reports], t)]
+        return reports[: bisect.bisect_right(reports, t, key=_time)]
 
     def last_report(self, device_id: str, t: float) -> float | None:
         """When the device's newest report before `t` was sent (None: it never reported)."""
@@ -175,6 +175,10 @@ class Stream:
             if seen.get(dimension) == (value.lower() if dimension == "apn" else value):
                 out.add(device_id)
         return out
+
+
+def _time(report: Report) -> float:
+    return report.t
 
 
 def _report(message: Telemetry) -> Report:

@@ -1,0 +1,79 @@
+"""Each device's grouping row, kept between sweeps and worked out again where the stream touched it.
+
+At every sweep that changed a status the grouper takes, per device, its group in every
+dimension and what its SIM's own evidence says (`Service._attributes`). Worked out afresh
+for the whole fleet that is Python per device per sweep, most of a big fleet's run, while
+a sweep's batch touches few devices. A row depends only on the device's own facts and
+reports, the SIM the map says it holds (`SimMap.sim_of`) and that SIM's word in
+`SimReasons`. So a row is worked out again, at the next sweep, for every device a message
+since the last one could have changed it for:
+
+- the device of a telemetry report or status (its facts, readings, IMEIs and SIMs);
+- every device paired with a SIM a message carried (`SimMap.pairing`): who holds the SIM,
+  its newest pairing and its word may have changed, and `sim_of` weighs each paired SIM;
+- for a report's IMEI, the same for every SIM the network saw in that IMEI: the IMEI's
+  owner decides who holds the SIMs last seen in it.
+
+Pairings are only ever added, so the devices paired with a SIM at the sweep include all
+that were paired with it when the message came. Whatever changes with time alone (a
+device misbehaving) is no part of a row. Pure and in memory.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from pydantic import BaseModel
+
+    from diagnostics.sim_map import SimMap
+
+__all__ = ["GroupRows", "Row"]
+
+Row: TypeAlias = tuple[object, ...]
+"""One device's row, as the service lays it out."""
+
+
+class GroupRows:
+    """The rows of the fleet, each worked out by `work_out` when the stream may have changed it."""
+
+    def __init__(self, work_out: Callable[[str], Row], sims: SimMap) -> None:
+        self._work_out = work_out
+        self._sims = sims
+        self._rows: dict[str, Row] = {}
+        self._devices: set[str] = set()
+        self._iccids: set[str] = set()
+        self._imeis: set[str] = set()
+
+    def touch(self, message: BaseModel) -> None:
+        """Note what a message (taken by the service) may change rows through."""
+        fields = vars(message)
+        device_id = fields.get("device_id")
+        if device_id is not None:
+            self._devices.add(device_id)
+        iccid = fields.get("iccid")
+        if iccid is not None:
+            self._iccids.add(iccid)
+        imei = fields.get("imei")
+        if imei is not None and device_id is not None:
+            self._imeis.add(imei)
+
+    def rows(self, ids: Sequence[str]) -> list[Row]:
+        """The row of every device of `ids`, in that order, each up to date."""
+        sims, rows = self._sims, self._rows
+        iccids = self._iccids
+        for imei in self._imeis:
+            iccids |= sims.in_imei(imei)
+        stale = self._devices
+        for iccid in iccids:
+            stale |= sims.pairing(iccid)
+        for device_id in stale:
+            rows.pop(device_id, None)
+        self._devices, self._iccids, self._imeis = set(), set(), set()
+        work_out = self._work_out
+        for device_id in ids:
+            if device_id not in rows:
+                rows[device_id] = work_out(device_id)
+        return [rows[device_id] for device_id in ids]

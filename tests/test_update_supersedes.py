@@ -1,5 +1,5 @@
-"""A firmware update the device hung in, against the refusals it had before, and the data of
-its newest report (pure cases, exact)."""
+"""A firmware update the device hung in, against the refusals it had before, the data of its
+newest report, and a device already quiet when the update came (pure cases, exact)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from diagnostics.diagnosis import Case, Seen, diagnose
 from protocol.causes import Cause
 from protocol.messages import (
     AttachAccepted,
+    Detached,
     FirmwareUpdate,
+    SessionClosed,
     SessionOpened,
     SessionRejected,
     SimRecord,
@@ -86,7 +88,7 @@ def test_refusals_too_few_to_give_a_schedule_leave_the_update_undecided():
     assert diagnose(case).cause is Cause.PRIVATE_APN_CREDENTIALS
 
 
-def _report(t: float) -> Telemetry:
+def _report(t: float, battery: float = 80.0) -> Telemetry:
     return Telemetry(
         t=t,
         device_id="crane-4",
@@ -94,7 +96,7 @@ def _report(t: float) -> Telemetry:
         imei=IMEI,
         seq=int((t - T) // 900),
         firmware="3.0.4",
-        battery=80.0,
+        battery=battery,
         supply_mv=None,
         bearer="LTE-M",
         mcc_mnc="27201",
@@ -126,3 +128,39 @@ def test_usage_counted_at_the_newest_report_is_that_reports_data_not_a_broker_fa
     diagnosis = diagnose(case)
     assert diagnosis.cause is Cause.FIRMWARE_HANG
     assert diagnosis.decided_by == "above_ip"
+
+
+ATTACH = AttachAccepted(t=T, iccid=ICCID, imei=IMEI, mcc_mnc="27201", cell_id=7, rat="LTE-M")
+SESSION = SessionOpened(t=T, iccid=ICCID, imei=IMEI, session_id=1, apn=APN, ip="10.1.0.4")
+
+
+def _ran_down(update_at: float) -> Case:
+    """Reports every 15 min from 14% down to 2%, an implicit detach, then an update."""
+    reports = [_report(T + i * 900.0, battery=14.0 - 1.5 * i) for i in range(9)]
+    detach = Detached(t=T + 3 * 3600, iccid=ICCID, imei=IMEI, reason="implicit")
+    update = FirmwareUpdate(t=update_at, iccid=ICCID, version="3.1.0", state="updating")
+    messages = sorted([ATTACH, SESSION, *reports, detach, update], key=lambda m: m.t)
+    return _case(*messages, now=T + 6 * 3600, verdict="OFFLINE", interval=900.0)
+
+
+def test_an_update_that_came_when_the_device_was_quiet_already_did_not_silence_it():
+    quiet = diagnose(_ran_down(T + 3.5 * 3600))  # its battery ran out at T + 2 h
+    assert quiet.cause is Cause.BATTERY_DEPLETED
+    update = next(c for c in quiet.checks if c.name == "update")
+    assert (update.candidates, update.decisive) == ((), False)
+    # the same update within its schedule after its last report: it hung in it
+    hung = diagnose(_ran_down(T + 2 * 3600 + 600))
+    assert (hung.cause, hung.decided_by) == (Cause.FIRMWARE_HANG, "update")
+
+
+def test_data_counted_at_the_update_is_the_closing_count_of_the_data_before_it():
+    at = T + 3600 + 600
+    update = FirmwareUpdate(t=at, iccid=ICCID, version="3.1.0", state="updating")
+    closing = UsageReported(t=at, iccid=ICCID, imei=IMEI, bytes=140, cycle_bytes=900, allowance=10)
+    close = SessionClosed(
+        t=at, iccid=ICCID, imei=IMEI, session_id=1, apn=APN, bytes=900, reason="detach"
+    )
+    reset = Detached(t=at, iccid=ICCID, imei=IMEI, reason="device")
+    messages = (ATTACH, SESSION, _report(T), _report(T + 3600), update, closing, close, reset)
+    diagnosis = diagnose(_case(*messages, now=T + 4 * 3600, verdict="LATE", interval=3600.0))
+    assert (diagnosis.cause, diagnosis.decided_by) == (Cause.FIRMWARE_HANG, "update")

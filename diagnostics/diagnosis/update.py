@@ -9,7 +9,14 @@ not: it was alive enough to apply the package, and the package was the change. T
 is decisive even while the detector still calls the device only late, since its last
 report came before the reset. Data flowing without a report is left to the above-IP
 check (the broker); without data on the network the device does not get as far as its
-broker, so a broker out of reach is no candidate.
+broker, so a broker out of reach is no candidate. Data counted at the update's own moment
+is the closing count of the session the reset ended: data sent before it.
+
+The update explains a silence only if the device was alive when it came: its newest report,
+or its newest request to the network of its own (an attach, a data session, a tracking area
+update), within its schedule before the update (`alive_at`). A device already overdue then
+had gone quiet for another reason (its battery ran out, say), and the update, whatever the
+server says of it, is not what silenced it: the other checks read that silence.
 
 A hung device stops asking the network for anything, so an update also supersedes the
 refusals the device was getting before it (`supersedes`): rejects that stop at the update
@@ -21,15 +28,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from diagnostics.diagnosis.behaviour import REQUESTS
 from diagnostics.diagnosis.model import Candidate, CheckResult, Status
-from diagnostics.diagnosis.readings import cite, when
+from diagnostics.diagnosis.readings import cite, stopped_at, when
 from protocol.causes import Cause
-from protocol.messages import AttachRejected, FirmwareUpdate, SessionRejected, UsageReported
+from protocol.messages import (
+    AttachRejected,
+    FirmwareUpdate,
+    SessionRejected,
+    TrackingAreaUpdated,
+    UsageReported,
+)
 
 if TYPE_CHECKING:
     from diagnostics.diagnosis.model import Case
 
-__all__ = ["ATTEMPT_CHECKS", "FIRST_REPORT_INTERVALS", "check_update", "supersedes"]
+__all__ = [
+    "ATTEMPT_CHECKS",
+    "FIRST_REPORT_INTERVALS",
+    "alive_at",
+    "check_update",
+    "supersedes",
+]
 
 FIRST_REPORT_INTERVALS: Final = 1.5
 """Intervals after its update a device's first report is overdue (the detector's LATE)."""
@@ -38,6 +58,8 @@ CADENCE_ATTEMPTS: Final = 3
 ATTEMPT_CHECKS: Final = frozenset({"registration", "session"})
 """Checks whose finding is the network's answer to the device's own attempts, which a
 live device keeps making."""
+_OWN_WORDS: Final = (*REQUESTS, TrackingAreaUpdated)
+"""Network events that only a live device's own request brings."""
 
 
 def check_update(case: Case) -> CheckResult:
@@ -52,14 +74,31 @@ def check_update(case: Case) -> CheckResult:
         return CheckResult(name, title, Status.OK, f"Reported since its update to {update.version}")
     interval = case.interval_s or _attempt_cadence(case, seen.t)
     due = seen.t + FIRST_REPORT_INTERVALS * (interval or 0.0)
-    usage = [m for _, m in case.events(UsageReported, seen.t) if m.bytes > 0]
+    usage = [m for s, m in case.events(UsageReported, seen.t) if m.bytes > 0 and s.t > seen.t]
     updated = f"Updated to {update.version} at {when(seen.t)}"
     cited = (cite(seen, f"update to {update.version}"),)
+    if interval is not None and not alive_at(case, seen.t, interval):
+        summary = f"{updated}, when it was quiet already: not what silenced it"
+        return CheckResult(name, title, Status.OK, summary, cited)
     if interval is None or case.now < due or usage:
         return CheckResult(name, title, Status.UNKNOWN, f"{updated}; no report since", cited)
     hung = (Candidate(Cause.FIRMWARE_HANG, 1.0),)
     summary = f"{updated}, and silent since"
     return CheckResult(name, title, Status.BROKE, summary, cited, hung, decisive=True)
+
+
+def alive_at(case: Case, t: float, interval_s: float) -> bool:
+    """Whether the device showed life within its schedule before `t` (see the module).
+
+    Its newest report, or its newest attach, data session or tracking area update request,
+    at most `FIRST_REPORT_INTERVALS` of `interval_s` before `t`. A device that never showed
+    any is not said to be quiet (nothing tells its schedule apart from its silence).
+    """
+    signs = [s.t for s in case.network if s.t <= t and isinstance(s.message, _OWN_WORDS)]
+    stopped = stopped_at(case)
+    if stopped is not None:
+        signs.append(stopped)
+    return not signs or t - max(signs) <= FIRST_REPORT_INTERVALS * interval_s
 
 
 def _attempt_cadence(case: Case, until: float) -> float | None:

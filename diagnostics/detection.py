@@ -14,20 +14,18 @@ rhythm (its interval learned too short, or changed) shows it with two
 returning gaps that agree within `rhythm_ratio`: its window restarts from
 them, so it is not OFFLINE between every report from then on.
 
-A sleep survives the loss of the status that announced it. The network says
-how long a PSM device may sleep: the periodic TAU timer it granted (T3412),
-past which its mobile reachable timer runs `reachable_margin` more and then
-detaches the device implicitly. A device granted PSM is ASLEEP while the
-network can still be waiting for it (its last contact plus T3412 and the
-margin) and its own schedule does not say it is late; until its own first
-gap it is judged by T3412; once that implicit detach comes after its last
-report, it is OFFLINE. A device that has shown no gap and no planned sleep
-has no schedule yet: it is not OFFLINE before `first_gap_limit`, since its
-first sleep may be a day long. A Last Will makes a device SUSPECT at once; network evidence
-changes the status and its reason: a device the network still sees (an
-attach, a session, data) is not OFFLINE but SUSPECT, "on the network, not
-reporting". An OFFLINE device that reports again stays LATE ("recovering")
-until a second on-time report.
+A sleep survives the loss of the status that announced it. The network says how long a PSM
+device may sleep: the periodic TAU timer it granted (T3412), past which its mobile reachable
+timer runs `reachable_margin` more and then detaches the device implicitly. A device granted
+PSM is ASLEEP while the network can still be waiting for it (its last contact plus T3412 and
+the margin) and its own schedule does not say it is late; until its own first gap it is
+judged by T3412; once that implicit detach comes after its last report, it is OFFLINE. A
+device that has shown no gap and no planned sleep has no schedule yet: it is not OFFLINE
+before `first_gap_limit`, since its first sleep may be a day long. A Last Will makes a
+device SUSPECT at once; network evidence changes the status and its reason: a device the
+network still sees (an attach, a session, data) is not OFFLINE but SUSPECT, "on the network,
+not reporting". An OFFLINE device that reports again stays LATE ("recovering") until a
+second on-time report.
 
 Time is whatever the caller says it is (`sweep(now)`): the service clock,
 which is the simulator's watermark in simulated runs, so the same stream
@@ -113,9 +111,10 @@ class DetectorSettings:
         limit: _Seconds = self.late_after * interval + np.maximum(self.tolerance, 0.1 * interval)
         return limit
 
-    def suspect_limit(self, interval: float) -> float:
-        """Seconds of silence past which a device reporting every `interval` is SUSPECT."""
-        return self.suspect_after * interval + max(self.tolerance, 0.1 * interval)
+    def suspect_limit(self, interval: _Seconds) -> _Seconds:
+        """Seconds of silence past which a device (or each) of `interval` is SUSPECT."""
+        limit: _Seconds = self.suspect_after * interval + np.maximum(self.tolerance, 0.1 * interval)
+        return limit
 
 
 _UNSEEN: Final = np.nan
@@ -328,7 +327,7 @@ class Detector:
         status = np.full(n, DetectionStatus.ONLINE, np.uint8)
         reason = np.full(n, Reason.REPORTING, np.uint8)
         late = silence > s.late_limit(interval)
-        suspect = silence > s.suspect_after * interval + slack
+        suspect = silence > s.suspect_limit(interval)
         offline = silence > s.offline_after * interval + slack
         blind = fresh[np.isnan(c["t3412"][fresh]) & ~c["announced"][fresh]]  # no schedule yet
         offline[blind[silence[blind] <= s.first_gap_limit]] = False

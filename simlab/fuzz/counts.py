@@ -70,4 +70,4 @@ def owed(
 
 def quiet_after(interval_s: float) -> float:
     """Seconds of silence after which the service has seen a device of `interval_s` quiet."""
-    return _DETECTOR.suspect_limit(interval_s) + SWEEP_MARGIN_S
+    return float(_DETECTOR.suspect_limit(interval_s)) + SWEEP_MARGIN_S

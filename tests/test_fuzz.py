@@ -138,3 +138,19 @@ def test_a_tunnel_fault_strikes_the_tunnel_as_the_bank_keys_it() -> None:
     tunnels = {t["name"] for t in draft.tunnels}
     assert struck["dimension"] == "tunnel"
     assert struck["value"] in tunnels
+
+
+@pytest.mark.unit
+def test_the_failure_table_names_the_worlds_of_each_class_worst_first() -> None:
+    card = Scorecard()
+    card.add(WorldCard(seed=7, failures=Counter({"cell_outage for coverage_loss": 1})))
+    card.add(WorldCard(seed=3, failures=Counter({"cell_outage for coverage_loss": 4, "x": 1})))
+    card.add(WorldCard(seed=5))
+    card.broken[9] = "boom"
+    assert card.seeds("cell_outage for coverage_loss") == [3, 7]
+    assert card.seeds("world failed to run") == [9]
+    lines = card.lines()
+    assert "       5    2  cell_outage for coverage_loss  [3,7]" in lines
+    assert "       1    1  world failed to run  [9]" in lines
+    table = {row["class"]: row["seeds"] for row in card.as_dict()["failures"]}
+    assert table == {"cell_outage for coverage_loss": [3, 7], "x": [3], "world failed to run": [9]}

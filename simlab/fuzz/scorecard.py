@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Scorecard"]
 
+SEEDS_SHOWN = 8
+"""Seeds printed beside each failure class, so a class can be run again world by world."""
+
 
 @dataclass(slots=True)
 class Scorecard:
@@ -87,18 +90,30 @@ class Scorecard:
         worlds["world failed to run"] = len(self.broken)
         return sorted(((k, n, worlds[k]) for k, n in total.items()), key=lambda r: (-r[1], r[0]))
 
+    def seeds(self, kind: str) -> list[int]:
+        """The seeds of the worlds with failures of class `kind`, most failures first."""
+        if kind == "world failed to run":
+            return sorted(self.broken)
+        hit = [c for c in self.cards if c.failures[kind]]
+        return [c.seed for c in sorted(hit, key=lambda c: (-c.failures[kind], c.seed))]
+
     def lines(self) -> list[str]:
-        """The figures as `name=value` lines, then the failure table."""
+        """The figures as `name=value` lines, then the failure table with the worst seeds."""
         out = [f"{name}={value}" for name, value in self.figures()]
-        out.append("failures by class (count, worlds):")
-        out += [f"  {n:6d} {w:4d}  {kind}" for kind, n, w in self.table()]
+        out.append(f"failures by class (count, worlds, up to {SEEDS_SHOWN} seeds, worst first):")
+        for kind, n, w in self.table():
+            seeds = ",".join(map(str, self.seeds(kind)[:SEEDS_SHOWN]))
+            out.append(f"  {n:6d} {w:4d}  {kind}  [{seeds}]")
         return out
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON scorecard: figures, failure table, and each world's card."""
         return {
             "figures": dict(self.figures()),
-            "failures": [{"class": k, "count": n, "worlds": w} for k, n, w in self.table()],
+            "failures": [
+                {"class": k, "count": n, "worlds": w, "seeds": self.seeds(k)}
+                for k, n, w in self.table()
+            ],
             "broken": {str(k): v for k, v in sorted(self.broken.items())},
             "worlds": [c.as_dict() for c in sorted(self.cards, key=lambda c: c.seed)],
         }

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Scorecard"]
 
+BROKEN = "world failed to run"
+"""The failure class of a world that could not be run."""
+
 SEEDS_SHOWN = 8
 """Seeds printed beside each failure class, so a class can be run again world by world."""
 
@@ -43,7 +46,7 @@ class Scorecard:
         for card in self.cards:
             total.update(card.failures)
         if self.broken:
-            total["world failed to run"] += len(self.broken)
+            total[BROKEN] += len(self.broken)
         return total
 
     def figures(self) -> list[tuple[str, str]]:
@@ -83,16 +86,12 @@ class Scorecard:
 
     def table(self) -> list[tuple[str, int, int]]:
         """(class, failures, worlds with it), most frequent first."""
-        worlds: Counter[str] = Counter()
-        for card in self.cards:
-            worlds.update(set(card.failures))
-        total = self.failures()
-        worlds["world failed to run"] = len(self.broken)
-        return sorted(((k, n, worlds[k]) for k, n in total.items()), key=lambda r: (-r[1], r[0]))
+        rows = ((k, n, len(self.seeds(k))) for k, n in self.failures().items())
+        return sorted(rows, key=lambda r: (-r[1], r[0]))
 
     def seeds(self, kind: str) -> list[int]:
         """The seeds of the worlds with failures of class `kind`, most failures first."""
-        if kind == "world failed to run":
+        if kind == BROKEN:
             return sorted(self.broken)
         hit = [c for c in self.cards if c.failures[kind]]
         return [c.seed for c in sorted(hit, key=lambda c: (-c.failures[kind], c.seed))]

@@ -20,6 +20,7 @@ regenerate them and read the diff before committing:
     SIMLAB_UPDATE_GOLDEN=1 pytest tests/test_customer_messages.py
 """
 
+import math
 import os
 import re
 from datetime import datetime
@@ -34,6 +35,7 @@ from diagnostics.diagnosis.messages import (
     TEMPLATES,
     CustomerMessage,
     customer_message,
+    customer_values,
 )
 from diagnostics.diagnosis.model import Candidate, Diagnosis
 from protocol.causes import Cause
@@ -635,3 +637,21 @@ def test_separating_tests_become_steps_the_customer_can_take(separating_test, fi
     else:
         assert m.steps[0].startswith(first_step)
         assert customer_message(d, "sv").steps
+
+
+@pytest.mark.parametrize("t", [1e300, -1e300, 253402300800.0])
+def test_a_time_no_calendar_can_name_is_left_unsaid(t):
+    d = diagnosis(Cause.POWER_LOSS, started=None, facts=FACTS | {"last_report": t})
+    body = customer_message(d, "en").body
+    assert body.startswith("Hello,")
+    assert not re.search(r"\b(?:1969|1970|10000)\b", body)
+    assert customer_values(d, "en").get("last_report") is None
+    named = diagnosis(Cause.POWER_LOSS, started=None, facts=FACTS | {"last_report": T0})
+    assert "2 March 2026" in customer_values(named, "en")["last_report"]
+
+
+@pytest.mark.parametrize("field", ["at", "started", "resumes"])
+@pytest.mark.parametrize("t", [math.inf, -math.inf, math.nan])
+def test_a_diagnosis_refuses_a_time_that_is_not_finite(field, t):
+    with pytest.raises(ValueError, match=rf"Diagnosis\.{field} must be a finite time"):
+        diagnosis(Cause.POWER_LOSS, **{field: t})

@@ -463,3 +463,10 @@ def test_the_core_refusing_with_17_is_the_operator_and_a_later_attach_ends_that_
     assert later.cause is not Cause.OPERATOR_OUTAGE
     registration = next(c for c in later.checks if c.name == "registration")
     assert "#17" not in registration.summary
+
+
+def test_a_silent_device_that_never_reported_is_not_said_to_have_stopped():
+    diagnosis = diagnose(_case(verdict="OFFLINE"))
+    assert diagnosis.cause is None
+    assert diagnosis.started is None
+    assert "last_report" not in diagnosis.facts

@@ -32,11 +32,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from diagnostics.diagnosis.wording import load_words, look_steps, say, sentences, steps_block
+from diagnostics.diagnosis.wording import (
+    load_words,
+    look_steps,
+    moment,
+    say,
+    sentences,
+    steps_block,
+)
 from protocol.causes import Cause
 from protocol.identifiers.countries import countries_of
 
@@ -279,26 +284,21 @@ def _values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
     """Every placeholder the facts allow, worded for the customer."""
     record = diagnosis.record
     facts = diagnosis.facts
-    zone, zone_name = _zone(record.time_zone if record else None, words)
-
-    def when(t: float) -> str:
-        return _moment(t, zone, zone_name, words)
-
-    values: dict[str, str] = {
-        "checked": when(diagnosis.at),
-        "back_by": when(math.ceil((diagnosis.at + FOLLOW_UP_S) / _QUARTER_HOUR) * _QUARTER_HOUR),
-    }
+    zone = record.time_zone if record else None
     resumes = diagnosis.resumes
     if resumes is None:
         resumes = _number(facts, "backoff_until")
     times = {
+        "checked": diagnosis.at,
+        "back_by": math.ceil((diagnosis.at + FOLLOW_UP_S) / _QUARTER_HOUR) * _QUARTER_HOUR,
         "started": diagnosis.started,
         "resumes": resumes,
         "last_report": _number(facts, "last_report"),
         "cycle_end": _number(facts, "cycle_end"),
         "network_added": _number(facts, "network_added"),
     }
-    values.update({key: when(t) for key, t in times.items() if t is not None})
+    said = {key: moment(t, zone, words) for key, t in times.items() if t is not None}
+    values = {key: text for key, text in said.items() if text is not None}
     values.update(_device_values(diagnosis, words))
     values.update(_fact_values(diagnosis, words))
     counts = {key: _number(diagnosis.facts, fact) for key, fact in _COUNTS}
@@ -404,28 +404,6 @@ def _country(facts: Mapping[str, str | float], words: Words) -> str | None:
     if iso is None and network is not None:
         iso = next(iter(countries_of(network)), None)
     return words.countries.get(iso.upper()) if iso else None
-
-
-def _zone(name: str | None, words: Words) -> tuple[tzinfo, str]:
-    """The customer's time zone and how a time names it; UTC when unknown."""
-    if name and name not in {"UTC", "Etc/UTC"}:
-        try:
-            return ZoneInfo(name), words.zone.format(zone=name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return UTC, words.utc
-
-
-def _moment(t: float, zone: tzinfo, zone_name: str, words: Words) -> str:
-    """A time as "2 March 2026 at 06:15 (Africa/Nairobi time)"."""
-    local = datetime.fromtimestamp(t, zone)
-    return words.time.format(
-        day=local.day,
-        month=words.months[local.month - 1],
-        year=local.year,
-        hm=f"{local:%H:%M}",
-        zone=zone_name,
-    )
 
 
 def _last4(number: str) -> str:

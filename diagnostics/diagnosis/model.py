@@ -228,6 +228,12 @@ class Diagnosis:
         """Nothing wrong found and the device is not down."""
         return self.cause is None and self.detection_status not in {"SUSPECT", "OFFLINE"}
 
+    def __post_init__(self) -> None:
+        for name in ("at", "started", "resumes"):
+            t = getattr(self, name)
+            if t is not None and not math.isfinite(t):
+                raise ValueError(f"Diagnosis.{name} must be a finite time, not {t!r}")
+
 
 def ranked(weights: Iterable[tuple[Cause, float]]) -> tuple[Candidate, ...]:
     """Candidates by likelihood (normalised to sum to 1), ties in the given order."""

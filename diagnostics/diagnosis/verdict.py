@@ -16,7 +16,6 @@ says when the trouble started, when service resumes by itself, and the next step
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Final
 
 from diagnostics.diagnosis.behaviour import WAIT_CAUSES, conduct
@@ -133,7 +132,7 @@ def _no_cause(
         next_step=next_step,
         separating_test=None,
         checks=results,
-        started=silence_start(case) if case.silent else None,
+        started=stopped_at(case) if case.silent else None,
         facts=facts,
         record=case.record,
     )
@@ -193,11 +192,12 @@ def _started(case: Case, finding: CheckResult) -> float | None:
         # the device's own stop, not when the incident's first member was detected quiet
         stopped = stopped_at(case)
         return case.incident.started_at if stopped is None else stopped
+    stopped = stopped_at(case)
     if finding.name in {"behaviour", "power"} and finding.evidence:  # it may still report
-        return min(silence_start(case), finding.evidence[0].t)
-    start = silence_start(case)
-    if math.isfinite(start):
-        return start
+        first = finding.evidence[0].t
+        return first if stopped is None else min(stopped, first)
+    if stopped is not None:
+        return stopped
     return finding.evidence[0].t if finding.evidence else None
 
 

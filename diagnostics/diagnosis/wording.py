@@ -50,8 +50,10 @@ import dataclasses
 import functools
 import string
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -369,3 +371,29 @@ def _text(data: object, where: str) -> Text:
 def _texts(data: object, where: str) -> tuple[Text, ...]:
     """A list of pieces, each a `Text`."""
     return tuple(_text(item, where) for item in _list(data, where))
+
+
+def moment(t: float, time_zone: str | None, words: Words) -> str | None:
+    """A time as "2 March 2026 at 06:15 (Africa/Nairobi time)" in the customer's time zone.
+
+    UTC when the zone is unknown. None for a time no calendar can name (past year 9999,
+    before year 1, not finite), which a message then leaves unsaid rather than failing.
+    """
+    zone: tzinfo = UTC
+    zone_name = words.utc
+    if time_zone and time_zone not in {"UTC", "Etc/UTC"}:
+        try:
+            zone, zone_name = ZoneInfo(time_zone), words.zone.format(zone=time_zone)
+        except (ZoneInfoNotFoundError, ValueError):  # an unknown zone: UTC, and so named
+            zone, zone_name = UTC, words.utc
+    try:
+        local = datetime.fromtimestamp(t, zone)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return words.time.format(
+        day=local.day,
+        month=words.months[local.month - 1],
+        year=local.year,
+        hm=f"{local:%H:%M}",
+        zone=zone_name,
+    )

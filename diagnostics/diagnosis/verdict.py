@@ -188,11 +188,10 @@ def _next_step(
 def _started(case: Case, finding: CheckResult) -> float | None:
     if finding.name in {"sim_state", "limits"} and finding.evidence:
         return finding.evidence[0].t
+    stopped = stopped_at(case)
     if finding.name == "incident" and case.incident is not None:
         # the device's own stop, not when the incident's first member was detected quiet
-        stopped = stopped_at(case)
         return case.incident.started_at if stopped is None else stopped
-    stopped = stopped_at(case)
     if finding.name in {"behaviour", "power"} and finding.evidence:  # it may still report
         first = finding.evidence[0].t
         return first if stopped is None else min(stopped, first)

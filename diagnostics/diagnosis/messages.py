@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from diagnostics.diagnosis.wording import (
+    customer_zone,
     load_words,
     look_steps,
     moment,
@@ -284,7 +285,7 @@ def _values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
     """Every placeholder the facts allow, worded for the customer."""
     record = diagnosis.record
     facts = diagnosis.facts
-    zone = record.time_zone if record else None
+    zone, zone_name = customer_zone(record.time_zone if record else None, words)
     resumes = diagnosis.resumes
     if resumes is None:
         resumes = _number(facts, "backoff_until")
@@ -297,7 +298,7 @@ def _values(diagnosis: Diagnosis, words: Words) -> dict[str, str]:
         "cycle_end": _number(facts, "cycle_end"),
         "network_added": _number(facts, "network_added"),
     }
-    said = {key: moment(t, zone, words) for key, t in times.items() if t is not None}
+    said = {key: moment(t, zone, zone_name, words) for key, t in times.items() if t is not None}
     values = {key: text for key, text in said.items() if text is not None}
     values.update(_device_values(diagnosis, words))
     values.update(_fact_values(diagnosis, words))

@@ -373,19 +373,22 @@ def _texts(data: object, where: str) -> tuple[Text, ...]:
     return tuple(_text(item, where) for item in _list(data, where))
 
 
-def moment(t: float, time_zone: str | None, words: Words) -> str | None:
-    """A time as "2 March 2026 at 06:15 (Africa/Nairobi time)" in the customer's time zone.
-
-    UTC when the zone is unknown. None for a time no calendar can name (past year 9999,
-    before year 1, not finite), which a message then leaves unsaid rather than failing.
-    """
-    zone: tzinfo = UTC
-    zone_name = words.utc
-    if time_zone and time_zone not in {"UTC", "Etc/UTC"}:
+def customer_zone(name: str | None, words: Words) -> tuple[tzinfo, str]:
+    """The customer's time zone and how a time names it; UTC, and so named, when unknown."""
+    if name and name not in {"UTC", "Etc/UTC"}:
         try:
-            zone, zone_name = ZoneInfo(time_zone), words.zone.format(zone=time_zone)
-        except (ZoneInfoNotFoundError, ValueError):  # an unknown zone: UTC, and so named
-            zone, zone_name = UTC, words.utc
+            return ZoneInfo(name), words.zone.format(zone=name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return UTC, words.utc
+
+
+def moment(t: float, zone: tzinfo, zone_name: str, words: Words) -> str | None:
+    """A time as "2 March 2026 at 06:15 (Africa/Nairobi time)", in `customer_zone`'s terms.
+
+    None for a time no calendar can name (past year 9999, before year 1, not finite),
+    which a message then leaves unsaid rather than failing.
+    """
     try:
         local = datetime.fromtimestamp(t, zone)
     except (OverflowError, OSError, ValueError):

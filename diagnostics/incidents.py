@@ -42,11 +42,11 @@ Pure: no I/O, time is what the caller says it is.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from diagnostics.incidents_model import Evidence, Incident, IncidentSettings, Reasons, Scope
 from diagnostics.incidents_reasons import CLASS_OF, NETWORK_DIMENSIONS, PLATFORM_KEYS, Explains
 from diagnostics.incidents_select import (
     DIMENSIONS,
@@ -81,121 +81,6 @@ __all__ = [
     "Timing",
     "binomial_tail",
 ]
-
-Scope = tuple[str, str, str, "str | None"]
-"""An incident's kind, dimension, value and (for a platform group) cause."""
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentSettings:
-    """When quiet devices are one incident."""
-
-    min_devices: int = 5
-    min_named: int = 3
-    """The minimum where the network's own word names the group for each quiet device."""
-    min_share: float = 0.2
-    p_value: float = 0.001
-    base_rate: float = 0.005
-    """The prior and the floor of every group's normal quiet rate p0."""
-    baseline_tau: float = 7 * 86400.0
-    """Seconds: the time constant of the moving average p0 is learned by."""
-    platform_min_devices: int = 3
-    """Quiet devices a platform group needs (the platform names each one's cause)."""
-    whole_share: float = 0.8
-    """Share of a pool's or account's devices its cause must hold: it is struck whole."""
-    cover: float = 0.9
-    """Share of a broader group's quiet devices one narrower group must hold to explain it."""
-    keep_closed: int = 100
-    """Closed incidents remembered."""
-
-    def __post_init__(self) -> None:
-        if min(self.min_devices, self.platform_min_devices) < 1:
-            raise ValueError("min_devices must be at least 1")
-        if not 0.0 <= self.min_share <= 1.0:
-            raise ValueError("min_share must be in [0, 1]")
-        if not 0.0 < self.p_value <= 1.0:
-            raise ValueError("p_value must be in (0, 1]")
-        if not 0.0 < self.base_rate < 1.0:
-            raise ValueError("base_rate must be in (0, 1)")
-
-    def least(self, kind: str) -> int:
-        """Quiet devices an incident of `kind` needs to open and to stay open."""
-        return self.platform_min_devices if kind == "platform" else self.min_devices
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """Why the scope is an incident: k of n quiet where p0 was normal.
-
-    For a platform group, k of the n devices of its attribute share its cause, which the
-    platform named for each: `normal_rate` and `p_value` are 0.
-    """
-
-    quiet: int
-    devices: int
-    share: float
-    normal_rate: float
-    p_value: float
-
-
-@dataclass(frozen=True, slots=True)
-class Reasons:
-    """Per device, in the fleet's order: what its own evidence says (see `incidents_reasons`)."""
-
-    causes: Sequence[Cause | None]
-    """The cause it names outright, when `CLASS_OF` holds it (None: no explanation of its own)."""
-    names: Sequence[tuple[str, ...]]
-    """The dimensions its evidence points at, most clearly named first."""
-
-
-@dataclass(slots=True)
-class Incident:
-    """Devices quiet together in one scope."""
-
-    id: str
-    dimension: str
-    value: str
-    opened_at: float
-    started_at: float
-    """When its earliest member went quiet (as the caller said)."""
-    evidence: Evidence
-    members: set[str] = field(default_factory=set)
-    """Every device it has held."""
-    quiet: set[str] = field(default_factory=set)
-    """Members quiet at the last update: these point to it instead of raising alarms."""
-    closed_at: float | None = None
-    muted: bool = False
-    silence_id: str | None = None
-    kind: str = "outage"
-    """`outage` (many quiet beyond chance) or `platform` (a platform-side cause they share)."""
-    cause: str | None = None
-    """A platform group's shared cause (a `Cause` id)."""
-    counts: list[tuple[float, int, int]] = field(default_factory=list)
-    """(from when, devices of its group quiet, devices its group counted), a point per change:
-    what its summary says at any moment it was open."""
-
-    @property
-    def open(self) -> bool:
-        """Whether it is still going on."""
-        return self.closed_at is None
-
-    def counts_at(self, t: float) -> tuple[int, int]:
-        """How many devices of its group were quiet at `t`, of how many its group counted."""
-        before = [c for c in self.counts if c[0] <= t]
-        _, quiet, devices = before[-1] if before else (t, len(self.quiet), self.evidence.devices)
-        return quiet, devices
-
-    def count(self, now: float, quiet: int) -> None:
-        """Note at `now` that `quiet` devices of its group are quiet, where that changed."""
-        point = (now, quiet, self.evidence.devices)
-        if not self.counts or self.counts[-1][1:] != point[1:]:
-            self.counts.append(point)
-
-    @property
-    def scope(self) -> Scope:
-        """Kind, dimension, value and cause: what one open incident at a time has."""
-        return (self.kind, self.dimension, self.value, self.cause)
-
 
 _SILENCEABLE = frozenset(DIMENSIONS) | frozenset(PLATFORM_KEYS)
 
@@ -299,8 +184,9 @@ class Grouper:
             if i.kind == "outage"
             and group_points_elsewhere(encoded, i.scope[1:3], quiet_mask, counted, evidence)
         }
+        sizes = _sizes(encoded) | _sizes(self._encode(attributes, PLATFORM_KEYS))
         opened, closed = self._follow(
-            now, devices, kept, quiet_ids, barred, quiet_since or {}, elsewhere
+            now, devices, kept, quiet_ids, barred, quiet_since or {}, elsewhere, sizes
         )
         explained = np.zeros(len(devices), np.bool_)
         index = {d: i for i, d in enumerate(devices)}
@@ -333,6 +219,7 @@ class Grouper:
         barred: Mapping[str, set[str]],
         quiet_since: Mapping[str, float],
         elsewhere: set[Scope],
+        sizes: Mapping[tuple[str, str], int],
     ) -> tuple[list[str], list[str]]:
         opened: list[str] = []
         row = {d: i for i, d in enumerate(devices)}
@@ -371,7 +258,8 @@ class Grouper:
             incident.quiet = still
             incident.members |= still
             # the group's quiet devices, those another incident holds too; else its own
-            incident.count(now, len(candidate.rows) if candidate is not None else len(still))
+            quiet_now = len(candidate.rows) if candidate is not None else len(still)
+            incident.count(now, quiet_now, sizes.get((incident.dimension, incident.value), 0))
             taken |= still
         for scope, candidate in selected.items():
             members = {devices[r] for r in candidate.rows} - taken
@@ -391,7 +279,7 @@ class Grouper:
                 kind=candidate.kind,
                 cause=candidate.cause,
             )
-            incident.count(now, len(candidate.rows))
+            incident.count(now, len(candidate.rows), sizes.get(scope[1:3], 0))
             self.incidents[incident.id] = incident
             self._open[scope] = incident.id
             taken |= members
@@ -437,6 +325,17 @@ def _counted(encoded: Encoded, causes: Sequence[Cause | None]) -> dict[str, NDAr
     platform = np.fromiter((k is Explains.PLATFORM for k in kinds), np.bool_, len(kinds))
     device = np.fromiter((k is Explains.DEVICE for k in kinds), np.bool_, len(kinds))
     return {d: ~(platform | device) if d in NETWORK_DIMENSIONS else ~platform for d in encoded}
+
+
+def _sizes(encoded: Encoded) -> dict[tuple[str, str], int]:
+    """(dimension, value) -> how many devices the attribute puts in that group."""
+    return {
+        (dimension, value): n
+        for dimension, (names, codes) in encoded.items()
+        for value, n in zip(
+            names, np.bincount(codes[codes >= 0], minlength=len(names)).tolist(), strict=True
+        )
+    }
 
 
 def _evidence(candidate: Candidate) -> Evidence:

@@ -254,3 +254,23 @@ def test_a_pool_used_up_is_one_pool_group_not_also_its_accounts():
         ("platform", "pool", "utrecht/dock-pool", "data_limit_reached")
     ]
     assert incidents[0].quiet == down
+
+
+def test_a_group_counts_every_device_the_attribute_puts_in_it_even_those_explained():
+    # 20 devices of cell 7201: 12 go quiet with the cell, 3 more are quiet because their
+    # SIMs were deactivated; the staff line says "12 of 20", not "12 of 17"
+    ids, attributes = fleet(
+        [
+            (12, CELL | {"account": "norte"}),
+            (3, CELL | {"account": "sur"}),
+            (5, CELL | {"account": "este"}),
+            (30, CELL | {"cell": "7202", "account": "oeste"}),
+        ]
+    )
+    cell = {d for d in ids if d[:3] in ("g0-", "g1-")}
+    explained = {d for d in ids if d.startswith("g1-")}
+    incident, sur = sweep(ids, attributes, cell, dict.fromkeys(explained, Cause.SIM_DEACTIVATED))
+    assert (incident.dimension, incident.value) == ("cell", "7201")
+    assert (sur.kind, sur.value, sur.counts_at(H)) == ("platform", "sur", (3, 3))
+    assert incident.evidence.devices == 17  # the test's n leaves the explained ones out
+    assert incident.counts_at(H) == (12, 20)

@@ -1,7 +1,8 @@
 """The staff's line for a device quiet in an incident: the count it states, and what it counts.
 
-"Quiet with K of N devices of cell 101": N is the group as the grouper counted it, K the
-devices of it quiet in the incident at the case's moment. For an outage, quiet is the
+"Quiet with K of N devices of cell 101": N is every device the group held at the case's
+moment (its attribute puts it there, whatever its state), K the devices of it quiet in the
+incident then. For an outage, quiet is the
 detector's SUSPECT or OFFLINE (silent past `suspect_after` of their report intervals):
 devices of the group that are only late are not in K yet and join as they pass it, and
 devices quiet for a reason of their own (a SIM state, a data block, a reject of their

@@ -78,7 +78,7 @@ class IncidentRef:
     quiet: int
     """The devices of its group quiet at the case's moment (as the grouper counted them)."""
     members: int
-    """The devices of its group the grouper counted then, quiet or not."""
+    """The devices its group held then, quiet or not, those quiet for a reason of their own too."""
     kind: str = "outage"
     """`outage`, or `platform`: a platform-side cause the devices share (never the network)."""
     cause: str | None = None

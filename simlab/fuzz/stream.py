@@ -12,6 +12,7 @@ quiet runs the new version, though no report says so).
 from __future__ import annotations
 
 import bisect
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -66,10 +67,12 @@ class Stream:
     """SIM -> (time, attached after it) for each attach accepted, rejected, or detach."""
     records: dict[str, SimRecord] = field(default_factory=dict)
     accounts: dict[str, str] = field(default_factory=dict)
-    """Device -> the account its messages were published under."""
+    """Device -> the account its reports and statuses were published under (the last sent)."""
     updates: dict[str, list[tuple[float, str]]] = field(default_factory=lambda: defaultdict(list))
     """SIM -> (time, version) of each firmware update the device-management server told of
     (applied or still going: a failed one leaves the old version)."""
+    heard: dict[str, float] = field(default_factory=dict)
+    """Device -> when its first status (under an account) was sent."""
     sleeps: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
     """Device -> (time, planned next report) of each "asleep until" status it sent."""
 
@@ -100,10 +103,16 @@ class Stream:
         elif isinstance(message, SimRecord):
             self.records[message.iccid] = message
         elif isinstance(message, DeviceStatus):
-            if message.status == "asleep" and message.next_report is not None:
-                self.sleeps[message.device_id].append((message.t, message.next_report))
+            self._status(message, account)
         elif isinstance(message, FirmwareUpdate) and message.result <= 1:
             self.updates[message.iccid].append((message.t, message.version))
+
+    def _status(self, message: DeviceStatus, account: str | None) -> None:
+        if account:  # a device that never reported is still heard of, in its account
+            self.accounts[message.device_id] = account
+            self.heard.setdefault(message.device_id, message.t)
+        if message.status == "asleep" and message.next_report is not None:
+            self.sleeps[message.device_id].append((message.t, message.next_report))
 
     def until(self, device_id: str, t: float) -> list[Report]:
         """The device's reports that had arrived by `t`."""
@@ -156,10 +165,17 @@ class Stream:
         """Devices whose newest report by `t` puts them in the group (cell, operator, APN...).
 
         None for a dimension no report tells (a tunnel, a pool): the stream cannot count it.
+        An account holds too the devices heard of under it that never reported (their status).
         """
         if dimension not in SEEN:
             return None
         out = set()
+        if dimension == "account":
+            out = {
+                d
+                for d, a in self.accounts.items()
+                if a == value and self.heard.get(d, math.inf) <= t and not self.until(d, t)
+            }
         for device_id in self.reports:
             reports = self.until(device_id, t)
             if not reports:

@@ -42,6 +42,7 @@ Pure: no I/O, time is what the caller says it is.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -61,7 +62,7 @@ from diagnostics.incidents_select import (
     select,
     statistical_candidates,
 )
-from diagnostics.incidents_timing import Timing, unheard
+from diagnostics.incidents_timing import Timing, joined, unheard
 from diagnostics.silence import Silence
 
 if TYPE_CHECKING:
@@ -169,7 +170,8 @@ class Grouper:
         candidates = statistical_candidates(
             encoded, quiet_mask, counted, evidence, normal_rate=self.normal_rate, limits=limits
         )
-        kept = select(unheard(candidates, encoded, quiet_mask, counted, timing), cover=s.cover)
+        heard = unheard(candidates, encoded, quiet_mask, counted, timing)
+        kept = select(_joined(heard, names, timing, limits), cover=s.cover)
         whole = Thresholds(s.platform_min_devices, s.platform_min_devices, s.whole_share, s.p_value)
         kept += platform_candidates(
             self._encode(attributes, PLATFORM_KEYS), quiet_mask, causes, limits=whole
@@ -325,6 +327,29 @@ def _counted(encoded: Encoded, causes: Sequence[Cause | None]) -> dict[str, NDAr
     platform = np.fromiter((k is Explains.PLATFORM for k in kinds), np.bool_, len(kinds))
     device = np.fromiter((k is Explains.DEVICE for k in kinds), np.bool_, len(kinds))
     return {d: ~(platform | device) if d in NETWORK_DIMENSIONS else ~platform for d in encoded}
+
+
+def _joined(
+    candidates: list[Candidate],
+    names: Sequence[tuple[str, ...]],
+    timing: Timing | None,
+    limits: Thresholds,
+) -> list[Candidate]:
+    """The candidates with only the devices that fell silent with most of theirs (`joined`).
+
+    One left with too few to open (`limits`) is none.
+    """
+    if timing is None:
+        return candidates
+    out = []
+    for c in candidates:
+        named = [r for r in c.rows if c.dimension in names[r]]
+        rows = joined(c.rows, named, timing)
+        if rows == c.rows:
+            out.append(c)
+        elif len(rows) >= limits.min_devices or len(named) >= limits.min_named:
+            out.append(replace(c, rows=rows))
+    return out
 
 
 def _sizes(encoded: Encoded) -> dict[tuple[str, str], int]:

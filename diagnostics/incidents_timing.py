@@ -22,6 +22,11 @@ devices (a congestion, a core or gateway reject, an update not reported since), 
 said what happened, and none of this applies. `heard_since` says it of a candidate;
 `unheard` keeps the others.
 
+Nor is a device already late before the moment most of a group's quiet devices fell
+silent one of its outage, unless the network's word names the group for it: it went
+quiet first, for a reason of its own (`joined` keeps the others; one lost report is
+allowed for, so a member is late by `JOINED_SLACK` of its lateness before the moment).
+
 Pure: numbers in, a yes or no out.
 """
 
@@ -41,11 +46,17 @@ if TYPE_CHECKING:
 
     from diagnostics.incidents_select import Candidate, Encoded
 
-__all__ = ["MOST", "Timing", "heard_since", "together", "unheard"]
+__all__ = ["JOINED_SLACK", "MOST", "Timing", "heard_since", "joined", "together", "unheard"]
 
 MOST: Final = 0.5
 """Share of a group's quiet devices that makes "most": late when the group was heard from,
 or silent from one moment (the rest may have been quiet for reasons of their own before)."""
+
+
+JOINED_SLACK: Final = 1.0
+"""How many times its lateness (last report to late) a device may be late before the
+moment most fell silent and still be one of them: its last report plus three intervals
+(late is 1.5 intervals on), so two reports lost just before the moment keep it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +75,35 @@ def together(rows: Collection[int], timing: Timing) -> bool:
     Each fell silent between its last report and the moment it was late; the moment most
     of these spans hold is the start of one of them.
     """
-    picked = sorted(rows)
-    start, end = timing.reported[picked], timing.late[picked]
+    return _silent_from(sorted(rows), timing) is not None
+
+
+def _silent_from(rows: Sequence[int], timing: Timing) -> float | None:
+    """The moment that most of these devices' silent spans hold, if `MOST` hold one."""
+    start, end = timing.reported[list(rows)], timing.late[list(rows)]
     known = ~np.isnan(start)
     start, end = np.sort(start[known]), np.sort(end[known])
     if not start.size:
-        return False
+        return None
     held = np.searchsorted(start, start, "right") - np.searchsorted(end, start, "left")
-    return bool(held.max() >= MOST * len(picked))
+    best = int(held.argmax())
+    return float(start[best]) if held[best] >= MOST * len(rows) else None
+
+
+def joined(rows: Collection[int], named: Collection[int], timing: Timing) -> frozenset[int]:
+    """The rows that fell silent with most of them, or that the network's word names.
+
+    Where no moment holds most of them (a firmware leak striking one by one), all of them.
+    """
+    picked = sorted(rows)
+    moment = _silent_from(picked, timing)
+    if moment is None:
+        return frozenset(rows)
+    reported, late = timing.reported[picked], timing.late[picked]
+    before = late + JOINED_SLACK * (late - reported) < moment  # nan compares False: kept
+    return frozenset(r for r, b in zip(picked, before.tolist(), strict=True) if not b) | (
+        frozenset(named) & frozenset(rows)
+    )
 
 
 def heard_since(

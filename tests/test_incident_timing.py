@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from diagnostics.incidents import Grouper, Reasons, Timing
-from diagnostics.incidents_timing import together
+from diagnostics.incidents_timing import joined, together
 
 pytestmark = pytest.mark.unit
 
@@ -83,3 +83,37 @@ def test_a_firmware_group_falling_silent_one_by_one_stays_a_candidate_when_other
     assert together(rows, timing(ids, reported))
     grouper = Grouper()
     assert grouper.update(now, ids, attributes, quiet, timing=timing(ids, reported)) == ([], [])
+
+
+def test_devices_quiet_hours_before_an_outage_are_not_of_it_unless_the_network_names_them():
+    # 30 of 40 devices fell silent at 0 with the cell; 4 had been silent since 6 hours before
+    # (their own trouble), and 2 of those the network's word names for the cell
+    ids, attributes = one_cell_fleet(40)
+    down, before = set(ids[:30]), set(ids[30:34])
+    named_before = set(ids[32:34])
+    now = 40 * M  # the 6 others reported last at -20 minutes, not since the cell went off air
+    reported = {d: -10 * M if d in down else -6 * 3600.0 if d in before else -20 * M for d in ids}
+    names = [("cell",) if d in named_before else () for d in ids]
+    quiet = [d in down | before for d in ids]
+    grouper = Grouper()
+    opened, _ = grouper.update(
+        now,
+        ids,
+        attributes,
+        quiet,
+        reasons=Reasons([None] * 40, names),
+        timing=timing(ids, reported),
+    )
+    (incident,) = (grouper.incidents[i] for i in opened)
+    assert (incident.dimension, incident.quiet) == ("cell", down | named_before)
+    assert incident.counts_at(now) == (32, 40)
+
+
+def test_devices_that_fell_silent_one_by_one_all_stay_in_their_group():
+    # a firmware leak: each hangs at its own moment, no moment holds most of them
+    ids, attributes = one_cell_fleet(40)
+    hung = ids[:12]
+    now = 30 * 3600.0
+    reported = {d: (n * 2 * 3600.0 if d in hung else now - M) for n, d in enumerate(ids)}
+    rows = range(12)
+    assert joined(rows, [], timing(ids, reported)) == frozenset(rows)

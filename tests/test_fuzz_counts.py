@@ -14,7 +14,7 @@ import pytest
 from diagnostics.diagnosis.incident_said import incident_summary
 from diagnostics.diagnosis.model import IncidentRef
 from protocol.causes import Cause
-from protocol.messages import FirmwareUpdate, Telemetry
+from protocol.messages import DeviceStatus, FirmwareUpdate, Telemetry
 from simlab.fuzz.counts import owed
 from simlab.fuzz.stream import Stream
 from simlab.fuzz.words import _COUNT
@@ -101,6 +101,16 @@ def test_a_firmware_update_told_of_after_the_last_report_moves_the_device_to_its
     assert failed.members("firmware", "5.2.7", 3 * H) == {"d1"}  # a failed update: still old
     again = Stream.of([report(H, "5.2.7"), update(2 * H, 1), report(3 * H, "5.2.7")], [None] * 3)
     assert again.members("firmware", "5.2.7", 4 * H) == {"d1"}  # its newest report says so
+
+
+def test_a_device_heard_of_only_by_its_status_is_in_its_account_and_updated_version():
+    status = DeviceStatus(t=H, device_id="d2", iccid="8927000000000000017", status="online")
+    stream = Stream.of([status, update(2 * H, 1)], ["veld", None])
+    assert stream.members("account", "veld", 0.5 * H) == set()  # not heard of yet
+    assert stream.members("account", "veld", 1.5 * H) == {"d2"}
+    assert stream.members("firmware", "5.3.0", 1.5 * H) == set()
+    assert stream.members("firmware", "5.3.0", 3 * H) == {"d2"}
+    assert stream.members("cell", "4410", 3 * H) == set()  # no report tells its cell
 
 
 def test_the_incident_line_states_what_its_count_counts():

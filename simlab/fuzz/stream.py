@@ -12,7 +12,6 @@ quiet runs the new version, though no report says so).
 from __future__ import annotations
 
 import bisect
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -73,6 +72,8 @@ class Stream:
     (applied or still going: a failed one leaves the old version)."""
     heard: dict[str, float] = field(default_factory=dict)
     """Device -> when its first status (under an account) was sent."""
+    status_sims: dict[str, str] = field(default_factory=dict)
+    """Device -> the SIM its newest status named."""
     sleeps: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
     """Device -> (time, planned next report) of each "asleep until" status it sent."""
 
@@ -111,6 +112,8 @@ class Stream:
         if account:  # a device that never reported is still heard of, in its account
             self.accounts[message.device_id] = account
             self.heard.setdefault(message.device_id, message.t)
+        if message.iccid is not None:
+            self.status_sims[message.device_id] = message.iccid
         if message.status == "asleep" and message.next_report is not None:
             self.sleeps[message.device_id].append((message.t, message.next_report))
 
@@ -165,32 +168,37 @@ class Stream:
         """Devices whose newest report by `t` puts them in the group (cell, operator, APN...).
 
         None for a dimension no report tells (a tunnel, a pool): the stream cannot count it.
-        An account holds too the devices heard of under it that never reported (their status).
+        A device heard of by a status that never reported is in its account, and runs the
+        version an update told of for the SIM its status named.
         """
         if dimension not in SEEN:
             return None
         out = set()
-        if dimension == "account":
-            out = {
-                d
-                for d, a in self.accounts.items()
-                if a == value and self.heard.get(d, math.inf) <= t and not self.until(d, t)
-            }
-        for device_id in self.reports:
-            reports = self.until(device_id, t)
-            if not reports:
-                continue
+        for device_id in self.reports.keys() | self.heard.keys():
+            seen = self._groups(device_id, t)
+            if seen.get(dimension) == (value.lower() if dimension == "apn" else value):
+                out.add(device_id)
+        return out
+
+    def _groups(self, device_id: str, t: float) -> dict[str, str | None]:
+        """The device's group in each dimension the stream tells, by `t`."""
+        reports = self.until(device_id, t)
+        if reports:
             last = reports[-1]
-            seen = {
+            return {
                 "cell": str(last.cell),
                 "operator": last.operator,
                 "apn": last.apn.lower(),
                 "firmware": self.firmware(last, t),
                 "account": self.accounts.get(device_id, ""),
             }
-            if seen.get(dimension) == (value.lower() if dimension == "apn" else value):
-                out.add(device_id)
-        return out
+        heard = self.heard.get(device_id)
+        if heard is None or heard > t:
+            return {}
+        told = [
+            (s, v) for s, v in self.updates.get(self.status_sims.get(device_id, ""), []) if s <= t
+        ]
+        return {"account": self.accounts.get(device_id), "firmware": max(told)[1] if told else None}
 
 
 def _time(report: Report) -> float:

@@ -42,7 +42,7 @@ Pure: no I/O, time is what the caller says it is.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -186,9 +186,12 @@ class Grouper:
             if i.kind == "outage"
             and group_points_elsewhere(encoded, i.scope[1:3], quiet_mask, counted, evidence)
         }
-        sizes = _sizes(encoded) | _sizes(self._encode(attributes, PLATFORM_KEYS))
+        tally = _Tally(
+            _sizes(encoded) | _sizes(self._encode(attributes, PLATFORM_KEYS)),
+            _named_quiet(encoded, quiet_mask, names, devices),
+        )
         opened, closed = self._follow(
-            now, devices, kept, quiet_ids, barred, quiet_since or {}, elsewhere, sizes
+            now, devices, kept, quiet_ids, barred, quiet_since or {}, elsewhere, tally
         )
         explained = np.zeros(len(devices), np.bool_)
         index = {d: i for i, d in enumerate(devices)}
@@ -221,7 +224,7 @@ class Grouper:
         barred: Mapping[str, set[str]],
         quiet_since: Mapping[str, float],
         elsewhere: set[Scope],
-        sizes: Mapping[tuple[str, str], int],
+        tally: _Tally,
     ) -> tuple[list[str], list[str]]:
         opened: list[str] = []
         row = {d: i for i, d in enumerate(devices)}
@@ -260,8 +263,8 @@ class Grouper:
             incident.quiet = still
             incident.members |= still
             # the group's quiet devices, those another incident holds too; else its own
-            quiet_now = len(candidate.rows) if candidate is not None else len(still)
-            incident.count(now, quiet_now, sizes.get((incident.dimension, incident.value), 0))
+            held = {devices[r] for r in candidate.rows} if candidate is not None else still
+            incident.count(now, *tally.of(incident.scope, held))
             taken |= still
         for scope, candidate in selected.items():
             members = {devices[r] for r in candidate.rows} - taken
@@ -281,7 +284,7 @@ class Grouper:
                 kind=candidate.kind,
                 cause=candidate.cause,
             )
-            incident.count(now, len(candidate.rows), sizes.get(scope[1:3], 0))
+            incident.count(now, *tally.of(scope, {devices[r] for r in candidate.rows}))
             self.incidents[incident.id] = incident
             self._open[scope] = incident.id
             taken |= members
@@ -349,6 +352,41 @@ def _joined(
             out.append(c)
         elif len(rows) >= limits.min_devices or len(named) >= limits.min_named:
             out.append(replace(c, rows=rows))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    """What a group's staff line counts: its quiet devices, of all the attribute puts in it."""
+
+    sizes: Mapping[tuple[str, str], int]
+    named: Mapping[tuple[str, str], set[str]]
+    """The quiet devices whose evidence names the group (counted in it or not)."""
+
+    def of(self, scope: Scope, held: set[str]) -> tuple[int, int]:
+        """(quiet, devices) of the group: those it holds, and for an outage those naming it.
+
+        A device kept out of the test for retrying too fast on the group's reject is quiet
+        with it too.
+        """
+        key = (scope[1], scope[2])
+        quiet = held | self.named.get(key, set()) if scope[0] == "outage" else held
+        return len(quiet), self.sizes.get(key, 0)
+
+
+def _named_quiet(
+    encoded: Encoded,
+    quiet: NDArray[np.bool_],
+    names: Sequence[tuple[str, ...]],
+    devices: Sequence[str],
+) -> dict[tuple[str, str], set[str]]:
+    """(dimension, value) -> the quiet devices in that group whose evidence names it."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for i in np.flatnonzero(quiet).tolist():
+        for dimension in names[i]:
+            if dimension in encoded and (code := int(encoded[dimension][1][i])) >= 0:
+                value = encoded[dimension][0][code]
+                out.setdefault((dimension, value), set()).add(devices[i])
     return out
 
 

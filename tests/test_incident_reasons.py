@@ -274,3 +274,19 @@ def test_a_group_counts_every_device_the_attribute_puts_in_it_even_those_explain
     assert (sur.kind, sur.value, sur.counts_at(H)) == ("platform", "sur", (3, 3))
     assert incident.evidence.devices == 17  # the test's n leaves the explained ones out
     assert incident.counts_at(H) == (12, 20)
+
+
+def test_devices_kept_out_for_retrying_too_fast_on_the_groups_reject_are_quiet_with_it():
+    # 12 of 20 on the APN rejected by its gateway; 4 more, whose firmware retries too fast
+    # on the same reject, are kept out of the test but are quiet with the APN all the same
+    ids, attributes = fleet([(12, CELL | {"account": "norte"}), (4, CELL), (4, CELL)])
+    down = {d for d in ids if not d.startswith("g2-")}
+    storm = {d for d in ids if d.startswith("g1-")}
+    names = dict.fromkeys(down, ("apn", "tunnel"))
+    (incident,) = sweep(ids, attributes, down, dict.fromkeys(storm, Cause.RECONNECT_STORM), names)
+    assert (incident.dimension, incident.evidence.quiet, incident.evidence.devices) == (
+        "apn",
+        12,
+        16,
+    )
+    assert incident.counts_at(H) == (16, 20)

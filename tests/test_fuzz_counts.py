@@ -123,3 +123,13 @@ def test_the_incident_line_states_what_its_count_counts():
         "inc-000003", "account", "acme-2", 10 * H, 67, 70, "platform", "roaming_not_allowed"
     )
     assert "refused with its cause (roaming_not_allowed)" in incident_summary(platform)
+
+
+def test_a_devices_rhythm_is_the_median_of_its_received_gaps_never_shorter_than_drawn():
+    # a PSM device drawn at 6 h that wakes, reports and sleeps: 6 h 15 min between reports,
+    # one report lost (a 12 h 30 min gap); the detector measures its silence by 6 h 15 min
+    times = [n * 6.25 * H for n in (0, 1, 2, 4, 5, 6)]
+    stream = Stream.of([report(t, "5.2.7") for t in times], [None] * len(times))
+    assert stream.rhythm("d1", 40 * H, 6 * H) == 6.25 * H
+    assert stream.rhythm("d1", 40 * H, 8 * H) == 8 * H  # drawn longer: the drawn one
+    assert stream.rhythm("d1", 1 * H, 6 * H) == 6 * H  # one report: no gap to learn from

@@ -111,7 +111,7 @@ def test_devices_quiet_hours_before_an_outage_are_not_of_it_unless_the_network_n
 
 def test_devices_that_fell_silent_one_by_one_all_stay_in_their_group():
     # a firmware leak: each hangs at its own moment, no moment holds most of them
-    ids, attributes = one_cell_fleet(40)
+    ids, _ = one_cell_fleet(40)
     hung = ids[:12]
     now = 30 * 3600.0
     reported = {d: (n * 2 * 3600.0 if d in hung else now - M) for n, d in enumerate(ids)}

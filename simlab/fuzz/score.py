@@ -308,14 +308,16 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
             faults = [f for m in members if (f := _down_at(truth, m, at)) is not None]
             counts.append((*scope, len(faults), len(members)))
             struck_by = group_faults(observed.draft, *scope)
+            rhythm = {
+                f.device_id: stream.rhythm(f.device_id, at, intervals.get(f.device_id, 900.0))
+                for f in faults
+            }
             owing = [
                 owed(
                     f,
                     at=at,
-                    last_report=stream.silent_since(
-                        f.device_id, at, intervals.get(f.device_id, 900.0)
-                    ),
-                    interval_s=intervals.get(f.device_id, 900.0),
+                    last_report=stream.silent_since(f.device_id, at, rhythm[f.device_id]),
+                    interval_s=rhythm[f.device_id],
                     struck_by=struck_by,
                     evident=_lasted(f, at, intervals.get(f.device_id, 900.0)),
                     counted_cause=incident.get("cause")

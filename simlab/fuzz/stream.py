@@ -12,10 +12,13 @@ quiet runs the new version, though no report says so).
 from __future__ import annotations
 
 import bisect
+import itertools
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from diagnostics.detection import DetectorSettings
 from protocol.messages import (
     AttachAccepted,
     AttachRejected,
@@ -36,6 +39,8 @@ __all__ = ["Report", "Stream"]
 
 SEEN = frozenset({"cell", "operator", "apn", "firmware", "account"})
 """The dimensions a device's reports tell its group in."""
+RHYTHM_GAPS = DetectorSettings().gap_window
+"""The gaps a device's interval is the median of, as the detector learns it."""
 NETWORK_SHOWS_S = 86_400.0
 """The network side "shows the SIM works" with an accepted attach or session this recent."""
 
@@ -121,6 +126,17 @@ class Stream:
         """The device's reports that had arrived by `t`."""
         reports = self.reports.get(device_id, [])
         return reports[: bisect.bisect_right(reports, t, key=_time)]
+
+    def rhythm(self, device_id: str, t: float, drawn_s: float) -> float:
+        """The device's interval as its reports by `t` show it, or `drawn_s` where longer.
+
+        The detector learns it so: the median of its last `RHYTHM_GAPS` gaps. A PSM device
+        wakes for its reports and sleeps again: its gaps run a little longer than its drawn
+        interval, and the service measures its silence by the gaps it saw.
+        """
+        times = [r.t for r in self.until(device_id, t)][-RHYTHM_GAPS - 1 :]
+        gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
+        return max(drawn_s, statistics.median(gaps)) if gaps else drawn_s
 
     def last_report(self, device_id: str, t: float) -> float | None:
         """When the device's newest report before `t` was sent (None: it never reported)."""

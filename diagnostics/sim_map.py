@@ -11,7 +11,10 @@ leaves the SIM with the device that last reported with it.
 Every pairing is kept as the newest by (timestamp, kind, name), never by arrival,
 so the same messages delivered in any order give the same map; at one instant a
 detach is older than what else is said (the SIM left one device for another). A Last Will is no
-pairing: the broker sends it late, naming the SIM of a connection that may be gone.
+pairing: the broker sends it late, naming the SIM of a connection that may be gone. Nor
+is the platform's own word (a state change, a data block, an audit entry): the IMEI it
+names is the one the platform last saw the SIM in, an old sighting, not one at its time
+(a SIM swapped since and refused in its new device is still named in the old one).
 Pure and in memory; `SimMap.observe` takes each decoded message once.
 """
 
@@ -19,7 +22,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final, TypeAlias
 
-from protocol.messages import Detached, DeviceStatus, SimRecord, Telemetry
+from protocol.messages import (
+    AuditRecorded,
+    DataBlocked,
+    Detached,
+    DeviceStatus,
+    SimRecord,
+    StateChanged,
+    Telemetry,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,6 +42,8 @@ __all__ = ["Sighting", "SimMap"]
 _DETACHED: Final = 0
 _NETWORK: Final = 1
 _DEVICE: Final = 2
+_PLATFORM_SAID: Final = frozenset({SimRecord, StateChanged, DataBlocked, AuditRecorded})
+"""Kinds that pair nothing: the platform's word, with the IMEI it last saw (see the module)."""
 
 
 Sighting: TypeAlias = tuple[float, int, str]
@@ -78,7 +91,7 @@ class SimMap:
         fields = vars(message)  # the model's field values: plain lookups, none that can raise
         iccid = fields.get("iccid")
         kind = type(message)  # compared by identity: isinstance on a model class is slow
-        if not iccid or kind is SimRecord:
+        if not iccid or kind in _PLATFORM_SAID:
             return
         t = fields["t"]
         if kind is Telemetry:

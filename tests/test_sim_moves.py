@@ -18,7 +18,7 @@ from diagnostics.sim_map import SimMap
 from diagnostics.store import SQLiteStore
 from diagnostics.support import Support
 from protocol.causes import Cause
-from protocol.messages import Clock
+from protocol.messages import AttachRejected, AuditRecorded, Clock, StateChanged, Telemetry
 from protocol.wire import Topics, encode
 from simlab.resources import bundled
 from simlab.scenario import load_scenario
@@ -95,6 +95,36 @@ def test_out_of_order_delivery_gives_the_same_map() -> None:
     # and the map is the world's: the swapped pair crossed, the move reached its new device
     assert answers[0][1] == world_now | {GIVER: None}
     assert world_now[GIVER] is None
+
+
+def test_the_platforms_word_names_an_old_imei_and_pairs_nothing() -> None:
+    # SIM B went from device 2 (IMEI ...2) into device 1 (IMEI ...1) and was refused there;
+    # the platform last saw B in IMEI ...2, and its later audit entry and state change say so
+    a, b = "8946000000000000011", "8946000000000000029"
+    imei1, imei2 = "350000000000011", "350000000000029"
+    sims = SimMap()
+    for message in (
+        _report("dev-1", a, imei1, 100.0),
+        _report("dev-2", b, imei2, 100.0),
+        AttachRejected(t=200.0, iccid=b, imei=imei1, mcc_mnc="64101", cell_id=9, rat="LTE-M",
+                       emm_cause=11),
+        AuditRecorded(t=300.0, iccid=b, imei=imei2, field="comm_plan", old="p1", new="p2",
+                      actor="user", reason="travel plan"),
+        StateChanged(t=300.0, iccid=b, imei=imei2, old="ACTIVATED", new="DEACTIVATED",
+                     actor="user", reason="billing"),
+    ):  # fmt: skip
+        sims.observe(message)
+    assert sims.holder(b) == "dev-1"
+    assert sims.sim_of("dev-1") == b
+    assert sims.sim_of("dev-2") is None
+
+
+def _report(device_id: str, iccid: str, imei: str, t: float) -> Telemetry:
+    return Telemetry(
+        t=t, device_id=device_id, iccid=iccid, imei=imei, seq=1, firmware="1.0", battery=None,
+        supply_mv=None, bearer="LTE-M", mcc_mnc="64101", cell_id=9, rsrp=-80.0, rsrq=-10.0,
+        snr=8.0, apn="iot", ip="10.0.0.7", uptime_s=100,
+    )  # fmt: skip
 
 
 def test_the_service_keeps_one_map_whatever_the_delivery_order(tmp_path: Path) -> None:

@@ -139,6 +139,14 @@ def test_own_readings_name_a_falling_signal_or_battery_not_a_weak_one():
     for t, rsrp in enumerate((-60.0, -95.0, -95.0, -96.0, -95.0)):
         kept.apply(report(t * H, rsrp))
     assert kept.explanation("truck-7") is None
+    bounced = OwnReadings()  # driving off: down 24 dB, the very last reading a little back up
+    for t, rsrp in enumerate((-91.4, -95.6, -115.5, -108.6)):
+        bounced.apply(report(t * H, rsrp))
+    assert bounced.explanation("truck-7") is Cause.COVERAGE_LOSS
+    dip = OwnReadings()  # one low reading, and the last back where it was: not leaving
+    for t, rsrp in enumerate((-91.0, -93.0, -112.0, -90.0)):
+        dip.apply(report(t * H, rsrp))
+    assert dip.explanation("truck-7") is None
 
 
 def test_a_core_refusing_every_device_names_the_operator_over_its_one_cell():

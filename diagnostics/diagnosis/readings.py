@@ -258,6 +258,8 @@ def locked_imei_of(case: Case) -> str | None:
 
 RECENT_REPORTS: Final = 4
 """How many of a device's newest reports its battery and signal trends are read from."""
+FALL_DB: Final = 20.0
+"""A fall of the signal this large over the recent reports is the device leaving coverage."""
 
 
 def _recent_reports(case: Case, n: int = RECENT_REPORTS) -> list[Telemetry]:
@@ -309,8 +311,15 @@ def signal_fading_in(reports: Sequence[Telemetry]) -> bool:
 
 
 def signal_falling_in(reports: Sequence[Telemetry]) -> bool:
-    """These reports (oldest first, at least 3) show the signal falling by 20 dB or more."""
-    return len(reports) >= 3 and reports[0].rsrp - reports[-1].rsrp >= 20
+    """These reports (oldest first, at least 3) show the signal falling by 20 dB or more.
+
+    From the oldest to the weaker of the newest two (a fading signal swings by several dB
+    between reports), the newest still half the fall down: one low reading is no fall.
+    """
+    if len(reports) < 3:
+        return False
+    first, last = reports[0].rsrp, reports[-1].rsrp
+    return first - min(last, reports[-2].rsrp) >= FALL_DB and first - last >= FALL_DB / 2
 
 
 def weak_signal_lately(case: Case, since: float) -> bool:

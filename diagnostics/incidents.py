@@ -167,8 +167,15 @@ class Grouper:
         limits = Thresholds(s.min_devices, s.min_named, s.min_share, s.p_value)
         own = [c is not None and CLASS_OF.get(c) is Explains.READINGS for c in causes]
         evidence = (names, own)
+        late = None if timing is None else np.nan_to_num(timing.late, nan=np.inf) < now
         candidates = statistical_candidates(
-            encoded, quiet_mask, counted, evidence, normal_rate=self.normal_rate, limits=limits
+            encoded,
+            quiet_mask,
+            counted,
+            evidence,
+            normal_rate=self.normal_rate,
+            limits=limits,
+            late=late,
         )
         heard = unheard(candidates, encoded, quiet_mask, counted, timing)
         kept = select(_joined(heard, names, timing, limits), cover=s.cover)
@@ -184,7 +191,7 @@ class Grouper:
             i.scope
             for i in self.open_incidents()
             if i.kind == "outage"
-            and group_points_elsewhere(encoded, i.scope[1:3], quiet_mask, counted, evidence)
+            and group_points_elsewhere(encoded, i.scope[1:3], quiet_mask, counted, evidence, late)
         }
         tally = _Tally(
             _sizes(encoded) | _sizes(self._encode(attributes, PLATFORM_KEYS)),

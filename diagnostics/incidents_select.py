@@ -189,11 +189,12 @@ def statistical_candidates(
     *,
     normal_rate: Callable[[str, str], float],
     limits: Thresholds,
+    late: NDArray[np.bool_] | None = None,
 ) -> list[Candidate]:
     """Groups with far more quiet devices than normal; `counted[d]`: devices that count in d.
 
     `evidence`: per device, the dimensions its evidence names, and whether its own newest
-    reports explain its quiet (`Explains.READINGS`).
+    reports explain its quiet (`Explains.READINGS`); `late`: devices late, quiet or not.
     """
     names = evidence[0]
     found: list[Candidate] = []
@@ -208,7 +209,8 @@ def statistical_candidates(
             p = binomial_tail(int(k[code]), int(n[code]), p0)
             if p < limits.p_value:
                 rows = frozenset(np.flatnonzero((codes == code) & known & quiet).tolist())
-                if points_elsewhere(rows, evidence, dimension):
+                going = _going(late, (codes == code) & known & ~quiet)
+                if points_elsewhere(rows, evidence, dimension, going):
                     continue
                 if len(rows) < limits.min_devices and not _all_named(rows, names, dimension):
                     continue
@@ -227,15 +229,24 @@ def points_elsewhere(
     rows: Collection[int],
     evidence: tuple[Sequence[tuple[str, ...]], Sequence[bool]],
     dimension: str,
+    going: Collection[int] = (),
 ) -> bool:
     """The quiet devices' own evidence points away from this dimension (they are no outage).
 
     It does when most of them name other dimensions and not this one, or when `OWN_SHARE`
-    of them are explained by their own newest reports.
+    of them are explained by their own newest reports; of them and of the group's devices
+    `going` quiet (late, not quiet yet): a convoy leaving its cell goes quiet one by one,
+    those that left first on a good signal, those leaving after them on a falling one.
     """
     names, own = evidence
     elsewhere = sum(1 for r in rows if names[r] and dimension not in names[r])
-    return 2 * elsewhere > len(rows) or sum(own[r] for r in rows) >= OWN_SHARE * len(rows)
+    silent = [*rows, *going]
+    return 2 * elsewhere > len(rows) or sum(own[r] for r in silent) >= OWN_SHARE * len(silent)
+
+
+def _going(late: NDArray[np.bool_] | None, group: NDArray[np.bool_]) -> list[int]:
+    """The rows of `group` that are late (none where lateness is not known)."""
+    return [] if late is None else np.flatnonzero(group & late).tolist()
 
 
 def platform_candidates(
@@ -340,6 +351,7 @@ def group_points_elsewhere(
     quiet: NDArray[np.bool_],
     counted: Mapping[str, NDArray[np.bool_]],
     evidence: tuple[Sequence[tuple[str, ...]], Sequence[bool]],
+    late: NDArray[np.bool_] | None = None,
 ) -> bool:
     """Whether the quiet devices that count in one group point elsewhere (`points_elsewhere`).
 
@@ -349,9 +361,10 @@ def group_points_elsewhere(
     if dimension not in encoded or value not in encoded[dimension][0]:
         return False
     values, codes = encoded[dimension]
-    hit = (codes == values.index(value)) & quiet & counted[dimension]
-    rows = np.flatnonzero(hit).tolist()
-    return bool(rows) and points_elsewhere(rows, evidence, dimension)
+    group = (codes == values.index(value)) & counted[dimension]
+    rows = np.flatnonzero(group & quiet).tolist()
+    going = _going(late, group & ~quiet)
+    return bool(rows) and points_elsewhere(rows, evidence, dimension, going)
 
 
 def absorbed(

@@ -7,7 +7,9 @@ and three such devices are enough): the grouper on plain data, and `OwnReadings`
 telemetry messages.
 """
 
-from diagnostics.incidents import Grouper, Reasons
+import numpy as np
+
+from diagnostics.incidents import Grouper, Reasons, Timing
 from diagnostics.incidents_readings import OwnReadings
 from protocol.causes import Cause
 from protocol.messages import Telemetry
@@ -39,6 +41,29 @@ def test_a_convoy_leaving_coverage_is_no_cell_or_firmware_outage():
     # the same quiet with no word of a fall is a cell outage of its own
     opened, _ = Grouper().update(H, ids, attributes, quiet, None, reasons(ids))
     assert opened
+
+
+def test_a_convoy_whose_first_left_on_a_good_signal_is_no_outage_by_those_leaving_after():
+    # 10 trucks of 40 quiet, none showing a fall; 20 more late behind them, 12 of those
+    # on a falling signal: the cell is being left, not off air
+    ids, attributes = fleet([(30, HERD | {"firmware": "4.1"}), (10, HERD | {"firmware": "4.0"})])
+    first, after = ids[:10], ids[10:30]
+    now = 2 * H
+    reported = np.array([now - 50 * 60 if d in first else now - 30 * 60 for d in ids])
+    late = np.array([now - 1.0 if d in first + after else now + 600.0 for d in ids])
+    timing = Timing(reported, late)
+    quiet = [d in first for d in ids]
+    fading = reasons(ids, dict.fromkeys(after[:12], Cause.COVERAGE_LOSS))
+    grouper = Grouper()
+    grouper.update(0.0, ids, attributes, [False] * len(ids))
+    assert grouper.update(now, ids, attributes, quiet, None, fading, timing) == ([], [])
+    # without those behind them, the first ten alone are an outage of the cell
+    alone = Grouper()
+    alone.update(0.0, ids, attributes, [False] * len(ids))
+    early = Timing(reported, np.array([now - 1.0 if d in first else now + 600.0 for d in ids]))
+    opened, _ = alone.update(now, ids, attributes, quiet, None, fading, early)
+    assert opened
+    assert scopes(alone) == [("cell", "4410")]
 
 
 def test_an_open_outage_closes_when_its_quiet_devices_come_to_point_elsewhere():

@@ -178,7 +178,8 @@ class Grouper:
             late=late,
         )
         heard = unheard(candidates, encoded, quiet_mask, counted, timing)
-        kept = select(_joined(heard, names, timing, limits), cover=s.cover)
+        trimmed = _joined(heard, names, timing, limits)
+        kept = select(trimmed, cover=s.cover)
         whole = Thresholds(s.platform_min_devices, s.platform_min_devices, s.whole_share, s.p_value)
         kept += platform_candidates(
             self._encode(attributes, PLATFORM_KEYS), quiet_mask, causes, limits=whole
@@ -187,6 +188,8 @@ class Grouper:
         barred = {
             d: {devices[i] for i in np.flatnonzero(~mask).tolist()} for d, mask in counted.items()
         }
+        for dimension, left in _strays(heard, trimmed, devices).items():  # quiet before
+            barred[dimension] = barred.get(dimension, set()) | left
         elsewhere = {
             i.scope
             for i in self.open_incidents()
@@ -354,7 +357,7 @@ def _joined(
     out = []
     for c in candidates:
         named = [r for r in c.rows if c.dimension in names[r]]
-        rows = joined(c.rows, named, timing)
+        rows = joined(c.rows, named, timing, enough=limits.min_named)
         if rows == c.rows:
             out.append(c)
         elif len(rows) >= limits.min_devices or len(named) >= limits.min_named:
@@ -394,6 +397,18 @@ def _named_quiet(
             if dimension in encoded and (code := int(encoded[dimension][1][i])) >= 0:
                 value = encoded[dimension][0][code]
                 out.setdefault((dimension, value), set()).add(devices[i])
+    return out
+
+
+def _strays(
+    candidates: list[Candidate], trimmed: list[Candidate], devices: Sequence[str]
+) -> dict[str, set[str]]:
+    """Per dimension, the devices `_joined` left out of its candidates: quiet before them."""
+    kept = {c.scope: c.rows for c in trimmed}
+    out: dict[str, set[str]] = {}
+    for c in candidates:
+        left = c.rows - kept.get(c.scope, frozenset())
+        out.setdefault(c.dimension, set()).update(devices[r] for r in left)
     return out
 
 

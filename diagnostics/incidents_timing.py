@@ -90,13 +90,17 @@ def _silent_from(rows: Sequence[int], timing: Timing) -> float | None:
     return float(start[best]) if held[best] >= MOST * len(rows) else None
 
 
-def joined(rows: Collection[int], named: Collection[int], timing: Timing) -> frozenset[int]:
+def joined(
+    rows: Collection[int], named: Collection[int], timing: Timing, *, enough: int = 3
+) -> frozenset[int]:
     """The rows that fell silent with most of them, or that the network's word names.
 
-    Where no moment holds most of them (a firmware leak striking one by one), all of them.
+    Where it names `enough` of them to open the group on its own word
+    (`IncidentSettings.min_named`), the moment is most of theirs. Where no moment holds
+    most of them (a firmware leak striking one by one), all of them.
     """
     picked = sorted(rows)
-    moment = _silent_from(picked, timing)
+    moment = _silent_from(sorted(named) if len(named) >= enough else picked, timing)
     if moment is None:
         return frozenset(rows)
     reported, late = timing.reported[picked], timing.late[picked]

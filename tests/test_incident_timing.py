@@ -117,3 +117,11 @@ def test_devices_that_fell_silent_one_by_one_all_stay_in_their_group():
     reported = {d: (n * 2 * 3600.0 if d in hung else now - M) for n, d in enumerate(ids)}
     rows = range(12)
     assert joined(rows, [], timing(ids, reported)) == frozenset(rows)
+
+
+def test_the_moment_of_an_outage_the_network_names_is_that_of_the_devices_it_names():
+    # 3 devices refused by the gateway just now; 4 others quiet since hours before, more of
+    # them than the refused: the outage's moment is the refused ones', the 4 are not of it
+    ids, _ = one_cell_fleet(7)
+    reported = {d: (-10 * M if n < 3 else -6 * 3600.0) for n, d in enumerate(ids)}
+    assert joined(range(7), [0, 1, 2], timing(ids, reported)) == frozenset({0, 1, 2})

@@ -25,7 +25,9 @@ It also keeps what a grouping needs beyond the device's own reports: the IPsec t
 a SIM's private APN goes through (from its session events) and the firmware the
 device-management server installed (LwM2M object 5: a device that hangs right after
 updating never reports the new version), and which dimensions the evidence names
-(`names`), read by the tie rule of `diagnostics.incidents_select`.
+(`names`), read by the tie rule of `diagnostics.incidents_select`: a reject's cause, and
+a data session the network closed (an APN's gateway or a tunnel failing closes every
+session on it before it refuses new ones), until a session opens again.
 
 Pure: no I/O; the service hands it messages in the order it takes them in.
 """
@@ -130,6 +132,8 @@ class _Sim:
     tunnel: str | None = None
     firmware: tuple[float, str] | None = None
     record: dict[str, str] | None = None
+    closed: tuple[float, tuple[str, ...]] | None = None
+    """When the network last closed its data session, and the dimensions that points at."""
 
 
 def _newer(old: tuple[float, object] | None, t: float) -> bool:
@@ -174,6 +178,9 @@ class SimReasons:
             sim.record = {key: getattr(message, key) for key in PLATFORM_KEYS}
         if isinstance(message, SessionOpened | SessionClosed | SessionRejected):
             sim.tunnel = message.tunnel or sim.tunnel
+        if isinstance(message, SessionClosed) and message.reason == "network":
+            through = ("tunnel", "apn") if message.tunnel else ("apn",)
+            sim.closed = (t, through) if _newer(sim.closed, t) else sim.closed
         for part, word in _words(message):
             if _newer(getattr(sim, part), t):
                 setattr(sim, part, (t, word))
@@ -206,6 +213,9 @@ class SimReasons:
         for word in (sim.session, sim.attach):
             if word is not None and word[1] is not None:
                 named += NAMED_BY.get(word[1], ())
+        closed = sim.closed
+        if closed is not None and (sim.session is None or closed[0] > sim.session[0]):
+            named += tuple(d for d in closed[1] if d not in named)
         return named
 
     def tunnel(self, iccid: str | None) -> str | None:

@@ -98,6 +98,11 @@ OWN_SHARE: Final = 0.25
 outage: a signal does not fall 20 dB by chance, so a quarter of them falling says the group
 left coverage, the rest unseen."""
 SPOKEN_DIMENSIONS: Final = frozenset({"apn", "tunnel", "account"})
+CORE_DIMENSIONS: Final = frozenset({"apn", "tunnel"})
+"""The packet core's groups: an APN's gateway or a tunnel that fails closes the sessions on
+it and refuses new ones, so one is a candidate only where the network's word names it for
+some of its quiet devices (devices silent on a good signal that left together, all of an
+APN's, are no outage of it)."""
 """Where a failure puts its own words on the wire: a gateway or tunnel leaves its devices on
 the air and rejects their sessions, an account's SIMs are changed by the platform, which
 says so (`platform_candidates`)."""
@@ -212,6 +217,8 @@ def statistical_candidates(
                 going = _going(late, (codes == code) & known & ~quiet)
                 if points_elsewhere(rows, evidence, dimension, going):
                     continue
+                if dimension in CORE_DIMENSIONS and not any(dimension in names[r] for r in rows):
+                    continue  # the packet core says so when it fails: a silent group is not it
                 if len(rows) < limits.min_devices and not _all_named(rows, names, dimension):
                     continue
                 if dimension in PLACED_DIMENSIONS and "cell" in encoded:

@@ -14,6 +14,7 @@ from protocol.messages import (
     AttachRejected,
     DataBlocked,
     FirmwareUpdate,
+    SessionClosed,
     SessionOpened,
     SessionRejected,
     SimRecord,
@@ -290,3 +291,36 @@ def test_devices_kept_out_for_retrying_too_fast_on_the_groups_reject_are_quiet_w
         16,
     )
     assert incident.counts_at(H) == (16, 20)
+
+
+def test_a_session_the_network_closed_names_its_apn_or_tunnel_until_one_opens_again():
+    opened = SessionOpened(t=1, iccid=ICCID, session_id=1, apn="datos.agro", ip="10.0.0.1")
+    closed = SessionClosed(
+        t=5, iccid=ICCID, session_id=1, apn="datos.agro", bytes=10, reason="network"
+    )
+    by_device = closed.model_copy(update={"reason": "device"})
+    tunnelled = closed.model_copy(update={"tunnel": "dc1"})
+    again = opened.model_copy(update={"t": 9, "session_id": 2})
+    assert reasons_of(opened, closed).names(ICCID, last_report=0) == ("apn",)
+    assert reasons_of(opened, tunnelled).names(ICCID, last_report=0) == ("tunnel", "apn")
+    assert reasons_of(opened, by_device).names(ICCID, last_report=0) == ()
+    assert reasons_of(opened, closed, again).names(ICCID, last_report=0) == ()
+    assert reasons_of(opened, closed).explanation(ICCID) is None  # a group's word, no own
+
+
+def test_an_apns_devices_gone_quiet_without_a_word_of_the_core_are_no_apn_outage():
+    # 12 devices, all of their APN's, silent over two cells among 80 others of their account
+    apn = {"apn": "internet.m2m", "account": "b"}
+    ids, attributes = fleet(
+        [
+            (6, CELL | apn),
+            (6, CELL | apn | {"cell": "7202"}),
+            (40, CELL | {"account": "b"}),
+            (40, CELL | {"account": "b", "cell": "7202"}),
+        ]
+    )
+    down = {d for d in ids if d[:3] in ("g0-", "g1-")}
+    assert sweep(ids, attributes, down) == []  # left together on a good signal: no outage
+    named = dict.fromkeys(sorted(down)[:3], ("apn",))  # the gateway closed 3 of their sessions
+    (incident,) = sweep(ids, attributes, down, names=named)
+    assert (incident.dimension, incident.value) == ("apn", "internet.m2m")

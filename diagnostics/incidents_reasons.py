@@ -44,12 +44,14 @@ from protocol.messages import (
     AttachAccepted,
     AttachRejected,
     DataBlocked,
+    Detached,
     FirmwareUpdate,
     SessionClosed,
     SessionOpened,
     SessionRejected,
     SimRecord,
     StateChanged,
+    TrackingAreaUpdated,
 )
 from protocol.sim_state import SimState
 
@@ -61,6 +63,7 @@ __all__ = [
     "NAMED_BY",
     "NETWORK_DIMENSIONS",
     "PLATFORM_KEYS",
+    "RADIO_LOST",
     "Explains",
     "SimReasons",
 ]
@@ -119,6 +122,11 @@ NAMED_BY: Final[dict[Cause, tuple[str, ...]]] = {
 }
 """A reject's cause -> the dimensions it points at, the one it names most clearly first."""
 
+RADIO_LOST: Final = "radio"
+"""What an implicit detach after the device's last report names: the network lost its radio
+contact (a device that hangs stays registered; one out of coverage or power does not). Not a
+dimension: it agrees with a cell's or an operator's outage and points away from the rest."""
+_LET_GO: Final = frozenset({"implicit"})
 FIRMWARE_NAMED: Final = ("firmware",)
 """What an update the device has not reported since points at."""
 
@@ -134,6 +142,10 @@ class _Sim:
     record: dict[str, str] | None = None
     closed: tuple[float, tuple[str, ...]] | None = None
     """When the network last closed its data session, and the dimensions that points at."""
+    lost: float | None = None
+    """When the network last let it go without a word from it (an implicit detach)."""
+    timer: float | None = None
+    """The periodic TAU timer (T3412) the network last granted it, seconds."""
 
 
 def _newer(old: tuple[float, object] | None, t: float) -> bool:
@@ -178,6 +190,11 @@ class SimReasons:
             sim.record = {key: getattr(message, key) for key in PLATFORM_KEYS}
         if isinstance(message, SessionOpened | SessionClosed | SessionRejected):
             sim.tunnel = message.tunnel or sim.tunnel
+        if isinstance(message, AttachAccepted | TrackingAreaUpdated):
+            sim.timer = message.t3412_s or sim.timer
+            sim.lost = None if sim.lost is not None and t >= sim.lost else sim.lost
+        if isinstance(message, Detached) and message.reason in _LET_GO:
+            sim.lost = t if sim.lost is None or t > sim.lost else sim.lost
         if isinstance(message, SessionClosed) and message.reason == "network":
             through = ("tunnel", "apn") if message.tunnel else ("apn",)
             sim.closed = (t, through) if _newer(sim.closed, t) else sim.closed
@@ -216,7 +233,14 @@ class SimReasons:
         closed = sim.closed
         if closed is not None and (sim.session is None or closed[0] > sim.session[0]):
             named += tuple(d for d in closed[1] if d not in named)
+        if sim.lost is not None and (last_report is None or sim.lost > last_report):
+            named += (RADIO_LOST,)
         return named
+
+    def timer(self, iccid: str | None) -> float | None:
+        """The T3412 the network last granted the SIM (None: it never said)."""
+        sim = self._sims.get(iccid) if iccid is not None else None
+        return sim.timer if sim is not None else None
 
     def tunnel(self, iccid: str | None) -> str | None:
         """The IPsec tunnel the SIM's private APN sessions go through, as its sessions showed."""

@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 
 from diagnostics.incidents_places import PLACED_DIMENSIONS, beyond_places
-from diagnostics.incidents_reasons import CLASS_OF, NETWORK_DIMENSIONS, Explains
+from diagnostics.incidents_reasons import CLASS_OF, NETWORK_DIMENSIONS, RADIO_LOST, Explains
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping, Sequence
@@ -246,7 +246,12 @@ def points_elsewhere(
     those that left first on a good signal, those leaving after them on a falling one.
     """
     names, own = evidence
-    elsewhere = sum(1 for r in rows if names[r] and dimension not in names[r])
+    radio = dimension in RADIO_DIMENSIONS  # a device the network lost agrees with its radio
+    elsewhere = sum(
+        1
+        for r in rows
+        if names[r] and dimension not in names[r] and not (radio and RADIO_LOST in names[r])
+    )
     silent = [*rows, *going]
     return 2 * elsewhere > len(rows) or sum(own[r] for r in silent) >= OWN_SHARE * len(silent)
 

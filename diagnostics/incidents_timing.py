@@ -46,13 +46,25 @@ if TYPE_CHECKING:
 
     from diagnostics.incidents_select import Candidate, Encoded
 
-__all__ = ["JOINED_SLACK", "MOST", "Timing", "heard_since", "joined", "together", "unheard"]
+__all__ = [
+    "DEFAULT_T3412_S",
+    "JOINED_SLACK",
+    "MOST",
+    "Timing",
+    "heard_since",
+    "joined",
+    "together",
+    "unheard",
+    "waiting",
+]
 
 MOST: Final = 0.5
 """Share of a group's quiet devices that makes "most": late when the group was heard from,
 or silent from one moment (the rest may have been quiet for reasons of their own before)."""
 
 
+DEFAULT_T3412_S: Final = 3240.0
+"""The periodic TAU timer where the network never said one: TS 24.301's default, 54 min."""
 JOINED_SLACK: Final = 1.0
 """How many times its lateness (last report to late) a device may be late before the
 moment most fell silent and still be one of them: its last report plus three intervals
@@ -67,6 +79,22 @@ class Timing:
     """Its newest report's time (nan: none)."""
     late: NDArray[np.float64]
     """From when its next report is late (nan: it never reported)."""
+    reach: NDArray[np.float64] | None = None
+    """By when the network would have let it go had it lost its radio (its last report, one
+    interval, its T3412 and the reachable timer's margin; None: not known)."""
+
+
+def waiting(rows: Collection[int], timing: Timing, now: float) -> bool:
+    """Whether the network may still say, for `MOST` of these devices, that it lost them.
+
+    A device whose firmware hangs stays registered; one out of coverage or power is let go
+    when its reachable timer runs out. Until then a group silent without a word of the
+    network (a firmware's, an account's) cannot be told from devices leaving together.
+    """
+    if timing.reach is None or not rows:
+        return False
+    reach = timing.reach[sorted(rows)]
+    return bool(np.count_nonzero(reach > now) >= MOST * len(rows))
 
 
 def together(rows: Collection[int], timing: Timing) -> bool:

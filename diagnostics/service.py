@@ -23,6 +23,7 @@ every thread on its own connection. No FastAPI here, and no metrics format:
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import Counter
@@ -40,6 +41,7 @@ from diagnostics.group_rows import GroupRows
 from diagnostics.incidents import DIMENSIONS, Grouper, Reasons, Timing
 from diagnostics.incidents_readings import OwnReadings
 from diagnostics.incidents_reasons import PLATFORM_KEYS, SimReasons
+from diagnostics.incidents_timing import DEFAULT_T3412_S
 from diagnostics.silence import Silence
 from diagnostics.sim_map import SimMap
 from diagnostics.store import DetectionChange, accepted, dead_letter
@@ -51,6 +53,7 @@ from protocol.wire import Topics, WireError, decode, decode_any, matches
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from numpy.typing import NDArray
     from pydantic import BaseModel
 
     from diagnostics.ingest import Ingest, Received
@@ -326,21 +329,26 @@ class Service:
         if not ids:
             return
         misbehaving = self.feed.timers.misbehaving(clock)  # their own firmware's trouble
-        attributes, reasons = self._attributes(ids, misbehaving)
+        attributes, reasons, timers = self._attributes(ids, misbehaving)
         quiet = np.isin(self.detector.column("status"), _QUIET)
         quiet &= self.detector.settled(clock)  # silence by a guessed interval is no victim yet
         if misbehaving:
             quiet |= np.isin(np.asarray(ids), list(misbehaving))
         reported = self.detector.column("last_seen")
-        late = reported + self.detector.settings.late_limit(self.detector.column("interval"))
-        timing = Timing(reported, late)
+        interval = self.detector.column("interval")
+        late = reported + self.detector.settings.late_limit(interval)
+        timers = np.where(np.isnan(timers), DEFAULT_T3412_S, timers)
+        reach = reported + interval + timers + self.detector.settings.reachable_margin
+        timing = Timing(reported, late, reach)
         self.grouper.update(clock, ids, attributes, quiet, self.since, reasons, timing)
         self.incident_of = self.grouper.incident_of()
 
     def _attributes(
         self, ids: list[str], misbehaving: set[str]
-    ) -> tuple[dict[str, list[str | None]], Reasons]:
-        """Each device's group in every dimension, and what its SIM's own evidence says.
+    ) -> tuple[dict[str, list[str | None]], Reasons, NDArray[np.float64]]:
+        """Each device's group in every dimension, its SIM's own evidence, and its T3412.
+
+        The T3412 is the one the network granted (nan: not said).
 
         A device breaking TS.34's limits (`misbehaving`) is in trouble by its firmware's
         conduct, where the platform names nothing else. The rest of a device's row is kept
@@ -355,7 +363,8 @@ class Service:
             row = self.detector.index.get(device_id)
             if row is not None:
                 causes[row] = said[row] or Cause.RECONNECT_STORM
-        return attributes, Reasons(causes, list(columns[len(_ROW_KEYS) + 2]))
+        timers = np.asarray(columns[len(_ROW_KEYS) + 3], np.float64)
+        return attributes, Reasons(causes, list(columns[len(_ROW_KEYS) + 2])), timers
 
     def _row(self, device_id: str) -> tuple[object, ...]:
         """A device's grouping row, as `_attributes` reads it.
@@ -381,6 +390,7 @@ class Service:
             said.explanation(iccid),
             self.readings.explanation(device_id),
             said.names(iccid, last_report=f.last_report),
+            said.timer(iccid) or math.nan,
         )
 
     def _statuses(self) -> list[tuple[str, DetectionStatus, Reason]]:

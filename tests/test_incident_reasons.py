@@ -13,6 +13,7 @@ from protocol.messages import (
     AttachAccepted,
     AttachRejected,
     DataBlocked,
+    Detached,
     FirmwareUpdate,
     SessionClosed,
     SessionOpened,
@@ -324,3 +325,18 @@ def test_an_apns_devices_gone_quiet_without_a_word_of_the_core_are_no_apn_outage
     named = dict.fromkeys(sorted(down)[:3], ("apn",))  # the gateway closed 3 of their sessions
     (incident,) = sweep(ids, attributes, down, names=named)
     assert (incident.dimension, incident.value) == ("apn", "internet.m2m")
+
+
+def test_an_implicit_detach_after_the_last_report_names_the_radio_lost_until_attached():
+    accepted = AttachAccepted(
+        t=1, iccid=ICCID, mcc_mnc="722310", cell_id=7201, rat="LTE-M", t3412_s=3240.0
+    )
+    detached = Detached(t=80, iccid=ICCID, reason="implicit")
+    by_device = Detached(t=80, iccid=ICCID, reason="device")
+    again = accepted.model_copy(update={"t": 90})
+    assert reasons_of(accepted, detached).names(ICCID, last_report=20) == ("radio",)
+    assert reasons_of(accepted, detached).names(ICCID, last_report=85) == ()  # heard since
+    assert reasons_of(accepted, by_device).names(ICCID, last_report=20) == ()
+    assert reasons_of(accepted, detached, again).names(ICCID, last_report=20) == ()
+    assert reasons_of(accepted).timer(ICCID) == 3240.0
+    assert SimReasons().timer(ICCID) is None

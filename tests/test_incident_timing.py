@@ -125,3 +125,31 @@ def test_the_moment_of_an_outage_the_network_names_is_that_of_the_devices_it_nam
     ids, _ = one_cell_fleet(7)
     reported = {d: (-10 * M if n < 3 else -6 * 3600.0) for n, d in enumerate(ids)}
     assert joined(range(7), [0, 1, 2], timing(ids, reported)) == frozenset({0, 1, 2})
+
+
+def test_a_silent_firmware_group_waits_for_the_network_to_say_whether_it_lost_them():
+    # the 12 devices of firmware 2.0 silent at once on a cell whose 36 others report on
+    ids = [f"d{n:04d}" for n in range(48)]
+    attributes = {
+        "cell": ["100"] * 48,
+        "operator": ["24001"] * 48,
+        "apn": ["iot.a"] * 48,
+        "account": ["acme"] * 48,
+        "firmware": ["2.0"] * 12 + ["1.0"] * 36,
+    }
+    silent = set(ids[:12])
+    quiet = [d in silent for d in ids]
+
+    def sweep(now, names=()):
+        last = np.array([-10 * M if d in silent else now - M for d in ids])
+        reach = last + INTERVAL + 3240.0 + 240.0
+        grouper = Grouper()
+        grouper.update(0.0, ids, attributes, [False] * 48)
+        reasons = Reasons([None] * 48, [names if d in silent else () for d in ids])
+        timing = Timing(last, last + 1.5 * INTERVAL, reach)
+        opened, _ = grouper.update(now, ids, attributes, quiet, reasons=reasons, timing=timing)
+        return opened_scopes(grouper, opened)
+
+    assert sweep(45 * M) == []  # within their reachable timers: not yet
+    assert sweep(2 * 3600.0) == [("firmware", "2.0")]  # still registered after: a hang
+    assert sweep(2 * 3600.0, ("radio",)) == []  # the network let them go: they left

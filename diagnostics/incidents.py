@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -62,7 +62,7 @@ from diagnostics.incidents_select import (
     select,
     statistical_candidates,
 )
-from diagnostics.incidents_timing import Timing, joined, unheard, waiting
+from diagnostics.incidents_timing import Timing, held, joined, unheard
 from diagnostics.silence import Silence
 
 if TYPE_CHECKING:
@@ -83,8 +83,6 @@ __all__ = [
     "binomial_tail",
 ]
 
-HELD_DIMENSIONS: Final = frozenset({"firmware", "account"})
-"""Groups a silent outage of waits for the network's reachable timers (`_held`)."""
 _SILENCEABLE = frozenset(DIMENSIONS) | frozenset(PLATFORM_KEYS)
 
 
@@ -180,7 +178,9 @@ class Grouper:
             late=late,
         )
         heard = unheard(candidates, encoded, quiet_mask, counted, timing)
-        trimmed = [c for c in _joined(heard, names, timing, limits) if not _held(c, timing, now)]
+        trimmed = [
+            c for c in _joined(heard, names, timing, limits) if not held(c, causes, timing, now)
+        ]
         kept = select(trimmed, cover=s.cover)
         whole = Thresholds(s.platform_min_devices, s.platform_min_devices, s.whole_share, s.p_value)
         kept += platform_candidates(
@@ -400,16 +400,6 @@ def _named_quiet(
                 value = encoded[dimension][0][code]
                 out.setdefault((dimension, value), set()).add(devices[i])
     return out
-
-
-def _held(candidate: Candidate, timing: Timing | None, now: float) -> bool:
-    """A silent group of a firmware or an account the network may yet say it lost (`waiting`)."""
-    return (
-        timing is not None
-        and candidate.dimension in HELD_DIMENSIONS
-        and candidate.named == 0
-        and waiting(candidate.rows, timing, now)
-    )
 
 
 def _strays(

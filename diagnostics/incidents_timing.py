@@ -27,6 +27,12 @@ silent one of its outage, unless the network's word names the group for it: it w
 quiet first, for a reason of its own (`joined` keeps the others; one lost report is
 allowed for, so a member is late by `JOINED_SLACK` of its lateness before the moment).
 
+A device whose firmware hangs stays registered; one out of coverage or out of power the
+network lets go of when its reachable timer runs out (an implicit detach, which names its
+radio lost). So a firmware's or an account's group silent without a word of the network
+`waiting` for it is `held` until then: till then it cannot be told from devices that
+left together.
+
 Pure: numbers in, a yes or no out.
 """
 
@@ -45,13 +51,16 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from diagnostics.incidents_select import Candidate, Encoded
+    from protocol.causes import Cause
 
 __all__ = [
     "DEFAULT_T3412_S",
+    "HELD_DIMENSIONS",
     "JOINED_SLACK",
     "MOST",
     "Timing",
     "heard_since",
+    "held",
     "joined",
     "together",
     "unheard",
@@ -65,6 +74,8 @@ or silent from one moment (the rest may have been quiet for reasons of their own
 
 DEFAULT_T3412_S: Final = 3240.0
 """The periodic TAU timer where the network never said one: TS 24.301's default, 54 min."""
+HELD_DIMENSIONS: Final = frozenset({"firmware", "account"})
+"""Groups a silent outage of waits for the network's reachable timers (`held`)."""
 JOINED_SLACK: Final = 1.0
 """How many times its lateness (last report to late) a device may be late before the
 moment most fell silent and still be one of them: its last report plus three intervals
@@ -136,6 +147,20 @@ def joined(
     return frozenset(r for r, b in zip(picked, before.tolist(), strict=True) if not b) | (
         frozenset(named) & frozenset(rows)
     )
+
+
+def held(
+    candidate: Candidate, causes: Sequence[Cause | None], timing: Timing | None, now: float
+) -> bool:
+    """A silent group of a firmware or an account the network may yet say it lost (`waiting`).
+
+    Silent: nothing names it, and most of its quiet devices have no cause of their own (a
+    firmware's devices rebooting in a loop are heard by the network all the while).
+    """
+    if timing is None or candidate.dimension not in HELD_DIMENSIONS or candidate.named:
+        return False
+    silent = [r for r in candidate.rows if causes[r] is None]
+    return len(silent) >= MOST * len(candidate.rows) and waiting(silent, timing, now)
 
 
 def heard_since(

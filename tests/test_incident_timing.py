@@ -5,6 +5,7 @@ import pytest
 
 from diagnostics.incidents import Grouper, Reasons, Timing
 from diagnostics.incidents_timing import joined, together
+from protocol.causes import Cause
 
 pytestmark = pytest.mark.unit
 
@@ -140,12 +141,13 @@ def test_a_silent_firmware_group_waits_for_the_network_to_say_whether_it_lost_th
     silent = set(ids[:12])
     quiet = [d in silent for d in ids]
 
-    def sweep(now, names=()):
+    def sweep(now, names=(), cause=None):
         last = np.array([-10 * M if d in silent else now - M for d in ids])
         reach = last + INTERVAL + 3240.0 + 240.0
         grouper = Grouper()
         grouper.update(0.0, ids, attributes, [False] * 48)
-        reasons = Reasons([None] * 48, [names if d in silent else () for d in ids])
+        causes = [cause if d in silent else None for d in ids]
+        reasons = Reasons(causes, [names if d in silent else () for d in ids])
         timing = Timing(last, last + 1.5 * INTERVAL, reach)
         opened, _ = grouper.update(now, ids, attributes, quiet, reasons=reasons, timing=timing)
         return opened_scopes(grouper, opened)
@@ -153,3 +155,5 @@ def test_a_silent_firmware_group_waits_for_the_network_to_say_whether_it_lost_th
     assert sweep(45 * M) == []  # within their reachable timers: not yet
     assert sweep(2 * 3600.0) == [("firmware", "2.0")]  # still registered after: a hang
     assert sweep(2 * 3600.0, ("radio",)) == []  # the network let them go: they left
+    # rebooting in a loop, the network hears them all the while: nothing to wait for
+    assert sweep(45 * M, cause=Cause.RECONNECT_STORM) == [("firmware", "2.0")]

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from diagnostics.incidents_reasons import NETWORK_DIMENSIONS
+from diagnostics.incidents_reasons import CLASS_OF, NETWORK_DIMENSIONS, Explains
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping, Sequence
@@ -76,6 +76,7 @@ DEFAULT_T3412_S: Final = 3240.0
 """The periodic TAU timer where the network never said one: TS 24.301's default, 54 min."""
 HELD_DIMENSIONS: Final = frozenset({"firmware", "account"})
 """Groups a silent outage of waits for the network's reachable timers (`held`)."""
+READ: Final = Explains.READINGS
 JOINED_SLACK: Final = 1.0
 """How many times its lateness (last report to late) a device may be late before the
 moment most fell silent and still be one of them: its last report plus three intervals
@@ -154,12 +155,13 @@ def held(
 ) -> bool:
     """A silent group of a firmware or an account the network may yet say it lost (`waiting`).
 
-    Silent: nothing names it, and most of its quiet devices have no cause of their own (a
-    firmware's devices rebooting in a loop are heard by the network all the while).
+    Silent: nothing names it, and most of its quiet devices have no cause of their own but
+    what their own reports read (a firmware's devices rebooting in a loop are heard by the
+    network all the while).
     """
     if timing is None or candidate.dimension not in HELD_DIMENSIONS or candidate.named:
         return False
-    silent = [r for r in candidate.rows if causes[r] is None]
+    silent = [r for r in candidate.rows if (c := causes[r]) is None or CLASS_OF.get(c) is READ]
     return len(silent) >= MOST * len(candidate.rows) and waiting(silent, timing, now)
 
 

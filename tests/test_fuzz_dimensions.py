@@ -5,12 +5,14 @@ another device)."""
 from __future__ import annotations
 
 from collections import Counter
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import pytest
 
 from simlab.fuzz.draw import draw
 from simlab.fuzz.runner import scenario_file
+from simlab.fuzz.score import WorldCard, _incidents
 from simlab.scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -100,3 +102,20 @@ def test_a_sim_moved_into_another_device_locked_to_the_old_imei_lists_giver_and_
         ("g3-0001", "firmware_hang", 12960.0),  # the giver keeps its own fault
         ("g3-0002", "imei_lock_mismatch", 41760.0),  # the SIM's lock, in the device it went into
     }
+
+
+@pytest.mark.unit
+def test_a_firmware_incident_of_a_group_retrying_past_ts34_is_no_spurious_one():
+    def group(firmware, retry):
+        return SimpleNamespace(spec={"firmware": firmware, "retry": retry})
+
+    draft = SimpleNamespace(
+        cells=[{"id": 101, "operator": "24001"}],
+        incidents=[{"dimension": "operator", "value": "24001"}],
+        groups=[group("2.7.7", "reboot_on_failure"), group("1.1.4", "ts34")],
+    )
+    opened = [{"dimension": "firmware", "value": v} for v in ("2.7.7", "1.1.4")]
+    card = WorldCard(seed=1)
+    _incidents(SimpleNamespace(draft=draft, key={"incidents": []}, incidents=opened), card)
+    assert card.spurious_incidents == 1  # the version that waits its turn had no trouble
+    assert card.failures == {"spurious firmware incident": 1}

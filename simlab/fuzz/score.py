@@ -8,7 +8,9 @@ beside the cause named first, only for a pair of `protocol.inseparable` and
 with that pair's separating test proposed. A false alarm is an OFFLINE change
 of a device with no fault then (nor in the `RECOVERY` after one ended). An
 incident is spurious unless a fault struck that group (a cell of a struck operator is
-struck with it); one is missed when the answer key expects it and the service never
+struck with it; so is the firmware of a group whose retries break GSMA TS.34's limits when
+the network refuses it: its devices' conduct is that version's trouble, which the service is
+right to group); one is missed when the answer key expects it and the service never
 opened it. An operator with a single cell in the world and that cell are one scope.
 Every message and staff summary the service wrote goes through `simlab.fuzz.words`.
 Each failure is counted under a short class name ("wrong cause: congestion
@@ -240,6 +242,11 @@ def _incidents(observed: Observed, card: WorldCard) -> None:
         for g in observed.draft.incidents
         if g["dimension"] == "operator"
         for c in cells.get(str(g["value"]), [])
+    }
+    struck |= {  # a firmware that ignores the network's back-off when refused
+        ("firmware", str(g.spec["firmware"]))
+        for g in observed.draft.groups
+        if g.spec.get("retry", "ts34") != "ts34"
     }
     expected = {scope(i["dimension"], i["value"]) for i in observed.key["incidents"]}
     opened = {scope(i["dimension"], i["value"]) for i in observed.incidents}

@@ -46,13 +46,18 @@ __all__ = [
 SCHEMA_VERSION: Final = 1
 
 
+MAX_T: Final = 253_402_300_800.0
+"""The first second of the year 10000: no calendar names a later time (nor an earlier than 1970
+the protocol uses)."""
+
+
 class _Payload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     v: Literal[1] = 1
     """Schema version of the payload (SCHEMA_VERSION)."""
-    t: float
-    """Simulated (or real) time the thing happened, Unix seconds."""
+    t: float = Field(ge=0.0, lt=MAX_T)
+    """Simulated (or real) time the thing happened, Unix seconds (1970 to the year 9999)."""
 
 
 class Telemetry(_Payload):

@@ -722,3 +722,12 @@ def test_decode_raises_only_wire_errors_and_what_it_reads_round_trips(case):
     json.loads(again)  # what encode writes is plain JSON
     assert decode(topic, again, TOPICS) == (route, message)
     assert decode_any(again) == message
+
+
+@pytest.mark.parametrize("kind", ["telemetry", "status", "attach_reject", "record"])
+@pytest.mark.parametrize("t", [-1.0, 1e20, 253_402_300_800.0])
+def test_a_time_no_calendar_names_is_refused_with_its_field(kind, t):
+    topic, data, _ = one(kind)
+    error = refused(topic, dumps(data | {"t": t}))
+    assert (error.code, error.field) == ("invalid", "t")
+    assert str(error).startswith(f"{topic}: t: ")

@@ -35,6 +35,7 @@ Pure: no I/O; the service hands it messages in the order it takes them in.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -126,7 +127,6 @@ RADIO_LOST: Final = "radio"
 """What an implicit detach after the device's last report names: the network lost its radio
 contact (a device that hangs stays registered; one out of coverage or power does not). Not a
 dimension: it agrees with a cell's or an operator's outage and points away from the rest."""
-_LET_GO: Final = frozenset({"implicit"})
 FIRMWARE_NAMED: Final = ("firmware",)
 """What an update the device has not reported since points at."""
 
@@ -144,6 +144,8 @@ class _Sim:
     """When the network last closed its data session, and the dimensions that points at."""
     lost: float | None = None
     """When the network last let it go without a word from it (an implicit detach)."""
+    registered: float | None = None
+    """When the network last registered it (an accepted attach or tracking area update)."""
     timer: float | None = None
     """The periodic TAU timer (T3412) the network last granted it, seconds."""
 
@@ -192,9 +194,9 @@ class SimReasons:
             sim.tunnel = message.tunnel or sim.tunnel
         if isinstance(message, AttachAccepted | TrackingAreaUpdated):
             sim.timer = message.t3412_s or sim.timer
-            sim.lost = None if sim.lost is not None and t >= sim.lost else sim.lost
-        if isinstance(message, Detached) and message.reason in _LET_GO:
-            sim.lost = t if sim.lost is None or t > sim.lost else sim.lost
+            sim.registered = t if sim.registered is None else max(t, sim.registered)
+        if isinstance(message, Detached) and message.reason == "implicit":
+            sim.lost = t if sim.lost is None else max(t, sim.lost)
         if isinstance(message, SessionClosed) and message.reason == "network":
             through = ("tunnel", "apn") if message.tunnel else ("apn",)
             sim.closed = (t, through) if _newer(sim.closed, t) else sim.closed
@@ -233,7 +235,8 @@ class SimReasons:
         closed = sim.closed
         if closed is not None and (sim.session is None or closed[0] > sim.session[0]):
             named += tuple(d for d in closed[1] if d not in named)
-        if sim.lost is not None and (last_report is None or sim.lost > last_report):
+        since = [t for t in (last_report, sim.registered) if t is not None]
+        if sim.lost is not None and sim.lost > max(since, default=-math.inf):
             named += (RADIO_LOST,)
         return named
 

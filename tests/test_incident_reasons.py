@@ -338,5 +338,6 @@ def test_an_implicit_detach_after_the_last_report_names_the_radio_lost_until_att
     assert reasons_of(accepted, detached).names(ICCID, last_report=85) == ()  # heard since
     assert reasons_of(accepted, by_device).names(ICCID, last_report=20) == ()
     assert reasons_of(accepted, detached, again).names(ICCID, last_report=20) == ()
+    assert reasons_of(accepted, again, detached).names(ICCID, last_report=20) == ()  # any order
     assert reasons_of(accepted).timer(ICCID) == 3240.0
     assert SimReasons().timer(ICCID) is None

@@ -183,9 +183,8 @@ class Grouper:
         ]
         kept = select(trimmed, cover=s.cover)
         whole = Thresholds(s.platform_min_devices, s.platform_min_devices, s.whole_share, s.p_value)
-        kept += platform_candidates(
-            self._encode(attributes, PLATFORM_KEYS), quiet_mask, causes, limits=whole
-        )
+        platform = self._encode(attributes, PLATFORM_KEYS)
+        kept += platform_candidates(platform, quiet_mask, causes, limits=whole)
         quiet_ids = {devices[i] for i in np.flatnonzero(quiet_mask).tolist()}
         barred = {
             d: {devices[i] for i in np.flatnonzero(~mask).tolist()} for d, mask in counted.items()
@@ -199,7 +198,7 @@ class Grouper:
             and group_points_elsewhere(encoded, i.scope[1:3], quiet_mask, counted, evidence, late)
         }
         tally = _Tally(
-            _sizes(encoded) | _sizes(self._encode(attributes, PLATFORM_KEYS)),
+            _sizes(encoded) | _sizes(platform),
             _named_quiet(encoded, quiet_mask, names, devices),
         )
         opened, closed = self._follow(
@@ -275,8 +274,8 @@ class Grouper:
             incident.quiet = still
             incident.members |= still
             # the group's quiet devices, those another incident holds too; else its own
-            held = {devices[r] for r in candidate.rows} if candidate is not None else still
-            incident.count(now, *tally.of(incident.scope, held))
+            holding = {devices[r] for r in candidate.rows} if candidate is not None else still
+            incident.count(now, *tally.of(incident.scope, holding))
             taken |= still
         for scope, candidate in selected.items():
             members = {devices[r] for r in candidate.rows} - taken

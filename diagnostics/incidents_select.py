@@ -98,14 +98,14 @@ OWN_SHARE: Final = 0.25
 outage: a signal does not fall 20 dB by chance, so a quarter of them falling says the group
 left coverage, the rest unseen."""
 SPOKEN_DIMENSIONS: Final = frozenset({"apn", "tunnel", "account"})
+"""Where a failure puts its own words on the wire: a gateway or tunnel leaves its devices on
+the air and rejects their sessions, an account's SIMs are changed by the platform, which
+says so (`platform_candidates`)."""
 CORE_DIMENSIONS: Final = frozenset({"apn", "tunnel"})
 """The packet core's groups: an APN's gateway or a tunnel that fails closes the sessions on
 it and refuses new ones, so one is a candidate only where the network's word names it for
 some of its quiet devices (devices silent on a good signal that left together, all of an
 APN's, are no outage of it)."""
-"""Where a failure puts its own words on the wire: a gateway or tunnel leaves its devices on
-the air and rejects their sessions, an account's SIMs are changed by the platform, which
-says so (`platform_candidates`)."""
 
 Encoded = dict[str, tuple[list[str], "NDArray[np.int64]"]]
 """Per dimension: its values, and each device's value as an index into them (-1: none)."""

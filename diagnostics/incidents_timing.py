@@ -76,7 +76,6 @@ DEFAULT_T3412_S: Final = 3240.0
 """The periodic TAU timer where the network never said one: TS 24.301's default, 54 min."""
 HELD_DIMENSIONS: Final = frozenset({"firmware", "account"})
 """Groups a silent outage of waits for the network's reachable timers (`held`)."""
-READ: Final = Explains.READINGS
 JOINED_SLACK: Final = 1.0
 """How many times its lateness (last report to late) a device may be late before the
 moment most fell silent and still be one of them: its last report plus three intervals
@@ -161,7 +160,8 @@ def held(
     """
     if timing is None or candidate.dimension not in HELD_DIMENSIONS or candidate.named:
         return False
-    silent = [r for r in candidate.rows if (c := causes[r]) is None or CLASS_OF.get(c) is READ]
+    readings = Explains.READINGS
+    silent = [r for r in candidate.rows if (c := causes[r]) is None or CLASS_OF.get(c) is readings]
     return len(silent) >= MOST * len(candidate.rows) and waiting(silent, timing, now)
 
 

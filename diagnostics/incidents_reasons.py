@@ -27,7 +27,8 @@ device-management server installed (LwM2M object 5: a device that hangs right af
 updating never reports the new version), and which dimensions the evidence names
 (`names`), read by the tie rule of `diagnostics.incidents_select`: a reject's cause, and
 a data session the network closed (an APN's gateway or a tunnel failing closes every
-session on it before it refuses new ones), until a session opens again.
+session on it before it refuses new ones, and leaves the SIM registered), until a session
+opens again or while the attach is refused (a congested cell's sessions close too).
 
 Pure: no I/O; the service hands it messages in the order it takes them in.
 """
@@ -232,8 +233,13 @@ class SimReasons:
         for word in (sim.session, sim.attach):
             if word is not None and word[1] is not None:
                 named += NAMED_BY.get(word[1], ())
-        closed = sim.closed
-        if closed is not None and (sim.session is None or closed[0] > sim.session[0]):
+        closed = sim.closed  # a gateway's or tunnel's failure leaves the SIM registered
+        refused = sim.attach is not None and sim.attach[1] is not None
+        if (
+            closed is not None
+            and not refused
+            and (sim.session is None or closed[0] > sim.session[0])
+        ):
             named += tuple(d for d in closed[1] if d not in named)
         since = [t for t in (last_report, sim.registered) if t is not None]
         if sim.lost is not None and sim.lost > max(since, default=-math.inf):

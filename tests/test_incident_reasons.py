@@ -307,6 +307,13 @@ def test_a_session_the_network_closed_names_its_apn_or_tunnel_until_one_opens_ag
     assert reasons_of(opened, by_device).names(ICCID, last_report=0) == ()
     assert reasons_of(opened, closed, again).names(ICCID, last_report=0) == ()
     assert reasons_of(opened, closed).explanation(ICCID) is None  # a group's word, no own
+    congested = AttachRejected(
+        t=6, iccid=ICCID, mcc_mnc="722310", cell_id=7201, rat="LTE-M", emm_cause=22
+    )
+    assert reasons_of(opened, closed, congested).names(ICCID, last_report=0) == (
+        "cell",
+        "operator",
+    )  # refused on the air: its session closed with the cell, not by the gateway
 
 
 def test_an_apns_devices_gone_quiet_without_a_word_of_the_core_are_no_apn_outage():

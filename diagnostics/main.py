@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 store=store,
                 topics=Topics(settings.root),
                 wall_clock=settings.clock == "wall",
+                time_bounds=settings.time_bounds,
             )
             replayed = await asyncio.to_thread(service.rebuild)
             log.info("rebuilt %d devices from %d stored messages", len(service.detector), replayed)

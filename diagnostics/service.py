@@ -27,7 +27,7 @@ import math
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
@@ -42,13 +42,15 @@ from diagnostics.incidents import DIMENSIONS, Grouper, Reasons, Timing
 from diagnostics.incidents_readings import OwnReadings
 from diagnostics.incidents_reasons import PLATFORM_KEYS, SimReasons
 from diagnostics.incidents_timing import DEFAULT_T3412_S
+from diagnostics.service_state import Counters, DeviceFacts
 from diagnostics.silence import Silence
 from diagnostics.sim_map import SimMap
 from diagnostics.store import DetectionChange, accepted, dead_letter
+from diagnostics.timeguard import ArrivalClock, TimeBounds, TimeGuard
 from diagnostics.unheard import FirstHeard
 from protocol.causes import Cause
 from protocol.messages import Clock, DeviceStatus, SimRecord, Telemetry
-from protocol.wire import Topics, WireError, decode, decode_any, matches
+from protocol.wire import Route, Topics, WireError, decode, decode_any, matches
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -81,46 +83,6 @@ state that depends on earlier statuses (a device recovering from OFFLINE) as it 
 """
 
 
-@dataclass(slots=True)
-class DeviceFacts:
-    """What the stream said about a device lately (its newest telemetry and status)."""
-
-    device_id: str
-    account: str | None = None
-    imei: str | None = None
-    operator: str | None = None
-    """MCC-MNC of its newest telemetry."""
-    cell: int | None = None
-    apn: str | None = None
-    """APN of its newest telemetry (a private APN is also its tunnel)."""
-    last_report: float | None = None
-    """Time of its newest telemetry."""
-    battery: float | None = None
-    rsrp: float | None = None
-    firmware: str | None = None
-    status: str | None = None
-    status_t: float | None = None
-
-
-@dataclass(slots=True)
-class Counters:
-    """What the service has done with the stream since it started (dead letters: ever)."""
-
-    accepted: int = 0
-    ignored: int = 0
-    """Outside the subscription (a broker pushing foreign retained messages)."""
-    duplicates: int = 0
-    """Retained messages sent again on subscribing, identical to what is stored."""
-    redelivered: int = 0
-    """Messages stored already (sent again after a crash, or published twice): skipped."""
-    batches: int = 0
-    detection_changes: int = 0
-    replayed: int = 0
-    unreadable: int = 0
-    """Stored messages the replay could not decode (should stay 0)."""
-    dead: Counter[str] = field(default_factory=Counter)
-
-
 class Service:
     """Decodes, detects, groups and stores; keeps the hot state the API's views read."""
 
@@ -134,8 +96,11 @@ class Service:
         grouper: Grouper | None = None,
         sweep_every: float = 0.0,
         wall_clock: bool = False,
+        time_bounds: TimeBounds | None = None,
     ) -> None:
         self.store = store
+        self.guard = TimeGuard(time_bounds)
+        """Which stamps are believed, and how far (`diagnostics.timeguard`)."""
         self.wall_clock = wall_clock
         """Judge by the wall clock (`tick`), as for a real fleet, not by the stream's watermarks."""
         self.topics = topics
@@ -176,7 +141,7 @@ class Service:
         messages: list[Accepted] = []
         dead: list[DeadLetter] = []
         changes: list[DetectionChange] = []
-        inside, topics = self._inside, self.topics
+        inside = self._inside
         with self._lock:
             clock = self.clock
             swept = -np.inf if clock is None else clock
@@ -184,16 +149,12 @@ class Service:
                 if not inside(item.topic):
                     self.counters.ignored += 1
                     continue
-                try:
-                    route, message = decode(item.topic, item.payload, topics)
-                except WireError as error:
-                    dead.append(
-                        dead_letter(error=error, payload=item.payload, received=item.received)
-                    )
+                taken = self._take(item, clock)
+                if not isinstance(taken, tuple):
+                    if taken is not None:
+                        dead.append(taken)
                     continue
-                if item.retain and self._stored_already(message, item.payload):
-                    self.counters.duplicates += 1
-                    continue
+                route, message, read = taken
                 row = accepted(
                     route=route,
                     message=message,
@@ -206,7 +167,7 @@ class Service:
                     continue
                 messages.append(row)
                 if not isinstance(message, Clock):
-                    self._apply(message, route.account)
+                    self._apply(read, route.account)
                 elif not self.wall_clock and (clock is None or message.t > clock):
                     clock = message.t
                     if clock >= swept + self.sweep_every:
@@ -224,6 +185,29 @@ class Service:
             self.counters.dead.update(d.code for d in dead)
             self.counters.batches += 1
             self.counters.detection_changes += len(changes)
+
+    def _take(
+        self, item: Received, clock: float | None
+    ) -> tuple[Route, BaseModel, BaseModel] | DeadLetter | None:
+        """One message decoded and believed, with how the service reads it (`TimeGuard`).
+
+        Else its dead letter, or None for a retained copy of what is stored already.
+        """
+        try:
+            route, message = decode(item.topic, item.payload, self.topics)
+        except WireError as error:
+            return dead_letter(error=error, payload=item.payload, received=item.received)
+        if item.retain and self._stored_already(message, item.payload):
+            self.counters.duplicates += 1
+            return None
+        read: BaseModel = message
+        if isinstance(message, Clock):
+            refused = self.guard.watermark(item.topic, message.t, clock)
+        else:
+            refused, read = self.guard.stamp(item.topic, message, clock, retained=item.retain)
+        if refused is not None:
+            return dead_letter(error=refused, payload=item.payload, received=item.received)
+        return route, message, read
 
     def tick(self, now: float) -> int:
         """Judge the fleet at wall time `now` (wall-clock mode); returns how many changed."""
@@ -244,21 +228,25 @@ class Service:
         sweep and its commit) are written as changes at the stored clock.
         """
         with self._lock:
-            self.clock = self.store.last_clock()
+            arrival = self._justified_clock()
+            self.clock = arrival.last
             for _id, _t, body in self.store.actions(SILENCE_ACTION):
                 self.grouper.restore(Silence(**json.loads(body)))
             swept = -np.inf
             for chunk in self.store.replay():
                 for row in chunk:
                     try:
-                        message = decode_any(row.payload)
+                        at = self.clock if self.wall_clock else arrival.at(row.id)
+                        read = self.guard.replayed(decode_any(row.payload), at)
                     except ValidationError:
+                        read = None
+                    if read is None:
                         self.counters.unreadable += 1
                         continue
                     if row.t >= swept + REPLAY_SWEEP_S:
                         swept = row.t if self.clock is None else min(row.t, self.clock)
                         self._group(swept, changed=self.detector.sweep(swept).size > 0)
-                    self._apply(message, row.account)
+                    self._apply(read, row.account)
                     self.counters.replayed += 1
             current = self.store.current_detections()
             self.since = {c.device_id: c.since for c in current}
@@ -275,6 +263,22 @@ class Service:
                     self.store.write_batch(messages=[], dead=[], detections=changes)
                     self.since.update((c.device_id, c.t) for c in changes)
             return self.counters.replayed
+
+    def _justified_clock(self) -> ArrivalClock:
+        """The clock each stored message came at, and the one to take up again.
+
+        What the stored watermarks justify (`TimeGuard.replayed_clock`), stored again where
+        the store said more; in wall mode, the last tick, never past the wall clock.
+        """
+        stored = self.store.last_clock()
+        if self.wall_clock:
+            ticked = [] if stored is None else [(0, min(stored, time.time()))]
+            arrival = ArrivalClock([i for i, _ in ticked], [t for _, t in ticked])
+        else:
+            arrival = self.guard.replayed_clock(self.store.watermarks())
+        if arrival.last is not None and arrival.last != stored:
+            self.store.write_batch(messages=[], dead=[], detections=[], clock=arrival.last)
+        return arrival
 
     def _apply(self, message: BaseModel, account: str | None) -> None:
         self.feed.apply(message)

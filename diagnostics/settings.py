@@ -19,9 +19,10 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from diagnostics.timeguard import TimeBounds
 from protocol.wire import DEFAULT_ROOT
 
 __all__ = ["CLIENT_ID_PREFIX", "ENV_PREFIX", "Settings", "default_client_id"]
@@ -72,6 +73,29 @@ class Settings(BaseSettings):
     """Wall-clock mode: seconds between sweeps."""
     synchronous: bool = False
     """Sync the WAL on every commit (survives power loss, not only a process crash)."""
+    clock_jump_s: float = Field(86_400.0, gt=0, allow_inf_nan=False)
+    """A watermark further than this past the service clock is refused (`clock_jump`)."""
+    ahead_s: float = Field(86_400.0, gt=0, allow_inf_nan=False)
+    """A message stamped further than this past the service clock is refused (`ahead`)."""
+    behind_s: float = Field(30 * 86_400.0, gt=0, allow_inf_nan=False)
+    """A message stamped further than this before the service clock is refused (`behind`)."""
+    skew_s: float = Field(3_600.0, gt=0, allow_inf_nan=False)
+    """A message ahead of the clock by more than this is read as stamped this far ahead."""
+
+    @model_validator(mode="after")
+    def _bounds_agree(self) -> Settings:
+        self.time_bounds  # noqa: B018 - raises ValueError (skew_s past ahead_s) on a bad pair
+        return self
+
+    @property
+    def time_bounds(self) -> TimeBounds:
+        """The bounds on stamps (`diagnostics.timeguard`)."""
+        return TimeBounds(
+            clock_jump_s=self.clock_jump_s,
+            ahead_s=self.ahead_s,
+            behind_s=self.behind_s,
+            skew_s=self.skew_s,
+        )
 
     @property
     def session_id(self) -> str:

@@ -105,6 +105,10 @@ class StoreReader(Protocol):
         """The service clock's last stored watermark."""
         ...
 
+    def watermarks(self) -> list[tuple[int, float]]:
+        """The stored clock messages' ids and stamps, in the order they arrived."""
+        ...
+
     def messages_count(self) -> int:
         """Messages stored."""
         ...

@@ -66,6 +66,7 @@ _REPLAY: Final = (
     f"SELECT {_MESSAGE_COLUMNS} FROM messages"  # noqa: S608 - constant column list, no input
     " WHERE t >= ? AND kind NOT IN ('record', 'clock') ORDER BY t, id"
 )
+_WATERMARKS: Final = "SELECT id, t FROM messages WHERE kind = 'clock' ORDER BY id"
 _DETECTIONS: Final = (
     "SELECT id, device_id, t, verdict, reason FROM verdicts ORDER BY device_id, t, id"
 )
@@ -291,6 +292,10 @@ class SQLiteReader:
         """The service clock's last watermark written, or None before the first."""
         found = self._rows("SELECT t FROM clock WHERE id = 1")
         return float(found[0][0]) if found else None
+
+    def watermarks(self) -> list[tuple[int, float]]:
+        """The stored clock messages' ids and stamps, in the order they arrived."""
+        return [(int(i), float(t)) for i, t in self._rows(_WATERMARKS)]
 
     def replay(
         self, *, batch: int = 10_000, since: float | None = None

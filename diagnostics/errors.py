@@ -12,6 +12,9 @@ catch, so an `except ValueError` or `except LookupError` keeps working):
     code, not a database, not a store) [diagnostics.store.sqlite.schema]
   + WordingError (ValueError): a language file missing or not shaped as its words
     [diagnostics.diagnosis.wording]
+  + RetryableError: nothing was done, and the same call may succeed later [here]
+    + StoreUnavailableError (RuntimeError): the store cannot write now (locked, an I/O
+      error, a full or read-only disk); nothing was committed [diagnostics.store]
 
 The broker link's errors (`MqttError` and its `ProtocolError`, `RefusedError`)
 belong to the MQTT codec in `protocol.mqtt`, which may not import this package;
@@ -22,7 +25,7 @@ Errors say what was wrong and where: the message names the offending value.
 
 from __future__ import annotations
 
-__all__ = ["DiagnosticsError", "SilenceError"]
+__all__ = ["DiagnosticsError", "RetryableError", "SilenceError", "StoreUnavailableError"]
 
 
 class DiagnosticsError(Exception):
@@ -31,3 +34,14 @@ class DiagnosticsError(Exception):
 
 class SilenceError(DiagnosticsError, ValueError):
     """A maintenance silence with a bad scope (dimension, value) or expiry; says which."""
+
+
+class RetryableError(DiagnosticsError):
+    """Nothing was done, and the same call may succeed later: the caller waits and tries again.
+
+    The ingest keeps such a batch unacknowledged and hands it over again, with back-off.
+    """
+
+
+class StoreUnavailableError(RetryableError, RuntimeError):
+    """The store cannot write now (locked, I/O error, disk full or read-only); says why."""

@@ -51,10 +51,11 @@ import socket
 import threading
 import time
 import uuid
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from diagnostics.errors import RetryableError
+from diagnostics.ingest_records import IngestStats, Received
 from protocol.mqtt import codec
 from protocol.mqtt.backoff import Backoff
 from protocol.mqtt.codec import CONNACK, DISCONNECT, PINGRESP, PUBACK, SUBACK, MqttError
@@ -74,49 +75,10 @@ POLL_S: Final = 0.2
 CONNECT_TIMEOUT_S: Final = 10.0
 SEND_TIMEOUT_S: Final = 30.0
 PROBE_PREFIX: Final = "simlab-probe"
-LAGS_KEPT: Final = 1000
+RETRY_S: Final = (0.1, 5.0)
+"""Back-off between hand-overs of a batch the store could not take: first, longest (s)."""
 SESSION_TAKEN_OVER: Final = 0x8E
 """The reason code of the broker's DISCONNECT when another client took the session over."""
-
-
-@dataclass(slots=True)
-class Received:
-    """One message as it came off the wire.
-
-    Not frozen: a frozen dataclass costs about a microsecond more to build, on every message.
-    """
-
-    topic: str
-    payload: bytes
-    qos: int
-    mid: int
-    """The broker's packet id (0 at QoS 0): what the PUBACK names."""
-    received: float
-    """Wall-clock time the chunk holding it was read off the socket (Unix seconds)."""
-    retain: bool = False
-    """Sent from the broker's store (on subscribing), not as it happened."""
-    dup: bool = False
-    """Sent again by the broker (unacknowledged before a reconnect): maybe stored already."""
-
-
-@dataclass(slots=True)
-class IngestStats:
-    """What the ingest did, for /metrics."""
-
-    received: int = 0
-    committed: int = 0
-    batches: int = 0
-    connects: int = 0
-    disconnects: int = 0
-    taken_over: int = 0
-    """Sessions the broker took away for another client with the same id (MQTT 5)."""
-    closed_by_broker: int = 0
-    """Connections the broker closed without a DISCONNECT (maybe for a duplicate client id)."""
-    probes: int = 0
-    lags: deque[float] = field(default_factory=lambda: deque(maxlen=LAGS_KEPT))
-    """Broker to commit, seconds, of the latest probes (see the module)."""
-    read_lags: deque[float] = field(default_factory=lambda: deque(maxlen=LAGS_KEPT))
-    """Socket read to commit, seconds, of each recent batch's oldest message."""
 
 
 @dataclass(slots=True)
@@ -405,7 +367,9 @@ class Ingest:
         data = [m for m in batch if m.topic != probe] if probes else batch
         try:
             if data:
-                self.on_batch(data)  # stored and committed when this returns
+                self._hand_over(data, sock)  # stored and committed when this returns
+        except _Stopped:
+            raise
         except BaseException as exc:
             self.error = exc
             log.exception("ingest stopped: messages since the last commit stay unacknowledged")
@@ -429,6 +393,42 @@ class Ingest:
             stats.committed += len(data)
             stats.batches += 1
         return sock is not None and bool(acks)
+
+    def _hand_over(self, data: list[Received], sock: socket.socket | None) -> None:
+        """`on_batch(data)`, again and again with back-off while it says to try later.
+
+        The batch stays unacknowledged meanwhile; PINGREQs keep the connection open (the
+        broker holds what comes after it), and a stop leaves it for the broker to send again.
+        """
+        backoff = Backoff(*RETRY_S)
+        pinged = time.monotonic()
+        while True:
+            try:
+                self.on_batch(data)
+            except RetryableError as exc:
+                self.stats.retries += 1
+                if self.stats.retries_since is None:
+                    self.stats.retries_since = time.time()
+                    log.warning("cannot commit (%s); trying again with back-off", exc)
+            else:
+                if self.stats.retries_since is not None:
+                    log.info("committing again after %d tries", self.stats.retries)
+                self.stats.retries_since = None
+                return
+            deadline = time.monotonic() + backoff.next()
+            while (left := deadline - time.monotonic()) > 0:
+                if self._stopping.wait(min(left, POLL_S)):
+                    raise _Stopped
+                if (
+                    sock is not None
+                    and self.keepalive
+                    and time.monotonic() - pinged >= (self.keepalive / 2)
+                ):
+                    try:
+                        _send(sock, codec.pingreq())
+                    except OSError:
+                        sock = None  # lost: acknowledged never, sent again after reconnecting
+                    pinged = time.monotonic()
 
 
 def _send(sock: socket.socket, data: bytes) -> None:

@@ -1,17 +1,17 @@
 """The diagnostics service's core: batches in, detection status out, one commit per batch.
 
 `Service.handle` is the ingest's callback. It reads a batch (messages outside
-the subscription are ignored, undecodable ones become dead letters counted per
-code, one the broker sent again after a crash (DUP) and that is stored already
-is skipped), feeds the good ones to the device <-> SIM map (`Service.sims`) and the
-detector through `DetectorFeed`, sweeps the detector at each watermark it meets
-(`Clock` messages are the service's "now"; a batch of a fast replay spans many of
-them, and each detection change is recorded at the watermark that showed it) and
-writes the batch's messages, dead letters, detection changes and clock in ONE
-`write_batch`; the ingest acknowledges the batch only after that returns. `tick`
-does the sweep by the wall clock instead, for a real fleet. `rebuild` replays the store into a fresh
-detector on start, so a restart keeps its detection statuses; maintenance silences are
-kept in the store as actions and taken back first.
+the subscription are ignored; undecodable ones, and stamps the service does
+not believe (`diagnostics.timeguard`), become dead letters counted per code;
+one the broker sent again after a crash (DUP) and stored already is skipped),
+feeds the good ones to the device <-> SIM map (`Service.sims`) and the
+detector through `DetectorFeed`, sweeps the detector at each watermark it
+meets (each change recorded at the watermark that showed it) and writes the
+batch's messages, dead letters, changes and clock in ONE transaction
+(`diagnostics.commits`, which keeps it while the store cannot write); the
+ingest acknowledges the batch only after that. `tick` sweeps by the wall clock
+instead, for a real fleet. `rebuild` replays the store into a fresh detector
+on start, so a restart keeps its statuses; silences are taken back first.
 
 Threads: `handle` runs in the ingest's thread, the API's readers
 (`diagnostics.views`) in a thread pool; the in-memory state (detector, device
@@ -27,15 +27,16 @@ import math
 import threading
 import time
 from collections import Counter
+from contextlib import suppress
 from dataclasses import asdict
-from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from pydantic import ValidationError
 
+from diagnostics.commits import Commits, Pending
 from diagnostics.detection import DetectionStatus, Detector, Reason
-from diagnostics.errors import SilenceError
+from diagnostics.errors import SilenceError, StoreUnavailableError
 from diagnostics.evidence import DetectorFeed
 from diagnostics.group_rows import GroupRows
 from diagnostics.incidents import DIMENSIONS, Grouper, Reasons, Timing
@@ -50,11 +51,9 @@ from diagnostics.timeguard import ArrivalClock, TimeBounds, TimeGuard
 from diagnostics.unheard import FirstHeard
 from protocol.causes import Cause
 from protocol.messages import Clock, DeviceStatus, SimRecord, Telemetry
-from protocol.wire import Route, Topics, WireError, decode, decode_any, matches
+from protocol.wire import Route, Topics, WireError, decode, decode_any, subscription_test
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from numpy.typing import NDArray
     from pydantic import BaseModel
 
@@ -99,13 +98,15 @@ class Service:
         time_bounds: TimeBounds | None = None,
     ) -> None:
         self.store = store
+        self.commits = Commits(store)
+        """Writes each batch once, keeping one the store cannot take yet (`diagnostics.commits`)."""
         self.guard = TimeGuard(time_bounds)
         """Which stamps are believed, and how far (`diagnostics.timeguard`)."""
         self.wall_clock = wall_clock
         """Judge by the wall clock (`tick`), as for a real fleet, not by the stream's watermarks."""
         self.topics = topics
         self.subscription = subscription or topics.everything()
-        self._inside = _subscription_test(self.subscription)
+        self._inside = subscription_test(self.subscription)
         self.detector = detector or Detector()
         self.sims = SimMap()
         """Which device holds which SIM: the one map detection, support and diagnosis read."""
@@ -138,53 +139,63 @@ class Service:
 
     def handle(self, batch: list[Received]) -> None:
         """The ingest callback: decode, detect, sweep, and commit the batch in one transaction."""
+        with self._lock:
+            if self.commits.again(batch):
+                return  # this batch again, after the store could not take it: written now
+            messages, dead, changes, clock, swept = self._read(batch)
+            if clock is not None and clock != swept:
+                changes += self._sweep(clock)
+            advanced = clock if clock != self.clock else None
+            self.clock = clock
+
+            def done(stored: int) -> None:
+                self.counters.accepted += stored
+                self.counters.redelivered += len(messages) - stored
+                self.counters.dead.update(d.code for d in dead)
+                self.counters.batches += 1
+                self.counters.detection_changes += len(changes)
+
+            self.commits.write(Pending(batch, messages, dead, changes, advanced, done))
+
+    def _read(
+        self, batch: list[Received]
+    ) -> tuple[list[Accepted], list[DeadLetter], list[DetectionChange], float | None, float]:
+        """Take a batch into the hot state: its rows, dead letters, changes, clock, last sweep."""
         messages: list[Accepted] = []
         dead: list[DeadLetter] = []
         changes: list[DetectionChange] = []
         inside = self._inside
-        with self._lock:
-            clock = self.clock
-            swept = -np.inf if clock is None else clock
-            for item in batch:
-                if not inside(item.topic):
-                    self.counters.ignored += 1
-                    continue
-                taken = self._take(item, clock)
-                if not isinstance(taken, tuple):
-                    if taken is not None:
-                        dead.append(taken)
-                    continue
-                route, message, read = taken
-                row = accepted(
-                    route=route,
-                    message=message,
-                    topic=item.topic,
-                    payload=item.payload,
-                    received=item.received,
-                )
-                if item.dup and self.store.contains(row):
-                    self.counters.redelivered += 1  # committed before a crash, not acknowledged
-                    continue
-                messages.append(row)
-                if not isinstance(message, Clock):
-                    self._apply(read, route.account)
-                elif not self.wall_clock and (clock is None or message.t > clock):
-                    clock = message.t
-                    if clock >= swept + self.sweep_every:
-                        changes += self._sweep(clock)
-                        swept = clock
-            if clock is not None and clock != swept:
-                changes += self._sweep(clock)
-            advanced = clock if clock != self.clock else None
-            stored = self.store.write_batch(
-                messages=messages, dead=dead, detections=changes, clock=advanced
+        clock = self.clock
+        swept = -np.inf if clock is None else clock
+        for item in batch:
+            if not inside(item.topic):
+                self.counters.ignored += 1
+                continue
+            taken = self._take(item, clock)
+            if not isinstance(taken, tuple):
+                if taken is not None:
+                    dead.append(taken)
+                continue
+            route, message, read = taken
+            row = accepted(
+                route=route,
+                message=message,
+                topic=item.topic,
+                payload=item.payload,
+                received=item.received,
             )
-            self.clock = clock
-            self.counters.accepted += stored
-            self.counters.redelivered += len(messages) - stored
-            self.counters.dead.update(d.code for d in dead)
-            self.counters.batches += 1
-            self.counters.detection_changes += len(changes)
+            if item.dup and self.store.contains(row):
+                self.counters.redelivered += 1  # committed before a crash, not acknowledged
+                continue
+            messages.append(row)
+            if not isinstance(message, Clock):
+                self._apply(read, route.account)
+            elif not self.wall_clock and (clock is None or message.t > clock):
+                clock = message.t
+                if clock >= swept + self.sweep_every:
+                    changes += self._sweep(clock)
+                    swept = clock
+        return messages, dead, changes, clock, swept
 
     def _take(
         self, item: Received, clock: float | None
@@ -214,10 +225,15 @@ class Service:
         with self._lock:
             if self.clock is not None and now <= self.clock:
                 return 0
+            try:
+                self.commits.again(None)
+            except StoreUnavailableError:
+                return 0  # judged again once the store takes what it holds
             changes = self._sweep(now)
-            self.store.write_batch(messages=[], dead=[], detections=changes, clock=now)
             self.clock = now
             self.counters.detection_changes += len(changes)
+            with suppress(StoreUnavailableError):  # kept, and written before the next one
+                self.commits.write(Pending(None, [], [], changes, now, lambda _stored: None))
             return len(changes)
 
     def rebuild(self) -> int:
@@ -265,17 +281,9 @@ class Service:
             return self.counters.replayed
 
     def _justified_clock(self) -> ArrivalClock:
-        """The clock each stored message came at, and the one to take up again.
-
-        What the stored watermarks justify (`TimeGuard.replayed_clock`), stored again where
-        the store said more; in wall mode, the last tick, never past the wall clock.
-        """
+        """The clock each stored message came at, and the one to take up (stored if it moved)."""
         stored = self.store.last_clock()
-        if self.wall_clock:
-            ticked = [] if stored is None else [(0, min(stored, time.time()))]
-            arrival = ArrivalClock([i for i, _ in ticked], [t for _, t in ticked])
-        else:
-            arrival = self.guard.replayed_clock(self.store.watermarks())
+        arrival = self.guard.taken_up(stored, self.store.watermarks, wall=self.wall_clock)
         if arrival.last is not None and arrival.last != stored:
             self.store.write_batch(messages=[], dead=[], detections=[], clock=arrival.last)
         return arrival
@@ -434,15 +442,6 @@ class Service:
         """Whether the device has been seen."""
         with self._lock:
             return device_id in self.detector.index
-
-
-def _subscription_test(subscription: str) -> Callable[[str], bool]:
-    """Whether a topic falls under `subscription`: a prefix test for the usual `root/#`."""
-    base = subscription.removesuffix("/#")
-    if base != subscription and "+" not in base and "#" not in base:
-        prefix = base + "/"
-        return lambda topic: topic.startswith(prefix) or topic == base
-    return partial(matches, subscription)
 
 
 def _json(silence: Silence) -> str:

@@ -34,6 +34,7 @@ taken up again, whatever an older service wrote.
 from __future__ import annotations
 
 import math
+import time
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,7 +44,7 @@ from protocol.messages import SimRecord
 from protocol.wire import WireError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from pydantic import BaseModel
 
@@ -143,6 +144,24 @@ class TimeGuard:
             return None
         self.skewed += 1
         return message.model_copy(update={"t": clock + self.bounds.skew_s})
+
+    def taken_up(
+        self,
+        stored: float | None,
+        watermarks: Callable[[], Iterable[tuple[int, float]]],
+        *,
+        wall: bool,
+    ) -> ArrivalClock:
+        """The clock a restart takes up, from the `stored` one and the stored `watermarks`.
+
+        In stream mode, what the watermarks justify (`replayed_clock`); in wall mode the
+        stored tick, never past the wall clock.
+        """
+        if not wall:
+            return self.replayed_clock(watermarks())
+        if stored is None:
+            return ArrivalClock([], [])
+        return ArrivalClock([0], [min(stored, time.time())])
 
     def replayed_clock(self, watermarks: Iterable[tuple[int, float]]) -> ArrivalClock:
         """The clock the stored watermarks (id, t, in arrival order) justify, message by message."""

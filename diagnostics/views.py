@@ -164,6 +164,12 @@ class Health:
     """Times the broker gave this session to another client with the same id."""
     closed_by_broker: int = 0
     """Times the broker closed the connection without a DISCONNECT (maybe the same cause)."""
+    store_error: str | None = None
+    """Why the store cannot write now (None: it can); batches wait unacknowledged meanwhile."""
+    store_error_since: float | None = None
+    """Wall clock, Unix seconds: when the store first refused the write now waiting."""
+    store_retries: int = 0
+    """Batches handed over again because the store could not take them (ever)."""
 
 
 class ServiceView:
@@ -293,8 +299,9 @@ class ServiceView:
         error = None if ingest is None or ingest.error is None else repr(ingest.error)
         with service.lock:
             clock, devices = service.clock, len(service.detector)
+        failure = service.commits.failure
         return Health(
-            ok=connected and error is None,
+            ok=connected and error is None and failure is None,
             broker_connected=connected,
             ingest_error=error,
             queue_depth=ingest.queue_depth() if ingest is not None else 0,
@@ -303,6 +310,9 @@ class ServiceView:
             client_id=ingest.client_id if ingest is not None else None,
             sessions_taken_over=ingest.stats.taken_over if ingest is not None else 0,
             closed_by_broker=ingest.stats.closed_by_broker if ingest is not None else 0,
+            store_error=failure.reason if failure is not None else None,
+            store_error_since=failure.since if failure is not None else None,
+            store_retries=ingest.stats.retries if ingest is not None else 0,
         )
 
     def _row(self, device_id: str) -> DeviceRow:

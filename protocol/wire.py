@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -35,6 +36,8 @@ from protocol.messages import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pydantic_core import ErrorDetails
 
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
     "delivery_for",
     "encode",
     "matches",
+    "subscription_test",
 ]
 
 DEFAULT_ROOT: Final = "simlab/v1"
@@ -208,6 +212,15 @@ def matches(subscription: str, topic: str) -> bool:
         if i >= len(have) or (level not in {"+", have[i]}):
             return False
     return len(want) == len(have)
+
+
+def subscription_test(subscription: str) -> Callable[[str], bool]:
+    """`matches` for one filter: a prefix test for the usual `root/#`, fast on every message."""
+    base = subscription.removesuffix("/#")
+    if base != subscription and "+" not in base and "#" not in base:
+        prefix = base + "/"
+        return lambda topic: topic.startswith(prefix) or topic == base
+    return partial(matches, subscription)
 
 
 def delivery_for(route: Route, *, telemetry_qos: int = 0) -> Delivery:

@@ -1,7 +1,8 @@
 """How the service's own exceptions become HTTP responses, in one place for every router.
 
-A router lets `UnknownError` (never seen: 404) and `SilenceError` (a bad scope
-or expiry: 422) pass; the app answers them with the error's message as the
+A router lets `UnknownError` (never seen: 404), `SilenceError` (a bad scope
+or expiry: 422) and `StoreUnavailableError` (the store cannot write now, a
+silence or a swap test is not kept: 503) pass; the app answers them with the error's message as the
 `detail`, as `HTTPException` would.
 """
 
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import status
 from fastapi.responses import JSONResponse
 
-from diagnostics.errors import SilenceError
+from diagnostics.errors import SilenceError, StoreUnavailableError
 from diagnostics.support import UnknownError
 
 if TYPE_CHECKING:
@@ -36,5 +37,6 @@ def _answer(code: int) -> Callable[[Request, Exception], Coroutine[Any, Any, Res
 exception_handlers: dict[int | type[Exception], Callable[..., Coroutine[Any, Any, Response]]] = {
     UnknownError: _answer(status.HTTP_404_NOT_FOUND),
     SilenceError: _answer(status.HTTP_422_UNPROCESSABLE_CONTENT),
+    StoreUnavailableError: _answer(status.HTTP_503_SERVICE_UNAVAILABLE),
 }
 """For `FastAPI(exception_handlers=...)`."""

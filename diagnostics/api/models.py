@@ -165,7 +165,9 @@ class DeadLetterPage(_Out):
 class HealthOut(_Out):
     """Whether the service takes in the stream."""
 
-    ok: bool = Field(description="Connected to the broker, with the ingest running")
+    ok: bool = Field(
+        description="Connected to the broker, with the ingest running and the store writing"
+    )
     broker_connected: bool
     ingest_error: str | None = Field(description="Why the ingest stopped, if it did")
     queue_depth: int = Field(description="Messages received, not yet committed")
@@ -178,6 +180,13 @@ class HealthOut(_Out):
     closed_by_broker: int = Field(
         description="Times the broker closed the connection without a DISCONNECT (maybe so)"
     )
+    store_error: str | None = Field(
+        None, description="Why the store cannot write now; batches wait unacknowledged meanwhile"
+    )
+    store_error_since: float | None = Field(
+        None, description="Wall clock, Unix s: when the store first refused the waiting write"
+    )
+    store_retries: int = Field(0, description="Batches handed over again (the store refused)")
 
 
 Dimension = Literal["cell", "apn", "tunnel", "firmware", "pool", "account", "operator"]

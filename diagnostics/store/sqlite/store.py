@@ -21,6 +21,10 @@
 - Threading: one writer connection (`check_same_thread=False`) serialised by
   a lock, so any thread may call `write_batch`, one at a time. Readers are
   those of `SQLiteReader`: one read-only connection per thread.
+- A write the file cannot take now (a lock held past the busy timeout, an I/O
+  error, a full or read-only disk) raises `StoreUnavailableError` and commits
+  nothing; the connection is still good, and the same write succeeds once the
+  file can be written again (the service retries it, `diagnostics.service`).
 - The file must be on a local file system (WAL needs shared memory), so not
   ":memory:" and not NFS. SQLite 3.37 or newer (STRICT tables).
 - Opening lays the tables out in a new file and migrates an older one
@@ -31,10 +35,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from diagnostics.errors import StoreUnavailableError
 from diagnostics.store.sqlite.reader import SQLiteReader
 from diagnostics.store.sqlite.schema import StoreFileError, prepare
 from diagnostics.store.sqlite.writer import (
@@ -48,7 +53,7 @@ from diagnostics.store.sqlite.writer import (
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from diagnostics.store.interface import Store, StoreReader
     from diagnostics.store.records import Accepted, DeadLetter, DetectionChange
@@ -168,6 +173,18 @@ class SQLiteStore(SQLiteReader):
 
     # ---- writing ----------------------------------------------------------------------------
 
+    @contextmanager
+    def _unavailable(self) -> Iterator[None]:
+        """SQLite's "cannot write now" as `StoreUnavailableError`: nothing was committed.
+
+        A lock held past the busy timeout, an I/O error, a full or read-only disk: the same
+        write may succeed later. Other errors (a constraint, a bug) pass unchanged.
+        """
+        try:
+            yield
+        except (sqlite3.OperationalError, OSError) as exc:
+            raise StoreUnavailableError(f"{self.path}: cannot write now ({exc})") from exc
+
     def write_batch(
         self,
         *,
@@ -184,7 +201,7 @@ class SQLiteStore(SQLiteReader):
         """
         if not (messages or dead or detections) and clock is None:
             return 0
-        with self._write_lock:
+        with self._write_lock, self._unavailable():
             if self._closed:
                 raise RuntimeError(f"{self.path}: the store is closed")
             conn = self._writer
@@ -202,7 +219,7 @@ class SQLiteStore(SQLiteReader):
 
     def put_action(self, kind: str, action_id: str, t: float, body: str) -> None:
         """Keep (or replace) a support action in its own transaction."""
-        with self._write_lock:
+        with self._write_lock, self._unavailable():
             if self._closed:
                 raise RuntimeError(f"{self.path}: the store is closed")
             with transaction(self._writer):

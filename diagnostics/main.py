@@ -6,6 +6,7 @@ starts the MQTT ingest (so nothing is judged before the past is known); on
 exit it stops the ingest (committing and acknowledging what has arrived) and
 closes the store. The settings, the service, its metrics registry and the
 ingest live on `app.state`; the routers of `diagnostics.api` read them.
+Request bodies are capped at `Settings.max_body_bytes`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from diagnostics import metrics
-from diagnostics.api import api_router, exception_handlers
+from diagnostics.api import BodyLimit, api_router, exception_handlers
 from diagnostics.ingest import Ingest
 from diagnostics.service import Service
 from diagnostics.settings import Settings
@@ -95,4 +96,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         exception_handlers=exception_handlers,
     )
     app.include_router(api_router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -24,10 +24,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from protocol.wire import DEFAULT_ROOT
 
-__all__ = ["CLIENT_ID_PREFIX", "ENV_PREFIX", "Settings", "default_client_id"]
+__all__ = ["CLIENT_ID_PREFIX", "ENV_PREFIX", "MAX_BODY_BYTES", "Settings", "default_client_id"]
 
 ENV_PREFIX = "SIMLAB_"
 CLIENT_ID_PREFIX = "simlab-diagnostics"
+MAX_BODY_BYTES = 1024 * 1024
+"""A request body's default cap: a swap test or a silence takes well under a kilobyte."""
 
 
 def default_client_id(database: Path, replica: int | None = None) -> str:
@@ -72,6 +74,8 @@ class Settings(BaseSettings):
     """Wall-clock mode: seconds between sweeps."""
     synchronous: bool = False
     """Sync the WAL on every commit (survives power loss, not only a process crash)."""
+    max_body_bytes: int = Field(MAX_BODY_BYTES, ge=1)
+    """A request body larger than this is refused with 413, unread."""
 
     @property
     def session_id(self) -> str:

@@ -3,12 +3,14 @@
 Each module of `diagnostics.api.routes` holds one resource's `APIRouter`;
 `api_router` includes them all, in the order their paths are matched, and
 `exception_handlers` turns the service's own errors into their status codes.
+`BodyLimit` caps request bodies in front of it all.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from diagnostics.api.body_limit import BodyLimit
 from diagnostics.api.errors import exception_handlers
 from diagnostics.api.routes import (
     dead_letters,
@@ -21,7 +23,7 @@ from diagnostics.api.routes import (
     swap_tests,
 )
 
-__all__ = ["api_router", "exception_handlers"]
+__all__ = ["BodyLimit", "api_router", "exception_handlers"]
 
 api_router = APIRouter()
 for _resource in (

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, status
 
+from diagnostics.api.body_limit import TOO_LARGE
 from diagnostics.api.deps import ServiceDep, ViewDep  # noqa: TC001 - FastAPI reads them
 from diagnostics.api.models import SilenceIn, SilenceOut
 
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/api/silences", tags=["incidents"])
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={422: {"description": "A bad scope or expiry, with the reason"}},
+    responses={**TOO_LARGE, 422: {"description": "A bad scope or expiry, with the reason"}},
 )
 def add_silence(service: ServiceDep, body: SilenceIn) -> SilenceOut:
     """Mute incidents in a scope until an expiry; they are still detected."""

@@ -259,6 +259,7 @@ class SilenceOut(_Out):
     dimension: str
     value: str
     created_at: float
-    until: float
+    until: float = Field(description="When it expires (or expired), as made")
+    ended_at: float | None = Field(description="When it was ended early, if it was")
     reason: str
-    active: bool = Field(description="Not yet expired at the service clock")
+    active: bool = Field(description="Neither expired nor ended at the service clock")

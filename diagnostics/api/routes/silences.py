@@ -1,14 +1,15 @@
 """Maintenance silences: incidents in a scope are muted until an expiry, still detected.
 
 A bad scope or expiry raises `SilenceError`, which the app answers with 422
-(`diagnostics.api.errors`).
+(`diagnostics.api.errors`). A silence ended early (DELETE) stops muting at once
+and stays ended after a restart (`diagnostics.silence`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, HTTPException, Response, status
 
 from diagnostics.api.body_limit import TOO_LARGE
 from diagnostics.api.deps import ServiceDep, ViewDep  # noqa: TC001 - FastAPI reads them
@@ -41,9 +42,22 @@ def add_silence(service: ServiceDep, body: SilenceIn) -> SilenceOut:
 
 @router.get("")
 def silences(view: ViewDep) -> list[SilenceOut]:
-    """Every maintenance silence, active or expired."""
+    """Every maintenance silence, active, expired or ended."""
     clock, found = view.silences()
-    return [SilenceOut(**_fields(s), active=clock is None or clock < s.until) for s in found]
+    return [SilenceOut(**_fields(s), active=clock is None or clock < s.end) for s in found]
+
+
+@router.delete(
+    "/{silence_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={404: {"description": "No silence of this id"}},
+)
+def end_silence(service: ServiceDep, silence_id: str) -> Response:
+    """End a silence now: what it muted alerts again (one already over stays as it was)."""
+    if service.end_silence(silence_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no silence {silence_id!r}")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 def _fields(found: Silence) -> dict[str, Any]:
@@ -53,5 +67,6 @@ def _fields(found: Silence) -> dict[str, Any]:
         "value": found.value,
         "created_at": found.created_at,
         "until": found.until,
+        "ended_at": found.ended_at,
         "reason": found.reason,
     }

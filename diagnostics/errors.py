@@ -12,6 +12,8 @@ catch, so an `except ValueError` or `except LookupError` keeps working):
     code, not a database, not a store) [diagnostics.store.sqlite.schema]
   + WordingError (ValueError): a language file missing or not shaped as its words
     [diagnostics.diagnosis.wording]
+  + TokenError: no API token can be had (its file missing or empty, or none for a
+    service that answers beyond loopback) [diagnostics.access]
 
 The broker link's errors (`MqttError` and its `ProtocolError`, `RefusedError`)
 belong to the MQTT codec in `protocol.mqtt`, which may not import this package;

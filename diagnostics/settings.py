@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from protocol.wire import DEFAULT_ROOT
@@ -42,7 +42,9 @@ def default_client_id(database: Path, replica: int | None = None) -> str:
 class Settings(BaseSettings):
     """Where the stream comes from and where it is kept (environment: `SIMLAB_<FIELD>`)."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="forbid", hide_input_in_errors=True
+    )
 
     broker_host: str = "127.0.0.1"
     broker_port: int = Field(1883, ge=1, le=65535)
@@ -74,8 +76,22 @@ class Settings(BaseSettings):
     """Wall-clock mode: seconds between sweeps."""
     synchronous: bool = False
     """Sync the WAL on every commit (survives power loss, not only a process crash)."""
+    api_token: SecretStr | None = None
+    """The bearer token of the API's writes (and of its reads, when `public`)."""
+    api_token_file: Path | None = None
+    """A file whose stripped content is the token (instead of `api_token`)."""
+    public: bool = False
+    """The API answers beyond loopback: reads need the token too, and one must be configured.
+
+    `simlab serve` sets it when `--host` is not a loopback address."""
     max_body_bytes: int = Field(MAX_BODY_BYTES, ge=1)
     """A request body larger than this is refused with 413, unread."""
+
+    @model_validator(mode="after")
+    def _one_token(self) -> Self:
+        if self.api_token is not None and self.api_token_file is not None:
+            raise ValueError("give one of api_token and api_token_file, not both")
+        return self
 
     @property
     def session_id(self) -> str:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 
 from diagnostics.api.body_limit import TOO_LARGE
 from diagnostics.api.deps import ServiceDep, ViewDep  # noqa: TC001 - FastAPI reads them
+from diagnostics.api.errors import UNREADABLE_BODY
 from diagnostics.api.models import SilenceIn, SilenceOut
 
 if TYPE_CHECKING:
@@ -26,7 +27,11 @@ router = APIRouter(prefix="/api/silences", tags=["incidents"])
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={**TOO_LARGE, 422: {"description": "A bad scope or expiry, with the reason"}},
+    responses={
+        **UNREADABLE_BODY,
+        **TOO_LARGE,
+        422: {"description": "A bad scope or expiry, with the reason"},
+    },
 )
 def add_silence(service: ServiceDep, body: SilenceIn) -> SilenceOut:
     """Mute incidents in a scope until an expiry; they are still detected."""

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from diagnostics.api.body_limit import TOO_LARGE
 from diagnostics.api.deps import SupportDep  # noqa: TC001 - FastAPI reads the annotation
-from diagnostics.api.errors import NEVER_SEEN
+from diagnostics.api.errors import NEVER_SEEN, UNREADABLE_BODY
 from diagnostics.api.params import At  # noqa: TC001 - FastAPI reads it
 from diagnostics.api.support_models import SwapResultOut, SwapTestIn, SwapTestOut
 
@@ -23,6 +23,7 @@ router = APIRouter(prefix="/api/swap-tests", tags=["swap tests"])
     "",
     status_code=status.HTTP_201_CREATED,
     responses={
+        **UNREADABLE_BODY,
         **TOO_LARGE,
         404: {"description": "A device named has never been seen"},
         422: {"description": "A bad body, with the reason"},

@@ -15,6 +15,8 @@ catch, so an `except ValueError` or `except LookupError` keeps working):
   + RetryableError: nothing was done, and the same call may succeed later [here]
     + StoreUnavailableError (RuntimeError): the store cannot write now (locked, an I/O
       error, a full or read-only disk); nothing was committed [diagnostics.store]
+  + TokenError: no API token can be had (its file missing or empty, or none for a
+    service that answers beyond loopback) [diagnostics.access]
 
 The broker link's errors (`MqttError` and its `ProtocolError`, `RefusedError`)
 belong to the MQTT codec in `protocol.mqtt`, which may not import this package;

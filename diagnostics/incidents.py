@@ -132,6 +132,15 @@ class Grouper:
             self._mute(incident, now)
         return found
 
+    def end_silence(self, silence_id: str, now: float) -> Silence | None:
+        """End a silence at `now` (None: no such silence); what it muted alerts again."""
+        found = self.silences.get(silence_id)
+        if found is not None:
+            found = self.silences[silence_id] = found.ended(now)
+            for incident in self.open_incidents():
+                self._mute(incident, now)
+        return found
+
     def restore(self, silence: Silence) -> None:
         """Take back a silence kept from before a restart (its id is not handed out again)."""
         self.silences[silence.id] = silence

@@ -6,6 +6,11 @@ starts the MQTT ingest (so nothing is judged before the past is known); on
 exit it stops the ingest (committing and acknowledging what has arrived) and
 closes the store. The settings, the service, its metrics registry and the
 ingest live on `app.state`; the routers of `diagnostics.api` read them.
+
+Who may call the API is settled when the app is built, before anything runs:
+`app.state.access` is the one given, else `diagnostics.access.resolve_access`'s
+(which may make the token file next to the database, and logs where the token
+is, never the token). Request bodies are capped at `Settings.max_body_bytes`.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from diagnostics import metrics
-from diagnostics.api import api_router, exception_handlers
+from diagnostics.access import Access, resolve_access
+from diagnostics.api import BodyLimit, api_router, exception_handlers
 from diagnostics.ingest import Ingest
 from diagnostics.service import Service
 from diagnostics.settings import Settings
@@ -41,9 +47,16 @@ async def _tick(service: Service, every: float) -> None:
         await asyncio.sleep(every)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The diagnostics app for `settings` (when None: the environment's, else the defaults)."""
+def create_app(settings: Settings | None = None, *, access: Access | None = None) -> FastAPI:
+    """The diagnostics app for `settings` (when None: the environment's, else the defaults).
+
+    Raises:
+        TokenError: `access` is None and `resolve_access` finds no token (see it).
+    """
     settings = settings or Settings()
+    if access is None:
+        access = resolve_access(settings)
+        log.info("API token: %s", access.source)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -95,5 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         exception_handlers=exception_handlers,
     )
+    app.state.access = access
     app.include_router(api_router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -11,7 +11,8 @@ batch's messages, dead letters, changes and clock in ONE transaction
 (`diagnostics.commits`, which keeps it while the store cannot write); the
 ingest acknowledges the batch only after that. `tick` sweeps by the wall clock
 instead, for a real fleet. `rebuild` replays the store into a fresh detector
-on start, so a restart keeps its statuses; silences are taken back first.
+on start, so a restart keeps its statuses; silences (`diagnostics.silence`) come back
+first.
 
 Threads: `handle` runs in the ingest's thread, the API's readers
 (`diagnostics.views`) in a thread pool; the in-memory state (detector, device
@@ -22,13 +23,11 @@ every thread on its own connection. No FastAPI here, and no metrics format:
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
 from collections import Counter
 from contextlib import suppress
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
@@ -36,7 +35,7 @@ from pydantic import ValidationError
 
 from diagnostics.commits import Commits, Pending
 from diagnostics.detection import DetectionStatus, Detector, Reason
-from diagnostics.errors import SilenceError, StoreUnavailableError
+from diagnostics.errors import StoreUnavailableError
 from diagnostics.evidence import DetectorFeed
 from diagnostics.group_rows import GroupRows
 from diagnostics.incidents import DIMENSIONS, Grouper, Reasons, Timing
@@ -44,7 +43,7 @@ from diagnostics.incidents_readings import OwnReadings
 from diagnostics.incidents_reasons import PLATFORM_KEYS, SimReasons
 from diagnostics.incidents_timing import DEFAULT_T3412_S
 from diagnostics.service_state import Counters, DeviceFacts
-from diagnostics.silence import Silence
+from diagnostics.silence import add_silence, end_silence, restore_silences
 from diagnostics.sim_map import SimMap
 from diagnostics.store import DetectionChange, accepted, dead_letter
 from diagnostics.timeguard import ArrivalClock, TimeBounds, TimeGuard
@@ -58,6 +57,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from diagnostics.ingest import Ingest, Received
+    from diagnostics.silence import Silence
     from diagnostics.store import Accepted, DeadLetter, Store
 
 __all__ = ["Counters", "DeviceFacts", "Service"]
@@ -70,9 +70,6 @@ The grouper's baseline is time-weighted, so skipping quiet sweeps changes nothin
 _QUIET: Final = (int(DetectionStatus.SUSPECT), int(DetectionStatus.OFFLINE))
 _ROW_KEYS: Final = tuple(dict.fromkeys((*DIMENSIONS, *PLATFORM_KEYS)))
 """The dimensions of a device's grouping row, in the order the grouper is given them."""
-
-SILENCE_ACTION: Final = "silence"
-"""The store's action kind that keeps maintenance silences across restarts."""
 
 REPLAY_SWEEP_S: Final = 60.0
 """While replaying, the detector is swept every this many seconds of message time.
@@ -246,8 +243,7 @@ class Service:
         with self._lock:
             arrival = self._justified_clock()
             self.clock = arrival.last
-            for _id, _t, body in self.store.actions(SILENCE_ACTION):
-                self.grouper.restore(Silence(**json.loads(body)))
+            restore_silences(grouper=self.grouper, store=self.store)
             swept = -np.inf
             for chunk in self.store.replay():
                 for row in chunk:
@@ -427,22 +423,28 @@ class Service:
         SilenceError with the reason for a bad scope or expiry.
         """
         with self._lock:
-            now = self.clock if self.clock is not None else time.time()
-            if (until is None) == (seconds is None):
-                raise SilenceError("give exactly one of until and seconds")
-            expiry = now + seconds if seconds is not None else float(until or 0.0)
-            try:
-                found = self.grouper.silence(dimension, value, now=now, until=expiry, reason=reason)
-            except ValueError as error:
-                raise SilenceError(str(error)) from error
-            self.store.put_action(SILENCE_ACTION, found.id, found.created_at, _json(found))
-            return found
+            return add_silence(
+                grouper=self.grouper,
+                store=self.store,
+                dimension=dimension,
+                value=value,
+                now=self._now(),
+                until=until,
+                seconds=seconds,
+                reason=reason,
+            )
+
+    def end_silence(self, silence_id: str) -> Silence | None:
+        """End a silence now (service clock), and keep that; None: no silence of that id."""
+        with self._lock:
+            return end_silence(
+                grouper=self.grouper, store=self.store, silence_id=silence_id, now=self._now()
+            )
+
+    def _now(self) -> float:
+        return self.clock if self.clock is not None else time.time()
 
     def known(self, device_id: str) -> bool:
         """Whether the device has been seen."""
         with self._lock:
             return device_id in self.detector.index
-
-
-def _json(silence: Silence) -> str:
-    return json.dumps(asdict(silence), sort_keys=True)

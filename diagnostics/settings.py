@@ -17,18 +17,20 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from diagnostics.timeguard import TimeBounds
 from protocol.wire import DEFAULT_ROOT
 
-__all__ = ["CLIENT_ID_PREFIX", "ENV_PREFIX", "Settings", "default_client_id"]
+__all__ = ["CLIENT_ID_PREFIX", "ENV_PREFIX", "MAX_BODY_BYTES", "Settings", "default_client_id"]
 
 ENV_PREFIX = "SIMLAB_"
 CLIENT_ID_PREFIX = "simlab-diagnostics"
+MAX_BODY_BYTES = 1024 * 1024
+"""A request body's default cap: a swap test or a silence takes well under a kilobyte."""
 
 
 def default_client_id(database: Path, replica: int | None = None) -> str:
@@ -41,7 +43,9 @@ def default_client_id(database: Path, replica: int | None = None) -> str:
 class Settings(BaseSettings):
     """Where the stream comes from and where it is kept (environment: `SIMLAB_<FIELD>`)."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="forbid", hide_input_in_errors=True
+    )
 
     broker_host: str = "127.0.0.1"
     broker_port: int = Field(1883, ge=1, le=65535)
@@ -96,6 +100,23 @@ class Settings(BaseSettings):
             behind_s=self.behind_s,
             skew_s=self.skew_s,
         )
+
+    api_token: SecretStr | None = None
+    """The bearer token of the API's writes (and of its reads, when `public`)."""
+    api_token_file: Path | None = None
+    """A file whose stripped content is the token (instead of `api_token`)."""
+    public: bool = False
+    """The API answers beyond loopback: reads need the token too, and one must be configured.
+
+    `simlab serve` sets it when `--host` is not a loopback address."""
+    max_body_bytes: int = Field(MAX_BODY_BYTES, ge=1)
+    """A request body larger than this is refused with 413, unread."""
+
+    @model_validator(mode="after")
+    def _one_token(self) -> Self:
+        if self.api_token is not None and self.api_token_file is not None:
+            raise ValueError("give one of api_token and api_token_file, not both")
+        return self
 
     @property
     def session_id(self) -> str:

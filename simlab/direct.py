@@ -7,7 +7,7 @@ fresh service on a real SQLite file up to a moment, and returns support's
 view of it with the ground truth in Unix seconds. `in_process_api` puts the
 service's REST API in front of it without a server, so the scorer of
 `simlab run` (`simlab.findings.collect`) can ask it exactly as it asks a
-running service.
+running service (with a token of its own, in memory, that the client sends).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from diagnostics.access import Access, new_token
 from diagnostics.ingest import Received
 from diagnostics.service import Service
 from diagnostics.store import SQLiteStore
@@ -109,5 +110,7 @@ def in_process_api(service: Service) -> Iterator[httpx.Client]:
     app = FastAPI(exception_handlers=exception_handlers)
     app.include_router(api_router)
     app.state.service = service
-    with TestClient(app, raise_server_exceptions=False) as client:
+    app.state.access = access = Access(new_token(), source="in memory")
+    token = {"Authorization": f"Bearer {access.token}"}
+    with TestClient(app, raise_server_exceptions=False, headers=token) as client:
         yield client

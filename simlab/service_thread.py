@@ -2,8 +2,9 @@
 
 The runner starts the service (the FastAPI app with its ingest and SQLite store) in a
 daemon thread of its own process, on a free loopback port, and talks to it over HTTP
-as support staff would. `caught_up` waits until the service has ingested the world up
-to a moment (its clock has passed that watermark).
+as support staff would, with an API token of the run's own (made for it, kept in
+memory only: no token file beside the run's database). `caught_up` waits until the
+service has ingested the world up to a moment (its clock has passed that watermark).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Final
 import httpx
 import uvicorn
 
+from diagnostics.access import Access, new_token
 from diagnostics.main import create_app
 from simlab.serving import bind
 
@@ -48,7 +50,9 @@ class ServiceThread:
         self.broker = f"mqtt://{settings.broker_host}:{settings.broker_port}"
         self.sock = bind("127.0.0.1", 0)
         self.port: int = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+        self.access = Access(new_token(), settings.public, "this run's own, in memory")
+        app = create_app(settings, access=self.access)
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
         self.thread = threading.Thread(
             target=self.server.run, args=([self.sock],), name="simlab-service", daemon=True
         )
@@ -60,7 +64,7 @@ class ServiceThread:
 
     @contextlib.contextmanager
     def running(self, timeout: float = 30.0) -> Iterator[httpx.Client]:
-        """Start it, wait until it is subscribed, yield a client; stop it on exit."""
+        """Start it, wait until it is subscribed, yield a client that sends the token."""
         self.thread.start()
         deadline = time.monotonic() + timeout
         try:
@@ -70,7 +74,8 @@ class ServiceThread:
                 if time.monotonic() > deadline:
                     raise RunError("the diagnostics service did not start in time")
                 time.sleep(0.02)
-            with httpx.Client(base_url=self.url, timeout=30) as client:
+            token = {"Authorization": f"Bearer {self.access.token}"}
+            with httpx.Client(base_url=self.url, headers=token, timeout=30) as client:
                 while not client.get("/health").json().get("broker_connected"):
                     if time.monotonic() > deadline:
                         raise UnreachableError(

@@ -1,16 +1,18 @@
-"""The diagnostics service started safely: its database tried, its HTTP port taken, then MQTT.
+"""The diagnostics service started safely: its database tried, its token found, its port taken.
 
-`serve` (what `simlab serve` runs) tries the database file (`check_database`)
-and takes the HTTP port (`bind`) before the app starts, so a bad file or a busy
-port is one line and the broker never sees a connection from a service that
-could not start (a connection that would take the session of the service
-already running under the same client id); then it runs the app under uvicorn
-on the bound socket. A run's `ServiceThread` binds its port the same way.
+`serve` (what `simlab serve` runs) tries the database file (`check_database`),
+settles who may call the API (`check_access`: a host beyond loopback makes the
+service public, and a public service without a configured token does not start)
+and takes the HTTP port (`bind`) before the app starts, so a bad file, a missing
+token or a busy port is one line and the broker never sees a connection from a
+service that could not start (a connection that would take the session of the
+service already running under the same client id); then it runs the app under
+uvicorn on the bound socket. A run's `ServiceThread` binds its port the same way.
 
-Errors (one line each, naming the file or the address, and what to do):
+Errors (one line each, naming the file, the setting or the address, and what to do):
 
     ServeError            the service cannot start
-    ├── ServeInputError     the database file or the address given cannot be used
+    ├── ServeInputError     the database file, the token or the address cannot be used
     └── StoreOpenError      the database file cannot be opened (permissions, a full disk)
 """
 
@@ -23,15 +25,25 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from diagnostics.access import Access, TokenError, is_loopback, resolve_access
 from diagnostics.main import create_app
 from diagnostics.store import SQLiteStore, StoreFileError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from diagnostics.settings import Settings
 
-__all__ = ["ServeError", "ServeInputError", "StoreOpenError", "bind", "check_database", "serve"]
+__all__ = [
+    "ServeError",
+    "ServeInputError",
+    "StoreOpenError",
+    "bind",
+    "check_access",
+    "check_database",
+    "serve",
+]
 
 
 class ServeError(Exception):
@@ -72,6 +84,21 @@ def check_database(path: Path) -> None:
         ) from None
 
 
+def check_access(settings: Settings, host: str) -> Access:
+    """Who may call the API of a service on `host`: public beyond loopback (see the module).
+
+    Raises:
+        ServeInputError: the token file is missing or empty, or the service is public and
+            no token is configured (the message names SIMLAB_API_TOKEN).
+    """
+    public = settings.public or not is_loopback(host)
+    try:
+        return resolve_access(settings.model_copy(update={"public": public}))
+    except TokenError as exc:
+        where = "" if is_loopback(host) else f" (--host {host} is beyond loopback)"
+        raise ServeInputError(f"{exc}{where}") from None
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A TCP socket bound to (host, port), not yet listening (port 0: a free one).
 
@@ -95,14 +122,29 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings, *, host: str, port: int, log_level: str = "info") -> None:
-    """Check the database, bind (host, port), then run the app under uvicorn until stopped.
+def serve(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    log_level: str = "info",
+    say: Callable[[str], None] | None = None,
+) -> None:
+    """Check the database and the token, bind (host, port), then run the app until stopped.
+
+    `say` is told, in one line, where the API's token is (never the token).
 
     Raises:
-        ServeInputError: from `check_database` or `bind`, before anything connects.
+        ServeInputError: from `check_database`, `check_access` or `bind`, before anything
+            connects.
         StoreOpenError: from `check_database`.
     """
     check_database(settings.database)
+    access = check_access(settings, host)
     with bind(host, port) as sock:
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level=log_level))
+        if say is not None:
+            reads = "reads and writes" if access.public else "writes"
+            say(f"API token for {reads}: {access.source}")
+        app = create_app(settings, access=access)
+        server = uvicorn.Server(uvicorn.Config(app, log_level=log_level))
         server.run(sockets=[sock])

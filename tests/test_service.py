@@ -41,11 +41,12 @@ def free_port():
 
 @contextlib.contextmanager
 def running(settings):
-    """The app under uvicorn on a free loopback port, in a thread; yields an HTTP client."""
+    """The app under uvicorn on a free loopback port, in a thread; yields an HTTP client.
+
+    The client sends the app's API token (the one kept next to the database)."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60  # a hang, not a speed, is what this bound catches
@@ -54,7 +55,8 @@ def running(settings):
         assert time.monotonic() < deadline, "the server did not start in time"
         time.sleep(0.02)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        token = {"Authorization": f"Bearer {app.state.access.token}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=token, timeout=10) as client:
             assert wait(lambda: client.get("/health").status_code == 200), "not connected"
             time.sleep(0.3)  # the subscription is acknowledged
             yield client

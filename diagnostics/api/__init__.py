@@ -1,14 +1,20 @@
 """The REST API: one router per resource, assembled here; response models apart from the wire's.
 
 Each module of `diagnostics.api.routes` holds one resource's `APIRouter`;
-`api_router` includes them all, in the order their paths are matched, and
-`exception_handlers` turns the service's own errors into their status codes.
+`api_router` includes them all, in the order their paths are matched, each behind
+the bearer token's check (`diagnostics.api.auth.authorize`: writes always, reads
+when the service is public), and `exception_handlers` turns the service's own
+errors into their status codes. `BodyLimit` caps request bodies in front of it all.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
+from fastapi import APIRouter, Depends
+
+from diagnostics.api.auth import authorize
+from diagnostics.api.body_limit import BodyLimit
 from diagnostics.api.errors import exception_handlers
 from diagnostics.api.routes import (
     dead_letters,
@@ -21,9 +27,16 @@ from diagnostics.api.routes import (
     swap_tests,
 )
 
-__all__ = ["api_router", "exception_handlers"]
+__all__ = ["BodyLimit", "api_router", "exception_handlers"]
 
-api_router = APIRouter()
+_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {
+        "description": "No API token, or a wrong one (writes always; reads from a public "
+        "service), with the reason",
+    }
+}
+
+api_router = APIRouter(dependencies=[Depends(authorize)], responses=_UNAUTHORIZED)
 for _resource in (
     fleet,
     devices,

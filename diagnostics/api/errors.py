@@ -21,10 +21,14 @@ if TYPE_CHECKING:
 
     from fastapi import Request, Response
 
-__all__ = ["NEVER_SEEN", "exception_handlers"]
+__all__ = ["NEVER_SEEN", "UNREADABLE_BODY", "exception_handlers"]
 
 NEVER_SEEN: dict[int | str, dict[str, Any]] = {404: {"description": "Never seen"}}
 """The 404 a route answers for a device, SIM or swap test never seen, for the OpenAPI schema."""
+UNREADABLE_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body cannot be read as JSON text (e.g. it is not UTF-8)"}
+}
+"""The 400 FastAPI answers for a body it cannot parse at all, for the OpenAPI schema."""
 
 
 def _answer(code: int) -> Callable[[Request, Exception], Coroutine[Any, Any, Response]]:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from diagnostics.api.params import EARLIEST, LATEST, MAX_SILENCE_S
+
 if TYPE_CHECKING:
     from diagnostics.store import StoredDetection
     from diagnostics.views import DevicePage, DeviceRow
@@ -236,8 +238,16 @@ class SilenceIn(BaseModel):
 
     dimension: Dimension
     value: str = Field(min_length=1, description="e.g. a cell id, an MCC-MNC, an APN")
-    seconds: float | None = Field(None, gt=0, description="Expires this long after now")
-    until: datetime | None = Field(None, description="Expires at this ISO time (with zone)")
+    seconds: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_SILENCE_S,
+        allow_inf_nan=False,
+        description="Expires this long after now (at most 90 days)",
+    )
+    until: datetime | None = Field(
+        None, description="Expires at this ISO time (with zone), from 2000 to 2100"
+    )
     reason: str = Field("", max_length=500)
 
     @model_validator(mode="after")
@@ -246,6 +256,8 @@ class SilenceIn(BaseModel):
             raise ValueError("give exactly one of seconds and until")
         if self.until is not None and self.until.tzinfo is None:
             raise ValueError("until needs a time zone, e.g. 2026-03-02T12:00:00Z")
+        if self.until is not None and not EARLIEST <= self.until.timestamp() <= LATEST:
+            raise ValueError(f"until {self.until.isoformat()}: give a time from 2000 to 2100")
         return self
 
 
@@ -256,6 +268,7 @@ class SilenceOut(_Out):
     dimension: str
     value: str
     created_at: float
-    until: float
+    until: float = Field(description="When it expires (or expired), as made")
+    ended_at: float | None = Field(description="When it was ended early, if it was")
     reason: str
-    active: bool = Field(description="Not yet expired at the service clock")
+    active: bool = Field(description="Neither expired nor ended at the service clock")

@@ -6,6 +6,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from diagnostics.api.params import EARLIEST, LATEST
 from diagnostics.diagnosis import Diagnosis  # noqa: TC001 - pydantic reads the annotation
 from diagnostics.diagnosis.swap import SwapResult, SwapTest  # noqa: TC001
 
@@ -160,7 +161,12 @@ class SwapTestIn(BaseModel):
         None, min_length=1, description="A device that works; its SIM goes into the suspect one"
     )
     at: float | None = Field(
-        None, description="When the SIMs were swapped (service clock); default: now"
+        None,
+        ge=EARLIEST,
+        le=LATEST,
+        allow_inf_nan=False,
+        description="When the SIMs were swapped (service clock, Unix s from 2000 to 2100); "
+        "default: now",
     )
     impossible: str | None = Field(
         None,

@@ -10,7 +10,6 @@ built at.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import math
 from typing import TYPE_CHECKING, Final
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Final
 from diagnostics.diagnosis.cause_rules import IMEI_REFUSALS
 from diagnostics.diagnosis.model import Evidence
 from diagnostics.diagnosis.settle import read
+from diagnostics.diagnosis.staff_time import when
 from protocol.messages import (
     AttachAccepted,
     AttachRejected,
@@ -102,11 +102,6 @@ PLAN_FIELD: Final = "communication_plan"
 def cite(seen: Seen, text: str) -> Evidence:
     """Evidence that cites a stored message."""
     return Evidence(seen.t, text, seen.id)
-
-
-def when(t: float) -> str:
-    """A time for staff: UTC, to the second (the API also gives the number)."""
-    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def stopped_at(case: Case) -> float | None:

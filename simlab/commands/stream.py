@@ -245,6 +245,10 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
     from the default. The database and the HTTP port are tried before the service
     connects to the broker: a bad --db file or a busy --port exits with code 2 (3 when
     the database cannot be opened), and the running service's session is left alone.
+
+    Writes to the API need its token (SIMLAB_API_TOKEN or SIMLAB_API_TOKEN_FILE; on
+    loopback, else, the one kept next to the database, in <db>.token). A --host beyond
+    loopback needs it for reads too, and exits with code 2 when none is configured.
     """
     from pydantic import ValidationError  # noqa: PLC0415 - only this command needs them
 
@@ -275,7 +279,7 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
     except ValidationError as exc:
         _bad(f"simlab serve: {exc}")
     try:
-        serving.serve(settings, host=host, port=port)
+        serving.serve(settings, host=host, port=port, say=lambda line: typer.echo(line, err=True))
     except serving.ServeInputError as exc:
         _bad(str(exc))
     except serving.StoreOpenError as exc:

@@ -21,7 +21,7 @@ from diagnostics.api.models import (
     TimelineEntryOut,
     TimelinePage,
 )
-from diagnostics.api.params import BeforeId, Limit  # noqa: TC001 - FastAPI reads them
+from diagnostics.api.params import MAX_ID, BeforeId, Limit
 
 if TYPE_CHECKING:
     from diagnostics.store import StoredMessage
@@ -44,9 +44,9 @@ def devices(
     verdict: StatusName | None = None,
     account: str | None = None,
     operator: Annotated[str | None, Query(pattern=r"^\d{5,6}$", description="MCC-MNC")] = None,
-    cell: Annotated[int | None, Query(ge=0)] = None,
+    cell: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     limit: Limit = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> DevicePageOut:
     """The fleet list by device id; every filter given must hold."""
     page = view.device_rows(

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 
+from diagnostics.api.body_limit import TOO_LARGE
 from diagnostics.api.deps import SupportDep  # noqa: TC001 - FastAPI reads the annotation
-from diagnostics.api.errors import NEVER_SEEN
+from diagnostics.api.errors import NEVER_SEEN, UNREADABLE_BODY
 from diagnostics.api.params import At  # noqa: TC001 - FastAPI reads it
 from diagnostics.api.support_models import SwapResultOut, SwapTestIn, SwapTestOut
 
@@ -21,7 +22,12 @@ router = APIRouter(prefix="/api/swap-tests", tags=["swap tests"])
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={404: {"description": "A device named has never been seen"}},
+    responses={
+        **UNREADABLE_BODY,
+        **TOO_LARGE,
+        404: {"description": "A device named has never been seen"},
+        422: {"description": "A bad body, with the reason"},
+    },
 )
 def create_swap_test(body: SwapTestIn, support: SupportDep) -> SwapTestOut:
     """Register a SIM swap test: the suspect device's SIM into the good one, and back."""

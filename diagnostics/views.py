@@ -164,6 +164,8 @@ class Health:
     """Times the broker gave this session to another client with the same id."""
     closed_by_broker: int = 0
     """Times the broker closed the connection without a DISCONNECT (maybe the same cause)."""
+    broker_error: str | None = None
+    """Why the latest connection failed or was lost (a refusal says why); None when connected."""
 
 
 class ServiceView:
@@ -303,6 +305,7 @@ class ServiceView:
             client_id=ingest.client_id if ingest is not None else None,
             sessions_taken_over=ingest.stats.taken_over if ingest is not None else 0,
             closed_by_broker=ingest.stats.closed_by_broker if ingest is not None else 0,
+            broker_error=ingest.broker_error if ingest is not None and not connected else None,
         )
 
     def _row(self, device_id: str) -> DeviceRow:

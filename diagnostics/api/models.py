@@ -178,6 +178,11 @@ class HealthOut(_Out):
     closed_by_broker: int = Field(
         description="Times the broker closed the connection without a DISCONNECT (maybe so)"
     )
+    broker_error: str | None = Field(
+        None,
+        description="Why the latest connection failed or was lost, while not connected "
+        "(a refusal names its reason: bad user name or password, not authorized)",
+    )
 
 
 Dimension = Literal["cell", "apn", "tunnel", "firmware", "pool", "account", "operator"]

@@ -31,18 +31,11 @@ the benchmark's profile) and larger batches, the service took 18,000-23,000
 msg/s under a publisher offering 29,000-36,000, and, paced at 20,000-24,000
 (`--rate`), kept its lag flat when nothing else ran on its core.
 
-Credentials and TLS: a user name and password go in the CONNECT; with a
-`tls` context (`protocol.mqtt.tls.client_context`: the CA given, the broker's
-name checked, TLS 1.2 at least, a client certificate when given) the socket is
-wrapped right after it connects, and the handshake has the connect timeout.
-An `ssl.SSLSocket` reads the same way: `recv` returns what OpenSSL already
-decrypted before it waits on the socket (so a timeout means both are empty),
-and what it still holds of a record after a `recv` (`pending()`) is read at
-once, with that chunk. A broker that refuses the CONNECT says why, and the
-log says it as an error ("bad user name or password", "not authorized"), as
-does `broker_error` (in /health) until a connection succeeds; the ingest keeps
-trying with its back-off, so a password fixed on the broker heals the service
-without a restart. The password is never logged.
+Credentials go in the CONNECT (never in the log); a `tls` context wraps the
+socket as it connects (`protocol.mqtt.tls`, which also reads what TLS holds
+decrypted). A refused login is logged as an error with the broker's reason
+("not authorized") and kept in `broker_error` (/health) until a connection
+succeeds; the ingest keeps trying with back-off, so a fixed password heals it.
 
 Lag: every `probe_every` seconds the ingest publishes a probe (QoS 1, its own
 wall time) to a topic of its own that it also subscribes to. The broker
@@ -58,7 +51,6 @@ ACL refuses it leaves the lag summary empty, and nothing else changes.
 from __future__ import annotations
 
 import logging
-import socket
 import ssl
 import threading
 import time
@@ -70,8 +62,11 @@ from typing import TYPE_CHECKING, Final
 from protocol.mqtt import codec
 from protocol.mqtt.backoff import Backoff
 from protocol.mqtt.codec import CONNACK, DISCONNECT, PINGRESP, PUBACK, SUBACK, MqttError
+from protocol.mqtt.reasons import connack_refusal
+from protocol.mqtt.tls import open_socket, with_pending
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Callable
 
 __all__ = ["Ingest", "IngestStats", "Received"]
@@ -89,10 +84,6 @@ PROBE_PREFIX: Final = "simlab-probe"
 LAGS_KEPT: Final = 1000
 SESSION_TAKEN_OVER: Final = 0x8E
 """The reason code of the broker's DISCONNECT when another client took the session over."""
-LOGIN_REFUSED_V5: Final = frozenset({0x86, 0x87})
-"""CONNACK codes of a refused login: bad user name or password, not authorized."""
-LOGIN_REFUSED: Final = frozenset({0x84, 0x85})
-"""The same on 3.1.1 (return codes 4 and 5, as `codec.parse_connack` gives them)."""
 
 
 @dataclass(slots=True)
@@ -196,7 +187,7 @@ class Ingest:
         self.batch_wait = batch_wait
         self.username, self.password = username, password
         self.tls = tls
-        """TLS: the context that wraps each connection's socket; None: plain TCP."""
+        """The TLS context that wraps each connection's socket; None: plain TCP."""
         self.keepalive = keepalive
         self.probe_every = probe_every
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.client_id)
@@ -244,13 +235,8 @@ class Ingest:
         backoff = Backoff(*self.reconnect)
         while not self._stopping.is_set():
             try:
-                with socket.create_connection((self.host, self.port), CONNECT_TIMEOUT_S) as sock:
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    if self.tls is None:
-                        self._session(sock)
-                    else:
-                        with self.tls.wrap_socket(sock, server_hostname=self.host) as secure:
-                            self._session(secure)
+                with open_socket(self.host, self.port, CONNECT_TIMEOUT_S, self.tls) as sock:
+                    self._session(sock)
             except _Stopped:
                 return
             except (OSError, MqttError) as exc:
@@ -264,11 +250,10 @@ class Ingest:
                 self.connected.clear()
                 self.broker_error = f"MQTT connection to {self.host}:{self.port} {what} ({exc})"
                 delay = backoff.next()
-                # A refusal or an untrusted certificate will not pass by itself: an error.
-                refused = isinstance(exc, (codec.RefusedError, ssl.SSLCertVerificationError))
-                (log.error if refused else log.warning)(
-                    "%s; trying again in %g s", self.broker_error, delay
-                )
+                # A refusal or an untrusted certificate does not pass by itself: an error.
+                loud = isinstance(exc, (codec.RefusedError, ssl.SSLCertVerificationError))
+                level = logging.ERROR if loud else logging.WARNING
+                log.log(level, "%s; trying again in %g s", self.broker_error, delay)
                 try:
                     self._commit(None)  # keep what arrived; QoS 1 comes again, stored once
                 except _Stopped:
@@ -318,9 +303,7 @@ class Ingest:
                 self.stats.closed_by_broker += 1
                 maybe = f", possibly for another client with id {self.client_id}"
                 raise ConnectionError(f"closed by the broker{maybe if link.connack else ''}")
-            if self.tls is not None:
-                data = _with_pending(sock, data)
-            self._read(link, data, now)
+            self._read(link, with_pending(sock, data), now)
 
     def _keep_alive(self, link: _Link, now: float) -> None:
         """CONNACK in time, a PINGREQ when nothing was sent for half the keepalive, probes."""
@@ -369,11 +352,7 @@ class Ingest:
         """Check the CONNACK, subscribe; returns the keepalive to keep (the broker may set it)."""
         ack = codec.parse_connack(packet, self.protocol)
         if ack.code >= 0x80:
-            said = ack.props.get(codec.REASON_STRING)
-            reason = codec.connack_reason(ack.code, self.protocol) or str(said or "")
-            login = ack.code in (LOGIN_REFUSED_V5 if self.protocol == codec.V5 else LOGIN_REFUSED)
-            what = "the broker refused the login" if login else "the broker refused the connection"
-            raise codec.RefusedError(what, ack.code, reason)
+            raise connack_refusal(ack, self.protocol)
         self.stats.connects += 1
         log.info(
             "connected to %s:%d as %s (session %s)",
@@ -463,20 +442,6 @@ class Ingest:
             stats.committed += len(data)
             stats.batches += 1
         return sock is not None and bool(acks)
-
-
-def _with_pending(sock: socket.socket, data: bytes) -> bytes:
-    """`data` and what TLS still holds decrypted (`pending()`), read without waiting."""
-    if not isinstance(sock, ssl.SSLSocket):
-        return data
-    more = sock.pending()
-    if not more:
-        return data
-    parts = [data]
-    while more:
-        parts.append(sock.recv(more))
-        more = sock.pending()
-    return b"".join(parts)
 
 
 def _send(sock: socket.socket, data: bytes) -> None:

@@ -17,10 +17,10 @@ import pytest
 from pydantic import SecretStr, ValidationError
 from typer.testing import CliRunner
 
-from diagnostics.ingest import _with_pending
 from diagnostics.settings import Settings
 from protocol.mqtt import codec
-from protocol.mqtt.tls import client_context
+from protocol.mqtt.reasons import connack_reason
+from protocol.mqtt.tls import client_context, with_pending
 from simlab.commands import app
 from simulator.transport.url import BrokerUrl
 from tests.test_mqtt_sink import make_certificates
@@ -103,12 +103,12 @@ def test_run_refuses_tls_flags_it_cannot_use_before_anything_starts(tmp_path):
 
 
 def test_a_refused_connack_is_named_in_either_protocol():
-    assert codec.connack_reason(0x86) == "bad user name or password"
-    assert codec.connack_reason(0x87) == "not authorized"
-    assert codec.connack_reason(0x84, codec.V311) == "bad user name or password"
-    assert codec.connack_reason(0x85, codec.V311) == "not authorized"
-    assert codec.connack_reason(0x84) == "unsupported protocol version"
-    assert codec.connack_reason(0xFE) == ""
+    assert connack_reason(0x86) == "bad user name or password"
+    assert connack_reason(0x87) == "not authorized"
+    assert connack_reason(0x84, codec.V311) == "bad user name or password"
+    assert connack_reason(0x85, codec.V311) == "not authorized"
+    assert connack_reason(0x84) == "unsupported protocol version"
+    assert connack_reason(0xFE) == ""
 
 
 def test_the_client_context_verifies_the_broker_with_tls_1_2_at_least():
@@ -139,7 +139,7 @@ def test_what_tls_holds_decrypted_after_a_recv_is_read_with_it(tmp_path):
         client.settimeout(5)
         first = client.recv(1000)
         assert client.pending() > 0, "the rest of the record waits in OpenSSL, not the socket"
-        assert _with_pending(client, first) == record
+        assert with_pending(client, first) == record
         assert client.pending() == 0
         client.sendall(b"x")
     thread.join(5)

@@ -39,7 +39,6 @@ __all__ = [
     "MqttError",
     "ProtocolError",
     "RefusedError",
-    "connack_reason",
     "connect",
     "disconnect",
     "parse",
@@ -407,45 +406,6 @@ def parse_connack(packet: Control, version: int = 5) -> ConnAck:
         return ConnAck(bool(packet.body[0] & 1), 0x80 + code if code else 0)
     props = properties(packet.body, 2)[1] if len(packet.body) > 2 else {}
     return ConnAck(bool(packet.body[0] & 1), packet.body[1], props)
-
-
-_CONNACK_REASONS_V5: Final = {
-    0x80: "unspecified error",
-    0x81: "malformed packet",
-    0x82: "protocol error",
-    0x83: "implementation specific error",
-    0x84: "unsupported protocol version",
-    0x85: "client identifier not valid",
-    0x86: "bad user name or password",
-    0x87: "not authorized",
-    0x88: "server unavailable",
-    0x89: "server busy",
-    0x8A: "banned",
-    0x8C: "bad authentication method",
-    0x95: "packet too large",
-    0x97: "quota exceeded",
-    0x9C: "use another server",
-    0x9D: "server moved",
-    0x9F: "connection rate exceeded",
-}
-_CONNACK_REASONS_V311: Final = {
-    1: "unacceptable protocol version",
-    2: "identifier rejected",
-    3: "server unavailable",
-    4: "bad user name or password",
-    5: "not authorized",
-}
-
-
-def connack_reason(code: int, version: int = 5) -> str:
-    """What a refusing CONNACK's code means ("bad user name or password"), "" if unknown.
-
-    `code` as `parse_connack` gives it: on 3.1.1, 0x80 + the return code (4 and 5 are
-    the credentials' refusals there, 0x86 and 0x87 on MQTT 5).
-    """
-    if version != V5:
-        return _CONNACK_REASONS_V311.get(code - 0x80, "")
-    return _CONNACK_REASONS_V5.get(code, "")
 
 
 def parse_suback(packet: Control, version: int = 5) -> tuple[int, list[int]]:

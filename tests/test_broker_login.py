@@ -27,6 +27,7 @@ from protocol.messages import Clock
 from protocol.mqtt.tls import client_context
 from protocol.wire import Topics, encode
 from simlab.broker import LOOPBACK, MosquittoBroker, free_port
+from simulator.transport.publisher import MqttSink
 from tests.test_mqtt_sink import make_certificates
 from tests.waiting import wait
 
@@ -242,6 +243,16 @@ def test_serve_ingests_over_mqtts_with_the_ca_and_a_client_certificate(tls_locke
         assert service.healthy("clock", WATERMARK), "the service ingested over TLS"
     finally:
         service.stop()
+
+
+def test_the_publisher_presents_its_client_certificate(tls_locked, tmp_path, topics):
+    assert tls_locked.tls is not None
+    cert, key = client_certificate(tmp_path)
+    ca = str(tls_locked.tls.ca)
+    sink = MqttSink(
+        tls_locked.url, topics=topics, ca_file=ca, cert_file=str(cert), key_file=str(key)
+    )
+    assert sink.start().close().connects == 1
 
 
 def test_the_ingest_says_a_certificate_it_cannot_trust(tls_locked):

@@ -29,9 +29,13 @@ on arrival, before the message is stored. With this reader (256 KiB per
 `recv`, packets sliced out in one loop: a few percent of the thread's time in
 the benchmark's profile) and larger batches, the service took 18,000-23,000
 msg/s under a publisher offering 29,000-36,000, and, paced at 20,000-24,000
-(`--rate`), kept its lag flat when nothing else ran on its core. No TLS:
-neither had the paho-based ingest (an `ssl.SSLContext.wrap_socket` around the
-socket is where it would go).
+(`--rate`), kept its lag flat when nothing else ran on its core.
+
+Credentials go in the CONNECT (never in the log); a `tls` context wraps the
+socket as it connects (`protocol.mqtt.tls`, which also reads what TLS holds
+decrypted). A refused login is logged as an error with the broker's reason
+("not authorized") and kept in `broker_error` (/health) until a connection
+succeeds; the ingest keeps trying with back-off, so a fixed password heals it.
 
 Lag: every `probe_every` seconds the ingest publishes a probe (QoS 1, its own
 wall time) to a topic of its own that it also subscribes to. The broker
@@ -47,7 +51,7 @@ ACL refuses it leaves the lag summary empty, and nothing else changes.
 from __future__ import annotations
 
 import logging
-import socket
+import ssl
 import threading
 import time
 import uuid
@@ -59,8 +63,11 @@ from diagnostics.ingest_records import IngestStats, Received
 from protocol.mqtt import codec
 from protocol.mqtt.backoff import Backoff
 from protocol.mqtt.codec import CONNACK, DISCONNECT, PINGRESP, PUBACK, SUBACK, MqttError
+from protocol.mqtt.reasons import connack_refusal
+from protocol.mqtt.tls import open_socket, with_pending
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Callable
 
 __all__ = ["Ingest", "IngestStats", "Received"]
@@ -127,6 +134,7 @@ class Ingest:
         probe_every: float = 1.0,
         reconnect: tuple[float, float] = (1.0, 30.0),
         protocol: int = 5,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         if protocol not in {codec.V5, codec.V311}:
             raise ValueError(f"MQTT protocol level {protocol}: give 5 or 4 (3.1.1)")
@@ -140,6 +148,8 @@ class Ingest:
         self.batch_max = batch_max
         self.batch_wait = batch_wait
         self.username, self.password = username, password
+        self.tls = tls
+        """The TLS context that wraps each connection's socket; None: plain TCP."""
         self.keepalive = keepalive
         self.probe_every = probe_every
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.client_id)
@@ -148,6 +158,8 @@ class Ingest:
         self.stats = IngestStats()
         self.connected = threading.Event()
         self.error: BaseException | None = None
+        self.broker_error: str | None = None
+        """Why the latest connection failed or was lost; None once subscribed again."""
         self._stopping = threading.Event()
         self._pending: list[Received] = []
         self._committing = 0
@@ -185,8 +197,7 @@ class Ingest:
         backoff = Backoff(*self.reconnect)
         while not self._stopping.is_set():
             try:
-                with socket.create_connection((self.host, self.port), CONNECT_TIMEOUT_S) as sock:
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                with open_socket(self.host, self.port, CONNECT_TIMEOUT_S, self.tls) as sock:
                     self._session(sock)
             except _Stopped:
                 return
@@ -199,11 +210,12 @@ class Ingest:
                     self.stats.disconnects += 1
                     backoff.reset()
                 self.connected.clear()
+                self.broker_error = f"MQTT connection to {self.host}:{self.port} {what} ({exc})"
                 delay = backoff.next()
-                log.warning(
-                    "MQTT connection to %s:%d %s (%s); trying again in %g s",
-                    *(self.host, self.port, what, exc, delay),
-                )
+                # A refusal or an untrusted certificate does not pass by itself: an error.
+                loud = isinstance(exc, (codec.RefusedError, ssl.SSLCertVerificationError))
+                level = logging.ERROR if loud else logging.WARNING
+                log.log(level, "%s; trying again in %g s", self.broker_error, delay)
                 try:
                     self._commit(None)  # keep what arrived; QoS 1 comes again, stored once
                 except _Stopped:
@@ -253,7 +265,7 @@ class Ingest:
                 self.stats.closed_by_broker += 1
                 maybe = f", possibly for another client with id {self.client_id}"
                 raise ConnectionError(f"closed by the broker{maybe if link.connack else ''}")
-            self._read(link, data, now)
+            self._read(link, with_pending(sock, data), now)
 
     def _keep_alive(self, link: _Link, now: float) -> None:
         """CONNACK in time, a PINGREQ when nothing was sent for half the keepalive, probes."""
@@ -302,7 +314,7 @@ class Ingest:
         """Check the CONNACK, subscribe; returns the keepalive to keep (the broker may set it)."""
         ack = codec.parse_connack(packet, self.protocol)
         if ack.code >= 0x80:
-            raise codec.RefusedError("the broker refused the connection", ack.code)
+            raise connack_refusal(ack, self.protocol)
         self.stats.connects += 1
         log.info(
             "connected to %s:%d as %s (session %s)",
@@ -329,6 +341,7 @@ class Ingest:
         self._probe_granted = len(codes) > 1 and codes[1] < 0x80
         if self.probe_topic is not None and not self._probe_granted:
             log.warning("the lag probe topic %s was refused: no lag figures", self.probe_topic)
+        self.broker_error = None
         self.connected.set()
 
     def _probing(self) -> bool:

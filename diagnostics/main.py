@@ -30,9 +30,11 @@ from diagnostics.ingest import Ingest
 from diagnostics.service import Service
 from diagnostics.settings import Settings
 from diagnostics.store import SQLiteStore
+from protocol.mqtt.tls import client_context
 from protocol.wire import Topics
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import AsyncIterator
 
 __all__ = ["create_app"]
@@ -45,6 +47,13 @@ async def _tick(service: Service, every: float) -> None:
     while True:
         await asyncio.to_thread(service.tick, time.time())
         await asyncio.sleep(every)
+
+
+def _tls(settings: Settings) -> ssl.SSLContext | None:
+    """The TLS context of mqtts:// (its CA, client certificate and key), or None."""
+    if not settings.broker_tls:
+        return None
+    return client_context(ca=settings.broker_ca, cert=settings.broker_cert, key=settings.broker_key)
 
 
 def create_app(settings: Settings | None = None, *, access: Access | None = None) -> FastAPI:
@@ -72,6 +81,7 @@ def create_app(settings: Settings | None = None, *, access: Access | None = None
             )
             replayed = await asyncio.to_thread(service.rebuild)
             log.info("rebuilt %d devices from %d stored messages", len(service.detector), replayed)
+            password = settings.broker_password
             ingest = Ingest(
                 host=settings.broker_host,
                 port=settings.broker_port,
@@ -82,6 +92,9 @@ def create_app(settings: Settings | None = None, *, access: Access | None = None
                 batch_wait=settings.batch_wait,
                 probe_every=settings.lag_probe_every,
                 protocol=settings.mqtt_version,
+                username=settings.broker_username,
+                password=password.get_secret_value() if password is not None else None,
+                tls=_tls(settings),
             )
             service.ingest = ingest
             app.state.settings = settings

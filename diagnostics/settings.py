@@ -11,6 +11,14 @@ the same across restarts and differ between services: unless one is given,
 it is `simlab-diagnostics-` and a short hash of the database file's resolved
 path (`-r` and the replica index appended when `replica` is set), so each
 database keeps its own session, and a restart on the same file resumes it.
+
+The broker may want a user name and password (`SIMLAB_BROKER_USERNAME`,
+`SIMLAB_BROKER_PASSWORD`: the environment keeps the password off the command
+line) and TLS (`SIMLAB_BROKER_TLS`, with the CA to trust in `SIMLAB_BROKER_CA`
+and a client certificate and key in `SIMLAB_BROKER_CERT` and
+`SIMLAB_BROKER_KEY`). The password is a `SecretStr`: the settings' repr, and a
+validation error (inputs hidden), never show it; `broker_url` says where the
+broker is, with the user name but never the password.
 """
 
 from __future__ import annotations
@@ -49,6 +57,17 @@ class Settings(BaseSettings):
 
     broker_host: str = "127.0.0.1"
     broker_port: int = Field(1883, ge=1, le=65535)
+    broker_username: str | None = Field(None, min_length=1)
+    broker_password: SecretStr | None = None
+    """Sent in CONNECT; shown nowhere (a SecretStr)."""
+    broker_tls: bool = False
+    """mqtts://: the connection is TLS, the broker's certificate checked."""
+    broker_ca: Path | None = None
+    """The CA certificate (PEM) to trust for the broker's; None: the system's CAs."""
+    broker_cert: Path | None = None
+    """A client certificate (PEM), for a broker that asks for one; needs `broker_key`."""
+    broker_key: Path | None = None
+    """The client certificate's private key (PEM, not encrypted)."""
     mqtt_version: Literal[4, 5] = 5
     """5, or 4 (3.1.1) for a broker without MQTT 5 (the embedded amqtt)."""
     root: str = DEFAULT_ROOT
@@ -117,6 +136,33 @@ class Settings(BaseSettings):
         if self.api_token is not None and self.api_token_file is not None:
             raise ValueError("give one of api_token and api_token_file, not both")
         return self
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> Settings:
+        """A certificate goes with its key; the files are for TLS, and must be there."""
+        if (self.broker_cert is None) != (self.broker_key is None):
+            raise ValueError(
+                "broker_cert and broker_key go together (--cert and --key): give both or neither"
+            )
+        files = {"broker_ca": self.broker_ca, "broker_cert": self.broker_cert}
+        files["broker_key"] = self.broker_key
+        given = {name: path for name, path in files.items() if path is not None}
+        if given and not self.broker_tls:
+            raise ValueError(
+                f"{', '.join(given)} given but the broker is not TLS: use mqtts:// "
+                "(broker_tls true) to use them"
+            )
+        for name, path in given.items():
+            if not path.is_file():
+                raise ValueError(f"{name} {path}: no such file")
+        return self
+
+    @property
+    def broker_url(self) -> str:
+        """Where the broker is, as a URL with the user name but never the password."""
+        who = f"{self.broker_username}@" if self.broker_username else ""
+        scheme = "mqtts" if self.broker_tls else "mqtt"
+        return f"{scheme}://{who}{self.broker_host}:{self.broker_port}"
 
     @property
     def session_id(self) -> str:

@@ -170,6 +170,8 @@ class Health:
     """Wall clock, Unix seconds: when the store first refused the write now waiting."""
     store_retries: int = 0
     """Batches handed over again because the store could not take them (ever)."""
+    broker_error: str | None = None
+    """Why the latest connection failed or was lost (a refusal says why); None when connected."""
 
 
 class ServiceView:
@@ -313,6 +315,7 @@ class ServiceView:
             store_error=failure.reason if failure is not None else None,
             store_error_since=failure.since if failure is not None else None,
             store_retries=ingest.stats.retries if ingest is not None else 0,
+            broker_error=ingest.broker_error if ingest is not None and not connected else None,
         )
 
     def _row(self, device_id: str) -> DeviceRow:

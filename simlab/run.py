@@ -97,8 +97,15 @@ class RunOptions:
     out: Path
     speed: float | None = None
     """Simulated seconds per wall second; None: as fast as possible."""
-    broker: str | None = None
-    """mqtt://host:port; None: an embedded broker for this run."""
+    broker: str | None = field(default=None, repr=False)
+    """mqtt://[user:password@]host:port or mqtts://; None: an embedded broker for this run.
+
+    Not in the repr: it may hold a password (`str(BrokerUrl.parse(broker))` never does)."""
+    ca: Path | None = None
+    """mqtts://: the CA to trust (None: the system's CAs), for the publisher and the service."""
+    cert: Path | None = None
+    """mqtts://: a client certificate, with `key`, for a broker that asks for one."""
+    key: Path | None = None
     record: Path | None = None
     """Where the recording goes (default: the run directory)."""
     languages: tuple[str, ...] = ("en", "sv")
@@ -190,6 +197,12 @@ def run_scenario(
             settings = Settings(
                 broker_host=url.host,
                 broker_port=url.port,
+                broker_username=url.username,
+                broker_password=url.password,
+                broker_tls=url.tls,
+                broker_ca=options.ca if url.tls else None,
+                broker_cert=options.cert if url.tls else None,
+                broker_key=options.key if url.tls else None,
                 mqtt_version=5 if protocol == 5 else 4,
                 root=root,
                 database=database,
@@ -197,9 +210,18 @@ def run_scenario(
             )
             client = stack.enter_context(ServiceThread(settings).running())
             recorder = JsonlSink(stack.enter_context(recording.open("wb")))
-            publisher = MqttSink(
-                url, topics=topics, speed=options.speed, telemetry_qos=1, protocol=protocol
-            ).start()
+            publisher = _started(
+                MqttSink(
+                    url,
+                    topics=topics,
+                    speed=options.speed,
+                    telemetry_qos=1,
+                    protocol=protocol,
+                    ca_file=_text(options.ca),
+                    cert_file=_text(options.cert),
+                    key_file=_text(options.key),
+                )
+            )
             swap_ids: list[str] = []
             actions = support_actions(spec, t0, client, swap_ids)
             timeline = ActionTimeline(
@@ -231,7 +253,7 @@ def run_scenario(
                 "partial": True,
                 "stage": stage[0],
                 "reached_s": round(reached[0], 3),
-                "broker": options.broker or "embedded",
+                "broker": str(given) if given is not None else "embedded",
                 "root": root,
                 "recording": str(recording),
             }
@@ -258,6 +280,18 @@ def run_scenario(
         run=_run_json(report, spec, options, root, recording),
     )
     return report
+
+
+def _text(path: Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
+def _started(publisher: MqttSink) -> MqttSink:
+    """The publisher connected; a broker that refuses it is an `UnreachableError` saying why."""
+    try:
+        return publisher.start()
+    except ConnectionError as exc:
+        raise UnreachableError(str(exc)) from None
 
 
 def _what_ran(name: str, spec: ScenarioSpec, options: RunOptions) -> dict[str, Any]:

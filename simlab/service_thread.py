@@ -47,7 +47,8 @@ class ServiceThread:
     """The diagnostics app under uvicorn on a free loopback port, in a daemon thread."""
 
     def __init__(self, settings: Settings) -> None:
-        self.broker = f"mqtt://{settings.broker_host}:{settings.broker_port}"
+        self.broker = settings.broker_url
+        """Where the broker is, for messages: its user name but never its password."""
         self.sock = bind("127.0.0.1", 0)
         self.port: int = self.sock.getsockname()[1]
         self.access = Access(new_token(), settings.public, "this run's own, in memory")
@@ -76,10 +77,14 @@ class ServiceThread:
                 time.sleep(0.02)
             token = {"Authorization": f"Bearer {self.access.token}"}
             with httpx.Client(base_url=self.url, headers=token, timeout=30) as client:
-                while not client.get("/health").json().get("broker_connected"):
-                    if time.monotonic() > deadline:
+                while not (health := client.get("/health").json()).get("broker_connected"):
+                    # The run tried the broker's port: a failure now (a refusal, TLS) stays.
+                    failed = health.get("broker_error")
+                    if failed or time.monotonic() > deadline:
+                        why = f": {failed}" if failed else ""
                         raise UnreachableError(
                             f"the diagnostics service did not reach the broker at {self.broker}"
+                            + why
                         )
                     time.sleep(0.05)
                 yield client

@@ -189,6 +189,11 @@ class HealthOut(_Out):
         None, description="Wall clock, Unix s: when the store first refused the waiting write"
     )
     store_retries: int = Field(0, description="Batches handed over again (the store refused)")
+    broker_error: str | None = Field(
+        None,
+        description="Why the latest connection failed or was lost, while not connected "
+        "(a refusal names its reason: bad user name or password, not authorized)",
+    )
 
 
 Dimension = Literal["cell", "apn", "tunnel", "firmware", "pool", "account", "operator"]

@@ -41,6 +41,7 @@ __all__ = [
     "run_with_progress",
     "status",
     "stopped",
+    "tls_files",
     "tried",
 ]
 
@@ -64,14 +65,27 @@ def _hours(seconds: float) -> str:
     return f"{int(seconds // 3600):d}:{int(seconds % 3600 // 60):02d}"
 
 
-def run(
+def run(  # noqa: PLR0913, PLR0917 - the command's options
     scenario: Annotated[str, typer.Argument(help="A bundled scenario's name or a YAML file.")],
     speed: Annotated[
         str, typer.Option("--speed", help="Simulated seconds per wall second, or max.")
     ] = "max",
     broker: Annotated[
         str | None,
-        typer.Option("--broker", help="mqtt://host:port; default: an embedded broker."),
+        typer.Option(
+            "--broker",
+            help="mqtt://[user:password@]host:port, mqtts:// for TLS; default: an embedded "
+            "broker. The publisher and the service both log in with it.",
+        ),
+    ] = None,
+    ca: Annotated[
+        Path | None, typer.Option("--ca", help="mqtts://: the CA certificate to trust.")
+    ] = None,
+    cert: Annotated[
+        Path | None, typer.Option("--cert", help="mqtts://: a client certificate, with --key.")
+    ] = None,
+    key: Annotated[
+        Path | None, typer.Option("--key", help="mqtts://: the client certificate's key.")
     ] = None,
     record: Annotated[
         Path | None, typer.Option("--record", help="Write the recording here too.")
@@ -109,9 +123,18 @@ def run(
         pace = parse_speed(speed)
     except ValueError as exc:
         bad_input(f"--speed: {exc}")
+    tls_files(broker, ca=ca, cert=cert, key=key)
     if broker is not None:
         tried(broker)
-    options = RunOptions(out=out or default_out(name), speed=pace, broker=broker, record=record)
+    options = RunOptions(
+        out=out or default_out(name),
+        speed=pace,
+        broker=broker,
+        record=record,
+        ca=ca,
+        cert=cert,
+        key=key,
+    )
     devices = device_count(spec)
     if not as_json:
         err.print(Panel(spec.story.strip(), title=spec.title, subtitle=name, expand=False))
@@ -129,6 +152,19 @@ def run(
     else:
         render(report, Console(), devices=devices)
     raise typer.Exit(EXIT_OK if report.scorecard.passed else EXIT_KEY_NOT_MET)
+
+
+def tls_files(broker: str | None, *, ca: Path | None, cert: Path | None, key: Path | None) -> None:
+    """Check `--ca`, `--cert`, `--key`: mqtts:// only, cert with key, files there (else exit 2)."""
+    files = {"--ca": ca, "--cert": cert, "--key": key}
+    given = {flag: file for flag, file in files.items() if file is not None}
+    if given and not (broker or "").startswith("mqtts://"):
+        bad_input(f"{', '.join(given)}: only with --broker mqtts://")
+    if (cert is None) != (key is None):
+        bad_input("--cert and --key go together: give both or neither")
+    for flag, file in given.items():
+        if not file.is_file():
+            bad_input(f"{flag} {file}: no such file")
 
 
 def tried(broker: str) -> None:

@@ -23,6 +23,8 @@ from simlab.resources import resolve
 from simulator.errors import SpecError
 
 if TYPE_CHECKING:
+    from pydantic import ValidationError
+
     from simulator.transport.url import BrokerUrl
 
 __all__ = ["protocol_app", "protocol_schema", "replay", "serve", "simulate"]
@@ -94,12 +96,12 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
         _problems(exc)
     except ValueError as exc:
         _bad(str(exc))
-    if broker is not None:
-        _broker_url(broker)
+    shown = str(_broker_url(broker)) if broker is not None else None
     with ExitStack() as stack:
         if broker is None and not offline:
             embedded = stack.enter_context(embedded_broker())
             broker, mqtt_version = embedded.url, embedded.protocol
+            shown = embedded.url
             err_console.print(f"embedded broker: {embedded.name} at {embedded.url}")
         publish = None
         if broker is not None:
@@ -135,7 +137,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
     if outcome.stats is not None:
         s = outcome.stats
         out.print(
-            f"published {s.published:,} to {broker} under {root}/#: "
+            f"published {s.published:,} to {shown} under {root}/#: "
             f"{s.acked:,} QoS 1 acknowledged, {s.dropped_qos0:,} QoS 0 dropped, "
             f"worst lag {s.max_lag_s:.2f} s"
         )
@@ -158,7 +160,7 @@ def replay(
     from simlab.publishing import PublishOptions, parse_speed  # noqa: PLC0415 - only this command needs it
     from simlab.publishing import replay as replay_recording  # noqa: PLC0415 - likewise
 
-    _broker_url(broker)
+    shown = _broker_url(broker)
     try:
         options = PublishOptions(broker, root, parse_speed(speed), telemetry_qos, ca, mqtt_version)
         stats = replay_recording(recording, options)
@@ -167,7 +169,7 @@ def replay(
     except (ValueError, OSError) as exc:
         _bad(str(exc))
     out.print(
-        f"replayed {stats.published:,} messages to {broker} under {root}/#: "
+        f"replayed {stats.published:,} messages to {shown} under {root}/#: "
         f"{stats.acked:,} QoS 1 acknowledged, {stats.dropped_qos0:,} QoS 0 dropped, "
         f"worst lag {stats.max_lag_s:.2f} s"
     )
@@ -178,8 +180,27 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
         str | None,
         typer.Option(
             "--broker",
-            help="mqtt://host:port of the stream \\[env SIMLAB_BROKER_HOST, SIMLAB_BROKER_PORT; "
-            "default mqtt://127.0.0.1:1883].",
+            help="mqtt://[user:password@]host:port of the stream, mqtts:// for TLS "
+            "\\[env SIMLAB_BROKER_HOST, SIMLAB_BROKER_PORT, SIMLAB_BROKER_USERNAME, "
+            "SIMLAB_BROKER_PASSWORD, SIMLAB_BROKER_TLS; default mqtt://127.0.0.1:1883].",
+        ),
+    ] = None,
+    ca: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca", help="mqtts://: the CA certificate to trust \\[env SIMLAB_BROKER_CA]."
+        ),
+    ] = None,
+    cert: Annotated[
+        Path | None,
+        typer.Option(
+            "--cert", help="mqtts://: a client certificate, with --key \\[env SIMLAB_BROKER_CERT]."
+        ),
+    ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key", help="mqtts://: the client certificate's key \\[env SIMLAB_BROKER_KEY]."
         ),
     ] = None,
     root: Annotated[
@@ -249,6 +270,10 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
     Writes to the API need its token (SIMLAB_API_TOKEN or SIMLAB_API_TOKEN_FILE; on
     loopback, else, the one kept next to the database, in <db>.token). A --host beyond
     loopback needs it for reads too, and exits with code 2 when none is configured.
+
+    A password in --broker is used, never shown (SIMLAB_BROKER_PASSWORD keeps it out of
+    the command line); a broker that refuses it is logged as an error, said in /health's
+    broker_error, and tried again with back-off.
     """
     from pydantic import ValidationError  # noqa: PLC0415 - only this command needs them
 
@@ -258,7 +283,11 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
     given: dict[str, Any] = {}
     if broker is not None:
         url = _broker_url(broker)
-        given.update(broker_host=url.host, broker_port=url.port)
+        given.update(broker_host=url.host, broker_port=url.port, broker_tls=url.tls)
+        if url.username is not None:
+            given["broker_username"] = url.username
+        if url.password is not None:
+            given["broker_password"] = url.password
     if clock is not None and clock not in {"stream", "wall"}:
         _bad(f"--clock {clock!r}: give stream or wall")
     if mqtt_version is not None and mqtt_version not in {4, 5}:
@@ -272,18 +301,30 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
         "replica": replica,
         "clock": clock,
         "mqtt_version": mqtt_version,
+        "broker_ca": ca,
+        "broker_cert": cert,
+        "broker_key": key,
     }
     given.update((name, value) for name, value in flags.items() if value is not None)
     try:
         settings = Settings(**given)
     except ValidationError as exc:
-        _bad(f"simlab serve: {exc}")
+        _bad(f"simlab serve: {_said(exc)}")
     try:
         serving.serve(settings, host=host, port=port, say=lambda line: typer.echo(line, err=True))
     except serving.ServeInputError as exc:
         _bad(str(exc))
     except serving.StoreOpenError as exc:
         unreachable(str(exc))
+
+
+def _said(exc: ValidationError) -> str:
+    """A settings error as one line, each problem with its field (inputs never shown)."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"])
+        problems.append(f"{where}: {error['msg']}" if where else error["msg"])
+    return "; ".join(problems).replace("Value error, ", "")
 
 
 def _broker_url(broker: str) -> BrokerUrl:

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from protocol.mqtt.tls import client_context
+
 if TYPE_CHECKING:
     from simulator.transport.url import BrokerUrl
 
@@ -32,10 +34,15 @@ def connect_client(
     client_id: str,
     protocol: int = 5,
     ca_file: str | None = None,
+    cert_file: str | None = None,
+    key_file: str | None = None,
     clean: bool = True,
     will: tuple[str, bytes, int, bool] | None = None,
 ) -> mqtt.Client:
     """A paho client configured for `url` (credentials, TLS, protocol), not yet connected.
+
+    TLS (mqtts://) trusts `ca_file` (else the system's CAs) and presents `cert_file` with
+    `key_file` when given (`protocol.mqtt.tls.client_context`).
 
     Reconnecting is the caller's: paho's reconnect delays apply only to `loop_forever`.
     """
@@ -49,8 +56,7 @@ def connect_client(
     if url.username is not None:
         client.username_pw_set(url.username, url.password)
     if url.tls:
-        context = ssl.create_default_context(cafile=ca_file)
-        client.tls_set_context(context)
+        client.tls_set_context(client_context(ca=ca_file, cert=cert_file, key=key_file))
     if will is not None:
         topic, payload, qos, retain = will
         client.will_set(topic, payload, qos=qos, retain=retain)

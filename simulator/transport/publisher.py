@@ -70,6 +70,8 @@ class MqttSink:
         telemetry_qos: QoS of telemetry (0 by default; events, records and clocks are QoS 1).
         queue_size: messages held between model and publisher before the model waits.
         max_inflight: unacknowledged QoS 1 messages at once.
+        ca_file: mqtts://: the CA to trust (None: the system's CAs).
+        cert_file: mqtts://: a client certificate, with `key_file`, for a broker that asks.
     """
 
     def __init__(  # noqa: PLR0913 - each is a setting a user may change
@@ -84,6 +86,8 @@ class MqttSink:
         client_id: str | None = None,
         protocol: int = 5,
         ca_file: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
         connect_timeout: float = 10.0,
         reconnect_timeout: float = 120.0,
     ) -> None:
@@ -118,6 +122,8 @@ class MqttSink:
             client_id=client_id or f"simlab-pub-{uuid.uuid4().hex[:10]}",
             protocol=protocol,
             ca_file=ca_file,
+            cert_file=cert_file,
+            key_file=key_file,
         )
         self._client.max_inflight_messages_set(max_inflight)
         self._client.on_connect = self._on_connect

@@ -10,9 +10,13 @@ holds the unacknowledged messages for the persistent session (MQTT 5,
 `clean_start=False`, session expiry of a day) and sends them again after the
 restart: at least once, nothing lost; the store keeps each message once.
 Receive Maximum 65,535 lets the broker have that many unacknowledged messages
-out to us, so batches are not cut short; PINGREQ keeps the connection alive
-when the stream is quiet; a lost connection is tried again with back-off
-(1 s doubling to 30 s), after committing what had arrived. A client with the
+out to us, so batches are not cut short. A PINGREQ goes out each half
+keepalive whatever else is sent, since only a round trip shows the broker
+alive: two left unanswered with nothing unread mean a stalled broker
+(`IngestStats.stalls`), and the connection is dropped within two keepalives.
+A lost connection is tried again with back-off (1 s doubling to 30 s), after
+committing what had arrived. A batch the store cannot take now is handed over
+again, unacknowledged, until it is taken (`diagnostics.ingest_retry`). A client with the
 same id takes the session away: MQTT 5 brokers say so (DISCONNECT 0x8E, logged
 with the id, `IngestStats.taken_over`); on 3.1.1 (and Mosquitto 2.0.11 on MQTT 5)
 the broker only closes the connection, and the log says that it may be that.
@@ -56,10 +60,11 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
-from diagnostics.errors import RetryableError
 from diagnostics.ingest_records import IngestStats, Received
+from diagnostics.ingest_retry import POLL_S, hand_over
 from protocol.mqtt import codec
 from protocol.mqtt.backoff import Backoff
 from protocol.mqtt.codec import CONNACK, DISCONNECT, PINGRESP, PUBACK, SUBACK, MqttError
@@ -77,13 +82,11 @@ SESSION_EXPIRY_S: Final = 24 * 3600
 RECEIVE_MAXIMUM: Final = 65_535
 CHUNK: Final = 256 * 1024
 """Bytes asked of the socket at a time (about 700 messages of a few hundred bytes)."""
-POLL_S: Final = 0.2
-"""Longest wait for the socket, so a stop is noticed."""
 CONNECT_TIMEOUT_S: Final = 10.0
 SEND_TIMEOUT_S: Final = 30.0
 PROBE_PREFIX: Final = "simlab-probe"
-RETRY_S: Final = (0.1, 5.0)
-"""Back-off between hand-overs of a batch the store could not take: first, longest (s)."""
+UNANSWERED: Final = 2
+"""PINGREQs the broker may leave unanswered before the connection counts as stalled."""
 SESSION_TAKEN_OVER: Final = 0x8E
 """The reason code of the broker's DISCONNECT when another client took the session over."""
 
@@ -99,9 +102,10 @@ class _Link:
     connack: bool = False
     buf: bytes = b""
     """The start of a packet the last chunk cut off."""
-    last_sent: float = 0.0
-    ping_at: float | None = None
-    """When the unanswered PINGREQ went out."""
+    pinged: float = 0.0
+    """When the latest PINGREQ went out (monotonic)."""
+    quiet: bool = False
+    """The latest read found nothing: every answer the broker sent has been read."""
     probe_at: float = 0.0
     first_at: float = 0.0
     """When the pending batch's first message was read (monotonic)."""
@@ -236,7 +240,8 @@ class Ingest:
         )
         _send(sock, connect)
         link = _Link(sock, started=time.monotonic(), keepalive=self.keepalive)
-        link.last_sent = link.started
+        link.pinged = link.started
+        self.stats.unanswered = 0
         while True:
             now = time.monotonic()
             if self._stopping.is_set():
@@ -247,8 +252,8 @@ class Ingest:
             if pending and (
                 len(pending) >= self.batch_max or now >= link.first_at + self.batch_wait
             ):
-                if self._commit(sock):
-                    link.last_sent = now
+                self._commit(sock)
+                link.quiet = False  # answers may have come meanwhile, unread
                 continue
             self._keep_alive(link, now)
             wait = link.first_at + self.batch_wait - now if pending else POLL_S
@@ -256,11 +261,9 @@ class Ingest:
             try:
                 data = sock.recv(CHUNK)
             except TimeoutError:
-                # Only a quiet socket can be late with the PINGRESP: after a long commit
-                # it may be waiting, unread, behind the messages.
-                if link.ping_at is not None and now - link.ping_at > link.keepalive:
-                    raise codec.ProtocolError(f"no PINGRESP within {link.keepalive:g} s") from None
+                link.quiet = True
                 continue
+            link.quiet = False
             if not data:
                 self.stats.closed_by_broker += 1
                 maybe = f", possibly for another client with id {self.client_id}"
@@ -268,15 +271,31 @@ class Ingest:
             self._read(link, with_pending(sock, data), now)
 
     def _keep_alive(self, link: _Link, now: float) -> None:
-        """CONNACK in time, a PINGREQ when nothing was sent for half the keepalive, probes."""
+        """CONNACK in time, a PINGREQ each half keepalive, probes; a stalled broker is dropped.
+
+        The PINGREQs go out whatever else is sent: only a round trip shows the broker
+        alive. When one falls due with `UNANSWERED` still unanswered and nothing unread on
+        the socket (an answer may wait behind messages after a long commit), the broker is
+        stalled: the connection is dropped (within two keepalives) and opened again.
+        """
         if not link.connack and now - link.started > CONNECT_TIMEOUT_S:
             raise codec.ProtocolError("no CONNACK in time")
-        if link.keepalive and link.ping_at is None and now - link.last_sent >= link.keepalive / 2:
+        stats = self.stats
+        if link.keepalive and link.connack and now - link.pinged >= link.keepalive / 2:
+            if stats.unanswered >= UNANSWERED and link.quiet:
+                stats.stalls += 1
+                raise codec.ProtocolError(
+                    f"the broker answered none of {stats.unanswered} PINGREQs in "
+                    f"{now - link.pinged + link.keepalive / 2 * (stats.unanswered - 1):.1f} s: "
+                    "stalled"
+                )
             _send(link.sock, codec.pingreq())
-            link.ping_at = link.last_sent = now
+            link.pinged = now
+            stats.pings += 1
+            stats.unanswered += 1
         if self._probing() and now >= link.probe_at:
             self._send_probe(link.sock)
-            link.probe_at, link.last_sent = now + self.probe_every, now
+            link.probe_at = now + self.probe_every
 
     def _read(self, link: _Link, data: bytes, now: float) -> None:
         """Parse a chunk: PUBLISH packets join the batch, the others are answered."""
@@ -297,7 +316,7 @@ class Ingest:
             elif packet.kind == SUBACK:
                 self._suback(packet)
             elif packet.kind == PINGRESP:
-                link.ping_at = None
+                self.stats.unanswered = 0
             elif packet.kind == PUBACK:
                 self._puback(packet)
             elif packet.kind == DISCONNECT:
@@ -378,17 +397,24 @@ class Ingest:
             probe = self.probe_topic
             probes = [m for m in batch if m.topic == probe]
         data = [m for m in batch if m.topic != probe] if probes else batch
-        try:
-            if data:
-                self._hand_over(data, sock)  # stored and committed when this returns
-        except _Stopped:
-            raise
+        ping = None if sock is None else partial(_send, sock, codec.pingreq())
+        try:  # committed when it returns True; handed over again while the store cannot
+            taken = not data or hand_over(
+                self.on_batch,
+                data,
+                stats=self.stats,
+                stopping=self._stopping,
+                ping=ping,
+                every=self.keepalive / 2,
+            )
         except BaseException as exc:
             self.error = exc
             log.exception("ingest stopped: messages since the last commit stay unacknowledged")
             raise _Stopped from exc
         finally:
             self._committing = 0
+        if not taken:
+            raise _Stopped  # stopped while waiting for the store: the broker sends it again
         committed = time.time()
         acks = [m.mid for m in batch if m.qos]
         if sock is not None and acks:
@@ -406,42 +432,6 @@ class Ingest:
             stats.committed += len(data)
             stats.batches += 1
         return sock is not None and bool(acks)
-
-    def _hand_over(self, data: list[Received], sock: socket.socket | None) -> None:
-        """`on_batch(data)`, again and again with back-off while it says to try later.
-
-        The batch stays unacknowledged meanwhile; PINGREQs keep the connection open (the
-        broker holds what comes after it), and a stop leaves it for the broker to send again.
-        """
-        backoff = Backoff(*RETRY_S)
-        pinged = time.monotonic()
-        while True:
-            try:
-                self.on_batch(data)
-            except RetryableError as exc:
-                self.stats.retries += 1
-                if self.stats.retries_since is None:
-                    self.stats.retries_since = time.time()
-                    log.warning("cannot commit (%s); trying again with back-off", exc)
-            else:
-                if self.stats.retries_since is not None:
-                    log.info("committing again after %d tries", self.stats.retries)
-                self.stats.retries_since = None
-                return
-            deadline = time.monotonic() + backoff.next()
-            while (left := deadline - time.monotonic()) > 0:
-                if self._stopping.wait(min(left, POLL_S)):
-                    raise _Stopped
-                if (
-                    sock is not None
-                    and self.keepalive
-                    and time.monotonic() - pinged >= (self.keepalive / 2)
-                ):
-                    try:
-                        _send(sock, codec.pingreq())
-                    except OSError:
-                        sock = None  # lost: acknowledged never, sent again after reconnecting
-                    pinged = time.monotonic()
 
 
 def _send(sock: socket.socket, data: bytes) -> None:

@@ -50,6 +50,12 @@ class IngestStats:
     closed_by_broker: int = 0
     """Connections the broker closed without a DISCONNECT (maybe for a duplicate client id)."""
     probes: int = 0
+    pings: int = 0
+    """PINGREQs sent (one each half keepalive)."""
+    unanswered: int = 0
+    """PINGREQs of the current connection the broker has not answered yet."""
+    stalls: int = 0
+    """Connections dropped because the broker answered no PINGREQ (a stalled broker)."""
     retries: int = 0
     """Batches handed over again because the store could not take them (ever)."""
     retries_since: float | None = None

@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, *, access: Access | None = None
                 batch_max=settings.batch_max,
                 batch_wait=settings.batch_wait,
                 probe_every=settings.lag_probe_every,
+                keepalive=settings.keepalive,
                 protocol=settings.mqtt_version,
                 username=settings.broker_username,
                 password=password.get_secret_value() if password is not None else None,

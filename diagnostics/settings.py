@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     """A client certificate (PEM), for a broker that asks for one; needs `broker_key`."""
     broker_key: Path | None = None
     """The client certificate's private key (PEM, not encrypted)."""
+    keepalive: int = Field(30, ge=1, le=65_535)
+    """Seconds: a PINGREQ goes out each half of it; two unanswered mean a stalled broker."""
     mqtt_version: Literal[4, 5] = 5
     """5, or 4 (3.1.1) for a broker without MQTT 5 (the embedded amqtt)."""
     root: str = DEFAULT_ROOT

@@ -170,6 +170,10 @@ class Health:
     """Wall clock, Unix seconds: when the store first refused the write now waiting."""
     store_retries: int = 0
     """Batches handed over again because the store could not take them (ever)."""
+    pings_unanswered: int = 0
+    """PINGREQs of the current connection the broker has not answered yet."""
+    broker_stalls: int = 0
+    """Connections dropped because the broker answered no PINGREQ (ever)."""
     broker_error: str | None = None
     """Why the latest connection failed or was lost (a refusal says why); None when connected."""
 
@@ -315,6 +319,8 @@ class ServiceView:
             store_error=failure.reason if failure is not None else None,
             store_error_since=failure.since if failure is not None else None,
             store_retries=ingest.stats.retries if ingest is not None else 0,
+            pings_unanswered=ingest.stats.unanswered if ingest is not None else 0,
+            broker_stalls=ingest.stats.stalls if ingest is not None else 0,
             broker_error=ingest.broker_error if ingest is not None and not connected else None,
         )
 

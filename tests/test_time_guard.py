@@ -31,6 +31,10 @@ TOPICS = Topics("guard/simlab")
 
 @pytest.fixture(scope="module")
 def stream():
+    return simulated()
+
+
+def simulated():
     """Three collars for 6 h; collar 2 loses power at 2 h (OFFLINE by about 3 h 15)."""
     spec = world(
         devices=[collars(3)], faults=[{"fault": "power_loss", "at": "2h", "devices": [DYING]}]

@@ -189,6 +189,10 @@ class HealthOut(_Out):
         None, description="Wall clock, Unix s: when the store first refused the waiting write"
     )
     store_retries: int = Field(0, description="Batches handed over again (the store refused)")
+    pings_unanswered: int = Field(0, description="PINGREQs the broker has not answered yet")
+    broker_stalls: int = Field(
+        0, description="Connections dropped because the broker answered no PINGREQ"
+    )
     broker_error: str | None = Field(
         None,
         description="Why the latest connection failed or was lost, while not connected "

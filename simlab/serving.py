@@ -19,6 +19,7 @@ Errors (one line each, naming the file, the setting or the address, and what to 
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 import sqlite3
 from typing import TYPE_CHECKING
@@ -141,6 +142,7 @@ def serve(
     """
     check_database(settings.database)
     access = check_access(settings, host)
+    _log_to_stderr(log_level)
     with bind(host, port) as sock:
         if say is not None:
             reads = "reads and writes" if access.public else "writes"
@@ -148,3 +150,19 @@ def serve(
         app = create_app(settings, access=access)
         server = uvicorn.Server(uvicorn.Config(app, log_level=log_level))
         server.run(sockets=[sock])
+
+
+def _log_to_stderr(level: str) -> None:
+    """The service's own log lines (ingest, store) on stderr beside uvicorn's, at `level`.
+
+    Uvicorn configures its own loggers only; without this the `simlab.*` warnings reach
+    stderr bare (Python's last-resort handler) and its INFO lines not at all.
+    """
+    logger = logging.getLogger("simlab")
+    if logger.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)-8s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    logger.propagate = False

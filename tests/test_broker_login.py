@@ -167,6 +167,7 @@ def test_serve_logs_in_with_the_url_s_password_and_never_shows_it(locked, tmp_pa
         output = service.stop()
     assert PASSWORD not in output
     assert f"u'{USER}'" in locked.log(), "the broker let the user in"
+    assert "INFO     simlab.ingest: connected to" in output, "the service's own log is shown"
 
 
 def test_a_wrong_password_is_said_in_health_and_the_log_never_the_password(locked, tmp_path):

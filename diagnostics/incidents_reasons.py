@@ -5,7 +5,9 @@ the network events and inventory records as they arrive and keeps, per SIM, the 
 word on each part of its service: its lifecycle state, a data block, the last attach
 reject and the last data-session reject (each cleared by the event that undoes it:
 an accepted attach, an opened session, a usable state, an unblock). From these it
-names the device's *own explanation* (`explanation`), a `Cause`, classed by `CLASS_OF`:
+names the device's *own explanation* (`explanation`), a `Cause`, classed by `CLASS_OF`
+(also a device lost where only a network its plan refused reaches:
+`diagnostics.diagnosis.forbidden`):
 
 * `Explains.PLATFORM`: a platform- or plan-side cause (a SIM state, a data block, a SIM
   the network does not know, a plan's refusal). Such a device counts in no statistical
@@ -41,6 +43,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from diagnostics.diagnosis.cause_rules import EMM_CAUSES, ESM_CAUSES, USABLE_STATES
+from diagnostics.diagnosis.forbidden import FORBIDDING, ForbiddenWatch
 from protocol.causes import Cause
 from protocol.messages import (
     AttachAccepted,
@@ -181,6 +184,8 @@ class SimReasons:
 
     def __init__(self) -> None:
         self._sims: dict[str, _Sim] = {}
+        self._forbidden: dict[str, ForbiddenWatch] = {}
+        """SIMs refused by a network that forbids itself (`diagnostics.diagnosis.forbidden`)."""
 
     def apply(self, message: BaseModel) -> None:
         """Take one network event or inventory record into account (others are ignored)."""
@@ -204,6 +209,19 @@ class SimReasons:
         for part, word in _words(message):
             if _newer(getattr(sim, part), t):
                 setattr(sim, part, (t, word))
+        self._watch(iccid, message)
+
+    def _watch(self, iccid: str, message: BaseModel) -> None:
+        """Follow a SIM's registrations once a network refused it as forbidden."""
+        watch = self._forbidden.get(iccid)
+        if (
+            watch is None
+            and isinstance(message, AttachRejected)
+            and message.emm_cause in FORBIDDING
+        ):
+            watch = self._forbidden[iccid] = ForbiddenWatch()
+        if watch is not None:
+            watch.apply(message)
 
     def explanation(self, iccid: str | None) -> Cause | None:
         """The cause the SIM's own evidence names outright, if it has one that `CLASS_OF` holds.
@@ -220,6 +238,9 @@ class SimReasons:
         for word in (sim.attach, sim.session):
             if word is not None and word[1] in CLASS_OF:
                 return word[1]
+        watch = self._forbidden.get(iccid) if iccid is not None else None
+        if watch is not None and watch.refusal() is not None:
+            return Cause.ROAMING_NOT_ALLOWED  # lost where only a network it may not use reaches
         return None
 
     def names(self, iccid: str | None, *, last_report: float | None) -> tuple[str, ...]:

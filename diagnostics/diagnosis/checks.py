@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Final
 from diagnostics.diagnosis.battery import check_power
 from diagnostics.diagnosis.behaviour import WINDOW_S, conduct
 from diagnostics.diagnosis.cause_rules import ESM_CAUSES, INCIDENT_CAUSES, USABLE_STATES
+from diagnostics.diagnosis.forbidden import lost_where_forbidden
 from diagnostics.diagnosis.incident_said import incident_summary
 from diagnostics.diagnosis.model import CheckResult, Evidence, Status, ranked
 from diagnostics.diagnosis.platform_said import block_summary, state_summary
@@ -57,7 +58,7 @@ from protocol.sim_state import SimState
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from diagnostics.diagnosis.model import Case
+    from diagnostics.diagnosis.model import Case, Seen
 
 __all__ = [
     "CHECKS",
@@ -211,16 +212,24 @@ def check_registration(case: Case) -> CheckResult:
         assert seen is not None
         return _ok(name, title, f"Registered since {when(seen.t)}", [cite(seen, "attached")])
     assert seen is not None
-    detach = seen.message
-    assert isinstance(detach, Detached)
     if not case.silent:
         return _ok(name, title, "Not registered now, and the device is not overdue")
-    # detached and quiet: the device (or its SIM) is gone from the radio
+    return _gone(case, seen, Status.BROKE if ever_attached else Status.NEVER)
+
+
+def _gone(case: Case, seen: Seen, status: Status) -> CheckResult:
+    """Detached and quiet: the device (or its SIM) is gone from the radio."""
+    detach = seen.message
+    assert isinstance(detach, Detached)
     radio = radio_reading(case)
     weights = radio.candidates() or silence_candidates(case, radio)
     evidence = [cite(seen, f"detached: {detach.reason}"), *last_report_evidence(case)]
     evidence += radio.evidence
     text = f"Detached ({detach.reason}) at {when(seen.t)}, no attach attempt since"
+    forbidden = lost_where_forbidden(case, seen)
+    if forbidden is not None:  # lost where only a network it may not use reaches
+        weights, text, said = forbidden
+        evidence = [said[0], *evidence, *said[1:]]
     elsewhere = case.sim_elsewhere
     if elsewhere is not None:
         evidence.append(cite(elsewhere, "its SIM tried to register in another device"))
@@ -229,12 +238,7 @@ def check_registration(case: Case) -> CheckResult:
         else:  # it went quiet when its SIM left it: what it holds now, the network has not seen
             text = f"Quiet since its SIM went into another device at {when(elsewhere.t)}"
     return CheckResult(
-        name,
-        title,
-        Status.BROKE if ever_attached else Status.NEVER,
-        text,
-        tuple(evidence),
-        ranked(weights),
+        "registration", "Registration", status, text, tuple(evidence), ranked(weights)
     )
 
 

@@ -302,7 +302,7 @@ def parse(  # noqa: C901, PLR0912, PLR0915 - the hot loop: a call per message wo
                 topic = buf[j + 2 : k].decode()
             except UnicodeDecodeError:
                 raise ProtocolError("a PUBLISH topic that is not UTF-8") from None
-            if k + (3 if qos else 1) > end:
+            if k + (2 if qos else 0) + v5 > end:  # 3.1.1 has no property length to read
                 raise ProtocolError("a PUBLISH shorter than its topic")
             packet_id = 0
             if qos:

@@ -21,19 +21,12 @@ same id takes the session away: MQTT 5 brokers say so (DISCONNECT 0x8E, logged
 with the id, `IngestStats.taken_over`); on 3.1.1 (and Mosquitto 2.0.11 on MQTT 5)
 the broker only closes the connection, and the log says that it may be that.
 
-Why not paho-mqtt (or aiomqtt): both spend tens of microseconds of Python on
-every message, on a core the service needs for decoding and storing. Measured
-with `benchmarks/ingest.py` on this 2-core machine: a bare paho-mqtt 2.2
-subscriber that only `json.loads` each payload took 9,900-13,000 msg/s, and
-the service on paho (its network thread queueing to a committer thread)
-ingested 5,000-7,900 msg/s; paho's thread cost more than decoding and storing
-together: one `select` and four `recv` calls per packet, and a `Properties`
-object built for every PUBLISH. aiomqtt sits on paho, and acknowledges QoS 1
-on arrival, before the message is stored. With this reader (256 KiB per
-`recv`, packets sliced out in one loop: a few percent of the thread's time in
-the benchmark's profile) and larger batches, the service took 18,000-23,000
-msg/s under a publisher offering 29,000-36,000, and, paced at 20,000-24,000
-(`--rate`), kept its lag flat when nothing else ran on its core.
+Packets are read 256 KiB at a time and reassembled in O(size) (`diagnostics.ingest_reader`),
+none larger than `max_packet` (256 KiB) held: on MQTT 5 the CONNECT's Maximum Packet Size
+has the broker drop a larger message for this client (Mosquitto logs it, counts it nowhere);
+on 3.1.1 the reader lets it pass unread, counted (`IngestStats.oversized`), a QoS 1 one
+acknowledged and kept as a `too_large` dead letter of its topic and size: lost by design,
+never silently. Why not paho-mqtt: see `diagnostics.ingest_reader`.
 
 Credentials go in the CONNECT (never in the log); a `tls` context wraps the
 socket as it connects (`protocol.mqtt.tls`, which also reads what TLS holds
@@ -59,10 +52,10 @@ import ssl
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
+from diagnostics.ingest_reader import CHUNK, MAX_PACKET, Link, link_reader, send
 from diagnostics.ingest_records import IngestStats, Received
 from diagnostics.ingest_retry import POLL_S, hand_over
 from protocol.mqtt import codec
@@ -80,35 +73,12 @@ __all__ = ["Ingest", "IngestStats", "Received"]
 log = logging.getLogger("simlab.ingest")
 SESSION_EXPIRY_S: Final = 24 * 3600
 RECEIVE_MAXIMUM: Final = 65_535
-CHUNK: Final = 256 * 1024
-"""Bytes asked of the socket at a time (about 700 messages of a few hundred bytes)."""
 CONNECT_TIMEOUT_S: Final = 10.0
-SEND_TIMEOUT_S: Final = 30.0
 PROBE_PREFIX: Final = "simlab-probe"
 UNANSWERED: Final = 2
 """PINGREQs the broker may leave unanswered before the connection counts as stalled."""
 SESSION_TAKEN_OVER: Final = 0x8E
 """The reason code of the broker's DISCONNECT when another client took the session over."""
-
-
-@dataclass(slots=True)
-class _Link:
-    """The state of one connection."""
-
-    sock: socket.socket
-    started: float
-    keepalive: float
-    """Seconds; the broker may set it in its CONNACK (0: no keepalive)."""
-    connack: bool = False
-    buf: bytes = b""
-    """The start of a packet the last chunk cut off."""
-    pinged: float = 0.0
-    """When the latest PINGREQ went out (monotonic)."""
-    quiet: bool = False
-    """The latest read found nothing: every answer the broker sent has been read."""
-    probe_at: float = 0.0
-    first_at: float = 0.0
-    """When the pending batch's first message was read (monotonic)."""
 
 
 class _TakenOverError(ConnectionError):
@@ -139,6 +109,7 @@ class Ingest:
         reconnect: tuple[float, float] = (1.0, 30.0),
         protocol: int = 5,
         tls: ssl.SSLContext | None = None,
+        max_packet: int = MAX_PACKET,
     ) -> None:
         if protocol not in {codec.V5, codec.V311}:
             raise ValueError(f"MQTT protocol level {protocol}: give 5 or 4 (3.1.1)")
@@ -155,6 +126,8 @@ class Ingest:
         self.tls = tls
         """The TLS context that wraps each connection's socket; None: plain TCP."""
         self.keepalive = keepalive
+        self.max_packet = max_packet
+        """Bytes: a larger packet is let pass unread, its QoS 1 acknowledged (see the module)."""
         self.probe_every = probe_every
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.client_id)
         self.probe_topic = f"{PROBE_PREFIX}/{safe}" if probe_every > 0 else None
@@ -237,16 +210,18 @@ class Ingest:
             username=self.username,
             password=self.password,
             version=self.protocol,
+            maximum_packet_size=self.max_packet if self.protocol == codec.V5 else None,
         )
-        _send(sock, connect)
-        link = _Link(sock, started=time.monotonic(), keepalive=self.keepalive)
+        send(sock, connect)
+        reader = link_reader(stats=self.stats, limit=self.max_packet, version=self.protocol)
+        link = Link(sock, started=time.monotonic(), keepalive=self.keepalive, reader=reader)
         link.pinged = link.started
         self.stats.unanswered = 0
         while True:
             now = time.monotonic()
             if self._stopping.is_set():
                 self._commit(sock)
-                _send(sock, codec.disconnect(version=self.protocol))
+                send(sock, codec.disconnect(version=self.protocol))
                 return
             pending = self._pending
             if pending and (
@@ -270,7 +245,7 @@ class Ingest:
                 raise ConnectionError(f"closed by the broker{maybe if link.connack else ''}")
             self._read(link, with_pending(sock, data), now)
 
-    def _keep_alive(self, link: _Link, now: float) -> None:
+    def _keep_alive(self, link: Link, now: float) -> None:
         """CONNACK in time, a PINGREQ each half keepalive, probes; a stalled broker is dropped.
 
         The PINGREQs go out whatever else is sent: only a round trip shows the broker
@@ -289,7 +264,7 @@ class Ingest:
                     f"{now - link.pinged + link.keepalive / 2 * (stats.unanswered - 1):.1f} s: "
                     "stalled"
                 )
-            _send(link.sock, codec.pingreq())
+            send(link.sock, codec.pingreq())
             link.pinged = now
             stats.pings += 1
             stats.unanswered += 1
@@ -297,14 +272,13 @@ class Ingest:
             self._send_probe(link.sock)
             link.probe_at = now + self.probe_every
 
-    def _read(self, link: _Link, data: bytes, now: float) -> None:
+    def _read(self, link: Link, data: bytes, now: float) -> None:
         """Parse a chunk: PUBLISH packets join the batch, the others are answered."""
-        buf = link.buf + data if link.buf else data
         pending = self._pending
         before = len(pending)
         control: list[codec.Control] = []
-        used = codec.parse(buf, Received, time.time(), pending, control, self.protocol)
-        link.buf = buf[used:] if used < len(buf) else b""
+        link.reader.feed(data, time.time(), pending, control)
+        self.stats.buffer_high_water = max(self.stats.buffer_high_water, link.reader.high_water)
         if len(pending) > before:  # (a resumed session's messages may share CONNACK's chunk)
             self.stats.received += len(pending) - before
             if not before:
@@ -345,7 +319,7 @@ class Ingest:
         filters = [(self.subscription, 1)]
         if self.probe_topic is not None:
             filters.append((self.probe_topic, 1))
-        _send(sock, codec.subscribe(1, filters, self.protocol))
+        send(sock, codec.subscribe(1, filters, self.protocol))
         keepalive = ack.props.get(codec.SERVER_KEEP_ALIVE, self.keepalive)
         return float(keepalive) if isinstance(keepalive, int) else float(self.keepalive)
 
@@ -374,7 +348,7 @@ class Ingest:
         probe = codec.publish(
             self.probe_topic, payload, qos=1, packet_id=self._probe_id, version=self.protocol
         )
-        _send(sock, probe)
+        send(sock, probe)
 
     def _puback(self, packet: codec.Control) -> None:
         """The broker took a probe, or refused it: then no more probes on this connection."""
@@ -397,7 +371,7 @@ class Ingest:
             probe = self.probe_topic
             probes = [m for m in batch if m.topic == probe]
         data = [m for m in batch if m.topic != probe] if probes else batch
-        ping = None if sock is None else partial(_send, sock, codec.pingreq())
+        ping = None if sock is None else partial(send, sock, codec.pingreq())
         try:  # committed when it returns True; handed over again while the store cannot
             taken = not data or hand_over(
                 self.on_batch,
@@ -418,7 +392,7 @@ class Ingest:
         committed = time.time()
         acks = [m.mid for m in batch if m.qos]
         if sock is not None and acks:
-            _send(sock, codec.pubacks(acks))
+            send(sock, codec.pubacks(acks))
         stats = self.stats
         for found in probes:
             try:
@@ -432,9 +406,3 @@ class Ingest:
             stats.committed += len(data)
             stats.batches += 1
         return sock is not None and bool(acks)
-
-
-def _send(sock: socket.socket, data: bytes) -> None:
-    """Write all of `data`; the socket's short read timeout must not cut a packet in two."""
-    sock.settimeout(SEND_TIMEOUT_S)
-    sock.sendall(data)

@@ -1,16 +1,22 @@
 """What the ingest hands over and what it counts: one received message, and its statistics.
 
-`diagnostics.ingest` fills them; the service reads `Received`, `/health` and `/metrics`
-read `IngestStats`.
+`diagnostics.ingest` fills them; the service reads `Received` (an `Oversized` one is a
+message too large to read, which it keeps as a `too_large` dead letter of its size
+alone), `/health` and `/metrics` read `IngestStats`.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-__all__ = ["LAGS_KEPT", "IngestStats", "Received"]
+from diagnostics.store.records import DeadLetter, dead_letter
+
+if TYPE_CHECKING:
+    from protocol.wire import WireError
+
+__all__ = ["LAGS_KEPT", "IngestStats", "Oversized", "Received", "dead_letter_of"]
 
 LAGS_KEPT: Final = 1000
 """Lag figures kept: the latest probes' and batches'."""
@@ -37,6 +43,38 @@ class Received:
 
 
 @dataclass(slots=True)
+class Oversized(Received):
+    """A PUBLISH larger than the ingest's cap, let pass unread: its topic and size, no payload.
+
+    Its QoS 1 packet id is acknowledged with its batch like any other's.
+    """
+
+    size: int = 0
+    """The whole packet's bytes."""
+    limit: int = 0
+    """The cap it exceeded (`Settings.max_packet_bytes`)."""
+
+    def dead_letter(self) -> DeadLetter:
+        """Its dead letter: code too_large, the size recorded, nothing of the payload."""
+        reason = f"a packet of {self.size} bytes, more than the {self.limit} allowed: not read"
+        return DeadLetter(
+            topic=self.topic,
+            payload=b"",
+            code="too_large",
+            reason=f"payload: {reason}",
+            received=self.received,
+            size=self.size,
+        )
+
+
+def dead_letter_of(item: Received, error: WireError) -> DeadLetter:
+    """The dead letter of a message `decode` refused (an `Oversized` one's: its own)."""
+    if isinstance(item, Oversized):
+        return item.dead_letter()
+    return dead_letter(error=error, payload=item.payload, received=item.received)
+
+
+@dataclass(slots=True)
 class IngestStats:
     """What the ingest did, for /metrics."""
 
@@ -60,6 +98,12 @@ class IngestStats:
     """Batches handed over again because the store could not take them (ever)."""
     retries_since: float | None = None
     """Wall clock when the batch being retried was first refused (None: none is)."""
+    oversized: int = 0
+    """Messages larger than the cap, let pass unread (acknowledged, kept as dead letters)."""
+    oversized_bytes: int = 0
+    """Their bytes in all."""
+    buffer_high_water: int = 0
+    """The most bytes the reader held between reads (a packet cut off, at most the cap)."""
     lags: deque[float] = field(default_factory=lambda: deque(maxlen=LAGS_KEPT))
     """Broker to commit, seconds, of the latest probes (see the module)."""
     read_lags: deque[float] = field(default_factory=lambda: deque(maxlen=LAGS_KEPT))

@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None, *, access: Access | None = None
                 batch_wait=settings.batch_wait,
                 probe_every=settings.lag_probe_every,
                 keepalive=settings.keepalive,
+                max_packet=settings.max_packet_bytes,
                 protocol=settings.mqtt_version,
                 username=settings.broker_username,
                 password=password.get_secret_value() if password is not None else None,

@@ -108,6 +108,21 @@ def _ingest(ingest: Ingest) -> list[Metric]:
         ),
         _counter("simlab_ingest_batches_total", "Batches committed.", stats.batches),
         _counter("simlab_ingest_connects_total", "Connections to the broker.", stats.connects),
+        _counter(
+            "simlab_ingest_oversized_total",
+            "Messages larger than max_packet_bytes, let pass unread (too_large dead letters).",
+            stats.oversized,
+        ),
+        _counter(
+            "simlab_ingest_oversized_bytes_total",
+            "Bytes of those messages.",
+            stats.oversized_bytes,
+        ),
+        GaugeMetricFamily(
+            "simlab_ingest_buffer_high_water_bytes",
+            "The most bytes the MQTT reader held between reads (a cut-off packet's start).",
+            value=stats.buffer_high_water,
+        ),
         GaugeMetricFamily(
             "simlab_ingest_queue_depth", "Received, not yet committed.", value=ingest.queue_depth()
         ),

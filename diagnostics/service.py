@@ -1,18 +1,17 @@
 """The diagnostics service's core: batches in, detection status out, one commit per batch.
 
-`Service.handle` is the ingest's callback. It reads a batch (messages outside
-the subscription are ignored; undecodable ones, and stamps the service does
-not believe (`diagnostics.timeguard`), become dead letters counted per code;
-one the broker sent again after a crash (DUP) and stored already is skipped),
-feeds the good ones to the device <-> SIM map (`Service.sims`) and the
-detector through `DetectorFeed`, sweeps the detector at each watermark it
-meets (each change recorded at the watermark that showed it) and writes the
-batch's messages, dead letters, changes and clock in ONE transaction
-(`diagnostics.commits`, which keeps it while the store cannot write); the
-ingest acknowledges the batch only after that. `tick` sweeps by the wall clock
-instead, for a real fleet. `rebuild` replays the store into a fresh detector
-on start, so a restart keeps its statuses; silences (`diagnostics.silence`) come back
-first.
+`Service.handle` is the ingest's callback. It reads a batch (messages outside the subscription
+are ignored; undecodable ones, and stamps the service does not believe
+(`diagnostics.timeguard`), become dead letters counted per code (one too large for the
+ingest's cap comes as an `Oversized`, a `too_large` one of its size alone); one the broker
+sent again after a crash (DUP) and stored already is skipped), feeds the good ones to the
+device <-> SIM map (`Service.sims`) and the detector through `DetectorFeed`, sweeps the
+detector at each watermark it meets (each change recorded at the watermark that showed it) and
+writes the batch's messages, dead letters, changes and clock in ONE transaction
+(`diagnostics.commits`, which keeps it while the store cannot write); the ingest acknowledges
+the batch only after that. `tick` sweeps by the wall clock instead, for a real fleet.
+`rebuild` replays the store into a fresh detector on start, so a restart keeps its statuses;
+silences (`diagnostics.silence`) come back first.
 
 Threads: `handle` runs in the ingest's thread, the API's readers
 (`diagnostics.views`) in a thread pool; the in-memory state (detector, device
@@ -42,6 +41,7 @@ from diagnostics.incidents import DIMENSIONS, Grouper, Reasons, Timing
 from diagnostics.incidents_readings import OwnReadings
 from diagnostics.incidents_reasons import PLATFORM_KEYS, SimReasons
 from diagnostics.incidents_timing import DEFAULT_T3412_S
+from diagnostics.ingest_records import dead_letter_of
 from diagnostics.service_state import Counters, DeviceFacts
 from diagnostics.silence import add_silence, end_silence, restore_silences
 from diagnostics.sim_map import SimMap
@@ -204,7 +204,7 @@ class Service:
         try:
             route, message = decode(item.topic, item.payload, self.topics)
         except WireError as error:
-            return dead_letter(error=error, payload=item.payload, received=item.received)
+            return dead_letter_of(item, error)  # an Oversized one: too_large, its size alone
         if item.retain and self._stored_already(message, item.payload):
             self.counters.duplicates += 1
             return None

@@ -33,12 +33,21 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from diagnostics.timeguard import TimeBounds
 from protocol.wire import DEFAULT_ROOT
 
-__all__ = ["CLIENT_ID_PREFIX", "ENV_PREFIX", "MAX_BODY_BYTES", "Settings", "default_client_id"]
+__all__ = [
+    "CLIENT_ID_PREFIX",
+    "ENV_PREFIX",
+    "MAX_BODY_BYTES",
+    "MAX_PACKET_BYTES",
+    "Settings",
+    "default_client_id",
+]
 
 ENV_PREFIX = "SIMLAB_"
 CLIENT_ID_PREFIX = "simlab-diagnostics"
 MAX_BODY_BYTES = 1024 * 1024
 """A request body's default cap: a swap test or a silence takes well under a kilobyte."""
+MAX_PACKET_BYTES = 256 * 1024
+"""The largest MQTT packet the ingest reads by default (a message takes well under 64 KiB)."""
 
 
 def default_client_id(database: Path, replica: int | None = None) -> str:
@@ -70,6 +79,10 @@ class Settings(BaseSettings):
     """The client certificate's private key (PEM, not encrypted)."""
     keepalive: int = Field(30, ge=1, le=65_535)
     """Seconds: a PINGREQ goes out each half of it; two unanswered mean a stalled broker."""
+    max_packet_bytes: int = Field(MAX_PACKET_BYTES, ge=1024, le=256 * 1024 * 1024)
+    """The largest MQTT packet read (fixed header included): MQTT 5's Maximum Packet Size,
+    so the broker drops a larger message; on 3.1.1 the ingest lets it pass unread, counts
+    it and keeps a `too_large` dead letter (`diagnostics.ingest_reader`)."""
     mqtt_version: Literal[4, 5] = 5
     """5, or 4 (3.1.1) for a broker without MQTT 5 (the embedded amqtt)."""
     root: str = DEFAULT_ROOT

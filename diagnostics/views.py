@@ -174,6 +174,8 @@ class Health:
     """PINGREQs of the current connection the broker has not answered yet."""
     broker_stalls: int = 0
     """Connections dropped because the broker answered no PINGREQ (ever)."""
+    oversized: int = 0
+    """Messages larger than the packet cap, let pass unread (kept as too_large dead letters)."""
     broker_error: str | None = None
     """Why the latest connection failed or was lost (a refusal says why); None when connected."""
 
@@ -321,6 +323,7 @@ class ServiceView:
             store_retries=ingest.stats.retries if ingest is not None else 0,
             pings_unanswered=ingest.stats.unanswered if ingest is not None else 0,
             broker_stalls=ingest.stats.stalls if ingest is not None else 0,
+            oversized=ingest.stats.oversized if ingest is not None else 0,
             broker_error=ingest.broker_error if ingest is not None and not connected else None,
         )
 

@@ -83,8 +83,9 @@ def test_the_ingest_figures_once_an_ingest_runs(service):
     connected = threading.Event()
     connected.set()
     stats = SimpleNamespace(
-        received=5, committed=4, batches=2, connects=1, lags=[0.1, 0.2, 0.3], read_lags=[]
-    )
+        received=5, committed=4, batches=2, connects=1, lags=[0.1, 0.2, 0.3], read_lags=[],
+        oversized=2, oversized_bytes=600_000, buffer_high_water=70_000,
+    )  # fmt: skip
     service.ingest = SimpleNamespace(stats=stats, connected=connected, queue_depth=lambda: 1)
     found = scrape(service)
     assert found["simlab_ingest_received_total", ()] == 5
@@ -93,6 +94,9 @@ def test_the_ingest_figures_once_an_ingest_runs(service):
     assert found["simlab_ingest_connects_total", ()] == 1
     assert found["simlab_ingest_queue_depth", ()] == 1
     assert found["simlab_ingest_connected", ()] == 1
+    assert found["simlab_ingest_oversized_total", ()] == 2
+    assert found["simlab_ingest_oversized_bytes_total", ()] == 600_000
+    assert found["simlab_ingest_buffer_high_water_bytes", ()] == 70_000
     assert found["simlab_ingest_lag_seconds", (("quantile", "0.5"),)] == pytest.approx(0.2)
     assert ("simlab_ingest_lag_seconds", (("quantile", "0.99"),)) in found
     assert not any(name == "simlab_ingest_read_to_commit_seconds" for name, _ in found)

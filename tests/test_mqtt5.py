@@ -292,3 +292,17 @@ def test_mqtt_3_1_1_packets_have_no_properties():
         1,
         [1, 0x80],
     )
+
+
+def test_an_mqtt_3_1_1_publish_may_have_an_empty_payload():
+    """3.1.1 has no property length after the topic: nothing at all may follow it (or the id)."""
+    qos0 = b"\x30\x05\x00\x03a/b"
+    qos1 = b"\x32\x07\x00\x03a/c\x00\x09"
+    publishes, control = [], []
+    assert mqtt5.parse(qos0 + qos1, Received, 1.0, publishes, control, 4) == len(qos0 + qos1)
+    assert [(m.topic, m.payload, m.qos, m.mid) for m in publishes] == [
+        ("a/b", b"", 0, 0),
+        ("a/c", b"", 1, 9),
+    ]
+    with pytest.raises(mqtt5.ProtocolError, match="shorter than its topic"):
+        parse_all(qos0)  # as MQTT 5, the property length is missing

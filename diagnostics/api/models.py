@@ -193,6 +193,9 @@ class HealthOut(_Out):
     broker_stalls: int = Field(
         0, description="Connections dropped because the broker answered no PINGREQ"
     )
+    oversized: int = Field(
+        0, description="Messages over max_packet_bytes let pass unread (too_large dead letters)"
+    )
     broker_error: str | None = Field(
         None,
         description="Why the latest connection failed or was lost, while not connected "

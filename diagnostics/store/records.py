@@ -79,6 +79,8 @@ class DeadLetter:
     code: str
     reason: str
     received: float
+    size: int | None = None
+    """The message's bytes when `payload` is not all of it (None: `len(payload)`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,7 @@ SESSION_EXPIRY: Final = 0x11
 SERVER_KEEP_ALIVE: Final = 0x13
 REASON_STRING: Final = 0x1F
 RECEIVE_MAXIMUM: Final = 0x21
+MAXIMUM_PACKET_SIZE: Final = 0x27
 _BYTE, _U16_KIND, _U32_KIND, _VARINT, _UTF8, _BINARY, _PAIR = range(7)
 _PROPERTY_KIND: Final = {
     0x01: _BYTE,  # payload format indicator
@@ -158,7 +159,7 @@ def _packet(first: int, body: bytes) -> bytes:
     return bytes((first,)) + _varint(len(body)) + body
 
 
-def connect(
+def connect(  # noqa: PLR0913 - each is a field of the CONNECT
     client_id: str,
     *,
     keepalive: int,
@@ -168,11 +169,14 @@ def connect(
     username: str | None = None,
     password: str | None = None,
     version: int = 5,
+    maximum_packet_size: int | None = None,
 ) -> bytes:
     """CONNECT, MQTT 5 with session expiry and Receive Maximum (or 3.1.1: `version=4`).
 
     In 3.1.1 a session without a clean start lasts as long as the broker keeps it; it has
     no properties, so `session_expiry` and `receive_maximum` are the broker's to set.
+    `maximum_packet_size` (MQTT 5 only; None: not sent, no limit) is the largest whole
+    packet the broker may send: it drops a larger message for this client instead.
     """
     flags = (0x02 if clean_start else 0) | (0x80 if username is not None else 0)
     flags |= 0x40 if password is not None else 0
@@ -182,6 +186,8 @@ def connect(
         + bytes((RECEIVE_MAXIMUM,))
         + _U16.pack(receive_maximum)
     )
+    if maximum_packet_size is not None:
+        props += bytes((MAXIMUM_PACKET_SIZE,)) + _U32.pack(maximum_packet_size)
     body = _utf8("MQTT") + bytes((version, flags)) + _U16.pack(keepalive)
     if version == V5:
         body += _varint(len(props)) + props
@@ -251,6 +257,8 @@ def disconnect(code: int = 0, version: int = 5) -> bytes:
 # ---- decoding -------------------------------------------------------------------------------
 
 T = TypeVar("T")
+NO_LIMIT: Final = 1 << 62
+"""`parse`'s packet size limit when none is given: any MQTT packet (at most 256 MiB) is read."""
 
 
 def parse(  # noqa: C901, PLR0912, PLR0915 - the hot loop: a call per message would cost
@@ -260,16 +268,21 @@ def parse(  # noqa: C901, PLR0912, PLR0915 - the hot loop: a call per message wo
     publishes: list[T],
     control: list[Control],
     version: int = 5,
+    limit: int = NO_LIMIT,
+    start: int = 0,
 ) -> int:
-    """Read every complete packet of `buf`; returns how many bytes that was.
+    """Read every complete packet of `buf` from `start`; returns the index after the last.
 
     Each PUBLISH becomes `make(topic, payload, qos, packet_id, received, retain, dup)`
     appended to `publishes` (packet_id 0 at QoS 0; `received` is passed through: when
-    the chunk was read); any other packet is appended to `control`.
+    the chunk was read); any other packet is appended to `control`. It stops before a
+    packet cut off by the end of `buf`, and before one of more than `limit` bytes in all
+    (fixed header included, as MQTT 5's Maximum Packet Size counts): the caller tells
+    which from the header there (`protocol.mqtt.reader` lets an oversized one pass unread).
     Raises ProtocolError for a malformed PUBLISH (QoS 3 or 2, an empty topic, bad UTF-8).
     """
     n = len(buf)
-    i = 0
+    i = start
     append = publishes.append
     v5 = version == V5
     while n - i >= 2:
@@ -291,7 +304,7 @@ def parse(  # noqa: C901, PLR0912, PLR0915 - the hot loop: a call per message wo
                 if shift > 21:
                     raise ProtocolError("a remaining length longer than 4 bytes")
         end = j + size
-        if end > n:
+        if end > n or end - i > limit:
             return i
         if first >> 4 == PUBLISH:
             if size < 3:
@@ -302,7 +315,7 @@ def parse(  # noqa: C901, PLR0912, PLR0915 - the hot loop: a call per message wo
                 topic = buf[j + 2 : k].decode()
             except UnicodeDecodeError:
                 raise ProtocolError("a PUBLISH topic that is not UTF-8") from None
-            if k + (3 if qos else 1) > end:
+            if k + (2 if qos else 0) + v5 > end:  # 3.1.1 has no property length to read
                 raise ProtocolError("a PUBLISH shorter than its topic")
             packet_id = 0
             if qos:

@@ -160,7 +160,7 @@ def write_dead(conn: sqlite3.Connection, dead: Sequence[DeadLetter], limit: int)
             (
                 d.topic,
                 d.payload[:DEAD_LETTER_BYTES],
-                len(d.payload),
+                len(d.payload) if d.size is None else d.size,
                 d.code,
                 d.reason,
                 d.received,

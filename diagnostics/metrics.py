@@ -108,6 +108,11 @@ def _ingest(ingest: Ingest) -> list[Metric]:
         ),
         _counter("simlab_ingest_batches_total", "Batches committed.", stats.batches),
         _counter("simlab_ingest_connects_total", "Connections to the broker.", stats.connects),
+        _counter(
+            "simlab_ingest_forged_probes_total",
+            "Messages on the lag probe topic without this process's nonce: not believed.",
+            stats.forged_probes,
+        ),
         GaugeMetricFamily(
             "simlab_ingest_queue_depth", "Received, not yet committed.", value=ingest.queue_depth()
         ),

@@ -70,7 +70,9 @@ def create_app(settings: Settings | None = None, *, access: Access | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = SQLiteStore(
-            settings.database, synchronous="FULL" if settings.synchronous else "NORMAL"
+            settings.database,
+            synchronous="FULL" if settings.synchronous else "NORMAL",
+            dead_letter_bytes=settings.dead_letter_bytes,
         )
         try:
             service = Service(

@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, *, access: Access | None = None
                 topics=Topics(settings.root),
                 wall_clock=settings.clock == "wall",
                 time_bounds=settings.time_bounds,
+                max_unknown_devices=settings.max_unknown_devices,
             )
             replayed = await asyncio.to_thread(service.rebuild)
             log.info("rebuilt %d devices from %d stored messages", len(service.detector), replayed)

@@ -71,6 +71,16 @@ class ServiceCollector(Collector):
                     ),
                     sorted(counters.dead.items()),
                 ),
+                _counter(
+                    "simlab_identity_conflicts_total",
+                    "SIM claims of device messages the network disagrees with: not taken.",
+                    service.identity.conflicts.flagged,
+                ),
+                GaugeMetricFamily(
+                    "simlab_unknown_devices",
+                    "Devices with state that no inventory record or network event vouches for.",
+                    value=service.admission.unknown,
+                ),
                 _labelled(
                     GaugeMetricFamily("simlab_devices", "Devices per verdict.", labels=["verdict"]),
                     service.detector.counts().items(),

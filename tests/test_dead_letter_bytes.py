@@ -46,9 +46,10 @@ def test_the_newest_letter_stays_even_alone_past_the_budget(tmp_path):
         assert [int(d.payload[:8]) for d in store.dead_letters()] == [2]
 
 
-def test_rows_still_bound_small_letters(tmp_path):
-    with SQLiteStore(tmp_path / "d.sqlite", dead_letter_limit=5) as store:
+def test_rows_and_bytes_bound_together_whichever_binds_first(tmp_path):
+    with SQLiteStore(tmp_path / "d.sqlite", dead_letter_limit=5, dead_letter_bytes=350) as store:
         store.write_batch(messages=(), dead=letters(0, 12, size=100))
-        assert [int(d.payload[:8]) for d in store.dead_letters()] == [11, 10, 9, 8, 7]
+        assert [int(d.payload[:8]) for d in store.dead_letters()] == [11, 10, 9], "bytes bind"
+    with SQLiteStore(tmp_path / "d.sqlite", dead_letter_limit=2, dead_letter_bytes=10**6) as store:
         store.write_batch(messages=(), dead=letters(12, 1, size=100))
-        assert len(store.dead_letters()) == 5
+        assert [int(d.payload[:8]) for d in store.dead_letters()] == [12, 11], "rows bind"

@@ -83,7 +83,13 @@ def test_the_ingest_figures_once_an_ingest_runs(service):
     connected = threading.Event()
     connected.set()
     stats = SimpleNamespace(
-        received=5, committed=4, batches=2, connects=1, lags=[0.1, 0.2, 0.3], read_lags=[]
+        received=5,
+        committed=4,
+        batches=2,
+        connects=1,
+        forged_probes=3,
+        lags=[0.1, 0.2, 0.3],
+        read_lags=[],
     )
     service.ingest = SimpleNamespace(stats=stats, connected=connected, queue_depth=lambda: 1)
     found = scrape(service)
@@ -91,6 +97,7 @@ def test_the_ingest_figures_once_an_ingest_runs(service):
     assert found["simlab_ingest_committed_total", ()] == 4
     assert found["simlab_ingest_batches_total", ()] == 2
     assert found["simlab_ingest_connects_total", ()] == 1
+    assert found["simlab_ingest_forged_probes_total", ()] == 3
     assert found["simlab_ingest_queue_depth", ()] == 1
     assert found["simlab_ingest_connected", ()] == 1
     assert found["simlab_ingest_lag_seconds", (("quantile", "0.5"),)] == pytest.approx(0.2)

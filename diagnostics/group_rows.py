@@ -21,16 +21,26 @@ device misbehaving) is no part of a row. Pure and in memory.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeAlias
+import math
+from typing import TYPE_CHECKING, Final, TypeAlias
+
+from diagnostics.incidents import DIMENSIONS
+from diagnostics.incidents_reasons import PLATFORM_KEYS
+from diagnostics.service_state import DeviceFacts
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from pydantic import BaseModel
 
+    from diagnostics.incidents_readings import OwnReadings
+    from diagnostics.incidents_reasons import SimReasons
     from diagnostics.sim_map import SimMap
 
-__all__ = ["GroupRows", "Row"]
+__all__ = ["ROW_KEYS", "GroupRows", "Row", "grouping_row"]
+
+ROW_KEYS: Final = tuple(dict.fromkeys((*DIMENSIONS, *PLATFORM_KEYS)))
+"""The dimensions of a device's grouping row, in the order the grouper is given them."""
 
 Row: TypeAlias = tuple[object, ...]
 """One device's row, as the service lays it out."""
@@ -77,3 +87,38 @@ class GroupRows:
             if device_id not in rows:
                 rows[device_id] = work_out(device_id)
         return [rows[device_id] for device_id in ids]
+
+
+def grouping_row(
+    device_id: str,
+    *,
+    devices: Mapping[str, DeviceFacts],
+    reasons: SimReasons,
+    readings: OwnReadings,
+    sims: SimMap,
+) -> Row:
+    """A device's grouping row, as `Service._attributes` reads it.
+
+    Its group in each of `ROW_KEYS`, then the cause its SIM's evidence names, the
+    cause its own readings name, and the dimensions its SIM's evidence points at
+    (misbehaving is no part of it: `Service._attributes` applies that at each sweep).
+    """
+    f = devices.get(device_id) or DeviceFacts(device_id)
+    said = reasons
+    iccid = sims.sim_of(device_id)
+    groups: dict[str, str | None] = {
+        "cell": None if f.cell is None else str(f.cell),
+        "operator": f.operator,
+        "apn": f.apn,
+        "tunnel": said.tunnel(iccid),
+        "firmware": said.firmware(iccid, reported=f.firmware, at=f.last_report),
+    }
+    for key in PLATFORM_KEYS:
+        groups[key] = said.record(iccid, key) or getattr(f, key, None)
+    return (
+        *(groups.get(key) for key in ROW_KEYS),
+        said.explanation(iccid),
+        readings.explanation(device_id),
+        said.names(iccid, last_report=f.last_report),
+        said.timer(iccid) or math.nan,
+    )

@@ -291,3 +291,7 @@ class SimReasons:
         if sim is None or sim.record is None:
             return None
         return sim.record.get(key)
+
+    def knows(self, iccid: str) -> bool:
+        """Whether the network or the platform has said anything of the SIM."""
+        return iccid in self._sims

@@ -35,7 +35,9 @@ decrypted). A refused login is logged as an error with the broker's reason
 succeeds; the ingest keeps trying with back-off, so a fixed password heals it.
 
 Lag: every `probe_every` seconds the ingest publishes a probe (QoS 1, its own
-wall time) to a topic of its own that it also subscribes to. The broker
+wall time after this process's nonce: `diagnostics.ingest_probe`) to a topic of
+its own that it also subscribes to (a probe without the nonce is counted in
+`IngestStats.forged_probes`, and believed not). The broker
 queues the probe behind everything already waiting for this session, so the
 time from publishing it to committing the batch it arrives in is the
 broker-to-commit lag, backlog included (`IngestStats.lags`). The time from
@@ -55,6 +57,7 @@ import uuid
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
+from diagnostics.ingest_probe import ProbeStamp
 from diagnostics.ingest_reader import CHUNK, MAX_PACKET, Link, link_reader, send
 from diagnostics.ingest_records import IngestStats, Received
 from diagnostics.ingest_retry import POLL_S, hand_over
@@ -142,6 +145,7 @@ class Ingest:
         self._committing = 0
         self._probe_granted = False
         self._probe_id = 1
+        self._stamp = ProbeStamp()
         self._thread = threading.Thread(target=self._run, name="simlab-ingest", daemon=True)
 
     def start(self) -> None:
@@ -344,9 +348,12 @@ class Ingest:
         """Publish a probe stamped with the wall time (packet ids 2-65535 in turn)."""
         assert self.probe_topic is not None
         self._probe_id = self._probe_id % 65_534 + 2
-        payload = f"{time.time():.6f}".encode()
         probe = codec.publish(
-            self.probe_topic, payload, qos=1, packet_id=self._probe_id, version=self.protocol
+            self.probe_topic,
+            self._stamp.payload(time.time()),
+            qos=1,
+            packet_id=self._probe_id,
+            version=self.protocol,
         )
         send(sock, probe)
 
@@ -394,12 +401,12 @@ class Ingest:
         if sock is not None and acks:
             send(sock, codec.pubacks(acks))
         stats = self.stats
-        for found in probes:
-            try:
-                stats.lags.append(max(0.0, committed - float(found.payload)))
-            except ValueError:
-                continue
-        stats.probes += len(probes)
+        for found in probes:  # only ours, by the nonce (`diagnostics.ingest_probe`)
+            sent = self._stamp.sent_at(found.payload)
+            stats.forged_probes += sent is None
+            stats.probes += sent is not None
+            if sent is not None:
+                stats.lags.append(max(0.0, committed - sent))
         stats.received -= len(probes)
         if data:
             stats.read_lags.append(committed - data[0].received)

@@ -88,6 +88,9 @@ class IngestStats:
     closed_by_broker: int = 0
     """Connections the broker closed without a DISCONNECT (maybe for a duplicate client id)."""
     probes: int = 0
+    """Probes of ours read back (each a lag figure)."""
+    forged_probes: int = 0
+    """Messages on the probe topic without this process's nonce: acknowledged, not believed."""
     pings: int = 0
     """PINGREQs sent (one each half keepalive)."""
     unanswered: int = 0

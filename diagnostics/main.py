@@ -70,7 +70,9 @@ def create_app(settings: Settings | None = None, *, access: Access | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = SQLiteStore(
-            settings.database, synchronous="FULL" if settings.synchronous else "NORMAL"
+            settings.database,
+            synchronous="FULL" if settings.synchronous else "NORMAL",
+            dead_letter_bytes=settings.dead_letter_bytes,
         )
         try:
             service = Service(
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None, *, access: Access | None = None
                 topics=Topics(settings.root),
                 wall_clock=settings.clock == "wall",
                 time_bounds=settings.time_bounds,
+                max_unknown_devices=settings.max_unknown_devices,
             )
             replayed = await asyncio.to_thread(service.rebuild)
             log.info("rebuilt %d devices from %d stored messages", len(service.detector), replayed)

@@ -71,6 +71,16 @@ class ServiceCollector(Collector):
                     ),
                     sorted(counters.dead.items()),
                 ),
+                _counter(
+                    "simlab_identity_conflicts_total",
+                    "SIM claims of device messages the network disagrees with: not taken.",
+                    service.identity.conflicts.flagged,
+                ),
+                GaugeMetricFamily(
+                    "simlab_unknown_devices",
+                    "Devices with state that no inventory record or network event vouches for.",
+                    value=service.admission.unknown,
+                ),
                 _labelled(
                     GaugeMetricFamily("simlab_devices", "Devices per verdict.", labels=["verdict"]),
                     service.detector.counts().items(),
@@ -122,6 +132,11 @@ def _ingest(ingest: Ingest) -> list[Metric]:
             "simlab_ingest_buffer_high_water_bytes",
             "The most bytes the MQTT reader held between reads (a cut-off packet's start).",
             value=stats.buffer_high_water,
+        ),
+        _counter(
+            "simlab_ingest_forged_probes_total",
+            "Messages on the lag probe topic without this process's nonce: not believed.",
+            stats.forged_probes,
         ),
         GaugeMetricFamily(
             "simlab_ingest_queue_depth", "Received, not yet committed.", value=ingest.queue_depth()

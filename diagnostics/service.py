@@ -22,24 +22,26 @@ every thread on its own connection. No FastAPI here, and no metrics format:
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import Counter
 from contextlib import suppress
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from pydantic import ValidationError
 
+from diagnostics.admission import Admission
 from diagnostics.commits import Commits, Pending
 from diagnostics.detection import DetectionStatus, Detector, Reason
 from diagnostics.errors import StoreUnavailableError
 from diagnostics.evidence import DetectorFeed
-from diagnostics.group_rows import GroupRows
-from diagnostics.incidents import DIMENSIONS, Grouper, Reasons, Timing
+from diagnostics.group_rows import ROW_KEYS, GroupRows, grouping_row
+from diagnostics.identity import IdentityGuard
+from diagnostics.incidents import Grouper, Reasons, Timing
 from diagnostics.incidents_readings import OwnReadings
-from diagnostics.incidents_reasons import PLATFORM_KEYS, SimReasons
+from diagnostics.incidents_reasons import SimReasons
 from diagnostics.incidents_timing import DEFAULT_T3412_S
 from diagnostics.ingest_records import dead_letter_of
 from diagnostics.service_state import Counters, DeviceFacts
@@ -68,8 +70,6 @@ GROUP_EVERY_S: Final = 900.0
 The grouper's baseline is time-weighted, so skipping quiet sweeps changes nothing it learns.
 """
 _QUIET: Final = (int(DetectionStatus.SUSPECT), int(DetectionStatus.OFFLINE))
-_ROW_KEYS: Final = tuple(dict.fromkeys((*DIMENSIONS, *PLATFORM_KEYS)))
-"""The dimensions of a device's grouping row, in the order the grouper is given them."""
 
 REPLAY_SWEEP_S: Final = 60.0
 """While replaying, the detector is swept every this many seconds of message time.
@@ -82,7 +82,7 @@ state that depends on earlier statuses (a device recovering from OFFLINE) as it 
 class Service:
     """Decodes, detects, groups and stores; keeps the hot state the API's views read."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - each is a part or a setting of the service
         self,
         *,
         store: Store,
@@ -93,6 +93,7 @@ class Service:
         sweep_every: float = 0.0,
         wall_clock: bool = False,
         time_bounds: TimeBounds | None = None,
+        max_unknown_devices: int = 10_000,
     ) -> None:
         self.store = store
         self.commits = Commits(store)
@@ -110,17 +111,21 @@ class Service:
         self.feed = DetectorFeed(self.detector, self.sims)
         self.grouper = grouper or Grouper()
         self.reasons = SimReasons()
+        self.identity = IdentityGuard(self.sims)  # SIM claims against the network's word
+        present, reasons, identity = self.detector.index, self.reasons, self.identity
+        self.admission = Admission(max_unknown_devices, present, reasons, identity)
         self.readings = OwnReadings()
         self.first_heard = FirstHeard()
         """What the network and the platform said about each SIM that grouping depends on."""
         self.incident_of: dict[str, str] = {}
         """Quiet device -> the open incident it points to."""
         self._grouped_at = -np.inf
-        self._rows = GroupRows(self._row, self.sims)
         self.sweep_every = sweep_every
         """Seconds of service clock between sweeps inside a batch (0: at every watermark)."""
         self.clock: float | None = None
         self.devices: dict[str, DeviceFacts] = {}
+        row = partial(grouping_row, devices=self.devices, reasons=self.reasons, sims=self.sims)
+        self._rows = GroupRows(partial(row, readings=self.readings), self.sims)
         self.since: dict[str, float] = {}
         self.counters = Counters()
         self.ingest: Ingest | None = None
@@ -186,7 +191,8 @@ class Service:
                 continue
             messages.append(row)
             if not isinstance(message, Clock):
-                self._apply(read, route.account)
+                if self._apply(read, route.account):
+                    row.iccid = None  # a SIM claim in conflict: stored without it (`identity`)
             elif not self.wall_clock and (clock is None or message.t > clock):
                 clock = message.t
                 if clock >= swept + self.sweep_every:
@@ -213,6 +219,7 @@ class Service:
             refused = self.guard.watermark(item.topic, message.t, clock)
         else:
             refused, read = self.guard.stamp(item.topic, message, clock, retained=item.retain)
+            refused = refused or self.admission.check(item.topic, read)  # `unknown_device`
         if refused is not None:
             return dead_letter(error=refused, payload=item.payload, received=item.received)
         return route, message, read
@@ -262,6 +269,7 @@ class Service:
                     self.counters.replayed += 1
             current = self.store.current_detections()
             self.since = {c.device_id: c.since for c in current}
+            self.admission.recount(self.detector.ids, self.sims.last_sim, self.store.record)
             self.counters.dead = Counter(self.store.dead_letter_counts())
             if self.clock is not None:
                 self._group(self.clock, changed=self.detector.sweep(self.clock).size > 0)
@@ -284,7 +292,8 @@ class Service:
             self.store.write_batch(messages=[], dead=[], detections=[], clock=arrival.last)
         return arrival
 
-    def _apply(self, message: BaseModel, account: str | None) -> None:
+    def _apply(self, said: BaseModel, account: str | None) -> bool:  # its SIM claim refused?
+        message = self.identity.read(said)  # without the claim when the network disagrees
         self.feed.apply(message)
         self._rows.touch(message)
         self.first_heard.apply(message)
@@ -306,6 +315,7 @@ class Service:
                 facts.status, facts.status_t = message.status, message.t
         else:
             self.reasons.apply(message)
+        return message is not said
 
     def _stored_already(self, message: BaseModel, payload: bytes) -> bool:
         """A retained message the broker sent again on subscribing, identical to the stored one."""
@@ -364,42 +374,15 @@ class Service:
         """
         rows = self._rows.rows(ids)
         columns = list(zip(*rows, strict=True))
-        attributes = {key: list(columns[n]) for n, key in enumerate(_ROW_KEYS)}
-        said, own = columns[len(_ROW_KEYS)], columns[len(_ROW_KEYS) + 1]
+        attributes = {key: list(columns[n]) for n, key in enumerate(ROW_KEYS)}
+        said, own = columns[len(ROW_KEYS)], columns[len(ROW_KEYS) + 1]
         causes = [s or o for s, o in zip(said, own, strict=True)]
         for device_id in misbehaving:
             row = self.detector.index.get(device_id)
             if row is not None:
                 causes[row] = said[row] or Cause.RECONNECT_STORM
-        timers = np.asarray(columns[len(_ROW_KEYS) + 3], np.float64)
-        return attributes, Reasons(causes, list(columns[len(_ROW_KEYS) + 2])), timers
-
-    def _row(self, device_id: str) -> tuple[object, ...]:
-        """A device's grouping row, as `_attributes` reads it.
-
-        Its group in each of `_ROW_KEYS`, then the cause its SIM's evidence names, the
-        cause its own readings name, and the dimensions its SIM's evidence points at
-        (misbehaving is no part of it: `_attributes` applies that at each sweep).
-        """
-        f = self.devices.get(device_id) or DeviceFacts(device_id)
-        said = self.reasons
-        iccid = self.sims.sim_of(device_id)
-        groups: dict[str, str | None] = {
-            "cell": None if f.cell is None else str(f.cell),
-            "operator": f.operator,
-            "apn": f.apn,
-            "tunnel": said.tunnel(iccid),
-            "firmware": said.firmware(iccid, reported=f.firmware, at=f.last_report),
-        }
-        for key in PLATFORM_KEYS:
-            groups[key] = said.record(iccid, key) or getattr(f, key, None)
-        return (
-            *(groups.get(key) for key in _ROW_KEYS),
-            said.explanation(iccid),
-            self.readings.explanation(device_id),
-            said.names(iccid, last_report=f.last_report),
-            said.timer(iccid) or math.nan,
-        )
+        timers = np.asarray(columns[len(ROW_KEYS) + 3], np.float64)
+        return attributes, Reasons(causes, list(columns[len(ROW_KEYS) + 2])), timers
 
     def _statuses(self) -> list[tuple[str, DetectionStatus, Reason]]:
         return [

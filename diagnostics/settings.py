@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     """Wall-clock mode: seconds between sweeps."""
     synchronous: bool = False
     """Sync the WAL on every commit (survives power loss, not only a process crash)."""
+    dead_letter_bytes: int = Field(64 * 1024 * 1024, ge=1)
+    """Payload bytes of kept dead letters at most: the oldest go first (beside 10,000 rows)."""
+    max_unknown_devices: int = Field(10_000, ge=0)
+    """Devices no inventory record or network event vouches for that get state at most;
+    past it their messages are dead letters `unknown_device` (`diagnostics.admission`)."""
     clock_jump_s: float = Field(86_400.0, gt=0, allow_inf_nan=False)
     """A watermark further than this past the service clock is refused (`clock_jump`)."""
     ahead_s: float = Field(86_400.0, gt=0, allow_inf_nan=False)

@@ -10,7 +10,7 @@ and copied, since the ingest's thread goes on updating the originals.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -82,6 +82,10 @@ class DeviceDetail:
     """The open incident it is quiet in: its alarm is the incident's."""
     alarm: bool = False
     """OFFLINE and in no open incident: it raises its own alarm."""
+    identity_conflicts: int = 0
+    """Its SIM claims the network disagrees with, not taken (`diagnostics.identity`)."""
+    sim_claim_conflict: dict[str, Any] | None = None
+    """The newest of them: the ICCID and IMEI claimed, why, and where the network puts it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +277,7 @@ class ServiceView:
             held = service.sims.sim_of(device_id)
             incident_id = service.incident_of.get(device_id)
             alarm = incident_id is None and summary.status == DetectionStatus.OFFLINE.name
+            conflicts, conflict = service.identity.conflict_of(device_id)
         record = service.store.record(held) if held else None
         return DeviceDetail(
             device=summary,
@@ -285,6 +290,8 @@ class ServiceView:
             record=json.loads(record.payload) if record else None,
             incident_id=incident_id,
             alarm=alarm,
+            identity_conflicts=conflicts,
+            sim_claim_conflict=None if conflict is None else asdict(conflict),
         )
 
     def timeline(

@@ -83,8 +83,8 @@ def test_the_ingest_figures_once_an_ingest_runs(service):
     connected = threading.Event()
     connected.set()
     stats = SimpleNamespace(
-        received=5, committed=4, batches=2, connects=1, lags=[0.1, 0.2, 0.3], read_lags=[],
-        oversized=2, oversized_bytes=600_000, buffer_high_water=70_000,
+        received=5, committed=4, batches=2, connects=1, forged_probes=3, lags=[0.1, 0.2, 0.3],
+        read_lags=[], oversized=2, oversized_bytes=600_000, buffer_high_water=70_000,
     )  # fmt: skip
     service.ingest = SimpleNamespace(stats=stats, connected=connected, queue_depth=lambda: 1)
     found = scrape(service)
@@ -92,6 +92,7 @@ def test_the_ingest_figures_once_an_ingest_runs(service):
     assert found["simlab_ingest_committed_total", ()] == 4
     assert found["simlab_ingest_batches_total", ()] == 2
     assert found["simlab_ingest_connects_total", ()] == 1
+    assert found["simlab_ingest_forged_probes_total", ()] == 3
     assert found["simlab_ingest_queue_depth", ()] == 1
     assert found["simlab_ingest_connected", ()] == 1
     assert found["simlab_ingest_oversized_total", ()] == 2

@@ -128,6 +128,14 @@ class DeviceDetailOut(DeviceOut):
         description="The open incident it is quiet in: its alarm is the incident's"
     )
     alarm: bool = Field(description="OFFLINE and in no open incident: an alarm of its own")
+    identity_conflicts: int = Field(
+        0, description="Its SIM claims the network disagrees with: flagged, not trusted"
+    )
+    sim_claim_conflict: dict[str, Any] | None = Field(
+        None,
+        description="The newest such claim: iccid, imei, t, why (imei or held), network_imei, "
+        "holder",
+    )
 
 
 class FleetOut(_Out):

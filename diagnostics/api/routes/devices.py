@@ -77,6 +77,8 @@ def device(view: ViewDep, device_id: str) -> DeviceDetailOut:
         record=found.record,
         incident_id=found.incident_id,
         alarm=found.alarm,
+        identity_conflicts=found.identity_conflicts,
+        sim_claim_conflict=found.sim_claim_conflict,
     )
 
 

@@ -27,6 +27,11 @@
   file can be written again (the service retries it, `diagnostics.service`).
 - The file must be on a local file system (WAL needs shared memory), so not
   ":memory:" and not NFS. SQLite 3.37 or newer (STRICT tables).
+- Dead letters are kept newest first, bounded by rows (`dead_letter_limit`) and by the
+  bytes of their payloads (`dead_letter_bytes`): the writer keeps the total as it goes
+  (counted once on opening), so a batch's trim reads only the rows it deletes. Another
+  process writing dead letters into the same file is not in this process's total until
+  it opens the file again.
 - Opening lays the tables out in a new file and migrates an older one
   (`diagnostics.store.sqlite.schema`); a newer or foreign file is refused.
 """
@@ -37,12 +42,13 @@ import sqlite3
 import threading
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from diagnostics.errors import StoreUnavailableError
 from diagnostics.store.sqlite.reader import SQLiteReader
 from diagnostics.store.sqlite.schema import StoreFileError, prepare
 from diagnostics.store.sqlite.writer import (
+    kept_dead_bytes,
     put_action,
     set_clock,
     transaction,
@@ -58,9 +64,11 @@ if TYPE_CHECKING:
     from diagnostics.store.interface import Store, StoreReader
     from diagnostics.store.records import Accepted, DeadLetter, DetectionChange
 
-__all__ = ["SQLiteStore", "Synchronous"]
+__all__ = ["DEAD_LETTER_BUDGET", "SQLiteStore", "Synchronous"]
 
 Synchronous = Literal["NORMAL", "FULL"]
+DEAD_LETTER_BUDGET: Final = 64 * 1024 * 1024
+"""Payload bytes of kept dead letters at most, by default (beside `dead_letter_limit` rows)."""
 
 
 class SQLiteStore(SQLiteReader):
@@ -72,6 +80,7 @@ class SQLiteStore(SQLiteReader):
         *,
         synchronous: Synchronous = "NORMAL",
         dead_letter_limit: int = 10_000,
+        dead_letter_bytes: int | None = DEAD_LETTER_BUDGET,
         busy_timeout: float = 5.0,
     ) -> None:
         if sqlite3.sqlite_version_info < (3, 37, 0):
@@ -80,9 +89,15 @@ class SQLiteStore(SQLiteReader):
             raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
         if dead_letter_limit < 1:
             raise ValueError(f"dead_letter_limit must be positive, not {dead_letter_limit}")
+        if dead_letter_bytes is not None and dead_letter_bytes < 1:
+            raise ValueError(f"dead_letter_bytes must be positive, not {dead_letter_bytes}")
         super().__init__(path, busy_timeout=busy_timeout)
         self.synchronous = synchronous
         self.dead_letter_limit = dead_letter_limit
+        self.dead_letter_bytes = dead_letter_bytes
+        """Payload bytes of kept dead letters at most (None: bounded by rows only)."""
+        self._dead_kept = 0
+        """The payload bytes of the kept dead letters, as of the last commit."""
         self._write_lock = threading.Lock()
         self._writer = self._connect()
         try:
@@ -159,6 +174,7 @@ class SQLiteStore(SQLiteReader):
         conn.execute("PRAGMA wal_autocheckpoint = 16000")  # pages: checkpoint every ~64 MiB of WAL
         conn.execute("PRAGMA journal_size_limit = 67108864")  # a reset WAL is cut back to 64 MiB
         prepare(conn, self.path)
+        self._dead_kept = kept_dead_bytes(conn)
 
     def close(self) -> None:
         """Close the writer and every reader connection (a running replay keeps its own)."""
@@ -205,16 +221,23 @@ class SQLiteStore(SQLiteReader):
             if self._closed:
                 raise RuntimeError(f"{self.path}: the store is closed")
             conn = self._writer
-            stored = 0
+            stored, kept = 0, self._dead_kept
             with transaction(conn):
                 if messages:
                     stored = write_messages(conn, messages)
                 if dead:
-                    write_dead(conn, dead, self.dead_letter_limit)
+                    kept = write_dead(
+                        conn,
+                        dead,
+                        self.dead_letter_limit,
+                        budget=self.dead_letter_bytes,
+                        kept=kept,
+                    )
                 if detections:
                     write_detections(conn, detections)
                 if clock is not None:
                     set_clock(conn, clock)
+            self._dead_kept = kept  # committed: the running total moves with the table
             return stored
 
     def put_action(self, kind: str, action_id: str, t: float, body: str) -> None:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "digest",
+    "kept_dead_bytes",
     "put_action",
     "set_clock",
     "transaction",
@@ -75,9 +76,12 @@ _COUNT_DEAD: Final = (
     "INSERT INTO dead_letter_counts (code, count) VALUES (?, ?)"
     " ON CONFLICT (code) DO UPDATE SET count = count + excluded.count"
 )
-_TRIM_DEAD: Final = (
-    "DELETE FROM dead_letters WHERE id <="
-    " (SELECT id FROM dead_letters ORDER BY id DESC LIMIT 1 OFFSET ?)"
+_CUT_BY_ROWS: Final = "SELECT id FROM dead_letters ORDER BY id DESC LIMIT 1 OFFSET ?"
+"""The newest dead letter past the row limit: it and every older one go."""
+_OLDEST_DEAD: Final = "SELECT id, length(payload) FROM dead_letters ORDER BY id"
+_NEWEST_DEAD: Final = "SELECT MAX(id) FROM dead_letters"
+_DEAD_BYTES_UP_TO: Final = (
+    "SELECT COALESCE(SUM(length(payload)), 0) FROM dead_letters WHERE id <= ?"
 )
 _INSERT_DETECTION: Final = (
     "INSERT INTO verdicts (device_id, t, verdict, reason) VALUES (?, ?, ?, ?)"
@@ -152,24 +156,59 @@ def write_messages(conn: sqlite3.Connection, messages: Sequence[Accepted]) -> in
     return len(messages)
 
 
-def write_dead(conn: sqlite3.Connection, dead: Sequence[DeadLetter], limit: int) -> None:
-    """Keep the dead letters (the newest `limit` of all), count them per code."""
-    conn.executemany(
-        _INSERT_DEAD,
-        [
-            (
-                d.topic,
-                d.payload[:DEAD_LETTER_BYTES],
-                len(d.payload) if d.size is None else d.size,
-                d.code,
-                d.reason,
-                d.received,
-            )
-            for d in dead
-        ],
-    )
+def write_dead(
+    conn: sqlite3.Connection,
+    dead: Sequence[DeadLetter],
+    limit: int,
+    *,
+    budget: int | None = None,
+    kept: int = 0,
+) -> int:
+    """Keep the dead letters, count them per code; returns the payload bytes kept after.
+
+    The newest are kept: at most `limit` rows, and at most `budget` bytes of kept payloads
+    (None: no bound), the oldest going first. `kept` is the bytes kept before this batch
+    (`kept_dead_bytes`, then each call's result): a running total, so trimming reads only
+    the rows it deletes, never the whole table. The newest letter stays even alone past
+    the budget (a payload is kept up to `DEAD_LETTER_BYTES`).
+    """
+    rows = [
+        (
+            d.topic,
+            d.payload[:DEAD_LETTER_BYTES],
+            len(d.payload) if d.size is None else d.size,
+            d.code,
+            d.reason,
+            d.received,
+        )
+        for d in dead
+    ]
+    conn.executemany(_INSERT_DEAD, rows)
     conn.executemany(_COUNT_DEAD, Counter(d.code for d in dead).items())
-    conn.execute(_TRIM_DEAD, (limit,))
+    kept += sum(len(row[1]) for row in rows)
+    past = conn.execute(_CUT_BY_ROWS, (limit,)).fetchone()
+    cut: int | None = None if past is None else past[0]
+    if budget is not None and kept > budget:
+        over, newest = kept - budget, conn.execute(_NEWEST_DEAD).fetchone()[0]
+        oldest = conn.execute(_OLDEST_DEAD)  # read only as far as the rows that go
+        for row_id, size in oldest:
+            if over <= 0 or row_id == newest:
+                break
+            over -= size
+            cut = row_id if cut is None else max(cut, row_id)
+        oldest.close()
+    if cut is not None:
+        kept -= conn.execute(_DEAD_BYTES_UP_TO, (cut,)).fetchone()[0]
+        conn.execute("DELETE FROM dead_letters WHERE id <= ?", (cut,))
+    return kept
+
+
+def kept_dead_bytes(conn: sqlite3.Connection) -> int:
+    """The payload bytes of every kept dead letter (a scan: once, when the store opens)."""
+    found: int = conn.execute(
+        "SELECT COALESCE(SUM(length(payload)), 0) FROM dead_letters"
+    ).fetchone()[0]
+    return found
 
 
 def write_detections(conn: sqlite3.Connection, detections: Sequence[DetectionChange]) -> None:

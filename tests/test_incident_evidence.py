@@ -174,6 +174,21 @@ def test_own_readings_name_a_falling_signal_or_battery_not_a_weak_one():
     assert dip.explanation("truck-7") is None
 
 
+def test_own_readings_name_a_signal_swinging_along_the_edge_and_ending_weak():
+    along = OwnReadings()  # carried along a foreign cell's edge: swings of 20-30 dB, then gone
+    for t, rsrp in enumerate((-124.0, -113.0, -94.0, -119.0)):
+        along.apply(report(t * H, rsrp))
+    assert along.explanation("truck-7") is Cause.COVERAGE_LOSS
+    back = OwnReadings()  # the same swing, but it ends where a stationary device would be
+    for t, rsrp in enumerate((-124.0, -113.0, -94.0, -100.0)):
+        back.apply(report(t * H, rsrp))
+    assert back.explanation("truck-7") is None
+    still = OwnReadings()  # at the edge and staying there: weak, swinging by a few dB
+    for t, rsrp in enumerate((-116.0, -121.0, -117.0, -123.0)):
+        still.apply(report(t * H, rsrp))
+    assert still.explanation("truck-7") is None
+
+
 def test_a_core_refusing_every_device_names_the_operator_over_its_one_cell():
     # a fleet on one cell of its operator: the cell and the operator hold the same devices
     ids, attributes = fleet([(12, HERD | {"firmware": "4.0"})])

@@ -308,13 +308,18 @@ def signal_fading_in(reports: Sequence[Telemetry]) -> bool:
 def signal_falling_in(reports: Sequence[Telemetry]) -> bool:
     """These reports (oldest first, at least 3) show the signal falling by 20 dB or more.
 
-    From the oldest to the weaker of the newest two (a fading signal swings by several dB
-    between reports), the newest still half the fall down: one low reading is no fall.
+    From the oldest to the weaker of the newest two (fading swings by several dB), the newest
+    still half the fall down: one low reading is no fall. Or the newest weak, that far below
+    the strongest of the others: along the edge of coverage a carried signal swings by tens
+    of dB (a still one, by a few), and one ending weak after such a swing is leaving.
     """
     if len(reports) < 3:
         return False
     first, last = reports[0].rsrp, reports[-1].rsrp
-    return first - min(last, reports[-2].rsrp) >= FALL_DB and first - last >= FALL_DB / 2
+    if first - min(last, reports[-2].rsrp) >= FALL_DB and first - last >= FALL_DB / 2:
+        return True
+    peak = max(r.rsrp for r in reports[:-1])
+    return last <= WEAK_SIGNAL_DBM and peak - last >= FALL_DB
 
 
 def weak_signal_lately(case: Case, since: float) -> bool:

@@ -51,7 +51,7 @@ def test_a_refusal_shortly_before_the_registration_then_lost_is_the_one():
     [
         [accepted(T0), refused(T0 + 100), accepted(T0 + 110)],  # not lost (yet)
         [refused(T0 + 100), accepted(T0 + 110), lost(T0 + 4000, "device")],  # switched off
-        [refused(T0), accepted(T0 + NEAR_S + 1), lost(T0 + 9000)],  # refused long before
+        [refused(T0), accepted(T0 + NEAR_S + 1), lost(T0 + 9000)],  # registered minutes after
         [refused(T0 + 100), accepted(T0 + 110, ABROAD), lost(T0 + 4000)],  # let in after all
         [refused(T0 + 100, cause=13), accepted(T0 + 110), lost(T0 + 4000)],  # an area, not all
         [refused(T0 + 100), accepted(T0 + 110), lost(T0 + 4000), refused(T0 + 5000, HOME, 17)],

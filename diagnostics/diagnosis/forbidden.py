@@ -7,11 +7,13 @@ until the list is cleared (over the air, or by selecting the network by hand). A
 device so refused on one network that then registers on another, and is then lost by
 that one (an implicit detach: not heard for its periodic timer), has most likely left
 the second network's coverage for the first's, where its plan does not let it in: it
-can register nowhere, and nothing more of it reaches the wire. The refusal must have
-come shortly before the registration it left (`NEAR_S`): the first network was in
-reach then, so where the device went it likely still is. Had the device been lost where
-no network reaches at all, the wire would be the same; the refusal, this close, is what
-tips it, and coverage lost stays the second candidate (the plan's networks are the fix).
+can register nowhere, and nothing more of it reaches the wire. The registration must
+have come at once after the refusal (`NEAR_S`): both networks reached where the device
+stood, at the border between them. Registered minutes later, it had moved on between,
+and the refusal says nothing of where it went (fresh seed 103: a fleet refused abroad,
+registered at home ten minutes later and carried out of all coverage an hour after).
+Had the device been lost where no network reaches at all, the wire would be the same;
+the refusal, at once, is what tips it, and coverage lost stays the second candidate.
 """
 
 from __future__ import annotations
@@ -43,8 +45,10 @@ FORBIDDING: Final = frozenset(
     {EmmCause.PLMN_NOT_ALLOWED, EmmCause.EPS_SERVICES_NOT_ALLOWED_IN_THIS_PLMN}
 )
 """EMM causes that put the network on the device's forbidden list."""
-NEAR_S: Final = 3600.0
-"""A refusal at most this long before the registration the device was then lost from."""
+NEAR_S: Final = 120.0
+"""A refusal at most this long before the registration the device was then lost from: the
+device took the other network at once, where it stood (a scan takes seconds). Registered
+later, it had moved on between, and the refusal says nothing of where it went."""
 
 
 class ForbiddenWatch:

@@ -133,3 +133,35 @@ def test_a_devices_rhythm_is_the_median_of_its_received_gaps_never_shorter_than_
     assert stream.rhythm("d1", 40 * H, 6 * H) == 6.25 * H
     assert stream.rhythm("d1", 40 * H, 8 * H) == 8 * H  # drawn longer: the drawn one
     assert stream.rhythm("d1", 1 * H, 6 * H) == 6 * H  # one report: no gap to learn from
+
+
+def _fault(cause: Cause, start: float, end: float | None = None) -> TruthRecord:
+    return TruthRecord("d1", None, FaultId(cause.value), cause, start * H, end and end * H)
+
+
+@pytest.mark.parametrize(
+    ("records", "reported", "shown"),
+    [
+        # out of coverage while refused and silent: the wire still shows the refusal
+        ([(Cause.ROAMING_NOT_ALLOWED, 4), (Cause.COVERAGE_LOSS, 9)], [1, 2, 3], 0),
+        # the refusal ended just as coverage went: the same
+        ([(Cause.ROAMING_NOT_ALLOWED, 4, 9), (Cause.COVERAGE_LOSS, 9)], [1, 2, 3], 0),
+        # it reported after the refusal began: the newer fault is what changed the wire
+        ([(Cause.ROAMING_NOT_ALLOWED, 4), (Cause.COVERAGE_LOSS, 9)], [1, 5, 8], 1),
+        # the platform speaks whenever it acts: a SIM deactivated is its newest word
+        ([(Cause.COVERAGE_LOSS, 4), (Cause.SIM_DEACTIVATED, 9)], [1, 2, 3], 1),
+        # the earlier one long over: the newer stands alone
+        ([(Cause.ROAMING_NOT_ALLOWED, 2, 3), (Cause.POWER_LOSS, 9)], [1], 1),
+    ],
+)
+def test_a_fault_that_adds_only_silence_to_a_silence_is_not_what_is_scored(
+    records, reported, shown
+):
+    from simlab.fuzz.score import _down_at  # noqa: PLC0415 - the scorer's own rule
+
+    truth = [_fault(*r) for r in records]
+    stream = Stream.of([report(h * H, "5.2.0") for h in reported], ["veld"] * len(reported))
+    assert _down_at(truth, "d1", 10 * H, stream) is truth[shown]
+    assert _down_at(truth, "d1", 10 * H) is max(
+        (r for r in truth if r.end is None or r.end > 10 * H), key=lambda r: r.start
+    )

@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from protocol.causes import Cause
 from protocol.inseparable import separable_by
 from simlab.fuzz.counts import group_faults, owed
 from simlab.fuzz.words import Facts, check
@@ -32,6 +33,7 @@ from simulator.world.spec import parse_duration
 if TYPE_CHECKING:
     from simlab.fuzz.draft import Draft
     from simlab.fuzz.runner import Observed
+    from simlab.fuzz.stream import Stream
     from simulator.world.truth import TruthRecord
 
 __all__ = ["EVIDENCE", "RECOVERY", "SAMPLE", "WorldCard", "sample", "score_world"]
@@ -42,6 +44,16 @@ EVIDENCE_SLACK_S: Final = 900.0
 RECOVERY: Final = 2.0
 """Report intervals (plus an hour) after a fault's end in which OFFLINE is still its own."""
 LOOK_BEFORE_END_S: Final = 300.0
+SILENT_FAULTS: Final = frozenset(
+    {
+        Cause.COVERAGE_LOSS,
+        Cause.POWER_LOSS,
+        Cause.BATTERY_DEPLETED,
+        Cause.RADIO_HARDWARE,
+        Cause.FIRMWARE_HANG,
+    }
+)
+"""Faults that put nothing on the wire but the device's silence (see `_down_at`)."""
 SAMPLE: Final = 40
 """At most this many affected devices of a world are diagnosed and scored (a seeded sample),
 and as many of its alarmed devices: a fleet of thousands costs no more."""
@@ -139,17 +151,37 @@ def _lasted(record: TruthRecord, at: float, interval_s: float) -> bool:
     return at - record.start >= EVIDENCE * interval_s + EVIDENCE_SLACK_S
 
 
-def _down_at(truth: list[TruthRecord], device_id: str, t: float) -> TruthRecord | None:
-    """The device's trouble at `t`: of its records open then, the newest, as `_causes` scores."""
-    return max(
-        (
-            r
-            for r in truth
-            if r.device_id == device_id and r.start <= t and (r.end is None or r.end > t)
-        ),
+def _down_at(
+    truth: list[TruthRecord], device_id: str, t: float, stream: Stream | None = None
+) -> TruthRecord | None:
+    """The device's trouble at `t`: of its records open then, the newest the wire can show.
+
+    A fault whose whole effect is the device's silence (`SILENT_FAULTS`) that begins while
+    the device is silent under an earlier one (still open, or ending just then; no report
+    of the device between their starts) changes nothing on the wire: the earlier one is
+    what the evidence shows, and what is scored. One the network or the platform speaks
+    of (a SIM deactivated, a refusal) is the newest word whenever it comes. With no
+    `stream`: the newest record open at `t`.
+    """
+    mine = [r for r in truth if r.device_id == device_id]
+    shown = max(
+        (r for r in mine if r.start <= t and (r.end is None or r.end > t)),
         key=lambda r: r.start,
         default=None,
     )
+    while stream is not None and shown is not None and shown.cause in SILENT_FAULTS:
+        last = stream.last_report(device_id, shown.start)
+        under = [
+            r
+            for r in mine
+            if r.start < shown.start
+            and (r.end is None or r.end >= shown.start)
+            and (last is None or last <= r.start)
+        ]
+        if not under:
+            break
+        shown = max(under, key=lambda r: r.start)
+    return shown
 
 
 def score_world(observed: Observed) -> WorldCard:
@@ -190,7 +222,8 @@ def _causes(
             card.too_recent += 1
             continue
         card.affected += 1
-        expected = record.cause.value
+        shown = _down_at(truth, device_id, min(look, record.end or look), observed.stream)
+        expected = (shown or record).cause.value
         body = by_device.get(device_id, {}).get("diagnosis") or {}
         named = body.get("cause")
         candidates = [c["cause"] for c in body.get("candidates", [])]
@@ -304,7 +337,7 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
         # a diagnosis that names no SIM is still about the one the device reports with
         iccid = body.get("iccid") or stream.sim_of(device_id, at)
         record = stream.records.get(iccid or "")
-        down = _down_at(truth, device_id, at)
+        down = _down_at(truth, device_id, at, stream)
         resumes = body.get("resumes") or body["facts"].get("backoff_until")
         counts, recent = [], []
         for incident in observed.incidents:

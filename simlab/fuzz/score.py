@@ -50,10 +50,11 @@ SILENT_FAULTS: Final = frozenset(
         Cause.POWER_LOSS,
         Cause.BATTERY_DEPLETED,
         Cause.RADIO_HARDWARE,
-        Cause.FIRMWARE_HANG,
     }
 )
-"""Faults that put nothing on the wire but the device's silence (see `_down_at`)."""
+"""Faults that put nothing on the wire but the device's silence (see `_down_at`).
+
+Not a firmware hang: the device-management server tells of the update that hangs it."""
 SAMPLE: Final = 40
 """At most this many affected devices of a world are diagnosed and scored (a seeded sample),
 and as many of its alarmed devices: a fleet of thousands costs no more."""

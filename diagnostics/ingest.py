@@ -364,14 +364,11 @@ class Ingest:
             self._probe_granted = False
             log.warning("the lag probe was refused (0x%02x %s): no lag figures", code, reason)
 
-    def _commit(self, sock: socket.socket | None) -> bool:
-        """Hand the pending batch to `on_batch`, then acknowledge it on `sock`.
-
-        Returns whether PUBACKs went out (what keeps the connection alive).
-        """
+    def _commit(self, sock: socket.socket | None) -> None:
+        """Hand the pending batch to `on_batch`, then acknowledge it on `sock`."""
         batch, self._pending = self._pending, []
         if not batch:
-            return False
+            return
         self._committing = len(batch)
         probes = []
         if self.probe_topic is not None:
@@ -412,4 +409,3 @@ class Ingest:
             stats.read_lags.append(committed - data[0].received)
             stats.committed += len(data)
             stats.batches += 1
-        return sock is not None and bool(acks)

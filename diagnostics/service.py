@@ -255,8 +255,7 @@ class Service:
             for chunk in self.store.replay():
                 for row in chunk:
                     try:
-                        at = self.clock if self.wall_clock else arrival.at(row.id)
-                        read = self.guard.replayed(decode_any(row.payload), at)
+                        read = self.guard.replayed(decode_any(row.payload), arrival.at(row.id))
                     except ValidationError:
                         read = None
                     if read is None:

@@ -48,10 +48,8 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel
 
-__all__ = ["CODES", "ArrivalClock", "TimeBounds", "TimeGuard"]
+__all__ = ["ArrivalClock", "TimeBounds", "TimeGuard"]
 
-CODES: Final = ("clock_jump", "ahead", "behind")
-"""The dead-letter codes of refused stamps (beside `protocol.wire`'s decoding codes)."""
 DAY_S: Final = 86_400.0
 
 
@@ -155,7 +153,7 @@ class TimeGuard:
         """The clock a restart takes up, from the `stored` one and the stored `watermarks`.
 
         In stream mode, what the watermarks justify (`replayed_clock`); in wall mode the
-        stored tick, never past the wall clock.
+        stored tick, never past the wall clock, as the clock every stored message is read at.
         """
         if not wall:
             return self.replayed_clock(watermarks())

@@ -8,7 +8,6 @@ with a small world first, fed to a service directly as the ingest would.
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 import time
 import uuid
@@ -22,6 +21,7 @@ from diagnostics.service import Service
 from diagnostics.settings import Settings
 from diagnostics.store import SQLiteStore
 from protocol.wire import Topics
+from simlab.broker import free_port
 from simlab.direct import feed
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
@@ -35,12 +35,6 @@ if TYPE_CHECKING:
 
 ROOT = "api-test/simlab"
 T0 = START.timestamp()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def settings_for(database: Path, **given) -> Settings:

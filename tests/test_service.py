@@ -2,19 +2,15 @@
 
 import contextlib
 import json
-import socket
-import threading
 import time
 import uuid
 
 import httpx
 import paho.mqtt.client as mqtt
 import pytest
-import uvicorn
 from paho.mqtt.enums import CallbackAPIVersion
 
 from diagnostics.ingest import Received
-from diagnostics.main import create_app
 from diagnostics.service import Service
 from diagnostics.settings import Settings
 from diagnostics.store import SQLiteStore
@@ -24,6 +20,7 @@ from protocol.wire import Topics, encode
 from simulator.transport.publisher import MqttSink
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
+from tests.api_server import serving
 from tests.waiting import wait
 from tests.world_fixtures import START, collars, world
 
@@ -33,37 +30,18 @@ H = 3600.0
 T0 = START.timestamp()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running(settings):
     """The app under uvicorn on a free loopback port, in a thread; yields an HTTP client.
 
     The client sends the app's API token (the one kept next to the database)."""
-    port = free_port()
-    app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60  # a hang, not a speed, is what this bound catches
-    while not server.started:
-        assert thread.is_alive(), "the server did not start"
-        assert time.monotonic() < deadline, "the server did not start in time"
-        time.sleep(0.02)
-    try:
-        token = {"Authorization": f"Bearer {app.state.access.token}"}
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=token, timeout=10) as client:
-            assert wait(lambda: client.get("/health").status_code == 200), "not connected"
-            time.sleep(0.3)  # the subscription is acknowledged
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(20)
-        assert not thread.is_alive(), "the server did not stop"
+    with (
+        serving(settings) as app,
+        httpx.Client(base_url=app.url, headers=app.bearer, timeout=10) as client,
+    ):
+        assert wait(lambda: client.get("/health").status_code == 200), "not connected"
+        time.sleep(0.3)  # the subscription is acknowledged
+        yield client
 
 
 def settings_for(mosquitto, topics, tmp_path, client_id=None):

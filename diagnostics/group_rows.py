@@ -100,8 +100,10 @@ def grouping_row(
     """A device's grouping row, as `Service._attributes` reads it.
 
     Its group in each of `ROW_KEYS`, then the cause its SIM's evidence names, the
-    cause its own readings name, and the dimensions its SIM's evidence points at
-    (misbehaving is no part of it: `Service._attributes` applies that at each sweep).
+    cause its own readings name, the dimensions its SIM's evidence points at
+    (misbehaving is no part of it: `Service._attributes` applies that at each sweep), its
+    T3412, when the network last registered it where it last reported
+    (`SimReasons.contact`) and when it let it go since (`SimReasons.let_go`).
     """
     f = devices.get(device_id) or DeviceFacts(device_id)
     said = reasons
@@ -121,4 +123,6 @@ def grouping_row(
         readings.explanation(device_id),
         said.names(iccid, last_report=f.last_report),
         said.timer(iccid) or math.nan,
+        said.contact(iccid, operator=f.operator, cell=f.cell),
+        said.let_go(iccid, last_report=f.last_report),
     )

@@ -150,6 +150,8 @@ class _Sim:
     """When the network last let it go without a word from it (an implicit detach)."""
     registered: float | None = None
     """When the network last registered it (an accepted attach or tracking area update)."""
+    via: tuple[str, int] | None = None
+    """The operator (MCC-MNC) and cell of that registration."""
     timer: float | None = None
     """The periodic TAU timer (T3412) the network last granted it, seconds."""
 
@@ -200,7 +202,8 @@ class SimReasons:
             sim.tunnel = message.tunnel or sim.tunnel
         if isinstance(message, AttachAccepted | TrackingAreaUpdated):
             sim.timer = message.t3412_s or sim.timer
-            sim.registered = t if sim.registered is None else max(t, sim.registered)
+            if sim.registered is None or t >= sim.registered:
+                sim.registered, sim.via = t, (message.mcc_mnc, message.cell_id)
         if isinstance(message, Detached) and message.reason == "implicit":
             sim.lost = t if sim.lost is None else max(t, sim.lost)
         if isinstance(message, SessionClosed) and message.reason == "network":
@@ -271,6 +274,28 @@ class SimReasons:
         """The T3412 the network last granted the SIM (None: it never said)."""
         sim = self._sims.get(iccid) if iccid is not None else None
         return sim.timer if sim is not None else None
+
+    def contact(self, iccid: str | None, *, operator: str | None, cell: int | None) -> float:
+        """When the network last registered the SIM, where that was in this operator's cell.
+
+        nan where it never did, or its newest registration was elsewhere.
+        """
+        sim = self._sims.get(iccid) if iccid is not None else None
+        if sim is None or sim.registered is None or sim.via != (operator, cell):
+            return math.nan
+        return sim.registered
+
+    def let_go(self, iccid: str | None, *, last_report: float | None) -> float:
+        """When the network let the SIM go without a word from it since it last heard of it.
+
+        An implicit detach after its newest report and registration: silent past its
+        reachable timer. nan: it did not.
+        """
+        sim = self._sims.get(iccid) if iccid is not None else None
+        if sim is None or sim.lost is None:
+            return math.nan
+        since = [t for t in (last_report, sim.registered) if t is not None]
+        return sim.lost if sim.lost > max(since, default=-math.inf) else math.nan
 
     def tunnel(self, iccid: str | None) -> str | None:
         """The IPsec tunnel the SIM's private APN sessions go through, as its sessions showed."""

@@ -16,7 +16,12 @@ went on reporting past that moment.
 
 A device is late from its last report plus what the detector calls late
 (`DetectorSettings.late_limit`: 1.5 of its intervals), so it fell silent between the
-two. The group's heard devices are those not quiet whose newest report came through it.
+two; sooner where the network let it go without a word from it (an implicit detach after
+its newest report), which it does only once the device has been silent past its
+reachable timer. The group's heard devices are those not quiet whose newest report came
+through it, or, for a cell or an operator (`REGISTERED_THROUGH`), whose newest
+registration did: a tracking area update is the network hearing the device in that cell,
+and a sleeping fleet makes them far more often than it reports.
 Only where the quiet is silent: where the network's own word names the group for its
 devices (a congestion, a core or gateway reject, an update not reported since), it
 said what happened, and none of this applies. `heard_since` says it of a candidate;
@@ -58,6 +63,7 @@ __all__ = [
     "HELD_DIMENSIONS",
     "JOINED_SLACK",
     "MOST",
+    "REGISTERED_THROUGH",
     "Timing",
     "heard_since",
     "held",
@@ -76,6 +82,8 @@ DEFAULT_T3412_S: Final = 3240.0
 """The periodic TAU timer where the network never said one: TS 24.301's default, 54 min."""
 HELD_DIMENSIONS: Final = frozenset({"firmware", "account"})
 """Groups a silent outage of waits for the network's reachable timers (`held`)."""
+REGISTERED_THROUGH: Final = frozenset({"cell", "operator"})
+"""Groups a registration through proves up: the network heard a device in that cell then."""
 JOINED_SLACK: Final = 1.0
 """How many times its lateness (last report to late) a device may be late before the
 moment most fell silent and still be one of them: its last report plus three intervals
@@ -93,6 +101,12 @@ class Timing:
     reach: NDArray[np.float64] | None = None
     """By when the network would have let it go had it lost its radio (its last report, one
     interval, its T3412 and the reachable timer's margin; None: not known)."""
+    contact: NDArray[np.float64] | None = None
+    """When the network last registered it (an attach or tracking area update) in the cell
+    and operator of its newest report (nan: not since, or elsewhere; None: not known)."""
+    lost: NDArray[np.float64] | None = None
+    """When the network let it go without a word from it (an implicit detach) after its
+    newest report and registration (nan: it did not; None: not known)."""
 
 
 def waiting(rows: Collection[int], timing: Timing, now: float) -> bool:
@@ -183,10 +197,14 @@ def heard_since(
     values, codes = encoded[candidate.dimension]
     heard = (codes == values.index(candidate.value)) & counted[candidate.dimension] & ~quiet
     times = timing.reported[heard]
+    if timing.contact is not None and candidate.dimension in REGISTERED_THROUGH:
+        times = np.fmax(times, timing.contact[heard])
     times = times[~np.isnan(times)]
     if not times.size:
         return False
     late = timing.late[sorted(candidate.rows)]
+    if timing.lost is not None:
+        late = np.fmin(late, timing.lost[sorted(candidate.rows)])
     if np.count_nonzero(late < times.max()) < MOST * len(candidate.rows):
         return False
     return candidate.dimension in NETWORK_DIMENSIONS or together(candidate.rows, timing)

@@ -346,7 +346,7 @@ class Service:
         if not ids:
             return
         misbehaving = self.feed.timers.misbehaving(clock)  # their own firmware's trouble
-        attributes, reasons, timers = self._attributes(ids, misbehaving)
+        attributes, reasons, (timers, contact, lost) = self._attributes(ids, misbehaving)
         quiet = np.isin(self.detector.column("status"), _QUIET)
         quiet &= self.detector.settled(clock)  # silence by a guessed interval is no victim yet
         if misbehaving:
@@ -356,16 +356,17 @@ class Service:
         late = reported + self.detector.settings.late_limit(interval)
         timers = np.where(np.isnan(timers), DEFAULT_T3412_S, timers)
         reach = reported + interval + timers + self.detector.settings.reachable_margin
-        timing = Timing(reported, late, reach)
+        timing = Timing(reported, late, reach, contact, lost)
         self.grouper.update(clock, ids, attributes, quiet, self.since, reasons, timing)
         self.incident_of = self.grouper.incident_of()
 
     def _attributes(
         self, ids: list[str], misbehaving: set[str]
-    ) -> tuple[dict[str, list[str | None]], Reasons, NDArray[np.float64]]:
-        """Each device's group in every dimension, its SIM's own evidence, and its T3412.
+    ) -> tuple[dict[str, list[str | None]], Reasons, tuple[NDArray[np.float64], ...]]:
+        """Each device's group in every dimension, its SIM's own evidence, and three times.
 
-        The T3412 is the one the network granted (nan: not said).
+        The T3412 the network granted (nan: not said), its newest registration where it last
+        reported and its implicit detach since (`Timing.contact`, `Timing.lost`).
 
         A device breaking TS.34's limits (`misbehaving`) is in trouble by its firmware's
         conduct, where the platform names nothing else. The rest of a device's row is kept
@@ -380,8 +381,8 @@ class Service:
             row = self.detector.index.get(device_id)
             if row is not None:
                 causes[row] = said[row] or Cause.RECONNECT_STORM
-        timers = np.asarray(columns[len(ROW_KEYS) + 3], np.float64)
-        return attributes, Reasons(causes, list(columns[len(ROW_KEYS) + 2])), timers
+        times = tuple(np.asarray(columns[len(ROW_KEYS) + n], np.float64) for n in (3, 4, 5))
+        return attributes, Reasons(causes, list(columns[len(ROW_KEYS) + 2])), times
 
     def _statuses(self) -> list[tuple[str, DetectionStatus, Reason]]:
         return [

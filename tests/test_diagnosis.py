@@ -362,6 +362,24 @@ def test_a_low_battery_that_barely_falls_does_not_explain_the_silence():
     assert diagnose(_case(attach, *falling, gone)).cause is Cause.BATTERY_DEPLETED
 
 
+def test_a_battery_read_to_a_tenth_of_a_point_still_runs_down_when_its_newest_two_agree():
+    """0.3% to 0.1% in an hour and a half, the newest two both 0.1: empty within the hour."""
+    from diagnostics.diagnosis.readings import battery_running_down_in  # noqa: PLC0415
+
+    levels = [0.3, 0.2, 0.1, 0.1]
+    reports = [_report(T + k * 1800, battery=b) for k, b in enumerate(levels)]
+    assert battery_running_down_in(reports)
+    # healthy and low: a tenth of a point over the same hour and a half lasts for days
+    flat = [_report(T + k * 1800, battery=b) for k, b in enumerate([8.7, 8.6, 8.6, 8.6])]
+    assert not battery_running_down_in(flat)
+    # a failing cell that pokes the device into an early report: its fall and its rhythm
+    early = [
+        *(_report(T + k * 1800, battery=b) for k, b in enumerate([14.9, 14.8, 14.8])),
+        _report(T + 2 * 1800 + 300, battery=13.7),
+    ]
+    assert battery_running_down_in(early)
+
+
 def test_the_apn_to_set_is_the_one_the_device_last_worked_with():
     from protocol.messages import SessionOpened, SessionRejected  # noqa: PLC0415
 

@@ -51,6 +51,37 @@ def test_devices_silent_on_a_cell_its_other_devices_report_through_are_no_outage
     assert opened_scopes(grouper, opened) == [("cell", "100")]
 
 
+def test_a_sleeping_cell_heard_through_tracking_area_updates_after_its_quiet_were_let_go():
+    """Sleepers report every 10 h and update their tracking area every 3 h: the network's word.
+
+    Nine fall silent at 0 (their batteries fail) and are let go at 3 h; by then the cell's
+    other devices have updated through it, so the cell was up: no outage, though none of
+    them has reported since and the nine are not late by their reports for hours yet.
+    """
+    h = 60 * M
+    ids, attributes = one_cell_fleet(26)
+    attributes |= {"firmware": [None] * 26, "account": [None] * 26}  # the network's groups only
+    gone = set(ids[:9])
+    now = 3.5 * h
+    last = np.array([-2 * h] * len(ids), np.float64)
+    late = last + 15 * h
+    lost = np.array([3 * h if d in gone else np.nan for d in ids])
+    updated = np.array([-1 * h if d in gone else 3.2 * h for d in ids])
+    quiet = [d in gone for d in ids]
+    heard = Timing(last, late, contact=updated, lost=lost)
+    assert Grouper().update(now, ids, attributes, quiet, timing=heard) == ([], [])
+    # without the updates (the cell's others last heard before the nine went): off air
+    before = Timing(last, late, contact=np.where(np.isnan(lost), -1.5 * h, -1 * h), lost=lost)
+    grouper = Grouper()
+    opened, _ = grouper.update(now, ids, attributes, quiet, timing=before)
+    assert opened_scopes(grouper, opened) == [("cell", "100")]
+    # nor do the updates prove it up before the nine were let go, their reports not late yet
+    unheard = Timing(last, late, contact=updated)
+    grouper = Grouper()
+    opened, _ = grouper.update(now, ids, attributes, quiet, timing=unheard)
+    assert opened_scopes(grouper, opened) == [("cell", "100")]
+
+
 def test_a_cell_the_network_names_stays_an_outage_however_its_other_devices_report():
     ids, attributes = one_cell_fleet(40)
     rejected = set(ids[:9])  # a congestion reject names the cell for each of them

@@ -277,18 +277,18 @@ def battery_running_down_in(reports: Sequence[Telemetry]) -> bool:
     """`battery_running_down` of these reports (oldest first).
 
     A low level alone is no evidence: a healthy cell loses a fraction of a point an hour,
-    so one at 8% lasts for days. The levels must fall, and at the faster of their newest
-    fall and their fall over these reports, reach empty within `EMPTY_WITHIN_REPORTS`
-    report intervals (the newest two reports' spacing) of the last one.
+    so one at 8% lasts for days. The levels must fall over these reports (the newest two
+    may read alike: levels come to a tenth of a point) and, at the faster of their newest
+    fall and their fall over them all, reach empty within `EMPTY_WITHIN_REPORTS` report
+    intervals of the last (the longer of the newest spacing and the mean before: one sent early).
     """
     levels = [(m.t, m.battery) for m in reports if m.battery is not None]
-    if len(levels) < 2:
+    if len(levels) < 2 or levels[-1][0] <= levels[0][0] or levels[-1][1] >= levels[0][1]:
         return False
     (t0, first), (t1, before), (t2, last) = levels[0], levels[-2], levels[-1]
-    if t2 <= t1 or last >= before:
-        return False
-    per_s = max((before - last) / (t2 - t1), (first - last) / (t2 - t0))
-    return last / per_s <= EMPTY_WITHIN_REPORTS * (t2 - t1)
+    per_s = max((before - last) / (t2 - t1) if t2 > t1 else 0.0, (first - last) / (t2 - t0))
+    spacing = max(t2 - t1, (t1 - t0) / max(len(levels) - 2, 1))
+    return last / per_s <= EMPTY_WITHIN_REPORTS * spacing
 
 
 def signal_fading(case: Case) -> bool:

@@ -116,6 +116,35 @@ def test_a_firmware_incident_of_a_group_retrying_past_ts34_is_no_spurious_one():
     )
     opened = [{"dimension": "firmware", "value": v} for v in ("2.7.7", "1.1.4")]
     card = WorldCard(seed=1)
-    _incidents(SimpleNamespace(draft=draft, key={"incidents": []}, incidents=opened), card)
+    stream = SimpleNamespace(reports={})
+    _incidents(
+        SimpleNamespace(draft=draft, key={"incidents": []}, incidents=opened, stream=stream), card
+    )
     assert card.spurious_incidents == 1  # the version that waits its turn had no trouble
     assert card.failures == {"spurious firmware incident": 1}
+
+
+@pytest.mark.unit
+def test_an_operator_heard_through_one_cell_only_is_that_cell():
+    """Congestion on an operator all of whose devices sit in one of its five cells."""
+    draft = SimpleNamespace(
+        cells=[{"id": c, "operator": "23410"} for c in range(100, 105)],
+        incidents=[{"dimension": "operator", "value": "23410"}],
+        groups=[],
+    )
+    key = {"incidents": [{"dimension": "operator", "value": "23410"}]}
+    opened = [{"dimension": "cell", "value": "104"}]
+
+    def scored(cells):
+        reports = {
+            f"d{n}": [SimpleNamespace(operator="23410", cell=c)] for n, c in enumerate(cells)
+        }
+        card = WorldCard(seed=1)
+        stream = SimpleNamespace(reports=reports)
+        _incidents(SimpleNamespace(draft=draft, key=key, incidents=opened, stream=stream), card)
+        return card
+
+    assert scored([104, 104, 104]).failures == {}
+    # one device of the operator reported through another cell: the cell's incident is not the
+    # operator's, which is missed
+    assert scored([104, 104, 100]).failures == {"missed operator incident": 1}

@@ -11,7 +11,8 @@ incident is spurious unless a fault struck that group (a cell of a struck operat
 struck with it; so is the firmware of a group whose retries break GSMA TS.34's limits when
 the network refuses it: its devices' conduct is that version's trouble, which the service is
 right to group); one is missed when the answer key expects it and the service never
-opened it. An operator with a single cell in the world and that cell are one scope.
+opened it. An operator whose devices all reported through one cell (or with a single cell
+in the world) and that cell are one scope: no device told them apart.
 Every message and staff summary the service wrote goes through `simlab.fuzz.words`.
 Each failure is counted under a short class name ("wrong cause: congestion
 for reconnect_storm", "psm false offline", "message: stop time").
@@ -264,11 +265,19 @@ def _incidents(observed: Observed, card: WorldCard) -> None:
     cells: dict[str, list[tuple[str, str]]] = {}
     for cell in observed.draft.cells:
         cells.setdefault(str(cell["operator"]), []).append(("cell", str(cell["id"])))
+    heard: dict[str, set[tuple[str, str]]] = {}
+    for reports in observed.stream.reports.values():
+        for r in reports:
+            heard.setdefault(r.operator, set()).add(("cell", str(r.cell)))
 
     def scope(dimension: str, value: object) -> tuple[str, str]:
-        """An operator with one cell in the world is that cell: no device tells them apart."""
-        only = cells.get(str(value), []) if dimension == "operator" else []
-        return only[0] if len(only) == 1 else (dimension, str(value))
+        """An operator heard through one cell only is that cell: no device tells them apart."""
+        only = heard.get(str(value)) or set(cells.get(str(value), []))
+        return (
+            next(iter(only))
+            if dimension == "operator" and len(only) == 1
+            else (dimension, str(value))
+        )
 
     struck = {scope(g["dimension"], g["value"]) for g in observed.draft.incidents}
     struck |= {  # a cell of a struck operator is struck with it

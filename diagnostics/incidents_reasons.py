@@ -87,6 +87,8 @@ class Explains(enum.StrEnum):
 
 NETWORK_DIMENSIONS: Final = frozenset({"cell", "operator", "apn", "tunnel"})
 """The dimensions of network outages: a device's own explanation keeps it out of them."""
+SESSION_DIMENSIONS: Final = frozenset({"apn", "tunnel"})
+"""The network groups that refuse a registered device's data sessions (a gateway, a tunnel)."""
 
 PLATFORM_KEYS: Final = ("pool", "account")
 """SIM-record fields a platform-side cause is shared over, the more specific first.

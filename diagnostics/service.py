@@ -41,7 +41,7 @@ from diagnostics.group_rows import ROW_KEYS, GroupRows, grouping_row
 from diagnostics.identity import IdentityGuard
 from diagnostics.incidents import Grouper, Reasons, Timing
 from diagnostics.incidents_readings import OwnReadings
-from diagnostics.incidents_reasons import SimReasons
+from diagnostics.incidents_reasons import SESSION_DIMENSIONS, SimReasons
 from diagnostics.incidents_timing import DEFAULT_T3412_S
 from diagnostics.ingest_records import dead_letter_of
 from diagnostics.service_state import Counters, DeviceFacts
@@ -369,20 +369,23 @@ class Service:
         reported and its implicit detach since (`Timing.contact`, `Timing.lost`).
 
         A device breaking TS.34's limits (`misbehaving`) is in trouble by its firmware's
-        conduct, where the platform names nothing else. The rest of a device's row is kept
-        between sweeps (`GroupRows`).
+        conduct, where the platform names nothing else: no victim of a congestion or a core
+        failure whose wait it does not keep. A gateway's or tunnel's refusal of its sessions
+        (`SESSION_DIMENSIONS`) leaves it that outage's victim however it retries, counted in
+        its APN's group. The rest of a device's row is kept between sweeps (`GroupRows`).
         """
         rows = self._rows.rows(ids)
         columns = list(zip(*rows, strict=True))
         attributes = {key: list(columns[n]) for n, key in enumerate(ROW_KEYS)}
         said, own = columns[len(ROW_KEYS)], columns[len(ROW_KEYS) + 1]
+        named = columns[len(ROW_KEYS) + 2]
         causes = [s or o for s, o in zip(said, own, strict=True)]
         for device_id in misbehaving:
             row = self.detector.index.get(device_id)
-            if row is not None:
+            if row is not None and SESSION_DIMENSIONS.isdisjoint(named[row]):
                 causes[row] = said[row] or Cause.RECONNECT_STORM
         times = tuple(np.asarray(columns[len(ROW_KEYS) + n], np.float64) for n in (3, 4, 5))
-        return attributes, Reasons(causes, list(columns[len(ROW_KEYS) + 2])), times
+        return attributes, Reasons(causes, list(named)), times
 
     def _statuses(self) -> list[tuple[str, DetectionStatus, Reason]]:
         return [

@@ -372,6 +372,24 @@ def test_a_reconnect_storm_names_a_behaviour_that_misbehaves():
 # ---- the service: no victim of the congestion ---------------------------------------------------
 
 
+def test_a_device_storming_a_gateway_that_refuses_it_is_still_that_outage_s_victim(tmp_path):
+    """The same collars on an APN whose gateway fails at 2 h: refused sessions, no back-off
+    of the attach to keep; the rogues' storm is no reason of their own against the APN."""
+    rogues = collars(
+        3, name="rogue", lon=34.80, first_iccid=ICCIDS[10], first_imei=IMEIS[10], retry="tight_loop"
+    )
+    spec = world(
+        devices=[collars(6, lon=34.80), rogues],
+        faults=[{"fault": "apn_gateway_outage", "at": "2h", "apn": "iot.savanna"}],
+    )
+    support, truth, _ = serve(spec, 5 * 3600, tmp_path)
+    assert {r.cause for r in truth} == {Cause.APN_GATEWAY_OUTAGE}
+    (incident,) = support.service.grouper.open_incidents()
+    assert (incident.dimension, incident.value) == ("apn", "iot.savanna")
+    everyone = {f"collar-{n:04d}" for n in range(1, 7)} | {f"rogue-{n:04d}" for n in range(1, 4)}
+    assert incident.quiet == everyone
+
+
 def test_a_device_that_does_not_wait_is_left_out_of_the_congestion_incident(tmp_path):
     """Six collars that wait and three that do not, on cell 101 congested from 2 h."""
     rogues = collars(

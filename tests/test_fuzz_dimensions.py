@@ -5,6 +5,7 @@ another device)."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -148,3 +149,19 @@ def test_an_operator_heard_through_one_cell_only_is_that_cell():
     # one device of the operator reported through another cell: the cell's incident is not the
     # operator's, which is missed
     assert scored([104, 104, 100]).failures == {"missed operator incident": 1}
+
+
+@pytest.mark.unit
+def test_the_key_expects_no_incident_of_devices_the_world_ended_before_they_were_quiet():
+    """World 137: a gateway fails at 490 min of a 12 h world, its three meters report every
+    6 h; none is quiet by the end (15.6 h of silence makes one), so no grouping can see it."""
+    from simlab.fuzz.answers import answer_key  # noqa: PLC0415
+    from simlab.fuzz.runner import _simulated  # noqa: PLC0415
+
+    d = draw(137)
+    assert [(i["dimension"], i["value"]) for i in d.incidents] == [("apn", "internet.m2m")]
+    _, result, key = _simulated(d)
+    assert {r.fault.value for r in result.truth} == {"apn_gateway_outage"}
+    assert key["incidents"] == []
+    longer = replace(d, duration=3 * 86400.0)
+    assert [i["value"] for i in answer_key(longer, result.truth)["incidents"]] == ["internet.m2m"]

@@ -6,8 +6,9 @@ record over the moment it began, a device a neighbour cell served at once, is no
 expected where a fault struck a group (a cell, an operator, an APN or tunnel,
 a whole account or firmware version) and the truth holds at least
 `INCIDENT_MIN_DEVICES` devices with that fault from its start that it kept quiet long
-enough for the service to see (`counts.quiet_after`): fewer than that, or a fault over
-before its devices fell quiet, is not a pattern any grouping can see. A pool or account
+enough for the service to see (`counts.quiet_after`), before it ended or the world did:
+fewer than that, or a fault over (or a world over) before its devices fell quiet, is not a
+pattern any grouping of quiet devices can see. A pool or account
 the truth strikes whole with one platform-side cause is expected too, drawn against it
 or not (`simlab.fuzz.platform_groups`).
 """
@@ -45,7 +46,8 @@ def answer_key(draft: Draft, truth: list[TruthRecord]) -> dict[str, Any]:
             for r in truth
             if r.fault.value == group["fault"]
             and 0 <= r.start - group["start"] <= START_SLACK_S
-            and (r.end is None or r.end - r.start > quiet_after(interval[r.device_id]))
+            and (draft.duration if r.end is None else r.end) - r.start
+            > quiet_after(interval[r.device_id])
         }
         if len(struck) >= INCIDENT_MIN_DEVICES:
             incidents.append(

@@ -63,7 +63,13 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 
 from diagnostics.incidents_places import PLACED_DIMENSIONS, beyond_places
-from diagnostics.incidents_reasons import CLASS_OF, NETWORK_DIMENSIONS, RADIO_LOST, Explains
+from diagnostics.incidents_reasons import (
+    CLASS_OF,
+    FIRMWARE_NAMED,
+    NETWORK_DIMENSIONS,
+    RADIO_LOST,
+    Explains,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping, Sequence
@@ -181,9 +187,10 @@ class Thresholds:
     min_share: float
     p_value: float
 
-    def passes(self, k: int, n: int, p: float) -> bool:
-        """Whether k quiet of n, with the tail p, are an outage."""
-        return k >= self.min_devices and k >= self.min_share * n and p < self.p_value
+    def passes(self, k: int, n: int, p: float, *, named: bool = False) -> bool:
+        """Whether k quiet of n, with the tail p, are an outage (`named`: each named for it)."""
+        least = self.min_named if named else self.min_devices
+        return k >= least and k >= self.min_share * n and p < self.p_value
 
 
 def statistical_candidates(
@@ -219,13 +226,14 @@ def statistical_candidates(
                     continue
                 if dimension in CORE_DIMENSIONS and not any(dimension in names[r] for r in rows):
                     continue  # the packet core says so when it fails: a silent group is not it
-                if len(rows) < limits.min_devices and not _all_named(rows, names, dimension):
+                named = _all_named(rows, names, dimension)
+                if len(rows) < limits.min_devices and not named:
                     continue
                 if dimension in PLACED_DIMENSIONS and "cell" in encoded:
                     group, cells = known & (codes == code), encoded["cell"][1]
                     rows = beyond_places(rows, group, counted["cell"], cells, quiet, limits.p_value)
                     p = binomial_tail(len(rows), int(n[code]), p0)
-                    if not limits.passes(len(rows), int(n[code]), p):
+                    if not limits.passes(len(rows), int(n[code]), p, named=named):
                         continue  # no quieter than other versions in the same cells
                 score = sum(_score(names[r], dimension) for r in rows)
                 found.append(Candidate(dimension, value, rows, int(n[code]), p0, p, named=score))
@@ -294,8 +302,13 @@ def platform_candidates(
 
 
 def _all_named(rows: Collection[int], names: Sequence[tuple[str, ...]], dimension: str) -> bool:
-    """Whether the network's own word names this network dimension for every quiet device."""
-    return dimension in NETWORK_DIMENSIONS and all(dimension in names[r] for r in rows)
+    """Whether the network's own word names this dimension for every quiet device.
+
+    A network dimension by a reject naming it, a firmware by the device-management server's
+    update to it that the device has not reported since (`FIRMWARE_NAMED`).
+    """
+    spoken = dimension in NETWORK_DIMENSIONS or (dimension,) == FIRMWARE_NAMED
+    return spoken and all(dimension in names[r] for r in rows)
 
 
 def _score(named: tuple[str, ...], dimension: str) -> int:

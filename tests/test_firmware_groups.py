@@ -68,6 +68,22 @@ def test_a_firmware_quiet_beyond_other_versions_in_its_cells_is_the_firmwares():
     assert opened(grouper) == [("firmware", "4.0")]
 
 
+def test_three_devices_updated_to_a_version_and_refused_since_are_that_versions_incident():
+    """An update that writes a wrong APN into three lift monitors of seven: each refused,
+    none reporting since it; the server named the version for each, so three suffice."""
+    ids, attributes = site_fleet({("100", "1.5.7+ota"): 3, ("100", "3.3.1"): 4})
+    struck = ["+ota" in d for d in ids]
+    causes = [Cause.WRONG_APN if x else None for x in struck]
+    reasons = Reasons(causes, [("firmware",) if x else () for x in struck])
+    grouper = Grouper()
+    grouper.update(10 * H, ids, attributes, struck, reasons=reasons)
+    assert opened(grouper) == [("firmware", "1.5.7+ota")]
+    # the same three without the server's word: three quiet are too few to be a pattern
+    grouper = Grouper()
+    grouper.update(10 * H, ids, attributes, struck, reasons=Reasons(causes, [()] * len(ids)))
+    assert opened(grouper) == []
+
+
 def test_devices_in_a_reboot_loop_are_their_firmwares_though_their_cell_holds_only_them():
     # 4.0 alone in cell 102 and two of it in cell 104 beside thirty of 3.1; each reboots
     ids, attributes = site_fleet({("102", "4.0"): 8, ("104", "4.0"): 2, ("104", "3.1"): 30})

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from protocol.causes import Cause
 from simlab.fuzz.draw import draw
 from simlab.fuzz.runner import scenario_file
 from simlab.fuzz.score import WorldCard, _incidents
@@ -24,6 +25,16 @@ if TYPE_CHECKING:
 
 def _loaded(seed: int, tmp_path: Path) -> ScenarioSpec:
     return load_scenario(scenario_file(draw(seed), tmp_path / f"world-{seed}.yaml"))
+
+
+def _observed(**fields: object) -> SimpleNamespace:
+    """What `_incidents` reads of an observed world: a stream with no reports, no truth."""
+    empty = {"stream": SimpleNamespace(reports={}, updates={}), "t0": 0.0}
+    return SimpleNamespace(**(empty | {"result": SimpleNamespace(truth=[])} | fields))
+
+
+def _report(**fields: object) -> SimpleNamespace:
+    return SimpleNamespace(**({"t": 0.0, "iccid": "8946", "firmware": "1.0"} | fields))
 
 
 def _answers(spec: ScenarioSpec) -> set[tuple[str, str, float]]:
@@ -117,10 +128,7 @@ def test_a_firmware_incident_of_a_group_retrying_past_ts34_is_no_spurious_one():
     )
     opened = [{"dimension": "firmware", "value": v} for v in ("2.7.7", "1.1.4")]
     card = WorldCard(seed=1)
-    stream = SimpleNamespace(reports={})
-    _incidents(
-        SimpleNamespace(draft=draft, key={"incidents": []}, incidents=opened, stream=stream), card
-    )
+    _incidents(_observed(draft=draft, key={"incidents": []}, incidents=opened), card)
     assert card.spurious_incidents == 1  # the version that waits its turn had no trouble
     assert card.failures == {"spurious firmware incident": 1}
 
@@ -137,12 +145,10 @@ def test_an_operator_heard_through_one_cell_only_is_that_cell():
     opened = [{"dimension": "cell", "value": "104"}]
 
     def scored(cells):
-        reports = {
-            f"d{n}": [SimpleNamespace(operator="23410", cell=c)] for n, c in enumerate(cells)
-        }
+        reports = {f"d{n}": [_report(operator="23410", cell=c)] for n, c in enumerate(cells)}
         card = WorldCard(seed=1)
-        stream = SimpleNamespace(reports=reports)
-        _incidents(SimpleNamespace(draft=draft, key=key, incidents=opened, stream=stream), card)
+        stream = SimpleNamespace(reports=reports, updates={})
+        _incidents(_observed(draft=draft, key=key, incidents=opened, stream=stream), card)
         return card
 
     assert scored([104, 104, 104]).failures == {}
@@ -165,3 +171,63 @@ def test_the_key_expects_no_incident_of_devices_the_world_ended_before_they_were
     assert key["incidents"] == []
     longer = replace(d, duration=3 * 86400.0)
     assert [i["value"] for i in answer_key(longer, result.truth)["incidents"]] == ["internet.m2m"]
+
+
+@pytest.mark.unit
+def test_a_version_a_fault_brought_is_the_scope_of_that_fault_whatever_the_draw_said():
+    """A wrong APN written into five of twelve lights by an update to 2.5.6+ota: every device
+    on that version is refused, so an incident on it is no spurious one; drawn for the whole
+    group (firmware 2.5.6), the key's incident is met by the version the devices run."""
+    from simlab.fuzz.score import _brought  # noqa: PLC0415
+    from simulator.world.spec import FaultId  # noqa: PLC0415
+    from simulator.world.truth import TruthRecord  # noqa: PLC0415
+
+    h = 3600.0
+    sims = [f"894620000000000{n:04d}" for n in range(12)]
+    hit = sims[:5]
+    reports = {
+        f"l{n}": [SimpleNamespace(t=h, iccid=s, firmware="2.5.6", operator="24201", cell=900)]
+        for n, s in enumerate(sims)
+    }
+    updates = {s: [(10 * h, "2.5.6+ota")] for s in hit}
+    truth = [
+        TruthRecord(f"l{n}", s, FaultId.WRONG_APN, Cause.WRONG_APN, 10 * h + 30)
+        for n, s in enumerate(hit)
+    ]
+    stream = SimpleNamespace(reports=reports, updates=updates)
+    observed = SimpleNamespace(stream=stream, result=SimpleNamespace(truth=truth), t0=0.0)
+    assert _brought(observed) == {"2.5.6+ota": "2.5.6"}
+    draft = SimpleNamespace(cells=[{"id": 900, "operator": "24201"}], incidents=[], groups=[])
+    opened = [{"dimension": "firmware", "value": "2.5.6+ota"}]
+
+    def scored(key, updates):
+        card = WorldCard(seed=1)
+        stream.updates = updates
+        _incidents(SimpleNamespace(**vars(observed), draft=draft, key=key, incidents=opened), card)
+        return card.failures
+
+    assert scored({"incidents": []}, updates) == {}
+    whole = {"incidents": [{"dimension": "firmware", "value": "2.5.6"}]}
+    assert scored(whole, updates) == {}
+    # a sixth light updated to it and not struck: the version brought nothing, its incident
+    # is spurious and the whole group's is missed
+    sixth = updates | {sims[5]: [(10 * h, "2.5.6+ota")]}
+    assert scored(whole, sixth) == {"spurious firmware incident": 1, "missed firmware incident": 1}
+
+
+@pytest.mark.unit
+def test_the_key_expects_no_incident_of_devices_already_down_under_another_fault():
+    """World 16: eighteen devices refused by their private APN from the start are hung by a
+    rollout at 31 h; their quiet is the credentials', no grouping of quiet devices sees the
+    rollout in it."""
+    from simlab.fuzz.answers import answer_key  # noqa: PLC0415
+    from simlab.fuzz.runner import _simulated  # noqa: PLC0415
+
+    d = draw(16)
+    _, result, key = _simulated(d)
+    assert [i["dimension"] for i in key["incidents"]] == ["operator"]
+    hung = {r.device_id for r in result.truth if r.fault.value == "firmware_hang"}
+    assert len(hung) == 18
+    fresh = [r for r in result.truth if r.fault.value != "private_apn_credentials"]
+    expected = [(i["dimension"], i["value"]) for i in answer_key(d, fresh)["incidents"]]
+    assert expected == [("operator", "26201"), ("firmware", "2.7.0")]

@@ -8,7 +8,8 @@ a whole account or firmware version) and the truth holds at least
 `INCIDENT_MIN_DEVICES` devices with that fault from its start that it kept quiet long
 enough for the service to see (`counts.quiet_after`), before it ended or the world did:
 fewer than that, or a fault over (or a world over) before its devices fell quiet, is not a
-pattern any grouping of quiet devices can see. A pool or account
+pattern any grouping of quiet devices can see; nor are devices already down then under
+another fault still open (their quiet is not the group fault's doing). A pool or account
 the truth strikes whole with one platform-side cause is expected too, drawn against it
 or not (`simlab.fuzz.platform_groups`).
 """
@@ -31,6 +32,15 @@ START_SLACK_S: Final = 120.0
 """A record opened this soon after the group fault's start belongs to it."""
 
 
+def _down_before(truth: list[TruthRecord], start: float) -> set[str]:
+    """Devices already down at `start` under another fault still open then: not its quiet."""
+    return {
+        r.device_id
+        for r in truth
+        if r.start < start - START_SLACK_S and (r.end is None or r.end > start)
+    }
+
+
 def answer_key(draft: Draft, truth: list[TruthRecord]) -> dict[str, Any]:
     """The key for the world of `draft`, whose run gave `truth` (seconds from its start)."""
     truth = [r for r in truth if r.end is None or r.end > r.start]  # over at once: no trouble
@@ -48,7 +58,7 @@ def answer_key(draft: Draft, truth: list[TruthRecord]) -> dict[str, Any]:
             and 0 <= r.start - group["start"] <= START_SLACK_S
             and (draft.duration if r.end is None else r.end) - r.start
             > quiet_after(interval[r.device_id])
-        }
+        } - _down_before(truth, group["start"])
         if len(struck) >= INCIDENT_MIN_DEVICES:
             incidents.append(
                 {"dimension": group["dimension"], "value": group["value"], "start": group["start"]}

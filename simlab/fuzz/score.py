@@ -134,6 +134,12 @@ def _psm(observed: Observed, device_id: str) -> bool:
     return any(g.has(device_id) and g.spec.get("psm") for g in observed.draft.groups)
 
 
+FIRMWARE_BORNE: Final = frozenset({"wrong_apn", "firmware_hang", "reconnect_storm"})
+"""Faults a firmware version can bring with it (`simlab.fuzz.timeline.FIRMWARE_WIDE`)."""
+UPDATE_SLACK_S: Final = 120.0
+"""A fault that began this close to an update to a version is that version's."""
+
+
 def _abs(observed: Observed) -> list[TruthRecord]:
     from dataclasses import replace  # noqa: PLC0415
 
@@ -265,13 +271,19 @@ def _incidents(observed: Observed, card: WorldCard) -> None:
     cells: dict[str, list[tuple[str, str]]] = {}
     for cell in observed.draft.cells:
         cells.setdefault(str(cell["operator"]), []).append(("cell", str(cell["id"])))
+    brought = _brought(observed)
     heard: dict[str, set[tuple[str, str]]] = {}
     for reports in observed.stream.reports.values():
         for r in reports:
             heard.setdefault(r.operator, set()).add(("cell", str(r.cell)))
 
     def scope(dimension: str, value: object) -> tuple[str, str]:
-        """An operator heard through one cell only is that cell: no device tells them apart."""
+        """An operator heard through one cell only is that cell: no device tells them apart.
+
+        A version that brought a fault over one other is that one (the fault's scope).
+        """
+        if dimension == "firmware" and brought.get(str(value)):
+            return ("firmware", brought[str(value)] or str(value))
         only = heard.get(str(value)) or set(cells.get(str(value), []))
         return (
             next(iter(only))
@@ -291,6 +303,7 @@ def _incidents(observed: Observed, card: WorldCard) -> None:
         for g in observed.draft.groups
         if g.spec.get("retry", "ts34") != "ts34"
     }
+    struck |= {scope("firmware", v) for v in brought}
     expected = {scope(i["dimension"], i["value"]) for i in observed.key["incidents"]}
     opened = {scope(i["dimension"], i["value"]) for i in observed.incidents}
     for dimension, value in sorted(opened - struck - expected):
@@ -299,6 +312,37 @@ def _incidents(observed: Observed, card: WorldCard) -> None:
     for dimension, value in sorted(expected - opened):
         card.missed_incidents += 1
         card.fail(f"missed {dimension} incident", f"{dimension}={value}")
+
+
+def _brought(observed: Observed) -> dict[str, str | None]:
+    """Firmware versions that brought a fault: every SIM updated to one was struck then.
+
+    A wrong APN is written by the version that carries it (the simulator installs one for
+    the devices it strikes, a subset or all of a version), a hang by the rollout's: every
+    device running that version has the trouble, which is the version's, however the
+    draw scoped it. Each maps to the one version its devices ran before (None: several).
+    """
+    began: dict[str, list[float]] = {}
+    for record in _abs(observed):
+        if record.fault.value in FIRMWARE_BORNE and record.iccid is not None:
+            began.setdefault(record.iccid, []).append(record.start)
+    ran: dict[str, list[tuple[float, str]]] = {}
+    for reports in observed.stream.reports.values():
+        for report in reports:
+            ran.setdefault(report.iccid, []).append((report.t, report.firmware))
+    updated: dict[str, list[bool]] = {}
+    before: dict[str, set[str]] = {}
+    for iccid, updates in observed.stream.updates.items():
+        for t, version in updates:
+            struck = any(abs(start - t) <= UPDATE_SLACK_S for start in began.get(iccid, []))
+            updated.setdefault(version, []).append(struck)
+            earlier = [v for s, v in ran.get(iccid, []) if s < t and v != version]
+            before.setdefault(version, set()).update(earlier[-1:])
+    return {
+        v: next(iter(before[v])) if len(before[v]) == 1 else None
+        for v, struck in updated.items()
+        if all(struck)
+    }
 
 
 def _swaps(observed: Observed, card: WorldCard) -> None:

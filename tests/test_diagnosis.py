@@ -294,6 +294,38 @@ def test_a_sim_state_change_outranks_the_rejects_it_causes():
     assert diagnosis.facts["state_reason"] == "billing: invoice overdue"
 
 
+def test_rejects_under_a_purge_since_reverted_are_the_purge_not_an_unknown_subscriber():
+    """Purged by a clean-up job at 1 h and refused #8 (an Annex A core), re-provisioned at
+    9 h: the SIM is active now, but the network refused it as purged, and after #8 the modem
+    holds the SIM invalid, so nothing has come since."""
+    attach = AttachAccepted(
+        t=T, iccid=ICCID, imei="356938030000005", mcc_mnc="63902", cell_id=101, rat="LTE-M"
+    )
+
+    def change(t: float, old: str, new: str) -> StateChanged:
+        return StateChanged(t=t, iccid=ICCID, old=old, new=new, actor="operator", reason="job")
+
+    rejects = [
+        AttachRejected(
+            t=T + 3600 + 60 * k,
+            iccid=ICCID,
+            imei="356938030000005",
+            mcc_mnc="63902",
+            cell_id=101,
+            rat="LTE-M",
+            emm_cause=8,
+        )
+        for k in range(1, 4)
+    ]
+    purge = [change(T + 3600, "ACTIVATED", "RETIRED"), change(T + 3600, "RETIRED", "PURGED")]
+    back = change(T + 9 * 3600, "PURGED", "ACTIVATED")
+    diagnosis = diagnose(_case(_report(T + 600), attach, *purge, *rejects, back, now=T + 10 * 3600))
+    assert diagnosis.cause is Cause.SIM_PURGED
+    # never purged: the same rejects of an active SIM are a subscriber the network does not know
+    unknown = diagnose(_case(_report(T + 600), attach, *rejects, now=T + 10 * 3600))
+    assert unknown.cause is Cause.SIM_NOT_PROVISIONED
+
+
 def test_a_device_never_seen_on_the_network_is_grey_not_green():
     diagnosis = diagnose(_case(verdict="UNKNOWN"))
     registration = next(c for c in diagnosis.checks if c.name == "registration")

@@ -231,3 +231,33 @@ def test_the_key_expects_no_incident_of_devices_already_down_under_another_fault
     fresh = [r for r in result.truth if r.fault.value != "private_apn_credentials"]
     expected = [(i["dimension"], i["value"]) for i in answer_key(d, fresh)["incidents"]]
     assert expected == [("operator", "26201"), ("firmware", "2.7.0")]
+
+
+@pytest.mark.unit
+def test_an_account_purged_while_its_devices_were_already_down_is_no_expected_incident():
+    """Six meters refused by their private APN from the start; their account purged at 1 h:
+    none of them fell quiet by the purge, so no grouping of quiet devices sees it."""
+    from simlab.fuzz.platform_groups import expected_platform_groups  # noqa: PLC0415
+    from simulator.world.spec import FaultId  # noqa: PLC0415
+    from simulator.world.truth import TruthRecord  # noqa: PLC0415
+
+    ids = [f"m{n}" for n in range(6)]
+    group = SimpleNamespace(ids=ids, pool=None, account="acme", spec={"report_interval": "1h"})
+    draft = SimpleNamespace(groups=[group])
+    purged = [
+        TruthRecord(d, f"8946{n}", FaultId.SIM_PURGED, Cause.SIM_PURGED, 3600.0, 30 * 3600.0)
+        for n, d in enumerate(ids)
+    ]
+    refused = [
+        TruthRecord(
+            d,
+            f"8946{n}",
+            FaultId.PRIVATE_APN_CREDENTIALS,
+            Cause.PRIVATE_APN_CREDENTIALS,
+            60.0,
+            injected=False,
+        )
+        for n, d in enumerate(ids)
+    ]
+    assert [g["value"] for g in expected_platform_groups(draft, purged)] == ["acme"]
+    assert expected_platform_groups(draft, purged + refused) == []

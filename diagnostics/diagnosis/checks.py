@@ -39,7 +39,7 @@ from diagnostics.diagnosis.readings import (
     weak_signal_lately,
     when,
 )
-from diagnostics.diagnosis.settle import settle
+from diagnostics.diagnosis.settle import settle, state_then
 from diagnostics.diagnosis.update import check_update
 from protocol.causes import Cause
 from protocol.messages import (
@@ -50,6 +50,7 @@ from protocol.messages import (
     ImeiChanged,
     SessionOpened,
     SessionRejected,
+    StateChanged,
     UsageReported,
 )
 from protocol.nas import EsmCause
@@ -180,7 +181,10 @@ def check_registration(case: Case) -> CheckResult:
     rejects = standing_rejects(case)
     ever_attached = bool(case.events(AttachAccepted))
     state, changes = sim_state(case)[0], plan_changes(case)
-    settled = [(s, m, settle(m, case.record, state, changes)) for s, m in rejects]
+    moves = [m for _, m in case.events(StateChanged)]
+    settled = [
+        (s, m, settle(m, case.record, state_then(m.t, moves, state), changes)) for s, m in rejects
+    ]
     named = [(s, m, found) for s, m, found in settled if found is not None]
     if named:
         counts = Counter(m.emm_cause for _, m, _ in named)

@@ -29,9 +29,18 @@ from protocol.sim_state import SimState
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from protocol.messages import AttachRejected, SimRecord
+    from protocol.messages import AttachRejected, SimRecord, StateChanged
 
-__all__ = ["RULES", "Reading", "Rule", "Settled", "network_allowed", "read", "settle"]
+__all__ = [
+    "RULES",
+    "Reading",
+    "Rule",
+    "Settled",
+    "network_allowed",
+    "read",
+    "settle",
+    "state_then",
+]
 
 _EPS_RADIOS: Final = frozenset({"LTE", "LTE-M", "NB-IoT"})
 
@@ -169,6 +178,18 @@ def settle(
                 return Settled(rule.cause, rule)
     cause = EMM_CAUSES.get(reject.emm_cause)
     return None if cause is None else Settled(cause)
+
+
+def state_then(t: float, changes: Sequence[StateChanged], now: str | None) -> str | None:
+    """The SIM's state at `t`, by its state changes (oldest first) and its state `now`.
+
+    A reject is read against the state the SIM was in when the network sent it: a SIM
+    purged and re-provisioned since was refused as purged, though active now.
+    """
+    before = [c.new for c in changes if c.t <= t]
+    if before:
+        return before[-1]
+    return changes[0].old if changes else now
 
 
 def read(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from simlab.fuzz.counts import quiet_after
+from simlab.fuzz.counts import down_before, quiet_after
 from simlab.fuzz.platform_groups import expected_platform_groups, report_intervals
 
 if TYPE_CHECKING:
@@ -30,15 +30,6 @@ __all__ = ["INCIDENT_MIN_DEVICES", "answer_key"]
 INCIDENT_MIN_DEVICES: Final = 3
 START_SLACK_S: Final = 120.0
 """A record opened this soon after the group fault's start belongs to it."""
-
-
-def _down_before(truth: list[TruthRecord], start: float) -> set[str]:
-    """Devices already down at `start` under another fault still open then: not its quiet."""
-    return {
-        r.device_id
-        for r in truth
-        if r.start < start - START_SLACK_S and (r.end is None or r.end > start)
-    }
 
 
 def answer_key(draft: Draft, truth: list[TruthRecord]) -> dict[str, Any]:
@@ -58,7 +49,7 @@ def answer_key(draft: Draft, truth: list[TruthRecord]) -> dict[str, Any]:
             and 0 <= r.start - group["start"] <= START_SLACK_S
             and (draft.duration if r.end is None else r.end) - r.start
             > quiet_after(interval[r.device_id])
-        } - _down_before(truth, group["start"])
+        } - down_before(truth, group["start"])
         if len(struck) >= INCIDENT_MIN_DEVICES:
             incidents.append(
                 {"dimension": group["dimension"], "value": group["value"], "start": group["start"]}

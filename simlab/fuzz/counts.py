@@ -21,16 +21,33 @@ from typing import TYPE_CHECKING, Final
 from diagnostics.detection import DetectorSettings
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from simlab.fuzz.draft import Draft
     from simulator.world.truth import TruthRecord
 
-__all__ = ["SWEEP_MARGIN_S", "group_faults", "owed", "quiet_after"]
+__all__ = ["DOWN_SLACK_S", "SWEEP_MARGIN_S", "down_before", "group_faults", "owed", "quiet_after"]
 
 SWEEP_MARGIN_S: Final = 120.0
 """The service judges devices at the stream's watermarks, about a minute apart: a device
 that crossed its threshold since the last one is not quiet to it yet."""
 
 _DETECTOR: Final = DetectorSettings()
+DOWN_SLACK_S: Final = 120.0
+"""A fault that began this soon before another is of the same moment (`down_before`)."""
+
+
+def down_before(truth: Sequence[TruthRecord], start: float) -> set[str]:
+    """Devices already down at `start` under a fault still open then.
+
+    A fault striking them at `start` does not make them quiet: they were (no grouping of
+    quiet devices sees it).
+    """
+    return {
+        r.device_id
+        for r in truth
+        if r.start < start - DOWN_SLACK_S and (r.end is None or r.end > start)
+    }
 
 
 def group_faults(draft: Draft, dimension: str, value: str) -> frozenset[str]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from diagnostics.incidents import IncidentSettings
 from diagnostics.incidents_reasons import CLASS_OF, Explains
-from simlab.fuzz.counts import quiet_after
+from simlab.fuzz.counts import down_before, quiet_after
 from simulator.world.spec import parse_duration
 
 if TYPE_CHECKING:
@@ -69,12 +69,16 @@ def _struck_whole(
 ) -> list[tuple[Cause, float, set[str]]]:
     """Each platform-side cause that holds the group whole with enough of it quiet.
 
-    With the first such moment and the devices quiet with that cause then.
+    With the first such moment and the devices quiet with that cause then; a device already
+    down under another fault when the cause struck it is not quiet by it (`down_before`).
     """
     by_cause: dict[Cause, list[TruthRecord]] = defaultdict(list)
     for r in records:
         if CLASS_OF.get(r.cause) is Explains.PLATFORM:
             by_cause[r.cause].append(r)
+    for cause, held in by_cause.items():  # a device already down is not quiet by this cause
+        down = {r.start: down_before(records, r.start) for r in held}
+        by_cause[cause] = [r for r in held if r.device_id not in down[r.start]]
     found = []
     for cause, held in by_cause.items():
         quiet = {id(r): r.start + quiet_after(interval[r.device_id]) for r in held}

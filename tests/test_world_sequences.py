@@ -708,3 +708,24 @@ def test_a_refused_move_inside_the_run_keeps_its_reason_in_the_result():
     assert result.error is not None
     last = result.error.splitlines()[-1]
     assert last.endswith(": DEACTIVATED → DEACTIVATED refused: the SIM is already DEACTIVATED")
+
+
+@pytest.mark.unit
+def test_a_device_served_through_another_network_is_over_its_cells_congestion():
+    """Refused #22 by its congested cell, the device reports through another network: the
+    congestion has stopped taking its network away, and what silences it next is news."""
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    import simpy  # noqa: PLC0415
+
+    from protocol.causes import Cause  # noqa: PLC0415
+    from simulator.world.observer import TruthObserver  # noqa: PLC0415
+    from simulator.world.truth import TruthLog, TruthRecord  # noqa: PLC0415
+
+    env, truth = simpy.Environment(), TruthLog()
+    observer = TruthObserver(env, truth)
+    device = SimpleNamespace(id="c-1", sim="8946200050000000005")
+    truth.open(TruthRecord("c-1", device.sim, FaultId.CONGESTION, Cause.CONGESTION, 0.0))
+    env.run(until=1200.0)
+    observer.reported(device)
+    assert [(r.fault, r.end) for r in truth.records] == [(FaultId.CONGESTION, 1200.0)]

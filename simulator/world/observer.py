@@ -42,9 +42,9 @@ ESM_FAULTS: Final[dict[int, FaultId]] = {
 }
 """Session rejects that name their fault whatever caused them (#30: a device that reaches
 a tunnel already down, its credentials put right meanwhile, say)."""
-CUT_OFF: Final = frozenset({FaultId.CELL_OUTAGE, FaultId.OPERATOR_OUTAGE})
+CUT_OFF: Final = frozenset({FaultId.CELL_OUTAGE, FaultId.OPERATOR_OUTAGE, FaultId.CONGESTION})
 """Injected faults that take a device's network away: once it reports (through another
-cell or network) it is served, and the fault is over for it."""
+cell or network: a congested one refuses it) it is served, and the fault is over for it."""
 WAITED_OUT: Final = frozenset({FaultId.CONGESTION, FaultId.OPERATOR_OUTAGE})
 """The network faults whose rejects a device must wait out (`TruthObserver.ignored_backoff`)."""
 

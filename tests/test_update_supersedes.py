@@ -83,6 +83,17 @@ def test_a_device_still_refused_after_its_update_keeps_the_refusal_as_its_cause(
     assert diagnosis.decided_by == "session"
 
 
+def test_refusals_that_had_stopped_hours_before_the_update_keep_their_cause():
+    """Refused every 30 min until 4 h, then nothing; updated at 6 h, within its two-hourly
+    schedule: the refusals stopped by themselves (a network put on the forbidden list, a
+    SIM held invalid), not in the hang."""
+    late = FirmwareUpdate(t=T + 6 * 3600, iccid=ICCID, version="3.1.0", state="updating")
+    case = _case(*REJECTS, late, now=T + 12 * 3600, verdict="UNKNOWN", interval=7200.0)
+    diagnosis = diagnose(case)
+    assert diagnosis.cause is Cause.PRIVATE_APN_CREDENTIALS
+    assert diagnosis.decided_by == "session"
+
+
 def test_refusals_too_few_to_give_a_schedule_leave_the_update_undecided():
     case = _case(*REJECTS[:3], UPDATE, now=T + 6 * 3600, verdict="UNKNOWN")
     assert diagnose(case).cause is Cause.PRIVATE_APN_CREDENTIALS

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ATTEMPT_CHECKS",
     "FIRST_REPORT_INTERVALS",
+    "RETRYING_S",
     "alive_at",
     "check_update",
     "supersedes",
@@ -58,6 +59,9 @@ CADENCE_ATTEMPTS: Final = 3
 ATTEMPT_CHECKS: Final = frozenset({"registration", "session"})
 """Checks whose finding is the network's answer to the device's own attempts, which a
 live device keeps making."""
+RETRYING_S: Final = 1800.0
+"""A refused device still trying tries again within this: T3402's 12 minutes after five
+failed attaches, a congestion's T3346 at most 30 (`supersedes`)."""
 _OWN_WORDS: Final = (*REQUESTS, TrackingAreaUpdated)
 """Network events that only a live device's own request brings."""
 
@@ -117,9 +121,14 @@ def supersedes(result: CheckResult, first: CheckResult) -> bool:
     """Whether a hung update (`result`) names the cause over `first`, the first decisive finding.
 
     It does over the network's refusals of the device's attempts when none of them came
-    after the update: they stopped when the new version hung.
+    after the update and the device was still trying when it came (its last refusal within
+    `RETRYING_S`): they stopped when the new version hung. Refusals that had stopped long
+    before stopped by themselves (a network it put on its forbidden list, a SIM it holds
+    invalid), and the update, wherever it reached the device, changed nothing.
     """
     if result.name != "update" or not result.decisive or first.name not in ATTEMPT_CHECKS:
         return False
     updated = result.evidence[0].t
-    return bool(first.evidence) and all(e.t < updated for e in first.evidence)
+    if not first.evidence or any(e.t >= updated for e in first.evidence):
+        return False
+    return updated - max(e.t for e in first.evidence) <= RETRYING_S

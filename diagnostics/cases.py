@@ -27,6 +27,7 @@ from diagnostics.sim_map import SimMap
 from protocol.messages import (
     AttachAccepted,
     AttachRejected,
+    AuditRecorded,
     DataBlocked,
     SimRecord,
     StateChanged,
@@ -62,6 +63,8 @@ CASE_LIMIT: Final = 5000
 """At most this many stored messages of a device go into its case."""
 DECODED_KEPT: Final = 16384
 """How many decoded payloads are kept for the next case that reads them."""
+LOCK_FIELD: Final = "imei_lock"
+"""The audit field of an IMEI lock's device (its old value: the IMEI it was locked to)."""
 _ATTACHES: Final = (AttachAccepted, AttachRejected)
 
 
@@ -243,7 +246,11 @@ def sim_case(
 
 
 def record_at(store: Store, iccid: str | None, *, at: float | None = None) -> SimRecord | None:
-    """The SIM's inventory record as it stood at `at` (default: the newest)."""
+    """The SIM's inventory record as it stood at `at` (default: the newest).
+
+    A newer one has what changed since undone: its state, a data block, its IMEI lock's
+    device (moved to a replacement since, say).
+    """
     if iccid is None:
         return None
     stored = store.record(iccid)
@@ -264,6 +271,11 @@ def record_at(store: Store, iccid: str | None, *, at: float | None = None) -> Si
     blocks = [m for m in later if isinstance(m, DataBlocked) and m.t > at]
     if blocks:
         update["data_blocked"] = not blocks[0].blocked
+    locks = [
+        m for m in later if isinstance(m, AuditRecorded) and m.field == LOCK_FIELD and m.t > at
+    ]
+    if locks:
+        update["locked_imei"] = locks[0].old or None  # the device it was locked to then
     return record.model_copy(update=update)
 
 

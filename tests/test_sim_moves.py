@@ -335,3 +335,21 @@ def test_a_past_moment_is_diagnosed_with_the_sim_the_device_held_then(tmp_path: 
     then = support.diagnose_device(GIVER, at=T0 + AT - 120)
     now = support.diagnose_device(GIVER)
     assert (then.iccid, now.iccid) == (before[GIVER], before[RECEIVER])
+
+
+def test_a_lock_moved_since_is_read_as_it_stood_when_the_device_was_refused(
+    tmp_path: Path,
+) -> None:
+    """A locked SIM put into replacement hardware at 1 h and refused #6 until the operator
+    moves the lock at 4 h; asked afterwards about 3 h, support reads the lock as it was."""
+    fault = {
+        "fault": "imei_lock_mismatch",
+        "at": "1h",
+        "duration": "3h",
+        "devices": ["collar-0001"],
+    }
+    support, truth, _ = serve(world(devices=[collars(3)], faults=[fault]), 6 * H, tmp_path)
+    assert {(r.device_id, r.cause) for r in truth} == {("collar-0001", Cause.IMEI_LOCK_MISMATCH)}
+    then = support.diagnose_device("collar-0001", at=T0 + 3 * H)
+    assert then.cause is Cause.IMEI_LOCK_MISMATCH
+    assert support.diagnose_device("collar-0001").healthy, "the lock moved: it works now"

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
@@ -344,10 +344,14 @@ class Grouper:
             del self.incidents[incident_id]
 
 
+_EVERYWHERE: Final = frozenset({Explains.PLATFORM, Explains.UNIT})
+"""Own explanations that keep a device out of every statistical group."""
+
+
 def _counted(encoded: Encoded, causes: Sequence[Cause | None]) -> dict[str, NDArray[np.bool_]]:
     """Per dimension, the devices that count in its groups (an own explanation keeps one out)."""
     kinds = [CLASS_OF.get(c) if c is not None else None for c in causes]
-    platform = np.fromiter((k is Explains.PLATFORM for k in kinds), np.bool_, len(kinds))
+    platform = np.fromiter((k in _EVERYWHERE for k in kinds), np.bool_, len(kinds))
     device = np.fromiter((k is Explains.DEVICE for k in kinds), np.bool_, len(kinds))
     return {d: ~(platform | device) if d in NETWORK_DIMENSIONS else ~platform for d in encoded}
 

@@ -14,9 +14,11 @@ names the device's *own explanation* (`explanation`), a `Cause`, classed by `CLA
   group at all; devices that share the cause and a platform attribute of their SIM
   record (`PLATFORM_KEYS`: a shared data pool, an account) become a group of that kind
   instead.
-* `Explains.DEVICE`: the device's own refusal (its APN, its credentials, its IMEI). It
-  counts in no network group (`NETWORK_DIMENSIONS`), but still in its firmware and
-  account, where a shared cause of many devices lives.
+* `Explains.DEVICE`: the device's own refusal its software or set-up brings (its APN, its
+  credentials, its retries). It counts in no network group (`NETWORK_DIMENSIONS`), but
+  still in its firmware and account, where a shared cause of many devices lives.
+* `Explains.UNIT`: this one unit's identity or card (an IMEI refused or locked out, a
+  SIM damaged), which no version or account brings: in no statistical group at all.
 * `Explains.READINGS`: the device's own newest reports (a signal falling out of coverage,
   a battery running down; `diagnostics.incidents_readings`). A group most of whose quiet
   devices are so explained is no outage (devices that leave coverage together are each
@@ -81,6 +83,8 @@ class Explains(enum.StrEnum):
     """Out of every statistical group; grouped by a platform attribute with its cause."""
     DEVICE = "device"
     """Out of the network groups only (cell, operator, APN, tunnel)."""
+    UNIT = "unit"
+    """Out of every statistical group: the unit's own identity or card."""
     READINGS = "readings"
     """Its own newest reports explain it: a group most of whose quiet devices are so is none."""
 
@@ -107,9 +111,9 @@ CLASS_OF: Final[dict[Cause, Explains]] = {
     Cause.RADIO_TYPE_NOT_ALLOWED: Explains.PLATFORM,
     Cause.WRONG_APN: Explains.DEVICE,
     Cause.PRIVATE_APN_CREDENTIALS: Explains.DEVICE,
-    Cause.IMEI_BLACKLISTED: Explains.DEVICE,
-    Cause.IMEI_LOCK_MISMATCH: Explains.DEVICE,
-    Cause.DAMAGED_SIM: Explains.DEVICE,
+    Cause.IMEI_BLACKLISTED: Explains.UNIT,
+    Cause.IMEI_LOCK_MISMATCH: Explains.UNIT,
+    Cause.DAMAGED_SIM: Explains.UNIT,
     Cause.RECONNECT_STORM: Explains.DEVICE,
     Cause.COVERAGE_LOSS: Explains.READINGS,
     Cause.BATTERY_DEPLETED: Explains.READINGS,

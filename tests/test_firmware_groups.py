@@ -84,6 +84,18 @@ def test_three_devices_updated_to_a_version_and_refused_since_are_that_versions_
     assert opened(grouper) == []
 
 
+def test_devices_refused_for_their_own_identity_make_no_group_of_their_version():
+    """Six of a version's seven units black-listed by IMEI: their quiet is each unit's own,
+    which no version brings; six refused their APN, which a version writes, are its."""
+    ids, attributes = site_fleet({("100", "5.5.7"): 7, ("100", "3.3.1"): 30})
+    refused = [d.startswith("d100-5.5.7-") and int(d[-3:]) < 6 for d in ids]
+    for cause, scopes in ((Cause.IMEI_BLACKLISTED, []), (Cause.WRONG_APN, [("firmware", "5.5.7")])):
+        reasons = Reasons([cause if x else None for x in refused], [()] * len(ids))
+        grouper = Grouper()
+        grouper.update(10 * H, ids, attributes, refused, reasons=reasons)
+        assert opened(grouper) == scopes, cause
+
+
 def test_devices_in_a_reboot_loop_are_their_firmwares_though_their_cell_holds_only_them():
     # 4.0 alone in cell 102 and two of it in cell 104 beside thirty of 3.1; each reboots
     ids, attributes = site_fleet({("102", "4.0"): 8, ("104", "4.0"): 2, ("104", "3.1"): 30})

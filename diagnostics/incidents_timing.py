@@ -63,6 +63,7 @@ __all__ = [
     "HELD_DIMENSIONS",
     "JOINED_SLACK",
     "MOST",
+    "REACH_SLACK_S",
     "REGISTERED_THROUGH",
     "Timing",
     "heard_since",
@@ -80,6 +81,10 @@ or silent from one moment (the rest may have been quiet for reasons of their own
 
 DEFAULT_T3412_S: Final = 3240.0
 """The periodic TAU timer where the network never said one: TS 24.301's default, 54 min."""
+REACH_SLACK_S: Final = 600.0
+"""How much later than `Timing.reach` the network may let a device go: its timer runs from
+the device's last contact (a tracking area update or a retry after its last report may
+come later), and a report's jitter moves the estimate by minutes."""
 HELD_DIMENSIONS: Final = frozenset({"firmware", "account"})
 """Groups a silent outage of waits for the network's reachable timers (`held`)."""
 REGISTERED_THROUGH: Final = frozenset({"cell", "operator"})
@@ -118,7 +123,7 @@ def waiting(rows: Collection[int], timing: Timing, now: float) -> bool:
     """
     if timing.reach is None or not rows:
         return False
-    reach = timing.reach[sorted(rows)]
+    reach = timing.reach[sorted(rows)] + REACH_SLACK_S
     return bool(np.count_nonzero(reach > now) >= MOST * len(rows))
 
 

@@ -184,6 +184,8 @@ def test_a_silent_firmware_group_waits_for_the_network_to_say_whether_it_lost_th
         return opened_scopes(grouper, opened)
 
     assert sweep(45 * M) == []  # within their reachable timers: not yet
+    assert sweep(83 * M) == []  # five minutes past the estimate: the network may yet say so
+    assert sweep(90 * M) == [("firmware", "2.0")]
     assert sweep(2 * 3600.0) == [("firmware", "2.0")]  # still registered after: a hang
     assert sweep(2 * 3600.0, ("radio",)) == []  # the network let them go: they left
     # rebooting in a loop, the network hears them all the while: nothing to wait for

@@ -94,6 +94,15 @@ def test_refusals_that_had_stopped_hours_before_the_update_keep_their_cause():
     assert diagnosis.decided_by == "session"
 
 
+def test_hourly_refusals_an_update_came_between_are_superseded_by_the_hang():
+    """Refused every hour until 8 h; the update at 9 h 10, before the next try was much
+    overdue: the tries stopped in the hang (half again its cadence of an hour)."""
+    hourly = [_reject(T + i * 3600.0) for i in range(9)]
+    update = FirmwareUpdate(t=T + 9 * 3600 + 600, iccid=ICCID, version="3.1.0", state="updating")
+    case = _case(*hourly, update, now=T + 14 * 3600, verdict="UNKNOWN", interval=7200.0)
+    assert diagnose(case).cause is Cause.FIRMWARE_HANG
+
+
 def test_refusals_too_few_to_give_a_schedule_leave_the_update_undecided():
     case = _case(*REJECTS[:3], UPDATE, now=T + 6 * 3600, verdict="UNKNOWN")
     assert diagnose(case).cause is Cause.PRIVATE_APN_CREDENTIALS

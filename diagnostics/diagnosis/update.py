@@ -117,18 +117,21 @@ def _attempt_cadence(case: Case, until: float) -> float | None:
     return max(gaps) if len(gaps) >= CADENCE_ATTEMPTS else None
 
 
-def supersedes(result: CheckResult, first: CheckResult) -> bool:
+def supersedes(result: CheckResult, first: CheckResult, case: Case) -> bool:
     """Whether a hung update (`result`) names the cause over `first`, the first decisive finding.
 
     It does over the network's refusals of the device's attempts when none of them came
     after the update and the device was still trying when it came (its last refusal within
-    `RETRYING_S`): they stopped when the new version hung. Refusals that had stopped long
-    before stopped by themselves (a network it put on its forbidden list, a SIM it holds
-    invalid), and the update, wherever it reached the device, changed nothing.
+    half again its cadence of attempts, or `RETRYING_S` where it made too few to give one):
+    they stopped when the new version hung. Refusals that had stopped long before stopped
+    by themselves (a network it put on its forbidden list, a SIM it holds invalid), and the
+    update, wherever it reached the device, changed nothing.
     """
     if result.name != "update" or not result.decisive or first.name not in ATTEMPT_CHECKS:
         return False
     updated = result.evidence[0].t
     if not first.evidence or any(e.t >= updated for e in first.evidence):
         return False
-    return updated - max(e.t for e in first.evidence) <= RETRYING_S
+    cadence = _attempt_cadence(case, updated)
+    within = RETRYING_S if cadence is None else max(RETRYING_S, 1.5 * cadence)
+    return updated - max(e.t for e in first.evidence) <= within

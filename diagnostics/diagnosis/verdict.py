@@ -90,7 +90,7 @@ def _finding(case: Case, results: tuple[CheckResult, ...]) -> CheckResult | None
     """Decisive first, then an incident, then an inference (only for a device that is down)."""
     decisive = [r for r in results if r.decisive and r.candidates]
     if decisive:
-        first = next((r for r in decisive if supersedes(r, decisive[0])), decisive[0])
+        first = next((r for r in decisive if supersedes(r, decisive[0], case)), decisive[0])
         misbehaving = next((r for r in decisive if r.name == "behaviour"), None)
         if misbehaving is not None and first.candidates[0].cause in WAIT_CAUSES:
             return misbehaving  # it does not wait as the network asked: its firmware is at fault

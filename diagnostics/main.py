@@ -21,7 +21,7 @@ import time
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from diagnostics import metrics
 from diagnostics.access import Access, resolve_access
@@ -36,6 +36,8 @@ from protocol.wire import Topics
 if TYPE_CHECKING:
     import ssl
     from collections.abc import AsyncIterator
+
+    from fastapi import FastAPI
 
 __all__ = ["create_app"]
 
@@ -119,7 +121,7 @@ def create_app(settings: Settings | None = None, *, access: Access | None = None
         finally:
             store.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from packaged assets: no CDN on a closed network
         title="simlab diagnostics",
         summary="Which devices are offline, and why, from what devices and the network report.",
         version="0.1.0",

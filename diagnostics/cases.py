@@ -227,10 +227,15 @@ def sim_case(
 ) -> Case | None:
     """The SIM's case without a device: its events and record (None: never seen).
 
+    The events are the window of `HISTORY_S` up to the SIM's newest event, and on to `now`:
+    a SIM silent for days is diagnosed by what the network said when it stopped.
+
     `unheard_since`: the service's word that the SIM was never heard from while its cohort
     was (`diagnostics.unheard`): it is down (OFFLINE) though no report ever started a clock.
     """
-    stored = store.sim_events(iccid, since=now - HISTORY_S, until=now)
+    newest = store.sim_events(iccid, until=now, limit=1)  # around its last word, as a device's
+    since = min(now, newest[-1].t if newest else now) - HISTORY_S  # is around its last report
+    stored = store.sim_events(iccid, since=since, until=now)
     record = record_at(store, iccid, at=now)
     if not stored and record is None:
         return None

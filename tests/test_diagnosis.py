@@ -520,3 +520,33 @@ def test_a_silent_device_that_never_reported_is_not_said_to_have_stopped():
     assert diagnosis.cause is None
     assert diagnosis.started is None
     assert "last_report" not in diagnosis.facts
+
+
+def test_a_sim_silent_for_days_is_diagnosed_by_what_the_network_said_when_it_stopped(
+    tmp_path: Path,
+) -> None:
+    """A SIM whose device never reported: attached, its session refused #29 (wrong private
+    APN credentials), then nothing for three days; asked now, the refusal is its cause."""
+    from diagnostics.service import Service  # noqa: PLC0415
+    from diagnostics.store import SQLiteStore  # noqa: PLC0415
+    from diagnostics.support import Support  # noqa: PLC0415
+    from protocol.messages import SessionRejected  # noqa: PLC0415
+    from protocol.wire import Topics  # noqa: PLC0415
+    from simlab.direct import feed  # noqa: PLC0415
+    from simulator.world.sinks import MemorySink  # noqa: PLC0415
+
+    imei = "356938030000005"
+    sink = MemorySink()
+    sink.write(_record(), "savanna")
+    sink.write(
+        AttachAccepted(t=T + 60, iccid=ICCID, imei=imei, mcc_mnc="63902", cell_id=101, rat="LTE-M"),
+        "savanna",
+    )
+    refused = SessionRejected(t=T + 61, iccid=ICCID, imei=imei, apn="iot.savanna", esm_cause=29)
+    sink.write(refused, "savanna")
+    topics = Topics("days/simlab")
+    service = Service(store=SQLiteStore(tmp_path / "d.sqlite"), topics=topics)
+    feed(service, topics, sink, T + 3 * 86400)
+    diagnosis = Support(service).diagnose_sim(ICCID)
+    assert diagnosis.cause is Cause.PRIVATE_APN_CREDENTIALS
+    service.store.close()

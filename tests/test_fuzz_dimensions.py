@@ -14,7 +14,8 @@ import pytest
 from protocol.causes import Cause
 from simlab.fuzz.draw import draw
 from simlab.fuzz.runner import scenario_file
-from simlab.fuzz.score import WorldCard, _incidents
+from simlab.fuzz.score import WorldCard
+from simlab.fuzz.score_incidents import score_incidents as _incidents
 from simlab.scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -119,7 +120,8 @@ def test_a_sim_moved_into_another_device_locked_to_the_old_imei_lists_giver_and_
 @pytest.mark.unit
 def test_a_firmware_incident_of_a_group_retrying_past_ts34_is_no_spurious_one():
     def group(firmware, retry):
-        return SimpleNamespace(spec={"firmware": firmware, "retry": retry})
+        spec = {"firmware": firmware, "retry": retry}
+        return SimpleNamespace(spec=spec, account="acme", ids=[firmware], pool=None)
 
     draft = SimpleNamespace(
         cells=[{"id": 101, "operator": "24001"}],
@@ -178,7 +180,7 @@ def test_a_version_a_fault_brought_is_the_scope_of_that_fault_whatever_the_draw_
     """A wrong APN written into five of twelve lights by an update to 2.5.6+ota: every device
     on that version is refused, so an incident on it is no spurious one; drawn for the whole
     group (firmware 2.5.6), the key's incident is met by the version the devices run."""
-    from simlab.fuzz.score import _brought  # noqa: PLC0415
+    from simlab.fuzz.score_incidents import brought_versions as _brought  # noqa: PLC0415
     from simulator.world.spec import FaultId  # noqa: PLC0415
     from simulator.world.truth import TruthRecord  # noqa: PLC0415
 
@@ -261,3 +263,25 @@ def test_an_account_purged_while_its_devices_were_already_down_is_no_expected_in
     ]
     assert [g["value"] for g in expected_platform_groups(draft, purged)] == ["acme"]
     assert expected_platform_groups(draft, purged + refused) == []
+
+
+@pytest.mark.unit
+def test_a_pool_that_holds_an_accounts_every_sim_is_that_account():
+    """An account's 193 lights all share one pool: its SIMs deactivated, the pool's incident
+    is the account's; a pool that holds only some of an account's SIMs is its own."""
+
+    def group(name, pool, ids):
+        return SimpleNamespace(spec={"firmware": "1.0"}, account="dal", ids=ids, pool=pool)
+
+    key = {"incidents": [{"dimension": "account", "value": "dal"}]}
+    opened = [{"dimension": "pool", "value": "dal/rate-1"}]
+
+    def scored(groups):
+        draft = SimpleNamespace(cells=[], incidents=key["incidents"], groups=groups)
+        card = WorldCard(seed=1)
+        _incidents(_observed(draft=draft, key=key, incidents=opened), card)
+        return card.failures
+
+    assert scored([group("g1", "dal/rate-1", ["a", "b", "c"])]) == {}
+    two = [group("g1", "dal/rate-1", ["a", "b"]), group("g2", None, ["c"])]
+    assert scored(two) == {"spurious pool incident": 1, "missed account incident": 1}

@@ -190,3 +190,26 @@ def test_a_silent_firmware_group_waits_for_the_network_to_say_whether_it_lost_th
     assert sweep(2 * 3600.0, ("radio",)) == []  # the network let them go: they left
     # rebooting in a loop, the network hears them all the while: nothing to wait for
     assert sweep(45 * M, cause=Cause.RECONNECT_STORM) == [("firmware", "2.0")]
+
+
+def test_a_gateways_refusals_stand_beside_a_convoy_gone_from_the_same_apn_before():
+    """Forty devices of one APN left coverage at 0 on falling signals; at 2 h the APN's
+    gateway fails and refuses the other sixty: the network names the APN for most of the
+    quiet, so the APN is an outage of the sixty, the convoy left out."""
+    h = 60 * M
+    ids, attributes = one_cell_fleet(100)
+    attributes |= {"cell": ["100"] * 60 + ["101"] * 40, "firmware": [None] * 100}
+    convoy, refused = set(ids[60:]), set(ids[:60])
+    now = 3 * h
+    last = np.array([-5 * M if d in convoy else 2 * h - 5 * M for d in ids])
+    quiet = [True] * 100
+    names = [("apn", "tunnel") if d in refused else ("radio",) for d in ids]
+    causes = [Cause.COVERAGE_LOSS if d in convoy else None for d in ids]
+    grouper = Grouper()
+    timing = Timing(last, last + 1.5 * INTERVAL + 3 * M)
+    opened, _ = grouper.update(
+        now, ids, attributes, quiet, reasons=Reasons(causes, names), timing=timing
+    )
+    (incident,) = (grouper.incidents[i] for i in opened)
+    assert (incident.dimension, incident.value) == ("apn", "iot.a")
+    assert incident.quiet == refused

@@ -6,13 +6,8 @@ plus a quarter hour), the cause the service named first must be the truth
 (`cause_first`); `cause_right` also takes the truth named as a candidate
 beside the cause named first, only for a pair of `protocol.inseparable` and
 with that pair's separating test proposed. A false alarm is an OFFLINE change
-of a device with no fault then (nor in the `RECOVERY` after one ended). An
-incident is spurious unless a fault struck that group (a cell of a struck operator is
-struck with it; so is the firmware of a group whose retries break GSMA TS.34's limits when
-the network refuses it: its devices' conduct is that version's trouble, which the service is
-right to group); one is missed when the answer key expects it and the service never
-opened it. An operator whose devices all reported through one cell (or with a single cell
-in the world) and that cell are one scope: no device told them apart.
+of a device with no fault then (nor in the `RECOVERY` after one ended). Incidents are
+scored by `simlab.fuzz.score_incidents`.
 Every message and staff summary the service wrote goes through `simlab.fuzz.words`.
 Each failure is counted under a short class name ("wrong cause: congestion
 for reconnect_storm", "psm false offline", "message: stop time").
@@ -28,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Final
 from protocol.causes import Cause
 from protocol.inseparable import separable_by
 from simlab.fuzz.counts import group_faults, owed
+from simlab.fuzz.score_incidents import absolute_truth as _abs
+from simlab.fuzz.score_incidents import score_incidents as _incidents
 from simlab.fuzz.words import Facts, check
 from simulator.world.spec import parse_duration
 
@@ -132,22 +129,6 @@ def _interval(observed: Observed, device_id: str) -> float:
 
 def _psm(observed: Observed, device_id: str) -> bool:
     return any(g.has(device_id) and g.spec.get("psm") for g in observed.draft.groups)
-
-
-FIRMWARE_BORNE: Final = frozenset({"wrong_apn", "firmware_hang", "reconnect_storm"})
-"""Faults a firmware version can bring with it (`simlab.fuzz.timeline.FIRMWARE_WIDE`)."""
-UPDATE_SLACK_S: Final = 120.0
-"""A fault that began this close to an update to a version is that version's."""
-
-
-def _abs(observed: Observed) -> list[TruthRecord]:
-    from dataclasses import replace  # noqa: PLC0415
-
-    t0 = observed.t0
-    return [
-        replace(r, start=t0 + r.start, end=None if r.end is None else t0 + r.end)
-        for r in observed.result.truth
-    ]
 
 
 def _evident(observed: Observed, record: TruthRecord, at: float) -> bool:
@@ -265,84 +246,6 @@ def _alarms(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> No
             card.fail(
                 "psm false offline" if _psm(observed, device_id) else "false offline", device_id
             )
-
-
-def _incidents(observed: Observed, card: WorldCard) -> None:
-    cells: dict[str, list[tuple[str, str]]] = {}
-    for cell in observed.draft.cells:
-        cells.setdefault(str(cell["operator"]), []).append(("cell", str(cell["id"])))
-    brought = _brought(observed)
-    heard: dict[str, set[tuple[str, str]]] = {}
-    for reports in observed.stream.reports.values():
-        for r in reports:
-            heard.setdefault(r.operator, set()).add(("cell", str(r.cell)))
-
-    def scope(dimension: str, value: object) -> tuple[str, str]:
-        """An operator heard through one cell only is that cell: no device tells them apart.
-
-        A version that brought a fault over one other is that one (the fault's scope).
-        """
-        if dimension == "firmware" and brought.get(str(value)):
-            return ("firmware", brought[str(value)] or str(value))
-        only = heard.get(str(value)) or set(cells.get(str(value), []))
-        return (
-            next(iter(only))
-            if dimension == "operator" and len(only) == 1
-            else (dimension, str(value))
-        )
-
-    struck = {scope(g["dimension"], g["value"]) for g in observed.draft.incidents}
-    struck |= {  # a cell of a struck operator is struck with it
-        c
-        for g in observed.draft.incidents
-        if g["dimension"] == "operator"
-        for c in cells.get(str(g["value"]), [])
-    }
-    struck |= {  # a firmware that ignores the network's back-off when refused
-        ("firmware", str(g.spec["firmware"]))
-        for g in observed.draft.groups
-        if g.spec.get("retry", "ts34") != "ts34"
-    }
-    struck |= {scope("firmware", v) for v in brought}
-    expected = {scope(i["dimension"], i["value"]) for i in observed.key["incidents"]}
-    opened = {scope(i["dimension"], i["value"]) for i in observed.incidents}
-    for dimension, value in sorted(opened - struck - expected):
-        card.spurious_incidents += 1
-        card.fail(f"spurious {dimension} incident", f"{dimension}={value}")
-    for dimension, value in sorted(expected - opened):
-        card.missed_incidents += 1
-        card.fail(f"missed {dimension} incident", f"{dimension}={value}")
-
-
-def _brought(observed: Observed) -> dict[str, str | None]:
-    """Firmware versions that brought a fault: every SIM updated to one was struck then.
-
-    A wrong APN is written by the version that carries it (the simulator installs one for
-    the devices it strikes, a subset or all of a version), a hang by the rollout's: every
-    device running that version has the trouble, which is the version's, however the
-    draw scoped it. Each maps to the one version its devices ran before (None: several).
-    """
-    began: dict[str, list[float]] = {}
-    for record in _abs(observed):
-        if record.fault.value in FIRMWARE_BORNE and record.iccid is not None:
-            began.setdefault(record.iccid, []).append(record.start)
-    ran: dict[str, list[tuple[float, str]]] = {}
-    for reports in observed.stream.reports.values():
-        for report in reports:
-            ran.setdefault(report.iccid, []).append((report.t, report.firmware))
-    updated: dict[str, list[bool]] = {}
-    before: dict[str, set[str]] = {}
-    for iccid, updates in observed.stream.updates.items():
-        for t, version in updates:
-            struck = any(abs(start - t) <= UPDATE_SLACK_S for start in began.get(iccid, []))
-            updated.setdefault(version, []).append(struck)
-            earlier = [v for s, v in ran.get(iccid, []) if s < t and v != version]
-            before.setdefault(version, set()).update(earlier[-1:])
-    return {
-        v: next(iter(before[v])) if len(before[v]) == 1 else None
-        for v, struck in updated.items()
-        if all(struck)
-    }
 
 
 def _swaps(observed: Observed, card: WorldCard) -> None:

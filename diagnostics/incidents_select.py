@@ -252,12 +252,13 @@ def points_elsewhere(
     of them are explained by their own newest reports; of them and of the group's devices
     `going` quiet (late, not quiet yet): a convoy leaving its cell goes quiet one by one,
     those that left first on a good signal, those leaving after them on a falling one.
-    Never where the network's word names this dimension for most of them (a gateway's
-    refusals beside a convoy gone before: `timing.joined` keeps the convoy out).
+    Never where the network's refusals name this network dimension for most of them (a
+    gateway's beside a convoy gone before: `timing.joined` keeps the convoy out); an update
+    not reported since is no such word (a device may be updated after it fell silent).
     """
     names, own = evidence
-    if 2 * sum(dimension in names[r] for r in rows) > len(rows):
-        return False  # the network's word names it for most of them
+    if dimension in NETWORK_DIMENSIONS and 2 * sum(dimension in names[r] for r in rows) > len(rows):
+        return False  # the network's refusals name it for most of them
     radio = dimension in RADIO_DIMENSIONS  # a device the network lost agrees with its radio
     elsewhere = sum(
         1

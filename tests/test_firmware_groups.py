@@ -96,6 +96,18 @@ def test_devices_refused_for_their_own_identity_make_no_group_of_their_version()
         assert opened(grouper) == scopes, cause
 
 
+def test_devices_updated_after_their_batteries_ran_out_are_no_incident_of_the_version():
+    """Fifty-five bikes whose batteries ran out, then all updated over the air to 3.1.0: the
+    update names the version for each, their own last reports explain them all."""
+    ids, attributes = site_fleet({("100", "3.1.0"): 55, ("101", "2.0"): 30})
+    flat = ["-3.1.0-" in d for d in ids]
+    causes = [Cause.BATTERY_DEPLETED if x else None for x in flat]
+    reasons = Reasons(causes, [("firmware",) if x else () for x in flat])
+    grouper = Grouper()
+    grouper.update(10 * H, ids, attributes, flat, reasons=reasons)
+    assert opened(grouper) == []
+
+
 def test_devices_in_a_reboot_loop_are_their_firmwares_though_their_cell_holds_only_them():
     # 4.0 alone in cell 102 and two of it in cell 104 beside thirty of 3.1; each reboots
     ids, attributes = site_fleet({("102", "4.0"): 8, ("104", "4.0"): 2, ("104", "3.1"): 30})

@@ -271,8 +271,7 @@ class SimReasons:
             and (sim.session is None or closed[0] > sim.session[0])
         ):
             named += tuple(d for d in closed[1] if d not in named)
-        since = [t for t in (last_report, sim.registered) if t is not None]
-        if sim.lost is not None and sim.lost > max(since, default=-math.inf):
+        if not math.isnan(self.let_go(iccid, last_report=last_report)):
             named += (RADIO_LOST,)
         return named
 

@@ -45,15 +45,15 @@ def absolute_truth(observed: Observed) -> list[TruthRecord]:
     ]
 
 
-def _scopes(observed: Observed) -> Callable[[str, object], tuple[str, str]]:
+def _scopes(
+    observed: Observed, cells: dict[str, list[tuple[str, str]]], brought: dict[str, str | None]
+) -> Callable[[str, object], tuple[str, str]]:
     """The scope a group is scored as, where no device told it from another (see module).
 
-    An operator heard through one cell only is that cell; a version that brought a fault
-    over one other is that one (the fault's scope); a pool that holds an account's every
-    SIM is that account.
+    An operator heard through one cell only (of its `cells`) is that cell; a version that
+    brought a fault over one other (`brought`) is that one (the fault's scope); a pool that
+    holds an account's every SIM is that account.
     """
-    cells = _cells(observed)
-    brought = brought_versions(observed)
     pools: dict[str, set[str]] = {}
     accounts: dict[str, set[str]] = {}
     for g in observed.draft.groups:
@@ -89,7 +89,8 @@ def _cells(observed: Observed) -> dict[str, list[tuple[str, str]]]:
 
 def score_incidents(observed: Observed, card: WorldCard) -> None:
     """Count the spurious and the missed incidents of the world on `card` (see module)."""
-    scope, cells, brought = _scopes(observed), _cells(observed), brought_versions(observed)
+    cells, brought = _cells(observed), brought_versions(observed)
+    scope = _scopes(observed, cells, brought)
     struck = {scope(g["dimension"], g["value"]) for g in observed.draft.incidents}
     struck |= {  # a cell of a struck operator is struck with it
         c

@@ -49,6 +49,7 @@ __all__ = [
     "publish",
     "reason_of",
     "subscribe",
+    "varint_at",
 ]
 
 V5: Final = 5
@@ -340,20 +341,27 @@ def parse(  # noqa: C901, PLR0912, PLR0915 - the hot loop: a call per message wo
     return i
 
 
-def _read_varint(buf: bytes, i: int) -> tuple[int, int]:
-    """The variable byte integer at `i`: (index after it, value)."""
-    value = shift = 0
-    while True:
+def varint_at(
+    buf: bytes | bytearray, i: int, what: str = "a variable byte integer"
+) -> tuple[int, int] | None:
+    """The variable byte integer at `i`: (index after it, value); None while cut off."""
+    value = 0
+    for shift in (0, 7, 14, 21):
         if i >= len(buf):
-            raise ProtocolError("a variable byte integer runs past its packet")
+            return None
         byte = buf[i]
         i += 1
         value |= (byte & 0x7F) << shift
         if not byte & 0x80:
             return i, value
-        shift += 7
-        if shift > 21:
-            raise ProtocolError("a variable byte integer longer than 4 bytes")
+    raise ProtocolError(f"{what} longer than 4 bytes")
+
+
+def _read_varint(buf: bytes, i: int) -> tuple[int, int]:
+    """The variable byte integer at `i`: (index after it, value)."""
+    if (found := varint_at(buf, i)) is None:
+        raise ProtocolError("a variable byte integer runs past its packet")
+    return found
 
 
 def properties(body: bytes, i: int) -> tuple[int, dict[int, object]]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 from protocol.mqtt import codec
-from protocol.mqtt.codec import PUBLISH, ProtocolError
+from protocol.mqtt.codec import PUBLISH, ProtocolError, varint_at
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,20 +37,8 @@ _NO_HEAD: Final = -1
 
 def _header(buf: bytes | bytearray, i: int) -> tuple[int, int] | None:
     """The fixed header at `i`: (its length, the remaining length); None while cut off."""
-    n = len(buf)
-    size = shift = 0
-    j = i + 1
-    while True:
-        if j >= n:
-            return None
-        byte = buf[j]
-        j += 1
-        size |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return j - i, size
-        shift += 7
-        if shift > 21:
-            raise ProtocolError("a remaining length longer than 4 bytes")
+    found = varint_at(buf, i + 1, "a remaining length")
+    return None if found is None else (found[0] - i, found[1])
 
 
 class Reader(Generic[T]):

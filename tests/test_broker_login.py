@@ -29,7 +29,7 @@ from protocol.wire import Topics, encode
 from simlab.broker import LOOPBACK, MosquittoBroker, free_port
 from simulator.transport.publisher import MqttSink
 from tests.test_mqtt_sink import make_certificates
-from tests.waiting import wait
+from tests.waiting import ended, wait
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -129,13 +129,7 @@ class Serve:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
     def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        ended(self.process)
         self.http.close()
         return self.output()
 

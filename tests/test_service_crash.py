@@ -31,7 +31,7 @@ from simlab.broker import MosquittoBroker, free_port
 from simulator.transport.publisher import MqttSink
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink, relative_topic
-from tests.waiting import wait
+from tests.waiting import ended, wait
 from tests.world_fixtures import CUSTOMER, collars, world
 
 pytestmark = pytest.mark.broker
@@ -107,13 +107,7 @@ class ServiceProcess:
         self.http.close()
 
     def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        ended(self.process)
         self.http.close()
 
 

@@ -1,7 +1,8 @@
-"""Polling for a condition that another thread or process makes true."""
+"""Polling for a condition that another thread or process makes true, and a child's end."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from typing import TYPE_CHECKING
 
@@ -21,3 +22,15 @@ def wait(predicate: Callable[[], object], timeout: float = 20.0, step: float = 0
             return True
         time.sleep(step)
     return bool(predicate())
+
+
+def ended(process: subprocess.Popen[bytes] | None) -> None:
+    """Ask a child process to end (SIGTERM), and kill it if it has not within 20 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)

@@ -9,17 +9,29 @@ puts a device in its new version's group though no report says so yet).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from diagnostics.diagnosis.incident_said import incident_summary
 from diagnostics.diagnosis.model import IncidentRef
 from protocol.causes import Cause
-from protocol.messages import DeviceStatus, FirmwareUpdate, Telemetry
+from protocol.messages import (
+    AttachRejected,
+    Detached,
+    DeviceStatus,
+    FirmwareUpdate,
+    StateChanged,
+    Telemetry,
+)
 from simlab.fuzz.counts import owed
 from simlab.fuzz.stream import Stream
 from simlab.fuzz.words import _COUNT
 from simulator.world.spec import FaultId
 from simulator.world.truth import TruthRecord
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 pytestmark = pytest.mark.unit
 
@@ -139,28 +151,49 @@ def _fault(cause: Cause, start: float, end: float | None = None) -> TruthRecord:
     return TruthRecord("d1", None, FaultId(cause.value), cause, start * H, end and end * H)
 
 
+COVERAGE, DEACTIVATED = Cause.COVERAGE_LOSS, Cause.SIM_DEACTIVATED
+ROAMING, STORM = Cause.ROAMING_NOT_ALLOWED, Cause.RECONNECT_STORM
+
+
+def _told(kind: str, h: float) -> BaseModel:
+    sim = {"t": h * H, "iccid": "8927000000000000017"}
+    if kind == "deactivated":
+        return StateChanged(**sim, old="ACTIVATED", new="DEACTIVATED", actor="billing", reason="")
+    if kind == "implicit":
+        return Detached(**sim, reason="implicit")
+    return AttachRejected(**sim, mcc_mnc="26201", cell_id=900, rat="NB-IoT", emm_cause=11)
+
+
 @pytest.mark.parametrize(
-    ("records", "reported", "shown"),
+    ("records", "reported", "shown", "told"),
     [
         # out of coverage while refused and silent: the wire still shows the refusal
-        ([(Cause.ROAMING_NOT_ALLOWED, 4), (Cause.COVERAGE_LOSS, 9)], [1, 2, 3], 0),
+        ([(Cause.ROAMING_NOT_ALLOWED, 4), (Cause.COVERAGE_LOSS, 9)], [1, 2, 3], 0, []),
         # the refusal ended just as coverage went: the same
-        ([(Cause.ROAMING_NOT_ALLOWED, 4, 9), (Cause.COVERAGE_LOSS, 9)], [1, 2, 3], 0),
+        ([(Cause.ROAMING_NOT_ALLOWED, 4, 9), (Cause.COVERAGE_LOSS, 9)], [1, 2, 3], 0, []),
         # it reported after the refusal began: the newer fault is what changed the wire
-        ([(Cause.ROAMING_NOT_ALLOWED, 4), (Cause.COVERAGE_LOSS, 9)], [1, 5, 8], 1),
+        ([(Cause.ROAMING_NOT_ALLOWED, 4), (Cause.COVERAGE_LOSS, 9)], [1, 5, 8], 1, []),
         # the platform speaks whenever it acts: a SIM deactivated is its newest word
-        ([(Cause.COVERAGE_LOSS, 4), (Cause.SIM_DEACTIVATED, 9)], [1, 2, 3], 1),
+        ([(COVERAGE, 4), (DEACTIVATED, 9)], [1, 2, 3], 1, [("deactivated", 9)]),
         # the earlier one long over: the newer stands alone
-        ([(Cause.ROAMING_NOT_ALLOWED, 2, 3), (Cause.POWER_LOSS, 9)], [1], 1),
+        ([(Cause.ROAMING_NOT_ALLOWED, 2, 3), (Cause.POWER_LOSS, 9)], [1], 1, []),
+        # a storm that never tries (the forbidden list stops it): the refusal is still shown
+        ([(ROAMING, 4), (STORM, 8)], [1, 2, 3], 0, [("reject", 4)]),
+        # the network letting the silent device go tells nothing of the storm
+        ([(ROAMING, 4), (STORM, 8)], [1, 2, 3], 0, [("implicit", 9)]),
+        # a storm that tries is on the wire
+        ([(ROAMING, 4), (STORM, 8)], [1, 2, 3], 1, [("reject", 8.5)]),
     ],
-)
+)  # fmt: skip
 def test_a_fault_that_adds_only_silence_to_a_silence_is_not_what_is_scored(
-    records, reported, shown
+    records, reported, shown, told
 ):
     from simlab.fuzz.score import _down_at  # noqa: PLC0415 - the scorer's own rule
 
     truth = [_fault(*r) for r in records]
-    stream = Stream.of([report(h * H, "5.2.0") for h in reported], ["veld"] * len(reported))
+    said: list[BaseModel] = [report(h * H, "5.2.0") for h in reported]
+    said += [_told(kind, h) for kind, h in told]
+    stream = Stream.of(said, ["veld"] * len(said))
     assert _down_at(truth, "d1", 10 * H, stream) is truth[shown]
     assert _down_at(truth, "d1", 10 * H) is max(
         (r for r in truth if r.end is None or r.end > 10 * H), key=lambda r: r.start

@@ -145,12 +145,14 @@ def _down_at(
 ) -> TruthRecord | None:
     """The device's trouble at `t`: of its records open then, the newest the wire can show.
 
-    A fault whose whole effect is the device's silence (`SILENT_FAULTS`) that begins while
-    the device is silent under an earlier one (still open, or ending just then; no report
-    of the device between their starts) changes nothing on the wire: the earlier one is
-    what the evidence shows, and what is scored. One the network or the platform speaks
-    of (a SIM deactivated, a refusal) is the newest word whenever it comes. With no
-    `stream`: the newest record open at `t`.
+    A fault that begins while the device is silent under an earlier one (still open, or
+    ending just then; no report of the device between their starts) changes nothing on the
+    wire where its whole effect is the device's silence (`SILENT_FAULTS`), or where nothing
+    since its start could tell of it (`Stream.quiet`: a storm of a device whose forbidden
+    list stops it trying, a wrong APN on one out of coverage): the earlier one is what the
+    evidence shows, and what is scored. One the network or the platform speaks of (a SIM
+    deactivated, a refusal) is the newest word whenever it comes. With no `stream`: the
+    newest record open at `t`.
     """
     mine = [r for r in truth if r.device_id == device_id]
     shown = max(
@@ -158,7 +160,12 @@ def _down_at(
         key=lambda r: r.start,
         default=None,
     )
-    while stream is not None and shown is not None and shown.cause in SILENT_FAULTS:
+    if stream is None:
+        return shown
+    keys = (device_id, stream.sim_of(device_id, t), stream.status_sims.get(device_id))
+    while shown is not None and (
+        shown.cause in SILENT_FAULTS or stream.quiet(keys, shown.start, t)
+    ):
         last = stream.last_report(device_id, shown.start)
         under = [
             r

@@ -25,9 +25,11 @@ from protocol.messages import (
     Detached,
     DeviceStatus,
     FirmwareUpdate,
+    SessionClosed,
     SessionOpened,
     SimRecord,
     Telemetry,
+    UsageReported,
 )
 
 if TYPE_CHECKING:
@@ -42,6 +44,7 @@ SEEN = frozenset({"cell", "operator", "apn", "firmware", "account"})
 RHYTHM_GAPS = DetectorSettings().gap_window
 """The gaps a device's interval is the median of, as the detector learns it."""
 NETWORK_SHOWS_S = 86_400.0
+
 """The network side "shows the SIM works" with an accepted attach or session this recent."""
 
 
@@ -81,6 +84,10 @@ class Stream:
     """Device -> the SIM its newest status named."""
     sleeps: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
     """Device -> (time, planned next report) of each "asleep until" status it sent."""
+    told: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    """Device or SIM -> times of the messages naming it that could tell of a trouble: its
+    reports and statuses, its SIM's attempts and the network's answers, the platform's
+    changes to its record (`_tells`)."""
 
     @classmethod
     def of(cls, messages: Iterable[BaseModel], accounts: Iterable[str | None]) -> Stream:
@@ -90,12 +97,13 @@ class Stream:
             found._take(message, account)
         for reports in found.reports.values():
             reports.sort(key=lambda r: r.t)
-        for times in found.working.values():
+        for times in (*found.working.values(), *found.told.values()):
             times.sort()
         return found
 
     def _take(self, message: BaseModel, account: str | None) -> None:
         """One message of the stream, in the order sent."""
+        self._told(message)
         if isinstance(message, Telemetry):
             self.reports[message.device_id].append(_report(message))
             if account:
@@ -112,6 +120,12 @@ class Stream:
             self._status(message, account)
         elif isinstance(message, FirmwareUpdate) and message.result <= 1:
             self.updates[message.iccid].append((message.t, message.version))
+
+    def _told(self, message: BaseModel) -> None:
+        if _tells(message):
+            for key in {getattr(message, "device_id", None), getattr(message, "iccid", None)}:
+                if key:
+                    self.told[key].append(message.t)  # type: ignore[attr-defined]
 
     def _status(self, message: DeviceStatus, account: str | None) -> None:
         if account:  # a device that never reported is still heard of, in its account
@@ -155,6 +169,15 @@ class Stream:
             s, wake = max(said)
             return wake - interval_s if wake > s else s
         return last
+
+    def quiet(self, keys: Iterable[str | None], since: float, t: float) -> bool:
+        """Whether no message naming any of `keys` (devices, SIMs) could tell, in `[since, t]`."""
+        for key in keys:
+            times = self.told.get(key or "", [])
+            i = bisect.bisect_left(times, since)
+            if i < len(times) and times[i] <= t:
+                return False
+        return True
 
     def sim_of(self, device_id: str, t: float) -> str | None:
         """The SIM the device's newest report by `t` came with (None: it never reported)."""
@@ -231,3 +254,16 @@ def _report(message: Telemetry) -> Report:
         message.firmware,
         message.battery is not None,
     )
+
+
+def _tells(message: BaseModel) -> bool:
+    """Whether a message could tell of a new trouble (see `Stream.told`).
+
+    All but the network letting a silent device go (an implicit detach, the sessions it
+    closes) and the platform's periodic usage.
+    """
+    if isinstance(message, Detached):
+        return message.reason != "implicit"
+    if isinstance(message, SessionClosed):
+        return message.reason != "detach"
+    return not isinstance(message, UsageReported)

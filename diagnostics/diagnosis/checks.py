@@ -20,6 +20,7 @@ from diagnostics.diagnosis.cause_rules import ESM_CAUSES, INCIDENT_CAUSES, USABL
 from diagnostics.diagnosis.forbidden import lost_where_forbidden
 from diagnostics.diagnosis.incident_said import incident_summary
 from diagnostics.diagnosis.model import CheckResult, Evidence, Status, ranked
+from diagnostics.diagnosis.outlived import standing_refusal, stopped_trying
 from diagnostics.diagnosis.platform_said import block_summary, state_summary
 from diagnostics.diagnosis.quiet import never_heard, silence_candidates
 from diagnostics.diagnosis.radio import radio_reading
@@ -30,16 +31,13 @@ from diagnostics.diagnosis.readings import (
     last_report_evidence,
     locked_imei_of,
     open_session,
-    plan_changes,
     refused_by_lock,
     registration,
     silence_start,
     sim_state,
-    standing_rejects,
     weak_signal_lately,
     when,
 )
-from diagnostics.diagnosis.settle import settle, state_then
 from diagnostics.diagnosis.update import check_update
 from protocol.causes import Cause
 from protocol.messages import (
@@ -50,7 +48,6 @@ from protocol.messages import (
     ImeiChanged,
     SessionOpened,
     SessionRejected,
-    StateChanged,
     UsageReported,
 )
 from protocol.nas import EsmCause
@@ -178,22 +175,15 @@ def check_limits(case: Case) -> CheckResult:
 def check_registration(case: Case) -> CheckResult:
     """3. Any attach at all? A reject names its cause; none at all points at the device."""
     name, title = "registration", "Registration"
-    rejects = standing_rejects(case)
     ever_attached = bool(case.events(AttachAccepted))
-    state, changes = sim_state(case)[0], plan_changes(case)
-    moves = [m for _, m in case.events(StateChanged)]
-    settled = [
-        (s, m, settle(m, case.record, state_then(m.t, moves, state), changes)) for s, m in rejects
-    ]
-    named = [(s, m, found) for s, m, found in settled if found is not None]
-    if named:
-        counts = Counter(m.emm_cause for _, m, _ in named)
-        code = counts.most_common(1)[0][0]
-        first = next(s for s, m, _ in named if m.emm_cause == code)
-        last_seen, last, found = next(x for x in reversed(named) if x[1].emm_cause == code)
-        cause = found.cause
+    refused = standing_refusal(case)
+    if refused is not None:
+        first, last_seen, last, found = refused.first, refused.seen, refused.reject, refused.found
+        code, cause = last.emm_cause, found.cause
         status = Status.BROKE if ever_attached else Status.NEVER
-        text = f"attach rejected {counts[code]}x with EMM #{code} on {last.mcc_mnc} ({last.rat})"
+        text = f"attach rejected {refused.count}x with EMM #{code} on {last.mcc_mnc} ({last.rat})"
+        if refused.ended is not None and case.silent:
+            return stopped_trying(case, last_seen, text, refused.ended)
         evidence = [cite(first, f"first reject EMM #{code}"), cite(last_seen, text)]
         record = case.record
         if found.rule is not None and record is not None:
@@ -397,12 +387,23 @@ def check_incident(case: Case) -> CheckResult:
     incident = case.incident
     if incident is None:
         return _ok(name, title, "Not part of an open incident")
+    platform = "Shared platform cause (not a network outage)"
+    if incident.kind == "platform":  # a refusal of this SIM whose hold ended is history
+        refused = standing_refusal(case)
+        if (
+            refused is not None
+            and refused.ended is not None
+            and refused.found.cause.value == incident.cause
+            and case.silent
+        ):
+            summary = f"{incident_summary(incident)}; its refusal of this SIM ended since"
+            return _ok(name, platform, summary, [refused.ended])
     shared = (Cause(incident.cause),) if incident.cause is not None else ()
     causes = shared or INCIDENT_CAUSES.get(incident.dimension, ())
     weights = [(c, 1.0 / (i + 1) ** 2) for i, c in enumerate(causes)]
     return CheckResult(
         name,
-        "Shared platform cause (not a network outage)" if incident.kind == "platform" else title,
+        platform if incident.kind == "platform" else title,
         Status.BROKE,
         incident_summary(incident),
         (Evidence(incident.started_at, f"incident {incident.id}"),),

@@ -165,14 +165,17 @@ def holding_at(
     sims: frozenset[str],
     devices: frozenset[str],
     owner: Callable[[str], str | None],
+    imeis: frozenset[str] = frozenset(),
 ) -> Holding:
     """What the map said of the device at a past moment `at`: the same rule over the stored stream.
 
     `sims` are the SIMs the device was ever paired with and `devices` every device that
     reported with one of them (both from the service's map); their stored messages up to
-    `at` rebuild the map as it stood then, asking `owner` for IMEIs they do not show.
+    `at` rebuild the map as it stood then, asking `owner` for IMEIs they do not show and
+    taking `imeis` as the device's (`SimMap.known_imeis`: those it ever reported with).
     """
     then = SimMap(owners=owner)
+    then.known_imeis(device_id, imeis)
     since = at - HISTORY_S
     for name in sorted(devices | {device_id}):
         stored = store.device_timeline(name, since=since, until=at, limit=CASE_LIMIT)

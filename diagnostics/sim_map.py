@@ -108,6 +108,16 @@ class SimMap:
             _add(self._in_imei, imei, iccid)
             _add(self._seen_in, iccid, imei)
 
+    def known_imeis(self, device_id: str, imeis: frozenset[str]) -> None:
+        """Take `imeis` as the device's, as the whole stream shows them.
+
+        A map rebuilt as it stood at a past moment, before the device first reported, still
+        knows its hardware, and so the SIM the network saw in it then.
+        """
+        for imei in imeis:
+            _add(self._imeis, device_id, imei)
+            _add(self._users, imei, device_id)
+
     def _device(self, device_id: str, iccid: str, t: float) -> Sighting:
         seen = (t, _DEVICE, device_id)
         _keep(self._newest, iccid, seen)

@@ -85,6 +85,7 @@ class Support:
             holding = Holding(sims.sim_of(device_id), sims.last_sim(device_id), self._owner_of_imei)
             paired = sims.paired(device_id)
             reporters = frozenset().union(*(sims.reporters(iccid) for iccid in paired))
+            imeis = sims.imeis(device_id)
             facts = service.devices.get(device_id)
             quiet = status in {"SUSPECT", "OFFLINE"}
             peers = self._peers(facts) if facts and quiet else None
@@ -98,6 +99,7 @@ class Support:
                 sims=paired,
                 devices=reporters,
                 owner=self._owner_of_imei,
+                imeis=imeis,
             )
         case = device_case(
             service.store,

@@ -119,6 +119,21 @@ def test_the_platforms_word_names_an_old_imei_and_pairs_nothing() -> None:
     assert sims.sim_of("dev-2") is None
 
 
+def test_a_map_rebuilt_before_the_devices_first_report_knows_it_by_its_hardware() -> None:
+    # a past moment before dev-4 first reported: the network had refused its SIM in its IMEI
+    iccid, imei = "8946000000000000037", "350000000000037"
+    owners = {imei: "dev-4"}  # the whole map: dev-4 reports with this IMEI later
+    refused = AttachRejected(t=200.0, iccid=iccid, imei=imei, mcc_mnc="26201", cell_id=9,
+                             rat="LTE-M", emm_cause=11)  # fmt: skip
+    then = SimMap(owners=owners.get)
+    then.observe(refused)
+    assert then.holder(iccid) == "dev-4"
+    assert then.sim_of("dev-4") is None  # the device's own IMEIs are not in this part
+    then.known_imeis("dev-4", frozenset({imei}))
+    assert then.sim_of("dev-4") == iccid
+    assert then.sim_of("dev-5") is None
+
+
 def _report(device_id: str, iccid: str, imei: str, t: float) -> Telemetry:
     return Telemetry(
         t=t, device_id=device_id, iccid=iccid, imei=imei, seq=1, firmware="1.0", battery=None,

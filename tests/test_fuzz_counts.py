@@ -198,11 +198,3 @@ def test_a_fault_that_adds_only_silence_to_a_silence_is_not_what_is_scored(
     assert _down_at(truth, "d1", 10 * H) is max(
         (r for r in truth if r.end is None or r.end > 10 * H), key=lambda r: r.start
     )
-
-
-def test_a_device_whose_trouble_was_handed_on_at_the_strike_was_down_before_it():
-    from simlab.fuzz.counts import down_before  # noqa: PLC0415 - the key's own rule
-
-    truth = [_fault(Cause.PRIVATE_APN_CREDENTIALS, 0.1, 15.6), _fault(ROAMING, 15.6, 21)]
-    assert down_before(truth, 15.6 * H) == {"d1"}
-    assert down_before(truth[:1], 15.7 * H) == set()  # over before: it is not down then

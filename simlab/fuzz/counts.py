@@ -38,17 +38,15 @@ DOWN_SLACK_S: Final = 120.0
 
 
 def down_before(truth: Sequence[TruthRecord], start: float) -> set[str]:
-    """Devices already down at `start` under a fault still open then, or ending just then.
+    """Devices already down at `start` under a fault still open then.
 
     A fault striking them at `start` does not make them quiet: they were (no grouping of
-    quiet devices sees it). A record that ends at the very moment the next begins is the
-    world handing the device's trouble on (a fleet refused abroad the moment it left the
-    home network it could never open a session on), not a device that came back between.
+    quiet devices sees it).
     """
     return {
         r.device_id
         for r in truth
-        if r.start < start - DOWN_SLACK_S and (r.end is None or r.end >= start)
+        if r.start < start - DOWN_SLACK_S and (r.end is None or r.end > start)
     }
 
 

@@ -48,3 +48,13 @@ def test_no_group_where_the_cause_holds_too_few_or_ends_before_they_fall_quiet()
         + refused(d.groups[1].ids, 1000.0, 2000.0, sim_cut)  # over before they are quiet
     )
     assert scopes(d, truth) == []
+
+
+def test_a_fleet_never_heard_from_when_refused_is_no_group_of_quiet_devices():
+    d = draft(("g1", 5, "acct", "acct/rate"))
+    ids = d.groups[0].ids
+    truth = refused(ids, 1000.0)
+    never = {i: 9000.0 for i in ids}  # first reports long after the refusal struck
+    assert [g["dimension"] for g in expected_platform_groups(d, truth, never)] == []
+    heard = {i: 100.0 for i in ids}
+    assert [g["dimension"] for g in expected_platform_groups(d, truth, heard)] == ["pool"]

@@ -9,7 +9,9 @@ a whole account or firmware version) and the truth holds at least
 enough for the service to see (`counts.quiet_after`), before it ended or the world did:
 fewer than that, or a fault over (or a world over) before its devices fell quiet, is not a
 pattern any grouping of quiet devices can see; nor are devices already down then under
-another fault still open (their quiet is not the group fault's doing). A pool or account
+another fault still open (their quiet is not the group fault's doing), nor devices the
+service had never heard from by then (`heard`: no report or status yet; the detector, whose
+quiet devices are grouped, has no row for them). A pool or account
 the truth strikes whole with one platform-side cause is expected too, drawn against it
 or not (`simlab.fuzz.platform_groups`).
 """
@@ -18,10 +20,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from simlab.fuzz.counts import down_before, quiet_after
+from simlab.fuzz.counts import down_before, quiet_after, unheard
 from simlab.fuzz.platform_groups import expected_platform_groups, report_intervals
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from simlab.fuzz.draft import Draft
     from simulator.world.truth import TruthRecord
 
@@ -32,8 +36,14 @@ START_SLACK_S: Final = 120.0
 """A record opened this soon after the group fault's start belongs to it."""
 
 
-def answer_key(draft: Draft, truth: list[TruthRecord]) -> dict[str, Any]:
-    """The key for the world of `draft`, whose run gave `truth` (seconds from its start)."""
+def answer_key(
+    draft: Draft, truth: list[TruthRecord], heard: Mapping[str, float] | None = None
+) -> dict[str, Any]:
+    """The key for the world of `draft`, whose run gave `truth` (seconds from its start).
+
+    `heard`: when each device's first report or status was sent (seconds from the start;
+    None: every device counts as heard from the start).
+    """
     truth = [r for r in truth if r.end is None or r.end > r.start]  # over at once: no trouble
     first: dict[tuple[str, str], float] = {}
     for r in truth:  # the same trouble twice: named once, from its first record
@@ -42,14 +52,18 @@ def answer_key(draft: Draft, truth: list[TruthRecord]) -> dict[str, Any]:
     incidents = []
     interval = report_intervals(draft)
     for group in draft.incidents:
-        struck = {
-            r.device_id
-            for r in truth
-            if r.fault.value == group["fault"]
-            and 0 <= r.start - group["start"] <= START_SLACK_S
-            and (draft.duration if r.end is None else r.end) - r.start
-            > quiet_after(interval[r.device_id])
-        } - down_before(truth, group["start"])
+        struck = (
+            {
+                r.device_id
+                for r in truth
+                if r.fault.value == group["fault"]
+                and 0 <= r.start - group["start"] <= START_SLACK_S
+                and (draft.duration if r.end is None else r.end) - r.start
+                > quiet_after(interval[r.device_id])
+            }
+            - down_before(truth, group["start"])
+            - unheard(draft, heard, group["start"])
+        )
         if len(struck) >= INCIDENT_MIN_DEVICES:
             incidents.append(
                 {"dimension": group["dimension"], "value": group["value"], "start": group["start"]}
@@ -57,7 +71,7 @@ def answer_key(draft: Draft, truth: list[TruthRecord]) -> dict[str, Any]:
     named = {(i["dimension"], str(i["value"])) for i in incidents}
     incidents += [
         {**group, "kind": "platform"}
-        for group in expected_platform_groups(draft, truth)
+        for group in expected_platform_groups(draft, truth, heard)
         if (group["dimension"], group["value"]) not in named
     ]
     key: dict[str, Any] = {"devices": devices, "incidents": incidents}

@@ -16,17 +16,26 @@ power lost before its account was struck) is not owed there.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Final
 
 from diagnostics.detection import DetectorSettings
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from simlab.fuzz.draft import Draft
     from simulator.world.truth import TruthRecord
 
-__all__ = ["DOWN_SLACK_S", "SWEEP_MARGIN_S", "down_before", "group_faults", "owed", "quiet_after"]
+__all__ = [
+    "DOWN_SLACK_S",
+    "SWEEP_MARGIN_S",
+    "down_before",
+    "group_faults",
+    "owed",
+    "quiet_after",
+    "unheard",
+]
 
 SWEEP_MARGIN_S: Final = 120.0
 """The service judges devices at the stream's watermarks, about a minute apart: a device
@@ -48,6 +57,18 @@ def down_before(truth: Sequence[TruthRecord], start: float) -> set[str]:
         for r in truth
         if r.start < start - DOWN_SLACK_S and (r.end is None or r.end > start)
     }
+
+
+def unheard(draft: Draft, heard: Mapping[str, float] | None, start: float) -> set[str]:
+    """Devices of the world no report or status had come from by `start`.
+
+    The service's detector, whose quiet devices are grouped, holds a row only for a device
+    it has heard from: one that never came up is no member of any group of quiet devices.
+    `heard`: each device's first word (None: all were heard from the start).
+    """
+    if heard is None:
+        return set()
+    return {d for d in draft.devices() if heard.get(d, math.inf) > start}
 
 
 def group_faults(draft: Draft, dimension: str, value: str) -> frozenset[str]:

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from diagnostics.incidents import IncidentSettings
 from diagnostics.incidents_reasons import CLASS_OF, Explains
-from simlab.fuzz.counts import down_before, quiet_after
+from simlab.fuzz.counts import down_before, quiet_after, unheard
 from simulator.world.spec import parse_duration
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from protocol.causes import Cause
     from simlab.fuzz.draft import Draft
     from simulator.world.truth import TruthRecord
@@ -29,12 +31,16 @@ __all__ = ["expected_platform_groups", "report_intervals"]
 _SETTINGS: Final = IncidentSettings()
 
 
-def expected_platform_groups(draft: Draft, truth: list[TruthRecord]) -> list[dict[str, Any]]:
+def expected_platform_groups(
+    draft: Draft, truth: list[TruthRecord], heard: Mapping[str, float] | None = None
+) -> list[dict[str, Any]]:
     """Per pool or account the truth strikes whole: its dimension, value and first moment.
 
-    As the service does, the narrowest group comes first (fewest devices, a pool before
-    its account) and takes the quiet devices it holds: an account whose quiet devices
-    of that cause are all its pool's is the pool's incident, not a second one.
+    A device the service had not heard from when the cause struck it is quiet by no cause
+    (`counts.unheard`; `heard` its first words). As the service does, the narrowest group
+    comes first (fewest devices, a pool before its account) and takes the quiet devices it
+    holds: an account whose quiet devices of that cause are all its pool's is the pool's
+    incident, not a second one.
     """
     members: dict[tuple[str, str], list[str]] = defaultdict(list)
     interval = report_intervals(draft)
@@ -48,7 +54,7 @@ def expected_platform_groups(draft: Draft, truth: list[TruthRecord]) -> list[dic
     for (dimension, value), devices in sorted(members.items(), key=lambda m: len(m[1])):
         inside = set(devices)
         held = [r for r in truth if r.device_id in inside]
-        for cause, at, silent in _struck_whole(held, len(devices), interval):
+        for cause, at, silent in _struck_whole(held, len(devices), interval, draft, heard):
             if len(silent - taken[cause]) >= _SETTINGS.platform_min_devices:
                 found.append({"dimension": dimension, "value": value, "start": round(at, 3)})
             taken[cause] |= silent
@@ -65,7 +71,11 @@ def report_intervals(draft: Draft) -> dict[str, float]:
 
 
 def _struck_whole(
-    records: list[TruthRecord], devices: int, interval: dict[str, float]
+    records: list[TruthRecord],
+    devices: int,
+    interval: dict[str, float],
+    draft: Draft,
+    heard: Mapping[str, float] | None,
 ) -> list[tuple[Cause, float, set[str]]]:
     """Each platform-side cause that holds the group whole with enough of it quiet.
 
@@ -77,7 +87,9 @@ def _struck_whole(
         if CLASS_OF.get(r.cause) is Explains.PLATFORM:
             by_cause[r.cause].append(r)
     for cause, held in by_cause.items():  # a device already down is not quiet by this cause
-        down = {r.start: down_before(records, r.start) for r in held}
+        down = {
+            r.start: down_before(records, r.start) | unheard(draft, heard, r.start) for r in held
+        }
         by_cause[cause] = [r for r in held if r.device_id not in down[r.start]]
     found = []
     for cause, held in by_cause.items():

@@ -19,6 +19,7 @@ import yaml
 
 from diagnostics.service import Service
 from diagnostics.store import SQLiteStore
+from protocol.messages import DeviceStatus, Telemetry
 from protocol.wire import Topics
 from simlab.direct import feed, in_process_api
 from simlab.findings import collect
@@ -69,7 +70,12 @@ def _simulated(draft: Draft) -> tuple[MemorySink, RunResult, dict[str, Any]]:
     result = simulate(world, sink, until=draft.duration)
     if result.error is not None:
         raise WorldFailedError(f"world {draft.seed}: {result.error}")
-    return sink, result, answer_key(draft, result.truth)
+    t0 = world.start.timestamp()
+    heard: dict[str, float] = {}
+    for message in sink.messages:  # sent in time order: the first word of each device
+        if isinstance(message, Telemetry | DeviceStatus):
+            heard.setdefault(message.device_id, message.t - t0)
+    return sink, result, answer_key(draft, result.truth, heard)
 
 
 def scenario_file(draft: Draft, path: Path) -> Path:

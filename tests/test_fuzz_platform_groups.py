@@ -54,7 +54,7 @@ def test_a_fleet_never_heard_from_when_refused_is_no_group_of_quiet_devices():
     d = draft(("g1", 5, "acct", "acct/rate"))
     ids = d.groups[0].ids
     truth = refused(ids, 1000.0)
-    never = {i: 9000.0 for i in ids}  # first reports long after the refusal struck
+    never = dict.fromkeys(ids, 9000.0)  # first reports long after the refusal struck
     assert [g["dimension"] for g in expected_platform_groups(d, truth, never)] == []
-    heard = {i: 100.0 for i in ids}
+    heard = dict.fromkeys(ids, 100.0)
     assert [g["dimension"] for g in expected_platform_groups(d, truth, heard)] == ["pool"]

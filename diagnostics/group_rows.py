@@ -103,7 +103,8 @@ def grouping_row(
     cause its own readings name, the dimensions its SIM's evidence points at
     (misbehaving is no part of it: `Service._attributes` applies that at each sweep), its
     T3412, when the network last registered it where it last reported
-    (`SimReasons.contact`) and when it let it go since (`SimReasons.let_go`).
+    (`SimReasons.contact`), when it let it go since (`SimReasons.let_go`), and whether its
+    newest report weakened (`OwnReadings.weakening`).
     """
     f = devices.get(device_id) or DeviceFacts(device_id)
     said = reasons
@@ -125,4 +126,5 @@ def grouping_row(
         said.timer(iccid) or math.nan,
         said.contact(iccid, operator=f.operator, cell=f.cell),
         said.let_go(iccid, last_report=f.last_report),
+        readings.weakening(device_id),
     )

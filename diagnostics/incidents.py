@@ -58,6 +58,7 @@ from diagnostics.incidents_select import (
     binomial_tail,
     encode,
     group_points_elsewhere,
+    own_weight,
     platform_candidates,
     select,
     statistical_candidates,
@@ -174,7 +175,8 @@ class Grouper:
         names = list(reasons.names) if reasons else [()] * len(devices)
         counted = _counted(encoded, causes)
         limits = Thresholds(s.min_devices, s.min_named, s.min_share, s.p_value)
-        own = [c is not None and CLASS_OF.get(c) is Explains.READINGS for c in causes]
+        weak = reasons.weakening if reasons and reasons.weakening else [False] * len(devices)
+        own = [own_weight(c, w) for c, w in zip(causes, weak, strict=True)]
         evidence = (names, own)
         late = None if timing is None else np.nan_to_num(timing.late, nan=np.inf) < now
         candidates = statistical_candidates(

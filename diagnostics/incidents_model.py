@@ -81,6 +81,8 @@ class Reasons:
     """The cause it names outright, when `CLASS_OF` holds it (None: no explanation of its own)."""
     names: Sequence[tuple[str, ...]]
     """The dimensions its evidence points at, most clearly named first."""
+    weakening: Sequence[bool] = ()
+    """Whether its newest report weakened (`OwnReadings.weakening`; empty: none did)."""
 
 
 @dataclass(slots=True)

@@ -103,6 +103,11 @@ OWN_SHARE: Final = 0.25
 """Share of a group's quiet devices explained by their own newest reports that makes it no
 outage: a signal does not fall 20 dB by chance, so a quarter of them falling says the group
 left coverage, the rest unseen."""
+WEAK_WEIGHT: Final = 0.5
+"""What a device whose newest report only weakened (`OwnReadings.weakening`: 10 dB, which a
+still device's signal does not swing) counts toward `OWN_SHARE`: half a fall. A convoy leaving
+a cell it alone was on weakens together; a cell going off air leaves its devices' last reports
+as they were."""
 SPOKEN_DIMENSIONS: Final = frozenset({"apn", "tunnel", "account"})
 """Where a failure puts its own words on the wire: a gateway or tunnel leaves its devices on
 the air and rejects their sessions, an account's SIMs are changed by the platform, which
@@ -197,7 +202,7 @@ def statistical_candidates(
     encoded: Encoded,
     quiet: NDArray[np.bool_],
     counted: dict[str, NDArray[np.bool_]],
-    evidence: tuple[Sequence[tuple[str, ...]], Sequence[bool]],
+    evidence: tuple[Sequence[tuple[str, ...]], Sequence[float]],
     *,
     normal_rate: Callable[[str, str], float],
     limits: Thresholds,
@@ -240,9 +245,16 @@ def statistical_candidates(
     return found
 
 
+def own_weight(cause: Cause | None, weakening: bool) -> float:
+    """What a device's own newest reports count toward `OWN_SHARE` (see `WEAK_WEIGHT`)."""
+    if cause is not None and CLASS_OF.get(cause) is Explains.READINGS:
+        return 1.0
+    return WEAK_WEIGHT if weakening else 0.0
+
+
 def points_elsewhere(
     rows: Collection[int],
-    evidence: tuple[Sequence[tuple[str, ...]], Sequence[bool]],
+    evidence: tuple[Sequence[tuple[str, ...]], Sequence[float]],
     dimension: str,
     going: Collection[int] = (),
 ) -> bool:
@@ -380,7 +392,7 @@ def group_points_elsewhere(
     scope: tuple[str, str],
     quiet: NDArray[np.bool_],
     counted: Mapping[str, NDArray[np.bool_]],
-    evidence: tuple[Sequence[tuple[str, ...]], Sequence[bool]],
+    evidence: tuple[Sequence[tuple[str, ...]], Sequence[float]],
     late: NDArray[np.bool_] | None = None,
 ) -> bool:
     """Whether the quiet devices that count in one group point elsewhere (`points_elsewhere`).

@@ -385,7 +385,8 @@ class Service:
             if row is not None and SESSION_DIMENSIONS.isdisjoint(named[row]):
                 causes[row] = said[row] or Cause.RECONNECT_STORM
         times = tuple(np.asarray(columns[len(ROW_KEYS) + n], np.float64) for n in (3, 4, 5))
-        return attributes, Reasons(causes, list(named)), times
+        weakening = [bool(w) for w in columns[len(ROW_KEYS) + 6]]
+        return attributes, Reasons(causes, list(named), weakening), times
 
     def _statuses(self) -> list[tuple[str, DetectionStatus, Reason]]:
         return [

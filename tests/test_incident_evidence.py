@@ -214,3 +214,35 @@ def test_three_devices_the_core_refuses_are_an_incident_three_silent_ones_are_no
     # the network's word for only some of them is not enough below `min_devices`
     some = dict.fromkeys(ids[:3], ("operator",))
     assert Grouper().update(H, ids, attributes, quiet, None, reasons(ids, names=some)) == ([], [])
+
+
+def test_a_convoy_whose_last_reports_weakened_together_is_no_cell_outage():
+    # 6 trucks alone on a cell: one fell 20 dB, four weakened by 10-19 dB, one held
+    ids, attributes = fleet([(6, HERD | {"firmware": "4.1"})])
+    quiet = [True] * len(ids)
+    causes = {ids[0]: Cause.COVERAGE_LOSS}
+    weakened = [d in ids[1:5] for d in ids]
+    left = Reasons([causes.get(d) for d in ids], [()] * len(ids), weakened)
+    grouper = Grouper()
+    grouper.update(0.0, ids, attributes, [False] * len(ids))
+    assert grouper.update(H, ids, attributes, quiet, None, left) == ([], [])
+    # one fall and no weakening: a quarter is not reached, the cell went off air
+    still = Reasons([causes.get(d) for d in ids], [()] * len(ids), [False] * len(ids))
+    opened, _ = Grouper().update(H, ids, attributes, quiet, None, still)
+    assert opened
+
+
+def test_own_readings_say_a_newest_report_weakened_by_ten_db_not_a_still_swing():
+    carried = OwnReadings()
+    for t, rsrp in enumerate((-70.0, -69.0, -70.0, -82.0)):
+        carried.apply(report(t * H, rsrp))
+    assert carried.weakening("truck-7")
+    assert carried.explanation("truck-7") is None  # alone, 12 dB explains nothing
+    still = OwnReadings()
+    for t, rsrp in enumerate((-90.0, -87.0, -92.0, -94.0)):
+        still.apply(report(t * H, rsrp))
+    assert not still.weakening("truck-7")
+    few = OwnReadings()
+    for t, rsrp in enumerate((-70.0, -85.0)):
+        few.apply(report(t * H, rsrp))
+    assert not few.weakening("truck-7")

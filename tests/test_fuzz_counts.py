@@ -198,3 +198,17 @@ def test_a_fault_that_adds_only_silence_to_a_silence_is_not_what_is_scored(
     assert _down_at(truth, "d1", 10 * H) is max(
         (r for r in truth if r.end is None or r.end > 10 * H), key=lambda r: r.start
     )
+
+
+def test_a_fault_is_on_the_wire_by_the_sim_of_a_device_that_never_reported():
+    from simlab.fuzz.score import _down_at  # noqa: PLC0415 - the scorer's own rule
+
+    # refused its sessions from the start, never reported; the core then refuses its attaches
+    truth = [_fault(Cause.PRIVATE_APN_CREDENTIALS, 0.1), _fault(Cause.OPERATOR_OUTAGE, 8)]
+    said = [_told("reject", 8.5)]
+    stream = Stream.of(said, [None])
+    assert _down_at(truth, "d1", 10 * H, stream, {"8927000000000000017"}) is truth[1]
+    assert _down_at(truth, "d1", 10 * H, stream) is truth[0]  # its SIM unknown: nothing said
+    # still trying just before the new fault: its attempts stopping shows the new fault
+    trying = Stream.of([_told("reject", 7.9)], [None])
+    assert _down_at(truth, "d1", 10 * H, trying, {"8927000000000000017"}) is truth[1]

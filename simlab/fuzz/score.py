@@ -29,6 +29,8 @@ from simlab.fuzz.words import Facts, check
 from simulator.world.spec import parse_duration
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from simlab.fuzz.draft import Draft
     from simlab.fuzz.runner import Observed
     from simlab.fuzz.stream import Stream
@@ -53,6 +55,12 @@ SILENT_FAULTS: Final = frozenset(
 """Faults that put nothing on the wire but the device's silence (see `_down_at`).
 
 Not a firmware hang: the device-management server tells of the update that hangs it."""
+QUIET_BEFORE_S: Final = 5400.0
+"""A device still trying tries within this (GSMA TS.34's back-off cap of an hour, with its
+jitter): one that made no attempt and got no answer that long before a new fault began had
+stopped already, and the new fault's silence shows nothing. One still trying shows it by
+its attempts stopping (an operator going off air under a device refused its sessions), and
+an answer a moment before the fault's record opens is its word (a refusal abroad)."""
 SAMPLE: Final = 40
 """At most this many affected devices of a world are diagnosed and scored (a seeded sample),
 and as many of its alarmed devices: a fleet of thousands costs no more."""
@@ -141,17 +149,22 @@ def _lasted(record: TruthRecord, at: float, interval_s: float) -> bool:
 
 
 def _down_at(
-    truth: list[TruthRecord], device_id: str, t: float, stream: Stream | None = None
+    truth: list[TruthRecord],
+    device_id: str,
+    t: float,
+    stream: Stream | None = None,
+    sims: Collection[str] = (),
 ) -> TruthRecord | None:
     """The device's trouble at `t`: of its records open then, the newest the wire can show.
 
     A fault that begins while the device is silent under an earlier one (still open, or
     ending just then; no report of the device between their starts) changes nothing on the
     wire where its whole effect is the device's silence (`SILENT_FAULTS`), or where nothing
-    since its start could tell of it (`Stream.quiet`: a storm of a device whose forbidden
-    list stops it trying, a wrong APN on one out of coverage): the earlier one is what the
+    from `QUIET_BEFORE_S` before its start on could tell of it (`Stream.quiet`: a storm of a
+    device whose forbidden list had long stopped it trying): the earlier one is what the
     evidence shows, and what is scored. One the network or the platform speaks of (a SIM
-    deactivated, a refusal) is the newest word whenever it comes. With no `stream`: the
+    deactivated, a refusal) is the newest word whenever it comes. `sims`: the SIMs the
+    device held (`_sims`), whose network events are its words too. With no `stream`: the
     newest record open at `t`.
     """
     mine = [r for r in truth if r.device_id == device_id]
@@ -162,9 +175,9 @@ def _down_at(
     )
     if stream is None:
         return shown
-    keys = (device_id, stream.sim_of(device_id, t), stream.status_sims.get(device_id))
+    keys = (device_id, stream.sim_of(device_id, t), stream.status_sims.get(device_id), *sims)
     while shown is not None and (
-        shown.cause in SILENT_FAULTS or stream.quiet(keys, shown.start, t)
+        shown.cause in SILENT_FAULTS or stream.quiet(keys, shown.start - QUIET_BEFORE_S, t)
     ):
         last = stream.last_report(device_id, shown.start)
         under = [
@@ -178,6 +191,19 @@ def _down_at(
             break
         shown = max(under, key=lambda r: r.start)
     return shown
+
+
+def _sims(observed: Observed, device_id: str) -> set[str]:
+    """Every SIM the world put in the device: its own, and those of the devices it swapped with."""
+    world = observed.result.world
+    own = {d.id: d.sim for d in world.devices if d.sim is not None} if world is not None else {}
+    mates = {device_id} | {
+        other
+        for swap in observed.draft.swaps
+        if device_id in (pair := {swap["device"], swap["into"]})
+        for other in pair
+    }
+    return {own[d] for d in mates if d in own}
 
 
 def score_world(observed: Observed) -> WorldCard:
@@ -218,7 +244,8 @@ def _causes(
             card.too_recent += 1
             continue
         card.affected += 1
-        shown = _down_at(truth, device_id, min(look, record.end or look), observed.stream)
+        at = min(look, record.end or look)
+        shown = _down_at(truth, device_id, at, observed.stream, _sims(observed, device_id))
         expected = (shown or record).cause.value
         body = by_device.get(device_id, {}).get("diagnosis") or {}
         named = body.get("cause")
@@ -301,7 +328,7 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
         # a diagnosis that names no SIM is still about the one the device reports with
         iccid = body.get("iccid") or stream.sim_of(device_id, at)
         record = stream.records.get(iccid or "")
-        down = _down_at(truth, device_id, at, stream)
+        down = _down_at(truth, device_id, at, stream, _sims(observed, device_id))
         resumes = body.get("resumes") or body["facts"].get("backoff_until")
         counts, recent = [], []
         for incident in observed.incidents:

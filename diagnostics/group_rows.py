@@ -104,7 +104,8 @@ def grouping_row(
     (misbehaving is no part of it: `Service._attributes` applies that at each sweep), its
     T3412, when the network last registered it where it last reported
     (`SimReasons.contact`), when it let it go since (`SimReasons.let_go`), and whether its
-    newest report weakened (`OwnReadings.weakening`).
+    newest report weakened (`OwnReadings.weakening`) and where it came back from
+    (`OwnReadings.returned`).
     """
     f = devices.get(device_id) or DeviceFacts(device_id)
     said = reasons
@@ -127,4 +128,5 @@ def grouping_row(
         said.contact(iccid, operator=f.operator, cell=f.cell),
         said.let_go(iccid, last_report=f.last_report),
         readings.weakening(device_id),
+        readings.returned(device_id),
     )

@@ -42,12 +42,13 @@ Pure: no I/O, time is what the caller says it is.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
 from diagnostics.incidents_model import Evidence, Incident, IncidentSettings, Reasons, Scope
+from diagnostics.incidents_readings import came_back
 from diagnostics.incidents_reasons import CLASS_OF, NETWORK_DIMENSIONS, PLATFORM_KEYS, Explains
 from diagnostics.incidents_select import (
     DIMENSIONS,
@@ -63,6 +64,7 @@ from diagnostics.incidents_select import (
     select,
     statistical_candidates,
 )
+from diagnostics.incidents_tally import Tally, group_sizes, named_quiet
 from diagnostics.incidents_timing import Timing, held, joined, unheard
 from diagnostics.silence import Silence
 
@@ -179,6 +181,7 @@ class Grouper:
         own = [own_weight(c, w) for c, w in zip(causes, weak, strict=True)]
         evidence = (names, own)
         late = None if timing is None else np.nan_to_num(timing.late, nan=np.inf) < now
+        back = came_back(reasons.returned, timing.reported) if reasons and timing else None
         candidates = statistical_candidates(
             encoded,
             quiet_mask,
@@ -187,6 +190,7 @@ class Grouper:
             normal_rate=self.normal_rate,
             limits=limits,
             late=late,
+            returned=back,
         )
         heard = unheard(candidates, encoded, quiet_mask, counted, timing)
         trimmed = [
@@ -206,11 +210,13 @@ class Grouper:
             i.scope
             for i in self.open_incidents()
             if i.kind == "outage"
-            and group_points_elsewhere(encoded, i.scope[1:3], quiet_mask, counted, evidence, late)
+            and group_points_elsewhere(
+                encoded, i.scope[1:3], quiet_mask, counted, evidence, late, back
+            )
         }
-        tally = _Tally(
-            _sizes(encoded) | _sizes(platform),
-            _named_quiet(encoded, quiet_mask, names, devices),
+        tally = Tally(
+            group_sizes(encoded) | group_sizes(platform),
+            named_quiet(encoded, quiet_mask, names, devices),
         )
         opened, closed = self._follow(
             now, devices, kept, quiet_ids, barred, quiet_since or {}, elsewhere, tally
@@ -246,7 +252,7 @@ class Grouper:
         barred: Mapping[str, set[str]],
         quiet_since: Mapping[str, float],
         elsewhere: set[Scope],
-        tally: _Tally,
+        tally: Tally,
     ) -> tuple[list[str], list[str]]:
         opened: list[str] = []
         row = {d: i for i, d in enumerate(devices)}
@@ -381,41 +387,6 @@ def _joined(
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Tally:
-    """What a group's staff line counts: its quiet devices, of all the attribute puts in it."""
-
-    sizes: Mapping[tuple[str, str], int]
-    named: Mapping[tuple[str, str], set[str]]
-    """The quiet devices whose evidence names the group (counted in it or not)."""
-
-    def of(self, scope: Scope, held: set[str]) -> tuple[int, int]:
-        """(quiet, devices) of the group: those it holds, and for an outage those naming it.
-
-        A device kept out of the test for retrying too fast on the group's reject is quiet
-        with it too.
-        """
-        key = (scope[1], scope[2])
-        quiet = held | self.named.get(key, set()) if scope[0] == "outage" else held
-        return len(quiet), self.sizes.get(key, 0)
-
-
-def _named_quiet(
-    encoded: Encoded,
-    quiet: NDArray[np.bool_],
-    names: Sequence[tuple[str, ...]],
-    devices: Sequence[str],
-) -> dict[tuple[str, str], set[str]]:
-    """(dimension, value) -> the quiet devices in that group whose evidence names it."""
-    out: dict[tuple[str, str], set[str]] = {}
-    for i in np.flatnonzero(quiet).tolist():
-        for dimension in names[i]:
-            if dimension in encoded and (code := int(encoded[dimension][1][i])) >= 0:
-                value = encoded[dimension][0][code]
-                out.setdefault((dimension, value), set()).add(devices[i])
-    return out
-
-
 def _strays(
     candidates: list[Candidate], trimmed: list[Candidate], devices: Sequence[str]
 ) -> dict[str, set[str]]:
@@ -426,17 +397,6 @@ def _strays(
         left = c.rows - kept.get(c.scope, frozenset())
         out.setdefault(c.dimension, set()).update(devices[r] for r in left)
     return out
-
-
-def _sizes(encoded: Encoded) -> dict[tuple[str, str], int]:
-    """(dimension, value) -> how many devices the attribute puts in that group."""
-    return {
-        (dimension, value): n
-        for dimension, (names, codes) in encoded.items()
-        for value, n in zip(
-            names, np.bincount(codes[codes >= 0], minlength=len(names)).tolist(), strict=True
-        )
-    }
 
 
 def _evidence(candidate: Candidate) -> Evidence:

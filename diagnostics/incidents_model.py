@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from diagnostics.incidents_readings import Returned
     from protocol.causes import Cause
 
 __all__ = ["Evidence", "Incident", "IncidentSettings", "Reasons", "Scope"]
@@ -83,6 +84,8 @@ class Reasons:
     """The dimensions its evidence points at, most clearly named first."""
     weakening: Sequence[bool] = ()
     """Whether its newest report weakened (`OwnReadings.weakening`; empty: none did)."""
+    returned: Sequence[Returned | None] = ()
+    """Where it came back from after a silence (`OwnReadings.returned`; empty: none did)."""
 
 
 @dataclass(slots=True)

@@ -10,7 +10,11 @@ does that of a device that always reports a weak signal (it sits at the cell's e
 A newest report `WEAKENING_DB` below the strongest of the device's other recent ones
 explains nothing alone (a carried signal swings so), but a still device's fading is a
 couple of dB: many of a group's quiet devices weakening so at once left together
-(`weakening`, counted half in `incidents_select.points_elsewhere`).
+(`weakening`, counted half in `incidents_select.points_elsewhere`). A device that was
+silent past its lateness and came back on another cell (`returned`) was out of all
+coverage meanwhile: a cell off air leaves its devices another cell at once, or none till it
+is back. Its own group's quiet devices that fell silent with it left together
+(`came_back`: a convoy through a tunnel or a valley, some of it not out yet).
 
 `OwnReadings` keeps each device's `RECENT_REPORTS` newest reports as they arrive
 (a late one is put in its place by time). Pure: no I/O.
@@ -19,7 +23,11 @@ couple of dB: many of a group's quiet devices weakening so at once left together
 from __future__ import annotations
 
 import bisect
-from typing import TYPE_CHECKING, Final
+import itertools
+from collections import defaultdict
+from typing import TYPE_CHECKING, Final, NamedTuple
+
+import numpy as np
 
 from diagnostics.diagnosis.readings import (
     FALL_DB,
@@ -30,9 +38,30 @@ from diagnostics.diagnosis.readings import (
 from protocol.causes import Cause
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Sequence
+
+    from numpy.typing import NDArray
+
     from protocol.messages import Telemetry
 
-__all__ = ["WEAKENING_DB", "OwnReadings"]
+__all__ = ["LATE_GAPS", "RETURN_SLACK_S", "WEAKENING_DB", "OwnReadings", "Returned", "came_back"]
+
+LATE_GAPS: Final = 1.5
+"""A gap this many times the device's longest earlier one (of its kept reports) is a silence."""
+RETURN_SLACK_S: Final = 3600.0
+"""A device that came back elsewhere counts for a group whose quiet devices' earliest last
+report came at most this long after it left (`came_back`): the same passage."""
+
+
+class Returned(NamedTuple):
+    """A device silent past its lateness that came back on another cell: where it had been."""
+
+    cell: str
+    operator: str | None
+    """None: it came back through the same operator (which was up, then)."""
+    left: float
+    """Its last report there."""
+
 
 WEAKENING_DB: Final = FALL_DB / 2
 """A newest report this far below the strongest of the device's other recent ones weakens."""
@@ -68,6 +97,18 @@ class OwnReadings:
             return False
         return max(r.rsrp for r in reports[:-1]) - reports[-1].rsrp >= WEAKENING_DB
 
+    def returned(self, device_id: str) -> Returned | None:
+        """Where the device was before a silence past its lateness it came back from elsewhere."""
+        reports = self._reports.get(device_id) or []
+        for i in range(len(reports) - 1, 1, -1):
+            before, after = reports[i - 1], reports[i]
+            usual = max(b.t - a.t for a, b in itertools.pairwise(reports[:i]))
+            moved = (before.cell_id, before.mcc_mnc) != (after.cell_id, after.mcc_mnc)
+            if moved and after.t - before.t > LATE_GAPS * usual:
+                other = before.mcc_mnc if before.mcc_mnc != after.mcc_mnc else None
+                return Returned(str(before.cell_id), other, before.t)
+        return None
+
     def _explanation(self, device_id: str) -> Cause | None:
         reports = self._reports.get(device_id)
         if not reports:
@@ -77,3 +118,28 @@ class OwnReadings:
         if battery_running_down_in(reports):
             return Cause.BATTERY_DEPLETED
         return None
+
+
+def came_back(
+    returned: Sequence[Returned | None], reported: NDArray[np.float64]
+) -> Callable[[str, str, Collection[int]], int]:
+    """How many devices came back from a cell or operator (`returned`) in its rows' passage.
+
+    Those that left at most `RETURN_SLACK_S` before the earliest last report (`reported`,
+    per device) of the group's quiet `rows`.
+    """
+    left: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for back in returned:
+        if back is not None:
+            left["cell", back.cell].append(back.left)
+            if back.operator is not None:
+                left["operator", back.operator].append(back.left)
+
+    def count(dimension: str, value: str, rows: Collection[int]) -> int:
+        times = left.get((dimension, value))
+        if not times or not rows:
+            return 0
+        since = float(np.nanmin(reported[sorted(rows)])) - RETURN_SLACK_S
+        return sum(t >= since for t in times)
+
+    return count

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 import numpy as np
 
@@ -119,6 +119,8 @@ some of its quiet devices (devices silent on a good signal that left together, a
 APN's, are no outage of it)."""
 
 Encoded = dict[str, tuple[list[str], "NDArray[np.int64]"]]
+Returned: TypeAlias = "Callable[[str, str, Collection[int]], int]"
+"""How many devices came back elsewhere from a group, in its quiet rows' passage."""
 """Per dimension: its values, and each device's value as an index into them (-1: none)."""
 
 
@@ -207,11 +209,13 @@ def statistical_candidates(
     normal_rate: Callable[[str, str], float],
     limits: Thresholds,
     late: NDArray[np.bool_] | None = None,
+    returned: Returned | None = None,
 ) -> list[Candidate]:
     """Groups with far more quiet devices than normal; `counted[d]`: devices that count in d.
 
     `evidence`: per device, the dimensions its evidence names, and whether its own newest
-    reports explain its quiet (`Explains.READINGS`); `late`: devices late, quiet or not.
+    reports explain its quiet (`Explains.READINGS`); `late`: devices late, quiet or not;
+    `returned`: how many came back elsewhere from a radio group (`incidents_readings.came_back`).
     """
     names = evidence[0]
     found: list[Candidate] = []
@@ -227,7 +231,8 @@ def statistical_candidates(
             if p < limits.p_value:
                 rows = frozenset(np.flatnonzero((codes == code) & known & quiet).tolist())
                 going = _going(late, (codes == code) & known & ~quiet)
-                if points_elsewhere(rows, evidence, dimension, going):
+                back = _back(returned, dimension, value, rows)
+                if points_elsewhere(rows, evidence, dimension, going, back):
                     continue
                 if dimension in CORE_DIMENSIONS and not any(dimension in names[r] for r in rows):
                     continue  # the packet core says so when it fails: a silent group is not it
@@ -257,13 +262,15 @@ def points_elsewhere(
     evidence: tuple[Sequence[tuple[str, ...]], Sequence[float]],
     dimension: str,
     going: Collection[int] = (),
+    back: int = 0,
 ) -> bool:
     """The quiet devices' own evidence points away from this dimension (they are no outage).
 
     It does when most of them name other dimensions and not this one, or when `OWN_SHARE`
     of them are explained by their own newest reports; of them and of the group's devices
     `going` quiet (late, not quiet yet): a convoy leaving its cell goes quiet one by one,
-    those that left first on a good signal, those leaving after them on a falling one.
+    those that left first on a good signal, those leaving after them on a falling one; and
+    `back` more that came back elsewhere since, each explained (a convoy through a gap).
     Never where the network's refusals name this network dimension for most of them (a
     gateway's beside a convoy gone before: `timing.joined` keeps the convoy out); an update
     not reported since is no such word (a device may be updated after it fell silent).
@@ -278,7 +285,8 @@ def points_elsewhere(
         if names[r] and dimension not in names[r] and not (radio and RADIO_LOST in names[r])
     )
     silent = [*rows, *going]
-    return 2 * elsewhere > len(rows) or sum(own[r] for r in silent) >= OWN_SHARE * len(silent)
+    explained = sum(own[r] for r in silent) + back
+    return 2 * elsewhere > len(rows) or explained >= OWN_SHARE * (len(silent) + back)
 
 
 def _going(late: NDArray[np.bool_] | None, group: NDArray[np.bool_]) -> list[int]:
@@ -394,6 +402,7 @@ def group_points_elsewhere(
     counted: Mapping[str, NDArray[np.bool_]],
     evidence: tuple[Sequence[tuple[str, ...]], Sequence[float]],
     late: NDArray[np.bool_] | None = None,
+    returned: Returned | None = None,
 ) -> bool:
     """Whether the quiet devices that count in one group point elsewhere (`points_elsewhere`).
 
@@ -406,7 +415,15 @@ def group_points_elsewhere(
     group = (codes == values.index(value)) & counted[dimension]
     rows = np.flatnonzero(group & quiet).tolist()
     going = _going(late, group & ~quiet)
-    return bool(rows) and points_elsewhere(rows, evidence, dimension, going)
+    back = _back(returned, dimension, value, rows)
+    return bool(rows) and points_elsewhere(rows, evidence, dimension, going, back)
+
+
+def _back(returned: Returned | None, dimension: str, value: str, rows: Collection[int]) -> int:
+    """How many came back elsewhere from this radio group in its rows' passage (else 0)."""
+    if returned is None or dimension not in RADIO_DIMENSIONS:
+        return 0
+    return returned(dimension, value, rows)
 
 
 def absorbed(

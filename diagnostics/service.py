@@ -386,7 +386,8 @@ class Service:
                 causes[row] = said[row] or Cause.RECONNECT_STORM
         times = tuple(np.asarray(columns[len(ROW_KEYS) + n], np.float64) for n in (3, 4, 5))
         weakening = [bool(w) for w in columns[len(ROW_KEYS) + 6]]
-        return attributes, Reasons(causes, list(named), weakening), times
+        returned = list(columns[len(ROW_KEYS) + 7])
+        return attributes, Reasons(causes, list(named), weakening, returned), times
 
     def _statuses(self) -> list[tuple[str, DetectionStatus, Reason]]:
         return [

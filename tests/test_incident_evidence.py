@@ -10,7 +10,7 @@ telemetry messages.
 import numpy as np
 
 from diagnostics.incidents import Grouper, Reasons, Timing
-from diagnostics.incidents_readings import OwnReadings
+from diagnostics.incidents_readings import OwnReadings, Returned
 from protocol.causes import Cause
 from protocol.messages import Telemetry
 from tests.test_incident_reasons import fleet
@@ -246,3 +246,48 @@ def test_own_readings_say_a_newest_report_weakened_by_ten_db_not_a_still_swing()
     for t, rsrp in enumerate((-70.0, -85.0)):
         few.apply(report(t * H, rsrp))
     assert not few.weakening("truck-7")
+
+
+def test_a_convoy_through_a_gap_some_of_it_back_on_another_cell_is_no_cell_outage():
+    # 10 trucks alone on cell 4410 went quiet on a steady signal; 6 that left it with them
+    # are back on cell 4420 after a silence past their lateness: they were out of coverage
+    ids, attributes = fleet([(10, HERD), (6, HERD | {"cell": "4420"})])
+    stuck, back = ids[:10], ids[10:]
+    now = 2 * H
+    reported = np.array([now - 50 * 60 if d in stuck else now - 5 * 60 for d in ids])
+    timing = Timing(reported, reported + 22.5 * 60)
+    quiet = [d in stuck for d in ids]
+
+    def sweep(left):
+        returned = [Returned("4410", None, left) if d in back else None for d in ids]
+        told = Reasons([None] * len(ids), [()] * len(ids), [False] * len(ids), returned)
+        grouper = Grouper()
+        grouper.update(0.0, ids, attributes, [False] * len(ids))
+        return grouper.update(now, ids, attributes, quiet, None, told, timing)
+
+    assert sweep(left=now - 55 * 60) == ([], [])
+    # back from a passage hours before these fell silent: the cell went off air since
+    opened, _ = sweep(left=now - 5 * H)
+    assert opened
+
+
+def test_own_readings_say_where_a_device_came_back_from_after_a_silence():
+    def readings(*cells_at):
+        found = OwnReadings()
+        for t, cell, network in cells_at:
+            found.apply(
+                report(t * 600.0, -90.0).model_copy(update={"cell_id": cell, "mcc_mnc": network})
+            )
+        return found.returned("truck-7")
+
+    # every 10 min on 4410, then 40 min silent, then on 4420 of another network
+    assert readings(
+        (0, 4410, "65501"), (1, 4410, "65501"), (2, 4410, "65501"), (6, 4420, "65510")
+    ) == Returned("4410", "65501", 1200.0)
+    # the same operator: it came back through it (the operator was up)
+    assert readings(
+        (0, 4410, "65501"), (1, 4410, "65501"), (2, 4410, "65501"), (6, 4420, "65501")
+    ) == Returned("4410", None, 1200.0)
+    # a handover on its schedule is no silence; a silence back on the same cell is no move
+    assert readings((0, 4410, "65501"), (1, 4410, "65501"), (2, 4420, "65501")) is None
+    assert readings((0, 4410, "65501"), (1, 4410, "65501"), (5, 4410, "65501")) is None

@@ -30,6 +30,7 @@ from diagnostics.ingest import Ingest
 from diagnostics.service import Service
 from diagnostics.settings import Settings
 from diagnostics.store import SQLiteStore
+from diagnostics.web import static_files, web_router
 from protocol.mqtt.tls import client_context
 from protocol.wire import Topics
 
@@ -130,5 +131,7 @@ def create_app(settings: Settings | None = None, *, access: Access | None = None
     )
     app.state.access = access
     app.include_router(api_router)
+    app.include_router(web_router)
+    app.mount("/static", static_files(), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -44,6 +44,7 @@ from diagnostics.incidents_readings import OwnReadings
 from diagnostics.incidents_reasons import SESSION_DIMENSIONS, SimReasons
 from diagnostics.incidents_timing import DEFAULT_T3412_S
 from diagnostics.ingest_records import dead_letter_of
+from diagnostics.search import DeviceSearch
 from diagnostics.service_state import Counters, DeviceFacts
 from diagnostics.silence import add_silence, end_silence, restore_silences
 from diagnostics.sim_map import SimMap
@@ -115,6 +116,8 @@ class Service:
         present, reasons, identity = self.detector.index, self.reasons, self.identity
         self.admission = Admission(max_unknown_devices, present, reasons, identity)
         self.readings = OwnReadings()
+        self.search = DeviceSearch()
+        """Devices by name, site, account and ICCID digits (`diagnostics.search`)."""
         self.first_heard = FirstHeard()
         """What the network and the platform said about each SIM that grouping depends on."""
         self.incident_of: dict[str, str] = {}
@@ -266,6 +269,10 @@ class Service:
                         self._group(swept, changed=self.detector.sweep(swept).size > 0)
                     self._apply(read, row.account)
                     self.counters.replayed += 1
+            for records in self.store.records():  # the replay leaves records out
+                for record in records:
+                    with suppress(ValidationError, WireError):
+                        self.search.apply(decode_any(record.payload))
             current = self.store.current_detections()
             self.since = {c.device_id: c.since for c in current}
             self.admission.recount(self.detector.ids, self.sims.last_sim, self.store.record)
@@ -314,6 +321,7 @@ class Service:
                 facts.status, facts.status_t = message.status, message.t
         else:
             self.reasons.apply(message)
+            self.search.apply(message)
         return message is not said
 
     def _stored_already(self, message: BaseModel, payload: bytes) -> bool:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from diagnostics.incidents import Incident
+    from diagnostics.search import Found
     from diagnostics.service import Service
     from diagnostics.silence import Silence
     from diagnostics.store import StoredDeadLetter, StoredDetection, StoredMessage, Summary
@@ -224,6 +225,25 @@ class ServiceView:
             [] if open_only else [i for i in found if not i.open]
         )
 
+    def search(self, query: str, *, limit: int = 50) -> list[Found]:
+        """The devices (and SIMs no device holds) `query` names (`diagnostics.search`)."""
+        service = self.service
+        with service.lock:
+            sims, search = service.sims, service.search
+            found = search.find(
+                query,
+                device=service.detector.index.__contains__,
+                holder=sims.holder,
+                owner=sims.owner,
+                limit=limit,
+            )
+            named = []
+            for f in found:  # a device found by its id or IMEI is named by the SIM it holds
+                if f.device_id and not f.name:
+                    f = replace(f, name=search.name(sims.sim_of(f.device_id)))  # noqa: PLW2901
+                named.append(f)
+            return named
+
     def incident(self, incident_id: str) -> IncidentView | None:
         """One incident with its members; None if unknown (or long closed)."""
         service = self.service
@@ -260,6 +280,13 @@ class ServiceView:
             and (cell is None or r.cell == cell)
         ]
         return DevicePage(len(wanted), limit, offset, wanted[offset : offset + limit])
+
+    def rows_of(self, device_ids: Sequence[str]) -> list[DeviceRow]:
+        """The list rows of these devices (those seen), in the order given."""
+        service = self.service
+        with service.lock:
+            index = service.detector.index
+            return [self._row(d) for d in dict.fromkeys(device_ids) if d in index]
 
     def device(self, device_id: str, *, timeline: int = 50) -> DeviceDetail | None:
         """One device in full, with its newest `timeline` entries; None if never seen."""

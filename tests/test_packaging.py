@@ -74,6 +74,12 @@ def test_wheel_ships_the_packages_and_scenario_files(tmp_path):
     }
     assert bundled <= names, f"scenario files missing from the wheel: {bundled - names}"
     assert "simlab/scenarios/customers/savanna-trackers.yaml" in names
+    console = {
+        str(p.relative_to(ROOT))
+        for folder in ("templates", "static")
+        for p in (ROOT / "diagnostics" / "web" / folder).iterdir()
+    }
+    assert console <= names, f"console pages or assets missing from the wheel: {console - names}"
     assert not any(n.startswith("tests/") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "simlab = simlab.commands:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -67,6 +67,10 @@ class StoreReader(Protocol):
         """The SIM's newest inventory record."""
         ...
 
+    def records(self, *, batch: int = 10_000) -> Iterator[list[StoredRecord]]:
+        """Every SIM's newest inventory record, by ICCID, `batch` at a time."""
+        ...
+
     def actions(self, kind: str) -> list[tuple[str, float, str]]:
         """Every kept action of `kind` as (id, t, body), oldest first."""
         ...

@@ -234,6 +234,17 @@ class SQLiteReader:
         )
         return StoredRecord(*found[0]) if found else None
 
+    def records(self, *, batch: int = 10_000) -> Iterator[list[StoredRecord]]:
+        """Every SIM's newest inventory record, by ICCID, `batch` at a time (one snapshot)."""
+        conn = self._connect_reader()
+        try:
+            rows = conn.execute("SELECT iccid, account, t, payload FROM records ORDER BY iccid")
+            while chunk := rows.fetchmany(batch):
+                yield [StoredRecord(*row) for row in chunk]
+        finally:
+            with suppress(sqlite3.Error):
+                conn.close()
+
     def last_report(self, device_id: str, *, until: float | None = None) -> float | None:
         """When the device's newest stored report (telemetry) at or before `until` was sent."""
         found = self._rows(

@@ -1,0 +1,10 @@
+"""The support console: the service's own pages, read from the same views as the JSON API.
+
+Server-rendered with Jinja2 (autoescaped), live parts by htmx and server-sent events, both
+vendored under `static/` (no CDN, no build step). `web_router` holds the pages,
+`static_files` serves the assets.
+"""
+
+from diagnostics.web.pages import STATIC_DIR, static_files, web_router
+
+__all__ = ["STATIC_DIR", "static_files", "web_router"]

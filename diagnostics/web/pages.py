@@ -1,0 +1,155 @@
+"""The console's pages: overview, search, a device, an incident; and the overview's live counts.
+
+Every page reads `ServiceView` and `Support`, as the JSON API does, behind the same token
+check (`diagnostics.api.auth.authorize`: reads are free on loopback). Pages are plain
+functions (FastAPI runs them in its thread pool: the views take the service's lock and
+read SQLite). The overview's counts come again by themselves over server-sent events
+(`/console/events`): a stream of at most `EVENTS_FOR_S`, which the browser reopens.
+No page reads the whole fleet: search is by index (`diagnostics.search`), an incident's
+members come a page at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Final
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+
+from diagnostics.api.auth import authorize
+from diagnostics.api.deps import SupportDep, ViewDep  # noqa: TC001 - FastAPI reads them
+from diagnostics.diagnosis import customer_message
+from diagnostics.diagnosis.messages import LANGUAGES
+from diagnostics.support import UnknownError
+from diagnostics.web.render import environment, page
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from diagnostics.views import ServiceView
+
+__all__ = ["EVENTS_FOR_S", "MEMBERS_PER_PAGE", "STATIC_DIR", "static_files", "web_router"]
+
+STATIC_DIR: Final = Path(__file__).parent / "static"
+STATUSES: Final = ("ONLINE", "ASLEEP", "LATE", "SUSPECT", "OFFLINE", "UNKNOWN")
+"""Detection statuses in the order the overview counts them."""
+MEMBERS_PER_PAGE: Final = 50
+EVENTS_EVERY_S: Final = 2.0
+"""How often the live counts are read again (sent only when they changed)."""
+EVENTS_FOR_S: Final = 600.0
+"""How long one event stream runs before it ends; the browser's EventSource reopens it."""
+
+web_router = APIRouter(
+    dependencies=[Depends(authorize)], include_in_schema=False, default_response_class=HTMLResponse
+)
+_COUNTS = environment().get_template("_counts.html")
+
+
+def static_files() -> StaticFiles:
+    """The console's vendored scripts and its style sheet."""
+    return StaticFiles(directory=STATIC_DIR)
+
+
+@web_router.get("/")
+def overview(request: Request, view: ViewDep) -> HTMLResponse:
+    """Counts by status (live), open incidents with scope and size, alarms, and search."""
+    return page(
+        request,
+        "overview.html",
+        summary=view.summary(),
+        statuses=STATUSES,
+        incidents=view.incidents(open_only=True),
+    )
+
+
+@web_router.get("/console/counts")
+def counts(request: Request, view: ViewDep) -> HTMLResponse:
+    """The overview's counts alone (what the live stream sends)."""
+    return page(request, "_counts.html", summary=view.summary(), statuses=STATUSES)
+
+
+@web_router.get("/console/events")
+async def events(request: Request, view: ViewDep) -> StreamingResponse:
+    """The overview's counts as server-sent events (`counts`), whenever they change."""
+    return StreamingResponse(
+        _counts_stream(request, view),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def _counts_stream(request: Request, view: ServiceView) -> AsyncIterator[str]:
+    last = ""
+    until = time.monotonic() + EVENTS_FOR_S
+    while time.monotonic() < until and not await request.is_disconnected():
+        summary = await asyncio.to_thread(view.summary)
+        html = _COUNTS.render(summary=summary, statuses=STATUSES)
+        if html != last:
+            last = html
+            data = "".join(f"data: {line}\n" for line in html.splitlines())
+            yield f"event: counts\n{data}\n"
+        await asyncio.sleep(EVENTS_EVERY_S)
+
+
+@web_router.get("/search")
+def search(
+    request: Request, view: ViewDep, q: Annotated[str, Query(max_length=200)] = ""
+) -> HTMLResponse:
+    """Devices by name, device id, ICCID (or its last digits), IMEI, account or site."""
+    found = view.search(q)
+    rows = view.rows_of([f.device_id for f in found if f.device_id is not None])
+    return page(request, "search.html", q=q, found=found, rows=rows)
+
+
+@web_router.get("/devices/{device_id}")
+def device(
+    request: Request,
+    view: ViewDep,
+    support: SupportDep,
+    device_id: str,
+    lang: Annotated[str, Query(pattern="^[a-z]{2}$")] = "en",
+) -> HTMLResponse:
+    """A device in full: status and reason, checks and evidence, timeline, SIM, the message.
+
+    The customer's message in `lang`, and the staff's fix and next step.
+    """
+    detail = view.device(device_id, timeline=100)
+    if detail is None:
+        return page(request, "missing.html", 404, what=f"No device {device_id!r} has reported.")
+    try:
+        diagnosis = support.diagnose_device(device_id)
+    except UnknownError as error:
+        return page(request, "missing.html", 404, what=str(error))
+    language = lang if lang in LANGUAGES else "en"
+    return page(
+        request,
+        "device.html",
+        detail=detail,
+        diagnosis=diagnosis,
+        message=customer_message(diagnosis, language),
+        language=language,
+        languages=LANGUAGES,
+        zone=(detail.record or {}).get("time_zone"),
+    )
+
+
+@web_router.get("/incidents/{incident_id}")
+def incident(
+    request: Request,
+    view: ViewDep,
+    incident_id: str,
+    members: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> HTMLResponse:
+    """Scope, when it began, its evidence (k of n, p-value), its members a page at a time."""
+    found = view.incident(incident_id)
+    if found is None:
+        return page(request, "missing.html", 404, what=f"No incident {incident_id!r}.")
+    ids = sorted(found.member_ids)
+    start = (members - 1) * MEMBERS_PER_PAGE
+    shown = view.rows_of(ids[start : start + MEMBERS_PER_PAGE])
+    pages = max(1, -(-len(ids) // MEMBERS_PER_PAGE))
+    return page(request, "incident.html", incident=found, rows=shown, page_no=members, pages=pages)

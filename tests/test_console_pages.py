@@ -1,0 +1,194 @@
+"""The support console's pages over real HTTP, from the real app on a seeded SQLite file.
+
+What each page must show, held to what the JSON API says of the same service: the
+overview's counts (and the live stream's), search by every key a customer gives, a
+device's checks in the platform's colours with evidence linked to its timeline and the
+customer's message word for word, an incident's members a page at a time; and every
+value escaped, never markup.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import re
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from diagnostics.service import Service
+from diagnostics.store import SQLiteStore
+from diagnostics.web.pages import MEMBERS_PER_PAGE
+from protocol.wire import Topics
+from simlab.direct import feed
+from simulator.world.simulate import simulate
+from simulator.world.sinks import MemorySink
+from tests.api_server import ROOT, T0, serving, settings_for
+from tests.world_fixtures import CUSTOMER, FIRST_ICCID, collars, world
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from tests.api_server import Running
+
+H = 3600.0
+COLOURS = {"ok": "green", "worked_before": "yellow", "never_worked": "red"}
+
+
+def _seed(database: Path, hours: float) -> None:
+    """60 collars on one cell that goes off air at 2 h; one lost its power at 1 h."""
+    customer = copy.deepcopy(CUSTOMER)
+    customer["sim_ranges"][0]["count"] = 60
+    spec = world(
+        customer=customer,
+        devices=[collars(60, battery_mah=None, lon=34.90)],
+        faults=[
+            {"fault": "power_loss", "at": "1h", "devices": ["collar-0060"]},
+            {"fault": "cell_outage", "at": "2h", "cell": 101},
+        ],
+    )
+    sink = MemorySink()
+    assert simulate(spec, sink, until=hours * H).error is None
+    service = Service(store=SQLiteStore(database), topics=Topics(ROOT))
+    feed(service, Topics(ROOT), sink, T0 + hours * H)
+    service.store.close()
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    database = tmp_path_factory.mktemp("console") / "diagnostics.sqlite"
+    _seed(database, hours=5.0)
+    with serving(settings_for(database)) as running:
+        yield running
+
+
+def _get(console: Running, path: str, **params: object) -> httpx.Response:
+    return httpx.get(console.url + path, params=params, timeout=20)  # type: ignore[arg-type]
+
+
+def _text(page: str) -> str:
+    """A page's text, tags taken out and entities read."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_the_overview_counts_what_the_fleet_api_counts(console: Running) -> None:
+    fleet = _get(console, "/api/fleet").json()
+    page = _get(console, "/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    for status, count in fleet["verdicts"].items():
+        assert f'data-status="{status}">{count}</dd>' in page.text
+    assert f'data-status="ALL">{fleet["devices"]}</dd>' in page.text
+    assert f'data-status="ALARMS">{fleet["alarms"]}</dd>' in page.text
+    for incident in _get(console, "/api/incidents").json()["items"]:
+        if incident["open"]:
+            assert f'href="/incidents/{incident["id"]}"' in page.text
+    assert 'sse-connect="/console/events"' in page.text
+
+
+def test_the_live_stream_sends_the_counts_as_an_event(console: Running) -> None:
+    counts = _get(console, "/console/counts").text
+    with httpx.stream("GET", console.url + "/console/events", timeout=20) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = []
+        for line in stream.iter_lines():
+            if not line and lines:
+                break  # the end of the first event
+            lines.append(line)
+    assert lines[0] == "event: counts"
+    sent = "\n".join(line.removeprefix("data: ") for line in lines[1:])
+    assert sent == counts.rstrip("\n")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Giraffe collar 7", {"collar-0007"}),
+        ("giraffe COLLAR 7", {"collar-0007"}),
+        ("collar-0012", {"collar-0012"}),
+        (str(FIRST_ICCID), {"collar-0001"}),
+    ],
+)
+def test_search_finds_a_device_by_what_the_customer_calls_it(
+    console: Running, query: str, expected: set[str]
+) -> None:
+    page = _get(console, "/search", q=query).text
+    found = set(re.findall(r'href="/devices/([^"]+)"', page))
+    assert expected <= found
+    if query.startswith("Giraffe"):
+        assert "Giraffe collar 7" in page
+
+
+def test_search_by_an_iccids_last_digits_an_imei_and_an_account(console: Running) -> None:
+    detail = _get(console, "/api/devices/collar-0005").json()
+    iccid, imei = detail["record"]["iccid"], detail["imei"]
+    assert "/devices/collar-0005" in _get(console, "/search", q=imei).text
+    tail = _get(console, "/search", q=iccid[-6:]).text
+    assert "/devices/collar-0005" in tail
+    everyone = _get(console, "/search", q="savanna").text
+    assert len(set(re.findall(r'href="/devices/([^"]+)"', everyone))) == 50  # one page
+    nothing = _get(console, "/search", q="otter").text
+    assert "Nothing found" in nothing
+
+
+def test_a_device_page_shows_the_diagnosis_checks_in_colour_and_the_message_as_is(
+    console: Running,
+) -> None:
+    device = "collar-0060"
+    diagnosis = _get(console, f"/api/devices/{device}/diagnosis").json()
+    message = _get(console, f"/api/devices/{device}/message", lang="en").json()
+    page = _get(console, f"/devices/{device}").text
+    checks = re.findall(r'<li class="check (\w+)" data-check="(\w+)"', page)
+    assert checks == [(COLOURS.get(c["status"], "grey"), c["name"]) for c in diagnosis["checks"]], (
+        "every check, in order, in the platform's colour"
+    )
+    shown = re.search(r'<pre id="customer-message" lang="en">(.*?)</pre>', page, re.DOTALL)
+    assert shown is not None
+    assert html.unescape(shown.group(1)) == message["body"]
+    anchors = set(re.findall(r'<li id="m(\d+)"', page))
+    cited = re.findall(r'<a href="#m(\d+)">', page)
+    assert cited, "the evidence links to the timeline"
+    assert set(cited) <= anchors
+    assert diagnosis["cause"].replace("_", " ") in _text(page)
+    swedish = _get(console, f"/devices/{device}", lang="sv").text
+    sv = _get(console, f"/api/devices/{device}/message", lang="sv").json()["body"]
+    assert html.escape(sv, quote=False).splitlines()[0] in swedish
+
+
+def test_an_incident_page_lists_its_members_a_page_at_a_time(console: Running) -> None:
+    (incident,) = [i for i in _get(console, "/api/incidents").json()["items"] if i["open"]]
+    members = _get(console, f"/api/incidents/{incident['id']}").json()["member_ids"]
+    assert len(members) > MEMBERS_PER_PAGE
+    first = _get(console, f"/incidents/{incident['id']}").text
+    second = _get(console, f"/incidents/{incident['id']}", members=2).text
+    listed = re.findall(r'<td><a href="/devices/([^"]+)">', first)
+    rest = re.findall(r'<td><a href="/devices/([^"]+)">', second)
+    assert listed + rest == sorted(members)
+    assert 'rel="next"' in first
+    assert 'rel="prev"' in second
+    assert f"{incident['dimension']} {incident['value']}" in _text(first)
+
+
+def test_unknown_pages_and_bad_parameters_get_a_clear_answer(console: Running) -> None:
+    missing = _get(console, "/devices/no-such-collar")
+    assert missing.status_code == 404
+    assert "no-such-collar" in _text(missing.text)
+    assert _get(console, "/incidents/inc-999999").status_code == 404
+    assert _get(console, "/devices/collar-0001", lang="english").status_code == 422
+
+
+def test_what_the_page_shows_is_text_never_markup(console: Running) -> None:
+    page = _get(console, "/search", q="<script>alert(1)</script>").text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_console_assets_are_served_by_the_service(console: Running) -> None:
+    page = _get(console, "/").text
+    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
+        served = _get(console, asset)
+        assert served.status_code == 200, asset
+        assert served.content, asset
+    assert "htmx" in _get(console, "/static/htmx.min.js").text[:400]

@@ -1,4 +1,5 @@
 import os
+import pathlib
 import uuid
 
 import pytest
@@ -19,6 +20,16 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 KINDS = ("broker", "browser", "packaging")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        type=pathlib.Path,
+        default=None,
+        help="keep the browser tests' screenshots of each console page in this folder "
+        "(default: under the test run's temporary directory)",
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

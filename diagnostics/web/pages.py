@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -57,24 +57,27 @@ def static_files() -> StaticFiles:
 @web_router.get("/")
 def overview(request: Request, view: ViewDep) -> HTMLResponse:
     """Counts by status (live), open incidents with scope and size, alarms, and search."""
-    return page(
-        request,
-        "overview.html",
-        summary=view.summary(),
-        statuses=STATUSES,
-        incidents=view.incidents(open_only=True),
-    )
+    return page(request, "overview.html", **_live(view))
 
 
 @web_router.get("/console/counts")
 def counts(request: Request, view: ViewDep) -> HTMLResponse:
-    """The overview's counts alone (what the live stream sends)."""
-    return page(request, "_counts.html", summary=view.summary(), statuses=STATUSES)
+    """The overview's live part alone: counts and open incidents (what the stream sends)."""
+    return page(request, "_counts.html", **_live(view))
+
+
+def _live(view: ServiceView) -> dict[str, Any]:
+    """What the overview's live part shows: counts by status, alarms, open incidents."""
+    return {
+        "summary": view.summary(),
+        "statuses": STATUSES,
+        "incidents": view.incidents(open_only=True),
+    }
 
 
 @web_router.get("/console/events")
 async def events(request: Request, view: ViewDep) -> StreamingResponse:
-    """The overview's counts as server-sent events (`counts`), whenever they change."""
+    """The overview's live part as server-sent events (`counts`), whenever it changes."""
     return StreamingResponse(
         _counts_stream(request, view),
         media_type="text/event-stream",
@@ -86,8 +89,7 @@ async def _counts_stream(request: Request, view: ServiceView) -> AsyncIterator[s
     last = ""
     until = time.monotonic() + EVENTS_FOR_S
     while time.monotonic() < until and not await request.is_disconnected():
-        summary = await asyncio.to_thread(view.summary)
-        html = _COUNTS.render(summary=summary, statuses=STATUSES)
+        html = _COUNTS.render(**await asyncio.to_thread(_live, view))
         if html != last:
             last = html
             data = "".join(f"data: {line}\n" for line in html.splitlines())

@@ -30,7 +30,7 @@ from diagnostics.ingest import Ingest
 from diagnostics.service import Service
 from diagnostics.settings import Settings
 from diagnostics.store import SQLiteStore
-from diagnostics.web import static_files, web_router
+from diagnostics.web import Sessions, signin_router, static_files, web_router
 from protocol.mqtt.tls import client_context
 from protocol.wire import Topics
 
@@ -131,7 +131,9 @@ def create_app(settings: Settings | None = None, *, access: Access | None = None
     )
     app.state.access = access
     app.include_router(api_router)
+    app.include_router(signin_router)
     app.include_router(web_router)
+    app.state.sessions = Sessions()
     app.mount("/static", static_files(), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

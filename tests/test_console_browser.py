@@ -3,7 +3,8 @@
 While a world runs into the service (its first two hours stored, the rest fed to the
 running service during the test), staff watch the overview update by itself, find the
 lost giraffe's collar by its name, read its diagnosis in colour with its evidence, copy
-the customer's message to the clipboard, and open the incident its neighbours are in;
+the customer's message to the clipboard, open the incident its neighbours are in, sign in
+with the token and register a SIM swap test whose verdict the page shows once it comes;
 `/docs` renders with every request off this machine refused. Each page's screenshot is
 kept (`--screenshots DIR`, else under the test's temporary directory).
 """
@@ -14,6 +15,7 @@ import copy
 import shutil
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 from diagnostics.service import Service
@@ -28,6 +30,8 @@ from tests.world_fixtures import CUSTOMER, collars, world
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    from tests.api_server import Running
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
@@ -51,7 +55,7 @@ def _world() -> MemorySink:
         ],
     )
     sink = MemorySink()
-    assert simulate(spec, sink, until=6 * H).error is None
+    assert simulate(spec, sink, until=10 * H).error is None
     return sink
 
 
@@ -118,37 +122,63 @@ def test_staff_follow_a_running_world_find_the_collar_and_copy_the_message(
         tab.get_by_role("link", name="collar-0007").click()
         tab.wait_for_url("**/devices/collar-0007")
         tab.screenshot(path=shots / "device.png", full_page=True)
-
-        checks = tab.locator("li.check")
-        assert checks.count() == 9
-        colours = checks.evaluate_all(
-            "els => els.map(e => [e.className.split(' ')[1],"
-            " getComputedStyle(e.querySelector('.light')).backgroundColor])"
-        )
-        for name, shown in colours:
-            if name in COLOURS:
-                assert shown == COLOURS[name], (name, shown)
-        assert {"green", "yellow"} <= {name for name, _ in colours}
-        cited = tab.locator(".evidence a").first
-        target = cited.get_attribute("href")
-        cited.click()
-        assert tab.locator(f"{target}").is_visible()
-
-        message = tab.locator("#customer-message").inner_text()
-        tab.get_by_role("button", name="Copy the message").click()
-        playwright.expect(tab.locator(".copied")).to_have_text("Copied.")
-        assert tab.evaluate("navigator.clipboard.readText()") == message
-        assert "Giraffe collar 7" in message
+        _read_the_diagnosis_and_copy_the_message(tab)
 
         # its neighbours' incident, with its members
-        incidents = running.app.state.service.grouper.open_incidents()
-        assert incidents, "the cell outage is an open incident"
+        assert running.app.state.service.grouper.open_incidents(), "the cell is an incident"
         tab.goto(running.url + "/")
         tab.locator("table.incidents a").first.click()
         tab.wait_for_url("**/incidents/*")
         assert tab.locator("table.members tbody tr").count() == 50
         tab.screenshot(path=shots / "incident.png", full_page=True)
+        _sign_in_and_register_a_swap_test(tab, running, sink)
+        tab.screenshot(path=shots / "device-swap.png", full_page=True)
         context.close()
+
+
+def _read_the_diagnosis_and_copy_the_message(tab: playwright.Page) -> None:
+    checks = tab.locator("li.check")
+    assert checks.count() == 9
+    colours = checks.evaluate_all(
+        "els => els.map(e => [e.className.split(' ')[1],"
+        " getComputedStyle(e.querySelector('.light')).backgroundColor])"
+    )
+    for name, shown in colours:
+        if name in COLOURS:
+            assert shown == COLOURS[name], (name, shown)
+    assert {"green", "yellow"} <= {name for name, _ in colours}
+    cited = tab.locator(".evidence a").first
+    target = cited.get_attribute("href")
+    cited.click()
+    assert tab.locator(f"{target}").is_visible()
+
+    message = tab.locator("#customer-message").inner_text()
+    tab.get_by_role("button", name="Copy the message").click()
+    playwright.expect(tab.locator(".copied")).to_have_text("Copied.")
+    assert tab.evaluate("navigator.clipboard.readText()") == message
+    assert "Giraffe collar 7" in message
+
+
+def _sign_in_and_register_a_swap_test(
+    tab: playwright.Page, running: Running, sink: MemorySink
+) -> None:
+    # sign in once with the token, register a swap test in the form; its verdict comes
+    tab.goto(running.url + "/devices/collar-0007")
+    tab.get_by_role("link", name="Sign in").click()
+    tab.get_by_label("API token").fill(running.token)
+    tab.keyboard.press("Enter")
+    tab.wait_for_url("**/devices/collar-0007")
+    tab.get_by_label("Swapped with the good device (its id)").fill("collar-0001")
+    tab.get_by_role("button", name="Register the swap test").click()
+    tab.wait_for_url("**/devices/collar-0007*")
+    verdict = tab.locator(".swap .verdict")
+    playwright.expect(verdict).to_have_text("pending")
+    feed(running.app.state.service, Topics(ROOT), sink, T0 + 10 * H, since=T0 + 6 * H)
+    tab.reload()
+    (test,) = httpx.get(running.url + "/api/swap-tests", timeout=10).json()
+    outcome = httpx.get(running.url + f"/api/swap-tests/{test['id']}", timeout=10).json()
+    assert outcome["outcome"] != "pending"
+    playwright.expect(verdict).to_have_text(outcome["outcome"].replace("_", " "))
 
 
 def test_the_api_docs_render_with_the_network_blocked(

@@ -192,3 +192,60 @@ def test_the_console_assets_are_served_by_the_service(console: Running) -> None:
         assert served.status_code == 200, asset
         assert served.content, asset
     assert "htmx" in _get(console, "/static/htmx.min.js").text[:400]
+
+
+def _sign_in(client: httpx.Client, console: Running) -> None:
+    wrong = client.post("/signin", data={"token": "not-the-token", "next": "/"})
+    assert wrong.status_code == 401
+    assert "not this service's API token" in _text(wrong.text)
+    answer = client.post("/signin", data={"token": console.token, "next": "/devices/collar-0060"})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/devices/collar-0060"
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+
+
+def test_a_swap_test_needs_a_signed_in_session_and_its_forms_csrf_token(console: Running) -> None:
+    anonymous = httpx.post(
+        console.url + "/devices/collar-0060/swap-test", data={"good_device": "collar-0001"}
+    )
+    assert anonymous.status_code == 401
+    assert 'name="csrf"' not in _get(console, "/devices/collar-0060").text
+    with httpx.Client(base_url=console.url, timeout=20) as client:
+        _sign_in(client, console)
+        form = client.get("/devices/collar-0060").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert csrf is not None
+        path = "/devices/collar-0060/swap-test"
+        forged = client.post(path, data={"csrf": "forged", "good_device": "collar-0001"})
+        assert forged.status_code == 403
+        empty = client.post(path, data={"csrf": csrf.group(1)})
+        assert empty.status_code == 422
+        assert "Name the good device" in empty.text
+        done = client.post(path, data={"csrf": csrf.group(1), "good_device": "collar-0001"})
+        assert done.status_code == 303
+        (test,) = [t for t in client.get("/api/swap-tests").json() if t["good_device"]]
+        assert (test["suspect_device"], test["good_device"]) == ("collar-0060", "collar-0001")
+        page = client.get("/devices/collar-0060").text
+        assert f'data-test="{test["id"]}"' in page
+        verdict = client.get(f"/api/swap-tests/{test['id']}").json()["outcome"]
+        assert verdict.replace("_", " ") in _text(page)
+        assert client.post("/signout").status_code == 303
+        after = client.post(path, data={"csrf": csrf.group(1), "good_device": "collar-0002"})
+        assert after.status_code == 401
+
+
+def test_a_public_service_sends_a_browser_to_sign_in_first(tmp_path: Path) -> None:
+    from diagnostics.access import Access, new_token  # noqa: PLC0415 - this test's own access
+
+    access = Access(new_token(), public=True)
+    with serving(settings_for(tmp_path / "diagnostics.sqlite"), access=access) as running:
+        page = httpx.get(running.url + "/devices/collar-0001", timeout=10)
+        assert page.status_code == 303
+        assert page.headers["location"] == "/signin?next=/devices/collar-0001"
+        assert httpx.get(running.url + "/signin", timeout=10).status_code == 200
+        with httpx.Client(base_url=running.url, timeout=10) as client:
+            signed = client.post("/signin", data={"token": access.token, "next": "/"})
+            assert "secure" in signed.headers["set-cookie"].lower()
+            assert client.get("/api/fleet").status_code == 401, "the API still wants the token"

@@ -21,7 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from diagnostics.access import Access  # noqa: TC001 - read at run time from app.state
 
-__all__ = ["READS", "authorize"]
+__all__ = ["READS", "Credentials", "authorize"]
 
 READS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 """The methods that change nothing: they need the token only from a public service."""
@@ -32,10 +32,11 @@ _BEARER: Final = HTTPBearer(
 )
 
 
-def authorize(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)],
-) -> None:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)]
+"""The request's bearer token, if it sent one."""
+
+
+def authorize(request: Request, credentials: Credentials) -> None:
     """Let the request through, or refuse it with 401 and the reason (see the module)."""
     access: Access | None = getattr(request.app.state, "access", None)
     if access is not None and not access.public and request.method in READS:

@@ -16,16 +16,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi import APIRouter, Depends, Form, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from diagnostics.api.auth import authorize
 from diagnostics.api.deps import SupportDep, ViewDep  # noqa: TC001 - FastAPI reads them
 from diagnostics.diagnosis import customer_message
 from diagnostics.diagnosis.messages import LANGUAGES
 from diagnostics.support import UnknownError
 from diagnostics.web.render import environment, page
+from diagnostics.web.sessions import session_of
+from diagnostics.web.signin import console_access
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -44,7 +45,9 @@ EVENTS_FOR_S: Final = 600.0
 """How long one event stream runs before it ends; the browser's EventSource reopens it."""
 
 web_router = APIRouter(
-    dependencies=[Depends(authorize)], include_in_schema=False, default_response_class=HTMLResponse
+    dependencies=[Depends(console_access)],
+    include_in_schema=False,
+    default_response_class=HTMLResponse,
 )
 _COUNTS = environment().get_template("_counts.html")
 
@@ -127,6 +130,7 @@ def device(
     except UnknownError as error:
         return page(request, "missing.html", 404, what=str(error))
     language = lang if lang in LANGUAGES else "en"
+    tests = [t for t in support.swap_tests() if device_id in {t.suspect_device, t.good_device}]
     return page(
         request,
         "device.html",
@@ -136,7 +140,41 @@ def device(
         language=language,
         languages=LANGUAGES,
         zone=(detail.record or {}).get("time_zone"),
+        swaps=[support.swap_result(t.id) for t in tests],
+        session=session_of(request),
     )
+
+
+@web_router.post("/devices/{device_id}/swap-test", response_model=None)
+def register_swap(
+    request: Request,
+    support: SupportDep,
+    device_id: str,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    good_device: Annotated[str, Form(max_length=200)] = "",
+    impossible: Annotated[str, Form(max_length=500)] = "",
+) -> HTMLResponse | RedirectResponse:
+    """Register a SIM swap test of the device with a good one, or why it cannot be done."""
+    session = session_of(request)
+    if session is None:
+        what = "Sign in to register a swap test."
+        return page(request, "missing.html", status.HTTP_401_UNAUTHORIZED, what=what)
+    if not session.allows(csrf):
+        what = "This form is not from this session (it expired, or another site sent it)."
+        return page(request, "missing.html", status.HTTP_403_FORBIDDEN, what=what)
+    good, reason = good_device.strip() or None, impossible.strip() or None
+    problem = None
+    if (good is None) == (reason is None):
+        problem = "Name the good device the SIMs are swapped with, or say why it cannot be done."
+    elif good == device_id:
+        problem = "The good device must be another device."
+    if problem is not None:
+        return page(request, "missing.html", 422, what=problem)
+    try:
+        support.register_swap(suspect_device=device_id, good_device=good, impossible=reason)
+    except UnknownError as error:
+        return page(request, "missing.html", status.HTTP_404_NOT_FOUND, what=str(error))
+    return RedirectResponse(f"/devices/{device_id}#swap-title", status.HTTP_303_SEE_OTHER)
 
 
 @web_router.get("/incidents/{incident_id}")

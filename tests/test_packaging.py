@@ -147,6 +147,7 @@ def test_static_checks_are_clean(command):
         ("publish.py", "sink_qos0_msgs_per_s"),
         ("cli.py", "cli_startup_s"),
         ("hardening.py", "garbage_msgs_per_s_survived"),
+        ("console.py", "page_p99_ms.device"),
     ],
 )
 def test_benchmarks_run_as_a_quick_smoke(script, figure):

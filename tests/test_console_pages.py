@@ -249,3 +249,28 @@ def test_a_public_service_sends_a_browser_to_sign_in_first(tmp_path: Path) -> No
             signed = client.post("/signin", data={"token": access.token, "next": "/"})
             assert "secure" in signed.headers["set-cookie"].lower()
             assert client.get("/api/fleet").status_code == 401, "the API still wants the token"
+
+
+def test_an_incident_is_silenced_from_its_page_with_a_reason_and_an_expiry(
+    console: Running,
+) -> None:
+    (incident,) = [i for i in _get(console, "/api/incidents").json()["items"] if i["open"]]
+    path = f"/incidents/{incident['id']}"
+    assert _get(console, path).text.count('name="csrf"') == 0, "no form before signing in"
+    with httpx.Client(base_url=console.url, timeout=20) as client:
+        _sign_in(client, console)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
+        assert csrf is not None
+        form = {"csrf": csrf.group(1), "hours": "2", "reason": ""}
+        assert client.post(path + "/silence", data=form).status_code == 422
+        done = client.post(path + "/silence", data=form | {"reason": "mast repair <b>now</b>"})
+        assert done.status_code == 303
+        (silence,) = client.get("/api/silences").json()
+        assert (silence["dimension"], silence["value"]) == (
+            incident["dimension"],
+            incident["value"],
+        )
+        assert silence["reason"] == "mast repair <b>now</b>"
+        page = client.get(path).text
+        assert "mast repair &lt;b&gt;now&lt;/b&gt;" in page
+        assert client.get(f"/api/incidents/{incident['id']}").json()["muted"] is True

@@ -20,9 +20,14 @@ from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from diagnostics.api.deps import SupportDep, ViewDep  # noqa: TC001 - FastAPI reads them
+from diagnostics.api.deps import (  # noqa: TC001 - FastAPI reads them
+    ServiceDep,
+    SupportDep,
+    ViewDep,
+)
 from diagnostics.diagnosis import customer_message
 from diagnostics.diagnosis.messages import LANGUAGES
+from diagnostics.errors import SilenceError
 from diagnostics.support import UnknownError
 from diagnostics.web.render import environment, page
 from diagnostics.web.sessions import session_of
@@ -155,13 +160,9 @@ def register_swap(
     impossible: Annotated[str, Form(max_length=500)] = "",
 ) -> HTMLResponse | RedirectResponse:
     """Register a SIM swap test of the device with a good one, or why it cannot be done."""
-    session = session_of(request)
-    if session is None:
-        what = "Sign in to register a swap test."
-        return page(request, "missing.html", status.HTTP_401_UNAUTHORIZED, what=what)
-    if not session.allows(csrf):
-        what = "This form is not from this session (it expired, or another site sent it)."
-        return page(request, "missing.html", status.HTTP_403_FORBIDDEN, what=what)
+    refused = _refused(request, csrf, "register a swap test")
+    if refused is not None:
+        return refused
     good, reason = good_device.strip() or None, impossible.strip() or None
     problem = None
     if (good is None) == (reason is None):
@@ -173,8 +174,19 @@ def register_swap(
     try:
         support.register_swap(suspect_device=device_id, good_device=good, impossible=reason)
     except UnknownError as error:
-        return page(request, "missing.html", status.HTTP_404_NOT_FOUND, what=str(error))
+        return page(request, "missing.html", 404, what=str(error))
     return RedirectResponse(f"/devices/{device_id}#swap-title", status.HTTP_303_SEE_OTHER)
+
+
+def _refused(request: Request, csrf: str, what: str) -> HTMLResponse | None:
+    """The answer to a write from a browser not signed in, or a form not from its session."""
+    session = session_of(request)
+    if session is None:
+        return page(request, "missing.html", 401, what=f"Sign in to {what}.")
+    if not session.allows(csrf):
+        said = "This form is not from this session (it expired, or another site sent it)."
+        return page(request, "missing.html", 403, what=said)
+    return None
 
 
 @web_router.get("/incidents/{incident_id}")
@@ -192,4 +204,41 @@ def incident(
     start = (members - 1) * MEMBERS_PER_PAGE
     shown = view.rows_of(ids[start : start + MEMBERS_PER_PAGE])
     pages = max(1, -(-len(ids) // MEMBERS_PER_PAGE))
-    return page(request, "incident.html", incident=found, rows=shown, page_no=members, pages=pages)
+    _, silences = view.silences()
+    silence = next((x for x in silences if x.id == found.silence_id), None)
+    return page(
+        request,
+        "incident.html",
+        incident=found,
+        rows=shown,
+        page_no=members,
+        pages=pages,
+        silence=silence,
+        session=session_of(request),
+    )
+
+
+@web_router.post("/incidents/{incident_id}/silence", response_model=None)
+def silence_incident(
+    request: Request,
+    view: ViewDep,
+    service: ServiceDep,
+    incident_id: str,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    hours: Annotated[float, Form(gt=0, le=24 * 30)] = 4.0,
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> HTMLResponse | RedirectResponse:
+    """Mute the incident's scope for `hours` (it is still detected), with the reason why."""
+    refused = _refused(request, csrf, "silence an incident")
+    if refused is not None:
+        return refused
+    found = view.incident(incident_id)
+    if found is None:
+        return page(request, "missing.html", 404, what=f"No incident {incident_id!r}.")
+    if not reason.strip():
+        return page(request, "missing.html", 422, what="Say why the incident is silenced.")
+    try:
+        service.silence(found.dimension, found.value, seconds=hours * 3600, reason=reason.strip())
+    except SilenceError as error:
+        return page(request, "missing.html", 422, what=str(error))
+    return RedirectResponse(f"/incidents/{incident_id}", status.HTTP_303_SEE_OTHER)

@@ -152,6 +152,12 @@ def test_a_device_page_shows_the_diagnosis_checks_in_colour_and_the_message_as_i
     assert cited, "the evidence links to the timeline"
     assert set(cited) <= anchors
     assert diagnosis["cause"].replace("_", " ") in _text(page)
+    rsrp = _get(console, f"/api/devices/{device}").json()["rsrp"]
+    assert f"Signal (RSRP): now {rsrp:.0f} dBm" in _text(page)
+    assert 'data-chart="Battery"' not in page, "no battery chart for a device that reports none"
+    chart = r'data-chart="Signal \(RSRP\)">\s*<svg[^>]*>\s*<polyline points="([^"]+)"'
+    (points,) = re.findall(chart, page)
+    assert len(points.split()) >= 2
     swedish = _get(console, f"/devices/{device}", lang="sv").text
     sv = _get(console, f"/api/devices/{device}/message", lang="sv").json()["body"]
     assert html.escape(sv, quote=False).splitlines()[0] in swedish

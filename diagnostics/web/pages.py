@@ -29,6 +29,7 @@ from diagnostics.diagnosis import customer_message
 from diagnostics.diagnosis.messages import LANGUAGES
 from diagnostics.errors import SilenceError
 from diagnostics.support import UnknownError
+from diagnostics.web.charts import HEIGHT, WIDTH, charts
 from diagnostics.web.render import environment, page
 from diagnostics.web.sessions import session_of
 from diagnostics.web.signin import console_access
@@ -146,6 +147,8 @@ def device(
         languages=LANGUAGES,
         zone=(detail.record or {}).get("time_zone"),
         swaps=[support.swap_result(t.id) for t in tests],
+        charts=charts(detail.timeline),
+        chart_size=(WIDTH, HEIGHT),
         session=session_of(request),
     )
 

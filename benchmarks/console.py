@@ -93,18 +93,18 @@ def feed_fleet(service: Service, topics: Topics, devices: int) -> int:
         service.handle(items)
         fed += len(items)
 
-    rounds = (
-        [(_record(n), f"acct-{n % 200}") for n in range(devices)],
-        [(_report(n, T0 + 60 + n % 600, 1), f"acct-{n % 200}") for n in range(devices)],
-        [
-            (_report(n, T0 + INTERVAL_S + 60 + n % 600, 2), f"acct-{n % 200}")
-            for n in range(devices)
-            if 1 + n % CELLS != QUIET_CELL
-        ],
-    )
-    for step, messages in enumerate(rounds):
-        for start in range(0, len(messages), BATCH):
-            hand(messages[start : start + BATCH])
+    def round_of(step: int, n: int) -> tuple[object, str | None] | None:
+        account = f"acct-{n % 200}"
+        if step == 0:
+            return _record(n), account
+        if step == 2 and 1 + n % CELLS == QUIET_CELL:
+            return None  # the quiet cell's devices say nothing in the second round
+        return _report(n, T0 + (step - 1) * INTERVAL_S + 60 + n % 600, step), account
+
+    for step in range(3):  # made a batch at a time: a million messages are not held at once
+        for start in range(0, devices, BATCH):
+            made = (round_of(step, n) for n in range(start, min(start + BATCH, devices)))
+            hand([m for m in made if m is not None])
         hand([(Clock(t=T0 + (step + 1) * INTERVAL_S), None)])
     for later in (4, 5, 6):  # the quiet cell passes SUSPECT: one incident
         hand([(Clock(t=T0 + later * INTERVAL_S), None)])

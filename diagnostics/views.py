@@ -96,7 +96,8 @@ class FleetSummary:
     clock: float | None
     devices: int
     statuses: dict[str, int]
-    stored: Summary
+    stored: Summary | None
+    """The store's counts (None: not asked for)."""
     alarms: int = 0
     """OFFLINE devices in no open incident: individual alarms."""
     incidents_open: int = 0
@@ -191,8 +192,12 @@ class ServiceView:
     def __init__(self, service: Service) -> None:
         self.service = service
 
-    def summary(self) -> FleetSummary:
-        """Devices per status, messages per kind, dead letters per code, alarms and incidents."""
+    def summary(self, *, stored: bool = True) -> FleetSummary:
+        """Devices per status, messages per kind, dead letters per code, alarms and incidents.
+
+        `stored=False`: without the store's counts (messages per kind, SIMs, dead letters),
+        which count SIMs by a scan of its table: what the console's live counts leave out.
+        """
         service = self.service
         with service.lock:
             statuses = service.detector.counts()
@@ -204,7 +209,7 @@ class ServiceView:
             clock,
             devices,
             statuses,
-            service.store.summary(),
+            service.store.summary() if stored else None,
             alarms=alarms,
             incidents_open=len(incidents),
             incidents_alerting=alerting,

@@ -78,7 +78,7 @@ def counts(request: Request, view: ViewDep) -> HTMLResponse:
 def _live(view: ServiceView) -> dict[str, Any]:
     """What the overview's live part shows: counts by status, alarms, open incidents."""
     return {
-        "summary": view.summary(),
+        "summary": view.summary(stored=False),
         "statuses": STATUSES,
         "incidents": view.incidents(open_only=True),
     }

@@ -17,6 +17,7 @@ def fleet(view: ViewDep) -> FleetOut:
     """Devices per verdict, messages per kind, dead letters per code."""
     summary = view.summary()
     stored = summary.stored
+    assert stored is not None  # asked for: the default
     return FleetOut(
         clock=summary.clock,
         devices=summary.devices,

@@ -10,7 +10,7 @@ and copied, since the ingest's thread goes on updating the originals.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -122,6 +122,8 @@ class IncidentView:
     silence_id: str | None
     evidence: dict[str, float]
     member_ids: list[str]
+    quiet_ids: list[str] = field(default_factory=list)
+    """The members quiet now."""
     kind: str = "outage"
     cause: str | None = None
 
@@ -149,6 +151,7 @@ class IncidentView:
                 "p_value": e.p_value,
             },
             member_ids=sorted(incident.members),
+            quiet_ids=sorted(incident.quiet),
             kind=incident.kind,
             cause=incident.cause,
         )

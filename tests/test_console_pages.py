@@ -280,3 +280,31 @@ def test_an_incident_is_silenced_from_its_page_with_a_reason_and_an_expiry(
         page = client.get(path).text
         assert "mast repair &lt;b&gt;now&lt;/b&gt;" in page
         assert client.get(f"/api/incidents/{incident['id']}").json()["muted"] is True
+
+
+def test_an_incidents_fleet_message_is_one_message_for_the_customer(tmp_path: Path) -> None:
+    cut = [f"collar-{n:04d}" for n in range(1, 10)]
+    spec = world(
+        devices=[collars(10, battery_mah=None)],
+        faults=[{"fault": "sim_deactivated", "at": "1h", "devices": cut}],
+    )
+    sink = MemorySink()
+    assert simulate(spec, sink, until=2.5 * H).error is None
+    database = tmp_path / "diagnostics.sqlite"
+    service = Service(store=SQLiteStore(database), topics=Topics(ROOT))
+    feed(service, Topics(ROOT), sink, T0 + 2.5 * H)
+    service.store.close()
+    with serving(settings_for(database)) as running:
+        (incident,) = httpx.get(running.url + "/api/incidents", timeout=10).json()["items"]
+        api = httpx.get(running.url + "/api/fleet/messages", timeout=10).json()["items"]
+        page = httpx.get(running.url + f"/incidents/{incident['id']}/message", timeout=20)
+        assert page.status_code == 200
+        (body,) = re.findall(
+            r'<pre id="fleet-message-1" lang="en">(.*?)</pre>', page.text, re.DOTALL
+        )
+        assert html.unescape(body) == api[0]["body"]
+        assert "9 of your devices" in _text(page.text)
+        assert (
+            f'href="/incidents/{incident["id"]}/message"'
+            in httpx.get(running.url + f"/incidents/{incident['id']}", timeout=10).text
+        )

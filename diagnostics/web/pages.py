@@ -26,6 +26,7 @@ from diagnostics.api.deps import (  # noqa: TC001 - FastAPI reads them
     ViewDep,
 )
 from diagnostics.diagnosis import customer_message
+from diagnostics.diagnosis.fleet import fleet_messages
 from diagnostics.diagnosis.messages import LANGUAGES
 from diagnostics.errors import SilenceError
 from diagnostics.support import UnknownError
@@ -45,6 +46,9 @@ STATIC_DIR: Final = Path(__file__).parent / "static"
 STATUSES: Final = ("ONLINE", "ASLEEP", "LATE", "SUSPECT", "OFFLINE", "UNKNOWN")
 """Detection statuses in the order the overview counts them."""
 MEMBERS_PER_PAGE: Final = 50
+FLEET_MESSAGE_MOST: Final = 2000
+"""An incident's fleet message is written from each quiet member's diagnosis, up to this many
+(beyond, the page says so: `/api/fleet/messages?account=` writes one customer's)."""
 EVENTS_EVERY_S: Final = 2.0
 """How often the live counts are read again (sent only when they changed)."""
 EVENTS_FOR_S: Final = 600.0
@@ -218,6 +222,36 @@ def incident(
         pages=pages,
         silence=silence,
         session=session_of(request),
+    )
+
+
+@web_router.get("/incidents/{incident_id}/message")
+def incident_message(
+    request: Request,
+    view: ViewDep,
+    support: SupportDep,
+    incident_id: str,
+    lang: Annotated[str, Query(pattern="^[a-z]{2}$")] = "en",
+) -> HTMLResponse:
+    """One message per customer for the incident's quiet devices that share a sure cause."""
+    found = view.incident(incident_id)
+    if found is None:
+        return page(request, "missing.html", 404, what=f"No incident {incident_id!r}.")
+    language = lang if lang in LANGUAGES else "en"
+    quiet = sorted(found.quiet_ids)
+    messages = []
+    if len(quiet) <= FLEET_MESSAGE_MOST:
+        diagnoses = [support.diagnose_device(d) for d in quiet]
+        messages = fleet_messages(diagnoses, language)
+    return page(
+        request,
+        "incident_message.html",
+        incident=found,
+        messages=messages,
+        quiet=len(quiet),
+        most=FLEET_MESSAGE_MOST,
+        language=language,
+        languages=LANGUAGES,
     )
 
 

@@ -30,7 +30,14 @@ from diagnostics.ingest import Ingest
 from diagnostics.service import Service
 from diagnostics.settings import Settings
 from diagnostics.store import SQLiteStore
-from diagnostics.web import Sessions, signin_router, static_files, web_router
+from diagnostics.web import (
+    Sessions,
+    signin_router,
+    static_files,
+    trainee_router,
+    training_router,
+    web_router,
+)
 from protocol.mqtt.tls import client_context
 from protocol.wire import Topics
 
@@ -39,6 +46,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from fastapi import FastAPI
+
+    from diagnostics.training_port import TrainingPort
 
 __all__ = ["create_app"]
 
@@ -59,8 +68,15 @@ def _tls(settings: Settings) -> ssl.SSLContext | None:
     return client_context(ca=settings.broker_ca, cert=settings.broker_cert, key=settings.broker_key)
 
 
-def create_app(settings: Settings | None = None, *, access: Access | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    access: Access | None = None,
+    training: TrainingPort | None = None,
+) -> FastAPI:
     """The diagnostics app for `settings` (when None: the environment's, else the defaults).
+
+    `training`: the port of exercises the console runs (`simlab serve --scenarios`).
 
     Raises:
         TokenError: `access` is None and `resolve_access` finds no token (see it).
@@ -133,7 +149,10 @@ def create_app(settings: Settings | None = None, *, access: Access | None = None
     app.include_router(api_router)
     app.include_router(signin_router)
     app.include_router(web_router)
+    app.include_router(training_router)
+    app.include_router(trainee_router)
     app.state.sessions = Sessions()
+    app.state.training = training
     app.mount("/static", static_files(), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

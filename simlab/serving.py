@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from diagnostics.settings import Settings
+    from diagnostics.training_port import TrainingPort
 
 __all__ = [
     "ServeError",
@@ -130,10 +131,12 @@ def serve(
     port: int,
     log_level: str = "info",
     say: Callable[[str], None] | None = None,
+    training: TrainingPort | None = None,
 ) -> None:
     """Check the database and the token, bind (host, port), then run the app until stopped.
 
-    `say` is told, in one line, where the API's token is (never the token).
+    `say` is told, in one line, where the API's token is (never the token). `training`:
+    the exercises the console's training page runs (None: training off).
 
     Raises:
         ServeInputError: from `check_database`, `check_access` or `bind`, before anything
@@ -147,7 +150,7 @@ def serve(
         if say is not None:
             reads = "reads and writes" if access.public else "writes"
             say(f"API token for {reads}: {access.source}")
-        app = create_app(settings, access=access)
+        app = create_app(settings, access=access, training=training)
         server = uvicorn.Server(uvicorn.Config(app, log_level=log_level))
         server.run(sockets=[sock])
 

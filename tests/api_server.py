@@ -64,9 +64,9 @@ class Running:
 
 
 @contextlib.contextmanager
-def serving(settings: Settings, access=None) -> Iterator[Running]:
+def serving(settings: Settings, access=None, training=None) -> Iterator[Running]:
     """The app for `settings` under uvicorn in a thread, until the block ends."""
-    app = create_app(settings, access=access)
+    app = create_app(settings, access=access, training=training)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

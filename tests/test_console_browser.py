@@ -193,3 +193,46 @@ def test_the_api_docs_render_with_the_network_blocked(
         assert tab.locator(".swagger-ui .opblock").count() > 10
         tab.screenshot(path=shots / "docs.png")
         context.close()
+
+
+def test_a_trainer_starts_an_exercise_and_a_trainee_answers_and_is_scored(
+    browser: playwright.Browser, shots: Path, tmp_path: Path
+) -> None:
+    from simlab.training_web import ScenarioTraining  # noqa: PLC0415 - this test's port
+
+    port = ScenarioTraining(tmp_path / "runs")
+    with serving(settings_for(tmp_path / "diagnostics.sqlite"), training=port) as running:
+        trainer = browser.new_context(viewport={"width": 1280, "height": 800})
+        _offline(trainer)
+        tab = trainer.new_page()
+        tab.goto(running.url + "/signin?next=/training")
+        tab.get_by_label("API token").fill(running.token)
+        tab.keyboard.press("Enter")
+        tab.wait_for_url("**/training")
+        tab.get_by_role("button", name="Start The lost giraffe").click()
+        tab.wait_for_url("**/training")
+        code = tab.locator("code.code").first.inner_text()
+        tab.screenshot(path=shots / "training.png", full_page=True)
+
+        trainee = browser.new_context(viewport={"width": 1280, "height": 800})
+        _offline(trainee)
+        page = trainee.new_page()
+        page.goto(running.url + "/training/join")
+        page.get_by_label("The exercise's code").fill(code)
+        page.keyboard.press("Enter")
+        name = page.get_by_label("Your name")
+        playwright.expect(name).to_be_visible(timeout=90_000)  # the page refreshes until ready
+        name.fill("Ana")
+        selects = page.locator("select")
+        devices = selects.count()
+        for i in range(devices):
+            selects.nth(i).select_option("healthy")
+        page.screenshot(path=shots / "exercise.png", full_page=True)
+        page.get_by_role("button", name="Send my answers").click()
+        playwright.expect(page.locator("h1")).to_contain_text("Ana: ")
+        marks = page.locator("li.mark")
+        assert marks.count() == devices
+        assert page.locator("li.mark.wrong").count() >= 1, "the giraffe's collar is not healthy"
+        page.screenshot(path=shots / "score.png", full_page=True)
+        trainer.close()
+        trainee.close()

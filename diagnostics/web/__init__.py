@@ -8,5 +8,14 @@ vendored under `static/` (no CDN, no build step). `web_router` holds the pages,
 from diagnostics.web.pages import STATIC_DIR, static_files, web_router
 from diagnostics.web.sessions import Sessions
 from diagnostics.web.signin import signin_router
+from diagnostics.web.training import trainee_router, training_router
 
-__all__ = ["STATIC_DIR", "Sessions", "signin_router", "static_files", "web_router"]
+__all__ = [
+    "STATIC_DIR",
+    "Sessions",
+    "signin_router",
+    "static_files",
+    "trainee_router",
+    "training_router",
+    "web_router",
+]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from contextlib import ExitStack
-from pathlib import Path  # noqa: TC003 - typer reads the annotations at run time
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -25,6 +25,7 @@ from simulator.errors import SpecError
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
+    from diagnostics.training_port import TrainingPort
     from simulator.transport.url import BrokerUrl
 
 __all__ = ["protocol_app", "protocol_schema", "replay", "serve", "simulate"]
@@ -259,6 +260,14 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
             help="5, or 4 for an MQTT 3.1.1 broker (amqtt) \\[env SIMLAB_MQTT_VERSION; default 5].",
         ),
     ] = None,
+    scenarios: Annotated[
+        bool,
+        typer.Option(
+            "--scenarios",
+            help="Training in the console: trainers start bundled scenarios at /training, "
+            "trainees join with a code; exercises run under simlab-runs/.",
+        ),
+    ] = False,
 ) -> None:
     """Run the diagnostics service: ingest the stream under ROOT and serve the API.
 
@@ -311,7 +320,13 @@ def serve(  # noqa: PLR0913, PLR0917 - the command's options
     except ValidationError as exc:
         _bad(f"simlab serve: {_said(exc)}")
     try:
-        serving.serve(settings, host=host, port=port, say=lambda line: typer.echo(line, err=True))
+        serving.serve(
+            settings,
+            host=host,
+            port=port,
+            say=lambda line: typer.echo(line, err=True),
+            training=_training() if scenarios else None,
+        )
     except serving.ServeInputError as exc:
         _bad(str(exc))
     except serving.StoreOpenError as exc:
@@ -351,3 +366,11 @@ def _of_run(run_dir: Path, database: Path | None, root: str | None) -> tuple[Pat
     if not found.database.is_file():
         _bad(f"--run: {found.database}: missing; is {run_dir} a run directory?")
     return found.database, str(run.get("root", DEFAULT_ROOT))
+
+
+def _training() -> TrainingPort:
+    """The exercises `--scenarios` turns on: bundled scenarios run under simlab-runs/."""
+    from simlab.training_web import ScenarioTraining  # noqa: PLC0415 - only for --scenarios
+
+    typer.echo("training: trainers start exercises at /training (runs in simlab-runs/)", err=True)
+    return ScenarioTraining(Path("simlab-runs"))

@@ -114,6 +114,14 @@ class Incident:
     """(from when, devices of its group quiet, devices its group holds), a point per change:
     what its summary says at any moment it was open. The group is every device whose
     attribute puts it there, also those left out of the test for a reason of their own."""
+    _order: list[str] = field(default_factory=list, repr=False, compare=False)
+    """`members` sorted, as last asked for (`ordered`)."""
+
+    def ordered(self) -> list[str]:
+        """Its members by id, sorted again only when it has gained members (it never loses one)."""
+        if len(self._order) != len(self.members):
+            self._order = sorted(self.members)
+        return self._order
 
     @property
     def open(self) -> bool:

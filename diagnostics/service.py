@@ -45,7 +45,7 @@ from diagnostics.incidents_reasons import SESSION_DIMENSIONS, SimReasons
 from diagnostics.incidents_timing import DEFAULT_T3412_S
 from diagnostics.ingest_records import dead_letter_of
 from diagnostics.search import DeviceSearch
-from diagnostics.service_state import Counters, DeviceFacts
+from diagnostics.service_state import Counters, DeviceFacts, move_cell
 from diagnostics.silence import add_silence, end_silence, restore_silences
 from diagnostics.sim_map import SimMap
 from diagnostics.store import DetectionChange, accepted, dead_letter
@@ -127,6 +127,8 @@ class Service:
         """Seconds of service clock between sweeps inside a batch (0: at every watermark)."""
         self.clock: float | None = None
         self.devices: dict[str, DeviceFacts] = {}
+        self.by_cell: dict[tuple[str | None, int | None], set[str]] = {}
+        """(operator, cell) of each device's newest report -> the devices: a cell's peers."""
         row = partial(grouping_row, devices=self.devices, reasons=self.reasons, sims=self.sims)
         self._rows = GroupRows(partial(row, readings=self.readings), self.sims)
         self.since: dict[str, float] = {}
@@ -308,7 +310,7 @@ class Service:
             if facts.last_report is None or message.t >= facts.last_report:
                 facts.account = account or facts.account
                 facts.imei = message.imei
-                facts.operator, facts.cell = message.mcc_mnc, message.cell_id
+                move_cell(self.by_cell, facts, message.mcc_mnc, message.cell_id)
                 facts.apn = message.apn
                 facts.last_report = message.t
                 facts.battery, facts.rsrp = message.battery, message.rsrp

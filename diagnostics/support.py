@@ -35,7 +35,7 @@ from diagnostics.diagnosis.swap import (
     weigh_swap,
 )
 from diagnostics.errors import DiagnosticsError
-from diagnostics.peers import cell_peers, overdue
+from diagnostics.peers import OVERDUE, cell_peers
 from protocol.causes import Cause
 
 if TYPE_CHECKING:
@@ -114,12 +114,20 @@ class Support:
         return dataclasses.replace(case, cell_peers=peers) if peers is not None else case
 
     def _peers(self, facts: DeviceFacts) -> CellPeers | None:
-        """The device's neighbours on its last cell, from the hot state (under the lock)."""
+        """The device's neighbours on its last cell, from the hot state (under the lock).
+
+        Only the devices of that cell are read (`Service.by_cell`), never the whole fleet.
+        """
         service = self.service
         detector = service.detector
-        quiet = overdue(detector.ids, detector.column("status"), detector.column("interval"))
+        members = service.by_cell.get((facts.operator, facts.cell), set())
+        rows = [(d, detector.index[d]) for d in members if d in detector.index]
+        statuses, intervals = detector.column("status"), detector.column("interval")
+        late = {int(s) for s in OVERDUE}
+        quiet = {d: float(intervals[r]) for d, r in rows if int(statuses[r]) in late}
         fading = {d for d in quiet if service.readings.explanation(d) is Cause.COVERAGE_LOSS}
-        return cell_peers(service.devices.values(), facts, quiet=quiet, fading=fading)
+        peers = (service.devices[d] for d in members if d in service.devices)
+        return cell_peers(peers, facts, quiet=quiet, fading=fading)
 
     def _owner_of_imei(self, imei: str) -> str | None:
         with self.service.lock:

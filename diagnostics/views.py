@@ -128,8 +128,12 @@ class IncidentView:
     cause: str | None = None
 
     @classmethod
-    def of(cls, incident: Incident) -> IncidentView:
-        """A snapshot of `incident`."""
+    def of(cls, incident: Incident, *, ids: bool = True, quiet: bool = False) -> IncidentView:
+        """A snapshot of `incident`.
+
+        `ids=False`: without its members' ids, only their counts; `quiet`: with the ids of
+        those quiet now.
+        """
         e = incident.evidence
         return cls(
             id=incident.id,
@@ -150,8 +154,8 @@ class IncidentView:
                 "normal_rate": e.normal_rate,
                 "p_value": e.p_value,
             },
-            member_ids=sorted(incident.members),
-            quiet_ids=sorted(incident.quiet),
+            member_ids=list(incident.ordered()) if ids else [],
+            quiet_ids=sorted(incident.quiet) if quiet else [],
             kind=incident.kind,
             cause=incident.cause,
         )
@@ -224,11 +228,18 @@ class ServiceView:
         ids = service.detector.ids
         return sum(ids[int(row)] not in service.incident_of for row in offline)
 
-    def incidents(self, *, open_only: bool = False) -> list[IncidentView]:
-        """Open incidents, then recently closed ones (newest first within each)."""
+    def incidents(self, *, open_only: bool = False, ids: bool = True) -> list[IncidentView]:
+        """Open incidents, then recently closed ones (newest first within each).
+
+        `ids=False`: without their members' ids (an overview counts them, never lists them).
+        """
         service = self.service
         with service.lock:
-            found = [IncidentView.of(i) for i in reversed(service.grouper.incidents.values())]
+            found = [
+                IncidentView.of(i, ids=ids)
+                for i in reversed(service.grouper.incidents.values())
+                if i.open or not open_only
+            ]
         return [i for i in found if i.open] + (
             [] if open_only else [i for i in found if not i.open]
         )
@@ -252,12 +263,12 @@ class ServiceView:
                 named.append(f)
             return named
 
-    def incident(self, incident_id: str) -> IncidentView | None:
-        """One incident with its members; None if unknown (or long closed)."""
+    def incident(self, incident_id: str, *, quiet: bool = False) -> IncidentView | None:
+        """One incident with its members (`quiet`: and which are quiet now); None if unknown."""
         service = self.service
         with service.lock:
             found = service.grouper.incidents.get(incident_id)
-            return IncidentView.of(found) if found else None
+            return IncidentView.of(found, quiet=quiet) if found else None
 
     def silences(self) -> tuple[float | None, list[Silence]]:
         """The service clock and every silence (active ones have `until` after it)."""

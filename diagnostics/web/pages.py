@@ -84,7 +84,7 @@ def _live(view: ServiceView) -> dict[str, Any]:
     return {
         "summary": view.summary(stored=False),
         "statuses": STATUSES,
-        "incidents": view.incidents(open_only=True),
+        "incidents": view.incidents(open_only=True, ids=False),
     }
 
 
@@ -234,7 +234,7 @@ def incident_message(
     lang: Annotated[str, Query(pattern="^[a-z]{2}$")] = "en",
 ) -> HTMLResponse:
     """One message per customer for the incident's quiet devices that share a sure cause."""
-    found = view.incident(incident_id)
+    found = view.incident(incident_id, quiet=True)
     if found is None:
         return page(request, "missing.html", 404, what=f"No incident {incident_id!r}.")
     language = lang if lang in LANGUAGES else "en"

@@ -14,12 +14,13 @@ Figures (one `name=value` per line):
   page_p99_ms.search         `/search?q=`: a device by its name, by its ICCID's last digits
   page_p99_ms.device         `/devices/{id}`: checks, evidence, message, timeline
   page_p99_ms.incident       `/incidents/{id}`: the incident and a page of its members
+  page_p99_ms.training       `/training` and an exercise's page (the lost giraffe, run by
+                             simlab's own training port beside the fleet)
   page_p99_ms.baseline       the style sheet from the same server: what an answer costs at all
   slowest_vs_baseline        the slowest page's p99 over the baseline's
   target_met                 every page's p99 <= 300 ms
 
-The training page is not built yet, so it has no figure. Every request goes to
-127.0.0.1 only, and each loop is bounded by `--requests`.
+Every request goes to 127.0.0.1 only, and each loop is bounded by `--requests`.
 
 Usage: python benchmarks/console.py [--devices N] [--requests R] [--quick]
 """
@@ -31,6 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import numpy as np
@@ -42,10 +44,21 @@ from diagnostics.api import api_router, exception_handlers
 from diagnostics.ingest import Received
 from diagnostics.service import Service
 from diagnostics.store import SQLiteStore
-from diagnostics.web import Sessions, signin_router, static_files, web_router
+from diagnostics.web import (
+    Sessions,
+    signin_router,
+    static_files,
+    trainee_router,
+    training_router,
+    web_router,
+)
 from protocol.messages import Clock, SimRecord, Telemetry
 from protocol.wire import Topics, encode
 from simlab.broker import free_port
+from simlab.training_web import ScenarioTraining
+
+if TYPE_CHECKING:
+    from diagnostics.training_port import RunCard, TrainingPort
 
 T0 = 1_775_001_600.0
 CELLS = 50
@@ -112,12 +125,15 @@ def feed_fleet(service: Service, topics: Topics, devices: int) -> int:
     return fed
 
 
-def console_app(service: Service) -> FastAPI:
+def console_app(service: Service, training: TrainingPort | None = None) -> FastAPI:
     """The console and API over `service` (loopback: reads need no token)."""
     app = FastAPI(exception_handlers=exception_handlers)
     app.include_router(api_router)
     app.include_router(signin_router)
     app.include_router(web_router)
+    app.include_router(training_router)
+    app.include_router(trainee_router)
+    app.state.training = training
     app.mount("/static", static_files(), name="static")
     app.state.service = service
     app.state.access = Access(new_token(), source="in memory")
@@ -137,6 +153,19 @@ def p99_ms(client: httpx.Client, paths: list[str], requests: int) -> float:
     return float(np.percentile(times, 99) * 1000)
 
 
+def _ready(training: ScenarioTraining, scenario: str) -> RunCard:
+    """An exercise of `scenario`, once it has run (bounded: two minutes)."""
+    run = training.start(scenario)
+    deadline = time.monotonic() + 120
+    while (found := training.run(run.id)) is not None and found.state == "running":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the {scenario} exercise did not finish running")
+        time.sleep(0.2)
+    if found is None or found.state != "ready":
+        raise RuntimeError(f"the {scenario} exercise failed: {found and found.error}")
+    return found
+
+
 def main() -> None:
     """Feed the fleet, serve the console, time each page, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -153,10 +182,11 @@ def main() -> None:
         fed = feed_fleet(service, topics, devices)
         feed_s = time.perf_counter() - started
         (incident,) = [i.id for i in service.grouper.open_incidents()]
+        training = ScenarioTraining(Path(folder) / "runs")
+        exercise = _ready(training, "lost-giraffe")
         port = free_port()
-        config = uvicorn.Config(
-            console_app(service), host="127.0.0.1", port=port, log_level="error"
-        )
+        app = console_app(service, training)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -169,6 +199,7 @@ def main() -> None:
             "search": [f"/search?q=Meter+{n}" for n in some] + [f"/search?q={n:06d}" for n in some],
             "device": [f"/devices/m-{n:07d}" for n in some],
             "incident": [f"/incidents/{incident}", f"/incidents/{incident}?members=3"],
+            "training": ["/training", f"/training/runs/{exercise.id}?code={exercise.code}"],
             "baseline": ["/static/console.css"],
         }
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:

@@ -59,16 +59,20 @@ class ScenarioTraining:
         """Devices per scenario where it is large (None: each scenario's own size)."""
         self._runs: dict[str, _Run] = {}
         self._lock = threading.Lock()
+        self._scenarios: list[ScenarioCard] | None = None
 
     def scenarios(self) -> list[ScenarioCard]:
-        """Every bundled scenario, by name."""
+        """Every bundled scenario, by name (read once: the bundle does not change)."""
         from simlab.scenario import load_scenario  # noqa: PLC0415 - the scenario model is heavy
 
-        found = []
-        for name in bundled_names():
-            spec = load_scenario(scenario_path(name), self.size)
-            found.append(ScenarioCard(name, spec.title, spec.story.strip()))
-        return found
+        with self._lock:
+            if self._scenarios is None:
+                cards = []
+                for name in bundled_names():
+                    spec = load_scenario(scenario_path(name), self.size)
+                    cards.append(ScenarioCard(name, spec.title, spec.story.strip()))
+                self._scenarios = cards
+            return list(self._scenarios)
 
     def causes(self) -> list[tuple[str, str]]:
         """Every cause a trainee may name, in `simlab.training.CHOICES` order."""

@@ -152,7 +152,12 @@ def test_a_device_page_shows_the_diagnosis_checks_in_colour_and_the_message_as_i
     assert cited, "the evidence links to the timeline"
     assert set(cited) <= anchors
     assert diagnosis["cause"].replace("_", " ") in _text(page)
-    rsrp = _get(console, f"/api/devices/{device}").json()["rsrp"]
+    detail = _get(console, f"/api/devices/{device}").json()
+    rsrp = detail["rsrp"]
+    changes = re.findall(
+        r'<li class="change">.*?<span class="status status-\w+">(\w+)</span>', page
+    )
+    assert changes == [h["verdict"] for h in detail["history"]][::-1][:20]
     assert f"Signal (RSRP): now {rsrp:.0f} dBm" in _text(page)
     assert 'data-chart="Battery"' not in page, "no battery chart for a device that reports none"
     chart = r'data-chart="Signal \(RSRP\)">\s*<svg[^>]*>\s*<polyline points="([^"]+)"'

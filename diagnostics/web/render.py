@@ -86,6 +86,12 @@ _SAID: Final[dict[str, Callable[[dict[str, Any]], str]]] = {
     "attach": lambda b: f"attached on {b['mcc_mnc']} cell {b['cell_id']}",
     "tau": lambda b: f"tracking area update on {b['mcc_mnc']} cell {b['cell_id']}",
     "status": lambda b: f"status: {b['status']}",
+    "imei_change": lambda b: (
+        f"SIM moved: the network saw it in IMEI {b.get('imei') or 'unknown'}"
+        f" (before: {b['old_imei']})"
+    ),
+    "firmware_update": lambda b: f"firmware update to {b['version']}: {b['state']}",
+    "session_open": lambda b: f"data session opened on APN {b['apn']}",
 }
 """Timeline entries in plain words, by kind (others are named by their kind)."""
 

@@ -13,6 +13,7 @@ Figures (one `name=value` per line):
   page_p99_ms.overview       `/`: counts by status, alarms, open incidents
   page_p99_ms.search         `/search?q=`: a device by its name, by its ICCID's last digits
   page_p99_ms.device         `/devices/{id}`: checks, evidence, message, timeline
+  page_p99_ms.device_quiet   the same for devices of the quiet cell (their cell's peers read)
   page_p99_ms.incident       `/incidents/{id}`: the incident and a page of its members
   page_p99_ms.training       `/training` and an exercise's page (the lost giraffe, run by
                              simlab's own training port beside the fleet)
@@ -198,6 +199,7 @@ def main() -> None:
             "overview": ["/"],
             "search": [f"/search?q=Meter+{n}" for n in some] + [f"/search?q={n:06d}" for n in some],
             "device": [f"/devices/m-{n:07d}" for n in some],
+            "device_quiet": [f"/devices/m-{QUIET_CELL - 1 + CELLS * k:07d}" for k in range(7)],
             "incident": [f"/incidents/{incident}", f"/incidents/{incident}?members=3"],
             "training": ["/training", f"/training/runs/{exercise.id}?code={exercise.code}"],
             "baseline": ["/static/console.css"],

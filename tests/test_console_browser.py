@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from playwright import sync_api as playwright
 
 from diagnostics.service import Service
 from diagnostics.store import SQLiteStore
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from tests.api_server import Running
 
 pytestmark = pytest.mark.browser
-playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
 
 H = 3600.0
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

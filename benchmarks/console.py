@@ -45,14 +45,7 @@ from diagnostics.api import api_router, exception_handlers
 from diagnostics.ingest import Received
 from diagnostics.service import Service
 from diagnostics.store import SQLiteStore
-from diagnostics.web import (
-    Sessions,
-    signin_router,
-    static_files,
-    trainee_router,
-    training_router,
-    web_router,
-)
+from diagnostics.web import mount_console
 from protocol.messages import Clock, SimRecord, Telemetry
 from protocol.wire import Topics, encode
 from simlab.broker import free_port
@@ -130,15 +123,9 @@ def console_app(service: Service, training: TrainingPort | None = None) -> FastA
     """The console and API over `service` (loopback: reads need no token)."""
     app = FastAPI(exception_handlers=exception_handlers)
     app.include_router(api_router)
-    app.include_router(signin_router)
-    app.include_router(web_router)
-    app.include_router(training_router)
-    app.include_router(trainee_router)
-    app.state.training = training
-    app.mount("/static", static_files(), name="static")
+    mount_console(app, training)
     app.state.service = service
     app.state.access = Access(new_token(), source="in memory")
-    app.state.sessions = Sessions()
     return app
 
 

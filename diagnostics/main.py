@@ -30,14 +30,7 @@ from diagnostics.ingest import Ingest
 from diagnostics.service import Service
 from diagnostics.settings import Settings
 from diagnostics.store import SQLiteStore
-from diagnostics.web import (
-    Sessions,
-    signin_router,
-    static_files,
-    trainee_router,
-    training_router,
-    web_router,
-)
+from diagnostics.web import mount_console
 from protocol.mqtt.tls import client_context
 from protocol.wire import Topics
 
@@ -147,12 +140,6 @@ def create_app(
     )
     app.state.access = access
     app.include_router(api_router)
-    app.include_router(signin_router)
-    app.include_router(web_router)
-    app.include_router(training_router)
-    app.include_router(trainee_router)
-    app.state.sessions = Sessions()
-    app.state.training = training
-    app.mount("/static", static_files(), name="static")
+    mount_console(app, training)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -66,7 +66,13 @@ class Running:
 @contextlib.contextmanager
 def serving(settings: Settings, access=None, training=None) -> Iterator[Running]:
     """The app for `settings` under uvicorn in a thread, until the block ends."""
-    app = create_app(settings, access=access, training=training)
+    with serving_app(create_app(settings, access=access, training=training)) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def serving_app(app: FastAPI) -> Iterator[Running]:
+    """`app` under uvicorn on a free loopback port, in a thread, until the block ends."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

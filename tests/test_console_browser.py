@@ -11,7 +11,6 @@ kept (`--screenshots DIR`, else under the test's temporary directory).
 
 from __future__ import annotations
 
-import copy
 import shutil
 from typing import TYPE_CHECKING
 
@@ -26,7 +25,7 @@ from simlab.direct import feed
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
 from tests.api_server import ROOT, T0, serving, settings_for
-from tests.world_fixtures import CUSTOMER, collars, world
+from tests.world_fixtures import one_cell
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -44,11 +43,8 @@ COLOURS = {"green": "rgb(30, 142, 62)", "yellow": "rgb(217, 164, 0)", "grey": "r
 
 def _world() -> MemorySink:
     """60 collars on one cell, the 7th's battery dying at 1 h; the cell off air at 3 h."""
-    customer = copy.deepcopy(CUSTOMER)
-    customer["sim_ranges"][0]["count"] = 60
-    spec = world(
-        customer=customer,
-        devices=[collars(60, battery_mah=None, lon=34.90)],
+    spec = one_cell(
+        60,
         faults=[
             {"fault": "power_loss", "at": "1h", "devices": ["collar-0007"]},
             {"fault": "cell_outage", "at": "3h", "cell": 101},

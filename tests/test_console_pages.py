@@ -9,7 +9,6 @@ value escaped, never markup.
 
 from __future__ import annotations
 
-import copy
 import html
 import re
 from typing import TYPE_CHECKING
@@ -25,7 +24,7 @@ from simlab.direct import feed
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
 from tests.api_server import ROOT, T0, serving, settings_for
-from tests.world_fixtures import CUSTOMER, FIRST_ICCID, collars, world
+from tests.world_fixtures import FIRST_ICCID, collars, one_cell, world
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -39,11 +38,8 @@ COLOURS = {"ok": "green", "worked_before": "yellow", "never_worked": "red"}
 
 def _seed(database: Path, hours: float) -> None:
     """60 collars on one cell that goes off air at 2 h; one lost its power at 1 h."""
-    customer = copy.deepcopy(CUSTOMER)
-    customer["sim_ranges"][0]["count"] = 60
-    spec = world(
-        customer=customer,
-        devices=[collars(60, battery_mah=None, lon=34.90)],
+    spec = one_cell(
+        60,
         faults=[
             {"fault": "power_loss", "at": "1h", "devices": ["collar-0060"]},
             {"fault": "cell_outage", "at": "2h", "cell": 101},

@@ -14,20 +14,17 @@ from __future__ import annotations
 import importlib.util
 import re
 import sqlite3
-import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-import uvicorn
 
 from diagnostics.service import Service
 from diagnostics.store import SQLiteStore
 from diagnostics.views import ServiceView
 from protocol.wire import Topics
-from simlab.broker import free_port
+from tests.api_server import serving_app
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -70,22 +67,13 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Clie
     topics = Topics("rows-test/simlab")
     service = Service(store=store, topics=topics)
     bench.feed_fleet(service, topics, DEVICES)
-    port = free_port()
-    config = uvicorn.Config(bench.console_app(service), host="127.0.0.1", port=port)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60  # a hang, not a speed, is what this bound catches
-    while not server.started:
-        assert thread.is_alive(), "the server did not start"
-        assert time.monotonic() < deadline, "the server did not start in time"
-        time.sleep(0.02)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        with (
+            serving_app(bench.console_app(service)) as running,
+            httpx.Client(base_url=running.url, timeout=60) as client,
+        ):
             yield client, store
     finally:
-        server.should_exit = True
-        thread.join(20)
         store.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 
 from protocol.identifiers import Iccid, Imei
@@ -135,4 +136,13 @@ def world(
             "swaps": list(swaps),
             **extra,
         },
+    )
+
+
+def one_cell(count: int, faults=()) -> WorldSpec:
+    """`count` collars out of reach of all cells but 101 (one SIM range holding them all)."""
+    customer = copy.deepcopy(CUSTOMER)
+    customer["sim_ranges"][0]["count"] = count
+    return world(
+        customer=customer, devices=[collars(count, battery_mah=None, lon=34.90)], faults=faults
     )

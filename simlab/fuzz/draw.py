@@ -32,6 +32,10 @@ MAX_DEVICES: Final = 3000
 """The largest fleet drawn; sizes are log-uniform from 1, so most fleets are small."""
 MAX_REPORTS: Final = 25_000
 """A fleet sends at most about this many reports in a run (fewer devices where they are chatty)."""
+MAX_STORM: Final = 250_000
+"""A group whose firmware storms for the whole run sends at most about this many refusals."""
+STORM_GAP_S: Final = {"tight_loop": 10.0, "reboot_on_failure": 60.0}
+"""About how often misbehaving firmware tries again after a failure (`simulator.world.retry`)."""
 H: Final = 3600.0
 RADIOS: Final = ("LTE-M", "NB-IoT", "LTE")
 _SYLLABLES: Final = ("Nord", "Oster", "Berg", "Lind", "Sol", "Vik", "Dal", "Mar", "Ek", "Holm")
@@ -229,6 +233,24 @@ def _firmware_behaviour(d: Draft) -> None:
         private = g.spec["apn"] != "internet.m2m"
         if private and d.rng.random() < 0.1:  # set up with the wrong login from day one
             g.spec["apn_credentials_ok"] = False
+            _storm_budget(d, g)
+
+
+def _storm_budget(d: Draft, g: Group) -> None:
+    """A group refused from its first minute storms all run long: size it so the run fits.
+
+    The same rule as a chatty fleet's: what a device sends counts toward the run's
+    budget, and a firmware retrying every few seconds sends one refusal each time
+    (at most `MAX_STORM` in all: a few thousand such devices for three days would
+    be tens of millions of messages, the run of hours, and no more telling).
+    """
+    gap = STORM_GAP_S.get(g.spec["retry"])
+    if gap is None:
+        return
+    fits = max(1, int(MAX_STORM * gap / d.duration))
+    if g.spec["count"] > fits:
+        d.notes.append(f"Group {g.spec['name']} storms from its first minute: {fits} devices.")
+        g.spec["count"] = fits
 
 
 def _roaming_partners(d: Draft) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from protocol.causes import Cause
-from simlab.fuzz.draw import draw
+from simlab.fuzz.draw import MAX_STORM, STORM_GAP_S, draw
 from simlab.fuzz.runner import scenario_file
 from simlab.fuzz.score import WorldCard
 from simlab.fuzz.score_incidents import score_incidents as _incidents
@@ -78,6 +78,20 @@ def test_each_dimension_is_drawn_in_its_share_of_the_first_hundred_worlds() -> N
         "account": 2,
         "storm behaviour": 2,
     }
+
+
+@pytest.mark.unit
+def test_a_group_storming_from_its_first_minute_is_drawn_and_sized_to_fit_its_run() -> None:
+    stormers = []
+    for seed in [*range(1, 201), 41023]:
+        d = draw(seed)
+        for g in d.groups:
+            if g.spec.get("apn_credentials_ok") is False and g.spec["retry"] != "ts34":
+                stormers.append((seed, g.spec["count"]))
+                refusals = g.spec["count"] * d.duration / STORM_GAP_S[g.spec["retry"]]
+                assert refusals <= MAX_STORM or g.spec["count"] == 1, (seed, g.spec["count"])
+    assert (41023, 9) in stormers  # 1,132 probes tight-looping for three days, before
+    assert len(stormers) >= 3
 
 
 @pytest.mark.unit

@@ -26,7 +26,7 @@ from simlab.fuzz.timeline import draw_actions, draw_faults, draw_swaps
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["DIMENSIONS", "MAX_DEVICES", "draw"]
+__all__ = ["DIMENSIONS", "MAX_DEVICES", "MAX_STORM", "STORM_GAP_S", "draw"]
 
 MAX_DEVICES: Final = 3000
 """The largest fleet drawn; sizes are log-uniform from 1, so most fleets are small."""

@@ -14,7 +14,12 @@ couple of dB: many of a group's quiet devices weakening so at once left together
 silent past its lateness and came back on another cell (`returned`) was out of all
 coverage meanwhile: a cell off air leaves its devices another cell at once, or none till it
 is back. Its own group's quiet devices that fell silent with it left together
-(`came_back`: a convoy through a tunnel or a valley, some of it not out yet).
+(`came_back`: a convoy through a tunnel or a valley, some of it not out yet). A device
+whose signal weakened to the edge of coverage on one cell (`WEAKENING_DB` over its kept
+reports) and that has heard its next one only at the edge since (`fled`) is on its way
+out of coverage too, though its newest reports on
+the new cell, all weak, fall no further than a few dB: a still device at a cell's edge
+does not leave a fading cell first.
 
 `OwnReadings` keeps each device's `RECENT_REPORTS` newest reports as they arrive
 (a late one is put in its place by time). Pure: no I/O.
@@ -32,6 +37,7 @@ import numpy as np
 from diagnostics.diagnosis.readings import (
     FALL_DB,
     RECENT_REPORTS,
+    WEAK_SIGNAL_DBM,
     battery_running_down_in,
     signal_falling_in,
 )
@@ -74,10 +80,14 @@ class OwnReadings:
         self._reports: dict[str, list[Telemetry]] = {}
         self._explained: dict[str, Cause | None] = {}
         """Device -> `explanation`, until its next report (it depends on its reports only)."""
+        self._fled: set[str] = set()
+        """Devices whose signal fell away on their previous cell, weak on this one since."""
 
     def apply(self, report: Telemetry) -> None:
         """Take one telemetry report into account."""
         kept = self._reports.setdefault(report.device_id, [])
+        if kept and report.t >= kept[-1].t:
+            self._note_flight(kept, report)
         bisect.insort(kept, report, key=lambda r: r.t)
         del kept[:-RECENT_REPORTS]
         self._explained.pop(report.device_id, None)
@@ -109,11 +119,24 @@ class OwnReadings:
                 return Returned(str(before.cell_id), other, before.t)
         return None
 
+    def _note_flight(self, kept: Sequence[Telemetry], report: Telemetry) -> None:
+        """Whether `report`, the newest, keeps or ends the device's flight from a fading cell."""
+        device = report.device_id
+        if report.rsrp > WEAK_SIGNAL_DBM:
+            self._fled.discard(device)
+        elif (kept[-1].cell_id, kept[-1].mcc_mnc) != (report.cell_id, report.mcc_mnc):
+            last = kept[-1].rsrp
+            faded = len(kept) > 2 and kept[0].rsrp - last >= WEAKENING_DB  # a trend needs 3
+            if faded and last <= WEAK_SIGNAL_DBM:
+                self._fled.add(device)
+            else:
+                self._fled.discard(device)
+
     def _explanation(self, device_id: str) -> Cause | None:
         reports = self._reports.get(device_id)
         if not reports:
             return None
-        if signal_falling_in(reports):
+        if device_id in self._fled or signal_falling_in(reports):
             return Cause.COVERAGE_LOSS
         if battery_running_down_in(reports):
             return Cause.BATTERY_DEPLETED

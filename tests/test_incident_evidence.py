@@ -129,11 +129,11 @@ def test_devices_their_apn_refuses_form_no_firmware_group():
     assert grouper.update(H, ids, attributes, quiet, None, reasons(ids, names=named)) == ([], [])
 
 
-def report(t, rsrp, battery=None):
+def report(t, rsrp, battery=None, cell=4410):
     return Telemetry(
         t=t, device_id="truck-7", iccid="8927000000000000017", imei="356938035643809", seq=1,
         firmware="4.1", battery=battery, supply_mv=None, bearer="LTE-M", mcc_mnc="65501",
-        cell_id=4410, rsrp=rsrp, rsrq=-10.0, snr=8.0, apn="veld.iot", ip="10.0.0.7",
+        cell_id=cell, rsrp=rsrp, rsrq=-10.0, snr=8.0, apn="veld.iot", ip="10.0.0.7",
         uptime_s=100,
     )  # fmt: skip
 
@@ -187,6 +187,25 @@ def test_own_readings_name_a_signal_swinging_along_the_edge_and_ending_weak():
     for t, rsrp in enumerate((-116.0, -121.0, -117.0, -123.0)):
         still.apply(report(t * H, rsrp))
     assert still.explanation("truck-7") is None
+
+
+def test_own_readings_name_a_device_that_fled_a_fading_cell_for_one_heard_at_the_edge():
+    def readings(first, then):
+        own = OwnReadings()
+        for t, (cell, rsrp) in enumerate([*((4410, r) for r in first), *((4411, r) for r in then)]):
+            own.apply(report(t * H, rsrp, cell=cell))
+        return own.explanation("truck-7")
+
+    # faded 17 dB to the floor on its cell, then a few dB more on the next: driving off
+    fled = readings((-114.5, -119.6, -126.3, -131.9), (-122.6, -126.9, -129.2, -130.2, -131.3))
+    assert fled is Cause.COVERAGE_LOSS
+    # at the edge of both cells, swinging by a few dB: a still device between them
+    assert readings((-121.0, -118.0, -122.0, -120.0), (-122.0, -121.0, -123.0, -122.0)) is None
+    # it faded, but the next cell is heard well: it found coverage again
+    assert readings((-114.5, -119.6, -126.3, -131.9), (-122.6, -98.0, -99.0, -100.0)) is None
+    # faded to the floor, but the next cell was heard well for a while: the flight ended there
+    heard = (-97.0, -98.0, -96.0, -97.0, -116.0, -117.0, -116.5, -117.5)
+    assert readings((-104.0, -110.0, -125.0), heard) is None
 
 
 def test_a_core_refusing_every_device_names_the_operator_over_its_one_cell():

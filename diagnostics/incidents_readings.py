@@ -17,9 +17,8 @@ is back. Its own group's quiet devices that fell silent with it left together
 (`came_back`: a convoy through a tunnel or a valley, some of it not out yet). A device
 whose signal weakened to the edge of coverage on one cell (`WEAKENING_DB` over its kept
 reports) and that has heard its next one only at the edge since (`fled`) is on its way
-out of coverage too, though its newest reports on
-the new cell, all weak, fall no further than a few dB: a still device at a cell's edge
-does not leave a fading cell first.
+out of coverage too, though its newest reports on the new cell, all weak, fall no further
+than a few dB: a still device at a cell's edge does not leave a fading cell first.
 
 `OwnReadings` keeps each device's `RECENT_REPORTS` newest reports as they arrive
 (a late one is put in its place by time). Pure: no I/O.
@@ -81,7 +80,7 @@ class OwnReadings:
         self._explained: dict[str, Cause | None] = {}
         """Device -> `explanation`, until its next report (it depends on its reports only)."""
         self._fled: set[str] = set()
-        """Devices whose signal fell away on their previous cell, weak on this one since."""
+        """Devices that weakened to the edge on their last cell and are weak on this one since."""
 
     def apply(self, report: Telemetry) -> None:
         """Take one telemetry report into account."""

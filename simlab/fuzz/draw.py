@@ -22,6 +22,7 @@ from simlab.fuzz.draft import Draft, Group, span
 from simlab.fuzz.places import COUNTRIES, INDUSTRIES, NEIGHBOURS
 from simlab.fuzz.platform_draws import draw_batteries, draw_core, draw_pools, draw_psm_grants
 from simlab.fuzz.timeline import draw_actions, draw_faults, draw_swaps
+from simulator.world.retry import REBOOT_WAIT_S, TIGHT_LOOP_WAIT_S
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,8 +35,11 @@ MAX_REPORTS: Final = 25_000
 """A fleet sends at most about this many reports in a run (fewer devices where they are chatty)."""
 MAX_STORM: Final = 250_000
 """A group whose firmware storms for the whole run sends at most about this many refusals."""
-STORM_GAP_S: Final = {"tight_loop": 10.0, "reboot_on_failure": 60.0}
-"""About how often misbehaving firmware tries again after a failure (`simulator.world.retry`)."""
+STORM_GAP_S: Final = {
+    "tight_loop": sum(TIGHT_LOOP_WAIT_S) / 2,
+    "reboot_on_failure": sum(REBOOT_WAIT_S) / 2,
+}
+"""How often, on average, misbehaving firmware tries again after a failure."""
 H: Final = 3600.0
 RADIOS: Final = ("LTE-M", "NB-IoT", "LTE")
 _SYLLABLES: Final = ("Nord", "Oster", "Berg", "Lind", "Sol", "Vik", "Dal", "Mar", "Ek", "Holm")
@@ -248,8 +252,12 @@ def _storm_budget(d: Draft, g: Group) -> None:
     if gap is None:
         return
     fits = max(1, int(MAX_STORM * gap / d.duration))
-    if g.spec["count"] > fits:
-        d.notes.append(f"Group {g.spec['name']} storms from its first minute: {fits} devices.")
+    drawn = g.spec["count"]
+    if drawn > fits:
+        d.notes.append(
+            f"Group {g.spec['name']} storms from its first minute: "
+            f"{fits} of the {drawn} devices drawn are run, so the run fits."
+        )
         g.spec["count"] = fits
 
 

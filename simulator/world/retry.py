@@ -37,8 +37,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_ATTACH_ATTEMPTS",
+    "REBOOT_WAIT_S",
     "T3402_S",
     "T3411_S",
+    "TIGHT_LOOP_WAIT_S",
     "after_attach_reject",
     "after_scan",
     "after_session_reject",
@@ -50,6 +52,10 @@ T3411_S: Final = 10.0
 T3402_S: Final = 720.0
 """TS 24.301 T3402 (its default): the wait after the fifth failed attempt in a row."""
 MAX_ATTACH_ATTEMPTS: Final = 5
+TIGHT_LOOP_WAIT_S: Final = (5.0, 15.0)
+"""A tight-looping firmware's wait before it tries again, drawn uniformly in this range."""
+REBOOT_WAIT_S: Final = (30.0, 90.0)
+"""A firmware that reboots on every failure waits so long (uniformly) before it tries again."""
 PERMANENT_CAUSES: Final = frozenset(
     {
         EmmCause.ILLEGAL_UE,
@@ -137,5 +143,5 @@ def retry_delay(device: Device, now: float, floor: float = 0.0) -> float:
     if behaviour is RetryBehaviour.REBOOT_ON_FAILURE:
         if device.cell is not None:
             device.reboot(now)
-        return device.rng.uniform(30, 90)
-    return device.rng.uniform(5, 15)
+        return device.rng.uniform(*REBOOT_WAIT_S)
+    return device.rng.uniform(*TIGHT_LOOP_WAIT_S)

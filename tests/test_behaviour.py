@@ -344,12 +344,29 @@ def test_a_firmware_that_ignores_the_back_off_hammers_a_congested_cell(storm_at)
 
 
 def test_a_firmware_that_ignores_the_back_off_is_a_storm_from_the_first_back_off_it_ignores():
-    result, _ = _storm_world("150m")
+    result, sink = _storm_world("150m")
+    assert result.world is not None
+    sims = {d.id: d.sim for d in result.world.devices}
+    t0 = result.world.output.start_ts
+
+    def first(kind: type, device: str, after: float) -> int:
+        return round(
+            next(
+                m.t - t0
+                for m in sink.messages
+                if isinstance(m, kind) and m.iccid == sims[device] and m.t - t0 > after
+            )
+        )
+
+    changed = 150 * 60.0  # collar 1's firmware stops waiting, inside a T3346 back-off
+    storm = first(AttachRejected, "collar-0001", changed)
+    assert storm > changed + 60, "it was still waiting out T3346 when its firmware changed"
     truth = sorted((r.device_id, r.fault.value, round(r.start), round(r.end)) for r in result.truth)
     assert truth == [
-        ("collar-0001", "congestion", 7200, 9547),  # waiting out T3346 when its firmware changed
-        ("collar-0001", "reconnect_storm", 9547, 12604),  # its next reject: no more waiting
-        ("collar-0002", "reconnect_storm", 7200, 12629),  # installed at 1 h, harmless until 2 h
+        ("collar-0001", "congestion", 7200, storm),  # waiting out T3346 when its firmware changed
+        ("collar-0001", "reconnect_storm", storm, first(AttachAccepted, "collar-0001", 12600)),
+        # installed at 1 h, harmless until the congestion at 2 h
+        ("collar-0002", "reconnect_storm", 7200, first(AttachAccepted, "collar-0002", 12600)),
         ("collar-0003", "congestion", 7200, 12600),
         ("collar-0004", "congestion", 7200, 12600),
     ]

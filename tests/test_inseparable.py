@@ -13,6 +13,7 @@ import pytest
 from protocol.causes import Cause
 from protocol.inseparable import INSEPARABLE, Inseparable, separable_by
 from simlab.fuzz.wire_shape import shape
+from simulator.world import keyed
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink
 from tests.world_fixtures import START, collars, world
@@ -22,8 +23,10 @@ pytestmark = pytest.mark.unit
 AT = 6 * 3600.0
 LOOK = 4 * 3600.0
 DEVICE = "collar-0001"
+SEED = 5
 SPARSE = {"report_interval": "6h", "report_jitter": "0s", "psm": True}
 """Collars that sleep longer than coverage takes to fade (3 h)."""
+SPARSE_S = 6 * 3600.0
 REPORTING = {
     frozenset({Cause.POWER_LOSS, Cause.COVERAGE_LOSS}): SPARSE,
     frozenset({Cause.POWER_LOSS, Cause.RADIO_HARDWARE}): SPARSE,
@@ -31,20 +34,33 @@ REPORTING = {
 """The devices a pair holds for, where it does not hold for every device."""
 
 
+def fault_at(reporting: dict | None) -> float:
+    """When the fault strikes: for sparse collars, a minute after the victim's second report.
+
+    Its next report is then a whole sleep away, after coverage has faded: what makes the
+    pair inseparable for them. The victim's first report is at its first wake (see `keyed`).
+    """
+    if reporting is not SPARSE:
+        return AT
+    key = keyed.device_key(keyed.group_key(SEED, "collar"), 1)
+    return keyed.uniform(key, keyed.Draw.FIRST_WAKE) * SPARSE_S + SPARSE_S + 60.0
+
+
 def wire(
     fault: str, battery: float | None, reporting: dict | None = None, look: float = LOOK
 ) -> list[tuple[object, ...]]:
+    at = fault_at(reporting)
     spec = world(
         devices=[collars(4, battery_mah=battery, **(reporting or {}))],
-        faults=[{"fault": fault, "at": AT, "devices": [DEVICE]}],
-        seed=5,
+        faults=[{"fault": fault, "at": at, "devices": [DEVICE]}],
+        seed=SEED,
     )
     sink = MemorySink()
-    result = simulate(spec, sink, until=AT + look)
+    result = simulate(spec, sink, until=at + look)
     assert result.error is None, result.error
     iccid = next(m.iccid for m in sink.messages if getattr(m, "device_id", None) == DEVICE)
     t0 = START.timestamp()
-    return shape(sink.messages, device_id=DEVICE, iccid=iccid, since=t0 + AT, until=t0 + AT + look)
+    return shape(sink.messages, device_id=DEVICE, iccid=iccid, since=t0 + at, until=t0 + at + look)
 
 
 def _look(pair: Inseparable) -> float:

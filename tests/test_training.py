@@ -107,7 +107,9 @@ def test_a_trainee_answers_at_the_terminal_and_is_scored_with_explanations(tmp_p
     assert "Devices to look at (times in UTC)" in output
     views = output[output.index("Devices to look at") : output.index("Causes (answer")]
     assert VICTIM in views
-    assert "battery 2%" in views
+    low = re.search(r"battery (\d+)%", views)
+    assert low is not None, "the victim's last battery level is on the list"
+    assert int(low[1]) < 10, "the battery ran down"
     assert "battery_depleted" not in views
     assert "Battery depleted" not in views
     # Every device on the list was asked about once; the decoys hide the answer.
@@ -121,7 +123,7 @@ def test_a_trainee_answers_at_the_terminal_and_is_scored_with_explanations(tmp_p
     ) in score
     assert "Battery depleted: The battery ran down before the device went quiet." in score
     assert "Evidence: Battery depleted: Detached (implicit)" in score
-    assert "last report: battery 2%" in score
+    assert f"last report: battery {low[1]}%" in score
     assert "The service said: battery_depleted (Battery depleted)" in score
     assert f"wrong {decoy}: you said coverage_loss (Coverage lost); the answer is healthy" in score
     assert "Healthy: nothing was wrong with this device" in score

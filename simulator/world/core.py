@@ -41,12 +41,32 @@ if TYPE_CHECKING:
     from simulator.world.observer import TruthObserver
     from simulator.world.output import Output
 
-__all__ = ["IMPLICIT_DETACH_S", "USAGE_INTERVAL_S", "Core", "Session"]
+__all__ = ["IMPLICIT_DETACH_S", "USAGE_INTERVAL_S", "Core", "Session", "session_id", "session_ip"]
 
 IMPLICIT_DETACH_S: Final = psm.DEFAULT_T3412_S + psm.REACHABLE_MARGIN_S
 """A device without PSM lost without a word is detached implicitly this long after (58 min)."""
 USAGE_INTERVAL_S: Final = 3600.0
 """Interim usage records for long sessions, as a charging system writes them."""
+
+SESSIONS_PER_SIM: Final = 1_000_000
+
+
+def session_id(row: int, k: int) -> int:
+    """The id of the `k`-th session of the SIM in platform row `row`: its own, whoever else opens.
+
+    Numbered by SIM, not in the order sessions open across the fleet, so a SIM's sessions
+    are numbered alike in either engine and in any shard (row 4's third: 5000003).
+    """
+    return (row + 1) * SESSIONS_PER_SIM + k % SESSIONS_PER_SIM
+
+
+def session_ip(row: int, *, private: bool) -> str:
+    """The address a SIM's sessions get: fixed per SIM, 10/8 behind a tunnel, else CGNAT space."""
+    n = row + 1
+    if private:
+        return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+    return f"100.{64 + (n >> 16) % 64}.{(n >> 8) & 255}.{n & 255}"
+
 
 CloseReason = Literal["device", "network", "detach", "limit"]
 
@@ -108,7 +128,8 @@ class Core:
         """When the network last heard from each SIM."""
         self.granted: dict[str, psm.Grant] = {}
         """The timers each SIM was granted at its last attach."""
-        self._session_ids = 0
+        self._sessions_of: dict[str, int] = {}
+        """How many sessions each SIM has had: with its row, this numbers its next."""
 
     # ---- requests -----------------------------------------------------------------------------
 
@@ -202,14 +223,11 @@ class Core:
             )
             self.observer.refused(device, esm=refusal.cause)
             return refusal
-        self._session_ids += 1
-        n = self._session_ids
+        k = self._sessions_of[iccid] = self._sessions_of.get(iccid, 0) + 1
+        row = self.platform.row(iccid)
+        n = session_id(row, k)
         tunnel = self.network.apn_tunnel(iccid, apn)
-        ip = (
-            f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
-            if tunnel
-            else f"100.{64 + (n >> 16) % 64}.{(n >> 8) & 255}.{n & 255}"
-        )
+        ip = session_ip(row, private=tunnel is not None)
         session = Session(id=n, apn=apn, ip=ip, reported_at=now)
         self.sessions[iccid] = session
         self._touch(iccid)

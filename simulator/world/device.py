@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING, Final
 import simpy
 
 from protocol.identifiers import Imei
-from protocol.messages import DeviceStatus, Telemetry
-from simulator.world import retry, selection
+from protocol.messages import DeviceStatus
+from simulator.world import keyed, retry, selection
 from simulator.world.antenna import Antenna
+from simulator.world.keyed import Draw
 from simulator.world.mobility import HOUR, Whereabouts
 from simulator.world.network import Refusal
-from simulator.world.radio import COVERAGE_FLOOR_DBM, LOW_SIGNAL_DBM
+from simulator.world.radio import COVERAGE_FLOOR_DBM
 from simulator.world.selection import Nas
+from simulator.world.telemetry import telemetry
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -44,6 +46,7 @@ __all__ = ["Device"]
 MQTT_OVERHEAD_BYTES: Final = 80
 TCP_RETRY_BYTES: Final = 240
 MAX_STEPS: Final = 12
+NOISE_DB: Final = 2.0  # the standard deviation of a report's signal around the geometry's
 
 
 class Device:
@@ -57,7 +60,8 @@ class Device:
         self.spec = spec
         self.id = spec.id_format.format(group=spec.name, n=n)
         self.name = spec.name_format.format(group=spec.name, n=n)
-        self.rng = random.Random(f"{world.seed}/{self.id}")
+        self.rng = random.Random(f"{world.seed}/{self.id}")  # for faults, retries, walks
+        self.key = keyed.device_key(keyed.group_key(world.seed, spec.name), n)  # see `keyed`
         self.imei = imei
         self.sim: str | None = iccid
         self.account = ""
@@ -75,10 +79,9 @@ class Device:
         self.retry: RetryBehaviour = spec.retry
         """How its firmware retries after a failure (see `retry`)."""
         self.antenna = Antenna()
-        self.whereabouts = Whereabouts(spec, self.rng)
+        self.whereabouts = Whereabouts(spec, self.rng, self.key)
         self.nas = Nas()
         self.t3346 = self.t3396 = 0.0
-        self.failures = 0
         self.last_reset = -math.inf
         self.cell: Cell | None = None
         self.session: Session | None = None
@@ -90,7 +93,8 @@ class Device:
         self.wake_at = -math.inf
         """A PSM device sleeps until then; its modem wakes before only for a periodic TAU."""
         self._poked = False
-        self.seq = 0
+        # failures in a row; reports sent; set out to send (the signal may go first); messages
+        self.failures = self.seq = self.looks = self.sent = 0
         self.boot = 0.0
         self.crash_at = math.inf
         self.battery_at = 0.0
@@ -99,8 +103,8 @@ class Device:
     # ---- the loop -----------------------------------------------------------------------------
 
     def run(self) -> Generator[simpy.Event, object, None]:
-        """The device's life: wait, look, act, repeat."""
-        delay: float | None = self.rng.uniform(0, self.spec.report_interval)  # TS.34: spread out
+        """The device's life: wait (TS.34: the first attach spread over an interval), look, act."""
+        delay: float | None = self.spec.report_interval * keyed.uniform(self.key, Draw.FIRST_WAKE)
         while True:
             with contextlib.suppress(simpy.Interrupt):
                 yield self.env.timeout(delay) if delay is not None else self.env.event()
@@ -211,7 +215,9 @@ class Device:
         assert self.cell is not None
         assert self.session is not None
         lat, lon = self.position(now)
-        rsrp = self.cell.signal(lat, lon) - self.loss_db(now) + self.rng.gauss(0, 2.0)
+        self.looks += 1
+        noise, jitter = keyed.report(self.key, self.looks)
+        rsrp = self.cell.signal(lat, lon) - self.loss_db(now) + NOISE_DB * noise
         if rsrp < COVERAGE_FLOOR_DBM[self.radio]:
             self._lose_network()
             return 0
@@ -220,36 +226,29 @@ class Device:
             self._battery_ran_out()
             return None
         self.seq += 1
-        errors = [1] if battery is not None and battery < 10 else []
-        if rsrp < LOW_SIGNAL_DBM:
-            errors.append(4)
         self._publish(
-            Telemetry(
+            telemetry(
                 t=self.world.output.ts(now),
                 device_id=self.id,
                 iccid=self.sim or "",
                 imei=self.imei.value,
                 seq=self.seq,
                 firmware=self.firmware,
-                battery=None if battery is None else round(battery, 1),
-                supply_mv=None if battery is None else round(3300 + 9 * battery),
+                battery=battery,
                 bearer=self.radio.value,
                 mcc_mnc=self.cell.mcc_mnc,
                 cell_id=self.cell.id,
-                rsrp=round(rsrp, 1),
-                rsrq=round(-6.0 + (rsrp + 80) / 8, 1),
-                snr=round((rsrp + 125) / 3, 1),
+                rsrp=rsrp,
                 apn=self.session.apn,
                 ip=self.session.ip,
-                errors=errors,
-                uptime_s=round(now - self.boot),
+                uptime=now - self.boot,
             ),
         )
         self.world.observer.reported(self)
         self.use_data(now, self.spec.report_bytes + MQTT_OVERHEAD_BYTES)
         if self.session is None:  # the usage ended the session (a data limit)
             return 0
-        interval = self.spec.report_interval + self.rng.uniform(-1, 1) * self.spec.report_jitter
+        interval = self.spec.report_interval + (2 * jitter - 1) * self.spec.report_jitter
         if self.spec.psm:
             self._publish(
                 DeviceStatus(
@@ -275,7 +274,8 @@ class Device:
         self.world.core.count_usage(self.sim, nbytes, now)
 
     def _publish(self, message: BaseModel) -> None:
-        self.world.output.emit_device(self.rng, self.account, message)
+        self.sent += 1
+        self.world.output.emit_device(self.key, self.sent, self.account, message)
 
     # ---- losing touch -------------------------------------------------------------------------
 
@@ -444,7 +444,7 @@ class Device:
     def _drain(self, now: float, per_report: float) -> float:
         assert self.battery is not None
         hours, self.battery_at = (now - self.battery_at) / HOUR, now
-        rate = 25.0 if self.fast_drain else 0.01  # % an hour: a failing cell, or a healthy idle one
-        spent = rate * hours + per_report * (20 if self.fast_drain else 1)
+        # % an hour and per report: a failing cell, or a healthy idle one
+        spent = 25.0 * hours + 20 * per_report if self.fast_drain else 0.01 * hours + per_report
         self.battery = max(0.0, self.battery - spent)
         return self.battery

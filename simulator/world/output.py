@@ -21,9 +21,9 @@ from protocol.messages import (
 )
 from protocol.sim_state import SimState
 from simulator.platform.audit import NONE, AuditEntry, AuditField
+from simulator.world import keyed
 
 if TYPE_CHECKING:
-    import random
     from collections.abc import Callable
 
     import simpy
@@ -78,9 +78,12 @@ class Output:
         self.messages += 1
         self.sink.write(message, account)
 
-    def emit_device(self, rng: random.Random, account: str, message: BaseModel) -> None:
-        """Send a device's message, which the radio or the broker may lose (drawn from `rng`)."""
-        if self.message_loss and rng.random() < self.message_loss:
+    def emit_device(self, key: int, counter: int, account: str, message: BaseModel) -> None:
+        """Send a device's message, which the radio or the broker may lose.
+
+        Whether it is lost is drawn keyed by the device's key and the message's counter.
+        """
+        if self.message_loss and keyed.uniform(key, keyed.Draw.LOSS, counter) < self.message_loss:
             self.lost += 1
             return
         self.emit(message, account)

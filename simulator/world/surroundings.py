@@ -12,8 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    import random
-
     import simpy
     from pydantic import BaseModel
 
@@ -32,7 +30,7 @@ class DeviceOutput(Protocol):
     def ts(self, now: float) -> float:
         """The timestamp a message made at `now` carries."""
 
-    def emit_device(self, rng: random.Random, account: str, message: BaseModel) -> None:
+    def emit_device(self, key: int, counter: int, account: str, message: BaseModel) -> None:
         """Publish a device's message (the radio or the broker may lose it)."""
 
 

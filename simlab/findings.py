@@ -96,7 +96,7 @@ def collect(  # noqa: PLR0913 - keyword-only: each is one part of the finished r
         wanted &= only
     looks = {t.device_id: _look(t, end) for t in truth}
     world = result.world
-    sims = {d.id: d.sim for d in world.devices if d.sim is not None} if world is not None else {}
+    sims = world.device_sims() if world is not None else {}
     views: dict[str, DeviceView] = {}
     diagnoses: list[dict[str, Any]] = []
     for device_id in sorted(wanted):

@@ -104,7 +104,7 @@ class ScenarioTraining:
         try:
             report = run_scenario(run.spec, run.card.scenario, RunOptions(out=run.out))
             world = report.result.world
-            sims = {d.id: d.sim for d in world.devices if d.sim} if world is not None else {}
+            sims = world.device_sims() if world is not None else {}
             seen = briefing(
                 spec=run.spec,
                 scenario=run.card.scenario,

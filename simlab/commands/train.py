@@ -113,7 +113,7 @@ def train_session(
     out = options.out or default_out(f"{name}-train")
     report = _run(spec, name, out, err)
     world = report.result.world
-    sims = {d.id: d.sim for d in world.devices if d.sim} if world is not None else {}
+    sims = world.device_sims() if world is not None else {}
     seen = briefing(spec=spec, scenario=name, out=out, decoys=options.decoys, sims=sims)
     show_briefing(console, seen)
     listed = [look.device_id for look in seen.devices]

@@ -196,7 +196,7 @@ def _down_at(
 def _sims(observed: Observed, device_id: str) -> set[str]:
     """Every SIM the world put in the device: its own, and those of the devices it swapped with."""
     world = observed.result.world
-    own = {d.id: d.sim for d in world.devices if d.sim is not None} if world is not None else {}
+    own = world.device_sims() if world is not None else {}
     mates = {device_id} | {
         other
         for swap in observed.draft.swaps

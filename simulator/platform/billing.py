@@ -144,6 +144,23 @@ class Billing:
         while now >= self._cycle_end:
             self._new_cycle(self._cycle_end)
 
+    @property
+    def cycle_end(self) -> float:
+        """When the current billing cycle ends, in simulated seconds."""
+        return self._cycle_end
+
+    def pool_key(self, row: int) -> tuple[int, int]:
+        """The pool a SIM on a pooled plan counts in: its account and rate plan."""
+        return self._pool_key(row)
+
+    def pool_used(self, key: tuple[int, int]) -> int:
+        """Bytes the pool has used this cycle."""
+        return self._pool_usage.get(key, 0)
+
+    def add_pool_usage(self, key: tuple[int, int], nbytes: int) -> None:
+        """Count `nbytes` the pool's SIMs used, with no threshold between (the bulk engine)."""
+        self._pool_usage[key] = self._pool_usage.get(key, 0) + nbytes
+
     def _pool_key(self, row: int) -> tuple[int, int]:
         return int(self.sims["account"][row]), int(self.sims["rate_plan"][row])
 

@@ -73,6 +73,11 @@ class Platform:
         self._next_sweep = 0.0
 
     @property
+    def columns(self) -> tuple[Billing, RuleRunner]:
+        """The billing cycle and the rule runner, for the bulk engine's column updates."""
+        return self._billing, self._runner
+
+    @property
     def notifications(self) -> list[Notification]:
         """The messages automation rules sent to the accounts, oldest first."""
         return self._runner.notifications

@@ -99,7 +99,7 @@ class RuleRunner:
                 Notification(now, rule.rule.name, iccid, f"{action.notify} ({detail})")
             )
 
-    def unlatch(self, rows: int | slice, triggers: Iterable[Trigger]) -> None:
+    def unlatch(self, rows: int | slice | NDArray[np.int64], triggers: Iterable[Trigger]) -> None:
         """Re-arm the rules of `triggers` for the SIMs in `rows`: their episode has ended."""
         self.sims["latched"][rows] &= np.uint64(~self.rules.mask(triggers) & _ALL_BITS)
 

@@ -22,6 +22,7 @@ from protocol.messages import (
 from protocol.sim_state import SimState
 from simulator.platform.audit import NONE, AuditEntry, AuditField
 from simulator.world import keyed
+from simulator.world.batch import BatchSink
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from simulator.platform.platform import Platform
+    from simulator.world.batch import Batch
     from simulator.world.sinks import Sink
 
 __all__ = ["CustomerFields", "Output"]
@@ -88,6 +90,15 @@ class Output:
             return
         self.emit(message, account)
 
+    def emit_batch(self, batch: Batch) -> None:
+        """Send a cohort's window of messages (`bulk`): as columns to a sink that takes them."""
+        self.messages += len(batch)
+        if isinstance(self.sink, BatchSink):
+            self.sink.write_batch(batch)
+            return
+        for message, account in batch.messages():
+            self.sink.write(message, account)
+
     def sim_account(self, iccid: str) -> str:
         """The id of the account a SIM belongs to (topics are grouped by account)."""
         account = self._sim_accounts.get(iccid)
@@ -109,8 +120,8 @@ class Output:
         for iccid in self.customer_fields:
             self.emit(self.record(iccid))
 
-    def record(self, iccid: str) -> SimRecord:
-        """A SIM's inventory record now."""
+    def record(self, iccid: str, at: float | None = None) -> SimRecord:
+        """A SIM's inventory record now (or as of `at`, in simulated seconds)."""
         p = self.platform
         row = p.row(iccid)
         sims = p.sims
@@ -120,7 +131,7 @@ class Output:
         locked = int(sims["locked_imei"][row])
         name, site, zone = self.customer_fields.get(iccid, (None, None, None))
         return SimRecord(
-            t=self.ts(self.env.now),
+            t=self.ts(self.env.now if at is None else at),
             iccid=iccid,
             imsi=f"{int(sims['imsi'][row]):015d}",
             msisdn=f"+{msisdn}" if msisdn else None,
@@ -143,8 +154,11 @@ class Output:
 
     # ---- the platform's audit trail becomes network events ------------------------------------
 
-    def flush_platform(self) -> None:
-        """Publish the platform's new audit entries, and let the world act on what they change."""
+    def flush_platform(self, at: float | None = None) -> None:
+        """Publish the platform's new audit entries, and let the world act on what they change.
+
+        Records follow as of now, or as of `at` (a bulk cohort's use, made ahead of the clock).
+        """
         audit = self.platform.audit
         while self._audit_seen < len(audit):
             entry = audit.entry(self._audit_seen)
@@ -155,7 +169,7 @@ class Output:
                     self.emit(self._event(entry, iccid))
                     self.react(entry, iccid)
                     if entry.old != NONE:
-                        self.emit(self.record(iccid))
+                        self.emit(self.record(iccid, at))
 
     def _event(self, entry: AuditEntry, iccid: str) -> BaseModel:
         t = self.ts(entry.time)

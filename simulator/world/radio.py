@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from simulator.platform.customer import RadioType
 
@@ -22,7 +23,7 @@ __all__ = [
     "rsrps_at",
 ]
 
-Num = TypeVar("Num", float, "np.typing.NDArray[np.float64]")
+Num = TypeVar("Num", float, npt.NDArray[np.float64])
 
 EARTH_RADIUS_KM: Final = 6371.0
 COVERAGE_FLOOR_DBM: Final = {

@@ -39,6 +39,26 @@ class RunResult:
     world: World | None = None
 
 
+def _start(world: World, until: float, clock_every: float) -> None:
+    """The world's processes: the timeline's, the bulk engine's cohorts and the clock."""
+    env, spec = world.env, world.spec
+    for fault in spec.faults:
+        env.process(schedule(world, fault, CATALOGUE[fault.fault]))
+    for rate in spec.fault_rates:
+        env.process(draw(world, rate, CATALOGUE[rate.fault]))
+    for swap in spec.swaps:
+        env.process(swap_process(world, swap))
+    for moved in spec.moves:
+        env.process(move_process(world, moved))
+    for step in spec.interventions:
+        env.process(intervention_process(world, step))
+    for rollout in spec.rollouts:
+        env.process(rollout_process(world, rollout))
+    for cohort in world.cohorts:
+        env.process(cohort.run(until))
+    env.process(world.clock(clock_every))
+
+
 def simulate(spec: WorldSpec, sink: Sink, *, until: float, clock_every: float = 60.0) -> RunResult:
     """Build the world of `spec`, run it `until` simulated seconds, writing its output to `sink`.
 
@@ -57,19 +77,7 @@ def simulate(spec: WorldSpec, sink: Sink, *, until: float, clock_every: float = 
     error: str | None = None
     try:
         world.output.publish_records()
-        for fault in spec.faults:
-            env.process(schedule(world, fault, CATALOGUE[fault.fault]))
-        for rate in spec.fault_rates:
-            env.process(draw(world, rate, CATALOGUE[rate.fault]))
-        for swap in spec.swaps:
-            env.process(swap_process(world, swap))
-        for moved in spec.moves:
-            env.process(move_process(world, moved))
-        for step in spec.interventions:
-            env.process(intervention_process(world, step))
-        for rollout in spec.rollouts:
-            env.process(rollout_process(world, rollout))
-        env.process(world.clock(clock_every))
+        _start(world, until, clock_every)
         while env.peek() < until:
             env.step()
             events += 1

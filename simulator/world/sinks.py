@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from protocol.messages import Clock
 from protocol.wire import Topics, encode
+from simulator.world.batch import Batch, BatchSink
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -80,3 +81,14 @@ class TeeSink:
         """Pass the message on to each sink."""
         for sink in self.sinks:
             sink.write(message, account)
+
+    def write_batch(self, batch: Batch) -> None:
+        """Pass a cohort's window on: as columns to the sinks that take them, else one by one."""
+        single = [s for s in self.sinks if not isinstance(s, BatchSink)]
+        for sink in self.sinks:
+            if isinstance(sink, BatchSink):
+                sink.write_batch(batch)
+        if single:
+            for message, account in batch.messages():
+                for sink in single:
+                    sink.write(message, account)

@@ -168,6 +168,9 @@ class DeviceGroupSpec(_Model):
     """Sleep (PSM/eDRX) between reports instead of staying connected."""
     keepalive: Duration = 1200.0
     retry: RetryBehaviour = RetryBehaviour.TS34
+    engine: Literal["auto", "process", "bulk"] = "auto"
+    """How the group runs: a SimPy process per device, numpy columns (`bulk`), or `auto`:
+    columns for a group of 5,000 or more whose devices the bulk engine can follow."""
 
 
 class FaultId(enum.StrEnum):

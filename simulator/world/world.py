@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+import numpy as np
 import simpy
 
 from protocol.identifiers import iccid_range, imei_range
@@ -18,6 +19,8 @@ from protocol.messages import Clock
 from protocol.sim_state import SimState
 from simulator.platform.audit import NONE, AuditEntry, AuditField
 from simulator.platform.platform import Platform
+from simulator.world.bulk import Cohort
+from simulator.world.bulk_plan import bulk_group, members, outside, pools
 from simulator.world.core import Core
 from simulator.world.device import Device
 from simulator.world.network import Network
@@ -71,21 +74,49 @@ class World:
         self.damaged_sims: set[str] = set()
         self.sim_files = SimFiles()
         self.devices: list[Device] = []
+        """The devices run as processes (those the bulk engine runs are in `cohorts`)."""
+        self.cohorts: list[Cohort] = []
         self.by_id: dict[str, Device] = {}
         self.by_sim: dict[str, Device] = {}
         self._build_devices()
 
     def _build_devices(self) -> None:
+        groups = []
         for group in self.spec.devices:
-            imeis = imei_range(group.first_imei, group.count)
-            iccids = iccid_range(group.first_iccid, group.count)
+            imeis = list(imei_range(group.first_imei, group.count))
+            iccids = [str(i) for i in iccid_range(group.first_iccid, group.count)]
+            rows = np.array([self.platform.row(i) for i in iccids], dtype=np.int64)
+            chosen = None
+            if bulk_group(self.spec, group):
+                values = np.array([int(i.value) for i in imeis], dtype=np.int64)
+                chosen = members(self.spec, group, self.network, self.platform, rows, values)
+            groups.append((group, imeis, iccids, rows, chosen))
+        # A pool shared with a device process couples them use by use: its SIMs stay processes.
+        shared = pools(self.platform, [r for *_, rows, c in groups for r in outside(rows, c)])
+        for group, imeis, iccids, rows, planned in groups:
+            bulk: set[int] = set()
+            if planned is not None:
+                chosen = planned.without(rows, self.platform, shared)
+                if len(chosen.index):
+                    numbers = [i.value for i in imeis]
+                    self.cohorts.append(Cohort(self, group, chosen, rows, iccids, numbers))
+                bulk = set(chosen.index.tolist())
             for n, (imei, iccid) in enumerate(zip(imeis, iccids, strict=True), start=1):
-                device = Device(self, group, n, imei, str(iccid))
-                device.account = self.output.sim_account(str(iccid))
+                name = group.name_format.format(group=group.name, n=n)
+                self.output.customer_fields[iccid] = (name, group.site, group.time_zone)
+                if n - 1 in bulk:
+                    continue
+                device = Device(self, group, n, imei, iccid)
+                device.account = self.output.sim_account(iccid)
                 self.devices.append(device)
                 self.by_id[device.id] = device
-                self.by_sim[str(iccid)] = device
-                self.output.customer_fields[str(iccid)] = (device.name, group.site, group.time_zone)
+                self.by_sim[iccid] = device
+
+    def device_sims(self) -> dict[str, str]:
+        """The SIM in every device now, by device id (the bulk engine's devices keep theirs)."""
+        sims = {c_id: sim for c in self.cohorts for c_id, sim in zip(c.ids, c.iccids, strict=True)}
+        sims.update({d.id: d.sim for d in self.devices if d.sim is not None})
+        return sims
 
     # ---- what devices and faults ask of it ----------------------------------------------------
 

@@ -1,0 +1,287 @@
+"""The bulk engine: a large group's healthy devices as numpy columns, a minute at a time.
+
+A `Cohort` holds the devices `bulk_plan` chose, one row each: its key, SIM, cell
+and signal, when it next wakes or reports, and its counters. One SimPy process
+advances it a window (`WINDOW_S`) at a time: at the window's start it does what
+every device due in the window does at its own time: the first attach, data
+session, broker connection and report on waking, or the next report; it counts
+the data on the platform's columns and hands the messages to the sink as one
+`Batch`, ordered by time and each device's steps. The draws are the device
+model's (`keyed`), the messages are built by the same code, so each device sends
+what its own process would have sent, in the same order.
+
+What the platform does because of the usage is the platform's own code, run at the
+report's time: a SIM whose test quota runs out in the window is moved by
+`Platform.record_usage`, and its audit follows the report as a device process's
+would. A window in which a usage threshold or a billing cycle's end falls counts
+every report through the platform, in time order. A window's platform calls come
+at its start; the platform's minute sweep (silence rules, trial ends) may so run
+up to a window earlier than beside device processes alone.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+
+from protocol.messages import AttachAccepted, DeviceStatus, SessionOpened
+from simulator.platform.customer import Trigger
+from simulator.platform.rule_runner import DAY
+from simulator.world import keyed, psm
+from simulator.world.batch import (
+    ATTACH,
+    CONNECT_AUDIT,
+    REPORT,
+    REPORT_AUDIT,
+    SESSION,
+    STATUS,
+    Batch,
+    Block,
+)
+from simulator.world.bulk_plan import WINDOW_S
+from simulator.world.bulk_usage import count
+from simulator.world.core import session_id, session_ip
+from simulator.world.device import MQTT_OVERHEAD_BYTES, NOISE_DB
+from simulator.world.telemetry import telemetry
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    import numpy.typing as npt
+    import simpy
+    from pydantic import BaseModel
+
+    from simulator.world.bulk_plan import Members
+    from simulator.world.spec import DeviceGroupSpec
+    from simulator.world.world import World
+
+__all__ = ["Cohort"]
+
+I64 = np.int64
+_MAX_SESSIONS: Final = int(np.iinfo(np.uint16).max)
+
+
+class Cohort:
+    """A group's devices run as columns (see the module)."""
+
+    def __init__(
+        self,
+        world: World,
+        group: DeviceGroupSpec,
+        members: Members,
+        rows: npt.NDArray[np.int64],
+        iccids: list[str],
+        imeis: list[str],
+    ) -> None:
+        self.world = world
+        self.group = group
+        index = members.index
+        self.size = len(index)
+        n = index + 1
+        self.keys = keyed.device_keys(keyed.group_key(world.seed, group.name), n)
+        self.rows = rows[index]
+        self.ids = [group.id_format.format(group=group.name, n=int(k)) for k in n]
+        self.iccids = [iccids[i] for i in index.tolist()]
+        self.imeis = [imeis[i] for i in index.tolist()]
+        self.imei_values = np.array([int(v) for v in self.imeis], dtype=np.int64)
+        self.accounts = [world.output.sim_account(i) for i in self.iccids]
+        self.cell = members.cell
+        self.signal = members.signal
+        self.next_t = group.report_interval * keyed.uniforms(self.keys, keyed.Draw.FIRST_WAKE)
+        self.online = np.zeros(self.size, dtype=bool)
+        self.seq = np.zeros(self.size, dtype=I64)
+        self.sent = np.zeros(self.size, dtype=I64)
+        self.sbytes = np.zeros(self.size, dtype=I64)
+        self.reported_bytes = np.zeros(self.size, dtype=I64)
+        self.reported_at = np.zeros(self.size)
+        self.grant = psm.grant(psm=False, sleep=0.0, network_max=None)
+        network = world.network
+        self.tunnels = [network.apn_tunnel(i, group.apn) for i in self.iccids]
+
+    # ---- the loop -----------------------------------------------------------------------------
+
+    def run(self, until: float) -> Generator[simpy.Event, object, None]:
+        """The cohort's process: a window at a time until `until`."""
+        env = self.world.env
+        start = 0.0
+        while start < until:
+            self.window(start, min(start + WINDOW_S, until))
+            start += WINDOW_S
+            if start < until:
+                yield env.timeout(start - env.now)
+
+    def window(self, start: float, end: float) -> None:
+        """Do what every device due in [start, end) does, and hand over its messages."""
+        due = self.next_t < end
+        wake = np.flatnonzero(due & ~self.online)
+        report = np.flatnonzero(due & self.online)
+        batch = Batch()
+        usage = _Usage()
+        if len(wake):
+            self._wake(wake, batch, usage)
+        reporting = np.concatenate([wake, report])
+        if len(reporting):
+            self._report(reporting, batch, usage)
+        self._count(usage, batch, start, end)
+        if len(batch):
+            self.world.output.emit_batch(batch)
+
+    # ---- waking: attach, session, broker, as `Device._next` does on its first look ------------
+
+    def _wake(self, wake: npt.NDArray[np.intp], batch: Batch, usage: _Usage) -> None:
+        t = self.next_t[wake]
+        self.online[wake] = True
+        self._platform_connects(wake, t)
+        out = self.world.output
+        cells = self.world.network.cells
+
+        def where(m: int) -> dict[str, object]:
+            cell = cells[int(self.cell[m])]
+            return {"mcc_mnc": cell.mcc_mnc, "cell_id": cell.id, "rat": self.group.radio.value}
+
+        def attach(i: int) -> tuple[BaseModel, str]:
+            m = int(wake[i])
+            return AttachAccepted(
+                t=out.ts(float(t[i])), iccid=self.iccids[m], imei=self.imeis[m], **where(m),
+                t3412_s=self.grant.t3412, t3324_s=self.grant.t3324,
+            ), self.accounts[m]  # fmt: skip
+
+        def session(i: int) -> tuple[BaseModel, str]:
+            m = int(wake[i])
+            row = int(self.rows[m])
+            tunnel = self.tunnels[m]
+            return SessionOpened(
+                t=out.ts(float(t[i])), iccid=self.iccids[m], imei=self.imeis[m],
+                session_id=session_id(row, 1), apn=self.group.apn,
+                ip=session_ip(row, private=tunnel is not None), tunnel=tunnel,
+            ), self.accounts[m]  # fmt: skip
+
+        batch.blocks.append(Block("attach", t, wake, ATTACH, attach))
+        batch.blocks.append(Block("session_open", t, wake, SESSION, session))
+        on_air = np.flatnonzero(self._radio(wake))
+        kept, kept_t = wake[on_air], t[on_air]
+        keepalive = round(self.group.keepalive)
+
+        def status(i: int) -> tuple[BaseModel, str]:
+            m = int(kept[i])
+            return DeviceStatus(
+                t=out.ts(float(kept_t[i])), device_id=self.ids[m], iccid=self.iccids[m],
+                status="online", keepalive_s=keepalive,
+            ), self.accounts[m]  # fmt: skip
+
+        batch.blocks.append(Block("status", kept_t, kept, STATUS, status))
+        self.sbytes[wake] += MQTT_OVERHEAD_BYTES
+        self.reported_at[wake] = t
+        self.reported_bytes[wake] = 0
+        usage.add(wake, t, MQTT_OVERHEAD_BYTES, CONNECT_AUDIT, report=False)
+
+    def _platform_connects(self, wake: npt.NDArray[np.intp], t: npt.NDArray[np.float64]) -> None:
+        """`Platform.attach` and `open_session` for SIMs it simply accepts, in its columns."""
+        sims = self.world.platform.sims
+        _, runner = self.world.platform.columns
+        rows = self.rows[wake]
+        sims["imei"][rows] = self.imei_values[wake]
+        lock = sims["imei_lock"][rows].astype(bool) & (sims["locked_imei"][rows] == 0)
+        sims["locked_imei"][rows[lock]] = self.imei_values[wake][lock]
+        sims["last_connection"][rows] = t
+        runner.unlatch(rows, [Trigger.NO_CONNECTION])
+        window = sims["session_window"][rows]
+        fresh = np.isnan(window) | (t - window >= DAY)
+        sims["session_window"][rows[fresh]] = t[fresh]
+        sims["sessions"][rows[fresh]] = 0
+        runner.unlatch(rows[fresh], [Trigger.TOO_MANY_SESSIONS])
+        counted = sims["sessions"][rows].astype(I64) + 1
+        sims["sessions"][rows] = np.minimum(counted, _MAX_SESSIONS)
+
+    # ---- reports, as `Device._report` makes them ----------------------------------------------
+
+    def _report(self, reporting: npt.NDArray[np.intp], batch: Batch, usage: _Usage) -> None:
+        t = self.next_t[reporting].copy()
+        self.seq[reporting] += 1
+        seq = self.seq[reporting]
+        noise, jitter = keyed.reports(self.keys[reporting], seq)
+        rsrp = self.signal[reporting] - 0.0 + NOISE_DB * noise
+        at = np.flatnonzero(self._radio(reporting))
+        kept = reporting[at]
+        out = self.world.output
+        cells = self.world.network.cells
+        group = self.group
+
+        def report(i: int) -> tuple[BaseModel, str]:
+            j = int(at[i])
+            m = int(reporting[j])
+            cell = cells[int(self.cell[m])]
+            tunnel = self.tunnels[m]
+            return telemetry(
+                t=out.ts(float(t[j])), device_id=self.ids[m], iccid=self.iccids[m],
+                imei=self.imeis[m], seq=int(seq[j]), firmware=group.firmware, battery=None,
+                bearer=group.radio.value, mcc_mnc=cell.mcc_mnc, cell_id=cell.id,
+                rsrp=float(rsrp[j]), apn=group.apn,
+                ip=session_ip(int(self.rows[m]), private=tunnel is not None), uptime=float(t[j]),
+            ), self.accounts[m]  # fmt: skip
+
+        block = Block("telemetry", t[at], kept, REPORT, report, {"rsrp": rsrp[at], "seq": seq[at]})
+        batch.blocks.append(block)
+        nbytes = group.report_bytes + MQTT_OVERHEAD_BYTES
+        self.sbytes[reporting] += nbytes
+        usage.add(reporting, t, nbytes, REPORT_AUDIT, report=True)
+        wait = group.report_interval + (2 * jitter - 1) * group.report_jitter
+        self.next_t[reporting] = t + np.maximum(wait, 1.0)
+
+    def _radio(self, sending: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
+        """Which of the devices' messages the radio does not lose (`Output.emit_device`'s draw)."""
+        self.sent[sending] += 1
+        loss = self.world.output.message_loss
+        if not loss:
+            return np.ones(len(sending), dtype=bool)
+        lost = keyed.uniforms(self.keys[sending], keyed.Draw.LOSS, self.sent[sending]) < loss
+        self.world.output.lost += int(lost.sum())
+        return ~lost
+
+    # ---- the data counted on the platform -----------------------------------------------------
+
+    def _count(self, usage: _Usage, batch: Batch, start: float, end: float) -> None:
+        """Count the window's data as `Core.count_usage` does, with its usage records."""
+        if usage.member:
+            count(self, usage.sorted(), batch, start, end)
+
+
+class _Usage:
+    """A window's data uses: which device, when, how much, and where its audit would go."""
+
+    def __init__(self) -> None:
+        self.member: list[npt.NDArray[np.intp]] = []
+        self.t: list[npt.NDArray[np.float64]] = []
+        self.nbytes: list[npt.NDArray[np.int64]] = []
+        self.step: list[npt.NDArray[np.int64]] = []
+        self.report: list[npt.NDArray[np.bool_]] = []
+
+    def add(
+        self,
+        member: npt.NDArray[np.intp],
+        t: npt.NDArray[np.float64],
+        nbytes: int,
+        step: int,
+        *,
+        report: bool,
+    ) -> None:
+        self.member.append(member)
+        self.t.append(t)
+        self.nbytes.append(np.full(len(member), nbytes, dtype=I64))
+        self.step.append(np.full(len(member), step, dtype=I64))
+        self.report.append(np.full(len(member), report, dtype=bool))
+
+    def sorted(self) -> dict[str, npt.NDArray[np.generic]]:
+        """The uses in the order they happen: by time, device, then step."""
+        member = np.concatenate(self.member)
+        t = np.concatenate(self.t)
+        step = np.concatenate(self.step)
+        by = np.lexsort((step, member, t))
+        return {
+            "member": member[by],
+            "t": t[by],
+            "nbytes": np.concatenate(self.nbytes)[by],
+            "step": step[by],
+            "report": np.concatenate(self.report)[by],
+        }

@@ -1,0 +1,258 @@
+"""A cohort's data on the platform: counted in columns, or one use at a time where it must be.
+
+`Core.count_usage` counts each use on the platform (`Platform.record_usage`) and,
+an hour after the session's last usage record, writes the next one. Here a
+window's uses are counted in the platform's columns at once: a SIM in TEST_READY
+adds to its test usage, any other adds to its cycle's usage and its pool's. The
+use that runs a SIM's test quota out goes through `Platform.record_usage` itself,
+which moves the SIM and writes the audit; the SIM's later uses in the window then
+count as its new state's. A window in which a billing cycle ends or a usage
+threshold is passed counts every use through `record_usage`, one by one in time
+order, so its rules fire at the very use that passes them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from protocol.messages import UsageReported
+from protocol.sim_state import SimState
+from simulator.errors import SimulatorError
+from simulator.platform.customer import Trigger
+from simulator.world.batch import USAGE, Block
+from simulator.world.core import USAGE_INTERVAL_S
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy.typing as npt
+    from pydantic import BaseModel
+
+    from simulator.world.batch import Batch
+    from simulator.world.bulk import Cohort
+
+__all__ = ["count"]
+
+Uses = dict[str, "npt.NDArray[np.generic]"]
+
+
+class _Capture:
+    """A sink that keeps what the platform's audit turns into messages, to order them."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[BaseModel, str]] = []
+
+    def write(self, message: BaseModel, account: str | None) -> None:
+        self.messages.append((message, account or ""))
+
+
+def count(cohort: Cohort, uses: Uses, batch: Batch, start: float, end: float) -> None:
+    """Count the window's `uses` (sorted by time) and add their usage records and audit."""
+    platform = cohort.world.platform
+    billing, _ = platform.columns
+    if billing.cycle_end < end or _passes_threshold(cohort, uses):
+        _one_by_one(cohort, uses, batch)
+    else:
+        _in_columns(cohort, uses, batch)
+    del start
+
+
+def _runs(member: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """For each use, the index of the first use of its device's run (uses of one instant)."""
+    first = np.ones(len(member), dtype=bool)
+    first[1:] = member[1:] != member[:-1]
+    return np.maximum.accumulate(np.where(first, np.arange(len(member)), 0))
+
+
+def _split(cohort: Cohort, uses: Uses) -> dict[str, npt.NDArray[np.generic]]:
+    """Which uses count as test data, which cross the test quota, which count as billed data."""
+    platform = cohort.world.platform
+    sims = platform.sims
+    member = uses["member"].astype(np.intp)
+    nbytes = uses["nbytes"].astype(np.int64)
+    rows = cohort.rows[member]
+    testing = sims["state"][rows] == int(SimState.TEST_READY)
+    quotas = np.array([s.test_quota for s in platform.settings], dtype=np.int64)
+    quota = quotas[sims["account"][rows]]
+    cum = np.cumsum(np.where(testing, nbytes, 0))
+    runs = _runs(member)
+    in_run = cum - (cum[runs] - np.where(testing, nbytes, 0)[runs])
+    reached = testing & (sims["test_usage"][rows].astype(np.int64) + in_run >= quota)
+    earlier = np.zeros(len(member), dtype=bool)
+    earlier[1:] = reached[:-1] & (runs[1:] == runs[:-1])
+    crossing = reached & ~earlier
+    return {
+        "rows": rows,
+        "test": testing & ~reached,
+        "crossing": crossing,
+        "billed": ~testing | (reached & earlier),
+    }
+
+
+def _pool_keys(cohort: Cohort, rows: npt.NDArray[np.int64]) -> list[tuple[int, int] | None]:
+    platform = cohort.world.platform
+    billing, _ = platform.columns
+    plans = platform.rate_plans
+    return [
+        billing.pool_key(int(r)) if plans[int(platform.sims["rate_plan"][r])].pooled else None
+        for r in rows.tolist()
+    ]
+
+
+def _passes_threshold(cohort: Cohort, uses: Uses) -> bool:
+    """Whether the window's billed data passes a usage threshold of a SIM or a pool."""
+    platform = cohort.world.platform
+    rules = list(platform.rules.on(Trigger.USAGE_THRESHOLD))
+    if not rules:
+        return False
+    billing, _ = platform.columns
+    split = _split(cohort, uses)
+    rows = split["rows"][split["billed"]]
+    nbytes = uses["nbytes"][split["billed"]].astype(np.int64)
+    totals: dict[tuple[int, int] | int, list[int]] = {}
+    levels: dict[tuple[int, int] | int, list[float]] = {}
+    keys = _pool_keys(cohort, rows.astype(np.int64))
+    for row, key, n in zip(rows.tolist(), keys, nbytes.tolist(), strict=True):
+        k = row if key is None else key
+        if k not in totals:
+            before, shares = billing.counted(row)
+            allowance = platform.rate_plans[int(platform.sims["rate_plan"][row])].allowance
+            levels[k] = [(r.rule.percent or 0.0) / 100 * allowance * shares for r in rules]
+            totals[k] = [before, before]
+        totals[k][1] += n
+    return any(any(b < level <= a for level in levels[k]) for k, (b, a) in totals.items())
+
+
+def _in_columns(cohort: Cohort, uses: Uses, batch: Batch) -> None:
+    platform = cohort.world.platform
+    billing, _ = platform.columns
+    sims = platform.sims
+    split = _split(cohort, uses)
+    rows = split["rows"]
+    nbytes = uses["nbytes"].astype(np.int64)
+    test, billed, crossing = split["test"], split["billed"], split["crossing"]
+    np.add.at(sims["test_usage"], rows[test], nbytes[test])
+    np.add.at(sims["usage"], rows[billed], nbytes[billed])
+    keys = _pool_keys(cohort, rows.astype(np.int64))
+    pool_before = {k: billing.pool_used(k) for k in set(keys) if k is not None}
+    pool_after = [0] * len(rows)
+    running = dict(pool_before)
+    for i, (key, n, counts) in enumerate(zip(keys, nbytes.tolist(), billed.tolist(), strict=True)):
+        if key is None:
+            continue
+        if counts:
+            running[key] += n
+        pool_after[i] = running[key]
+    for key, used in running.items():
+        billing.add_pool_usage(key, used - pool_before[key])
+    audit: list[tuple[int, float, int, list[tuple[BaseModel, str]]]] = []
+    for i in np.flatnonzero(crossing).tolist():
+        m = int(uses["member"][i])
+        captured = _record(cohort, m, int(nbytes[i]), float(uses["t"][i]))
+        audit.append((m, float(uses["t"][i]), int(uses["step"][i]), captured))
+    _usage_records(cohort, uses, batch, lambda i: pool_after[i])
+    _audit_block(audit, batch)
+
+
+def _one_by_one(cohort: Cohort, uses: Uses, batch: Batch) -> None:
+    """Every use through `Platform.record_usage`, in time order, its record right after."""
+    audit: list[tuple[int, float, int, list[tuple[BaseModel, str]]]] = []
+    records: list[BaseModel | None] = []
+    for i in range(len(uses["member"])):
+        m, t = int(uses["member"][i]), float(uses["t"][i])
+        captured = _record(cohort, m, int(uses["nbytes"][i]), t)
+        records.append(_usage_record(cohort, m, t, None) if uses["report"][i] else None)
+        if captured:
+            audit.append((m, t, int(uses["step"][i]), captured))
+    _record_block(cohort, uses, batch, records)
+    _audit_block(audit, batch)
+
+
+def _record(cohort: Cohort, m: int, nbytes: int, t: float) -> list[tuple[BaseModel, str]]:
+    """One use through the platform; the messages its audit makes, kept to be ordered."""
+    world = cohort.world
+    try:
+        world.platform.record_usage(cohort.iccids[m], nbytes, now=t)
+    except SimulatorError:  # no data service: the network drops it uncounted
+        return []
+    output = world.output
+    sink, capture = output.sink, _Capture()
+    output.sink = capture
+    try:
+        output.flush_platform(at=t)
+    finally:
+        output.sink = sink
+    output.messages -= len(capture.messages)  # counted again with the batch
+    return capture.messages
+
+
+def _usage_record(cohort: Cohort, m: int, t: float, pool_bytes: int | None) -> BaseModel | None:
+    """The interim usage record a report at `t` brings, if its session's last is an hour old."""
+    if t - cohort.reported_at[m] < USAGE_INTERVAL_S:
+        return None
+    delta = int(cohort.sbytes[m] - cohort.reported_bytes[m])
+    cohort.reported_bytes[m] = cohort.sbytes[m]
+    cohort.reported_at[m] = t
+    if delta <= 0:
+        return None
+    platform = cohort.world.platform
+    iccid = cohort.iccids[m]
+    pool = platform.pool(iccid)
+    standing = platform.standing(iccid) if pool is not None else None
+    return UsageReported(
+        t=cohort.world.output.ts(t),
+        iccid=iccid,
+        imei=cohort.imeis[m],
+        bytes=delta,
+        cycle_bytes=platform.usage(iccid),
+        allowance=platform.rate_plan(iccid).allowance,
+        pool=pool,
+        pool_bytes=None
+        if standing is None
+        else (standing.used if pool_bytes is None else pool_bytes),
+        pool_allowance=None if standing is None else standing.allowance,
+    )
+
+
+def _usage_records(cohort: Cohort, uses: Uses, batch: Batch, pool_at: Callable[[int], int]) -> None:
+    report = np.flatnonzero(uses["report"])
+    records: list[BaseModel | None] = [None] * len(uses["member"])
+    for i in report.tolist():
+        records[i] = _usage_record(cohort, int(uses["member"][i]), float(uses["t"][i]), pool_at(i))
+    _record_block(cohort, uses, batch, records)
+
+
+def _record_block(
+    cohort: Cohort, uses: Uses, batch: Batch, records: list[BaseModel | None]
+) -> None:
+    at = [i for i, r in enumerate(records) if r is not None]
+    if not at:
+        return
+    index = np.array(at, dtype=np.intp)
+    kept = [records[i] for i in at]
+    member = uses["member"][index].astype(np.int64)
+
+    def build(i: int) -> tuple[BaseModel, str]:
+        message = kept[i]
+        assert message is not None
+        return message, cohort.accounts[int(member[i])]
+
+    batch.blocks.append(Block("usage", uses["t"][index].astype(np.float64), member, USAGE, build))
+
+
+def _audit_block(
+    audit: list[tuple[int, float, int, list[tuple[BaseModel, str]]]], batch: Batch
+) -> None:
+    """The audit's messages, each after the use that made it (a step after that use's)."""
+    flat = [(m, t, step, message) for m, t, step, messages in audit for message in messages]
+    if not flat:
+        return
+    member = np.array([f[0] for f in flat], dtype=np.int64)
+    t = np.array([f[1] for f in flat])
+    # steps: the audit goes right after the use; messages of one use keep their order
+    for step in sorted({f[2] for f in flat}):
+        picked = [k for k, f in enumerate(flat) if f[2] == step]
+        messages = [flat[k][3] for k in picked]
+        batch.blocks.append(Block("audit", t[picked], member[picked], step, messages.__getitem__))

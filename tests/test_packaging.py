@@ -148,6 +148,7 @@ def test_static_checks_are_clean(command):
         ("cli.py", "cli_startup_s"),
         ("hardening.py", "garbage_msgs_per_s_survived"),
         ("console.py", "page_p99_ms.device"),
+        ("scale.py", "bulk_vs_simpy"),
     ],
 )
 def test_benchmarks_run_as_a_quick_smoke(script, figure):

@@ -25,8 +25,8 @@ side and `ranges` the counting.
 """
 
 from protocol.identifiers.checks import InvalidIdentifierError, luhn_check_digit, luhn_is_valid
-from protocol.identifiers.iccid import Iccid, iccid_range, iccid_range_last
-from protocol.identifiers.imei import Imei, imei_range, imei_range_last
+from protocol.identifiers.iccid import Iccid, iccid_range, iccid_range_last, iccid_texts
+from protocol.identifiers.imei import Imei, imei_range, imei_range_last, imei_texts
 from protocol.identifiers.imsi import MCCS_WITH_THREE_DIGIT_MNC, Imsi, imsi_range, imsi_range_last
 from protocol.identifiers.msisdn import Msisdn, msisdn_range, msisdn_range_last
 
@@ -39,8 +39,10 @@ __all__ = [
     "Msisdn",
     "iccid_range",
     "iccid_range_last",
+    "iccid_texts",
     "imei_range",
     "imei_range_last",
+    "imei_texts",
     "imsi_range",
     "imsi_range_last",
     "luhn_check_digit",

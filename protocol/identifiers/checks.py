@@ -55,6 +55,29 @@ def luhn_check_digit(body: str) -> int:
     return -total % 10
 
 
+def luhn_numbers(first_body: str, count: int) -> list[str]:
+    """The `count` numbers whose bodies count up from `first_body`, each with its check digit.
+
+    The same as appending `luhn_check_digit` to each body, computed for all bodies at
+    once (a million ICCIDs in a fraction of a second); the bodies keep `first_body`'s width.
+    """
+    import numpy as np  # noqa: PLC0415 - only ranges large enough to want it
+
+    if not first_body or not DIGITS.issuperset(first_body) or int(first_body) + count >= 2**63:
+        raise ValueError(f"Luhn bodies must be digits below 2**63, got {first_body!r} + {count}")
+    bodies = np.arange(count, dtype=np.int64) + int(first_body)
+    total = np.zeros(count, dtype=np.int64)
+    rest = bodies.copy()
+    doubled = np.array(_DOUBLED, dtype=np.int64)
+    for index in range(len(first_body)):
+        digit = rest % 10
+        total += doubled[digit] if index % 2 == 0 else digit
+        rest //= 10
+    checks = (-total) % 10
+    width = len(first_body)
+    return [f"{b:0{width}d}{c}" for b, c in zip(bodies.tolist(), checks.tolist(), strict=True)]
+
+
 def luhn_is_valid(number: str) -> bool:
     """Tell whether `number` (at least two digits) ends in the Luhn check digit of the rest."""
     if len(number) < 2 or not DIGITS.issuperset(number):

@@ -11,6 +11,7 @@ from protocol.identifiers.checks import (
     check_luhn,
     check_prefix,
     luhn_check_digit,
+    luhn_numbers,
 )
 from protocol.identifiers.field import LuhnNumber
 from protocol.identifiers.ranges import Counter
@@ -18,7 +19,7 @@ from protocol.identifiers.ranges import Counter
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["ICCID_PREFIX", "Iccid", "iccid_range", "iccid_range_last"]
+__all__ = ["ICCID_PREFIX", "Iccid", "iccid_range", "iccid_range_last", "iccid_texts"]
 
 ICCID_PREFIX = "89"
 """ITU-T E.118's major industry identifier for telecommunications."""
@@ -93,6 +94,13 @@ def iccid_range(first: Iccid, count: int) -> Iterator[Iccid]:
         InvalidIdentifierError: If the range would outgrow the body's length.
     """
     return _counter(first).ids(count)
+
+
+def iccid_texts(first: Iccid, count: int) -> list[str]:
+    """`iccid_range(first, count)` as text, all at once (the same digits, far faster)."""
+    if count:
+        _counter(first).last(count)  # refuses a range that outgrows its digits
+    return luhn_numbers(first.body, count)
 
 
 def iccid_range_last(first: Iccid, count: int) -> Iccid:

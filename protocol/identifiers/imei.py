@@ -5,14 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from protocol.identifiers.checks import check_digits, check_length, check_luhn, luhn_check_digit
+from protocol.identifiers.checks import (
+    check_digits,
+    check_length,
+    check_luhn,
+    luhn_check_digit,
+    luhn_numbers,
+)
 from protocol.identifiers.field import LuhnNumber
 from protocol.identifiers.ranges import Counter
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["Imei", "imei_range", "imei_range_last"]
+__all__ = ["Imei", "imei_range", "imei_range_last", "imei_texts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,13 @@ def imei_range(first: Imei, count: int) -> Iterator[Imei]:
         InvalidIdentifierError: If the range would outgrow the 6 serial digits.
     """
     return _counter(first).ids(count)
+
+
+def imei_texts(first: Imei, count: int) -> list[str]:
+    """`imei_range(first, count)` as text, all at once (the same digits, far faster)."""
+    if count:
+        _counter(first).last(count)  # refuses a range that outgrows the serial
+    return luhn_numbers(first.value[:-1], count)
 
 
 def imei_range_last(first: Imei, count: int) -> Imei:

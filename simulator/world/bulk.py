@@ -87,6 +87,8 @@ class Cohort:
         self.imei_values = np.array([int(v) for v in self.imeis], dtype=np.int64)
         self.accounts = [world.output.sim_account(i) for i in self.iccids]
         self.cell = members.cell
+        ids = np.array([c.id for c in world.network.cells], dtype=np.int64)
+        self.cell_id = ids[self.cell] if self.size else np.zeros(0, dtype=np.int64)
         self.signal = members.signal
         self.next_t = group.report_interval * keyed.uniforms(self.keys, keyed.Draw.FIRST_WAKE)
         self.online = np.zeros(self.size, dtype=bool)
@@ -221,7 +223,8 @@ class Cohort:
                 ip=session_ip(int(self.rows[m]), private=tunnel is not None), uptime=float(t[j]),
             ), self.accounts[m]  # fmt: skip
 
-        block = Block("telemetry", t[at], kept, REPORT, report, {"rsrp": rsrp[at], "seq": seq[at]})
+        columns = {"cohort": self, "rsrp": rsrp[at], "seq": seq[at], "cell_id": self.cell_id[kept]}
+        block = Block("telemetry", t[at], kept, REPORT, report, columns)
         batch.blocks.append(block)
         nbytes = group.report_bytes + MQTT_OVERHEAD_BYTES
         self.sbytes[reporting] += nbytes

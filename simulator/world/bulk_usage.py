@@ -91,14 +91,23 @@ def _split(cohort: Cohort, uses: Uses) -> dict[str, npt.NDArray[np.generic]]:
     }
 
 
-def _pool_keys(cohort: Cohort, rows: npt.NDArray[np.int64]) -> list[tuple[int, int] | None]:
+def _pool_codes(
+    cohort: Cohort, rows: npt.NDArray[np.int64]
+) -> tuple[list[tuple[int, int] | None], npt.NDArray[np.intp]]:
+    """The pools the SIMs in `rows` count in (None: a plan per SIM), and each row's among them."""
     platform = cohort.world.platform
-    billing, _ = platform.columns
-    plans = platform.rate_plans
-    return [
-        billing.pool_key(int(r)) if plans[int(platform.sims["rate_plan"][r])].pooled else None
-        for r in rows.tolist()
-    ]
+    sims = platform.sims
+    plan = sims["rate_plan"][rows].astype(np.int64)
+    pooled = np.array([p.pooled for p in platform.rate_plans], dtype=bool)[plan]
+    code = np.where(pooled, sims["account"][rows].astype(np.int64) << 32 | plan, -1)
+    unique, inverse = np.unique(code, return_inverse=True)
+    keys = [None if c < 0 else (int(c) >> 32, int(c) & 0xFFFFFFFF) for c in unique.tolist()]
+    return keys, inverse.ravel()
+
+
+def _pool_keys(cohort: Cohort, rows: npt.NDArray[np.int64]) -> list[tuple[int, int] | None]:
+    keys, inverse = _pool_codes(cohort, rows)
+    return [keys[i] for i in inverse.tolist()]
 
 
 def _passes_threshold(cohort: Cohort, uses: Uses) -> bool:
@@ -135,24 +144,21 @@ def _in_columns(cohort: Cohort, uses: Uses, batch: Batch) -> None:
     test, billed, crossing = split["test"], split["billed"], split["crossing"]
     np.add.at(sims["test_usage"], rows[test], nbytes[test])
     np.add.at(sims["usage"], rows[billed], nbytes[billed])
-    keys = _pool_keys(cohort, rows.astype(np.int64))
-    pool_before = {k: billing.pool_used(k) for k in set(keys) if k is not None}
-    pool_after = [0] * len(rows)
-    running = dict(pool_before)
-    for i, (key, n, counts) in enumerate(zip(keys, nbytes.tolist(), billed.tolist(), strict=True)):
+    keys, code = _pool_codes(cohort, rows.astype(np.int64))
+    pool_after = np.zeros(len(rows), dtype=np.int64)
+    for k, key in enumerate(keys):  # each pool's count after each use, in time order
         if key is None:
             continue
-        if counts:
-            running[key] += n
-        pool_after[i] = running[key]
-    for key, used in running.items():
-        billing.add_pool_usage(key, used - pool_before[key])
+        mine = code == k
+        added = np.cumsum(np.where(billed[mine], nbytes[mine], 0))
+        pool_after[mine] = billing.pool_used(key) + added
+        billing.add_pool_usage(key, int(added[-1]))
     audit: list[tuple[int, float, int, list[tuple[BaseModel, str]]]] = []
     for i in np.flatnonzero(crossing).tolist():
         m = int(uses["member"][i])
         captured = _record(cohort, m, int(nbytes[i]), float(uses["t"][i]))
         audit.append((m, float(uses["t"][i]), int(uses["step"][i]), captured))
-    _usage_records(cohort, uses, batch, lambda i: pool_after[i])
+    _usage_records(cohort, uses, batch, lambda i: int(pool_after[i]))
     _audit_block(audit, batch)
 
 

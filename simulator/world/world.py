@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import simpy
 
-from protocol.identifiers import iccid_range, imei_range
+from protocol.identifiers import Imei, iccid_texts, imei_texts
 from protocol.messages import Clock
 from protocol.sim_state import SimState
 from simulator.platform.audit import NONE, AuditEntry, AuditField
@@ -83,12 +83,12 @@ class World:
     def _build_devices(self) -> None:
         groups = []
         for group in self.spec.devices:
-            imeis = list(imei_range(group.first_imei, group.count))
-            iccids = [str(i) for i in iccid_range(group.first_iccid, group.count)]
+            imeis = imei_texts(group.first_imei, group.count)
+            iccids = iccid_texts(group.first_iccid, group.count)
             rows = np.array([self.platform.row(i) for i in iccids], dtype=np.int64)
             chosen = None
             if bulk_group(self.spec, group):
-                values = np.array([int(i.value) for i in imeis], dtype=np.int64)
+                values = np.array(imeis, dtype=np.int64)
                 chosen = members(self.spec, group, self.network, self.platform, rows, values)
             groups.append((group, imeis, iccids, rows, chosen))
         # A pool shared with a device process couples them use by use: its SIMs stay processes.
@@ -98,15 +98,14 @@ class World:
             if planned is not None:
                 chosen = planned.without(rows, self.platform, shared)
                 if len(chosen.index):
-                    numbers = [i.value for i in imeis]
-                    self.cohorts.append(Cohort(self, group, chosen, rows, iccids, numbers))
+                    self.cohorts.append(Cohort(self, group, chosen, rows, iccids, imeis))
                 bulk = set(chosen.index.tolist())
             for n, (imei, iccid) in enumerate(zip(imeis, iccids, strict=True), start=1):
                 name = group.name_format.format(group=group.name, n=n)
                 self.output.customer_fields[iccid] = (name, group.site, group.time_zone)
                 if n - 1 in bulk:
                     continue
-                device = Device(self, group, n, imei, iccid)
+                device = Device(self, group, n, Imei(imei), iccid)
                 device.account = self.output.sim_account(iccid)
                 self.devices.append(device)
                 self.by_id[device.id] = device

@@ -108,13 +108,13 @@ class Cohort:
         env = self.world.env
         start = 0.0
         while start < until:
-            self.window(start, min(start + WINDOW_S, until))
+            self.window(min(start + WINDOW_S, until))
             start += WINDOW_S
             if start < until:
                 yield env.timeout(start - env.now)
 
-    def window(self, start: float, end: float) -> None:
-        """Do what every device due in [start, end) does, and hand over its messages."""
+    def window(self, end: float) -> None:
+        """Do what every device due before `end` does (the window's), and hand over its messages."""
         due = self.next_t < end
         wake = np.flatnonzero(due & ~self.online)
         report = np.flatnonzero(due & self.online)
@@ -125,7 +125,7 @@ class Cohort:
         reporting = np.concatenate([wake, report])
         if len(reporting):
             self._report(reporting, batch, usage)
-        self._count(usage, batch, start, end)
+        self._count(usage, batch, end)
         if len(batch):
             self.world.output.emit_batch(batch)
 
@@ -244,10 +244,10 @@ class Cohort:
 
     # ---- the data counted on the platform -----------------------------------------------------
 
-    def _count(self, usage: _Usage, batch: Batch, start: float, end: float) -> None:
+    def _count(self, usage: _Usage, batch: Batch, end: float) -> None:
         """Count the window's data as `Core.count_usage` does, with its usage records."""
         if usage.member:
-            count(self, usage.sorted(), batch, start, end)
+            count(self, usage.sorted(), batch, end)
 
 
 class _Usage:

@@ -48,7 +48,7 @@ class _Capture:
         self.messages.append((message, account or ""))
 
 
-def count(cohort: Cohort, uses: Uses, batch: Batch, start: float, end: float) -> None:
+def count(cohort: Cohort, uses: Uses, batch: Batch, end: float) -> None:
     """Count the window's `uses` (sorted by time) and add their usage records and audit."""
     platform = cohort.world.platform
     billing, _ = platform.columns
@@ -56,7 +56,6 @@ def count(cohort: Cohort, uses: Uses, batch: Batch, start: float, end: float) ->
         _one_by_one(cohort, uses, batch)
     else:
         _in_columns(cohort, uses, batch)
-    del start
 
 
 def _runs(member: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:

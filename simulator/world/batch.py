@@ -2,10 +2,14 @@
 
 A `Batch` holds blocks of one message kind each, as columns, and the order in
 which their rows go out (by time, then by the device's own order of steps).
-`messages` turns it back into the protocol's messages, built by the same code
-the device model uses, so a sink that takes messages one by one receives the very
-messages a device process would have sent; a sink with a `write_batch` method
-takes the columns as they are.
+A block's `columns` hold every field of its messages: an array with a value per
+row, a `Coded` column (each row's code into a few values: a device's ICCID, a
+cell's network), a `Masked` one (a value or None), or one value for every row.
+`Block.message` turns a row back into the protocol's message, validated by its
+model, so a sink that takes messages one by one receives the very messages a
+device process would have sent; a sink with a `write_batch` method takes the
+columns as they are. A block of messages that are built already (the platform's
+audit) carries them instead (`build`).
 """
 
 from __future__ import annotations
@@ -16,20 +20,36 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
     import numpy.typing as npt
     from pydantic import BaseModel
 
-__all__ = ["Batch", "BatchSink", "Block"]
+__all__ = ["Batch", "BatchSink", "Block", "Coded", "Masked"]
 
 ATTACH, SESSION, STATUS, CONNECT_AUDIT, REPORT, USAGE, REPORT_AUDIT = range(7)
 """The order of one device's messages of one instant (its audit right after the use)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Coded:
+    """A column of values drawn from a few: row i's value is `values[codes[i]]`."""
+
+    codes: npt.NDArray[np.intp]
+    values: Sequence[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Masked:
+    """A column of numbers or None: row i's value is `values[i]` where `present[i]`."""
+
+    values: npt.NDArray[Any]
+    present: npt.NDArray[np.bool_]
+
+
 @dataclass(slots=True)
 class Block:
-    """Rows of one kind of message: `build(i)` makes row i's message and names its account."""
+    """Rows of one kind of message, as columns of its fields (or built already, `build`)."""
 
     kind: str
     t: npt.NDArray[np.float64]
@@ -38,9 +58,38 @@ class Block:
     """Each row's device, as its position in the cohort."""
     step: int
     """Where this kind comes among one device's messages of the same instant."""
-    build: Callable[[int], tuple[BaseModel, str]]
+    model: type[BaseModel] | None = None
+    """The message model the columns fill."""
     columns: dict[str, Any] = field(default_factory=dict)
-    """The rows' fields as arrays, for sinks that take columns."""
+    """Every field of the rows' messages, by name (see the module)."""
+    accounts: Coded | None = None
+    """Each row's account (its messages' topics)."""
+    build: Callable[[int], tuple[BaseModel, str]] | None = None
+    """Row i's message and account, for a block of messages built already."""
+
+    def row(self, i: int) -> dict[str, Any]:
+        """Row i's fields, as the message holds them."""
+        return {name: value_at(column, i) for name, column in self.columns.items()}
+
+    def message(self, i: int) -> tuple[BaseModel, str]:
+        """Row i's message and the account it goes out under."""
+        if self.build is not None:
+            return self.build(i)
+        assert self.model is not None
+        assert self.accounts is not None
+        return self.model.model_validate(self.row(i)), value_at(self.accounts, i)
+
+
+def value_at(column: Any, i: int) -> Any:  # noqa: ANN401 - a column holds any field
+    """A column's value in row i, as a Python value."""
+    if isinstance(column, np.ndarray):
+        return column[i].item()
+    if isinstance(column, Coded):
+        value = column.values[int(column.codes[i])]
+        return list(value) if isinstance(value, (list, tuple)) else value
+    if isinstance(column, Masked):
+        return column.values[i].item() if column.present[i] else None
+    return list(column) if isinstance(column, (list, tuple)) else column
 
 
 @dataclass(slots=True)
@@ -72,7 +121,7 @@ class Batch:
         which, row = self.order()
         blocks = self.blocks
         for k, i in zip(which.tolist(), row.tolist(), strict=True):
-            yield blocks[k].build(i)
+            yield blocks[k].message(i)
 
 
 @runtime_checkable

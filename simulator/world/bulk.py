@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from protocol.messages import AttachAccepted, DeviceStatus, SessionOpened
+from protocol.messages import AttachAccepted, DeviceStatus, SessionOpened, Telemetry
 from simulator.platform.customer import Trigger
 from simulator.platform.rule_runner import DAY
 from simulator.world import keyed, psm
@@ -38,19 +38,21 @@ from simulator.world.batch import (
     STATUS,
     Batch,
     Block,
+    Coded,
 )
 from simulator.world.bulk_plan import WINDOW_S
 from simulator.world.bulk_usage import count
-from simulator.world.core import session_id, session_ip
+from simulator.world.core import SESSIONS_PER_SIM, session_ip
 from simulator.world.device import MQTT_OVERHEAD_BYTES, NOISE_DB
-from simulator.world.telemetry import telemetry
+from simulator.world.network import plan_tunnel
+from simulator.world.radio import LOW_SIGNAL_DBM
+from simulator.world.telemetry import round_half_even
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
     import numpy.typing as npt
     import simpy
-    from pydantic import BaseModel
 
     from simulator.world.bulk_plan import Members
     from simulator.world.spec import DeviceGroupSpec
@@ -60,6 +62,8 @@ __all__ = ["Cohort"]
 
 I64 = np.int64
 _MAX_SESSIONS: Final = int(np.iinfo(np.uint16).max)
+_SIGNAL_ERRORS: Final[tuple[list[int], list[int]]] = ([], [4])
+"""A report's LwM2M errors on mains power: none, or low signal (4)."""
 
 
 class Cohort:
@@ -85,10 +89,15 @@ class Cohort:
         self.iccids = [iccids[i] for i in index.tolist()]
         self.imeis = [imeis[i] for i in index.tolist()]
         self.imei_values = np.array([int(v) for v in self.imeis], dtype=np.int64)
-        self.accounts = [world.output.sim_account(i) for i in self.iccids]
+        platform = world.platform
+        self.account_ids = [a.id for a in platform.accounts]
+        self.account_code = platform.sims["account"][self.rows].astype(np.intp)
+        cells = world.network.cells
         self.cell = members.cell
-        ids = np.array([c.id for c in world.network.cells], dtype=np.int64)
+        self.networks = [c.mcc_mnc for c in cells]
+        ids = np.array([c.id for c in cells], dtype=np.int64)
         self.cell_id = ids[self.cell] if self.size else np.zeros(0, dtype=np.int64)
+        self.network_code = self.cell.astype(np.intp)
         self.signal = members.signal
         self.next_t = group.report_interval * keyed.uniforms(self.keys, keyed.Draw.FIRST_WAKE)
         self.online = np.zeros(self.size, dtype=bool)
@@ -98,8 +107,25 @@ class Cohort:
         self.reported_bytes = np.zeros(self.size, dtype=I64)
         self.reported_at = np.zeros(self.size)
         self.grant = psm.grant(psm=False, sleep=0.0, network_max=None)
-        network = world.network
-        self.tunnels = [network.apn_tunnel(i, group.apn) for i in self.iccids]
+        plan = platform.sims["comm_plan"][self.rows].astype(np.intp)
+        tunnel_of = [plan_tunnel(p, group.apn) for p in platform.comm_plans]
+        self.tunnels = [tunnel_of[p] for p in plan.tolist()]
+        self.ips = [
+            session_ip(r, private=tunnel is not None)
+            for r, tunnel in zip(self.rows.tolist(), self.tunnels, strict=True)
+        ]
+
+    def account(self, m: int) -> str:
+        """The id of the account member `m`'s SIM belongs to."""
+        return self.account_ids[int(self.account_code[m])]
+
+    def accounts_of(self, members: npt.NDArray[np.intp]) -> Coded:
+        """The accounts of `members`, as a column."""
+        return Coded(self.account_code[members], self.account_ids)
+
+    def ts(self, t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Simulated seconds → the messages' Unix seconds, to the millisecond (`Output.ts`)."""
+        return round_half_even(self.world.output.start_ts + t, 3)
 
     # ---- the loop -----------------------------------------------------------------------------
 
@@ -135,44 +161,39 @@ class Cohort:
         t = self.next_t[wake]
         self.online[wake] = True
         self._platform_connects(wake, t)
-        out = self.world.output
-        cells = self.world.network.cells
-
-        def where(m: int) -> dict[str, object]:
-            cell = cells[int(self.cell[m])]
-            return {"mcc_mnc": cell.mcc_mnc, "cell_id": cell.id, "rat": self.group.radio.value}
-
-        def attach(i: int) -> tuple[BaseModel, str]:
-            m = int(wake[i])
-            return AttachAccepted(
-                t=out.ts(float(t[i])), iccid=self.iccids[m], imei=self.imeis[m], **where(m),
-                t3412_s=self.grant.t3412, t3324_s=self.grant.t3324,
-            ), self.accounts[m]  # fmt: skip
-
-        def session(i: int) -> tuple[BaseModel, str]:
-            m = int(wake[i])
-            row = int(self.rows[m])
-            tunnel = self.tunnels[m]
-            return SessionOpened(
-                t=out.ts(float(t[i])), iccid=self.iccids[m], imei=self.imeis[m],
-                session_id=session_id(row, 1), apn=self.group.apn,
-                ip=session_ip(row, private=tunnel is not None), tunnel=tunnel,
-            ), self.accounts[m]  # fmt: skip
-
-        batch.blocks.append(Block("attach", t, wake, ATTACH, attach))
-        batch.blocks.append(Block("session_open", t, wake, SESSION, session))
+        ts = self.ts(t)
+        sim = {
+            "v": 1, "t": ts,
+            "iccid": Coded(wake, self.iccids), "imei": Coded(wake, self.imeis),
+        }  # fmt: skip
+        attach = {
+            **sim, "kind": "attach",
+            "mcc_mnc": Coded(self.network_code[wake], self.networks),
+            "cell_id": self.cell_id[wake], "rat": self.group.radio.value,
+            "t3412_s": self.grant.t3412, "t3324_s": self.grant.t3324,
+        }  # fmt: skip
+        rows = self.rows[wake]
+        session = {
+            **sim, "kind": "session_open", "session_id": (rows + 1) * SESSIONS_PER_SIM + 1,
+            "apn": self.group.apn, "ip": Coded(wake, self.ips),
+            "tunnel": Coded(wake, self.tunnels),
+        }  # fmt: skip
+        accounts = self.accounts_of(wake)
+        batch.blocks.append(Block("attach", t, wake, ATTACH, AttachAccepted, attach, accounts))
+        batch.blocks.append(
+            Block("session_open", t, wake, SESSION, SessionOpened, session, accounts)
+        )
         on_air = np.flatnonzero(self._radio(wake))
-        kept, kept_t = wake[on_air], t[on_air]
-        keepalive = round(self.group.keepalive)
-
-        def status(i: int) -> tuple[BaseModel, str]:
-            m = int(kept[i])
-            return DeviceStatus(
-                t=out.ts(float(kept_t[i])), device_id=self.ids[m], iccid=self.iccids[m],
-                status="online", keepalive_s=keepalive,
-            ), self.accounts[m]  # fmt: skip
-
-        batch.blocks.append(Block("status", kept_t, kept, STATUS, status))
+        kept = wake[on_air]
+        status = {
+            "v": 1, "t": ts[on_air], "kind": "status",
+            "device_id": Coded(kept, self.ids), "iccid": Coded(kept, self.iccids),
+            "status": "online", "will": False, "next_report": None,
+            "keepalive_s": round(self.group.keepalive),
+        }  # fmt: skip
+        batch.blocks.append(
+            Block("status", t[on_air], kept, STATUS, DeviceStatus, status, self.accounts_of(kept))
+        )
         self.sbytes[wake] += MQTT_OVERHEAD_BYTES
         self.reported_at[wake] = t
         self.reported_bytes[wake] = 0
@@ -205,26 +226,22 @@ class Cohort:
         noise, jitter = keyed.reports(self.keys[reporting], seq)
         rsrp = self.signal[reporting] - 0.0 + NOISE_DB * noise
         at = np.flatnonzero(self._radio(reporting))
-        kept = reporting[at]
-        out = self.world.output
-        cells = self.world.network.cells
+        kept, sent, raw = reporting[at], t[at], rsrp[at]
         group = self.group
-
-        def report(i: int) -> tuple[BaseModel, str]:
-            j = int(at[i])
-            m = int(reporting[j])
-            cell = cells[int(self.cell[m])]
-            tunnel = self.tunnels[m]
-            return telemetry(
-                t=out.ts(float(t[j])), device_id=self.ids[m], iccid=self.iccids[m],
-                imei=self.imeis[m], seq=int(seq[j]), firmware=group.firmware, battery=None,
-                bearer=group.radio.value, mcc_mnc=cell.mcc_mnc, cell_id=cell.id,
-                rsrp=float(rsrp[j]), apn=group.apn,
-                ip=session_ip(int(self.rows[m]), private=tunnel is not None), uptime=float(t[j]),
-            ), self.accounts[m]  # fmt: skip
-
-        columns = {"cohort": self, "rsrp": rsrp[at], "seq": seq[at], "cell_id": self.cell_id[kept]}
-        block = Block("telemetry", t[at], kept, REPORT, report, columns)
+        columns = {
+            "v": 1, "t": self.ts(sent), "kind": "telemetry",
+            "device_id": Coded(kept, self.ids), "iccid": Coded(kept, self.iccids),
+            "imei": Coded(kept, self.imeis), "seq": seq[at], "firmware": group.firmware,
+            "battery": None, "supply_mv": None, "bearer": group.radio.value,
+            "mcc_mnc": Coded(self.network_code[kept], self.networks),
+            "cell_id": self.cell_id[kept], "rsrp": round_half_even(raw, 1),
+            "rsrq": round_half_even(-6.0 + (raw + 80) / 8, 1),
+            "snr": round_half_even((raw + 125) / 3, 1), "apn": group.apn,
+            "ip": Coded(kept, self.ips),
+            "errors": Coded((raw < LOW_SIGNAL_DBM).astype(np.intp), _SIGNAL_ERRORS),
+            "uptime_s": np.rint(sent).astype(I64),
+        }  # fmt: skip
+        block = Block("telemetry", sent, kept, REPORT, Telemetry, columns, self.accounts_of(kept))
         batch.blocks.append(block)
         nbytes = group.report_bytes + MQTT_OVERHEAD_BYTES
         self.sbytes[reporting] += nbytes

@@ -21,12 +21,10 @@ from protocol.messages import UsageReported
 from protocol.sim_state import SimState
 from simulator.errors import SimulatorError
 from simulator.platform.customer import Trigger
-from simulator.world.batch import USAGE, Block
+from simulator.world.batch import USAGE, Block, Coded, Masked
 from simulator.world.core import USAGE_INTERVAL_S
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import numpy.typing as npt
     from pydantic import BaseModel
 
@@ -157,7 +155,7 @@ def _in_columns(cohort: Cohort, uses: Uses, batch: Batch) -> None:
         m = int(uses["member"][i])
         captured = _record(cohort, m, int(nbytes[i]), float(uses["t"][i]))
         audit.append((m, float(uses["t"][i]), int(uses["step"][i]), captured))
-    _usage_records(cohort, uses, batch, lambda i: int(pool_after[i]))
+    _usage_records(cohort, uses, batch, pool_after)
     _audit_block(audit, batch)
 
 
@@ -221,12 +219,57 @@ def _usage_record(cohort: Cohort, m: int, t: float, pool_bytes: int | None) -> B
     )
 
 
-def _usage_records(cohort: Cohort, uses: Uses, batch: Batch, pool_at: Callable[[int], int]) -> None:
+def _usage_records(
+    cohort: Cohort, uses: Uses, batch: Batch, pool_after: npt.NDArray[np.int64]
+) -> None:
+    """The window's usage records, as columns: `_usage_record` for every report at once.
+
+    A device reports at most once a window (its reports are a minute apart at least),
+    so each record's device is its own.
+    """
     report = np.flatnonzero(uses["report"])
-    records: list[BaseModel | None] = [None] * len(uses["member"])
-    for i in report.tolist():
-        records[i] = _usage_record(cohort, int(uses["member"][i]), float(uses["t"][i]), pool_at(i))
-    _record_block(cohort, uses, batch, records)
+    member = uses["member"][report].astype(np.intp)
+    t = uses["t"][report].astype(np.float64)
+    due = t - cohort.reported_at[member] >= USAGE_INTERVAL_S
+    report, member, t = report[due], member[due], t[due]
+    if len(np.unique(member)) != len(member):
+        raise SimulatorError("a cohort device reported twice in one window")
+    delta = cohort.sbytes[member] - cohort.reported_bytes[member]
+    cohort.reported_bytes[member] = cohort.sbytes[member]
+    cohort.reported_at[member] = t
+    sent = delta > 0
+    report, member, t, delta = report[sent], member[sent], t[sent], delta[sent]
+    if not len(member):
+        return
+    platform = cohort.world.platform
+    billing, _ = platform.columns
+    rows = cohort.rows[member]
+    plan = platform.sims["rate_plan"][rows].astype(np.intp)
+    allowance = np.array([p.allowance for p in platform.rate_plans], dtype=np.int64)[plan]
+    keys, code = _pool_codes(cohort, rows.astype(np.int64))
+    names: list[str | None] = []
+    shares = np.zeros(len(keys), dtype=np.int64)
+    for k, key in enumerate(keys):
+        names.append(
+            None if key is None else platform.pool(cohort.iccids[int(member[code == k][0])])
+        )
+        shares[k] = 0 if key is None else billing.counted(int(rows[code == k][0]))[1]
+    pooled = np.array([key is not None for key in keys], dtype=bool)[code]
+    columns = {
+        "v": 1, "t": cohort.ts(t), "kind": "usage",
+        "iccid": Coded(member, cohort.iccids), "imei": Coded(member, cohort.imeis),
+        "bytes": delta.astype(np.int64),
+        "cycle_bytes": platform.sims["usage"][rows].astype(np.int64),
+        "allowance": allowance, "pool": Coded(code, names),
+        "pool_bytes": Masked(pool_after[report], pooled),
+        "pool_allowance": Masked(allowance * shares[code], pooled),
+    }  # fmt: skip
+    batch.blocks.append(
+        Block(
+            "usage", t, member.astype(np.int64), USAGE, UsageReported, columns,
+            cohort.accounts_of(member),
+        )
+    )  # fmt: skip
 
 
 def _record_block(
@@ -242,9 +285,10 @@ def _record_block(
     def build(i: int) -> tuple[BaseModel, str]:
         message = kept[i]
         assert message is not None
-        return message, cohort.accounts[int(member[i])]
+        return message, cohort.account(int(member[i]))
 
-    batch.blocks.append(Block("usage", uses["t"][index].astype(np.float64), member, USAGE, build))
+    t = uses["t"][index].astype(np.float64)
+    batch.blocks.append(Block("usage", t, member, USAGE, build=build))
 
 
 def _audit_block(
@@ -260,4 +304,6 @@ def _audit_block(
     for step in sorted({f[2] for f in flat}):
         picked = [k for k, f in enumerate(flat) if f[2] == step]
         messages = [flat[k][3] for k in picked]
-        batch.blocks.append(Block("audit", t[picked], member[picked], step, messages.__getitem__))
+        batch.blocks.append(
+            Block("audit", t[picked], member[picked], step, build=messages.__getitem__)
+        )

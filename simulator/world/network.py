@@ -249,8 +249,13 @@ class Network:
 
     def apn_tunnel(self, iccid: str, apn: str) -> str | None:
         """The tunnel behind `apn` in the SIM's plan, if it is private."""
-        entry = next((a for a in self.plan_of(iccid).apns if a.name.lower() == apn.lower()), None)
-        return None if entry is None else entry.tunnel
+        return plan_tunnel(self.plan_of(iccid), apn)
+
+
+def plan_tunnel(plan: CommunicationPlan, apn: str) -> str | None:
+    """The tunnel behind `apn` in a communication plan, if it is private."""
+    entry = next((a for a in plan.apns if a.name.lower() == apn.lower()), None)
+    return None if entry is None else entry.tunnel
 
 
 def _network_allowed(plan: CommunicationPlan, cell: Cell) -> bool:

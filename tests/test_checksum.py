@@ -1,0 +1,75 @@
+"""The checksum sink sums the same from a cohort's columns as from the messages they make.
+
+`benchmarks/scale.py` holds the two engines to each other through it, so it must
+say "equal" only for equal messages: the same run's blocks hashed as columns and
+as the messages `Block.message` builds from them give the same sums, the two
+engines give the same sums, and one field or one account changed changes them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from simlab.scenario import load_scenario
+from simulator.world.checksum import ChecksumSink
+from simulator.world.simulate import simulate
+from simulator.world.sinks import MemorySink, TeeSink
+from simulator.world.spec import WorldSpec
+
+pytestmark = pytest.mark.unit
+
+H = 3600.0
+
+
+def _meters(engine: str) -> WorldSpec:
+    spec = load_scenario("scenarios/onboarding-day.yaml", size=240).world
+    data = spec.model_dump()
+    data["devices"] = [dict(g, engine=engine) for g in data["devices"]]
+    data["message_loss"] = 0.02
+    return WorldSpec.model_validate(data)
+
+
+def _one_by_one(memory: MemorySink) -> ChecksumSink:
+    sink = ChecksumSink()
+    for message, account in zip(memory.messages, memory.accounts, strict=True):
+        sink.write(message, account)
+    return sink
+
+
+@pytest.fixture(scope="module")
+def runs() -> tuple[ChecksumSink, MemorySink, ChecksumSink]:
+    columns, memory = ChecksumSink(), MemorySink()
+    assert simulate(_meters("bulk"), TeeSink(columns, memory), until=8 * H).error is None
+    processes = ChecksumSink()
+    assert simulate(_meters("process"), processes, until=8 * H).error is None
+    return columns, memory, processes
+
+
+def test_a_cohorts_columns_hash_as_the_messages_built_from_them(runs) -> None:
+    columns, memory, _ = runs
+    assert columns.from_columns > columns.messages / 2, "most came as columns"
+    assert columns.totals() == _one_by_one(memory).totals()
+    assert columns.messages == len(memory.messages)
+
+
+def test_the_two_engines_sum_alike(runs) -> None:
+    columns, _, processes = runs
+    assert processes.from_columns == 0
+    assert columns.totals() == processes.totals()
+    assert columns.reports == processes.reports > 0
+
+
+def test_one_field_or_one_account_changed_changes_its_streams_sum(runs) -> None:
+    _, memory, _ = runs
+    before = _one_by_one(memory).totals()
+    k = next(i for i, m in enumerate(memory.messages) if m.kind == "usage")
+    message = memory.messages[k]
+    for changed, account in [
+        (message.model_copy(update={"cycle_bytes": message.cycle_bytes + 1}), memory.accounts[k]),
+        (message, memory.accounts[k] + "-other"),
+    ]:
+        edited = MemorySink()
+        edited.messages, edited.accounts = list(memory.messages), list(memory.accounts)
+        edited.messages[k], edited.accounts[k] = changed, account
+        after = _one_by_one(edited).totals()
+        assert {s for s in before if before[s] != after[s]} == {message.iccid}

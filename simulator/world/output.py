@@ -22,7 +22,8 @@ from protocol.messages import (
 from protocol.sim_state import SimState
 from simulator.platform.audit import NONE, AuditEntry, AuditField
 from simulator.world import keyed
-from simulator.world.batch import BatchSink
+from simulator.world.batch import Batch, BatchSink
+from simulator.world.records import records
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from simulator.platform.platform import Platform
-    from simulator.world.batch import Batch
     from simulator.world.sinks import Sink
 
 __all__ = ["CustomerFields", "Output"]
@@ -117,40 +117,14 @@ class Output:
 
     def publish_records(self) -> None:
         """Every simulated SIM's inventory record, as the platform publishes them at start."""
-        for iccid in self.customer_fields:
-            self.emit(self.record(iccid))
+        if self.customer_fields:
+            self.emit_batch(Batch([records(self, list(self.customer_fields), self.env.now)]))
 
     def record(self, iccid: str, at: float | None = None) -> SimRecord:
         """A SIM's inventory record now (or as of `at`, in simulated seconds)."""
-        p = self.platform
-        row = p.row(iccid)
-        sims = p.sims
-        account = p.accounts[int(sims["account"][row])]
-        plan = p.comm_plans[int(sims["comm_plan"][row])]
-        msisdn = int(sims["msisdn"][row])
-        locked = int(sims["locked_imei"][row])
-        name, site, zone = self.customer_fields.get(iccid, (None, None, None))
-        return SimRecord(
-            t=self.ts(self.env.now if at is None else at),
-            iccid=iccid,
-            imsi=f"{int(sims['imsi'][row]):015d}",
-            msisdn=f"+{msisdn}" if msisdn else None,
-            state=p.sims.state(row).name,
-            account=account.id,
-            account_name=account.name,
-            communication_plan=plan.name,
-            rate_plan=p.rate_plans[int(sims["rate_plan"][row])].name,
-            pool=p.pool(iccid),
-            apns=[a.name for a in plan.apns],
-            networks=[n.mcc_mnc or n.country or "" for n in plan.networks],
-            radio_types=[r.value for r in plan.radio_types],
-            imei_lock=bool(sims["imei_lock"][row]),
-            locked_imei=f"{locked:015d}" if locked else None,
-            data_blocked=bool(sims["data_blocked"][row]),
-            device_name=name,
-            site=site,
-            time_zone=zone,
-        )
+        message, _ = records(self, [iccid], self.env.now if at is None else at).message(0)
+        assert isinstance(message, SimRecord)
+        return message
 
     # ---- the platform's audit trail becomes network events ------------------------------------
 

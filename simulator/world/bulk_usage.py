@@ -22,6 +22,7 @@ from protocol.sim_state import SimState
 from simulator.errors import SimulatorError
 from simulator.platform.customer import Trigger
 from simulator.world.batch import USAGE, Block, Coded, Masked
+from simulator.world.bulk_audit import Audit, Uses, audit_block, crossed, one_use
 from simulator.world.core import USAGE_INTERVAL_S
 
 if TYPE_CHECKING:
@@ -32,18 +33,6 @@ if TYPE_CHECKING:
     from simulator.world.bulk import Cohort
 
 __all__ = ["count"]
-
-Uses = dict[str, "npt.NDArray[np.generic]"]
-
-
-class _Capture:
-    """A sink that keeps what the platform's audit turns into messages, to order them."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[BaseModel, str]] = []
-
-    def write(self, message: BaseModel, account: str | None) -> None:
-        self.messages.append((message, account or ""))
 
 
 def count(cohort: Cohort, uses: Uses, batch: Batch, end: float) -> None:
@@ -150,45 +139,22 @@ def _in_columns(cohort: Cohort, uses: Uses, batch: Batch) -> None:
         added = np.cumsum(np.where(billed[mine], nbytes[mine], 0))
         pool_after[mine] = billing.pool_used(key) + added
         billing.add_pool_usage(key, int(added[-1]))
-    audit: list[tuple[int, float, int, list[tuple[BaseModel, str]]]] = []
-    for i in np.flatnonzero(crossing).tolist():
-        m = int(uses["member"][i])
-        captured = _record(cohort, m, int(nbytes[i]), float(uses["t"][i]))
-        audit.append((m, float(uses["t"][i]), int(uses["step"][i]), captured))
+    crossed(cohort, uses, np.flatnonzero(crossing).tolist(), batch)
     _usage_records(cohort, uses, batch, pool_after)
-    _audit_block(audit, batch)
 
 
 def _one_by_one(cohort: Cohort, uses: Uses, batch: Batch) -> None:
     """Every use through `Platform.record_usage`, in time order, its record right after."""
-    audit: list[tuple[int, float, int, list[tuple[BaseModel, str]]]] = []
+    audit: Audit = []
     records: list[BaseModel | None] = []
     for i in range(len(uses["member"])):
         m, t = int(uses["member"][i]), float(uses["t"][i])
-        captured = _record(cohort, m, int(uses["nbytes"][i]), t)
+        captured = one_use(cohort, m, int(uses["nbytes"][i]), t)
         records.append(_usage_record(cohort, m, t, None) if uses["report"][i] else None)
         if captured:
             audit.append((m, t, int(uses["step"][i]), captured))
     _record_block(cohort, uses, batch, records)
-    _audit_block(audit, batch)
-
-
-def _record(cohort: Cohort, m: int, nbytes: int, t: float) -> list[tuple[BaseModel, str]]:
-    """One use through the platform; the messages its audit makes, kept to be ordered."""
-    world = cohort.world
-    try:
-        world.platform.record_usage(cohort.iccids[m], nbytes, now=t)
-    except SimulatorError:  # no data service: the network drops it uncounted
-        return []
-    output = world.output
-    sink, capture = output.sink, _Capture()
-    output.sink = capture
-    try:
-        output.flush_platform(at=t)
-    finally:
-        output.sink = sink
-    output.messages -= len(capture.messages)  # counted again with the batch
-    return capture.messages
+    audit_block(audit, batch)
 
 
 def _usage_record(cohort: Cohort, m: int, t: float, pool_bytes: int | None) -> BaseModel | None:
@@ -289,21 +255,3 @@ def _record_block(
 
     t = uses["t"][index].astype(np.float64)
     batch.blocks.append(Block("usage", t, member, USAGE, build=build))
-
-
-def _audit_block(
-    audit: list[tuple[int, float, int, list[tuple[BaseModel, str]]]], batch: Batch
-) -> None:
-    """The audit's messages, each after the use that made it (a step after that use's)."""
-    flat = [(m, t, step, message) for m, t, step, messages in audit for message in messages]
-    if not flat:
-        return
-    member = np.array([f[0] for f in flat], dtype=np.int64)
-    t = np.array([f[1] for f in flat])
-    # steps: the audit goes right after the use; messages of one use keep their order
-    for step in sorted({f[2] for f in flat}):
-        picked = [k for k, f in enumerate(flat) if f[2] == step]
-        messages = [flat[k][3] for k in picked]
-        batch.blocks.append(
-            Block("audit", t[picked], member[picked], step, build=messages.__getitem__)
-        )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from protocol.messages import (
     AuditRecorded,
     Clock,
@@ -64,6 +66,8 @@ class Output:
         self.lost = 0
         self.customer_fields: dict[str, CustomerFields] = {}
         """The customer's fields of every simulated SIM, by ICCID (the SIMs the world publishes)."""
+        self.customer_rows: list[int] = []
+        """Those SIMs' platform rows, in the same order."""
         self._audit_seen = len(platform.audit)
         self._sim_accounts: dict[str, str] = {}
 
@@ -118,7 +122,9 @@ class Output:
     def publish_records(self) -> None:
         """Every simulated SIM's inventory record, as the platform publishes them at start."""
         if self.customer_fields:
-            self.emit_batch(Batch([records(self, list(self.customer_fields), self.env.now)]))
+            rows = np.array(self.customer_rows, dtype=np.intp)
+            iccids = list(self.customer_fields)
+            self.emit_batch(Batch([records(self, iccids, self.env.now, rows=rows)]))
 
     def record(self, iccid: str, at: float | None = None) -> SimRecord:
         """A SIM's inventory record now (or as of `at`, in simulated seconds)."""
@@ -128,13 +134,14 @@ class Output:
 
     # ---- the platform's audit trail becomes network events ------------------------------------
 
-    def flush_platform(self, at: float | None = None) -> None:
+    def flush_platform(self, at: float | None = None, upto: int | None = None) -> None:
         """Publish the platform's new audit entries, and let the world act on what they change.
 
         Records follow as of now, or as of `at` (a bulk cohort's use, made ahead of the clock).
+        `upto`: only the entries before this one.
         """
         audit = self.platform.audit
-        while self._audit_seen < len(audit):
+        while self._audit_seen < (len(audit) if upto is None else upto):
             entry = audit.entry(self._audit_seen)
             self._audit_seen += 1
             for row in range(entry.first, entry.first + entry.count):
@@ -144,6 +151,15 @@ class Output:
                     self.react(entry, iccid)
                     if entry.old != NONE:
                         self.emit(self.record(iccid, at))
+
+    @property
+    def audit_seen(self) -> int:
+        """How many of the platform's audit entries have been published."""
+        return self._audit_seen
+
+    def published(self, upto: int) -> None:
+        """Take the audit entries before `upto` as published (a cohort sent them as columns)."""
+        self._audit_seen = max(self._audit_seen, upto)
 
     def _event(self, entry: AuditEntry, iccid: str) -> BaseModel:
         t = self.ts(entry.time)

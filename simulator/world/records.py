@@ -18,9 +18,12 @@ from protocol.messages import SimRecord
 from protocol.sim_state import SimState
 from simulator.platform.billing import pool_name
 from simulator.world.batch import Block, Coded
+from simulator.world.telemetry import round_half_even
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    import numpy.typing as npt
 
     from simulator.world.output import Output
 
@@ -30,12 +33,24 @@ _STATES = [s.name for s in sorted(SimState)]
 """State names by value (the values run 0, 1, 2, ...)."""
 
 
-def records(output: Output, iccids: Sequence[str], at: float, step: int = 0) -> Block:
-    """The records of `iccids` as of `at` (simulated seconds), a row each, in that order."""
+def records(
+    output: Output,
+    iccids: Sequence[str],
+    at: float | npt.NDArray[np.float64],
+    *,
+    step: int = 0,
+    rows: npt.NDArray[np.intp] | None = None,
+) -> Block:
+    """The records of `iccids` as of `at` (simulated seconds; or each its own), in that order.
+
+    `rows`: the SIMs' platform rows, when the caller knows them.
+    """
     p = output.platform
     sims = p.sims
-    rows = np.array([p.row(i) for i in iccids], dtype=np.intp)
+    if rows is None:
+        rows = np.array([p.row(i) for i in iccids], dtype=np.intp)
     n = len(rows)
+    times = np.broadcast_to(np.asarray(at, dtype=np.float64), (n,)).copy()
     own = np.arange(n, dtype=np.intp)
     account = sims["account"][rows].astype(np.intp)
     comm = sims["comm_plan"][rows].astype(np.intp)
@@ -52,7 +67,7 @@ def records(output: Output, iccids: Sequence[str], at: float, step: int = 0) -> 
     locked = sims["locked_imei"][rows].tolist()
     networks = [[w.mcc_mnc or w.country or "" for w in c.networks] for c in plans]
     columns = {
-        "v": 1, "t": output.ts(at), "kind": "record",
+        "v": 1, "t": round_half_even(output.start_ts + times, 3), "kind": "record",
         "iccid": Coded(own, iccids),
         "imsi": Coded(own, [f"{v:015d}" for v in sims["imsi"][rows].tolist()]),
         "msisdn": Coded(own, [f"+{v}" if v else None for v in sims["msisdn"][rows].tolist()]),
@@ -73,4 +88,4 @@ def records(output: Output, iccids: Sequence[str], at: float, step: int = 0) -> 
         "time_zone": Coded(own, [c[2] for c in customer]),
     }  # fmt: skip
     accounts = Coded(account, [a.id for a in p.accounts])
-    return Block("record", np.full(n, at), own.astype(np.int64), step, SimRecord, columns, accounts)
+    return Block("record", times, own.astype(np.int64), step, SimRecord, columns, accounts)

@@ -103,6 +103,7 @@ class World:
             for n, (imei, iccid) in enumerate(zip(imeis, iccids, strict=True), start=1):
                 name = group.name_format.format(group=group.name, n=n)
                 self.output.customer_fields[iccid] = (name, group.site, group.time_zone)
+                self.output.customer_rows.append(int(rows[n - 1]))
                 if n - 1 in bulk:
                     continue
                 device = Device(self, group, n, Imei(imei), iccid)
@@ -127,6 +128,14 @@ class World:
     def sim_readable(self, iccid: str) -> bool:
         """Whether the SIM can still be read (a damaged one cannot)."""
         return iccid not in self.damaged_sims
+
+    def acts_on(self, entry: AuditEntry) -> bool:
+        """Whether `_react` changes anything for this entry (else its messages are all it makes)."""
+        if entry.field is AuditField.STATE and entry.old != NONE:
+            old, new = SimState(entry.old), SimState(entry.new)
+            lost = new in NO_SERVICE and old not in NO_SERVICE
+            return lost or (old is SimState.TEST_READY and new is SimState.INVENTORY)
+        return entry.field is AuditField.DATA_BLOCKED and bool(entry.new)
 
     def _react(self, entry: AuditEntry, iccid: str) -> None:
         """What an audit entry changes beyond its message: service lost, data blocked."""

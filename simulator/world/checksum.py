@@ -146,13 +146,16 @@ class ChecksumSink:
             hashed = _mixes((_numbers(column.values) ^ salt) * U64(_G))
             return np.where(column.present, hashed, U64(self._field(name, None)))
         if isinstance(column, Coded):
+            if len(column.values) <= len(column.codes):  # a value per row at most: not kept
+                hashes = np.array([self._field(name, v) for v in column.values], dtype=U64)
+                return hashes[column.codes] if len(hashes) else np.zeros(0, dtype=U64)
             return self._coded_hashes(name, column.values)[column.codes]
         return np.full(n, self._field(name, column), dtype=U64)
 
     def _coded_hashes(self, name: str, values: Sequence[Any]) -> npt.NDArray[np.uint64]:
         key = (id(values), name)
         held = self._coded.get(key)
-        if held is None:  # the values are kept with their hashes, so their id stays theirs
+        if held is None:  # kept with their hashes, so their id stays theirs: a cohort's own
             hashes = np.array([self._field(name, v) for v in values], dtype=U64)
             held = self._coded[key] = (values, hashes)
         return held[1]

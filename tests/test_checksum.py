@@ -9,9 +9,11 @@ engines give the same sums, and one field or one account changed changes them.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simlab.scenario import load_scenario
-from simulator.world.checksum import ChecksumSink
+from simulator.world.checksum import ChecksumSink, _text, _texts
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink, TeeSink
 from simulator.world.spec import WorldSpec
@@ -75,3 +77,8 @@ def test_one_field_or_one_account_changed_changes_its_streams_sum(runs) -> None:
         edited.messages[k], edited.accounts[k] = changed, account
         after = _one_by_one(edited).totals()
         assert {s for s in before if before[s] != after[s]} == {message.iccid}
+
+
+@given(st.lists(st.text(max_size=40), max_size=20))
+def test_texts_hash_alike_one_at_a_time_and_all_at_once(texts) -> None:
+    assert _texts(texts).tolist() == [_text(t) for t in texts]

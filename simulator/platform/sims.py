@@ -21,6 +21,8 @@ from simulator.platform.columns import Columns
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    import numpy.typing as npt
+
 __all__ = ["NO_IMEI", "SimBlock", "SimTable"]
 
 NO_IMEI: Final = 0
@@ -129,6 +131,21 @@ class SimTable:
             if body < block.first_body + block.count:
                 return block.start + body - block.first_body
         raise UnknownSimError(str(iccid))
+
+    def range_rows(self, first: Iccid, count: int) -> npt.NDArray[np.int64]:
+        """The rows of the `count` consecutive ICCIDs from `first`, each held or UnknownSimError."""
+        bodies = first.body_int + np.arange(count, dtype=np.int64)
+        starts = np.array(self._starts, dtype=np.int64)
+        block = np.searchsorted(starts, bodies, side="right") - 1
+        table = np.array([(b.first_body, b.start, b.count) for b in self._blocks] or [(0, 0, 0)])
+        within = block >= 0
+        at = table[np.maximum(block, 0)]
+        within &= bodies < at[:, 0] + at[:, 2]
+        if not within.all():
+            missing = int(np.flatnonzero(~within)[0])
+            raise UnknownSimError(str(Iccid.from_body_int(int(bodies[missing]))))
+        rows: npt.NDArray[np.int64] = at[:, 1] + bodies - at[:, 0]
+        return rows
 
     def iccid(self, row: int) -> Iccid:
         """The ICCID of a row."""

@@ -85,7 +85,7 @@ class World:
         for group in self.spec.devices:
             imeis = imei_texts(group.first_imei, group.count)
             iccids = iccid_texts(group.first_iccid, group.count)
-            rows = np.array([self.platform.row(i) for i in iccids], dtype=np.int64)
+            rows = self.platform.sims.range_rows(group.first_iccid, group.count)
             chosen = None
             if bulk_group(self.spec, group):
                 values = np.array(imeis, dtype=np.int64)

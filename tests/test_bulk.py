@@ -180,3 +180,20 @@ def test_a_world_the_platform_refuses_still_says_why() -> None:
     assert result.error is not None
     assert "mains powered" in result.error
     assert SimulatorError.__name__ in result.error
+
+
+def test_a_pool_passing_a_usage_threshold_fires_its_rule_at_the_same_use_in_either_engine():
+    spec = load_scenario("scenarios/onboarding-day.yaml", size=240).world
+    data = spec.model_dump()
+    data["customer"]["rate_plans"][0]["allowance"] = 1  # a million SIMs' pool: 1 MB
+    data["customer"]["automation_rules"][0]["percent"] = 20.0  # passed after activation
+    spec = WorldSpec.model_validate(data)
+    notices = []
+    for engine in ("process", "bulk"):
+        _, result = _streams(_engine(spec, engine), 14 * H)
+        assert result.world is not None
+        _, runner = result.world.platform.columns
+        notices.append(runner.notifications)
+    assert len(notices[0]) == 1, "the pool passed 20% once"
+    assert notices[1] == notices[0]
+    _same(spec, 14 * H)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     from pydantic import BaseModel
 
-__all__ = ["Batch", "BatchSink", "Block", "Coded", "Masked"]
+__all__ = ["Batch", "BatchSink", "Block", "Coded", "Masked", "time_order"]
 
 ATTACH, SESSION, STATUS, CONNECT_AUDIT, REPORT, USAGE, REPORT_AUDIT = range(7)
 """The order of one device's messages of one instant (its audit right after the use)."""
@@ -113,7 +113,7 @@ class Batch:
             [np.full(len(b.t), k, dtype=np.intp) for k, b in enumerate(self.blocks)]
         )
         row = np.concatenate([np.arange(len(b.t), dtype=np.intp) for b in self.blocks])
-        by = np.lexsort((step, device, t))
+        by = time_order(t, device, step)
         return which[by], row[by]
 
     def messages(self) -> Iterator[tuple[BaseModel, str]]:
@@ -122,6 +122,19 @@ class Batch:
         blocks = self.blocks
         for k, i in zip(which.tolist(), row.tolist(), strict=True):
             yield blocks[k].message(i)
+
+
+def time_order(
+    t: npt.NDArray[np.float64],
+    device: npt.NDArray[np.integer[Any]],
+    step: npt.NDArray[np.integer[Any]],
+) -> npt.NDArray[np.intp]:
+    """The order of rows by time, then device, then step (`np.lexsort`'s, faster without ties)."""
+    by = np.argsort(t)
+    sorted_t = t[by]
+    if len(t) < 2 or not (sorted_t[1:] == sorted_t[:-1]).any():
+        return by
+    return np.lexsort((step, device, t))
 
 
 @runtime_checkable

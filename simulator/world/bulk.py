@@ -39,6 +39,7 @@ from simulator.world.batch import (
     Batch,
     Block,
     Coded,
+    time_order,
 )
 from simulator.world.bulk_plan import WINDOW_S
 from simulator.world.bulk_usage import count
@@ -297,7 +298,7 @@ class _Usage:
         member = np.concatenate(self.member)
         t = np.concatenate(self.t)
         step = np.concatenate(self.step)
-        by = np.lexsort((step, member, t))
+        by = time_order(t, member, step)
         return {
             "member": member[by],
             "t": t[by],

@@ -38,7 +38,16 @@ if TYPE_CHECKING:
     from simulator.world.network import Network
     from simulator.world.spec import DeviceGroupSpec, WorldSpec
 
-__all__ = ["BULK_MIN", "WINDOW_S", "Members", "bulk_group", "members", "outside", "pools"]
+__all__ = [
+    "BULK_MIN",
+    "WINDOW_S",
+    "Members",
+    "bulk_group",
+    "members",
+    "outside",
+    "pool_codes",
+    "pools",
+]
 
 BULK_MIN: Final = 5000
 """`auto` runs a group this large or larger as columns."""
@@ -91,17 +100,17 @@ class Members:
         """The members but those whose SIM (in `rows`, by position) counts in a `shared` pool."""
         if not shared:
             return self
-        keep = np.array([k not in shared for k in _keys(platform, rows[self.index])], dtype=bool)
+        codes = np.array([a << 32 | p for a, p in shared], dtype=np.int64)
+        keep = ~np.isin(pool_codes(platform, rows[self.index]), codes)
         return Members(self.index[keep], self.cell[keep], self.signal[keep])
 
 
-def _keys(platform: Platform, rows: npt.NDArray[np.int64]) -> list[tuple[int, int] | None]:
-    billing, _ = platform.columns
-    plans = platform.rate_plans
-    return [
-        billing.pool_key(r) if plans[int(platform.sims["rate_plan"][r])].pooled else None
-        for r in rows.tolist()
-    ]
+def pool_codes(platform: Platform, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Each row's pool as one number (account << 32 | rate plan), -1 for a plan per SIM."""
+    sims = platform.sims
+    plan = sims["rate_plan"][rows].astype(np.int64)
+    pooled = np.array([p.pooled for p in platform.rate_plans], dtype=bool)[plan]
+    return np.where(pooled, sims["account"][rows].astype(np.int64) << 32 | plan, -1)
 
 
 def outside(rows: npt.NDArray[np.int64], chosen: Members | None) -> list[int]:
@@ -115,7 +124,8 @@ def outside(rows: npt.NDArray[np.int64], chosen: Members | None) -> list[int]:
 
 def pools(platform: Platform, rows: list[int]) -> set[tuple[int, int]]:
     """The pools the SIMs in `rows` count in."""
-    return {k for k in _keys(platform, np.array(rows, dtype=np.int64)) if k is not None}
+    codes = np.unique(pool_codes(platform, np.array(rows, dtype=np.int64)))
+    return {(c >> 32, c & 0xFFFFFFFF) for c in codes.tolist() if c >= 0}
 
 
 def members(

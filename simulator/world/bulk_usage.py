@@ -23,6 +23,7 @@ from simulator.errors import SimulatorError
 from simulator.platform.customer import Trigger
 from simulator.world.batch import USAGE, Block, Coded, Masked
 from simulator.world.bulk_audit import Audit, Uses, audit_block, crossed, one_use
+from simulator.world.bulk_plan import pool_codes
 from simulator.world.core import USAGE_INTERVAL_S
 
 if TYPE_CHECKING:
@@ -39,10 +40,14 @@ def count(cohort: Cohort, uses: Uses, batch: Batch, end: float) -> None:
     """Count the window's `uses` (sorted by time) and add their usage records and audit."""
     platform = cohort.world.platform
     billing, _ = platform.columns
-    if billing.cycle_end < end or _passes_threshold(cohort, uses):
+    if billing.cycle_end < end:
+        _one_by_one(cohort, uses, batch)
+        return
+    split = _split(cohort, uses)
+    if _passes_threshold(cohort, uses, split):
         _one_by_one(cohort, uses, batch)
     else:
-        _in_columns(cohort, uses, batch)
+        _in_columns(cohort, uses, batch, split)
 
 
 def _runs(member: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
@@ -81,50 +86,53 @@ def _pool_codes(
     cohort: Cohort, rows: npt.NDArray[np.int64]
 ) -> tuple[list[tuple[int, int] | None], npt.NDArray[np.intp]]:
     """The pools the SIMs in `rows` count in (None: a plan per SIM), and each row's among them."""
-    platform = cohort.world.platform
-    sims = platform.sims
-    plan = sims["rate_plan"][rows].astype(np.int64)
-    pooled = np.array([p.pooled for p in platform.rate_plans], dtype=bool)[plan]
-    code = np.where(pooled, sims["account"][rows].astype(np.int64) << 32 | plan, -1)
-    unique, inverse = np.unique(code, return_inverse=True)
+    unique, inverse = np.unique(pool_codes(cohort.world.platform, rows), return_inverse=True)
     keys = [None if c < 0 else (int(c) >> 32, int(c) & 0xFFFFFFFF) for c in unique.tolist()]
     return keys, inverse.ravel()
 
 
-def _pool_keys(cohort: Cohort, rows: npt.NDArray[np.int64]) -> list[tuple[int, int] | None]:
-    keys, inverse = _pool_codes(cohort, rows)
-    return [keys[i] for i in inverse.tolist()]
-
-
-def _passes_threshold(cohort: Cohort, uses: Uses) -> bool:
+def _passes_threshold(
+    cohort: Cohort, uses: Uses, split: dict[str, npt.NDArray[np.generic]]
+) -> bool:
     """Whether the window's billed data passes a usage threshold of a SIM or a pool."""
     platform = cohort.world.platform
     rules = list(platform.rules.on(Trigger.USAGE_THRESHOLD))
-    if not rules:
+    billed = split["billed"]
+    if not rules or not billed.any():
         return False
     billing, _ = platform.columns
-    split = _split(cohort, uses)
-    rows = split["rows"][split["billed"]]
-    nbytes = uses["nbytes"][split["billed"]].astype(np.int64)
-    totals: dict[tuple[int, int] | int, list[int]] = {}
-    levels: dict[tuple[int, int] | int, list[float]] = {}
-    keys = _pool_keys(cohort, rows.astype(np.int64))
-    for row, key, n in zip(rows.tolist(), keys, nbytes.tolist(), strict=True):
-        k = row if key is None else key
-        if k not in totals:
-            before, shares = billing.counted(row)
-            allowance = platform.rate_plans[int(platform.sims["rate_plan"][row])].allowance
-            levels[k] = [(r.rule.percent or 0.0) / 100 * allowance * shares for r in rules]
-            totals[k] = [before, before]
-        totals[k][1] += n
-    return any(any(b < level <= a for level in levels[k]) for k, (b, a) in totals.items())
+    sims = platform.sims
+    rows = split["rows"][billed].astype(np.int64)
+    nbytes = uses["nbytes"][billed].astype(np.int64)
+    keys, code = _pool_codes(cohort, rows)
+    pooled = np.array([k is not None for k in keys], dtype=bool)[code]
+    # what counts against one limit: a pool (by its code, below 0) or a SIM (by its row)
+    _, first, inverse = np.unique(
+        np.where(pooled, -1 - code, rows), return_index=True, return_inverse=True
+    )
+    added = np.zeros(len(first), dtype=np.int64)
+    np.add.at(added, inverse.ravel(), nbytes)
+    held = rows[first]
+    before = sims["usage"][held].astype(np.int64)
+    shares = np.ones(len(first), dtype=np.int64)
+    for j in np.flatnonzero(pooled[first]).tolist():
+        before[j], shares[j] = billing.counted(int(held[j]))
+    allowances = np.array([p.allowance for p in platform.rate_plans], dtype=np.int64)
+    allowance = allowances[sims["rate_plan"][held].astype(np.intp)]
+    after = before + added
+    for rule in rules:
+        level = (rule.rule.percent or 0.0) / 100 * allowance * shares
+        if ((before < level) & (level <= after)).any():
+            return True
+    return False
 
 
-def _in_columns(cohort: Cohort, uses: Uses, batch: Batch) -> None:
+def _in_columns(
+    cohort: Cohort, uses: Uses, batch: Batch, split: dict[str, npt.NDArray[np.generic]]
+) -> None:
     platform = cohort.world.platform
     billing, _ = platform.columns
     sims = platform.sims
-    split = _split(cohort, uses)
     rows = split["rows"]
     nbytes = uses["nbytes"].astype(np.int64)
     test, billed, crossing = split["test"], split["billed"], split["crossing"]

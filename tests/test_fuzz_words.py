@@ -5,7 +5,8 @@ stop time that is the detection moment instead of the last report, a stop
 stated for a device that never reported, a wrong count in the staff text,
 battery advice for a device that never reported a battery level, "the SIM card
 works" with nothing from the network, a swap test asked for again; and
-messages that leave out what the truth gives them to say.
+messages that leave out what the truth gives them to say, once the fault could
+be seen (`simlab.fuzz.score.evident`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from protocol.causes import Cause
+from simlab.fuzz.score import evident
 from simlab.fuzz.stream import Stream
-from simlab.fuzz.words import Facts, check
+from simlab.fuzz.words import CUSTOMER_ACTS, Facts, check
+from simulator.world.spec import FaultId
+from simulator.world.truth import TruthRecord
 
 pytestmark = pytest.mark.unit
 
@@ -102,6 +107,39 @@ def test_no_step_is_owed_before_the_fault_could_be_seen() -> None:
     asleep = "Hello,\n\nWe are writing about Giraffe collar 1. It reports normally."
     assert kinds(replace(early, evident=False), asleep, steps=())[1] == []
     assert kinds(early, asleep, steps=())[1] == ["missing: what to do"]
+
+
+H = 3600.0
+
+
+@pytest.mark.parametrize(
+    ("cause", "last_h", "at_h", "seen"),
+    [
+        # a signal fading from 10:00; the device reported on until 11:30. At 12:55 one hourly
+        # report is missing: the service has nothing yet, whatever began at 10:00
+        (Cause.COVERAGE_LOSS, 11.5, 12.9, False),
+        (Cause.COVERAGE_LOSS, 11.5, 13.3, True),  # quiet for 1.5 intervals and a quarter hour
+        (Cause.RADIO_HARDWARE, 11.5, 12.9, False),  # an antenna that kept its cell a while
+        (Cause.COVERAGE_LOSS, 9.5, 11.8, True),  # quiet from its start: seen from its start
+        (Cause.COVERAGE_LOSS, None, 11.8, True),  # never reported: from its start
+        (Cause.POWER_LOSS, 9.5, 11.8, True),
+        # told by the wire while the device still reports: from its start
+        (Cause.BATTERY_DEPLETED, 12.8, 12.9, True),  # its own battery readings
+        (Cause.ROAMING_NOT_ALLOWED, 11.5, 12.9, True),  # the network's refusal
+        (Cause.COVERAGE_LOSS, 11.5, 11.7, False),  # too young either way
+    ],
+)  # fmt: skip
+def test_a_fault_told_only_by_silence_is_seen_from_the_last_report_under_it(
+    cause: Cause, last_h: float | None, at_h: float, seen: bool
+) -> None:
+    fault = TruthRecord("collar-0001", None, FaultId(cause.value), cause, start=10 * H)
+    last = None if last_h is None else last_h * H
+    assert evident(fault, at_h * H, interval_s=H, last_report=last) is seen
+    # and the message owes what to do only once it is seen
+    facts = replace(FACTS, at=at_h * H, last_report=last, interval_s=H, down_cause=cause.value)
+    healthy = "Hello,\n\nWe are writing about Giraffe collar 1. It reports normally."
+    missing = kinds(replace(facts, evident=seen), healthy, steps=())[1]
+    assert ("missing: what to do" in missing) is (seen and cause.value in CUSTOMER_ACTS)
 
 
 def test_battery_advice_without_a_battery_level_fails() -> None:

@@ -2,7 +2,8 @@
 
 Per affected device (a truth record the service had a fair chance to see: it
 lasted, by the moment support looked, at least `EVIDENCE` report intervals
-plus a quarter hour), the cause the service named first must be the truth
+plus a quarter hour; one told only by the device's silence, since its last
+report: `evident`), the cause the service named first must be the truth
 (`cause_first`); `cause_right` also takes the truth named as a candidate
 beside the cause named first, only for a pair of `protocol.inseparable` and
 with that pair's separating test proposed. A false alarm is an OFFLINE change
@@ -36,7 +37,16 @@ if TYPE_CHECKING:
     from simlab.fuzz.stream import Stream
     from simulator.world.truth import TruthRecord
 
-__all__ = ["EVIDENCE", "RECOVERY", "SAMPLE", "WorldCard", "sample", "score_world"]
+__all__ = [
+    "EVIDENCE",
+    "RECOVERY",
+    "SAMPLE",
+    "TOLD_BY_SILENCE",
+    "WorldCard",
+    "evident",
+    "sample",
+    "score_world",
+]
 
 EVIDENCE: Final = 1.5
 """Report intervals (plus `EVIDENCE_SLACK_S`) a fault must have lasted to be scored."""
@@ -55,6 +65,13 @@ SILENT_FAULTS: Final = frozenset(
 """Faults that put nothing on the wire but the device's silence (see `_down_at`).
 
 Not a firmware hang: the device-management server tells of the update that hangs it."""
+TOLD_BY_SILENCE: Final = SILENT_FAULTS - {Cause.BATTERY_DEPLETED}
+"""Faults the service can tell only once the device has gone quiet under them (`evident`).
+
+The device may report on for a while after one begins (a signal fading over three hours, a
+broken antenna keeping its cell for up to an hour), and those reports are a working device's:
+until it goes quiet, the wire shows nothing of the fault. A failing battery is told from its
+own readings while the device still reports (`diagnostics.diagnosis.battery`)."""
 QUIET_BEFORE_S: Final = 5400.0
 """A device still trying tries within this (GSMA TS.34's back-off cap of an hour, with its
 jitter): one that made no attempt and got no answer that long before a new fault began had
@@ -140,12 +157,24 @@ def _psm(observed: Observed, device_id: str) -> bool:
 
 
 def _evident(observed: Observed, record: TruthRecord, at: float) -> bool:
-    """Whether the fault had lasted long enough by `at` to be seen (see `EVIDENCE`)."""
-    return _lasted(record, at, _interval(observed, record.device_id))
+    last_report = observed.stream.last_report(record.device_id, at)
+    interval_s = _interval(observed, record.device_id)
+    return evident(record, at, interval_s=interval_s, last_report=last_report)
 
 
-def _lasted(record: TruthRecord, at: float, interval_s: float) -> bool:
-    return at - record.start >= EVIDENCE * interval_s + EVIDENCE_SLACK_S
+def evident(
+    record: TruthRecord, at: float, *, interval_s: float, last_report: float | None
+) -> bool:
+    """Whether the fault had lasted long enough by `at` to be seen (see `EVIDENCE`).
+
+    Counted from its start; for a fault told only by silence (`TOLD_BY_SILENCE`), from the
+    device's last report (`last_report`, the newest received by `at`; None: it never
+    reported) where that came later: before it, the device still reported.
+    """
+    since = record.start
+    if record.cause in TOLD_BY_SILENCE and last_report is not None:
+        since = max(since, last_report)
+    return at - since >= EVIDENCE * interval_s + EVIDENCE_SLACK_S
 
 
 def _down_at(
@@ -350,7 +379,10 @@ def _words(observed: Observed, card: WorldCard, truth: list[TruthRecord]) -> Non
                     last_report=stream.silent_since(f.device_id, at, rhythm[f.device_id]),
                     interval_s=rhythm[f.device_id],
                     struck_by=struck_by,
-                    evident=_lasted(f, at, intervals.get(f.device_id, 900.0)),
+                    # from its start: `owed` holds the device's silence itself
+                    evident=evident(
+                        f, at, interval_s=intervals.get(f.device_id, 900.0), last_report=None
+                    ),
                     counted_cause=incident.get("cause")
                     if incident.get("kind") == "platform"
                     else None,

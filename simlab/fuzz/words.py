@@ -119,7 +119,8 @@ class Facts:
     """The true cause when the device is really down at `at` (None: it is fine)."""
     evident: bool = True
     """Whether that fault had lasted long enough by `at` for the service to see it (the
-    window `simlab.fuzz.score` scores causes in): before that, no step is owed."""
+    window `simlab.fuzz.score` scores causes in, `evident`: for a fault told only by the
+    device's silence, counted from its last report): before that, no step is owed."""
     resumes: float | None = None
     """When service resumes, where the diagnosis knows it."""
     counts: tuple[tuple[str, str, int, int], ...] = ()

@@ -41,12 +41,13 @@ from simulator.world.batch import (
     Coded,
     time_order,
 )
-from simulator.world.bulk_plan import WINDOW_S
+from simulator.world.bulk_plan import WINDOW_S, pool_codes
 from simulator.world.bulk_usage import count
 from simulator.world.core import SESSIONS_PER_SIM, session_ip
 from simulator.world.device import MQTT_OVERHEAD_BYTES, NOISE_DB
 from simulator.world.network import plan_tunnel
 from simulator.world.radio import LOW_SIGNAL_DBM
+from simulator.world.spec import device_ids
 from simulator.world.telemetry import round_half_even
 
 if TYPE_CHECKING:
@@ -86,13 +87,16 @@ class Cohort:
         n = index + 1
         self.keys = keyed.device_keys(keyed.group_key(world.seed, group.name), n)
         self.rows = rows[index]
-        self.ids = [group.id_format.format(group=group.name, n=int(k)) for k in n]
+        named = device_ids(group)
+        self.ids = [named[i] for i in index.tolist()]
         self.iccids = [iccids[i] for i in index.tolist()]
         self.imeis = [imeis[i] for i in index.tolist()]
-        self.imei_values = np.array([int(v) for v in self.imeis], dtype=np.int64)
+        self.imei_values = np.array(self.imeis, dtype=np.int64)
         platform = world.platform
         self.account_ids = [a.id for a in platform.accounts]
         self.account_code = platform.sims["account"][self.rows].astype(np.intp)
+        self.pool_code = pool_codes(platform, self.rows)
+        """Each member's data pool (`bulk_plan.pool_codes`): its account and plan stay."""
         cells = world.network.cells
         self.cell = members.cell
         self.networks = [c.mcc_mnc for c in cells]
@@ -144,12 +148,11 @@ class Cohort:
         """Do what every device due before `end` does (the window's), and hand over its messages."""
         due = self.next_t < end
         wake = np.flatnonzero(due & ~self.online)
-        report = np.flatnonzero(due & self.online)
         batch = Batch()
         usage = _Usage()
         if len(wake):
             self._wake(wake, batch, usage)
-        reporting = np.concatenate([wake, report])
+        reporting = np.flatnonzero(due)  # the woken report too, every member once, in order
         if len(reporting):
             self._report(reporting, batch, usage)
         self._count(usage, batch, end)

@@ -30,6 +30,7 @@ from simulator.world import keyed
 from simulator.world.device import NOISE_DB
 from simulator.world.mobility import places
 from simulator.world.radio import COVERAGE_FLOOR_DBM, distances_km, rsrps_at
+from simulator.world.spec import device_ids
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -150,7 +151,7 @@ def members(
     cell, signal = _strongest(network, group, lat, lon)
     ok = (cell >= 0) & (signal - NOISE_REACH_DB >= COVERAGE_FLOOR_DBM[group.radio])
     ok &= _accepted(group, network, platform, rows, imeis, cell)
-    ids = [group.id_format.format(group=group.name, n=int(k)) for k in n]
+    ids = device_ids(group)
     named = singled_out(spec)
     ok &= np.array([d not in named for d in ids], dtype=bool)
     index = np.flatnonzero(ok).astype(np.int64)

@@ -23,7 +23,6 @@ from simulator.errors import SimulatorError
 from simulator.platform.customer import Trigger
 from simulator.world.batch import USAGE, Block, Coded, Masked
 from simulator.world.bulk_audit import Audit, Uses, audit_block, crossed, one_use
-from simulator.world.bulk_plan import pool_codes
 from simulator.world.core import USAGE_INTERVAL_S
 
 if TYPE_CHECKING:
@@ -83,10 +82,10 @@ def _split(cohort: Cohort, uses: Uses) -> dict[str, npt.NDArray[np.generic]]:
 
 
 def _pool_codes(
-    cohort: Cohort, rows: npt.NDArray[np.int64]
+    cohort: Cohort, member: npt.NDArray[np.generic]
 ) -> tuple[list[tuple[int, int] | None], npt.NDArray[np.intp]]:
-    """The pools the SIMs in `rows` count in (None: a plan per SIM), and each row's among them."""
-    unique, inverse = np.unique(pool_codes(cohort.world.platform, rows), return_inverse=True)
+    """The pools the members' SIMs count in (None: a plan per SIM), and each one's among them."""
+    unique, inverse = np.unique(cohort.pool_code[member.astype(np.intp)], return_inverse=True)
     keys = [None if c < 0 else (int(c) >> 32, int(c) & 0xFFFFFFFF) for c in unique.tolist()]
     return keys, inverse.ravel()
 
@@ -104,7 +103,7 @@ def _passes_threshold(
     sims = platform.sims
     rows = split["rows"][billed].astype(np.int64)
     nbytes = uses["nbytes"][billed].astype(np.int64)
-    keys, code = _pool_codes(cohort, rows)
+    keys, code = _pool_codes(cohort, uses["member"][billed])
     pooled = np.array([k is not None for k in keys], dtype=bool)[code]
     # what counts against one limit: a pool (by its code, below 0) or a SIM (by its row)
     _, first, inverse = np.unique(
@@ -136,9 +135,10 @@ def _in_columns(
     rows = split["rows"]
     nbytes = uses["nbytes"].astype(np.int64)
     test, billed, crossing = split["test"], split["billed"], split["crossing"]
-    np.add.at(sims["test_usage"], rows[test], nbytes[test])
-    np.add.at(sims["usage"], rows[billed], nbytes[billed])
-    keys, code = _pool_codes(cohort, rows.astype(np.int64))
+    report = uses["report"].astype(bool)
+    _add(sims["test_usage"], rows, nbytes, test.astype(bool), report)
+    _add(sims["usage"], rows, nbytes, billed.astype(bool), report)
+    keys, code = _pool_codes(cohort, uses["member"])
     pool_after = np.zeros(len(rows), dtype=np.int64)
     for k, key in enumerate(keys):  # each pool's count after each use, in time order
         if key is None:
@@ -149,6 +149,22 @@ def _in_columns(
         billing.add_pool_usage(key, int(added[-1]))
     crossed(cohort, uses, np.flatnonzero(crossing).tolist(), batch)
     _usage_records(cohort, uses, batch, pool_after)
+
+
+def _add(
+    column: npt.NDArray[np.generic],
+    rows: npt.NDArray[np.generic],
+    nbytes: npt.NDArray[np.int64],
+    mask: npt.NDArray[np.bool_],
+    report: npt.NDArray[np.bool_],
+) -> None:
+    """Add the `mask`ed uses' bytes to their rows: reports, then connections.
+
+    A device has one of each at most in a window, so neither kind repeats a row.
+    """
+    for kind in (report, ~report):
+        pick = mask & kind
+        column[rows[pick]] += nbytes[pick].astype(column.dtype)
 
 
 def _one_by_one(cohort: Cohort, uses: Uses, batch: Batch) -> None:
@@ -220,7 +236,7 @@ def _usage_records(
     rows = cohort.rows[member]
     plan = platform.sims["rate_plan"][rows].astype(np.intp)
     allowance = np.array([p.allowance for p in platform.rate_plans], dtype=np.int64)[plan]
-    keys, code = _pool_codes(cohort, rows.astype(np.int64))
+    keys, code = _pool_codes(cohort, member)
     names: list[str | None] = []
     shares = np.zeros(len(keys), dtype=np.int64)
     for k, key in enumerate(keys):

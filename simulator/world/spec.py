@@ -7,6 +7,7 @@ Times are offsets from the world's start, written as seconds or with a unit
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from datetime import datetime
 from typing import Annotated, Literal
@@ -340,3 +341,13 @@ class WorldSpec(_Model):
 
 
 Kind = Literal["device", "cell", "operator", "apn", "tunnel"]
+
+
+def device_ids(group: DeviceGroupSpec) -> tuple[str, ...]:
+    """Every device id of `group`, in order (those of the last few groups asked are kept)."""
+    return _device_ids(group.id_format, group.name, group.count)
+
+
+@functools.lru_cache(maxsize=4)
+def _device_ids(id_format: str, name: str, count: int) -> tuple[str, ...]:
+    return tuple(id_format.format(group=name, n=n) for n in range(1, count + 1))

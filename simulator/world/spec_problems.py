@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from simulator.platform.billing import pool_name
 from simulator.platform.customer import cross_check
 from simulator.world.faults import CATALOGUE
-from simulator.world.spec import InterventionId
+from simulator.world.spec import InterventionId, device_ids
 
 if TYPE_CHECKING:
     from simulator.platform.customer import CustomerFile
@@ -83,8 +83,7 @@ def _device_problems(spec: WorldSpec, problems: list[tuple[Loc, str]]) -> dict[s
                         f"device id {device_id!r} must be letters, digits, '_.-'",
                     ),
                 )
-        for n in range(1, group.count + 1):
-            device_id = group.id_format.format(group=group.name, n=n)
+        for device_id in device_ids(group):
             if device_id in ids:
                 problems.append(
                     (("devices", i, "id_format"), f"device id {device_id!r} is used twice")

@@ -67,6 +67,21 @@ class Block:
     build: Callable[[int], tuple[BaseModel, str]] | None = None
     """Row i's message and account, for a block of messages built already."""
 
+    def taking(self, keep: npt.NDArray[np.bool_]) -> Block:
+        """The block of only the rows `keep` marks."""
+        at = np.flatnonzero(keep)
+        build = self.build
+        return Block(
+            self.kind,
+            self.t[at],
+            self.device[at],
+            self.step,
+            self.model,
+            {name: _rows(column, at) for name, column in self.columns.items()},
+            None if self.accounts is None else _rows(self.accounts, at),
+            None if build is None else lambda i: build(int(at[i])),
+        )
+
     def row(self, i: int) -> dict[str, Any]:
         """Row i's fields, as the message holds them."""
         return {name: value_at(column, i) for name, column in self.columns.items()}
@@ -78,6 +93,16 @@ class Block:
         assert self.model is not None
         assert self.accounts is not None
         return self.model.model_validate(self.row(i)), value_at(self.accounts, i)
+
+
+def _rows(column: Any, at: npt.NDArray[np.intp]) -> Any:  # noqa: ANN401 - a column of any field
+    if isinstance(column, np.ndarray):
+        return column[at]
+    if isinstance(column, Coded):
+        return Coded(column.codes[at], column.values)
+    if isinstance(column, Masked):
+        return Masked(column.values[at], column.present[at])
+    return column
 
 
 def value_at(column: Any, i: int) -> Any:  # noqa: ANN401 - a column holds any field
@@ -100,6 +125,11 @@ class Batch:
 
     def __len__(self) -> int:
         return sum(len(b.t) for b in self.blocks)
+
+    def mine(self, owned: npt.NDArray[np.bool_]) -> Batch:
+        """The batch of only the rows whose device `owned` marks (a shard's own)."""
+        blocks = [b.taking(owned[b.device]) for b in self.blocks]
+        return Batch([b for b in blocks if len(b.t)])
 
     def order(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
         """(block, row) of every message, by time, then device, then the device's step."""

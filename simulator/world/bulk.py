@@ -96,6 +96,9 @@ class Cohort:
         self.account_ids = [a.id for a in platform.accounts]
         self.account_code = platform.sims["account"][self.rows].astype(np.intp)
         self.pool_code = pool_codes(platform, self.rows)
+        shard = world.shard
+        self.mine = None if shard is None else shard.owned(self.keys)
+        """A shard's: which members it sends the messages of (all run, for what they share)."""
         """Each member's data pool (`bulk_plan.pool_codes`): its account and plan stay."""
         cells = world.network.cells
         self.cell = members.cell
@@ -156,6 +159,8 @@ class Cohort:
         if len(reporting):
             self._report(reporting, batch, usage)
         self._count(usage, batch, end)
+        if self.mine is not None:
+            batch = batch.mine(self.mine)
         if len(batch):
             self.world.output.emit_batch(batch)
 
@@ -227,10 +232,17 @@ class Cohort:
         t = self.next_t[reporting].copy()
         self.seq[reporting] += 1
         seq = self.seq[reporting]
-        noise, jitter = keyed.reports(self.keys[reporting], seq)
-        rsrp = self.signal[reporting] - 0.0 + NOISE_DB * noise
-        at = np.flatnonzero(self._radio(reporting))
-        kept, sent, raw = reporting[at], t[at], rsrp[at]
+        if self.mine is None:
+            noise, jitter = keyed.reports(self.keys[reporting], seq)
+            own = np.arange(len(reporting))
+        else:  # a shard draws every schedule, but the noise of its own reports only
+            jitter = keyed.jitters(self.keys[reporting], seq)
+            own = np.flatnonzero(self.mine[reporting])
+            noise, _ = keyed.reports(self.keys[reporting[own]], seq[own])
+        rsrp = self.signal[reporting[own]] - 0.0 + NOISE_DB * noise
+        on_air = np.flatnonzero(self._radio(reporting[own]))
+        at = own[on_air]
+        kept, sent, raw = reporting[at], t[at], rsrp[on_air]
         group = self.group
         columns = {
             "v": 1, "t": self.ts(sent), "kind": "telemetry",
@@ -260,7 +272,8 @@ class Cohort:
         if not loss:
             return np.ones(len(sending), dtype=bool)
         lost = keyed.uniforms(self.keys[sending], keyed.Draw.LOSS, self.sent[sending]) < loss
-        self.world.output.lost += int(lost.sum())
+        counted = lost if self.mine is None else lost & self.mine[sending]
+        self.world.output.lost += int(counted.sum())
         return ~lost
 
     # ---- the data counted on the platform -----------------------------------------------------

@@ -153,6 +153,13 @@ def reports(device: U64, seq: npt.NDArray[np.int64] | int) -> tuple[F64, F64]:
     return noise, (bits & np.uint64(_LOW)).astype(np.float64) * _HALF_UNIT
 
 
+def jitters(device: U64, seq: npt.NDArray[np.int64] | int) -> F64:
+    """The jitter of `reports` alone: a shard draws it for devices whose reports it leaves."""
+    with np.errstate(over="ignore"):
+        bits = _bits_many(device, Draw.REPORT, seq)
+    return (bits & np.uint64(_LOW)).astype(np.float64) * _HALF_UNIT
+
+
 _STEP_BITS: Final = 32 - _TABLE_BITS
 _STEP_MASK: Final = (1 << _STEP_BITS) - 1
 _STEP_UNIT: Final = 2.0**-_STEP_BITS

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from simulator.platform.platform import Platform
+    from simulator.world.shard import Shard
     from simulator.world.sinks import Sink
 
 __all__ = ["CustomerFields", "Output"]
@@ -54,6 +55,7 @@ class Output:
         start_ts: float,
         message_loss: float,
         react: Callable[[AuditEntry, str], None],
+        shard: Shard | None = None,
     ) -> None:
         self.env = env
         self.platform = platform
@@ -68,6 +70,11 @@ class Output:
         """The customer's fields of every simulated SIM, by ICCID (the SIMs the world publishes)."""
         self.customer_rows: list[int] = []
         """Those SIMs' platform rows, in the same order."""
+        self.shard = shard
+        self.owned_rows = None if shard is None else np.zeros(len(platform.sims), dtype=bool)
+        """A shard's: which SIMs (by platform row) it sends the messages of."""
+        self.foreign_devices: set[str] = set()
+        """A shard's: the devices whose messages another shard sends."""
         self._audit_seen = len(platform.audit)
         self._sim_accounts: dict[str, str] = {}
 
@@ -79,16 +86,30 @@ class Output:
 
     def emit(self, message: BaseModel, account: str | None = None) -> None:
         """Send a message that always arrives (the platform's own), under its account."""
+        if self.shard is not None and not self._mine(message):
+            return
         if account is None and not isinstance(message, Clock):
             account = self.sim_account(message.iccid)  # type: ignore[attr-defined]
         self.messages += 1
         self.sink.write(message, account)
+
+    def _mine(self, message: BaseModel) -> bool:
+        """Whether this shard sends the message: its device's, else its SIM's, or the clock."""
+        device = getattr(message, "device_id", None)
+        if device is not None:
+            return device not in self.foreign_devices
+        iccid = getattr(message, "iccid", None)
+        if iccid is None or self.owned_rows is None:
+            return True
+        return bool(self.owned_rows[self.platform.row(iccid)])
 
     def emit_device(self, key: int, counter: int, account: str, message: BaseModel) -> None:
         """Send a device's message, which the radio or the broker may lose.
 
         Whether it is lost is drawn keyed by the device's key and the message's counter.
         """
+        if self.shard is not None and not self._mine(message):
+            return
         if self.message_loss and keyed.uniform(key, keyed.Draw.LOSS, counter) < self.message_loss:
             self.lost += 1
             return
@@ -124,7 +145,10 @@ class Output:
         if self.customer_fields:
             rows = np.array(self.customer_rows, dtype=np.intp)
             iccids = list(self.customer_fields)
-            self.emit_batch(Batch([records(self, iccids, self.env.now, rows=rows)]))
+            batch = Batch([records(self, iccids, self.env.now, rows=rows)])
+            if self.owned_rows is not None:  # a shard's own SIMs
+                batch = batch.mine(self.owned_rows[rows])
+            self.emit_batch(batch)
 
     def record(self, iccid: str, at: float | None = None) -> SimRecord:
         """A SIM's inventory record now (or as of `at`, in simulated seconds)."""

@@ -17,6 +17,7 @@ from simulator.world.world import World
 from simulator.yamlfile import format_loc
 
 if TYPE_CHECKING:
+    from simulator.world.shard import Shard
     from simulator.world.sinks import Sink
     from simulator.world.spec import WorldSpec
     from simulator.world.truth import TruthRecord
@@ -59,19 +60,27 @@ def _start(world: World, until: float, clock_every: float) -> None:
     env.process(world.clock(clock_every))
 
 
-def simulate(spec: WorldSpec, sink: Sink, *, until: float, clock_every: float = 60.0) -> RunResult:
+def simulate(
+    spec: WorldSpec,
+    sink: Sink,
+    *,
+    until: float,
+    clock_every: float = 60.0,
+    shard: Shard | None = None,
+) -> RunResult:
     """Build the world of `spec`, run it `until` simulated seconds, writing its output to `sink`.
 
     The same spec and seed give the same messages in the same order, byte for byte. A spec
     whose parts do not fit together (an unknown device in the timeline, SIMs not onboarded)
-    runs nothing; `RunResult.error` lists its problems, one line each.
+    runs nothing; `RunResult.error` lists its problems, one line each. `shard`: run all of
+    the world, send only that shard's devices' and SIMs' messages (`simulator.world.shard`).
     """
     began = time.perf_counter()
     problems = world_problems(spec)
     if problems:
         listed = "\n".join(f"{format_loc(loc)}: {message}" for loc, message in problems)
         return RunResult(until=until, messages=0, lost=0, events=0, wall_s=0.0, error=listed)
-    world = World(spec, sink)
+    world = World(spec, sink, shard)
     env = world.env
     events = 0
     error: str | None = None

@@ -19,6 +19,7 @@ from protocol.messages import Clock
 from protocol.sim_state import SimState
 from simulator.platform.audit import NONE, AuditEntry, AuditField
 from simulator.platform.platform import Platform
+from simulator.world import keyed
 from simulator.world.bulk import Cohort
 from simulator.world.bulk_plan import bulk_group, members, outside, pools
 from simulator.world.core import Core
@@ -27,14 +28,17 @@ from simulator.world.network import Network
 from simulator.world.observer import TruthObserver
 from simulator.world.output import Output
 from simulator.world.sim_files import SimFiles
-from simulator.world.spec import FaultId
+from simulator.world.spec import FaultId, device_ids
 from simulator.world.truth import TruthLog
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
+    import numpy.typing as npt
+
+    from simulator.world.shard import Shard
     from simulator.world.sinks import Sink
-    from simulator.world.spec import WorldSpec
+    from simulator.world.spec import DeviceGroupSpec, WorldSpec
 
 __all__ = ["World"]
 
@@ -46,8 +50,10 @@ NO_SERVICE: Final = frozenset(
 class World:
     """Everything that exists in one simulated run."""
 
-    def __init__(self, spec: WorldSpec, sink: Sink) -> None:
+    def __init__(self, spec: WorldSpec, sink: Sink, shard: Shard | None = None) -> None:
         self.spec = spec
+        self.shard = shard
+        """This run's share of the devices (`shard`); None: all of them."""
         self.seed = spec.seed
         self.env = simpy.Environment()
         self.platform = Platform(start=spec.start)
@@ -62,6 +68,7 @@ class World:
             start_ts=spec.start.timestamp(),
             message_loss=spec.message_loss,
             react=self._react,
+            shard=shard,
         )
         self.core = Core(
             env=self.env,
@@ -94,6 +101,7 @@ class World:
         # A pool shared with a device process couples them use by use: its SIMs stay processes.
         shared = pools(self.platform, [r for *_, rows, c in groups for r in outside(rows, c)])
         for group, imeis, iccids, rows, planned in groups:
+            self._share(group, rows)
             bulk: set[int] = set()
             if planned is not None:
                 chosen = planned.without(rows, self.platform, shared)
@@ -111,6 +119,18 @@ class World:
                 self.devices.append(device)
                 self.by_id[device.id] = device
                 self.by_sim[iccid] = device
+
+    def _share(self, group: DeviceGroupSpec, rows: npt.NDArray[np.int64]) -> None:
+        """Mark which of the group's SIMs are this shard's (with their devices)."""
+        output = self.output
+        if self.shard is None or output.owned_rows is None:
+            return
+        n = np.arange(1, group.count + 1, dtype=np.int64)
+        keys = keyed.device_keys(keyed.group_key(self.seed, group.name), n)
+        owned = self.shard.owned(keys)
+        output.owned_rows[rows] = owned
+        named = device_ids(group)
+        output.foreign_devices.update(named[i] for i in np.flatnonzero(~owned).tolist())
 
     def device_sims(self) -> dict[str, str]:
         """The SIM in every device now, by device id (the bulk engine's devices keep theirs)."""

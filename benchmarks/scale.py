@@ -18,8 +18,13 @@ Figures (one `name=value` per line):
   million_day_wall_s           1,000,000 meters for 24 h as columns, into the checksum sink
   million_day_peak_mb          the process's peak RSS over that run
   million_day_messages         the messages it handed the sink
+  shard_devices, shard_hours   the shard comparison's world (the same scenario)
+  shard_speedup                one process's wall time over that of two shard processes run
+                               side by side (each runs the whole world, sends half of it);
+                               the two shards' checksums together must equal the one's
 
-Usage: python benchmarks/scale.py [--devices N] [--hours H] [--million N] [--quick]
+Usage: python benchmarks/scale.py [--devices N] [--hours H] [--million N]
+       [--shard-devices N] [--shard-hours H] [--quick]
 """
 
 from __future__ import annotations
@@ -27,9 +32,12 @@ from __future__ import annotations
 import argparse
 import resource
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 
 from simlab.scenario import load_scenario
 from simulator.world.checksum import ChecksumSink
+from simulator.world.shard import Shard
 from simulator.world.simulate import simulate
 from simulator.world.spec import WorldSpec
 
@@ -46,16 +54,43 @@ def world(size: int, engine: str) -> WorldSpec:
     return WorldSpec.model_validate(data)
 
 
-def run(size: int, hours: float, engine: str) -> tuple[ChecksumSink, float]:
+def run(
+    size: int, hours: float, engine: str, shard: Shard | None = None
+) -> tuple[ChecksumSink, float]:
     """One run into a fresh checksum sink: the sink and the wall time."""
     spec = world(size, engine)
     sink = ChecksumSink()
     began = time.perf_counter()
-    result = simulate(spec, sink, until=hours * H)
+    result = simulate(spec, sink, until=hours * H, shard=shard)
     wall = time.perf_counter() - began
     if result.error is not None:
         raise SystemExit(result.error)
     return sink, wall
+
+
+def shard_run(size: int, hours: float, k: int, n: int) -> tuple[float, int, int]:
+    """Shard k of n in its own process: its wall time, the sum of its checksums, its streams.
+
+    Timed from the parent, both ways, so the processes' start and their answers count alike.
+    """
+    sink, wall = run(size, hours, "bulk", None if n == 1 else Shard(k, n))
+    totals = sink.totals()
+    totals.pop("clock")
+    return wall, sum(totals.values()) & ((1 << 64) - 1), len(totals)
+
+
+def shards(size: int, hours: float) -> tuple[float, bool]:
+    """One process against two shard processes side by side: the speed-up and whether they agree."""
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("fork")) as pool:
+        began = time.perf_counter()
+        _, one_sum, one_streams = pool.submit(shard_run, size, hours, 0, 1).result()
+        one_wall = time.perf_counter() - began
+        began = time.perf_counter()
+        done = [p.result() for p in [pool.submit(shard_run, size, hours, k, 2) for k in range(2)]]
+        two_wall = time.perf_counter() - began
+    agree = sum(d[1] for d in done) & ((1 << 64) - 1) == one_sum
+    agree = agree and sum(d[2] for d in done) == one_streams
+    return one_wall / two_wall, agree
 
 
 def peak_mb() -> float:
@@ -70,10 +105,15 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=1.0)
     parser.add_argument("--million", type=int, default=1_000_000)
     parser.add_argument("--million-hours", type=float, default=24.0)
-    parser.add_argument("--quick", action="store_true", help="2,000 devices; 20,000 for 3 h")
+    parser.add_argument("--shard-devices", type=int, default=1_000_000)
+    parser.add_argument("--shard-hours", type=float, default=2.0)
+    parser.add_argument(
+        "--quick", action="store_true", help="2,000 devices; 20,000 for 3 h; shards of 20,000"
+    )
     args = parser.parse_args()
     if args.quick:
         args.devices, args.million, args.million_hours = 2000, 20_000, 3.0
+        args.shard_devices, args.shard_hours = 20_000, 1.0
     simpy_sink, simpy_wall = run(args.devices, args.hours, "process")
     bulk_sink, bulk_wall = run(args.devices, args.hours, "bulk")
     a, b = simpy_sink.totals(), bulk_sink.totals()
@@ -94,8 +134,16 @@ def main() -> None:
     print(f"million_day_wall_s={day_wall:.1f}")
     print(f"million_day_peak_mb={peak_mb():.0f}")
     print(f"million_day_messages={day_sink.messages}")
+    del day_sink
+    speedup, agree = shards(args.shard_devices, args.shard_hours)
+    print(f"shard_devices={args.shard_devices}")
+    print(f"shard_hours={args.shard_hours:g}")
+    print(f"shard_speedup={speedup:.2f}")
+    print(f"shards_agree={int(agree)}")
     if not equal:
         raise SystemExit("the two engines' checksums differ")
+    if not agree:
+        raise SystemExit("the two shards' checksums differ from the one process's")
 
 
 if __name__ == "__main__":

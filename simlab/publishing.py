@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from simulator.transport.item import PublishStats
+    from simulator.world.shard import Shard
     from simulator.world.spec import WorldSpec
 
 __all__ = ["Outcome", "PublishOptions", "parse_speed", "recorded", "replay", "run_world", "schemas"]
@@ -90,8 +91,12 @@ def run_world(
     until: float,
     publish: PublishOptions | None,
     record: Path | None,
+    shard: Shard | None = None,
 ) -> Outcome:
-    """Simulate `spec` for `until` seconds, publishing and/or recording what it reports."""
+    """Simulate `spec` for `until` seconds, publishing and/or recording what it reports.
+
+    `shard`: only that shard's share of the devices (`simulator.world.shard`).
+    """
     with ExitStack() as stack:
         sinks: list[Sink] = []
         recording = None
@@ -104,7 +109,7 @@ def run_world(
             sinks.append(publisher)
         if not sinks:
             sinks.append(MemorySink())
-        result = simulate(spec, TeeSink(*sinks), until=until)
+        result = simulate(spec, TeeSink(*sinks), until=until, shard=shard)
         stats = publisher.close() if publisher is not None else None
         return Outcome(result, stats, recording.count if recording else 0)
 

@@ -148,3 +148,30 @@ def test_amqtt_fallback_carries_a_run_and_its_retained_leak_is_filtered():
     kept = [t for t in received if matches("elsewhere/#", t)]
     assert kept == []
     assert all(t.startswith(topics.root) for t in received)
+
+
+def test_two_shards_record_between_them_every_line_of_the_unsharded_run_and_a_bad_shard_is_named(
+    tmp_path,
+):
+    def recording(*shard: str) -> list[str]:
+        out = tmp_path / f"run{'-'.join(shard).replace('/', 'of')}.jsonl"
+        args = ("simulate", "savanna-collars", "--hours", "6", "--offline", "--record", str(out))
+        run = simlab(*args, *shard, cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+        return out.read_text().splitlines()
+
+    def streams(lines: list[str]) -> dict[str, list[str]]:
+        by: dict[str, list[str]] = {}
+        for line in lines:
+            topic, _ = recorded(line.encode())
+            if not topic.endswith("clock"):
+                by.setdefault(topic, []).append(line)
+        return by
+
+    whole = streams(recording())
+    parts = [streams(recording("--shard", f"{k}/2")) for k in range(2)]
+    assert all(parts), "each shard has devices"
+    assert not set(parts[0]) & set(parts[1]), "a topic is one shard's"
+    assert {**parts[0], **parts[1]} == whole, "together, every stream line for line"
+    run = simlab("simulate", "savanna-collars", "--offline", "--shard", "2/2", cwd=tmp_path)
+    assert (run.returncode, run.stderr.strip()) == (2, "shard 2/2: need 0 ≤ k < n, n ≥ 1")

@@ -83,16 +83,26 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
         float,
         typer.Option("--connect-rate", min=1, help="Per-device mode: connects per second."),
     ] = 500.0,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="k/n: run the whole world, publish shard k of n (0-based): its devices, their SIMs"
+            " and the clock. The n shards together publish every device's stream once.",
+        ),
+    ] = None,
 ) -> None:
     """Run a world and publish what devices and the platform report to an MQTT broker."""
     from simlab.broker import embedded_broker  # noqa: PLC0415 - only this command needs it
     from simlab.publishing import PublishOptions, parse_speed, run_world  # noqa: PLC0415 - likewise
     from simulator.world.loading import load_world  # noqa: PLC0415 - likewise
+    from simulator.world.shard import Shard  # noqa: PLC0415 - likewise
 
     path = resolve(world, folder="worlds")
     try:
         spec = load_world(path)
         pace = parse_speed(speed)
+        part = None if shard is None else Shard.parse(shard)
     except SpecError as exc:
         _problems(exc)
     except ValueError as exc:
@@ -119,7 +129,9 @@ def simulate(  # noqa: PLR0913, PLR0917 - the command's options
                 keepalive,
             )
         try:
-            outcome = run_world(spec, until=hours * 3600, publish=publish, record=record)
+            outcome = run_world(
+                spec, until=hours * 3600, publish=publish, record=record, shard=part
+            )
         except ConnectionError as exc:
             unreachable(str(exc))
     result = outcome.result

@@ -91,6 +91,7 @@ class ChecksumSink:
         self._texts: dict[str, int] = {}
         self._coded: dict[tuple[int, str], tuple[Sequence[Any], npt.NDArray[np.uint64]]] = {}
         self._streams: dict[int, tuple[Sequence[str], npt.NDArray[np.uint64]]] = {}
+        self._combined: dict[tuple[tuple[int, ...], str], npt.NDArray[np.uint64]] = {}
 
     # ---- one message at a time ----------------------------------------------------------------
 
@@ -143,11 +144,22 @@ class ChecksumSink:
     def _block(self, block: Block) -> None:
         n = len(block.t)
         assert block.accounts is not None
-        inner = self._column(_ACCOUNT, block.accounts, n)
+        constant = 0
+        inner = np.zeros(n, dtype=U64)
+        shared: dict[int, tuple[npt.NDArray[np.intp], list[tuple[str, Sequence[Any]]]]] = {}
         with np.errstate(over="ignore"):
-            for name, column in block.columns.items():
-                inner = inner + self._column(name, column, n)
-            h = _mixes(inner)
+            for name, column in [(_ACCOUNT, block.accounts), *block.columns.items()]:
+                if _kept(column):  # a cohort's own values: gathered once with their like below
+                    assert isinstance(column, Coded)
+                    codes = column.codes
+                    shared.setdefault(id(codes), (codes, []))[1].append((name, column.values))
+                elif isinstance(column, np.ndarray | Coded | Masked):
+                    inner += self._column(name, column, n)
+                else:  # one value for every row: its hash is added once
+                    constant += self._field(name, column)
+            for codes, columns in shared.values():
+                inner += self._together(columns)[codes]
+            h = _mixes(inner + U64(constant & _MASK))
         stream = block.columns.get("device_id", block.columns.get("iccid"))
         if not isinstance(stream, Coded):
             raise TypeError(f"a {block.kind} block's stream is not a coded column")
@@ -175,6 +187,19 @@ class ChecksumSink:
                 return hashes[column.codes] if len(hashes) else np.zeros(0, dtype=U64)
             return self._coded_hashes(name, column.values)[column.codes]
         return np.full(n, self._field(name, column), dtype=U64)
+
+    def _together(self, columns: list[tuple[str, Sequence[Any]]]) -> npt.NDArray[np.uint64]:
+        """The sum of the hashes of coded columns that share their codes, value by value."""
+        if len(columns) == 1:
+            return self._coded_hashes(*columns[0])
+        key = (tuple(id(values) for _, values in columns), "+".join(n for n, _ in columns))
+        held = self._combined.get(key)
+        if held is None:
+            total = np.zeros(max(len(v) for _, v in columns), dtype=U64)
+            for name, values in columns:
+                total[: len(values)] += self._coded_hashes(name, values)
+            held = self._combined[key] = total
+        return held
 
     def _coded_hashes(self, name: str, values: Sequence[Any]) -> npt.NDArray[np.uint64]:
         key = (id(values), name)
@@ -214,6 +239,11 @@ class ChecksumSink:
                 name = names[k]
                 sums[name] = (sums.get(name, 0) + int(column[k])) & _MASK
         return sums
+
+
+def _kept(column: object) -> bool:
+    """Whether a column is coded into values its sink keeps hashed (see `ChecksumSink._column`)."""
+    return isinstance(column, Coded) and not _FEW < len(column.values) <= len(column.codes)
 
 
 def _numbers(values: npt.NDArray[Any]) -> npt.NDArray[np.uint64]:

@@ -64,6 +64,9 @@ def _split(cohort: Cohort, uses: Uses) -> dict[str, npt.NDArray[np.generic]]:
     nbytes = uses["nbytes"].astype(np.int64)
     rows = cohort.rows[member]
     testing = sims["state"][rows] == int(SimState.TEST_READY)
+    if not testing.any():  # none on its test: every use is billed
+        none = np.zeros(len(member), dtype=bool)
+        return {"rows": rows, "test": none, "crossing": none, "billed": ~none}
     quotas = np.array([s.test_quota for s in platform.settings], dtype=np.int64)
     quota = quotas[sims["account"][rows]]
     cum = np.cumsum(np.where(testing, nbytes, 0))

@@ -102,19 +102,23 @@ class World:
         shared = pools(self.platform, [r for *_, rows, c in groups for r in outside(rows, c)])
         for group, imeis, iccids, rows, planned in groups:
             self._share(group, rows)
-            bulk: set[int] = set()
+            process = np.ones(group.count, dtype=bool)
             if planned is not None:
                 chosen = planned.without(rows, self.platform, shared)
                 if len(chosen.index):
                     self.cohorts.append(Cohort(self, group, chosen, rows, iccids, imeis))
-                bulk = set(chosen.index.tolist())
-            for n, (imei, iccid) in enumerate(zip(imeis, iccids, strict=True), start=1):
-                name = group.name_format.format(group=group.name, n=n)
-                self.output.customer_fields[iccid] = (name, group.site, group.time_zone)
-                self.output.customer_rows.append(int(rows[n - 1]))
-                if n - 1 in bulk:
-                    continue
-                device = Device(self, group, n, Imei(imei), iccid)
+                process[chosen.index] = False
+            site, zone = group.site, group.time_zone
+            names = [
+                group.name_format.format(group=group.name, n=n) for n in range(1, len(iccids) + 1)
+            ]
+            self.output.customer_fields.update(
+                zip(iccids, ((name, site, zone) for name in names), strict=True)
+            )
+            self.output.customer_rows.extend(rows.tolist())
+            for i in np.flatnonzero(process).tolist():
+                n, iccid = i + 1, iccids[i]
+                device = Device(self, group, n, Imei(imeis[i]), iccid)
                 device.account = self.output.sim_account(iccid)
                 self.devices.append(device)
                 self.by_id[device.id] = device

@@ -132,6 +132,10 @@ class RunReport:
     wall_s: float = 0.0
     broker: BrokerInfo = field(default_factory=lambda: BrokerInfo(""))
     """Which broker the run used: its address, and its software when simlab started it."""
+    stages: dict[str, float] = field(default_factory=dict)
+    """When each stage ended, in wall seconds from the start: simulating (the world's last
+    message handed to the publisher), publishing (the broker has them all), catching up
+    (the service has committed them all), scoring."""
 
     def as_dict(self) -> dict[str, Any]:
         """The scorecard, diagnoses, swap tests and incidents as data (`simlab run --json`)."""
@@ -176,7 +180,7 @@ def run_scenario(
     database = directory.fresh_database()
     root = f"simlab/run-{uuid.uuid4().hex[:8]}"
     topics = Topics(root)
-    reached, stage = [0.0], ["starting"]
+    reached, stages = [0.0], _Stages(began)
 
     def step(t: float) -> None:
         reached[0] = t - t0
@@ -227,15 +231,15 @@ def run_scenario(
             timeline = ActionTimeline(
                 TeeSink(publisher, recorder), actions, lambda t: caught_up(client, t), step
             )
-            stage[0] = "simulating"
+            stages.to("simulating")
             result = simulate(world, timeline, until=until)
-            stage[0] = "publishing"
+            stages.to("publishing")
             publisher.close()
             if result.error is not None:
                 raise RunError(f"the world failed: {result.error}")
-            stage[0] = "catching up"
+            stages.to("catching up")
             caught_up(client, t0 + until)
-            stage[0] = "scoring"
+            stages.to("scoring")
             found = collect(
                 client,
                 spec=spec,
@@ -251,14 +255,14 @@ def run_scenario(
             _what_ran(name, spec, options)
             | {
                 "partial": True,
-                "stage": stage[0],
+                "stage": stages.now,
                 "reached_s": round(reached[0], 3),
                 "broker": str(given) if given is not None else "embedded",
                 "root": root,
                 "recording": str(recording),
             }
         )
-        raise RunInterrupted(out, stage[0], reached[0], until) from None
+        raise RunInterrupted(out, stages.now, reached[0], until) from None
     report = RunReport(
         scenario=name,
         title=spec.title,
@@ -272,6 +276,7 @@ def run_scenario(
         fleet_messages=found.fleet_messages,
         wall_s=time.perf_counter() - began,
         broker=used,
+        stages=stages.finished(),
     )
     directory.settle_database()
     directory.write_results(
@@ -280,6 +285,24 @@ def run_scenario(
         run=_run_json(report, spec, options, root, recording),
     )
     return report
+
+
+class _Stages:
+    """Which stage a run is in, and when each one ended (wall seconds from its start)."""
+
+    def __init__(self, began: float) -> None:
+        self.began = began
+        self.now = "starting"
+        self.ended: dict[str, float] = {}
+
+    def to(self, name: str) -> None:
+        self.ended[self.now] = round(time.perf_counter() - self.began, 3)
+        self.now = name
+
+    def finished(self) -> dict[str, float]:
+        """The stages' ends, the last one's now."""
+        self.to("done")
+        return {k: v for k, v in self.ended.items() if k != "starting"}
 
 
 def _text(path: Path | None) -> str | None:
@@ -318,6 +341,7 @@ def _run_json(
         "broker_version": report.broker.version,
         "root": root,
         "wall_s": round(report.wall_s, 3),
+        "stages_s": report.stages,
         "messages": report.result.messages,
         "lost": report.result.lost,
         "truth": [r.as_dict() for r in report.result.truth],

@@ -3,8 +3,9 @@
 The bundled onboarding-day (meters going live, the Bergen batch the home network
 refuses) at `--sims` meters, cut to its first simulated hour and run as
 `simlab run` runs it: the world (its meters as columns), an embedded Mosquitto,
-the diagnostics service on its own SQLite file, then the diagnoses scored
-against the answer key. The ramp is the scenario's own: each meter wakes at a
+the diagnostics service on its own SQLite file (in a process of its own, unless
+--service-thread: then a thread of the run's, as `simlab run` has it), then the
+diagnoses scored against the answer key. The ramp is the scenario's own: each meter wakes at a
 keyed moment within its first report interval, as TS.34 asks of a fleet.
 
 Figures (`name=value`):
@@ -14,7 +15,8 @@ Figures (`name=value`):
   simulate_s                until the world's last message went to the publisher
   ingest_msgs_per_s         msgs_total over the wall time until the service committed the last
   final_watermark_lag_s     wall time from the world's last message to the service's last commit
-  peak_rss_mb_run           the run's process: world, publisher and service (a thread of it)
+  peak_rss_mb_run           the run's process: world and publisher (and the service's thread)
+  peak_rss_mb_service       the largest child process: the service's (or Mosquitto's)
   peak_rss_mb_broker        Mosquitto
   run_dir_mb                the run directory: recording, database, results
   answer_key_met            1 when the run met its answer key
@@ -85,6 +87,11 @@ def main() -> None:
     parser.add_argument("--sims", type=int, default=1_000_000)
     parser.add_argument("--hours", type=float, default=1.0)
     parser.add_argument("--out", type=Path, default=None, help="keep the run directory here")
+    parser.add_argument(
+        "--service-thread",
+        action="store_true",
+        help="the service in the run's process, as simlab run",
+    )
     parser.add_argument("--quick", action="store_true", help="10,000 meters for 15 minutes")
     args = parser.parse_args()
     if args.quick:
@@ -95,7 +102,10 @@ def main() -> None:
     out = args.out or scratch / "run"  # type: ignore[operator]
     try:
         with BrokerPeak() as broker:
-            report = run_scenario(spec, "onboarding-day", RunOptions(out=out, embedded="mosquitto"))
+            options = RunOptions(
+                out=out, embedded="mosquitto", service_process=not args.service_thread
+            )
+            report = run_scenario(spec, "onboarding-day", options)
         stages = report.stages
         messages = report.result.messages
         committed = stages["catching up"]
@@ -109,6 +119,8 @@ def main() -> None:
         print(f"ingest_msgs_per_s={messages / committed:.0f}")
         print(f"final_watermark_lag_s={committed - stages['simulating']:.1f}")
         print(f"peak_rss_mb_run={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"peak_rss_mb_service={children:.0f}")
         print(f"peak_rss_mb_broker={broker.peak_kb / 1024:.0f}")
         print(f"run_dir_mb={size_mb(out):.0f}")
         print(f"answer_key_met={int(card.passed)}")

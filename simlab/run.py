@@ -33,7 +33,13 @@ from simlab.broker_info import BrokerInfo, embedded_info, external_info
 from simlab.findings import collect
 from simlab.rundir import RunDir
 from simlab.scenario import until_of, world_of
-from simlab.service_thread import RunError, ServiceThread, UnreachableError, caught_up
+from simlab.service_thread import (
+    RunError,
+    ServiceProcess,
+    ServiceThread,
+    UnreachableError,
+    caught_up,
+)
 from simlab.support_actions import ActionTimeline, support_actions
 from simulator.transport.publisher import MqttSink
 from simulator.transport.url import BrokerUrl
@@ -111,6 +117,8 @@ class RunOptions:
     languages: tuple[str, ...] = ("en", "sv")
     embedded: str = "auto"
     """Without `broker`: auto (Mosquitto when installed, else amqtt), mosquitto or amqtt."""
+    service_process: bool = False
+    """Run the service in a process of its own (`ServiceProcess`), not a thread: load runs."""
 
 
 @dataclass(slots=True)
@@ -212,7 +220,7 @@ def run_scenario(
                 database=database,
                 client_id=f"simlab-run-{uuid.uuid4().hex[:8]}",
             )
-            client = stack.enter_context(ServiceThread(settings).running())
+            client = stack.enter_context(_service(settings, options).running())
             recorder = JsonlSink(stack.enter_context(recording.open("wb")))
             publisher = _started(
                 MqttSink(
@@ -285,6 +293,11 @@ def run_scenario(
         run=_run_json(report, spec, options, root, recording),
     )
     return report
+
+
+def _service(settings: Settings, options: RunOptions) -> ServiceThread:
+    """The run's service: in a thread of this process, or a process of its own (load runs)."""
+    return ServiceProcess(settings) if options.service_process else ServiceThread(settings)
 
 
 class _Stages:

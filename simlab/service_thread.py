@@ -10,6 +10,7 @@ service has ingested the world up to a moment (its clock has passed that waterma
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import threading
 import time
 from typing import TYPE_CHECKING, Final
@@ -22,11 +23,19 @@ from diagnostics.main import create_app
 from simlab.serving import bind
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Iterator
 
     from diagnostics.settings import Settings
 
-__all__ = ["CATCH_UP_S", "RunError", "ServiceThread", "UnreachableError", "caught_up"]
+__all__ = [
+    "CATCH_UP_S",
+    "RunError",
+    "ServiceProcess",
+    "ServiceThread",
+    "UnreachableError",
+    "caught_up",
+]
 
 CATCH_UP_S: Final = 120.0
 """How long (wall clock) the runner waits for the service to ingest a watermark."""
@@ -66,18 +75,18 @@ class ServiceThread:
     @contextlib.contextmanager
     def running(self, timeout: float = 30.0) -> Iterator[httpx.Client]:
         """Start it, wait until it is subscribed, yield a client that sends the token."""
-        self.thread.start()
+        self._start()
         deadline = time.monotonic() + timeout
         try:
-            while not self.server.started:
-                if not self.thread.is_alive():
+            while not self._started():
+                if not self._alive():
                     raise RunError("the diagnostics service did not start")
                 if time.monotonic() > deadline:
                     raise RunError("the diagnostics service did not start in time")
                 time.sleep(0.02)
             token = {"Authorization": f"Bearer {self.access.token}"}
             with httpx.Client(base_url=self.url, headers=token, timeout=30) as client:
-                while not (health := client.get("/health").json()).get("broker_connected"):
+                while not (health := _health(client)).get("broker_connected"):
                     # The run tried the broker's port: a failure now (a refusal, TLS) stays.
                     failed = health.get("broker_error")
                     if failed or time.monotonic() > deadline:
@@ -89,9 +98,69 @@ class ServiceThread:
                     time.sleep(0.05)
                 yield client
         finally:
-            self.server.should_exit = True
-            self.thread.join(30)
+            self._stop()
             self.sock.close()
+
+    def _start(self) -> None:
+        self.thread.start()
+
+    def _started(self) -> bool:
+        return bool(self.server.started)
+
+    def _alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def _stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+
+class ServiceProcess(ServiceThread):
+    """The same app in a process of its own (spawned), for load runs.
+
+    The world and its publisher then share neither an interpreter nor a core with it.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.broker = settings.broker_url
+        self.sock = bind("127.0.0.1", 0)
+        self.port = self.sock.getsockname()[1]
+        self.access = Access(new_token(), settings.public, "this run's own, in memory")
+        context = multiprocessing.get_context("spawn")
+        self.process = context.Process(
+            target=_serve, args=(settings, self.access, self.sock), name="simlab-service"
+        )
+
+    def _start(self) -> None:
+        self.process.start()
+
+    def _started(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/health", timeout=1).status_code in {200, 503}
+        except httpx.HTTPError:
+            return False
+
+    def _alive(self) -> bool:
+        return self.process.is_alive()
+
+    def _stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()  # uvicorn shuts the app down, the store closes
+        self.process.join(30)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def _serve(settings: Settings, access: Access, sock: socket.socket) -> None:
+    """The service process: the app under uvicorn on the socket its parent bound."""
+    app = create_app(settings, access=access)
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run([sock])
+
+
+def _health(client: httpx.Client) -> dict[str, object]:
+    answer: dict[str, object] = client.get("/health").json()
+    return answer
 
 
 def caught_up(client: httpx.Client, t: float, timeout: float = CATCH_UP_S) -> None:

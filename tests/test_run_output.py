@@ -120,3 +120,18 @@ def test_an_embedded_amqtt_is_named_with_its_version():
     assert (info.software, info.version) == ("amqtt", version("amqtt"))
     assert str(info).startswith(f"amqtt {version('amqtt')} (embedded, mqtt://127.0.0.1:")
     assert str(external_info("mqtt://broker:1883")) == "the broker at mqtt://broker:1883"
+
+
+@pytest.mark.broker
+def test_a_run_with_its_service_in_a_process_of_its_own_scores_the_same(runs, tmp_path):
+    from simlab.run import RunOptions, run_scenario  # noqa: PLC0415 - this test alone
+
+    _, out = runs["parking-cell-outage"]
+    threaded = json.loads((out / "scorecard.json").read_text())
+    spec = load_scenario("parking-cell-outage")
+    options = RunOptions(out=tmp_path / "run", embedded="mosquitto", service_process=True)
+    report = run_scenario(spec, "parking-cell-outage", options)
+    assert report.scorecard.passed
+    assert report.scorecard.as_dict() == threaded
+    assert list(report.stages) == ["simulating", "publishing", "catching up", "scoring"]
+    assert list(report.stages.values()) == sorted(report.stages.values())

@@ -86,6 +86,23 @@ class Block:
         """Row i's fields, as the message holds them."""
         return {name: value_at(column, i) for name, column in self.columns.items()}
 
+    def built(self) -> list[tuple[BaseModel, str]]:
+        """Every row's message and account, in row order (`message` of each, all at once)."""
+        n = len(self.t)
+        if self.build is not None:
+            return [self.build(i) for i in range(n)]
+        assert self.model is not None
+        assert self.accounts is not None
+        names = list(self.columns)
+        values = [_listed(self.columns[name], n) for name in names]
+        validate = self.model.model_validate
+        return [
+            (validate(dict(zip(names, row, strict=True))), account)
+            for row, account in zip(
+                zip(*values, strict=True), _listed(self.accounts, n), strict=True
+            )
+        ]
+
     def message(self, i: int) -> tuple[BaseModel, str]:
         """Row i's message and the account it goes out under."""
         if self.build is not None:
@@ -103,6 +120,28 @@ def _rows(column: Any, at: npt.NDArray[np.intp]) -> Any:  # noqa: ANN401 - a col
     if isinstance(column, Masked):
         return Masked(column.values[at], column.present[at])
     return column
+
+
+def _listed(column: Any, n: int) -> list[Any]:  # noqa: ANN401 - a column of any field
+    """A column's n values, as Python values (`value_at` of each row)."""
+    if isinstance(column, np.ndarray):
+        listed: list[Any] = column.tolist()
+        return listed
+    if isinstance(column, Coded):
+        values = column.values
+        return [_copied(values[c]) for c in column.codes.tolist()]
+    if isinstance(column, Masked):
+        present = column.present.tolist()
+        return [v if p else None for v, p in zip(column.values.tolist(), present, strict=True)]
+    return (
+        [_copied(column)] * n
+        if not isinstance(column, (list, tuple))
+        else [list(column) for _ in range(n)]
+    )
+
+
+def _copied(value: Any) -> Any:  # noqa: ANN401 - any field's value
+    return list(value) if isinstance(value, (list, tuple)) else value
 
 
 def value_at(column: Any, i: int) -> Any:  # noqa: ANN401 - a column holds any field
@@ -149,9 +188,9 @@ class Batch:
     def messages(self) -> Iterator[tuple[BaseModel, str]]:
         """Every message with its account, in order."""
         which, row = self.order()
-        blocks = self.blocks
+        built = [b.built() for b in self.blocks]
         for k, i in zip(which.tolist(), row.tolist(), strict=True):
-            yield blocks[k].message(i)
+            yield built[k][i]
 
 
 def time_order(

@@ -249,5 +249,5 @@ def _kept(column: object) -> bool:
 def _numbers(values: npt.NDArray[Any]) -> npt.NDArray[np.uint64]:
     """A column's numbers as `_value` takes them: floats to the millisecond."""
     whole = np.rint(values * 1000) if values.dtype.kind == "f" else values
-    numbers: npt.NDArray[np.uint64] = whole.astype(np.int64).astype(U64)
+    numbers: npt.NDArray[np.uint64] = whole.astype(np.int64, copy=False).view(U64)
     return numbers

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.panel import Panel
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -192,7 +198,7 @@ def stopped(exc: RunInterrupted) -> str:
 def run_with_progress(
     spec: ScenarioSpec, name: str, options: RunOptions, err: Console, *, transient: bool
 ) -> RunReport:
-    """`run_scenario` behind a progress bar of simulated time, on `err`."""
+    """`run_scenario` behind a progress bar of simulated time, wall time so far and left."""
     from simlab.run import run_scenario  # noqa: PLC0415 - only the commands that run need it
     from simlab.scenario import device_count, until_of  # noqa: PLC0415 - likewise
 
@@ -201,6 +207,8 @@ def run_with_progress(
         BarColumn(),
         TextColumn("{task.fields[sim]}"),
         TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
         console=err,
         transient=transient,
     ) as progress:

@@ -149,6 +149,7 @@ def test_static_checks_are_clean(command):
         ("hardening.py", "garbage_msgs_per_s_survived"),
         ("console.py", "page_p99_ms.device"),
         ("scale.py", "bulk_vs_simpy"),
+        ("service_scale.py", "service_bytes_per_device"),
     ],
 )
 def test_benchmarks_run_as_a_quick_smoke(script, figure):

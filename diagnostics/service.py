@@ -115,7 +115,7 @@ class Service:
         self.identity = IdentityGuard(self.sims)  # SIM claims against the network's word
         present, reasons, identity = self.detector.index, self.reasons, self.identity
         self.admission = Admission(max_unknown_devices, present, reasons, identity)
-        self.readings = OwnReadings()
+        self.readings = OwnReadings(self.detector)  # by the detector's rows
         self.search = DeviceSearch()
         """Devices by name, site, account and ICCID digits (`diagnostics.search`)."""
         self.first_heard = FirstHeard()

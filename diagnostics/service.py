@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from diagnostics.admission import Admission
 from diagnostics.commits import Commits, Pending
 from diagnostics.detection import DetectionStatus, Detector, Reason
+from diagnostics.device_order import DeviceOrder
 from diagnostics.errors import StoreUnavailableError
 from diagnostics.evidence import DetectorFeed
 from diagnostics.group_rows import ROW_KEYS, GroupRows, grouping_row
@@ -132,6 +133,7 @@ class Service:
         row = partial(grouping_row, devices=self.devices, reasons=self.reasons, sims=self.sims)
         self._rows = GroupRows(partial(row, readings=self.readings), self.sims)
         self.since: dict[str, float] = {}
+        self.order = DeviceOrder()  # the fleet list's, by device id (`diagnostics.views`)
         self.counters = Counters()
         self.ingest: Ingest | None = None
         """Set by whoever runs the ingest, for health and metrics."""

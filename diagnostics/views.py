@@ -289,16 +289,27 @@ class ServiceView:
         """The fleet list by device id, filtered (every filter given must hold), one page."""
         service = self.service
         with service.lock:
-            rows = [self._row(device_id) for device_id in sorted(service.detector.ids)]
-        wanted = [
-            r
-            for r in rows
-            if (status is None or r.status == status)
-            and (account is None or r.account == account)
-            and (operator is None or r.operator == operator)
-            and (cell is None or r.cell == cell)
-        ]
-        return DevicePage(len(wanted), limit, offset, wanted[offset : offset + limit])
+            start, fresh = service.order.fresh(service.detector.ids)
+        order = service.order.take(start, fresh)  # sorted by id outside the lock
+        with service.lock:
+            if status is not None:
+                wanted = service.detector.column("status")[order] == int(DetectionStatus[status])
+                order = order[wanted]
+            ids = service.detector.ids
+            if account is None and operator is None and cell is None:
+                page = [self._row(ids[r]) for r in order[offset : offset + limit].tolist()]
+                return DevicePage(len(order), limit, offset, page)
+            devices = service.devices
+            matching = [
+                device_id
+                for device_id in map(ids.__getitem__, order.tolist())
+                if (facts := devices.get(device_id)) is not None
+                and (account is None or facts.account == account)
+                and (operator is None or facts.operator == operator)
+                and (cell is None or facts.cell == cell)
+            ]
+            page = [self._row(device_id) for device_id in matching[offset : offset + limit]]
+        return DevicePage(len(matching), limit, offset, page)
 
     def rows_of(self, device_ids: Sequence[str]) -> list[DeviceRow]:
         """The list rows of these devices (those seen), in the order given."""

@@ -110,6 +110,7 @@ def grouping_row(
     f = devices.get(device_id) or DeviceFacts(device_id)
     said = reasons
     iccid = sims.sim_of(device_id)
+    explained, weakening, returned = readings.read(device_id)
     groups: dict[str, str | None] = {
         "cell": None if f.cell is None else str(f.cell),
         "operator": f.operator,
@@ -122,11 +123,11 @@ def grouping_row(
     return (
         *(groups.get(key) for key in ROW_KEYS),
         said.explanation(iccid),
-        readings.explanation(device_id),
+        explained,
         said.names(iccid, last_report=f.last_report),
         said.timer(iccid) or math.nan,
         said.contact(iccid, operator=f.operator, cell=f.cell),
         said.let_go(iccid, last_report=f.last_report),
-        readings.weakening(device_id),
-        readings.returned(device_id),
+        weakening,
+        returned,
     )

@@ -188,36 +188,33 @@ class OwnReadings:
             return []
         return self._readings(row, int(self._count[row]))
 
-    def explanation(self, device_id: str) -> Cause | None:
-        """The cause the device's newest reports name for its quiet, if they name one."""
+    def explanation(self, device_id: str, reports: list[Reading] | None = None) -> Cause | None:
+        """The cause the device's newest reports name for its quiet, if they name one.
+
+        `reports`: its kept reports, read already (else read here if need be).
+        """
         row = self._rows.index.get(device_id)
         if row is None or row >= self._count.shape[0]:
             return None
         code = int(self._explained[row])
         if code:
             return _EXPLAINED[code]
-        found = self._explanation(device_id)
+        found = self._explanation(device_id, reports)
         self._explained[row] = _EXPLAINED.index(found, 1)
         return found
 
     def weakening(self, device_id: str) -> bool:
         """Whether its newest of 3+ recent reports is `WEAKENING_DB` below the others' best."""
-        reports = self._reports(device_id)
-        if len(reports) < 3:
-            return False
-        return max(r.rsrp for r in reports[:-1]) - reports[-1].rsrp >= WEAKENING_DB
+        return _weakening(self._reports(device_id))
 
     def returned(self, device_id: str) -> Returned | None:
         """Where the device was before a silence past its lateness it came back from elsewhere."""
+        return _returned(self._reports(device_id))
+
+    def read(self, device_id: str) -> tuple[Cause | None, bool, Returned | None]:
+        """`explanation`, `weakening` and `returned` at once, its reports read once."""
         reports = self._reports(device_id)
-        for i in range(len(reports) - 1, 1, -1):
-            before, after = reports[i - 1], reports[i]
-            usual = max(b.t - a.t for a, b in itertools.pairwise(reports[:i]))
-            moved = (before.cell_id, before.mcc_mnc) != (after.cell_id, after.mcc_mnc)
-            if moved and after.t - before.t > LATE_GAPS * usual:
-                other = before.mcc_mnc if before.mcc_mnc != after.mcc_mnc else None
-                return Returned(str(before.cell_id), other, before.t)
-        return None
+        return self.explanation(device_id, reports), _weakening(reports), _returned(reports)
 
     def _note_flight(self, kept: Sequence[Reading], report: Telemetry) -> None:
         """Whether `report`, the newest, keeps or ends the device's flight from a fading cell."""
@@ -232,8 +229,9 @@ class OwnReadings:
             else:
                 self._fled.discard(device)
 
-    def _explanation(self, device_id: str) -> Cause | None:
-        reports = self._reports(device_id)
+    def _explanation(self, device_id: str, reports: list[Reading] | None) -> Cause | None:
+        if reports is None:
+            reports = self._reports(device_id)
         if not reports:
             return None
         if device_id in self._fled or signal_falling_in(reports):
@@ -241,6 +239,23 @@ class OwnReadings:
         if battery_running_down_in(reports):
             return Cause.BATTERY_DEPLETED
         return None
+
+
+def _weakening(reports: Sequence[Reading]) -> bool:
+    if len(reports) < 3:
+        return False
+    return max(r.rsrp for r in reports[:-1]) - reports[-1].rsrp >= WEAKENING_DB
+
+
+def _returned(reports: Sequence[Reading]) -> Returned | None:
+    for i in range(len(reports) - 1, 1, -1):
+        before, after = reports[i - 1], reports[i]
+        usual = max(b.t - a.t for a, b in itertools.pairwise(reports[:i]))
+        moved = (before.cell_id, before.mcc_mnc) != (after.cell_id, after.mcc_mnc)
+        if moved and after.t - before.t > LATE_GAPS * usual:
+            other = before.mcc_mnc if before.mcc_mnc != after.mcc_mnc else None
+            return Returned(str(before.cell_id), other, before.t)
+    return None
 
 
 def came_back(

@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from diagnostics.admission import Admission
 from diagnostics.commits import Commits, Pending
 from diagnostics.detection import DetectionStatus, Detector, Reason
+from diagnostics.device_facts import FactsTable
 from diagnostics.device_order import DeviceOrder
 from diagnostics.errors import StoreUnavailableError
 from diagnostics.evidence import DetectorFeed
@@ -46,7 +47,7 @@ from diagnostics.incidents_reasons import SESSION_DIMENSIONS, SimReasons
 from diagnostics.incidents_timing import DEFAULT_T3412_S
 from diagnostics.ingest_records import dead_letter_of
 from diagnostics.search import DeviceSearch
-from diagnostics.service_state import Counters, DeviceFacts, move_cell
+from diagnostics.service_state import Counters, DeviceFacts
 from diagnostics.silence import add_silence, end_silence, restore_silences
 from diagnostics.sim_map import SimMap
 from diagnostics.store import DetectionChange, accepted, dead_letter
@@ -127,8 +128,9 @@ class Service:
         self.sweep_every = sweep_every
         """Seconds of service clock between sweeps inside a batch (0: at every watermark)."""
         self.clock: float | None = None
-        self.devices: dict[str, DeviceFacts] = {}
-        self.by_cell: dict[tuple[str | None, int | None], set[str]] = {}
+        self.devices = FactsTable(self.detector)
+        """Each device's latest facts, by the detector's rows (`diagnostics.device_facts`)."""
+        self.by_cell = self.devices.by_cell
         """(operator, cell) of each device's newest report -> the devices: a cell's peers."""
         row = partial(grouping_row, devices=self.devices, reasons=self.reasons, sims=self.sims)
         self._rows = GroupRows(partial(row, readings=self.readings), self.sims)
@@ -308,21 +310,10 @@ class Service:
         self._rows.touch(message)
         self.first_heard.apply(message)
         if isinstance(message, Telemetry):
-            facts = self.devices.setdefault(message.device_id, DeviceFacts(message.device_id))
-            if facts.last_report is None or message.t >= facts.last_report:
-                facts.account = account or facts.account
-                facts.imei = message.imei
-                move_cell(self.by_cell, facts, message.mcc_mnc, message.cell_id)
-                facts.apn = message.apn
-                facts.last_report = message.t
-                facts.battery, facts.rsrp = message.battery, message.rsrp
-                facts.firmware = message.firmware
+            self.devices.report(message, account)
             self.readings.apply(message)
         elif isinstance(message, DeviceStatus):
-            facts = self.devices.setdefault(message.device_id, DeviceFacts(message.device_id))
-            if facts.status_t is None or message.t >= facts.status_t:
-                facts.account = account or facts.account
-                facts.status, facts.status_t = message.status, message.t
+            self.devices.status(message, account)
         else:
             self.reasons.apply(message)
             self.search.apply(message)

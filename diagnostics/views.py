@@ -299,16 +299,10 @@ class ServiceView:
             if account is None and operator is None and cell is None:
                 page = [self._row(ids[r]) for r in order[offset : offset + limit].tolist()]
                 return DevicePage(len(order), limit, offset, page)
-            devices = service.devices
-            matching = [
-                device_id
-                for device_id in map(ids.__getitem__, order.tolist())
-                if (facts := devices.get(device_id)) is not None
-                and (account is None or facts.account == account)
-                and (operator is None or facts.operator == operator)
-                and (cell is None or facts.cell == cell)
-            ]
-            page = [self._row(device_id) for device_id in matching[offset : offset + limit]]
+            matching = service.devices.matching(
+                order, account=account, operator=operator, cell=cell
+            )
+            page = [self._row(ids[r]) for r in matching[offset : offset + limit].tolist()]
         return DevicePage(len(matching), limit, offset, page)
 
     def rows_of(self, device_ids: Sequence[str]) -> list[DeviceRow]:

@@ -27,6 +27,11 @@ Figures (one `name=value` per line):
   device_list_p50_ms, device_list_p99_ms   `/api/devices?limit=100&offset=...`
   device_api_p50_ms, device_api_p99_ms     `/api/devices/{id}`
   ingest_msgs_per_s_during_reads           what the feeding thread got through meanwhile
+  longest_batch_handle_ms                  the longest `Service.handle` of a batch of reports
+                                           meanwhile (it holds the service's lock throughout)
+  longest_watermark_handle_ms              the longest of a round's watermark meanwhile: its
+                                           sweep and the incident grouping over the fleet,
+                                           under the same lock (0: no round ended)
   target_bytes_met          service_bytes_per_device <= 300
   target_latency_met        every p99 <= 200 ms
 
@@ -216,6 +221,7 @@ class Ingesting(threading.Thread):
         self.feeder, self.devices, self.step, self.size = feeder, devices, first, size
         self.stop = threading.Event()
         self.fed = 0
+        self.longest_batch = self.longest_watermark = 0.0
 
     def run(self) -> None:
         """Round after round, each watermarked, until `stop` is set."""
@@ -223,9 +229,13 @@ class Ingesting(threading.Thread):
             for batch in _batches(self.devices, lambda n, s=self.step: _report(n, s), self.size):
                 if self.stop.is_set():
                     return
+                started = time.perf_counter()
                 self.feeder.hand(batch)
+                self.longest_batch = max(self.longest_batch, time.perf_counter() - started)
                 self.fed += len(batch)
+            started = time.perf_counter()
             self.feeder.hand([Clock(t=T0 + (self.step + 1) * INTERVAL_S)])
+            self.longest_watermark = max(self.longest_watermark, time.perf_counter() - started)
             self.step += 1
 
 
@@ -264,6 +274,8 @@ def reads(service: Service, feeder: Feeder, args: argparse.Namespace) -> dict[st
         figures[f"{name}_p50_ms"] = float(np.percentile(values, 50))
         figures[f"{name}_p99_ms"] = float(np.percentile(values, 99))
     figures["ingest_msgs_per_s_during_reads"] = ingest.fed / elapsed
+    figures["longest_batch_handle_ms"] = ingest.longest_batch * 1000
+    figures["longest_watermark_handle_ms"] = ingest.longest_watermark * 1000
     return figures
 
 

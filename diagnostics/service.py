@@ -15,14 +15,14 @@ silences (`diagnostics.silence`) come back first.
 
 Threads: `handle` runs in the ingest's thread, the API's readers
 (`diagnostics.views`) in a thread pool; the in-memory state (detector, device
-facts, counters) is guarded by one lock, `Service.lock`, and the store serves
-every thread on its own connection. No FastAPI here, and no metrics format:
+facts, counters) is guarded by one lock, `Service.lock` (`diagnostics.service_lock`: a
+long grouping pauses to let readers in), and the store serves every thread on its own
+connection. No FastAPI here, and no metrics format:
 `diagnostics.views` and `diagnostics.metrics` read this state.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from contextlib import suppress
@@ -47,6 +47,7 @@ from diagnostics.incidents_reasons import SESSION_DIMENSIONS, SimReasons
 from diagnostics.incidents_timing import DEFAULT_T3412_S
 from diagnostics.ingest_records import dead_letter_of
 from diagnostics.search import DeviceSearch
+from diagnostics.service_lock import ServiceLock
 from diagnostics.service_state import Counters, DeviceFacts
 from diagnostics.silence import add_silence, end_silence, restore_silences
 from diagnostics.sim_map import SimMap
@@ -133,16 +134,16 @@ class Service:
         self.by_cell = self.devices.by_cell
         """(operator, cell) of each device's newest report -> the devices: a cell's peers."""
         row = partial(grouping_row, devices=self.devices, reasons=self.reasons, sims=self.sims)
-        self._rows = GroupRows(partial(row, readings=self.readings), self.sims)
+        self._lock = ServiceLock()  # a long grouping lets readers in (`ServiceLock.pause`)
+        self._rows = GroupRows(partial(row, readings=self.readings), self.sims, self._lock.pause)
         self.since: dict[str, float] = {}
         self.order = DeviceOrder()  # the fleet list's, by device id (`diagnostics.views`)
         self.counters = Counters()
         self.ingest: Ingest | None = None
         """Set by whoever runs the ingest, for health and metrics."""
-        self._lock = threading.RLock()
 
     @property
-    def lock(self) -> threading.RLock:
+    def lock(self) -> ServiceLock:
         """The lock that guards the hot state: hold it to read a consistent picture."""
         return self._lock
 
@@ -150,7 +151,7 @@ class Service:
 
     def handle(self, batch: list[Received]) -> None:
         """The ingest callback: decode, detect, sweep, and commit the batch in one transaction."""
-        with self._lock:
+        with self._lock.writing():
             if self.commits.again(batch):
                 return  # this batch again, after the store could not take it: written now
             messages, dead, changes, clock, swept = self._read(batch)
@@ -235,7 +236,7 @@ class Service:
 
     def tick(self, now: float) -> int:
         """Judge the fleet at wall time `now` (wall-clock mode); returns how many changed."""
-        with self._lock:
+        with self._lock.writing():
             if self.clock is not None and now <= self.clock:
                 return 0
             try:
@@ -256,7 +257,7 @@ class Service:
         store was written by an older rule set, or the service died between a
         sweep and its commit) are written as changes at the stored clock.
         """
-        with self._lock:
+        with self._lock.writing():
             arrival = self._justified_clock()
             self.clock = arrival.last
             restore_silences(grouper=self.grouper, store=self.store)

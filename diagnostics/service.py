@@ -158,16 +158,20 @@ class Service:
             if clock is not None and clock != swept:
                 changes += self._sweep(clock)
             advanced = clock if clock != self.clock else None
-            self.clock = clock
 
             def done(stored: int) -> None:
-                self.counters.accepted += stored
-                self.counters.redelivered += len(messages) - stored
-                self.counters.dead.update(d.code for d in dead)
-                self.counters.batches += 1
-                self.counters.detection_changes += len(changes)
+                with self._lock:  # taken again: the commit lets the readers in
+                    self.counters.accepted += stored
+                    self.counters.redelivered += len(messages) - stored
+                    self.counters.dead.update(d.code for d in dead)
+                    self.counters.batches += 1
+                    self.counters.detection_changes += len(changes)
 
-            self.commits.write(Pending(batch, messages, dead, changes, advanced, done))
+            try:
+                with self._lock.readers_in():  # the store's commit changes no hot state
+                    self.commits.write(Pending(batch, messages, dead, changes, advanced, done))
+            finally:
+                self.clock = clock  # after the commit: a reader at this clock finds it stored
 
     def _read(
         self, batch: list[Received]
@@ -179,7 +183,7 @@ class Service:
         inside = self._inside
         clock = self.clock
         swept = -np.inf if clock is None else clock
-        for item in batch:
+        for item in self._lock.paced(batch):  # a large batch lets the API's readers in
             if not inside(item.topic):
                 self.counters.ignored += 1
                 continue

@@ -38,3 +38,26 @@ def test_a_pause_outside_a_write_or_inside_a_nested_one_keeps_the_lock():
         thread.start()
         thread.join(5)
         assert taken == [False]
+
+
+def test_a_write_lets_readers_in_for_its_commit_and_paces_a_long_batch():
+    lock = ServiceLock()
+    pauses = []
+    lock.pause = lambda: pauses.append(1)  # type: ignore[method-assign]
+    assert list(lock.paced(range(2500), every=1000)) == list(range(2500))
+    assert len(pauses) == 2
+    with lock.writing():
+        with lock.readers_in():
+            got = threading.Event()
+            done = threading.Event()
+
+            def reader():
+                with lock:
+                    got.set()
+                    done.wait(5)
+
+            thread = threading.Thread(target=reader)
+            thread.start()
+            assert got.wait(5)  # the reader has the lock while the write commits
+            done.set()
+        thread.join(5)

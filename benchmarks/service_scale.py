@@ -10,9 +10,11 @@ in 200 accounts and 5,000 cells.
 
 The read API is then served by uvicorn on a loopback port over the very service fed, and
 asked over HTTP (httpx), in turn, for `/api/fleet`, a `/api/devices` page (100 devices at
-an offset spread over the fleet) and `/api/devices/{id}`, --requests times each, while a
-thread goes on feeding the service further report rounds in batches of --ingest-batch
-messages, as fast as it takes them.
+an offset spread over the fleet) and `/api/devices/{id}`, while a thread goes on feeding
+the service further report rounds in batches of --ingest-batch messages, as fast as it
+takes them. The three are asked in turn, --requests times each, and on until the thread
+has also handed over a round's watermark (its sweep and incident grouping: the longest
+hold of the service's lock), up to 300 s; `--quick` does not wait.
 
 Figures (one `name=value` per line):
   devices                   devices fed (N)
@@ -28,7 +30,8 @@ Figures (one `name=value` per line):
   device_api_p50_ms, device_api_p99_ms     `/api/devices/{id}`
   ingest_msgs_per_s_during_reads           what the feeding thread got through meanwhile
   longest_batch_handle_ms                  the longest `Service.handle` of a batch of reports
-                                           meanwhile (it holds the service's lock throughout)
+                                           meanwhile, the wait for the service's lock behind
+                                           the readers included
   longest_watermark_handle_ms              the longest of a round's watermark meanwhile: its
                                            sweep and the incident grouping over the fleet,
                                            under the same lock (0: no round ended)
@@ -91,6 +94,8 @@ BATCH = 10_000
 TARGET_BYTES = 300.0
 TARGET_MS = 200.0
 QUICK_DEVICES = 5_000
+WATERMARK_WAIT_S = 300.0
+"""The reads go on past --requests until a round's watermark went by, this long at most."""
 
 
 def _iccid(n: int) -> str:
@@ -222,6 +227,7 @@ class Ingesting(threading.Thread):
         self.stop = threading.Event()
         self.fed = 0
         self.longest_batch = self.longest_watermark = 0.0
+        self.watermarks = 0
 
     def run(self) -> None:
         """Round after round, each watermarked, until `stop` is set."""
@@ -236,6 +242,7 @@ class Ingesting(threading.Thread):
             started = time.perf_counter()
             self.feeder.hand([Clock(t=T0 + (self.step + 1) * INTERVAL_S)])
             self.longest_watermark = max(self.longest_watermark, time.perf_counter() - started)
+            self.watermarks += 1
             self.step += 1
 
 
@@ -264,7 +271,13 @@ def reads(service: Service, feeder: Feeder, args: argparse.Namespace) -> dict[st
             _times_ms(client, paths[:1], 1)
         ingest.start()
         started = time.perf_counter()
-        times = {name: _times_ms(client, paths, args.requests) for name, paths in pages.items()}
+        times: dict[str, list[float]] = {name: [] for name in pages}
+        deadline = started + (0.0 if args.quick else WATERMARK_WAIT_S)
+        n = 0  # the three in turn, until --requests each and a round's watermark went by
+        while n < args.requests or (not ingest.watermarks and time.perf_counter() < deadline):
+            for name, paths in pages.items():
+                times[name] += _times_ms(client, [paths[n % len(paths)]], 1)
+            n += 1
         ingest.stop.set()
         elapsed = time.perf_counter() - started
         ingest.join(60)

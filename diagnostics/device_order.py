@@ -36,6 +36,10 @@ class DeviceOrder:
         self._rows: NDArray[np.int64] = np.zeros(0, np.int64)
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        """How many devices the order holds."""
+        return len(self._rows)
+
     def fresh(self, ids: Sequence[str]) -> tuple[int, list[str]]:
         """The ids not taken yet and the row of the first (call under the ids' owner's lock)."""
         known = len(self._rows)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -36,6 +36,9 @@ __all__ = [
     "IncidentView",
     "ServiceView",
 ]
+
+MERGE_IN_LOCK: Final = 10_000
+"""New devices up to this many are merged into the list's order under the lock (a few ms)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,10 +291,12 @@ class ServiceView:
     ) -> DevicePage:
         """The fleet list by device id, filtered (every filter given must hold), one page."""
         service = self.service
+        if len(service.detector) - len(service.order) > MERGE_IN_LOCK:  # a peek, to decide
+            with service.lock:
+                start, fresh = service.order.fresh(service.detector.ids)
+            service.order.take(start, fresh)  # many new devices: sorted outside the lock
         with service.lock:
-            start, fresh = service.order.fresh(service.detector.ids)
-        order = service.order.take(start, fresh)  # sorted by id outside the lock
-        with service.lock:
+            order = service.order.take(*service.order.fresh(service.detector.ids))  # a few
             if status is not None:
                 wanted = service.detector.column("status")[order] == int(DetectionStatus[status])
                 order = order[wanted]

@@ -37,11 +37,13 @@ if TYPE_CHECKING:
     from diagnostics.incidents_reasons import SimReasons
     from diagnostics.sim_map import SimMap
 
-__all__ = ["ROW_KEYS", "GroupRows", "Row", "grouping_row"]
+__all__ = ["PAUSE_EVERY", "ROW_KEYS", "GroupRows", "Row", "grouping_row"]
 
 ROW_KEYS: Final = tuple(dict.fromkeys((*DIMENSIONS, *PLATFORM_KEYS)))
 """The dimensions of a device's grouping row, in the order the grouper is given them."""
 
+PAUSE_EVERY: Final = 2_000
+"""Rows worked out between two pauses of a long grouping (some 50 ms of Python)."""
 Row: TypeAlias = tuple[object, ...]
 """One device's row, as the service lays it out."""
 
@@ -49,9 +51,13 @@ Row: TypeAlias = tuple[object, ...]
 class GroupRows:
     """The rows of the fleet, each worked out by `work_out` when the stream may have changed it."""
 
-    def __init__(self, work_out: Callable[[str], Row], sims: SimMap) -> None:
+    def __init__(
+        self, work_out: Callable[[str], Row], sims: SimMap, pause: Callable[[], None] | None = None
+    ) -> None:
+        """`pause` is called every `PAUSE_EVERY` rows worked out (`ServiceLock.pause`)."""
         self._work_out = work_out
         self._sims = sims
+        self._pause = pause
         self._rows: dict[str, Row] = {}
         self._devices: set[str] = set()
         self._iccids: set[str] = set()
@@ -82,10 +88,13 @@ class GroupRows:
         for device_id in stale:
             rows.pop(device_id, None)
         self._devices, self._iccids, self._imeis = set(), set(), set()
-        work_out = self._work_out
+        work_out, pause, worked = self._work_out, self._pause, 0
         for device_id in ids:
             if device_id not in rows:
                 rows[device_id] = work_out(device_id)
+                worked += 1
+                if pause is not None and worked % PAUSE_EVERY == 0:
+                    pause()
         return [rows[device_id] for device_id in ids]
 
 
@@ -110,6 +119,7 @@ def grouping_row(
     f = devices.get(device_id) or DeviceFacts(device_id)
     said = reasons
     iccid = sims.sim_of(device_id)
+    explained, weakening, returned = readings.read(device_id)
     groups: dict[str, str | None] = {
         "cell": None if f.cell is None else str(f.cell),
         "operator": f.operator,
@@ -122,11 +132,11 @@ def grouping_row(
     return (
         *(groups.get(key) for key in ROW_KEYS),
         said.explanation(iccid),
-        readings.explanation(device_id),
+        explained,
         said.names(iccid, last_report=f.last_report),
         said.timer(iccid) or math.nan,
         said.contact(iccid, operator=f.operator, cell=f.cell),
         said.let_go(iccid, last_report=f.last_report),
-        readings.weakening(device_id),
-        readings.returned(device_id),
+        weakening,
+        returned,
     )

@@ -21,15 +21,17 @@ out of coverage too, though its newest reports on the new cell, all weak, fall n
 than a few dB: a still device at a cell's edge does not leave a fading cell first.
 
 `OwnReadings` keeps each device's `RECENT_REPORTS` newest reports as they arrive
-(a late one is put in its place by time). Pure: no I/O.
+(a late one is put in its place by time), in numpy columns by the device's row: only
+what these rules read of each (`Reading`). Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+import math
 from collections import defaultdict
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple, Protocol
 
 import numpy as np
 
@@ -43,13 +45,22 @@ from diagnostics.diagnosis.readings import (
 from protocol.causes import Cause
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Sequence
+    from collections.abc import Callable, Collection, Mapping, Sequence
 
     from numpy.typing import NDArray
 
     from protocol.messages import Telemetry
 
-__all__ = ["LATE_GAPS", "RETURN_SLACK_S", "WEAKENING_DB", "OwnReadings", "Returned", "came_back"]
+__all__ = [
+    "LATE_GAPS",
+    "RETURN_SLACK_S",
+    "WEAKENING_DB",
+    "OwnReadings",
+    "Reading",
+    "Returned",
+    "Rows",
+    "came_back",
+]
 
 LATE_GAPS: Final = 1.5
 """A gap this many times the device's longest earlier one (of its kept reports) is a silence."""
@@ -72,53 +83,140 @@ WEAKENING_DB: Final = FALL_DB / 2
 """A newest report this far below the strongest of the device's other recent ones weakens."""
 
 
-class OwnReadings:
-    """Per device, its newest reports and the cause they name for its quiet."""
+class Reading(NamedTuple):
+    """One kept report: what the trends and the flight read of it."""
 
+    t: float
+    rsrp: float
+    battery: float | None
+    cell_id: int
+    mcc_mnc: str
+
+
+class Rows(Protocol):
+    """Device ids to rows, added on first sight (a `diagnostics.detection.Detector` is one)."""
+
+    @property
+    def index(self) -> Mapping[str, int]:
+        """The rows of the devices seen."""
+        ...
+
+    def row(self, device_id: str) -> int:
+        """The device's row, added on first sight."""
+        ...
+
+
+class _OwnRows:
     def __init__(self) -> None:
-        self._reports: dict[str, list[Telemetry]] = {}
-        self._explained: dict[str, Cause | None] = {}
-        """Device -> `explanation`, until its next report (it depends on its reports only)."""
+        self.index: dict[str, int] = {}
+
+    def row(self, device_id: str) -> int:
+        return self.index.setdefault(device_id, len(self.index))
+
+
+_FIELDS: Final = 4
+"""Per kept report: t, rsrp, battery (nan: none) and its cell and operator in one number."""
+_CELL_SPAN: Final = 1 << 32
+"""A cell id is below this (LTE's are 28 bits); the operator's code times it is added."""
+_EXPLAINED: Final = (None, None, Cause.COVERAGE_LOSS, Cause.BATTERY_DEPLETED)
+"""`explanation` kept per row by code: 0 to read again, 1 none, then the causes."""
+
+
+class OwnReadings:
+    """Per device, its newest reports and the cause they name for its quiet.
+
+    Kept in columns by the device's row in `rows` (the detector's, so one index serves
+    both): each row holds its `RECENT_REPORTS` newest reports oldest first, each report as
+    `_FIELDS` float64s, about 130 bytes a device instead of four whole `Telemetry`.
+    """
+
+    def __init__(self, rows: Rows | None = None) -> None:
+        self._rows: Rows = rows if rows is not None else _OwnRows()
+        self._kept = np.full((0, RECENT_REPORTS, _FIELDS), np.nan)
+        self._count = np.zeros(0, np.uint8)
+        self._explained = np.zeros(0, np.uint8)
+        """Row -> `explanation` by its code in `_EXPLAINED`, until its next report."""
+        self._operators: list[str] = []
+        self._operator_code: dict[str, int] = {}
         self._fled: set[str] = set()
         """Devices that weakened to the edge on their last cell and are weak on this one since."""
 
     def apply(self, report: Telemetry) -> None:
         """Take one telemetry report into account."""
-        kept = self._reports.setdefault(report.device_id, [])
+        row = self._rows.row(report.device_id)
+        if row >= self._count.shape[0]:
+            self._grow(row + 1)
+        n = int(self._count[row])
+        kept = self._readings(row, n)
         if kept and report.t >= kept[-1].t:
             self._note_flight(kept, report)
-        bisect.insort(kept, report, key=lambda r: r.t)
-        del kept[:-RECENT_REPORTS]
-        self._explained.pop(report.device_id, None)
+        code = self._operator_code.setdefault(report.mcc_mnc, len(self._operators))
+        if code == len(self._operators):
+            self._operators.append(report.mcc_mnc)
+        battery = np.nan if report.battery is None else report.battery
+        place = float(code * _CELL_SPAN + report.cell_id)
+        values = self._kept[row, :n].tolist()
+        at = bisect.bisect_right([v[0] for v in values], report.t)
+        values.insert(at, [report.t, report.rsrp, battery, place])
+        values = values[-RECENT_REPORTS:]
+        self._kept[row, : len(values)] = values
+        self._count[row] = len(values)
+        self._explained[row] = 0
 
-    def explanation(self, device_id: str) -> Cause | None:
-        """The cause the device's newest reports name for its quiet, if they name one."""
-        if device_id in self._explained:
-            return self._explained[device_id]
-        found = self._explanation(device_id)
-        self._explained[device_id] = found
+    def _grow(self, rows: int) -> None:
+        size = max(rows, 2 * self._count.shape[0], 1024)
+        kept = np.full((size, RECENT_REPORTS, _FIELDS), np.nan)
+        kept[: self._kept.shape[0]] = self._kept
+        self._kept = kept
+        self._count = np.concatenate([self._count, np.zeros(size - self._count.size, np.uint8)])
+        explained = np.zeros(size - self._explained.size, np.uint8)
+        self._explained = np.concatenate([self._explained, explained])
+
+    def _readings(self, row: int, n: int) -> list[Reading]:
+        """The row's `n` kept reports, oldest first."""
+        operators = self._operators
+        found = []
+        for t, rsrp, battery, place in self._kept[row, :n].tolist():
+            code, cell = divmod(int(place), _CELL_SPAN)
+            level = None if math.isnan(battery) else battery
+            found.append(Reading(t, rsrp, level, cell, operators[code]))
+        return found
+
+    def _reports(self, device_id: str) -> list[Reading]:
+        row = self._rows.index.get(device_id)
+        if row is None or row >= self._count.shape[0]:
+            return []
+        return self._readings(row, int(self._count[row]))
+
+    def explanation(self, device_id: str, reports: list[Reading] | None = None) -> Cause | None:
+        """The cause the device's newest reports name for its quiet, if they name one.
+
+        `reports`: its kept reports, read already (else read here if need be).
+        """
+        row = self._rows.index.get(device_id)
+        if row is None or row >= self._count.shape[0]:
+            return None
+        code = int(self._explained[row])
+        if code:
+            return _EXPLAINED[code]
+        found = self._explanation(device_id, reports)
+        self._explained[row] = _EXPLAINED.index(found, 1)
         return found
 
     def weakening(self, device_id: str) -> bool:
         """Whether its newest of 3+ recent reports is `WEAKENING_DB` below the others' best."""
-        reports = self._reports.get(device_id)
-        if not reports or len(reports) < 3:
-            return False
-        return max(r.rsrp for r in reports[:-1]) - reports[-1].rsrp >= WEAKENING_DB
+        return _weakening(self._reports(device_id))
 
     def returned(self, device_id: str) -> Returned | None:
         """Where the device was before a silence past its lateness it came back from elsewhere."""
-        reports = self._reports.get(device_id) or []
-        for i in range(len(reports) - 1, 1, -1):
-            before, after = reports[i - 1], reports[i]
-            usual = max(b.t - a.t for a, b in itertools.pairwise(reports[:i]))
-            moved = (before.cell_id, before.mcc_mnc) != (after.cell_id, after.mcc_mnc)
-            if moved and after.t - before.t > LATE_GAPS * usual:
-                other = before.mcc_mnc if before.mcc_mnc != after.mcc_mnc else None
-                return Returned(str(before.cell_id), other, before.t)
-        return None
+        return _returned(self._reports(device_id))
 
-    def _note_flight(self, kept: Sequence[Telemetry], report: Telemetry) -> None:
+    def read(self, device_id: str) -> tuple[Cause | None, bool, Returned | None]:
+        """`explanation`, `weakening` and `returned` at once, its reports read once."""
+        reports = self._reports(device_id)
+        return self.explanation(device_id, reports), _weakening(reports), _returned(reports)
+
+    def _note_flight(self, kept: Sequence[Reading], report: Telemetry) -> None:
         """Whether `report`, the newest, keeps or ends the device's flight from a fading cell."""
         device = report.device_id
         if report.rsrp > WEAK_SIGNAL_DBM:
@@ -131,8 +229,9 @@ class OwnReadings:
             else:
                 self._fled.discard(device)
 
-    def _explanation(self, device_id: str) -> Cause | None:
-        reports = self._reports.get(device_id)
+    def _explanation(self, device_id: str, reports: list[Reading] | None) -> Cause | None:
+        if reports is None:
+            reports = self._reports(device_id)
         if not reports:
             return None
         if device_id in self._fled or signal_falling_in(reports):
@@ -140,6 +239,23 @@ class OwnReadings:
         if battery_running_down_in(reports):
             return Cause.BATTERY_DEPLETED
         return None
+
+
+def _weakening(reports: Sequence[Reading]) -> bool:
+    if len(reports) < 3:
+        return False
+    return max(r.rsrp for r in reports[:-1]) - reports[-1].rsrp >= WEAKENING_DB
+
+
+def _returned(reports: Sequence[Reading]) -> Returned | None:
+    for i in range(len(reports) - 1, 1, -1):
+        before, after = reports[i - 1], reports[i]
+        usual = max(b.t - a.t for a, b in itertools.pairwise(reports[:i]))
+        moved = (before.cell_id, before.mcc_mnc) != (after.cell_id, after.mcc_mnc)
+        if moved and after.t - before.t > LATE_GAPS * usual:
+            other = before.mcc_mnc if before.mcc_mnc != after.mcc_mnc else None
+            return Returned(str(before.cell_id), other, before.t)
+    return None
 
 
 def came_back(

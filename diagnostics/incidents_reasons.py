@@ -41,11 +41,11 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from diagnostics.diagnosis.cause_rules import EMM_CAUSES, ESM_CAUSES, USABLE_STATES
 from diagnostics.diagnosis.forbidden import FORBIDDING, ForbiddenWatch
+from diagnostics.sim_columns import Columns, Number, Pair, Record, Value
 from protocol.causes import Cause
 from protocol.messages import (
     AttachAccepted,
@@ -141,24 +141,27 @@ FIRMWARE_NAMED: Final = ("firmware",)
 """What an update the device has not reported since points at."""
 
 
-@dataclass(slots=True)
-class _Sim:
-    state: tuple[float, str] | None = None
-    blocked: tuple[float, bool] | None = None
-    attach: tuple[float, Cause | None] | None = None
-    session: tuple[float, Cause | None] | None = None
-    tunnel: str | None = None
-    firmware: tuple[float, str] | None = None
-    record: dict[str, str] | None = None
-    closed: tuple[float, tuple[str, ...]] | None = None
+class _Sim(Record):
+    """A SIM's newest words, a row of `SimReasons`' columns (`diagnostics.sim_columns`)."""
+
+    __slots__ = ()
+    state = Pair[str]()
+    blocked = Pair[bool]()
+    attach = Pair[Cause | None]()
+    session = Pair[Cause | None]()
+    tunnel = Value[str]()
+    firmware = Pair[str]()
+    record = Value[tuple[str | None, ...]]()
+    """Its newest inventory record's `PLATFORM_KEYS`, in that order."""
+    closed = Pair[tuple[str, ...]]()
     """When the network last closed its data session, and the dimensions that points at."""
-    lost: float | None = None
+    lost = Number()
     """When the network last let it go without a word from it (an implicit detach)."""
-    registered: float | None = None
+    registered = Number()
     """When the network last registered it (an accepted attach or tracking area update)."""
-    via: tuple[str, int] | None = None
+    via = Value[tuple[str, int]]()
     """The operator (MCC-MNC) and cell of that registration."""
-    timer: float | None = None
+    timer = Number()
     """The periodic TAU timer (T3412) the network last granted it, seconds."""
 
 
@@ -191,7 +194,7 @@ class SimReasons:
     """Per SIM, the newest word of the network and the platform that groups depend on."""
 
     def __init__(self) -> None:
-        self._sims: dict[str, _Sim] = {}
+        self._sims = Columns(_Sim)
         self._forbidden: dict[str, ForbiddenWatch] = {}
         """SIMs refused by a network that forbids itself (`diagnostics.diagnosis.forbidden`)."""
 
@@ -201,9 +204,9 @@ class SimReasons:
         if iccid is None:
             return
         t: float = message.t  # type: ignore[attr-defined]
-        sim = self._sims.setdefault(iccid, _Sim())
+        sim = self._sims.add(iccid)
         if isinstance(message, SimRecord):
-            sim.record = {key: getattr(message, key) for key in PLATFORM_KEYS}
+            sim.record = tuple(getattr(message, key) for key in PLATFORM_KEYS)
         if isinstance(message, SessionOpened | SessionClosed | SessionRejected):
             sim.tunnel = message.tunnel or sim.tunnel
         if isinstance(message, AttachAccepted | TrackingAreaUpdated):
@@ -237,7 +240,7 @@ class SimReasons:
 
         The SIM's state first, then a data block, then the newest refusals.
         """
-        sim = self._sims.get(iccid) if iccid is not None else None
+        sim = self._sims.get(iccid)
         if sim is None:
             return None
         if sim.state is not None and sim.state[1] not in USABLE_STATES:
@@ -254,7 +257,7 @@ class SimReasons:
 
     def names(self, iccid: str | None, *, last_report: float | None) -> tuple[str, ...]:
         """The dimensions the SIM's evidence points at, most clearly named first."""
-        sim = self._sims.get(iccid) if iccid is not None else None
+        sim = self._sims.get(iccid)
         if sim is None:
             return ()
         named: tuple[str, ...] = ()
@@ -277,7 +280,7 @@ class SimReasons:
 
     def timer(self, iccid: str | None) -> float | None:
         """The T3412 the network last granted the SIM (None: it never said)."""
-        sim = self._sims.get(iccid) if iccid is not None else None
+        sim = self._sims.get(iccid)
         return sim.timer if sim is not None else None
 
     def contact(self, iccid: str | None, *, operator: str | None, cell: int | None) -> float:
@@ -285,7 +288,7 @@ class SimReasons:
 
         nan where it never did, or its newest registration was elsewhere.
         """
-        sim = self._sims.get(iccid) if iccid is not None else None
+        sim = self._sims.get(iccid)
         if sim is None or sim.registered is None or sim.via != (operator, cell):
             return math.nan
         return sim.registered
@@ -296,7 +299,7 @@ class SimReasons:
         An implicit detach after its newest report and registration: silent past its
         reachable timer. nan: it did not.
         """
-        sim = self._sims.get(iccid) if iccid is not None else None
+        sim = self._sims.get(iccid)
         if sim is None or sim.lost is None:
             return math.nan
         since = [t for t in (last_report, sim.registered) if t is not None]
@@ -304,12 +307,12 @@ class SimReasons:
 
     def tunnel(self, iccid: str | None) -> str | None:
         """The IPsec tunnel the SIM's private APN sessions go through, as its sessions showed."""
-        sim = self._sims.get(iccid) if iccid is not None else None
+        sim = self._sims.get(iccid)
         return sim.tunnel if sim is not None else None
 
     def firmware(self, iccid: str | None, *, reported: str | None, at: float | None) -> str | None:
         """The device's firmware: the newer of its own report (`reported` at `at`) and an update."""
-        sim = self._sims.get(iccid) if iccid is not None else None
+        sim = self._sims.get(iccid)
         update = sim.firmware if sim is not None else None
         if update is not None and (at is None or update[0] > at):
             return update[1]
@@ -317,10 +320,11 @@ class SimReasons:
 
     def record(self, iccid: str | None, key: str) -> str | None:
         """A platform attribute (`PLATFORM_KEYS`) from the SIM's newest inventory record."""
-        sim = self._sims.get(iccid) if iccid is not None else None
-        if sim is None or sim.record is None:
+        sim = self._sims.get(iccid)
+        record = sim.record if sim is not None else None
+        if record is None or key not in PLATFORM_KEYS:
             return None
-        return sim.record.get(key)
+        return record[PLATFORM_KEYS.index(key)]
 
     def knows(self, iccid: str) -> bool:
         """Whether the network or the platform has said anything of the SIM."""

@@ -13,9 +13,11 @@ Pure and in memory; `apply` takes each SIM record once, in the service's lock.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from diagnostics.compact import Many, add, discard, values
 from protocol.messages import SimRecord
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ _WORD: Final = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def _words(text: str | None) -> set[str]:
-    return {w.casefold() for w in _WORD.findall(text or "")}
+    return {sys.intern(w.casefold()) for w in _WORD.findall(text or "")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +52,13 @@ class DeviceSearch:
     """Words, accounts and ICCID tails to the SIMs that carry them (see the module)."""
 
     def __init__(self) -> None:
-        self._words: dict[str, set[str]] = {}
-        """A word of a device's name or site -> the ICCIDs whose record carries it."""
+        self._words: Many = {}
+        """A word of a device's name or site -> the ICCIDs whose record carries it (one alone,
+        or a set: most names have a word of their own, a number say)."""
         self._accounts: dict[str, set[str]] = {}
         self._tails: dict[str, set[str]] = {}
         """The last `TAIL` digits of an ICCID -> the ICCIDs ending so."""
-        self._said: dict[str, tuple[frozenset[str], str, str | None]] = {}
+        self._said: dict[str, tuple[tuple[str, ...], str, str | None]] = {}
         """ICCID -> the words, account and name its newest record gave (to unlearn them)."""
 
     def apply(self, message: BaseModel) -> None:
@@ -63,18 +66,18 @@ class DeviceSearch:
         if not isinstance(message, SimRecord):
             return
         iccid = message.iccid
-        words = frozenset(_words(message.device_name) | _words(message.site))
+        words = _words(message.device_name) | _words(message.site)
         old = self._said.get(iccid)
         if old is not None:
-            for word in old[0] - words:
-                self._words.get(word, set()).discard(iccid)
+            for word in set(old[0]) - words:
+                discard(self._words, word, iccid)
             if old[1] != message.account:
                 self._accounts.get(old[1], set()).discard(iccid)
         for word in words:
-            self._words.setdefault(word, set()).add(iccid)
+            add(self._words, word, iccid)
         self._accounts.setdefault(message.account, set()).add(iccid)
         self._tails.setdefault(iccid[-TAIL:], set()).add(iccid)
-        self._said[iccid] = (words, message.account, message.device_name)
+        self._said[iccid] = (tuple(words), message.account, message.device_name)
 
     def find(
         self,
@@ -107,7 +110,8 @@ class DeviceSearch:
             found += self._sims(self._accounts[text], "account", holder)
         words = _words(text)
         if words:
-            sets = [self._words.get(w, set()) for w in words]
+            held = [values(self._words, w) for w in words]
+            sets = [v if isinstance(v, set) else set(v) for v in held]  # a large one not copied
             found += self._sims(set.intersection(*sets), "name or site", holder)
         return _unique(found)[:limit]
 

@@ -15,14 +15,14 @@ silences (`diagnostics.silence`) come back first.
 
 Threads: `handle` runs in the ingest's thread, the API's readers
 (`diagnostics.views`) in a thread pool; the in-memory state (detector, device
-facts, counters) is guarded by one lock, `Service.lock`, and the store serves
-every thread on its own connection. No FastAPI here, and no metrics format:
+facts, counters) is guarded by one lock, `Service.lock` (`diagnostics.service_lock`: a
+long grouping pauses to let readers in), and the store serves every thread on its own
+connection. No FastAPI here, and no metrics format:
 `diagnostics.views` and `diagnostics.metrics` read this state.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from contextlib import suppress
@@ -35,6 +35,8 @@ from pydantic import ValidationError
 from diagnostics.admission import Admission
 from diagnostics.commits import Commits, Pending
 from diagnostics.detection import DetectionStatus, Detector, Reason
+from diagnostics.device_facts import FactsTable
+from diagnostics.device_order import DeviceOrder
 from diagnostics.errors import StoreUnavailableError
 from diagnostics.evidence import DetectorFeed
 from diagnostics.group_rows import ROW_KEYS, GroupRows, grouping_row
@@ -45,7 +47,8 @@ from diagnostics.incidents_reasons import SESSION_DIMENSIONS, SimReasons
 from diagnostics.incidents_timing import DEFAULT_T3412_S
 from diagnostics.ingest_records import dead_letter_of
 from diagnostics.search import DeviceSearch
-from diagnostics.service_state import Counters, DeviceFacts, move_cell
+from diagnostics.service_lock import ServiceLock
+from diagnostics.service_state import Counters, DeviceFacts
 from diagnostics.silence import add_silence, end_silence, restore_silences
 from diagnostics.sim_map import SimMap
 from diagnostics.store import DetectionChange, accepted, dead_letter
@@ -115,7 +118,7 @@ class Service:
         self.identity = IdentityGuard(self.sims)  # SIM claims against the network's word
         present, reasons, identity = self.detector.index, self.reasons, self.identity
         self.admission = Admission(max_unknown_devices, present, reasons, identity)
-        self.readings = OwnReadings()
+        self.readings = OwnReadings(self.detector)  # by the detector's rows
         self.search = DeviceSearch()
         """Devices by name, site, account and ICCID digits (`diagnostics.search`)."""
         self.first_heard = FirstHeard()
@@ -126,19 +129,21 @@ class Service:
         self.sweep_every = sweep_every
         """Seconds of service clock between sweeps inside a batch (0: at every watermark)."""
         self.clock: float | None = None
-        self.devices: dict[str, DeviceFacts] = {}
-        self.by_cell: dict[tuple[str | None, int | None], set[str]] = {}
+        self.devices = FactsTable(self.detector)
+        """Each device's latest facts, by the detector's rows (`diagnostics.device_facts`)."""
+        self.by_cell = self.devices.by_cell
         """(operator, cell) of each device's newest report -> the devices: a cell's peers."""
         row = partial(grouping_row, devices=self.devices, reasons=self.reasons, sims=self.sims)
-        self._rows = GroupRows(partial(row, readings=self.readings), self.sims)
+        self._lock = ServiceLock()  # a long grouping lets readers in (`ServiceLock.pause`)
+        self._rows = GroupRows(partial(row, readings=self.readings), self.sims, self._lock.pause)
         self.since: dict[str, float] = {}
+        self.order = DeviceOrder()  # the fleet list's, by device id (`diagnostics.views`)
         self.counters = Counters()
         self.ingest: Ingest | None = None
         """Set by whoever runs the ingest, for health and metrics."""
-        self._lock = threading.RLock()
 
     @property
-    def lock(self) -> threading.RLock:
+    def lock(self) -> ServiceLock:
         """The lock that guards the hot state: hold it to read a consistent picture."""
         return self._lock
 
@@ -146,23 +151,27 @@ class Service:
 
     def handle(self, batch: list[Received]) -> None:
         """The ingest callback: decode, detect, sweep, and commit the batch in one transaction."""
-        with self._lock:
+        with self._lock.writing():
             if self.commits.again(batch):
                 return  # this batch again, after the store could not take it: written now
             messages, dead, changes, clock, swept = self._read(batch)
             if clock is not None and clock != swept:
                 changes += self._sweep(clock)
             advanced = clock if clock != self.clock else None
-            self.clock = clock
 
             def done(stored: int) -> None:
-                self.counters.accepted += stored
-                self.counters.redelivered += len(messages) - stored
-                self.counters.dead.update(d.code for d in dead)
-                self.counters.batches += 1
-                self.counters.detection_changes += len(changes)
+                with self._lock:  # taken again: the commit lets the readers in
+                    self.counters.accepted += stored
+                    self.counters.redelivered += len(messages) - stored
+                    self.counters.dead.update(d.code for d in dead)
+                    self.counters.batches += 1
+                    self.counters.detection_changes += len(changes)
 
-            self.commits.write(Pending(batch, messages, dead, changes, advanced, done))
+            try:
+                with self._lock.readers_in():  # the store's commit changes no hot state
+                    self.commits.write(Pending(batch, messages, dead, changes, advanced, done))
+            finally:
+                self.clock = clock  # after the commit: a reader at this clock finds it stored
 
     def _read(
         self, batch: list[Received]
@@ -174,7 +183,7 @@ class Service:
         inside = self._inside
         clock = self.clock
         swept = -np.inf if clock is None else clock
-        for item in batch:
+        for item in self._lock.paced(batch):  # a large batch lets the API's readers in
             if not inside(item.topic):
                 self.counters.ignored += 1
                 continue
@@ -231,7 +240,7 @@ class Service:
 
     def tick(self, now: float) -> int:
         """Judge the fleet at wall time `now` (wall-clock mode); returns how many changed."""
-        with self._lock:
+        with self._lock.writing():
             if self.clock is not None and now <= self.clock:
                 return 0
             try:
@@ -252,7 +261,7 @@ class Service:
         store was written by an older rule set, or the service died between a
         sweep and its commit) are written as changes at the stored clock.
         """
-        with self._lock:
+        with self._lock.writing():
             arrival = self._justified_clock()
             self.clock = arrival.last
             restore_silences(grouper=self.grouper, store=self.store)
@@ -306,21 +315,10 @@ class Service:
         self._rows.touch(message)
         self.first_heard.apply(message)
         if isinstance(message, Telemetry):
-            facts = self.devices.setdefault(message.device_id, DeviceFacts(message.device_id))
-            if facts.last_report is None or message.t >= facts.last_report:
-                facts.account = account or facts.account
-                facts.imei = message.imei
-                move_cell(self.by_cell, facts, message.mcc_mnc, message.cell_id)
-                facts.apn = message.apn
-                facts.last_report = message.t
-                facts.battery, facts.rsrp = message.battery, message.rsrp
-                facts.firmware = message.firmware
+            self.devices.report(message, account)
             self.readings.apply(message)
         elif isinstance(message, DeviceStatus):
-            facts = self.devices.setdefault(message.device_id, DeviceFacts(message.device_id))
-            if facts.status_t is None or message.t >= facts.status_t:
-                facts.account = account or facts.account
-                facts.status, facts.status_t = message.status, message.t
+            self.devices.status(message, account)
         else:
             self.reasons.apply(message)
             self.search.apply(message)

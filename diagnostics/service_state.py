@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-__all__ = ["Counters", "DeviceFacts", "move_cell"]
+__all__ = ["Counters", "DeviceFacts"]
 
 
 @dataclass(slots=True)
@@ -49,16 +49,3 @@ class Counters:
     unreadable: int = 0
     """Stored messages the replay could not decode, or stamped too far past the clock."""
     dead: Counter[str] = field(default_factory=Counter)
-
-
-def move_cell(
-    by_cell: dict[tuple[str | None, int | None], set[str]],
-    facts: DeviceFacts,
-    operator: str,
-    cell: int,
-) -> None:
-    """Put the device on the cell of its newest report, in `facts` and in `by_cell`."""
-    if (facts.operator, facts.cell) != (operator, cell):
-        by_cell.get((facts.operator, facts.cell), set()).discard(facts.device_id)
-        by_cell.setdefault((operator, cell), set()).add(facts.device_id)
-    facts.operator, facts.cell = operator, cell

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final, TypeAlias
 
+from diagnostics.compact import Many, add, values
 from protocol.messages import (
     AuditRecorded,
     DataBlocked,
@@ -71,19 +72,19 @@ class SimMap:
         """ICCID -> the newest device report with it."""
         self._owner: dict[str, Sighting] = {}
         """IMEI -> the newest report with it (name: the device)."""
-        self._imeis: dict[str, set[str]] = {}
+        self._imeis: Many = {}
         """Device -> every IMEI it reported with."""
-        self._direct: dict[str, set[str]] = {}
+        self._direct: Many = {}
         """Device -> every SIM it reported with."""
-        self._reporters: dict[str, set[str]] = {}
+        self._reporters: Many = {}
         """ICCID -> every device that reported with it."""
         self._last: dict[str, tuple[float, str]] = {}
         """Device -> (t, ICCID) of its newest report with a SIM."""
-        self._in_imei: dict[str, set[str]] = {}
+        self._in_imei: Many = {}
         """IMEI -> every SIM the network saw with it."""
-        self._seen_in: dict[str, set[str]] = {}
+        self._seen_in: Many = {}
         """ICCID -> every IMEI the network saw it with (`_in_imei` the other way)."""
-        self._users: dict[str, set[str]] = {}
+        self._users: Many = {}
         """IMEI -> every device that reported with it (`_imeis` the other way)."""
 
     def observe(self, message: BaseModel) -> None:
@@ -97,16 +98,16 @@ class SimMap:
         if kind is Telemetry:
             device_id, imei = fields["device_id"], fields["imei"]
             _keep(self._owner, imei, self._device(device_id, iccid, t))
-            _add(self._imeis, device_id, imei)
-            _add(self._users, imei, device_id)
+            add(self._imeis, device_id, imei)
+            add(self._users, imei, device_id)
         elif kind is DeviceStatus:
             if not fields["will"]:
                 self._device(fields["device_id"], iccid, t)
         elif (imei := fields.get("imei")) is not None:
             rank = _DETACHED if kind is Detached else _NETWORK
             _keep(self._newest, iccid, (t, rank, imei))
-            _add(self._in_imei, imei, iccid)
-            _add(self._seen_in, iccid, imei)
+            add(self._in_imei, imei, iccid)
+            add(self._seen_in, iccid, imei)
 
     def known_imeis(self, device_id: str, imeis: frozenset[str]) -> None:
         """Take `imeis` as the device's, as the whole stream shows them.
@@ -115,15 +116,15 @@ class SimMap:
         knows its hardware, and so the SIM the network saw in it then.
         """
         for imei in imeis:
-            _add(self._imeis, device_id, imei)
-            _add(self._users, imei, device_id)
+            add(self._imeis, device_id, imei)
+            add(self._users, imei, device_id)
 
     def _device(self, device_id: str, iccid: str, t: float) -> Sighting:
         seen = (t, _DEVICE, device_id)
         _keep(self._newest, iccid, seen)
         _keep(self._reported, iccid, seen)
-        _add(self._direct, device_id, iccid)
-        _add(self._reporters, iccid, device_id)
+        add(self._direct, device_id, iccid)
+        add(self._reporters, iccid, device_id)
         last = self._last.get(device_id)
         if last is None or (t, iccid) > last:
             self._last[device_id] = (t, iccid)
@@ -168,11 +169,11 @@ class SimMap:
 
     def imeis(self, device_id: str) -> frozenset[str]:
         """Every IMEI the device reported with."""
-        return frozenset(self._imeis.get(device_id, ()))
+        return frozenset(values(self._imeis, device_id))
 
     def reporters(self, iccid: str) -> frozenset[str]:
         """Every device that reported with the SIM."""
-        return frozenset(self._reporters.get(iccid, ()))
+        return frozenset(values(self._reporters, iccid))
 
     def paired(self, device_id: str) -> frozenset[str]:
         """Every SIM the device reported with or the network saw with one of its IMEIs."""
@@ -180,29 +181,20 @@ class SimMap:
 
     def in_imei(self, imei: str) -> frozenset[str]:
         """Every SIM the network saw with this IMEI (whose holder its owner may decide)."""
-        return frozenset(self._in_imei.get(imei, ()))
+        return frozenset(values(self._in_imei, imei))
 
     def pairing(self, iccid: str) -> set[str]:
         """Every device the SIM is `paired` with: those whose `sim_of` weighs it."""
-        found = set(self._reporters.get(iccid, ()))
-        for imei in self._seen_in.get(iccid, ()):
-            found |= self._users.get(imei, set())
+        found = set(values(self._reporters, iccid))
+        for imei in values(self._seen_in, iccid):
+            found.update(values(self._users, imei))
         return found
 
     def _paired(self, device_id: str) -> set[str]:
-        found = set(self._direct.get(device_id, ()))
-        for imei in self._imeis.get(device_id, ()):
-            found |= self._in_imei.get(imei, set())
+        found = set(values(self._direct, device_id))
+        for imei in values(self._imeis, device_id):
+            found.update(values(self._in_imei, imei))
         return found
-
-
-def _add(table: dict[str, set[str]], key: str, value: str) -> None:
-    """Add `value` to the set the table holds for `key`."""
-    found = table.get(key)
-    if found is None:
-        table[key] = {value}
-    else:
-        found.add(value)
 
 
 def _keep(table: dict[str, Sighting], key: str, seen: Sighting) -> None:

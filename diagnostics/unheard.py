@@ -18,9 +18,11 @@ judged after twelve, not while its devices still come up one by one. At least
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+import numpy as np
+
+from diagnostics.sim_columns import Columns, Number, Record, Value
 from protocol.messages import (
     AttachAccepted,
     AttachRejected,
@@ -51,18 +53,20 @@ HEARD: Final = (
 """What shows that a SIM was read by a network: any attempt of its own, or a report through it."""
 
 
-@dataclass(slots=True)
-class _Sim:
-    cohort: tuple[str, str] | None = None
-    recorded: float | None = None
-    heard: float | None = None
+class _Sim(Record):
+    """A SIM's cohort and times, a row of `FirstHeard`'s columns (`diagnostics.sim_columns`)."""
+
+    __slots__ = ()
+    cohort = Value[tuple[str, str]]()
+    recorded = Number()
+    heard = Number()
 
 
 class FirstHeard:
     """Per SIM, when its record came and when it was first heard from (see the module)."""
 
     def __init__(self) -> None:
-        self._sims: dict[str, _Sim] = {}
+        self._sims = Columns(_Sim)
         self._cohorts: dict[tuple[str, str], set[str]] = {}
 
     def apply(self, message: BaseModel) -> None:
@@ -72,7 +76,7 @@ class FirstHeard:
             return
         t: float = message.t  # type: ignore[attr-defined]
         if isinstance(message, SimRecord):
-            sim = self._sims.setdefault(iccid, _Sim())
+            sim = self._sims.add(iccid)
             cohort = (message.account, message.communication_plan)
             if sim.cohort != cohort:
                 if sim.cohort is not None:
@@ -82,7 +86,7 @@ class FirstHeard:
             if sim.recorded is None or t < sim.recorded:
                 sim.recorded = t
         elif isinstance(message, HEARD):
-            sim = self._sims.setdefault(iccid, _Sim())
+            sim = self._sims.add(iccid)
             if sim.heard is None or t < sim.heard:
                 sim.heard = t
 
@@ -93,15 +97,13 @@ class FirstHeard:
             return None
         if sim.heard is not None and sim.heard <= now:
             return None
-        members = [self._sims[i] for i in self._cohorts[sim.cohort]]
-        starts = [
-            m.heard - m.recorded
-            for m in members
-            if m.heard is not None and m.recorded is not None and m.heard <= now
-        ]
+        index, times = self._sims.index, self._sims.numbers
+        members = np.fromiter((index[i] for i in self._cohorts[sim.cohort]), np.int64)
+        heard, recorded = times["heard"][members], times["recorded"][members]
+        starts = (heard - recorded)[(heard <= now) & ~np.isnan(recorded)]  # nan: not heard
         if len(starts) < MIN_HEARD or 2 * len(starts) <= len(members):
             return None
-        start_up = max(*starts, 0.0)
+        start_up = max(float(starts.max()), 0.0)
         if now - sim.recorded <= 2 * start_up:
             return None
         return sim.recorded

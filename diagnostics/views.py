@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -36,6 +36,9 @@ __all__ = [
     "IncidentView",
     "ServiceView",
 ]
+
+MERGE_IN_LOCK: Final = 10_000
+"""New devices up to this many are merged into the list's order under the lock (a few ms)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,17 +291,24 @@ class ServiceView:
     ) -> DevicePage:
         """The fleet list by device id, filtered (every filter given must hold), one page."""
         service = self.service
+        if len(service.detector) - len(service.order) > MERGE_IN_LOCK:  # a peek, to decide
+            with service.lock:
+                start, fresh = service.order.fresh(service.detector.ids)
+            service.order.take(start, fresh)  # many new devices: sorted outside the lock
         with service.lock:
-            rows = [self._row(device_id) for device_id in sorted(service.detector.ids)]
-        wanted = [
-            r
-            for r in rows
-            if (status is None or r.status == status)
-            and (account is None or r.account == account)
-            and (operator is None or r.operator == operator)
-            and (cell is None or r.cell == cell)
-        ]
-        return DevicePage(len(wanted), limit, offset, wanted[offset : offset + limit])
+            order = service.order.take(*service.order.fresh(service.detector.ids))  # a few
+            if status is not None:
+                wanted = service.detector.column("status")[order] == int(DetectionStatus[status])
+                order = order[wanted]
+            ids = service.detector.ids
+            if account is None and operator is None and cell is None:
+                page = [self._row(ids[r]) for r in order[offset : offset + limit].tolist()]
+                return DevicePage(len(order), limit, offset, page)
+            matching = service.devices.matching(
+                order, account=account, operator=operator, cell=cell
+            )
+            page = [self._row(ids[r]) for r in matching[offset : offset + limit].tolist()]
+        return DevicePage(len(matching), limit, offset, page)
 
     def rows_of(self, device_ids: Sequence[str]) -> list[DeviceRow]:
         """The list rows of these devices (those seen), in the order given."""

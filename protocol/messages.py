@@ -16,9 +16,10 @@ message.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -51,6 +52,11 @@ MAX_T: Final = 253_402_300_800.0
 the protocol uses)."""
 
 
+Id = Annotated[str, AfterValidator(sys.intern)]
+"""A device id, ICCID or IMEI: interned, so every message (and every table that keeps it)
+of one device or SIM holds the same string, not a copy of its own."""
+
+
 class _Payload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
@@ -64,9 +70,9 @@ class Telemetry(_Payload):
     """A device's periodic report: LwM2M Device (3) and Connectivity Monitoring (4) fields."""
 
     kind: Literal["telemetry"] = "telemetry"
-    device_id: str
-    iccid: str
-    imei: str
+    device_id: Id
+    iccid: Id
+    imei: Id
     seq: int
     firmware: str
     battery: float | None
@@ -91,8 +97,8 @@ class DeviceStatus(_Payload):
     """A device's retained status; the `offline` one with `will=True` is its MQTT Last Will."""
 
     kind: Literal["status"] = "status"
-    device_id: str
-    iccid: str | None
+    device_id: Id
+    iccid: Id | None
     status: Literal["online", "asleep", "offline"]
     will: bool = False
     """True when the broker published this as the device's Last Will (connection lost)."""
@@ -102,8 +108,8 @@ class DeviceStatus(_Payload):
 
 
 class _SimEvent(_Payload):
-    iccid: str
-    imei: str | None = None
+    iccid: Id
+    imei: Id | None = None
     """The device identity the network saw with this SIM, when it saw one."""
 
 
@@ -284,7 +290,7 @@ class SimRecord(_Payload):
     """A SIM's inventory record as the platform's device-details page shows it (retained)."""
 
     kind: Literal["record"] = "record"
-    iccid: str
+    iccid: Id
     imsi: str
     msisdn: str | None
     state: str

@@ -150,6 +150,7 @@ def test_static_checks_are_clean(command):
         ("console.py", "page_p99_ms.device"),
         ("scale.py", "bulk_vs_simpy"),
         ("onboarding_load.py", "answer_key_met"),
+        ("service_scale.py", "service_bytes_per_device"),
     ],
 )
 def test_benchmarks_run_as_a_quick_smoke(script, figure):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -34,10 +34,30 @@ __all__ = [
     "Diagnosis",
     "Evidence",
     "IncidentRef",
+    "Reported",
     "Seen",
     "Status",
     "ranked",
 ]
+
+
+class Reported(Protocol):
+    """What the battery and signal trends read of a report (a `Telemetry`, or less)."""
+
+    @property
+    def t(self) -> float:
+        """When it was sent."""
+        ...
+
+    @property
+    def rsrp(self) -> float:
+        """Its signal, dBm."""
+        ...
+
+    @property
+    def battery(self) -> float | None:
+        """Its battery level, % (None: mains power)."""
+        ...
 
 
 class Status(enum.StrEnum):

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel
 
-    from diagnostics.diagnosis.model import Case, Seen
+    from diagnostics.diagnosis.model import Case, Reported, Seen
     from protocol.messages import SimRecord
 
 __all__ = [
@@ -273,7 +273,7 @@ def battery_running_down(case: Case) -> bool:
     return battery_running_down_in(_recent_reports(case))
 
 
-def battery_running_down_in(reports: Sequence[Telemetry]) -> bool:
+def battery_running_down_in(reports: Sequence[Reported]) -> bool:
     """`battery_running_down` of these reports (oldest first).
 
     A low level alone is no evidence: a healthy cell loses a fraction of a point an hour,
@@ -305,7 +305,7 @@ def signal_fading_in(reports: Sequence[Telemetry]) -> bool:
     return weak or signal_falling_in(reports)
 
 
-def signal_falling_in(reports: Sequence[Telemetry]) -> bool:
+def signal_falling_in(reports: Sequence[Reported]) -> bool:
     """These reports (oldest first, at least 3) show the signal falling by 20 dB or more.
 
     From the oldest to the weaker of the newest two (fading swings by several dB), the newest

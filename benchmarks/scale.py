@@ -11,9 +11,12 @@ devices (and in total), or the benchmark fails.
 
 Figures (one `name=value` per line):
   devices, hours               the comparison's world
+  simpy_counting_reports_per_s the same, the processes into a sink that only counts
   simpy_reports_per_s          telemetry messages per wall second, a process per device
   bulk_reports_per_s           the same world with its meters as columns
   bulk_vs_simpy                bulk_reports_per_s / simpy_reports_per_s (same run, same world)
+  bulk_vs_simpy_counting       bulk_reports_per_s / simpy_counting_reports_per_s (the checksum
+                               costs the processes' messages, hashed one by one, the more)
   checksums_equal              1 when every sampled device's checksum (and the total) agree
   million_day_wall_s           1,000,000 meters for 24 h as columns, into the checksum sink
   million_day_peak_mb          the process's peak RSS over that run
@@ -30,16 +33,21 @@ Usage: python benchmarks/scale.py [--devices N] [--hours H] [--million N]
 from __future__ import annotations
 
 import argparse
+import gc
 import resource
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
+from typing import TYPE_CHECKING
 
 from simlab.scenario import load_scenario
 from simulator.world.checksum import ChecksumSink
 from simulator.world.shard import Shard
 from simulator.world.simulate import simulate
 from simulator.world.spec import WorldSpec
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 H = 3600.0
 
@@ -93,9 +101,58 @@ def shards(size: int, hours: float) -> tuple[float, bool]:
     return one_wall / two_wall, agree
 
 
+class _Counting:
+    """A sink that only counts what it is given (the processes' cost without the checksum)."""
+
+    def __init__(self) -> None:
+        self.reports = 0
+
+    def write(self, message: BaseModel, account: str | None) -> None:
+        del account
+        self.reports += message.__class__.__name__ == "Telemetry"
+
+
+def counting(size: int, hours: float) -> tuple[float, int]:
+    """The processes into a counting sink: the wall time and the reports."""
+    sink = _Counting()
+    began = time.perf_counter()
+    result = simulate(world(size, "process"), sink, until=hours * H)
+    if result.error is not None:
+        raise SystemExit(result.error)
+    return time.perf_counter() - began, sink.reports
+
+
 def peak_mb() -> float:
     """The process's peak resident set so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def compare(devices: int, hours: float) -> bool:
+    """Processes (counted, then checksummed) against columns on one world; whether they agree."""
+    counted_wall, counted_reports = counting(devices, hours)
+    gc.collect()
+    simpy_sink, simpy_wall = run(devices, hours, "process")
+    a, simpy_reports = simpy_sink.totals(), simpy_sink.reports
+    del simpy_sink  # its caches would slow the next run's garbage collection several times
+    gc.collect()
+    bulk_sink, bulk_wall = run(devices, hours, "bulk")
+    b = bulk_sink.totals()
+    sample = sorted(a)[:: max(1, len(a) // 1000)]
+    equal = all(a[k] == b.get(k) for k in sample) and sum(a.values()) == sum(b.values())
+    equal = equal and set(a) == set(b)
+    simpy_rate = simpy_reports / simpy_wall
+    bulk_rate = bulk_sink.reports / bulk_wall
+    del bulk_sink, a, b
+    gc.collect()
+    print(f"devices={devices}")
+    print(f"hours={hours:g}")
+    print(f"simpy_counting_reports_per_s={counted_reports / counted_wall:.0f}")
+    print(f"simpy_reports_per_s={simpy_rate:.0f}")
+    print(f"bulk_reports_per_s={bulk_rate:.0f}")
+    print(f"bulk_vs_simpy={bulk_rate / simpy_rate:.1f}")
+    print(f"bulk_vs_simpy_counting={bulk_rate * counted_wall / counted_reports:.1f}")
+    print(f"checksums_equal={int(equal)}")
+    return equal
 
 
 def main() -> None:
@@ -114,20 +171,7 @@ def main() -> None:
     if args.quick:
         args.devices, args.million, args.million_hours = 2000, 20_000, 3.0
         args.shard_devices, args.shard_hours = 20_000, 1.0
-    simpy_sink, simpy_wall = run(args.devices, args.hours, "process")
-    bulk_sink, bulk_wall = run(args.devices, args.hours, "bulk")
-    a, b = simpy_sink.totals(), bulk_sink.totals()
-    sample = sorted(a)[:: max(1, len(a) // 1000)]
-    equal = all(a[k] == b.get(k) for k in sample) and sum(a.values()) == sum(b.values())
-    equal = equal and set(a) == set(b)
-    simpy_rate = simpy_sink.reports / simpy_wall
-    bulk_rate = bulk_sink.reports / bulk_wall
-    print(f"devices={args.devices}")
-    print(f"hours={args.hours:g}")
-    print(f"simpy_reports_per_s={simpy_rate:.0f}")
-    print(f"bulk_reports_per_s={bulk_rate:.0f}")
-    print(f"bulk_vs_simpy={bulk_rate / simpy_rate:.1f}")
-    print(f"checksums_equal={int(equal)}")
+    equal = compare(args.devices, args.hours)
     day_sink, day_wall = run(args.million, args.million_hours, "bulk")
     print(f"million_day_devices={args.million}")
     print(f"million_day_hours={args.million_hours:g}")
@@ -135,6 +179,7 @@ def main() -> None:
     print(f"million_day_peak_mb={peak_mb():.0f}")
     print(f"million_day_messages={day_sink.messages}")
     del day_sink
+    gc.collect()
     speedup, agree = shards(args.shard_devices, args.shard_hours)
     print(f"shard_devices={args.shard_devices}")
     print(f"shard_hours={args.shard_hours:g}")

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simlab.scenario import load_scenario
+from simulator.world import batch
 from simulator.world.checksum import ChecksumSink, _text, _texts
 from simulator.world.simulate import simulate
 from simulator.world.sinks import MemorySink, TeeSink
@@ -82,3 +83,12 @@ def test_one_field_or_one_account_changed_changes_its_streams_sum(runs) -> None:
 @given(st.lists(st.text(max_size=40), max_size=20))
 def test_texts_hash_alike_one_at_a_time_and_all_at_once(texts) -> None:
     assert _texts(texts).tolist() == [_text(t) for t in texts]
+
+
+def test_a_block_too_large_to_build_at_once_goes_out_row_by_row_the_same(runs, monkeypatch):
+    _, memory, _ = runs
+    monkeypatch.setattr(batch, "BUILT_AT_ONCE", 0)
+    one_by_one = MemorySink()
+    assert simulate(_meters("bulk"), one_by_one, until=8 * H).error is None
+    assert one_by_one.messages == memory.messages
+    assert one_by_one.accounts == memory.accounts

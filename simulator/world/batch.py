@@ -15,7 +15,7 @@ audit) carries them instead (`build`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 __all__ = ["Batch", "BatchSink", "Block", "Coded", "Masked", "time_order"]
+
+BUILT_AT_ONCE: Final = 250_000
+"""A block up to this many rows has its messages built all at once; a larger one (a million
+SIMs' records) row by row, so that they are not all held at the same time."""
 
 ATTACH, SESSION, STATUS, CONNECT_AUDIT, REPORT, USAGE, REPORT_AUDIT = range(7)
 """The order of one device's messages of one instant (its audit right after the use)."""
@@ -188,9 +192,11 @@ class Batch:
     def messages(self) -> Iterator[tuple[BaseModel, str]]:
         """Every message with its account, in order."""
         which, row = self.order()
-        built = [b.built() for b in self.blocks]
+        blocks = self.blocks
+        built = [b.built() if len(b.t) <= BUILT_AT_ONCE else None for b in blocks]
         for k, i in zip(which.tolist(), row.tolist(), strict=True):
-            yield built[k][i]
+            messages = built[k]
+            yield blocks[k].message(i) if messages is None else messages[i]
 
 
 def time_order(

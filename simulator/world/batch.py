@@ -153,11 +153,10 @@ def value_at(column: Any, i: int) -> Any:  # noqa: ANN401 - a column holds any f
     if isinstance(column, np.ndarray):
         return column[i].item()
     if isinstance(column, Coded):
-        value = column.values[int(column.codes[i])]
-        return list(value) if isinstance(value, (list, tuple)) else value
+        return _copied(column.values[int(column.codes[i])])
     if isinstance(column, Masked):
         return column.values[i].item() if column.present[i] else None
-    return list(column) if isinstance(column, (list, tuple)) else column
+    return _copied(column)
 
 
 @dataclass(slots=True)

@@ -96,10 +96,10 @@ class Cohort:
         self.account_ids = [a.id for a in platform.accounts]
         self.account_code = platform.sims["account"][self.rows].astype(np.intp)
         self.pool_code = pool_codes(platform, self.rows)
+        """Each member's data pool (`bulk_plan.pool_codes`): its account and plan stay."""
         shard = world.shard
         self.mine = None if shard is None else shard.owned(self.keys)
         """A shard's: which members it sends the messages of (all run, for what they share)."""
-        """Each member's data pool (`bulk_plan.pool_codes`): its account and plan stay."""
         cells = world.network.cells
         self.cell = members.cell
         self.networks = [c.mcc_mnc for c in cells]

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from protocol.messages import StateChanged
-from protocol.sim_state import SimState
 from simulator.errors import SimulatorError
 from simulator.platform.audit import NONE, AuditEntry, AuditField
 from simulator.platform.lifecycle import Actor
 from simulator.world.batch import Block, Coded
-from simulator.world.records import records
+from simulator.world.records import STATE_NAMES, records
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -39,7 +38,6 @@ Uses = dict[str, "npt.NDArray[np.generic]"]
 Audit = list[tuple[int, float, int, list[tuple["BaseModel", str]]]]
 """Each use's member, time, step and the audit's messages it made."""
 
-_STATES = [s.name for s in sorted(SimState)]
 _ACTORS = [a.name.lower() for a in sorted(Actor)]
 
 
@@ -127,8 +125,8 @@ def _moves_as_columns(
             "v": 1, "t": cohort.ts(at), "kind": "state_change",
             "iccid": Coded(m, cohort.iccids),
             "imei": Coded(own, [f"{seen[k]:015d}" if seen[k] else None for k in mine.tolist()]),
-            "old": Coded(np.array([e.old for e in picked], dtype=np.intp), _STATES),
-            "new": Coded(np.array([e.new for e in picked], dtype=np.intp), _STATES),
+            "old": Coded(np.array([e.old for e in picked], dtype=np.intp), STATE_NAMES),
+            "new": Coded(np.array([e.new for e in picked], dtype=np.intp), STATE_NAMES),
             "actor": Coded(np.array([int(e.actor) for e in picked], dtype=np.intp), _ACTORS),
             "reason": Coded(
                 np.array([reasons.index(e.reason) for e in picked], dtype=np.intp), reasons

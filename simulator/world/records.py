@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 
     from simulator.world.output import Output
 
-__all__ = ["records"]
+__all__ = ["STATE_NAMES", "records"]
 
-_STATES = [s.name for s in sorted(SimState)]
-"""State names by value (the values run 0, 1, 2, ...)."""
+STATE_NAMES = [s.name for s in sorted(SimState)]
+"""State names by value (the values run 0, 1, 2, ...), as a coded column's values."""
 
 
 def records(
@@ -71,7 +71,7 @@ def records(
         "iccid": Coded(own, iccids),
         "imsi": Coded(own, [f"{v:015d}" for v in sims["imsi"][rows].tolist()]),
         "msisdn": Coded(own, [f"+{v}" if v else None for v in sims["msisdn"][rows].tolist()]),
-        "state": Coded(sims["state"][rows].astype(np.intp), _STATES),
+        "state": Coded(sims["state"][rows].astype(np.intp), STATE_NAMES),
         "account": Coded(account, [a.id for a in p.accounts]),
         "account_name": Coded(account, [a.name for a in p.accounts]),
         "communication_plan": Coded(comm, [c.name for c in plans]),

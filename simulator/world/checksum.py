@@ -154,7 +154,7 @@ class ChecksumSink:
                     codes = column.codes
                     shared.setdefault(id(codes), (codes, []))[1].append((name, column.values))
                 elif isinstance(column, np.ndarray | Coded | Masked):
-                    inner += self._column(name, column, n)
+                    inner += self._column(name, column)
                 else:  # one value for every row: its hash is added once
                     constant += self._field(name, column)
             for codes, columns in shared.values():
@@ -174,19 +174,18 @@ class ChecksumSink:
         if block.kind == "telemetry":
             self.reports += n
 
-    def _column(self, name: str, column: object, n: int) -> npt.NDArray[np.uint64]:
+    def _column(
+        self, name: str, column: npt.NDArray[Any] | Coded | Masked
+    ) -> npt.NDArray[np.uint64]:
+        """Each row's hash of the field: a coded column's values hashed here and let go."""
         salt = U64(self._name(name))
         if isinstance(column, np.ndarray):
             return _mixes((_numbers(column) ^ salt) * U64(_G))
         if isinstance(column, Masked):
             hashed = _mixes((_numbers(column.values) ^ salt) * U64(_G))
             return np.where(column.present, hashed, U64(self._field(name, None)))
-        if isinstance(column, Coded):
-            if _FEW < len(column.values) <= len(column.codes):  # a value per row: not kept
-                hashes = self._fields(name, column.values)
-                return hashes[column.codes] if len(hashes) else np.zeros(0, dtype=U64)
-            return self._coded_hashes(name, column.values)[column.codes]
-        return np.full(n, self._field(name, column), dtype=U64)
+        hashes = self._fields(name, column.values)
+        return hashes[column.codes] if len(hashes) else np.zeros(0, dtype=U64)
 
     def _together(self, columns: list[tuple[str, Sequence[Any]]]) -> npt.NDArray[np.uint64]:
         """The sum of the hashes of coded columns that share their codes, value by value."""
@@ -242,7 +241,11 @@ class ChecksumSink:
 
 
 def _kept(column: object) -> bool:
-    """Whether a column is coded into values its sink keeps hashed (see `ChecksumSink._column`)."""
+    """Whether a column is coded into values the sink keeps hashed.
+
+    A few values (states, plans), or more values than rows (a cohort's own ids); a value per
+    row is hashed and let go.
+    """
     return isinstance(column, Coded) and not _FEW < len(column.values) <= len(column.codes)
 
 
